@@ -1,0 +1,161 @@
+"""Checking and shaping the runs a law is fitted to.
+
+:func:`prepare_data` takes the user's table, applies an optional column mapping and checks every
+column the law needs before any model is built. Every problem found is reported at once, naming
+the column and the offending rows with their values, so nothing is silently dropped or coerced.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .law import ScalingLaw
+
+__all__ = ["PreparedData", "prepare_data"]
+
+_MAX_SHOWN = 8
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """Validated runs: the canonical columns as float arrays, plus the original table."""
+
+    frame: pd.DataFrame
+    inputs: dict[str, np.ndarray]
+    y: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of runs."""
+        return len(self.y)
+
+
+def _rows(index: pd.Index, values: pd.Series, mask: np.ndarray) -> str:
+    labels = list(index[mask])
+    shown = ", ".join(f"{lab!r} ({values.loc[lab]!r})" for lab in labels[:_MAX_SHOWN])
+    more = f" and {len(labels) - _MAX_SHOWN} more" if len(labels) > _MAX_SHOWN else ""
+    return f"{len(labels)} row(s): {shown}{more}"
+
+
+def prepare_data(
+    law: ScalingLaw,
+    data: pd.DataFrame | Mapping[str, Any],
+    columns: Mapping[str, str] | None = None,
+    *,
+    n_parameters: int | None = None,
+    require_output: bool = True,
+) -> PreparedData:
+    """Validate ``data`` for ``law`` and return the canonical arrays.
+
+    Parameters
+    ----------
+    law : ScalingLaw
+        The law whose inputs (and output) must be present.
+    data : DataFrame or mapping of arrays
+        One row per training run.
+    columns : mapping, optional
+        Canonical name → column in ``data``, e.g. ``{"N": "params", "loss": "val_loss"}``.
+    n_parameters : int, optional
+        Number of free parameters; fewer rows than this is an error.
+    require_output : bool
+        Whether the output column (``loss``) must be present.
+
+    Raises
+    ------
+    ValueError
+        Missing or misspelt columns, non-numeric values, NaN or infinite values, non-positive
+        values where the law takes logarithms, or too few rows. The message names each column
+        and the offending rows.
+
+    Examples
+    --------
+    >>> import pandas as pd, bayescale as bs
+    >>> runs = pd.DataFrame({"N": [1e8, 1e9], "D": [2e9, 2e10], "loss": [3.1, 2.6]})
+    >>> prepare_data(bs.get_law("chinchilla"), runs).inputs["N"].tolist()
+    [100000000.0, 1000000000.0]
+    >>> prepare_data(bs.get_law("chinchilla"), runs.assign(N=[1e8, -1.0]))
+    Traceback (most recent call last):
+    ...
+    ValueError: invalid data for law 'chinchilla':
+      - column 'N' must be > 0: 1 row(s): 1 (-1.0)
+    """
+    if isinstance(data, pd.DataFrame):
+        frame = data
+    elif isinstance(data, Mapping):
+        frame = pd.DataFrame(dict(data))
+    else:
+        raise TypeError(f"data must be a pandas DataFrame or a mapping of columns, got {type(data)}")
+
+    mapping = dict(columns or {})
+    needed = [*law.inputs, law.output] if require_output else list(law.inputs)
+    unknown_keys = [k for k in mapping if k not in needed]
+    problems: list[str] = []
+    if unknown_keys:
+        problems.append(
+            f"column mapping names {unknown_keys}, which law {law.name!r} does not use "
+            f"(it needs {needed})"
+        )
+    source = {name: mapping.get(name, name) for name in needed}
+    available = [str(c) for c in frame.columns]
+    for name, col in source.items():
+        if col not in frame.columns:
+            close = difflib.get_close_matches(col, available, n=1, cutoff=0.6)
+            if not close:
+                close = [c for c in available if c.lower() == col.lower()]
+            hint = f"; did you mean {close[0]!r}? (map it with columns={{{name!r}: {close[0]!r}}})"
+            problems.append(
+                f"missing column {col!r} (law {law.name!r} needs {needed}); "
+                f"available columns: {available}" + (hint if close else "")
+            )
+    if problems:
+        raise ValueError(f"invalid data for law {law.name!r}:\n  - " + "\n  - ".join(problems))
+
+    positive = set(law.required_positive) | ({law.output} if require_output else set())
+    arrays: dict[str, np.ndarray] = {}
+    for name, col in source.items():
+        raw = frame[col]
+        if isinstance(raw, pd.DataFrame):
+            problems.append(f"column {col!r} appears more than once")
+            continue
+        label = col if col == name else f"{col}' (as '{name}"
+        if raw.dtype == bool:
+            problems.append(f"column '{label}' is boolean, expected numbers")
+            continue
+        numeric = pd.to_numeric(raw, errors="coerce")
+        bad = numeric.isna().to_numpy() & raw.notna().to_numpy()
+        if bad.any():
+            problems.append(f"column '{label}' has non-numeric values in " + _rows(frame.index, raw, bad))
+        values = numeric.to_numpy(dtype=float)
+        nan = np.isnan(values) & ~bad
+        if nan.any():
+            problems.append(f"column '{label}' has missing (NaN) values in " + _rows(frame.index, raw, nan))
+        inf = np.isinf(values)
+        if inf.any():
+            problems.append(f"column '{label}' has infinite values in " + _rows(frame.index, raw, inf))
+        if name in positive:
+            nonpos = np.isfinite(values) & (values <= 0)
+            if nonpos.any():
+                problems.append(f"column '{label}' must be > 0: " + _rows(frame.index, raw, nonpos))
+        arrays[name] = values
+
+    if not problems and n_parameters is not None and len(frame) < n_parameters:
+        problems.append(
+            f"{len(frame)} rows for {n_parameters} free parameters: a fit needs at least as many "
+            "runs as parameters"
+        )
+    if problems:
+        raise ValueError(f"invalid data for law {law.name!r}:\n  - " + "\n  - ".join(problems))
+
+    canonical = pd.DataFrame({k: arrays[k] for k in needed}, index=frame.index)
+    y = arrays[law.output] if require_output else np.full(len(frame), np.nan)
+    return PreparedData(
+        frame=canonical,
+        inputs={k: arrays[k] for k in law.inputs},
+        y=y,
+    )

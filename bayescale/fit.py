@@ -1,0 +1,571 @@
+"""``bs.fit``: sample a law's posterior with NUTS and return a :class:`Fit`.
+
+A :class:`Fit` holds everything that defines the result — the law (name and version), the priors,
+the likelihood, the runs and the reference scales — next to the ArviZ ``DataTree`` (posterior,
+sample_stats, log_likelihood, observed and constant data). It reports convergence diagnostics,
+summarises the parameters and saves to / loads from NetCDF without pickles.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .data import PreparedData, prepare_data
+from .law import ScalingLaw, get_law
+from .likelihoods import Likelihood, get_likelihood
+from .model import build_model, data_values, observed_name
+from .priors import Prior, merge_priors
+from .xp import numpy_ns
+
+__all__ = ["DiagnosticWarning", "Fit", "fit"]
+
+RHAT_MAX = 1.01
+ESS_MIN = 400
+SUMMARY_COLUMNS = ["mean", "sd", "median", "ci95_lo", "ci95_hi", "ess_bulk", "ess_tail", "r_hat"]
+_STAT_NAMES = {
+    "depth": "tree_depth",
+    "maxdepth_reached": "reached_max_treedepth",
+    "mean_tree_accept": "acceptance_rate",
+    "logp": "lp",
+}
+
+
+class DiagnosticWarning(UserWarning):
+    """Raised (as a warning) when a fit shows divergences, high R-hat or low ESS."""
+
+
+def _cache_key(law: ScalingLaw, priors: Mapping[str, Prior], likelihood: Likelihood) -> str:
+    return json.dumps(
+        {"law": law.key, "id": id(law), "likelihood": likelihood.name,
+         "priors": {k: v.to_dict() for k, v in sorted(priors.items())}},
+        sort_keys=True,
+    )
+
+
+def _flat(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values).reshape(-1, *np.shape(values)[2:])
+
+
+class Fit:
+    """A fitted scaling law: law, priors, data and posterior.
+
+    Created by :func:`fit` or :meth:`Fit.load`; not meant to be constructed by hand.
+
+    Attributes
+    ----------
+    law : ScalingLaw
+    likelihood : Likelihood
+    priors : dict of Prior
+        Every sampled parameter's prior, including the noise parameters.
+    data : DataFrame
+        The runs (canonical columns) the law was fitted to.
+    reference : dict
+        Reference scales computed from the data (e.g. ``logN_ref``).
+    idata : xarray.DataTree
+        Posterior (sampled, natural and derived parameters), sample_stats, log_likelihood,
+        observed_data and constant_data.
+    timings : dict
+        Wall-clock seconds of each stage of the fit.
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> runs = bs.testing.simulate_chinchilla(n=40, seed=1)
+    >>> f = bs.fit("chinchilla", runs, draws=200, tune=200, random_seed=1, progressbar=False)
+    >>> f.summary().loc["alpha", "median"] > 0
+    True
+    """
+
+    def __init__(
+        self,
+        law: ScalingLaw,
+        likelihood: Likelihood,
+        priors: Mapping[str, Prior],
+        data: pd.DataFrame,
+        reference: Mapping[str, float],
+        idata: xr.DataTree,
+        *,
+        timings: Mapping[str, float] | None = None,
+        sampler: str = "nutpie",
+        random_seed: int | None = None,
+        model: Any = None,
+    ) -> None:
+        self.law = law
+        self.likelihood = likelihood
+        self.priors = dict(priors)
+        self.data = data
+        self.reference = dict(reference)
+        self.idata = idata
+        self.timings = dict(timings or {})
+        self.sampler = sampler
+        self.random_seed = random_seed
+        self._model = model
+
+    # ------------------------------------------------------------------ access
+    @property
+    def model(self) -> Any:
+        """The PyMC model (rebuilt on demand for a loaded fit)."""
+        if self._model is None:
+            prepared = prepare_data(self.law, self.data)
+            self._model = build_model(
+                self.law, prepared, self.priors, self.likelihood, self.reference
+            )
+        return self._model
+
+    @property
+    def posterior(self) -> xr.Dataset:
+        """The posterior group as an ``xarray.Dataset`` over ``(chain, draw)``."""
+        return self.idata["posterior"].to_dataset()
+
+    @property
+    def n_draws(self) -> int:
+        """Total number of posterior draws (chains × draws)."""
+        post = self.posterior
+        return int(post.sizes["chain"] * post.sizes["draw"])
+
+    def params(self, kind: str = "natural") -> dict[str, xr.DataArray]:
+        """Posterior draws of the law's parameters as DataArrays over ``(chain, draw)``.
+
+        ``kind="natural"`` gives the published-style parameters (A, B, E, α, β for Chinchilla),
+        ``"sampled"`` the sampled ones, ``"noise"`` the likelihood's. Fixed parameters appear as
+        constants broadcast over the draws.
+
+        Examples
+        --------
+        >>> import bayescale as bs
+        >>> f = bs.testing.pinned_fit(seed=0)
+        >>> sorted(f.params())
+        ['A', 'B', 'E', 'alpha', 'beta']
+        """
+        post = self.posterior
+        if kind == "natural":
+            names = list(self.law.natural_names)
+        elif kind == "sampled":
+            names = list(self.law.parameter_names)
+        elif kind == "noise":
+            names = list(self.likelihood.noise_priors)
+        else:
+            raise ValueError(f"kind must be 'natural', 'sampled' or 'noise', got {kind!r}")
+        out = {}
+        template = xr.zeros_like(post[next(iter(post.data_vars))]).astype(float)
+        for name in names:
+            if name in post:
+                out[name] = post[name]
+            elif name in self.priors and self.priors[name].is_fixed:
+                out[name] = template + float(self.priors[name].params["value"])
+            else:
+                raise KeyError(f"{name!r} is not in the posterior")
+        return out
+
+    # ------------------------------------------------------------------ diagnostics
+    def summary(self, var_names: Sequence[str] | None = None, ci_prob: float = 0.95) -> pd.DataFrame:
+        """One row per parameter: mean, sd, median, 95% interval, bulk/tail ESS, R-hat.
+
+        Rows are the natural parameters, the law's derived quantities, the sampled parameters that
+        are not already listed and the noise parameters. A ``flag`` column names any diagnostic
+        problem of that row (R-hat above 1.01, bulk ESS below 400); ``attrs["divergences"]``
+        holds the number of divergent transitions.
+
+        Examples
+        --------
+        >>> import bayescale as bs
+        >>> s = bs.testing.pinned_fit(seed=0).summary()
+        >>> list(s.columns)[:8]
+        ['mean', 'sd', 'median', 'ci95_lo', 'ci95_hi', 'ess_bulk', 'ess_tail', 'r_hat']
+        """
+        from arviz_stats.base import array_stats
+
+        post = self.posterior
+        if var_names is None:
+            names = [*self.law.natural_names, *self.law.derived(numpy_ns, self._dummy_q())]
+            names += [n for n in self.law.parameter_names if n not in names]
+            names += list(self.likelihood.noise_priors)
+            names = [n for n in dict.fromkeys(names) if n in post]
+        else:
+            missing = [n for n in var_names if n not in post]
+            if missing:
+                raise KeyError(f"not in the posterior: {missing}; available: {list(post.data_vars)}")
+            names = list(var_names)
+        lo_q, hi_q = (1 - ci_prob) / 2, 1 - (1 - ci_prob) / 2
+        rows = {}
+        for name in names:
+            da = post[name].transpose("chain", "draw", ...)
+            extra = da.dims[2:]
+            arr = da.to_numpy()
+            idx_iter = np.ndindex(*arr.shape[2:]) if extra else [()]
+            for idx in idx_iter:
+                x = arr[(slice(None), slice(None), *idx)]
+                label = name if not idx else f"{name}[{','.join(map(str, idx))}]"
+                flat = x.ravel()
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    ess_b = float(array_stats.ess(x, chain_axis=0, draw_axis=1, method="bulk"))
+                    ess_t = float(array_stats.ess(x, chain_axis=0, draw_axis=1, method="tail", prob=(0.05, 0.95)))
+                    r_hat = float(array_stats.rhat(x, chain_axis=0, draw_axis=1))
+                rows[label] = {
+                    "mean": float(flat.mean()),
+                    "sd": float(flat.std(ddof=1)) if flat.size > 1 else np.nan,
+                    "median": float(np.median(flat)),
+                    "ci95_lo": float(np.quantile(flat, lo_q)),
+                    "ci95_hi": float(np.quantile(flat, hi_q)),
+                    "ess_bulk": ess_b,
+                    "ess_tail": ess_t,
+                    "r_hat": r_hat,
+                }
+        table = pd.DataFrame.from_dict(rows, orient="index", columns=SUMMARY_COLUMNS)
+        if ci_prob != 0.95:
+            pct = f"{100 * ci_prob:g}"
+            table = table.rename(columns={"ci95_lo": f"ci{pct}_lo", "ci95_hi": f"ci{pct}_hi"})
+        flags = []
+        for _, row in table.iterrows():
+            issues = []
+            if np.isfinite(row["r_hat"]) and row["r_hat"] > RHAT_MAX:
+                issues.append(f"r_hat>{RHAT_MAX}")
+            if np.isfinite(row["ess_bulk"]) and row["ess_bulk"] < ESS_MIN:
+                issues.append(f"ess_bulk<{ESS_MIN}")
+            flags.append(", ".join(issues))
+        table["flag"] = flags
+        table.index.name = "parameter"
+        table.attrs["divergences"] = self.divergences
+        table.attrs["law"] = self.law.key
+        return table
+
+    def _dummy_q(self) -> dict[str, float]:
+        return {n: 1.0 for n in self.law.natural_names}
+
+    @property
+    def divergences(self) -> int:
+        """Number of divergent transitions after warm-up."""
+        stats = self.idata["sample_stats"].to_dataset() if "sample_stats" in self.idata else None
+        if stats is None or "diverging" not in stats:
+            return 0
+        return int(stats["diverging"].sum())
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Convergence figures and a list of problems (empty when the fit looks healthy).
+
+        Examples
+        --------
+        >>> import bayescale as bs
+        >>> d = bs.testing.pinned_fit(seed=0).diagnostics()
+        >>> sorted(d)
+        ['divergences', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail', 'problems']
+        """
+        table = self.summary()
+        problems = []
+        if self.divergences:
+            problems.append(f"{self.divergences} divergent transition(s) after warm-up")
+        for name, row in table.iterrows():
+            if row["flag"]:
+                problems.append(
+                    f"{name}: {row['flag']} (r_hat={row['r_hat']:.3f}, "
+                    f"ess_bulk={row['ess_bulk']:.0f})"
+                )
+        return {
+            "divergences": self.divergences,
+            "max_r_hat": float(table["r_hat"].max()),
+            "min_ess_bulk": float(table["ess_bulk"].min()),
+            "min_ess_tail": float(table["ess_tail"].min()),
+            "problems": problems,
+        }
+
+    def _warn_diagnostics(self) -> None:
+        for problem in self.diagnostics()["problems"]:
+            warnings.warn(f"{self.law.name}: {problem}", DiagnosticWarning, stacklevel=3)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str) -> str:
+        """Write the fit to a NetCDF file (posterior, stats, data, priors; no pickles).
+
+        Examples
+        --------
+        >>> import bayescale as bs, tempfile, os
+        >>> f = bs.testing.pinned_fit(seed=0)
+        >>> path = f.save(os.path.join(tempfile.mkdtemp(), "fit.nc"))
+        >>> bs.Fit.load(path).law.key
+        'chinchilla@1'
+        """
+        from .io import save_fit
+
+        return save_fit(self, path)
+
+    @classmethod
+    def load(cls, path: str) -> Fit:
+        """Read a fit written by :meth:`save`; the law must be registered with the same version.
+
+        Examples
+        --------
+        >>> import bayescale as bs, tempfile, os
+        >>> path = bs.testing.pinned_fit(seed=0).save(os.path.join(tempfile.mkdtemp(), "f.nc"))
+        >>> bs.Fit.load(path).summary().shape[0] >= 7
+        True
+        """
+        from .io import load_fit
+
+        return load_fit(path)
+
+    # ------------------------------------------------------------------ display
+    def _headline(self) -> list[tuple[str, str]]:
+        table = self.summary()
+        out = []
+        for name in self.law.natural_names:
+            if name in table.index:
+                r = table.loc[name]
+                out.append((name, f"{r['median']:.4g} [{r['ci95_lo']:.4g}, {r['ci95_hi']:.4g}]"))
+        return out
+
+    def __repr__(self) -> str:
+        diag = self.diagnostics()
+        post = self.posterior
+        lines = [
+            f"<bayescale.Fit {self.law.key}: {len(self.data)} runs, {self.likelihood.name} "
+            f"likelihood, {post.sizes['chain']} chains x {post.sizes['draw']} draws>",
+        ]
+        lines += [f"  {n:>6} = {v}" for n, v in self._headline()]
+        status = "ok" if not diag["problems"] else "; ".join(diag["problems"][:3])
+        lines.append(f"  diagnostics: {status}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        diag = self.diagnostics()
+        post = self.posterior
+        ok = not diag["problems"]
+        badge = (
+            '<span style="background:#2e7d32;color:white;padding:1px 6px;border-radius:3px">'
+            "converged</span>"
+            if ok
+            else '<span style="background:#c62828;color:white;padding:1px 6px;'
+            f'border-radius:3px">{len(diag["problems"])} problem(s)</span>'
+        )
+        rows = "".join(
+            f"<tr><td><code>{n}</code></td><td>{v}</td></tr>" for n, v in self._headline()
+        )
+        problems = "".join(f"<li>{p}</li>" for p in diag["problems"])
+        return (
+            f"<div><b>bayescale.Fit</b> <code>{self.law.key}</code> {badge}<br>"
+            f"{len(self.data)} runs · {self.likelihood.name} likelihood · "
+            f"{post.sizes['chain']}×{post.sizes['draw']} draws · "
+            f"max R-hat {diag['max_r_hat']:.3f} · min ESS {diag['min_ess_bulk']:.0f} · "
+            f"{diag['divergences']} divergences"
+            f"<table><tr><th>parameter</th><th>median [95% interval]</th></tr>{rows}</table>"
+            + (f"<ul>{problems}</ul>" if problems else "")
+            + "</div>"
+        )
+
+
+# ---------------------------------------------------------------------- assembly
+def _posterior_with_derived(
+    law: ScalingLaw, priors: Mapping[str, Prior], reference: Mapping[str, float], post: xr.Dataset
+) -> xr.Dataset:
+    """Add natural and derived parameters (computed with numpy) to the sampled posterior."""
+    dims = ("chain", "draw")
+    template = post[next(iter(post.data_vars))]
+    p: dict[str, Any] = {}
+    for name in law.parameter_names:
+        if name in post:
+            p[name] = post[name].to_numpy()
+        else:
+            p[name] = np.full(template.shape[:2], float(priors[name].params["value"]))
+    q = law.natural(numpy_ns, p, reference)
+    extra = law.derived(numpy_ns, q)
+    out = post.copy()
+    for name, value in {**q, **extra}.items():
+        if name in out:
+            continue
+        value = np.asarray(value, dtype=float)
+        if value.shape[:2] != template.shape[:2]:
+            value = np.broadcast_to(value, template.shape[:2] + value.shape[2:])
+        out[name] = (dims + tuple(f"{name}_dim_{i}" for i in range(value.ndim - 2)), value)
+    return out
+
+
+def pointwise_loglik(
+    law: ScalingLaw,
+    likelihood: Likelihood,
+    post: xr.Dataset,
+    inputs: Mapping[str, np.ndarray],
+    log_y: np.ndarray,
+) -> np.ndarray:
+    """Log-likelihood of each run under each draw, shape ``(chain, draw, run)``."""
+    q = {n: post[n].to_numpy()[..., None] for n in law.natural_names}
+    mu = law.log_mean(q, numpy_ns, **{k: np.asarray(v)[None, None, :] for k, v in inputs.items()})
+    noise = {n: post[n].to_numpy()[..., None] for n in likelihood.noise_priors}
+    return likelihood.logpdf(log_y[None, None, :], mu, **noise)
+
+
+def assemble_datatree(
+    law: ScalingLaw,
+    likelihood: Likelihood,
+    priors: Mapping[str, Prior],
+    prepared: PreparedData,
+    reference: Mapping[str, float],
+    posterior: xr.Dataset,
+    sample_stats: xr.Dataset | None,
+    attrs: Mapping[str, Any],
+) -> xr.DataTree:
+    """Put posterior, stats, log-likelihood and data into one ArviZ DataTree."""
+    post = _posterior_with_derived(law, priors, reference, posterior)
+    run = np.asarray(prepared.frame.index)
+    obs = observed_name(law)
+    log_y = np.log(prepared.y)
+    loglik = pointwise_loglik(law, likelihood, post, prepared.inputs, log_y)
+    groups: dict[str, xr.Dataset] = {
+        "posterior": post,
+        "log_likelihood": xr.Dataset(
+            {obs: (("chain", "draw", "run"), loglik)},
+            coords={"chain": post["chain"], "draw": post["draw"], "run": run},
+        ),
+        "observed_data": xr.Dataset({obs: ("run", log_y)}, coords={"run": run}),
+        "constant_data": xr.Dataset(
+            {k: ("run", np.asarray(v)) for k, v in prepared.inputs.items()}
+            | {law.output: ("run", prepared.y)},
+            coords={"run": run},
+        ),
+    }
+    if sample_stats is not None:
+        groups["sample_stats"] = sample_stats
+    tree = xr.DataTree.from_dict(groups)
+    tree.attrs.update(attrs)
+    return tree
+
+
+def _clean_stats(stats: xr.Dataset) -> xr.Dataset:
+    keep = {k: v for k, v in stats.data_vars.items() if v.dtype != object}
+    ds = xr.Dataset(keep, coords={c: stats.coords[c] for c in ("chain", "draw")})
+    ds = ds.rename({k: v for k, v in _STAT_NAMES.items() if k in ds})
+    if "diverging" in ds:
+        ds["diverging"] = ds["diverging"].astype(bool)
+    return ds
+
+
+def _resolve_seed(random_seed: int | None) -> int:
+    if random_seed is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    if isinstance(random_seed, bool) or not isinstance(random_seed, int | np.integer):
+        raise TypeError(f"random_seed must be an int or None, got {random_seed!r}")
+    if random_seed < 0:
+        raise ValueError(f"random_seed must be non-negative, got {random_seed}")
+    return int(random_seed)
+
+
+def fit(
+    law: str | ScalingLaw,
+    data: pd.DataFrame | Mapping[str, Any],
+    *,
+    priors: Mapping[str, Prior] | None = None,
+    likelihood: str | Likelihood = "studentt",
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    random_seed: int | None = None,
+    sampler: str | None = None,
+    progressbar: bool = True,
+    columns: Mapping[str, str] | None = None,
+    warn: bool = True,
+    **sampler_kwargs: Any,
+) -> Fit:
+    """Fit a scaling law to training runs with NUTS.
+
+    Parameters
+    ----------
+    law : str or ScalingLaw
+        A registered law's name (``"chinchilla"``) or a law object.
+    data : DataFrame or mapping
+        One row per run with the law's input columns and ``loss``.
+    priors : mapping, optional
+        Overrides of the default priors by parameter name (noise parameters ``sigma``/``nu``
+        included). ``Prior.fixed(v)`` holds a parameter constant. Unknown names are an error.
+    likelihood : {"studentt", "normal"}
+        Noise model on log-loss. Student-t (default) is robust to outlying runs.
+    draws, tune, chains : int
+        Posterior draws and warm-up iterations per chain, and the number of chains.
+    random_seed : int, optional
+        Seed for reproducible draws (recorded in the fit).
+    sampler : {"nutpie", "pymc"}, optional
+        ``"nutpie"`` (default): nutpie with low-rank mass-matrix adaptation on the cached compiled
+        model. ``"pymc"``: PyMC's own NUTS.
+    progressbar : bool
+        Show the sampler's progress bar.
+    columns : mapping, optional
+        Canonical name → column in ``data`` (e.g. ``{"N": "params", "loss": "val_loss"}``).
+    warn : bool
+        Emit a :class:`DiagnosticWarning` per problem (divergences, R-hat, ESS).
+    **sampler_kwargs
+        Passed to the sampler (e.g. ``target_accept=0.9``).
+
+    Returns
+    -------
+    Fit
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> runs = bs.testing.simulate_chinchilla(n=40, seed=2)
+    >>> f = bs.fit("chinchilla", runs, draws=200, tune=200, random_seed=0, progressbar=False)
+    >>> f.idata["posterior"]["alpha"].shape
+    (4, 200)
+    """
+    t_start = time.perf_counter()
+    law = get_law(law)
+    lik = get_likelihood(likelihood)
+    for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
+        if not isinstance(value, int | np.integer) or value < (0 if name == "tune" else 1):
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    all_priors = merge_priors({**law.default_priors, **lik.noise_priors}, priors)
+    n_free = sum(not p.is_fixed for p in all_priors.values())
+    prepared = prepare_data(law, data, columns, n_parameters=n_free)
+    reference = law.compute_reference(prepared.inputs)
+    seed = _resolve_seed(random_seed)
+    sampler = (sampler or "nutpie").lower()
+    if sampler not in ("nutpie", "pymc"):
+        raise ValueError(f"sampler must be 'nutpie' or 'pymc', got {sampler!r}")
+
+    model = build_model(law, prepared, all_priors, lik, reference)
+    t_build = time.perf_counter()
+    timings: dict[str, float] = {"build": t_build - t_start}
+    if sampler == "nutpie":
+        from .sampling import compile_model, sample_nutpie
+
+        compiled = compile_model(model, cache_key=_cache_key(law, all_priors, lik))
+        t_compile = time.perf_counter()
+        timings["compile"] = t_compile - t_build
+        point = model.initial_point()
+        x0 = np.concatenate([np.atleast_1d(point[n]).ravel() for n in compiled.value_names])
+        trace, stimes = sample_nutpie(
+            compiled, data_values(law, prepared, reference), x0, draws=draws, tune=tune,
+            chains=chains, seed=seed, progressbar=progressbar, **sampler_kwargs,
+        )
+    else:
+        from .sampling import sample_pymc
+
+        timings["compile"] = 0.0
+        trace, stimes = sample_pymc(model, draws=draws, tune=tune, chains=chains, seed=seed,
+                                    progressbar=progressbar, **sampler_kwargs)
+    timings.update(stimes)
+    sampled = [*law.parameter_names, *lik.noise_priors]
+    post = trace["posterior"].to_dataset()
+    post = post[[n for n in sampled if n in post]]
+    stats = _clean_stats(trace["sample_stats"].to_dataset())
+    attrs = {
+        "bayescale_law": law.name,
+        "bayescale_law_version": law.version,
+        "bayescale_likelihood": lik.name,
+        "bayescale_sampler": sampler,
+        "bayescale_random_seed": seed,
+    }
+    if "warmup_sample_stats" in trace:
+        attrs["bayescale_tune_steps"] = int(trace["warmup_sample_stats"]["n_steps"].sum())
+    idata = assemble_datatree(law, lik, all_priors, prepared, reference, post, stats, attrs)
+    timings["total"] = time.perf_counter() - t_start
+    result = Fit(law, lik, all_priors, prepared.frame, reference, idata, timings=timings,
+                 sampler=sampler, random_seed=seed, model=model)
+    if warn:
+        result._warn_diagnostics()
+    return result

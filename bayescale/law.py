@@ -1,0 +1,308 @@
+"""Scaling laws as data: a name, a version, inputs, parameters with priors and one expression.
+
+A :class:`ScalingLaw` carries everything needed to fit it and to analyse its posterior:
+
+* ``parameters`` — the quantities NUTS samples, each with a default :class:`~bayescale.Prior`.
+  They are defined around *reference scales* computed from the data (for Chinchilla, the mean
+  log N and log D), which keeps the posterior close to round and uncorrelated.
+* ``natural`` — maps sampled parameters to the published-style ones (A, B, E, α, β).
+* ``expression`` — the law itself, written once against an array namespace ``xp``, in terms of
+  the natural parameters. It returns the log of the expected output. PyMC evaluates it with
+  pytensor when fitting; the analysis layer evaluates it with numpy on posterior draws.
+* ``derived`` — further quantities reported with the posterior (e.g. allocation exponents).
+* ``optimum`` — optional closed-form compute-optimal allocation under C = 6ND.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .priors import Prior
+from .xp import ArrayNamespace, numpy_ns
+
+__all__ = [
+    "Parameter",
+    "ScalingLaw",
+    "get_law",
+    "list_laws",
+    "register_law",
+]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A sampled parameter of a law: name, default prior and a one-line meaning.
+
+    Examples
+    --------
+    >>> from bayescale import Parameter, Prior
+    >>> Parameter("alpha", Prior("LogNormal", mu=-1.2, sigma=0.7), "model-size exponent").name
+    'alpha'
+    """
+
+    name: str
+    prior: Prior
+    description: str = ""
+    shape: tuple[int, ...] = ()
+
+
+def _identity_natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
+    return dict(p)
+
+
+def _no_reference(inputs: Mapping[str, np.ndarray]) -> dict[str, float]:
+    return {}
+
+
+def _no_derived(xp: ArrayNamespace, q: Mapping[str, Any]) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class ScalingLaw:
+    """A scaling law as data.
+
+    Parameters
+    ----------
+    name, version : str
+        Registry key. A saved fit records both; loading refuses a different version.
+    inputs : tuple of str
+        Data columns the law reads (e.g. ``("N", "D")``).
+    parameters : tuple of Parameter
+        Sampled parameters with default priors.
+    expression : callable
+        ``expression(xp, inputs, q) -> log of the expected output``, written with the functions of
+        :class:`~bayescale.xp.ArrayNamespace` only, in terms of the natural parameters ``q``.
+    natural : callable, optional
+        ``natural(xp, p, ref) -> q``: sampled parameters ``p`` and reference scales ``ref`` to
+        the natural (published-style) parameters. Defaults to the identity.
+    reference : callable, optional
+        ``reference(inputs) -> dict`` of reference scales computed from the data at build time.
+    derived : callable, optional
+        ``derived(xp, q) -> dict`` of further reported quantities.
+    natural_names : tuple of str
+        Names of the natural parameters, in display order (a card provides these).
+    optimum : callable, optional
+        ``optimum(xp, q, C) -> {"N": ..., "D": ...}``, the closed-form compute-optimal allocation
+        under C = 6ND.
+    output : str
+        Name of the modelled column (``"loss"``).
+    description, citation : str
+        Shown by :func:`list_laws` and in reports.
+
+    Examples
+    --------
+    A one-input power law with a floor, declared in a notebook:
+
+    >>> import bayescale as bs
+    >>> law = bs.ScalingLaw(
+    ...     name="my_power_law", version="1", inputs=("N",),
+    ...     parameters=(
+    ...         bs.Parameter("log_E", bs.Prior("Normal", mu=0.5, sigma=1.0)),
+    ...         bs.Parameter("log_A", bs.Prior("Normal", mu=2.0, sigma=3.0)),
+    ...         bs.Parameter("alpha", bs.Prior("LogNormal", mu=-1.2, sigma=0.7)),
+    ...     ),
+    ...     expression=lambda xp, x, q: xp.logaddexp(
+    ...         q["log_E"], q["log_A"] - q["alpha"] * xp.log(x["N"])),
+    ... )
+    >>> round(float(law.evaluate({"log_E": 0.5, "log_A": 2.0, "alpha": 0.3}, N=1e9)), 4)
+    1.6583
+    """
+
+    name: str
+    version: str
+    inputs: tuple[str, ...]
+    parameters: tuple[Parameter, ...]
+    expression: Callable[..., Any]
+    natural: Callable[..., dict] = _identity_natural
+    reference: Callable[[Mapping[str, np.ndarray]], dict[str, float]] = _no_reference
+    derived: Callable[..., dict] = _no_derived
+    natural_names: tuple[str, ...] = ()
+    optimum: Callable[..., dict] | None = None
+    output: str = "loss"
+    description: str = ""
+    citation: str = ""
+    positive_inputs: tuple[str, ...] | None = None
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        names = [p.name for p in self.parameters]
+        if len(set(names)) != len(names):
+            raise ValueError(f"law {self.name!r}: parameter names repeat: {names}")
+        if not self.inputs:
+            raise ValueError(f"law {self.name!r} needs at least one input column")
+        if not self.natural_names:
+            object.__setattr__(self, "natural_names", tuple(names))
+
+    # ------------------------------------------------------------------ parameters
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        """Names of the sampled parameters."""
+        return tuple(p.name for p in self.parameters)
+
+    @property
+    def default_priors(self) -> dict[str, Prior]:
+        """Default prior of each sampled parameter, by name.
+
+        Examples
+        --------
+        >>> import bayescale as bs
+        >>> sorted(bs.get_law("chinchilla").default_priors)
+        ['alpha', 'beta', 'log_A_ref', 'log_B_ref', 'log_E']
+        """
+        return {p.name: p.prior for p in self.parameters}
+
+    @property
+    def key(self) -> str:
+        """``name@version``."""
+        return f"{self.name}@{self.version}"
+
+    @property
+    def required_positive(self) -> tuple[str, ...]:
+        """Input columns that must be strictly positive (all inputs unless stated)."""
+        return self.inputs if self.positive_inputs is None else self.positive_inputs
+
+    # ------------------------------------------------------------------ evaluation
+    def natural_params(
+        self, p: Mapping[str, Any], ref: Mapping[str, float], xp: ArrayNamespace = numpy_ns
+    ) -> dict[str, Any]:
+        """Natural (published-style) parameters from sampled ones and the reference scales."""
+        return self.natural(xp, p, ref)
+
+    def log_mean(self, q: Mapping[str, Any], xp: ArrayNamespace = numpy_ns, **inputs: Any) -> Any:
+        """Log of the law's expected output at ``inputs`` for natural parameters ``q``."""
+        missing = [k for k in self.inputs if k not in inputs]
+        if missing:
+            raise ValueError(f"law {self.name!r} needs inputs {list(self.inputs)}; missing {missing}")
+        if xp is numpy_ns:
+            inputs = {k: np.asarray(v, dtype=float) for k, v in inputs.items()}
+            q = {k: np.asarray(v, dtype=float) for k, v in q.items()}
+        return self.expression(xp, inputs, q)
+
+    def evaluate(self, params: Mapping[str, Any], **inputs: Any) -> np.ndarray:
+        """Evaluate the law with numpy for natural parameters ``params`` (e.g. a card's).
+
+        Arrays broadcast against each other, so posterior draws of shape ``(S, 1)`` and inputs of
+        shape ``(M,)`` give an ``(S, M)`` result.
+
+        Examples
+        --------
+        >>> import bayescale as bs
+        >>> law = bs.get_law("chinchilla")
+        >>> round(float(law.evaluate(bs.load_card("hoffmann2022").params, N=70e9, D=1.4e12)), 4)
+        1.9367
+        """
+        return np.exp(self.log_mean(params, numpy_ns, **inputs))
+
+    def compute_reference(self, inputs: Mapping[str, np.ndarray]) -> dict[str, float]:
+        """Reference scales of this law for the given input columns."""
+        return {k: float(v) for k, v in self.reference(inputs).items()}
+
+    def derived_params(self, q: Mapping[str, Any], xp: ArrayNamespace = numpy_ns) -> dict:
+        """The law's derived quantities (e.g. allocation exponents) from natural parameters."""
+        return self.derived(xp, q)
+
+    def describe(self) -> str:
+        """A short multi-line description: inputs, parameters with priors, citation."""
+        lines = [f"{self.key}: {self.description}", f"  inputs: {', '.join(self.inputs)}"]
+        for p in self.parameters:
+            lines.append(f"  {p.name:>10} ~ {p.prior!r}  {p.description}")
+        if self.citation:
+            lines.append(f"  source: {self.citation}")
+        return "\n".join(lines)
+
+
+_REGISTRY: dict[str, dict[str, ScalingLaw]] = {}
+
+
+def register_law(law: ScalingLaw, *, overwrite: bool = False) -> ScalingLaw:
+    """Add ``law`` to the registry so that ``fit``, ``get_law`` and ``Fit.load`` find it.
+
+    Registering the same name and version again replaces it only with ``overwrite=True`` (or when
+    the new definition is the same object), so a saved fit always meets the law it was made with.
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> law = bs.get_law("chinchilla")
+    >>> bs.register_law(law) is law
+    True
+    """
+    versions = _REGISTRY.setdefault(law.name, {})
+    old = versions.get(law.version)
+    if old is not None and old is not law and not overwrite:
+        raise ValueError(
+            f"law {law.key} is already registered; pass overwrite=True to replace it "
+            "or give the new definition another version"
+        )
+    versions[law.version] = law
+    return law
+
+
+def get_law(name: str | ScalingLaw, version: str | None = None) -> ScalingLaw:
+    """Look up a registered law by name (newest version unless ``version`` is given).
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> bs.get_law("chinchilla").inputs
+    ('N', 'D')
+    """
+    if isinstance(name, ScalingLaw):
+        return name
+    from . import laws  # noqa: F401  (registers the built-in laws)
+
+    versions = _REGISTRY.get(name)
+    if not versions:
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(
+            f"unknown law {name!r}{hint}; registered laws: {', '.join(sorted(_REGISTRY))}. "
+            "A user-defined law must be registered with bayescale.register_law first."
+        )
+    if version is None:
+        return versions[max(versions, key=_version_key)]
+    if version not in versions:
+        raise ValueError(
+            f"law {name!r} has no version {version!r}; registered versions: "
+            f"{', '.join(sorted(versions, key=_version_key))}"
+        )
+    return versions[version]
+
+
+def _version_key(v: str) -> tuple:
+    return tuple(int(x) if x.isdigit() else x for x in v.replace("-", ".").split("."))
+
+
+def list_laws() -> pd.DataFrame:
+    """All registered laws: name, version, inputs, parameters, closed-form optimum, citation.
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> "chinchilla" in set(bs.list_laws()["name"])
+    True
+    """
+    from . import laws  # noqa: F401
+
+    rows = []
+    for name in sorted(_REGISTRY):
+        for version, law in sorted(_REGISTRY[name].items(), key=lambda kv: _version_key(kv[0])):
+            rows.append(
+                {
+                    "name": name,
+                    "version": version,
+                    "inputs": ", ".join(law.inputs),
+                    "parameters": ", ".join(law.parameter_names),
+                    "closed_form_optimum": law.optimum is not None,
+                    "description": law.description,
+                    "citation": law.citation,
+                }
+            )
+    return pd.DataFrame(rows)

@@ -1,0 +1,123 @@
+"""Chinchilla Approach 3: L(N, D) = E + A / N^α + B / D^β (Hoffmann et al. 2022).
+
+Fitted in log space as log L = logsumexp(log E, log A − α log N, log B − β log D), the form
+Besiroglu et al. (2024) used. The sampled parameters are the log of each term at the reference
+scales of the data (mean log N and mean log D), so that the intercepts are not strongly correlated
+with the exponents:
+
+    log A_ref = log A − α · logN_ref,      log B_ref = log B − β · logD_ref.
+
+Default priors (weakly informative, loss in nats):
+
+* ``alpha``, ``beta`` ~ LogNormal(log 0.3, 0.7): exponents between ≈0.08 and ≈1.2 (95%).
+* ``log_E`` ~ Normal(0.5, 1.0): irreducible loss E between ≈0.2 and ≈12 nats (95%).
+* ``log_A_ref``, ``log_B_ref`` ~ Normal(−1, 1.5): each reducible term at the data's centre
+  between ≈0.02 and ≈7 nats (95%).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..law import Parameter, ScalingLaw, register_law
+from ..priors import Prior
+from ..xp import ArrayNamespace
+
+
+def _reference(inputs: Mapping[str, np.ndarray]) -> dict[str, float]:
+    return {
+        "logN_ref": float(np.mean(np.log(inputs["N"]))),
+        "logD_ref": float(np.mean(np.log(inputs["D"]))),
+    }
+
+
+def _natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
+    alpha, beta = p["alpha"], p["beta"]
+    return {
+        "A": xp.exp(p["log_A_ref"] + alpha * ref["logN_ref"]),
+        "B": xp.exp(p["log_B_ref"] + beta * ref["logD_ref"]),
+        "E": xp.exp(p["log_E"]),
+        "alpha": alpha,
+        "beta": beta,
+    }
+
+
+def _expression(xp: ArrayNamespace, x: Mapping[str, Any], q: Mapping[str, Any]) -> Any:
+    return xp.logsumexp(
+        [
+            xp.log(q["E"]),
+            xp.log(q["A"]) - q["alpha"] * xp.log(x["N"]),
+            xp.log(q["B"]) - q["beta"] * xp.log(x["D"]),
+        ]
+    )
+
+
+def _derived(xp: ArrayNamespace, q: Mapping[str, Any]) -> dict:
+    total = q["alpha"] + q["beta"]
+    return {"a": q["beta"] / total, "b": q["alpha"] / total}
+
+
+def _optimum(xp: ArrayNamespace, q: Mapping[str, Any], C: Any) -> dict:
+    """N*, D* minimising L subject to 6ND = C (closed form)."""
+    alpha, beta = q["alpha"], q["beta"]
+    total = alpha + beta
+    log_g = (xp.log(alpha) + xp.log(q["A"]) - xp.log(beta) - xp.log(q["B"])) / total
+    log_c6 = xp.log(C / 6.0)
+    return {
+        "N": xp.exp(log_g + (beta / total) * log_c6),
+        "D": xp.exp(-log_g + (alpha / total) * log_c6),
+    }
+
+
+chinchilla = register_law(
+    ScalingLaw(
+        name="chinchilla",
+        version="1",
+        inputs=("N", "D"),
+        parameters=(
+            Parameter(
+                "log_E",
+                Prior("Normal", mu=0.5, sigma=1.0),
+                "log of the irreducible loss E",
+            ),
+            Parameter(
+                "log_A_ref",
+                Prior("Normal", mu=-1.0, sigma=1.5),
+                "log of the model-size term A/N^α at the reference size exp(logN_ref)",
+            ),
+            Parameter(
+                "log_B_ref",
+                Prior("Normal", mu=-1.0, sigma=1.5),
+                "log of the data term B/D^β at the reference tokens exp(logD_ref)",
+            ),
+            Parameter(
+                "alpha",
+                Prior("LogNormal", mu=float(np.log(0.3)), sigma=0.7),
+                "model-size exponent α",
+            ),
+            Parameter(
+                "beta",
+                Prior("LogNormal", mu=float(np.log(0.3)), sigma=0.7),
+                "data exponent β",
+            ),
+        ),
+        expression=_expression,
+        natural=_natural,
+        reference=_reference,
+        derived=_derived,
+        natural_names=("A", "B", "E", "alpha", "beta"),
+        optimum=_optimum,
+        description="L = E + A/N^α + B/D^β (Chinchilla Approach 3)",
+        citation=(
+            "Hoffmann et al. 2022, arXiv:2203.15556; parameterisation of Besiroglu et al. 2024, "
+            "arXiv:2404.10102"
+        ),
+        notes={
+            "a": "allocation exponent of N*: β/(α+β)",
+            "b": "allocation exponent of D*: α/(α+β)",
+        },
+    )
+)

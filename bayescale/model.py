@@ -1,0 +1,105 @@
+"""Build the PyMC model of a law: priors, derived parameters, likelihood on the log output.
+
+The model is only a specification: nothing is sampled here. Inputs, reference scales and the
+observed log output are ``pm.Data`` containers, so the compiled log density takes them as
+arguments and can be reused for new data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .data import PreparedData
+from .law import ScalingLaw
+from .likelihoods import Likelihood
+from .priors import Prior
+from .xp import pytensor_ns
+
+__all__ = ["build_model", "data_values", "observed_name", "reference_name"]
+
+
+def observed_name(law: ScalingLaw) -> str:
+    """Name of the observed variable: the log of the law's output (``log_loss``)."""
+    return f"log_{law.output}"
+
+
+def reference_name(key: str) -> str:
+    """Name of the data container holding a reference scale."""
+    return f"ref_{key}"
+
+
+def data_values(
+    law: ScalingLaw, prepared: PreparedData, reference: Mapping[str, float]
+) -> dict[str, np.ndarray]:
+    """The values of every data container of the model, by name."""
+    positive = set(law.required_positive)
+    values = {
+        (f"log_{k}" if k in positive else k): (np.log(v) if k in positive else np.asarray(v, float))
+        for k, v in prepared.inputs.items()
+    }
+    values.update({reference_name(k): np.asarray(v, dtype=float) for k, v in reference.items()})
+    values[f"{observed_name(law)}_data"] = np.log(prepared.y)
+    values["run"] = np.asarray(prepared.n, dtype=np.int64)  # length of the "run" dimension
+    return values
+
+
+def build_model(
+    law: ScalingLaw,
+    prepared: PreparedData,
+    priors: Mapping[str, Prior],
+    likelihood: Likelihood,
+    reference: Mapping[str, float],
+) -> Any:
+    """The PyMC model of ``law`` on ``prepared`` runs.
+
+    Sampled parameters get ``priors``; natural and derived parameters are ``pm.Deterministic``;
+    the observation is ``likelihood`` on ``log(output)``.
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> from bayescale.data import prepare_data
+    >>> law = bs.get_law("chinchilla")
+    >>> runs = bs.testing.simulate_chinchilla(n=20, seed=0)
+    >>> prep = prepare_data(law, runs)
+    >>> m = build_model(law, prep, {**law.default_priors,
+    ...     **bs.get_likelihood("studentt").noise_priors}, bs.get_likelihood("studentt"),
+    ...     law.compute_reference(prep.inputs))
+    >>> sorted(v.name for v in m.free_RVs)
+    ['alpha', 'beta', 'log_A_ref', 'log_B_ref', 'log_E', 'nu', 'sigma']
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    sampled_names = set(law.parameter_names) | set(likelihood.noise_priors)
+    clash = sampled_names & (set(law.inputs) | {observed_name(law)})
+    if clash:
+        raise ValueError(f"law {law.name!r}: parameter names {sorted(clash)} clash with data names")
+    values = data_values(law, prepared, reference)
+    coords = {"run": np.asarray(prepared.frame.index)}
+    with pm.Model(coords=coords) as model:
+        # Positive inputs are held as logarithms: the law's log(N) then simplifies to the data
+        # itself, which saves a logarithm per run and gradient evaluation.
+        inputs = {
+            k: pt.exp(pm.Data(f"log_{k}", values[f"log_{k}"], dims="run"))
+            if f"log_{k}" in values
+            else pm.Data(k, values[k], dims="run")
+            for k in law.inputs
+        }
+        ref = {k: pm.Data(reference_name(k), values[reference_name(k)]) for k in reference}
+        p = {name: priors[name].create(name) for name in law.parameter_names}
+        q = law.natural(pytensor_ns, p, ref)
+        for name, value in q.items():
+            if name not in p:
+                pm.Deterministic(name, value)
+        for name, value in law.derived(pytensor_ns, q).items():
+            pm.Deterministic(name, value)
+        noise = {name: priors[name].create(name) for name in likelihood.noise_priors}
+        mu = law.expression(pytensor_ns, inputs, q)
+        observed = pm.Data(f"{observed_name(law)}_data", values[f"{observed_name(law)}_data"],
+                           dims="run")
+        likelihood.build(observed_name(law), mu, noise, observed, dims="run")
+    return model

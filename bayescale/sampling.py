@@ -1,0 +1,291 @@
+"""NUTS for bayescale models: nutpie driven by a cached, compiled log density.
+
+PyMC builds the model graph. This module compiles its log density and gradient once per model
+*structure* (law, priors, likelihood), with the data and the reference scales passed as
+arguments, so a second fit of the same law to new runs reuses the compiled function. nutpie runs
+NUTS on it with low-rank mass-matrix adaptation, which suits scaling-law posteriors: exponents and
+intercepts are correlated even after centring, and a diagonal mass matrix needs several times more
+leapfrog steps per draw.
+
+Chains start from jittered points around the posterior mode found by L-BFGS, scaled by the
+optimiser's inverse-Hessian estimate, which keeps warm-up short and avoids starting in the flat
+regions of the log-sum-exp surface. ``sampler="pymc"`` uses PyMC's own NUTS instead.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["CompiledModel", "compile_model", "find_mode", "sample_nutpie", "sample_pymc"]
+
+_CACHE: dict[str, CompiledModel] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+@dataclass
+class CompiledModel:
+    """A model's log density, gradient and constrained-value map, compiled once."""
+
+    ndim: int
+    value_names: list[str]
+    rv_names: list[str]
+    rv_shapes: list[tuple[int, ...]]
+    data_names: list[str]
+    logp_fn: Any
+    expand_fn: Any
+    expand_data_names: list[str]
+    compile_seconds: float
+    data_dtypes: dict[str, str] = field(default_factory=dict)
+    x_names: list[str] = field(default_factory=list)
+
+    def data_args(self, data: Mapping[str, np.ndarray], names: list[str]) -> list[np.ndarray]:
+        missing = [n for n in names if n not in data]
+        if missing:
+            raise KeyError(f"compiled model needs data {missing}")
+        return [np.ascontiguousarray(data[n], dtype=self.data_dtypes.get(n, "float64"))
+                for n in names]
+
+
+def _numba_mode() -> Any:
+    return "NUMBA"
+
+
+def compile_model(model: Any, cache_key: str | None = None) -> CompiledModel:
+    """Compile ``model``'s log density and gradient (data as arguments), cached by ``cache_key``.
+
+    Examples
+    --------
+    >>> import numpy as np, pymc as pm
+    >>> with pm.Model() as m:
+    ...     y = pm.Data("y", np.array([0.1, -0.2]))
+    ...     mu = pm.Normal("mu", 0, 1)
+    ...     _ = pm.Normal("obs", mu, 1, observed=y)
+    >>> cm = compile_model(m)
+    >>> cm.ndim, cm.data_names
+    (1, ['y'])
+    """
+    if cache_key is not None:
+        with _CACHE_LOCK:
+            hit = _CACHE.get(cache_key)
+        if hit is not None:
+            return hit
+
+    import pytensor
+    import pytensor.tensor as pt
+    from pymc.pytensorf import join_nonshared_inputs
+
+    t0 = time.perf_counter()
+    point = model.initial_point()
+    value_vars = model.value_vars
+    logp = model.logp(jacobian=True)
+    grads = pt.grad(logp, value_vars)
+    grad_flat = pt.concatenate([pt.atleast_1d(g).ravel() for g in grads])
+    constrained = model.replace_rvs_by_values(model.free_RVs)
+    (logp_j, grad_j, *constrained_j), x = join_nonshared_inputs(
+        point, [logp, grad_flat, *constrained], value_vars
+    )
+    mode = _numba_mode()
+    logp_f = pytensor.function([x], [logp_j, grad_j], mode=mode)
+    expand_f = pytensor.function([x], constrained_j, mode=mode)
+    data_names = [v.name for v in logp_f.maker.fgraph.inputs[1:]]
+    expand_data_names = [v.name for v in expand_f.maker.fgraph.inputs[1:]]
+    logp_jit = logp_f.vm.jit_fn
+    expand_jit = expand_f.vm.jit_fn
+
+    x0 = np.concatenate([np.atleast_1d(point[v.name]).ravel() for v in value_vars])
+    shared = {v.name: v.get_value() for v in model.data_vars}
+    for v in logp_f.maker.fgraph.inputs[1:]:
+        shared.setdefault(v.name, v.get_value())
+    # first calls trigger (or load from cache) the numba compilation
+    dtypes = {v.name: v.dtype for f in (logp_f, expand_f) for v in f.maker.fgraph.inputs[1:]}
+    logp_jit(x0, *[np.asarray(shared[n], dtype=dtypes[n]) for n in data_names])
+    expand_jit(x0, *[np.asarray(shared[n], dtype=dtypes[n]) for n in expand_data_names])
+
+    x_names = []
+    for v in value_vars:
+        size = int(np.size(point[v.name]))
+        x_names += [v.name] if size == 1 else [f"{v.name}[{i}]" for i in range(size)]
+    compiled = CompiledModel(
+        ndim=int(x0.size),
+        value_names=[v.name for v in value_vars],
+        rv_names=[rv.name for rv in model.free_RVs],
+        rv_shapes=[tuple(np.shape(point[model.rvs_to_values[rv].name])) for rv in model.free_RVs],
+        data_names=data_names,
+        logp_fn=logp_jit,
+        expand_fn=expand_jit,
+        expand_data_names=expand_data_names,
+        compile_seconds=time.perf_counter() - t0,
+        data_dtypes=dtypes,
+        x_names=x_names,
+    )
+    if cache_key is not None:
+        with _CACHE_LOCK:
+            _CACHE[cache_key] = compiled
+    return compiled
+
+
+def find_mode(
+    compiled: CompiledModel, data: Mapping[str, np.ndarray], x0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior mode in the unconstrained space by L-BFGS, and a diagonal scale estimate.
+
+    Returns ``(x_mode, scale)``; ``scale`` is the square root of the diagonal of the
+    optimiser's inverse-Hessian approximation (clipped to a sensible range).
+    """
+    from scipy import optimize
+
+    args = compiled.data_args(data, compiled.data_names)
+    fn = compiled.logp_fn
+
+    def negative(x: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = fn(x, *args)
+        if not np.isfinite(value):
+            return 1e300, np.zeros_like(x)
+        return -float(value), -np.asarray(grad)
+
+    best = None
+    for start in (x0, np.zeros_like(x0)):
+        res = optimize.minimize(negative, start, jac=True, method="L-BFGS-B",
+                                options={"maxiter": 2000, "maxcor": 20})
+        if np.all(np.isfinite(res.x)) and (best is None or res.fun < best.fun):
+            best = res
+        if best is not None and best.fun < 1e299 and (best.success or best.nit > 50):
+            break
+    if best is None:
+        raise RuntimeError("could not find a finite starting point for the sampler")
+    try:
+        diag = np.diag(best.hess_inv.todense())
+        scale = np.sqrt(np.clip(diag, 1e-8, 4.0))
+    except Exception:  # pragma: no cover - optimiser without Hessian estimate
+        scale = np.full_like(best.x, 0.1)
+    if not np.all(np.isfinite(scale)):
+        scale = np.full_like(best.x, 0.1)
+    return best.x, scale
+
+
+def sample_nutpie(
+    compiled: CompiledModel,
+    data: Mapping[str, np.ndarray],
+    x0: np.ndarray,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    progressbar: bool,
+    cores: int | None = None,
+    adaptation: str = "low_rank",
+    jitter: float = 1.0,
+    **kwargs: Any,
+) -> tuple[Any, dict[str, float]]:
+    """Run nutpie on a compiled model; returns the DataTree and timing information.
+
+    Chains start at the posterior mode plus ``jitter`` × (estimated posterior sd) × N(0, 1).
+    Timings: ``init`` (mode finding), ``tune`` and ``draws`` (wall clock, split at the moment
+    every chain had left warm-up, observed through nutpie's progress callback).
+    """
+    import nutpie
+    from nutpie.compiled_pyfunc import from_pyfunc
+
+    t0 = time.perf_counter()
+    x_mode, scale = find_mode(compiled, data, x0)
+    t_init = time.perf_counter() - t0
+
+    logp_args = compiled.data_args(data, compiled.data_names)
+    expand_args = compiled.data_args(data, compiled.expand_data_names)
+    logp_fn, expand_fn = compiled.logp_fn, compiled.expand_fn
+    names, shapes = compiled.rv_names, compiled.rv_shapes
+
+    def make_logp() -> Any:
+        def logp(x: np.ndarray, **_: Any) -> tuple[float, np.ndarray]:
+            value, grad = logp_fn(x, *logp_args)
+            return float(value), grad
+
+        return logp
+
+    def make_expand(seed1: int, seed2: int, chain: int) -> Any:
+        def expand(x: np.ndarray, **_: Any) -> dict[str, np.ndarray]:
+            values = expand_fn(x, *expand_args)
+            return {n: np.asarray(v, dtype=np.float64).reshape(s)
+                    for n, v, s in zip(names, values, shapes, strict=True)}
+
+        return expand
+
+    def initial_point(chain_seed: int) -> np.ndarray:
+        rng = np.random.default_rng([seed, chain_seed])
+        for _ in range(20):
+            x = x_mode + jitter * scale * rng.standard_normal(x_mode.shape)
+            value, _ = logp_fn(x, *logp_args)
+            if np.isfinite(value):
+                return x
+        return x_mode.copy()
+
+    pyfunc = from_pyfunc(
+        compiled.ndim,
+        make_logp,
+        make_expand,
+        [np.dtype("float64")] * len(names),
+        shapes,
+        names,
+        make_initial_point_fn=initial_point,
+    )
+    marks: dict[str, float] = {}
+
+    def on_progress(progress: Any) -> None:
+        if "tuned" not in marks and progress and all(
+            p.started and not p.tuning for p in progress
+        ):
+            marks["tuned"] = time.perf_counter()
+
+    t1 = time.perf_counter()
+    trace = nutpie.sample(
+        pyfunc,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        cores=cores if cores is not None else 1,
+        seed=seed,
+        progress_bar=progressbar,
+        progress_callback=on_progress,
+        progress_rate=50,
+        adaptation=adaptation,
+        save_warmup=True,
+        **kwargs,
+    )
+    t2 = time.perf_counter()
+    tuned = marks.get("tuned", np.nan)
+    timings = {
+        "init": t_init,
+        "sampling": t2 - t1,
+        "tune": (tuned - t1) if np.isfinite(tuned) else np.nan,
+        "draws": (t2 - tuned) if np.isfinite(tuned) else np.nan,
+    }
+    return trace, timings
+
+
+def sample_pymc(
+    model: Any, *, draws: int, tune: int, chains: int, seed: int, progressbar: bool, **kwargs: Any
+) -> tuple[Any, dict[str, float]]:
+    """PyMC's own NUTS (``sampler="pymc"``), for cross-checks and models nutpie cannot run."""
+    import pymc as pm
+
+    t1 = time.perf_counter()
+    with model:
+        trace = pm.sample(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            random_seed=seed,
+            progressbar=progressbar,
+            nuts_sampler="pymc",
+            compute_convergence_checks=False,
+            **kwargs,
+        )
+    return trace, {"init": 0.0, "sampling": time.perf_counter() - t1, "tune": np.nan,
+                   "draws": np.nan}

@@ -1,0 +1,148 @@
+"""Simulated runs and pinned posteriors for tests, examples and docstrings.
+
+:func:`simulate` draws runs from a law with known parameters; :func:`pinned_fit` builds a
+:class:`~bayescale.Fit` whose posterior is a cloud of draws pinned near known parameter values,
+with no MCMC, so that analysis and plotting code can be exercised in milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .data import prepare_data
+from .law import ScalingLaw, get_law
+from .likelihoods import get_likelihood
+
+__all__ = ["BESIROGLU_TRUTH", "chinchilla_design", "pinned_fit", "simulate", "simulate_chinchilla"]
+
+#: Besiroglu et al. (2024) point estimate (a, b, e, alpha, beta) expressed as A, B, E, alpha, beta.
+BESIROGLU_TRUTH = {"A": 482.01, "B": 2085.43, "E": 1.817, "alpha": 0.3478, "beta": 0.3659}
+
+
+def chinchilla_design(n: int = 240, seed: int = 0) -> pd.DataFrame:
+    """An isoFLOP-style design like Hoffmann et al.'s: budgets 6e18–3e21 FLOPs, N 44M–16B.
+
+    Examples
+    --------
+    >>> d = chinchilla_design(30, seed=0)
+    >>> bool(((d.C - 6 * d.N * d.D).abs() / d.C < 1e-12).all())
+    True
+    """
+    rng = np.random.default_rng(seed)
+    budgets = np.array([6e18, 1e19, 3e19, 6e19, 1e20, 3e20, 6e20, 1e21, 3e21])
+    C = rng.choice(budgets, size=n)
+    n_opt = 0.1 * np.sqrt(C)  # roughly Chinchilla-optimal sizes
+    logN = np.log(n_opt) + rng.uniform(-1.6, 1.6, size=n)
+    N = np.clip(np.round(np.exp(logN)), 4.4e7, 1.6e10)
+    D = C / (6 * N)
+    return pd.DataFrame({"N": N, "D": D, "C": C})
+
+
+def simulate(
+    law: str | ScalingLaw,
+    params: Mapping[str, Any],
+    design: pd.DataFrame,
+    *,
+    noise: Mapping[str, float] | None = None,
+    likelihood: str = "studentt",
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Runs drawn from ``law`` with natural parameters ``params`` at ``design``'s inputs.
+
+    The output is ``exp(log L(inputs) + noise)`` with the likelihood's noise on the log scale.
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> runs = simulate("chinchilla", BESIROGLU_TRUTH, chinchilla_design(10), seed=1)
+    >>> list(runs.columns)
+    ['N', 'D', 'C', 'loss']
+    """
+    law = get_law(law)
+    lik = get_likelihood(likelihood)
+    noise = dict(noise or {"sigma": 0.01, "nu": 5.0})
+    if likelihood == "normal":
+        noise.pop("nu", None)
+    rng = np.random.default_rng(seed)
+    inputs = {k: design[k].to_numpy(dtype=float) for k in law.inputs}
+    mu = law.log_mean(params, **inputs)
+    y = np.exp(lik.sample(rng, mu, **noise))
+    out = design.copy()
+    out[law.output] = y
+    return out
+
+
+def simulate_chinchilla(n: int = 240, seed: int = 0, **kwargs: Any) -> pd.DataFrame:
+    """Chinchilla-law runs at Besiroglu's estimate on a :func:`chinchilla_design` of ``n`` runs.
+
+    Examples
+    --------
+    >>> len(simulate_chinchilla(n=12, seed=0))
+    12
+    """
+    return simulate("chinchilla", BESIROGLU_TRUTH, chinchilla_design(n, seed), seed=seed, **kwargs)
+
+
+def pinned_fit(
+    seed: int = 0,
+    *,
+    chains: int = 4,
+    draws: int = 250,
+    truth: Mapping[str, float] | None = None,
+    rel_sd: float = 0.02,
+    noise: Mapping[str, float] | None = None,
+    data: pd.DataFrame | None = None,
+):
+    """A Chinchilla :class:`~bayescale.Fit` whose posterior is pinned near ``truth`` (no MCMC).
+
+    Draws of the sampled parameters are independent normals around the values implied by
+    ``truth`` (default: Besiroglu et al.'s estimate) with relative spread ``rel_sd``.
+
+    Examples
+    --------
+    >>> f = pinned_fit(seed=0)
+    >>> abs(float(f.posterior["alpha"].median()) - 0.3478) < 0.01
+    True
+    """
+    from .fit import Fit, assemble_datatree
+    from .priors import merge_priors
+
+    law = get_law("chinchilla")
+    lik = get_likelihood("studentt")
+    truth = dict(truth or BESIROGLU_TRUTH)
+    noise = dict(noise or {"sigma": 0.01, "nu": 5.0})
+    runs = data if data is not None else simulate_chinchilla(60, seed=seed)
+    prepared = prepare_data(law, runs)
+    ref = law.compute_reference(prepared.inputs)
+    centre = {
+        "alpha": truth["alpha"],
+        "beta": truth["beta"],
+        "log_E": np.log(truth["E"]),
+        "log_A_ref": np.log(truth["A"]) - truth["alpha"] * ref["logN_ref"],
+        "log_B_ref": np.log(truth["B"]) - truth["beta"] * ref["logD_ref"],
+        **noise,
+    }
+    rng = np.random.default_rng(seed)
+    post = xr.Dataset(
+        {
+            k: (("chain", "draw"), v * (1 + rel_sd * rng.standard_normal((chains, draws)))
+                if k not in ("log_A_ref", "log_B_ref", "log_E")
+                else v + rel_sd * rng.standard_normal((chains, draws)))
+            for k, v in centre.items()
+        },
+        coords={"chain": np.arange(chains), "draw": np.arange(draws)},
+    )
+    stats = xr.Dataset(
+        {"diverging": (("chain", "draw"), np.zeros((chains, draws), dtype=bool))},
+        coords=post.coords,
+    )
+    priors = merge_priors({**law.default_priors, **lik.noise_priors}, None)
+    attrs = {"bayescale_law": law.name, "bayescale_law_version": law.version,
+             "bayescale_likelihood": lik.name, "bayescale_sampler": "pinned"}
+    tree = assemble_datatree(law, lik, priors, prepared, ref, post, stats, attrs)
+    return Fit(law, lik, priors, prepared.frame, ref, tree, sampler="pinned", random_seed=seed)
