@@ -28,8 +28,10 @@ def _as_1d(name: str, values: Any) -> np.ndarray:
         raise ValueError(f"{name} must be a number or a 1-D sequence, got shape {arr.shape}")
     bad = ~np.isfinite(arr) | (arr <= 0)
     if bad.any():
-        raise ValueError(f"{name} must be finite and > 0; bad values at positions "
-                         f"{np.flatnonzero(bad).tolist()}: {arr[bad].tolist()}")
+        raise ValueError(
+            f"{name} must be finite and > 0; bad values at positions "
+            f"{np.flatnonzero(bad).tolist()}: {arr[bad].tolist()}"
+        )
     return arr
 
 
@@ -55,9 +57,11 @@ def _numeric_optimum(
         d = np.exp(log_c - u)
         return law.log_mean(q, numpy_ns, N=n, D=d)
 
-    lo_lim, hi_lim = np.log(1e3), log_c - np.log(1e3)
+    shape = np.broadcast_shapes(*(np.shape(v) for v in q.values()), log_c.shape)
+    lo_lim = np.full(shape, np.log(1e3))
+    hi_lim = np.broadcast_to(log_c - np.log(1e3), shape)
     grid = np.linspace(0.0, 1.0, 33)
-    us = lo_lim + (hi_lim - lo_lim)[..., None] * grid
+    us = lo_lim[..., None] + (hi_lim - lo_lim)[..., None] * grid
     values = np.stack([objective(us[..., i]) for i in range(len(grid))], axis=-1)
     k = np.clip(np.argmin(values, axis=-1), 1, len(grid) - 2)
     a = np.take_along_axis(us, (k - 1)[..., None], axis=-1)[..., 0]
@@ -135,8 +139,7 @@ def compute_optimal(
         n_opt, d_opt = np.asarray(opt["N"]), np.asarray(opt["D"])
     else:
         n_opt, d_opt = (
-            np.asarray(v)
-            for v in _numeric_optimum(law, qb, C, flops_per_param_token).values()
+            np.asarray(v) for v in _numeric_optimum(law, qb, C, flops_per_param_token).values()
         )
     loss = law.evaluate(qb, N=n_opt, D=d_opt)
     full = (*dims, "compute")
@@ -199,13 +202,17 @@ def predict_loss(
     unknown = sorted(set(inputs) - set(law.inputs))
     missing = [k for k in law.inputs if k not in inputs]
     if unknown or missing:
-        raise ValueError(f"law {law.name!r} takes inputs {list(law.inputs)}; "
-                         f"missing {missing}, unknown {unknown}")
+        raise ValueError(
+            f"law {law.name!r} takes inputs {list(law.inputs)}; "
+            f"missing {missing}, unknown {unknown}"
+        )
     scalar = all(np.ndim(v) == 0 for v in inputs.values())
     arrays = {k: _as_1d(k, v) for k, v in inputs.items()}
     sizes = {len(v) for v in arrays.values()}
     if len(sizes - {1}) > 1:
-        raise ValueError(f"inputs must have equal lengths, got { {k: len(v) for k, v in arrays.items()} }")
+        raise ValueError(
+            f"inputs must have equal lengths, got { {k: len(v) for k, v in arrays.items()} }"
+        )
     q, dims, coords = _natural_draws(fit)
     qb = {k: v[..., None] for k, v in q.items()}
     mu = law.log_mean(qb, numpy_ns, **{k: v[None, None, :] for k, v in arrays.items()})

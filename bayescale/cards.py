@@ -82,8 +82,15 @@ class Card:
         rows = []
         for k, v in self.params.items():
             lo, hi = self.ci95.get(k, (math.nan, math.nan))
-            rows.append({"parameter": k, "value": v, "se": self.se.get(k, math.nan),
-                         "ci95_lo": lo, "ci95_hi": hi})
+            rows.append(
+                {
+                    "parameter": k,
+                    "value": v,
+                    "se": self.se.get(k, math.nan),
+                    "ci95_lo": lo,
+                    "ci95_hi": hi,
+                }
+            )
         return pd.DataFrame(rows).set_index("parameter")
 
 

@@ -37,8 +37,10 @@ class PreparedData:
 
 
 def _rows(index: pd.Index, values: pd.Series, mask: np.ndarray) -> str:
-    labels = list(index[mask])
-    shown = ", ".join(f"{lab!r} ({values.loc[lab]!r})" for lab in labels[:_MAX_SHOWN])
+    labels = [lab.item() if isinstance(lab, np.generic) else lab for lab in index[mask]]
+    raw = values.to_numpy()[mask]
+    raw = [v.item() if isinstance(v, np.generic) else v for v in raw]
+    shown = ", ".join(f"{lab!r} ({v!r})" for lab, v in zip(labels[:_MAX_SHOWN], raw, strict=False))
     more = f" and {len(labels) - _MAX_SHOWN} more" if len(labels) > _MAX_SHOWN else ""
     return f"{len(labels)} row(s): {shown}{more}"
 
@@ -90,7 +92,9 @@ def prepare_data(
     elif isinstance(data, Mapping):
         frame = pd.DataFrame(dict(data))
     else:
-        raise TypeError(f"data must be a pandas DataFrame or a mapping of columns, got {type(data)}")
+        raise TypeError(
+            f"data must be a pandas DataFrame or a mapping of columns, got {type(data)}"
+        )
 
     mapping = dict(columns or {})
     needed = [*law.inputs, law.output] if require_output else list(law.inputs)
@@ -130,14 +134,20 @@ def prepare_data(
         numeric = pd.to_numeric(raw, errors="coerce")
         bad = numeric.isna().to_numpy() & raw.notna().to_numpy()
         if bad.any():
-            problems.append(f"column '{label}' has non-numeric values in " + _rows(frame.index, raw, bad))
+            problems.append(
+                f"column '{label}' has non-numeric values in " + _rows(frame.index, raw, bad)
+            )
         values = numeric.to_numpy(dtype=float)
         nan = np.isnan(values) & ~bad
         if nan.any():
-            problems.append(f"column '{label}' has missing (NaN) values in " + _rows(frame.index, raw, nan))
+            problems.append(
+                f"column '{label}' has missing (NaN) values in " + _rows(frame.index, raw, nan)
+            )
         inf = np.isinf(values)
         if inf.any():
-            problems.append(f"column '{label}' has infinite values in " + _rows(frame.index, raw, inf))
+            problems.append(
+                f"column '{label}' has infinite values in " + _rows(frame.index, raw, inf)
+            )
         if name in positive:
             nonpos = np.isfinite(values) & (values <= 0)
             if nonpos.any():

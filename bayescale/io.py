@@ -97,12 +97,22 @@ def load_fit(path: str | os.PathLike) -> Fit:
     timings = json.loads(attrs.get("bayescale_timings", "{}"))
     for key in list(tree.attrs):
         if key.startswith("bayescale_") and key not in (
-            "bayescale_law", "bayescale_law_version", "bayescale_likelihood",
-            "bayescale_sampler", "bayescale_random_seed", "bayescale_tune_steps",
+            "bayescale_law",
+            "bayescale_law_version",
+            "bayescale_likelihood",
+            "bayescale_sampler",
+            "bayescale_random_seed",
+            "bayescale_tune_steps",
         ):
             del tree.attrs[key]
     return Fit(
-        law, likelihood, priors, data, reference, tree,
-        timings=timings, sampler=str(attrs.get("bayescale_sampler", "nutpie")),
+        law,
+        likelihood,
+        priors,
+        data,
+        reference,
+        tree,
+        timings=timings,
+        sampler=str(attrs.get("bayescale_sampler", "nutpie")),
         random_seed=None if seed is None else int(seed),
     )

@@ -112,7 +112,7 @@ class ScalingLaw:
     ...         q["log_E"], q["log_A"] - q["alpha"] * xp.log(x["N"])),
     ... )
     >>> round(float(law.evaluate({"log_E": 0.5, "log_A": 2.0, "alpha": 0.3}, N=1e9)), 4)
-    1.6583
+    1.6635
     """
 
     name: str
@@ -179,7 +179,9 @@ class ScalingLaw:
         """Log of the law's expected output at ``inputs`` for natural parameters ``q``."""
         missing = [k for k in self.inputs if k not in inputs]
         if missing:
-            raise ValueError(f"law {self.name!r} needs inputs {list(self.inputs)}; missing {missing}")
+            raise ValueError(
+                f"law {self.name!r} needs inputs {list(self.inputs)}; missing {missing}"
+            )
         if xp is numpy_ns:
             inputs = {k: np.asarray(v, dtype=float) for k, v in inputs.items()}
             q = {k: np.asarray(v, dtype=float) for k, v in q.items()}
@@ -196,7 +198,7 @@ class ScalingLaw:
         >>> import bayescale as bs
         >>> law = bs.get_law("chinchilla")
         >>> round(float(law.evaluate(bs.load_card("hoffmann2022").params, N=70e9, D=1.4e12)), 4)
-        1.9367
+        1.9366
         """
         return np.exp(self.log_mean(params, numpy_ns, **inputs))
 

@@ -99,7 +99,8 @@ def build_model(
             pm.Deterministic(name, value)
         noise = {name: priors[name].create(name) for name in likelihood.noise_priors}
         mu = law.expression(pytensor_ns, inputs, q)
-        observed = pm.Data(f"{observed_name(law)}_data", values[f"{observed_name(law)}_data"],
-                           dims="run")
+        observed = pm.Data(
+            f"{observed_name(law)}_data", values[f"{observed_name(law)}_data"], dims="run"
+        )
         likelihood.build(observed_name(law), mu, noise, observed, dims="run")
     return model

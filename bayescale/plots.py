@@ -84,8 +84,9 @@ def plot_tokens_per_param(
     ratio = compute_optimal(fit, C)["tokens_per_param"].stack(sample=("chain", "draw"))
     lo, mid, hi = np.quantile(ratio.to_numpy(), [(1 - prob) / 2, 0.5, (1 + prob) / 2], axis=-1)
     name = label or f"bayescale {fit.law.name} ({len(fit.data)} runs)"
-    ax.fill_between(C, lo, hi, color=color, alpha=0.25, lw=0,
-                    label=f"{name}: {100 * prob:g}% interval")
+    ax.fill_between(
+        C, lo, hi, color=color, alpha=0.25, lw=0, label=f"{name}: {100 * prob:g}% interval"
+    )
     ax.plot(C, mid, color=color, lw=2, label=f"{name}: posterior median")
     for style, card_name in zip(_CARD_STYLES * 3, cards, strict=False):
         card = load_card(card_name)
@@ -93,14 +94,22 @@ def plot_tokens_per_param(
         if law.optimum is None:
             continue
         opt = law.optimum(numpy_ns, card.params, C)
-        ax.plot(C, opt["D"] / opt["N"], style, color="0.25", lw=1.5,
-                label=f"{card.name} point estimate")
+        ax.plot(
+            C, opt["D"] / opt["N"], style, color="0.25", lw=1.5, label=f"{card.name} point estimate"
+        )
     if rule is not None:
         ax.axhline(rule, color="C3", lw=1, ls=":", label=f"{rule:g} tokens per parameter")
     if mark is not None:
         ax.axvline(mark, color="0.6", lw=0.8)
-        ax.annotate(f"{mark:.3g} FLOPs", (mark, 1.0), xycoords=("data", "axes fraction"),
-                    xytext=(3, -12), textcoords="offset points", fontsize=8, color="0.4")
+        ax.annotate(
+            f"{mark:.3g} FLOPs",
+            (mark, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -12),
+            textcoords="offset points",
+            fontsize=8,
+            color="0.4",
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("training compute C (FLOPs)")

@@ -8,7 +8,6 @@ fit's priors are saved as JSON next to the posterior and rebuilt exactly on load
 from __future__ import annotations
 
 import json
-
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -186,10 +185,10 @@ def merge_priors(
     >>> d = {"alpha": Prior("HalfNormal", sigma=1.0)}
     >>> merge_priors(d, {"alpha": Prior("Normal", mu=0.3, sigma=0.05)})["alpha"].dist
     'Normal'
-    >>> merge_priors(d, {"alpa": Prior("Normal", mu=0.3, sigma=0.05)})
+    >>> merge_priors(d, {"alpa": Prior("Normal", mu=0.3, sigma=0.05)})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: unknown prior name 'alpa'; this model's parameters are: alpha (did you mean 'alpha'?)
+    ValueError: unknown prior name 'alpa'; this model's parameters are: alpha (did you mean ...?)
     """
     merged = dict(defaults)
     for name, prior in (overrides or {}).items():
@@ -210,5 +209,3 @@ def merge_priors(
             raise TypeError(f"prior for {name!r} must be a bayescale.Prior, got {type(prior)}")
         merged[name] = prior
     return merged
-
-

@@ -48,8 +48,9 @@ class CompiledModel:
         missing = [n for n in names if n not in data]
         if missing:
             raise KeyError(f"compiled model needs data {missing}")
-        return [np.ascontiguousarray(data[n], dtype=self.data_dtypes.get(n, "float64"))
-                for n in names]
+        return [
+            np.ascontiguousarray(data[n], dtype=self.data_dtypes.get(n, "float64")) for n in names
+        ]
 
 
 def _numba_mode() -> Any:
@@ -151,8 +152,9 @@ def find_mode(
 
     best = None
     for start in (x0, np.zeros_like(x0)):
-        res = optimize.minimize(negative, start, jac=True, method="L-BFGS-B",
-                                options={"maxiter": 2000, "maxcor": 20})
+        res = optimize.minimize(
+            negative, start, jac=True, method="L-BFGS-B", options={"maxiter": 2000, "maxcor": 20}
+        )
         if np.all(np.isfinite(res.x)) and (best is None or res.fun < best.fun):
             best = res
         if best is not None and best.fun < 1e299 and (best.success or best.nit > 50):
@@ -182,13 +184,18 @@ def sample_nutpie(
     cores: int | None = None,
     adaptation: str = "low_rank",
     jitter: float = 1.0,
+    target_accept: float = 0.9,
     **kwargs: Any,
 ) -> tuple[Any, dict[str, float]]:
     """Run nutpie on a compiled model; returns the DataTree and timing information.
 
     Chains start at the posterior mode plus ``jitter`` × (estimated posterior sd) × N(0, 1).
-    Timings: ``init`` (mode finding), ``tune`` and ``draws`` (wall clock, split at the moment
-    every chain had left warm-up, observed through nutpie's progress callback).
+    Timings: ``init`` (mode finding), ``sampling`` (wall clock) and its split into ``tune`` and
+    ``draws`` in proportion to the leapfrog steps taken in each phase.
+
+    ``target_accept`` defaults to 0.9 rather than nutpie's 0.8: on the Chinchilla runs the smaller
+    step size removes the occasional divergence in the tails of the Student-t noise parameters
+    for about 10% more gradient evaluations.
     """
     import nutpie
     from nutpie.compiled_pyfunc import from_pyfunc
@@ -212,8 +219,10 @@ def sample_nutpie(
     def make_expand(seed1: int, seed2: int, chain: int) -> Any:
         def expand(x: np.ndarray, **_: Any) -> dict[str, np.ndarray]:
             values = expand_fn(x, *expand_args)
-            return {n: np.asarray(v, dtype=np.float64).reshape(s)
-                    for n, v, s in zip(names, values, shapes, strict=True)}
+            return {
+                n: np.asarray(v, dtype=np.float64).reshape(s)
+                for n, v, s in zip(names, values, shapes, strict=True)
+            }
 
         return expand
 
@@ -235,14 +244,6 @@ def sample_nutpie(
         names,
         make_initial_point_fn=initial_point,
     )
-    marks: dict[str, float] = {}
-
-    def on_progress(progress: Any) -> None:
-        if "tuned" not in marks and progress and all(
-            p.started and not p.tuning for p in progress
-        ):
-            marks["tuned"] = time.perf_counter()
-
     t1 = time.perf_counter()
     trace = nutpie.sample(
         pyfunc,
@@ -252,19 +253,22 @@ def sample_nutpie(
         cores=cores if cores is not None else 1,
         seed=seed,
         progress_bar=progressbar,
-        progress_callback=on_progress,
-        progress_rate=50,
         adaptation=adaptation,
+        target_accept=target_accept,
         save_warmup=True,
         **kwargs,
     )
-    t2 = time.perf_counter()
-    tuned = marks.get("tuned", np.nan)
+    elapsed = time.perf_counter() - t1
+    # Chains share one thread, so warm-up and sampling interleave in wall-clock time; split the
+    # sampling time in proportion to the leapfrog steps (gradient evaluations) of each phase.
+    tune_steps = int(trace["warmup_sample_stats"]["n_steps"].sum()) if tune else 0
+    draw_steps = int(trace["sample_stats"]["n_steps"].sum())
+    share = tune_steps / max(tune_steps + draw_steps, 1)
     timings = {
         "init": t_init,
-        "sampling": t2 - t1,
-        "tune": (tuned - t1) if np.isfinite(tuned) else np.nan,
-        "draws": (t2 - tuned) if np.isfinite(tuned) else np.nan,
+        "sampling": elapsed,
+        "tune": elapsed * share,
+        "draws": elapsed * (1 - share),
     }
     return trace, timings
 
@@ -287,5 +291,9 @@ def sample_pymc(
             compute_convergence_checks=False,
             **kwargs,
         )
-    return trace, {"init": 0.0, "sampling": time.perf_counter() - t1, "tune": np.nan,
-                   "draws": np.nan}
+    return trace, {
+        "init": 0.0,
+        "sampling": time.perf_counter() - t1,
+        "tune": np.nan,
+        "draws": np.nan,
+    }

@@ -130,9 +130,12 @@ def pinned_fit(
     rng = np.random.default_rng(seed)
     post = xr.Dataset(
         {
-            k: (("chain", "draw"), v * (1 + rel_sd * rng.standard_normal((chains, draws)))
+            k: (
+                ("chain", "draw"),
+                v * (1 + rel_sd * rng.standard_normal((chains, draws)))
                 if k not in ("log_A_ref", "log_B_ref", "log_E")
-                else v + rel_sd * rng.standard_normal((chains, draws)))
+                else v + rel_sd * rng.standard_normal((chains, draws)),
+            )
             for k, v in centre.items()
         },
         coords={"chain": np.arange(chains), "draw": np.arange(draws)},
@@ -142,7 +145,11 @@ def pinned_fit(
         coords=post.coords,
     )
     priors = merge_priors({**law.default_priors, **lik.noise_priors}, None)
-    attrs = {"bayescale_law": law.name, "bayescale_law_version": law.version,
-             "bayescale_likelihood": lik.name, "bayescale_sampler": "pinned"}
+    attrs = {
+        "bayescale_law": law.name,
+        "bayescale_law_version": law.version,
+        "bayescale_likelihood": lik.name,
+        "bayescale_sampler": "pinned",
+    }
     tree = assemble_datatree(law, lik, priors, prepared, ref, post, stats, attrs)
     return Fit(law, lik, priors, prepared.frame, ref, tree, sampler="pinned", random_seed=seed)

@@ -81,7 +81,9 @@ def optimum_table(fits: dict[str, bs.Fit]) -> pd.DataFrame:
         "D*/N*": format_number(float(h["D"] / h["N"])),
     }
     rows["Besiroglu et al. (point)"] = {
-        "N* (parameters)": "7.31e+10", "D* (tokens)": "1.34e+12", "D*/N*": "18.3",
+        "N* (parameters)": "7.31e+10",
+        "D* (tokens)": "1.34e+12",
+        "D*/N*": "18.3",
     }
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = f"at C = {BUDGET:.3g} FLOPs (80% intervals)"
@@ -109,8 +111,12 @@ def hoffmann_check(fit: bs.Fit) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("results/besiroglu_refit"),
-                        help="output folder (default: results/besiroglu_refit)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("results/besiroglu_refit"),
+        help="output folder (default: results/besiroglu_refit)",
+    )
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)
@@ -120,20 +126,29 @@ def main(argv: list[str] | None = None) -> int:
 
     runs = bs.load_dataset("chinchilla_besiroglu2024")
     protocol = runs.drop(index=runs["loss"].nlargest(5).index)
-    print(f"Loaded {len(runs)} runs; the 240-run protocol drops the 5 highest losses "
-          f"({', '.join(f'{v:.3f}' for v in sorted(runs['loss'].nlargest(5)))}).")
+    print(
+        f"Loaded {len(runs)} runs; the 240-run protocol drops the 5 highest losses "
+        f"({', '.join(f'{v:.3f}' for v in sorted(runs['loss'].nlargest(5)))})."
+    )
 
-    settings = dict(draws=args.draws, tune=args.tune, chains=args.chains, random_seed=args.seed,
-                    progressbar=not args.no_progress)
+    settings = dict(
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        random_seed=args.seed,
+        progressbar=not args.no_progress,
+    )
     fits = {
         "bayescale, 240 runs": bs.fit("chinchilla", protocol, **settings),
         "bayescale, all 245 runs": bs.fit("chinchilla", runs, **settings),
     }
     for label, fit in fits.items():
         d = fit.diagnostics()
-        print(f"{label}: {fit.timings['total']:.1f} s, {d['divergences']} divergences, "
-              f"max R-hat {d['max_r_hat']:.4f}, min bulk ESS {d['min_ess_bulk']:.0f}, "
-              f"min tail ESS {d['min_ess_tail']:.0f}")
+        print(
+            f"{label}: {fit.timings['total']:.1f} s, {d['divergences']} divergences, "
+            f"max R-hat {d['max_r_hat']:.4f}, min bulk ESS {d['min_ess_bulk']:.0f}, "
+            f"min tail ESS {d['min_ess_tail']:.0f}"
+        )
 
     params = comparison_table(fits)
     optimum = optimum_table(fits)
@@ -152,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     md = [
         "# Chinchilla Approach 3: bayescale posterior vs published fits",
         "",
-        f"Data: `chinchilla_besiroglu2024` ({len(runs)} runs; protocol drops the 5 highest losses).",
+        f"Data: `chinchilla_besiroglu2024` ({len(runs)} runs; the protocol drops the 5 highest "
+        "losses).",
         f"NUTS, {args.chains} chains × {args.draws} draws, seed {args.seed}; Student-t likelihood "
         "on log-loss.",
         "",
@@ -182,11 +198,14 @@ def main(argv: list[str] | None = None) -> int:
     matplotlib.use("Agg")
     from bayescale.plots import plot_tokens_per_param
 
-    fig, _ = plot_tokens_per_param(fits["bayescale, 240 runs"], cards=("hoffmann2022",),
-                                   label="bayescale (240 runs)")
+    fig, _ = plot_tokens_per_param(
+        fits["bayescale, 240 runs"], cards=("hoffmann2022",), label="bayescale (240 runs)"
+    )
     fig.savefig(args.out / "tokens_per_param.png", dpi=150)
-    print(f"\nWrote {args.out / 'summary.csv'}, {args.out / 'summary.md'}, "
-          f"{args.out / 'tokens_per_param.png'}")
+    print(
+        f"\nWrote {args.out / 'summary.csv'}, {args.out / 'summary.md'}, "
+        f"{args.out / 'tokens_per_param.png'}"
+    )
     return 0
 
 

@@ -1,0 +1,200 @@
+"""Benchmark: the 240-run Chinchilla fit, cold and warm, against the classical procedure.
+
+Scenarios (each run ``--repeats`` times; the table shows medians):
+
+* ``cold process``  — a new Python process with empty compilation caches (pytensor/numba);
+* ``warm process``  — a new Python process whose caches were filled by an earlier run;
+* ``second fit``    — a second fit in the same process on new data (a bootstrap resample of the
+  240 runs), reusing the compiled model;
+* ``classical``     — Huber (δ = 1e-3) on log-loss, L-BFGS from Besiroglu et al.'s 4500-point grid
+  of starts, then 4000 bootstrap refits (``benchmarks/classical.py``), in a new process.
+
+Columns: wall time split into import, build + compile, mode finding (init), tune and draws (the
+sampling time split in proportion to the leapfrog steps of each phase); leapfrog steps per draw
+after warm-up; minimum bulk and tail ESS over A, B, E, α, β; and ESS per second of the
+scenario's whole wall time. For the classical procedure the 4000 bootstrap refits play the role of
+draws (independent, so ESS = 4000).
+
+Usage::
+
+    python benchmarks/bench_chinchilla.py [--repeats 3] [--classical-repeats 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FIVE = ["A", "B", "E", "alpha", "beta"]
+
+
+def worker(second: bool) -> None:
+    """Run inside a fresh process: import, fit (and optionally fit again), print JSON."""
+    t0 = time.perf_counter()
+    import numpy as np
+
+    import bayescale as bs
+
+    t_import = time.perf_counter() - t0
+    runs = bs.load_dataset("chinchilla_besiroglu2024")
+    runs = runs.drop(index=runs["loss"].nlargest(5).index)
+    results = []
+    fit = bs.fit("chinchilla", runs, random_seed=0, progressbar=False, warn=False)
+    results.append(_row(fit, t_import, time.perf_counter() - t0))
+    if second:
+        rng = np.random.default_rng(1)
+        resample = runs.iloc[rng.integers(0, len(runs), len(runs))].reset_index(drop=True)
+        t1 = time.perf_counter()
+        fit2 = bs.fit("chinchilla", resample, random_seed=1, progressbar=False, warn=False)
+        results.append(_row(fit2, 0.0, time.perf_counter() - t1))
+    print("BENCH-JSON " + json.dumps(results))
+
+
+def _row(fit, t_import: float, wall: float) -> dict:
+    s = fit.summary().loc[FIVE]
+    stats = fit.idata["sample_stats"]
+    n_draws = int(stats["n_steps"].size)
+    return {
+        "import": t_import,
+        "compile": fit.timings["build"] + fit.timings["compile"],
+        "init": fit.timings["init"],
+        "tune": fit.timings["tune"],
+        "draws": fit.timings["draws"],
+        "wall": wall,
+        "steps_per_draw": float(stats["n_steps"].sum()) / n_draws,
+        "ess_bulk": float(s["ess_bulk"].min()),
+        "ess_tail": float(s["ess_tail"].min()),
+        "divergences": fit.divergences,
+    }
+
+
+def run_worker(env: dict, second: bool) -> list[dict]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker"]
+    if second:
+        cmd.append("--second")
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    for line in proc.stdout.splitlines():
+        if line.startswith("BENCH-JSON "):
+            return json.loads(line[len("BENCH-JSON ") :])
+    raise RuntimeError(f"benchmark worker failed:\n{proc.stdout}\n{proc.stderr}")
+
+
+def run_classical(env: dict) -> dict:
+    code = (
+        "import json, sys, time; t0 = time.perf_counter();"
+        f"sys.path.insert(0, {str(HERE)!r});"
+        "import classical as c; ti = time.perf_counter() - t0;"
+        "N, D, L = c.load_chinchilla();"
+        "r = c.run_classical(N, D, L, n_boot=4000, seed=42);"
+        "print('BENCH-JSON ' + json.dumps({'import': ti, 'grid': r['grid_s'],"
+        " 'bootstrap': r['bootstrap_s'], 'wall': time.perf_counter() - t0}))"
+    )
+    env = {**env, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith("BENCH-JSON "):
+            return json.loads(line[len("BENCH-JSON ") :])
+    raise RuntimeError(f"classical procedure failed:\n{proc.stdout}\n{proc.stderr}")
+
+
+def median_row(rows: list[dict]) -> dict:
+    return {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--classical-repeats", type=int, default=1)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--second", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker(args.second)
+        return 0
+
+    base = dict(os.environ)
+    repo = HERE.parent
+    if "BAYESCALE_DATA_DIR" not in base and (repo.parent / "shared" / "data").is_dir():
+        base["BAYESCALE_DATA_DIR"] = str(repo.parent / "shared" / "data")
+    cold, warm, second = [], [], []
+    with tempfile.TemporaryDirectory() as keep:
+        warm_env = {
+            **base,
+            "NUMBA_CACHE_DIR": f"{keep}/numba",
+            "PYTENSOR_FLAGS": f"compiledir={keep}/pytensor",
+        }
+        for i in range(args.repeats):
+            with tempfile.TemporaryDirectory() as tmp:
+                env = {
+                    **base,
+                    "NUMBA_CACHE_DIR": f"{tmp}/numba",
+                    "PYTENSOR_FLAGS": f"compiledir={tmp}/pytensor",
+                }
+                cold += run_worker(env, second=False)
+            if i == 0:
+                run_worker(warm_env, second=False)  # fill the warm cache
+            first, again = run_worker(warm_env, second=True)
+            warm.append(first)
+            second.append(again)
+            print(
+                f"  repeat {i + 1}/{args.repeats}: cold {cold[-1]['wall']:.1f} s, "
+                f"warm {first['wall']:.1f} s, second fit {again['wall']:.1f} s",
+                flush=True,
+            )
+    classical = []
+    for i in range(args.classical_repeats):
+        classical.append(run_classical(base))
+        print(
+            f"  classical {i + 1}/{args.classical_repeats}: {classical[-1]['wall']:.1f} s",
+            flush=True,
+        )
+
+    header = (
+        f"{'scenario':<14}{'import':>8}{'compile':>9}{'init':>7}{'tune':>7}{'draws':>7}"
+        f"{'wall':>8}{'steps/draw':>11}{'ESS bulk':>9}{'ESS tail':>9}{'ESS/s':>8}"
+        f"{'div':>5}"
+    )
+    print(
+        f"\nChinchilla 240-run fit, 4 chains x 1000 draws (+1000 tune); medians of "
+        f"{args.repeats} runs; seconds"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, rows in (("cold process", cold), ("warm process", warm), ("second fit", second)):
+        m = median_row(rows)
+        print(
+            f"{name:<14}{m['import']:>8.2f}{m['compile']:>9.2f}{m['init']:>7.2f}{m['tune']:>7.2f}"
+            f"{m['draws']:>7.2f}{m['wall']:>8.2f}{m['steps_per_draw']:>11.2f}"
+            f"{m['ess_bulk']:>9.0f}{m['ess_tail']:>9.0f}{m['ess_bulk'] / m['wall']:>8.0f}"
+            f"{m['divergences']:>5.0f}"
+        )
+    c = median_row(classical)
+    print(
+        f"{'classical':<14}{c['import']:>8.2f}{c['grid']:>9.2f}{'':>7}{'':>7}"
+        f"{c['bootstrap']:>7.2f}{c['wall']:>8.2f}{'-':>11}{4000:>9}{4000:>9}"
+        f"{4000 / c['wall']:>8.0f}{'-':>5}"
+    )
+    print(
+        "(classical: 'compile' column = grid of 4500 L-BFGS starts, 'draws' = 4000 bootstrap "
+        "refits)"
+    )
+    w, s2, cl = median_row(warm)["wall"], median_row(second)["wall"], c["wall"]
+    print(
+        f"\nspeed-up over classical: cold {cl / median_row(cold)['wall']:.1f}x, warm {cl / w:.1f}x,"
+        f" second fit {cl / s2:.1f}x"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Bad input is refused before any model is built, naming the column and the rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayescale as bs
+
+
+@pytest.fixture
+def runs():
+    return bs.testing.simulate_chinchilla(n=12, seed=0)
+
+
+def _fit(data, **kw):
+    return bs.fit("chinchilla", data, draws=10, tune=10, progressbar=False, **kw)
+
+
+def test_nan_inf_nonpositive_and_strings_named(runs):
+    bad = runs.copy()
+    bad.loc[2, "N"] = np.nan
+    bad.loc[5, "D"] = np.inf
+    bad.loc[7, "loss"] = -1.0
+    bad["N"] = bad["N"].astype(object)
+    bad.loc[9, "N"] = "1.3B"
+    with pytest.raises(ValueError) as err:
+        _fit(bad)
+    msg = str(err.value)
+    assert "column 'N' has missing (NaN) values in 1 row(s): 2" in msg
+    assert "column 'N' has non-numeric values in 1 row(s): 9 ('1.3B')" in msg
+    assert "column 'D' has infinite values in 1 row(s): 5" in msg
+    assert "column 'loss' must be > 0: 1 row(s): 7 (-1.0)" in msg
+
+
+def test_zero_inputs_are_refused(runs):
+    with pytest.raises(ValueError, match=r"column 'D' must be > 0: 1 row\(s\): 0 \(0.0\)"):
+        _fit(runs.assign(D=np.r_[0.0, runs["D"].to_numpy()[1:]]))
+
+
+def test_missing_and_misspelt_columns(runs):
+    with pytest.raises(ValueError, match=r"missing column 'D'.*did you mean 'd'"):
+        _fit(runs.rename(columns={"D": "d"}))
+    with pytest.raises(ValueError, match=r"missing column 'loss'.*did you mean 'los'"):
+        _fit(runs.rename(columns={"loss": "los"}))
+    mapped = runs.rename(columns={"N": "params"})
+    with pytest.raises(ValueError, match="not use"):
+        _fit(mapped, columns={"N": "params", "X": "y"})
+
+
+def test_column_mapping_is_used(runs):
+    from bayescale.data import prepare_data
+
+    law = bs.get_law("chinchilla")
+    mapped = runs.rename(columns={"N": "params", "loss": "val_loss"})
+    prep = prepare_data(law, mapped, {"N": "params", "loss": "val_loss"})
+    np.testing.assert_array_equal(prep.inputs["N"], runs["N"].to_numpy())
+    np.testing.assert_array_equal(prep.y, runs["loss"].to_numpy())
+
+
+def test_fewer_rows_than_parameters(runs):
+    with pytest.raises(ValueError, match="6 rows for 7 free parameters"):
+        _fit(runs.head(6))
+
+
+def test_bad_rows_listed_with_labels():
+    frame = pd.DataFrame(
+        {"N": [1e8] * 20, "D": [1e9] * 20, "loss": [3.0] * 20}, index=[f"run{i}" for i in range(20)]
+    )
+    frame.loc[[f"run{i}" for i in range(10)], "loss"] = -2.0
+    with pytest.raises(ValueError, match=r"10 row\(s\): 'run0' \(-2.0\).* and 2 more"):
+        _fit(frame)
+
+
+def test_bad_arguments():
+    runs = bs.testing.simulate_chinchilla(n=12, seed=0)
+    with pytest.raises(ValueError, match="unknown likelihood"):
+        _fit(runs, likelihood="cauchy")
+    with pytest.raises(ValueError, match="sampler must be"):
+        _fit(runs, sampler="hmc")
+    with pytest.raises(ValueError, match="draws must be a positive integer"):
+        bs.fit("chinchilla", runs, draws=0)
+    with pytest.raises(ValueError, match="unknown prior name"):
+        _fit(runs, priors={"gamma": bs.Prior("Normal", mu=0, sigma=1)})
