@@ -21,8 +21,15 @@ from .analysis import compute_optimal, predict_loss
 from .cards import Card, list_cards, load_card
 from .datasets import list_datasets, load_dataset
 from .fit import DiagnosticWarning, Fit, fit
-from .law import Parameter, ScalingLaw, get_law, list_laws, register_law
-from .likelihoods import Likelihood, get_likelihood, list_likelihoods
+from .law import (
+    Parameter,
+    ScalingLaw,
+    get_law,
+    list_laws,
+    register_law,
+    register_law_family,
+)
+from .likelihoods import Likelihood, get_likelihood, list_likelihoods, register_likelihood
 from .priors import Prior
 
 __all__ = [
@@ -46,6 +53,8 @@ __all__ = [
     "load_dataset",
     "predict_loss",
     "register_law",
+    "register_law_family",
+    "register_likelihood",
     "testing",
     "xp",
 ]

@@ -35,9 +35,17 @@ def _as_1d(name: str, values: Any) -> np.ndarray:
     return arr
 
 
-def _natural_draws(fit: Fit) -> tuple[dict[str, np.ndarray], tuple[str, ...], dict]:
+def _natural_draws(
+    fit: Fit, keep_extra_dims: bool = False
+) -> tuple[dict[str, np.ndarray], tuple[str, ...], dict]:
     params = fit.params("natural")
     first = next(iter(params.values()))
+    if keep_extra_dims:
+        return (
+            {k: v.transpose("chain", "draw", ...).to_numpy() for k, v in params.items()},
+            ("chain", "draw"),
+            {d: first[d].to_numpy() for d in ("chain", "draw")},
+        )
     coords = {d: first[d].to_numpy() for d in first.dims}
     return {k: v.to_numpy() for k, v in params.items()}, tuple(first.dims), coords
 
@@ -199,13 +207,16 @@ def predict_loss(
     law = fit.law
     if kind not in ("mean", "predictive"):
         raise ValueError(f"kind must be 'mean' or 'predictive', got {kind!r}")
-    unknown = sorted(set(inputs) - set(law.inputs))
-    missing = [k for k in law.inputs if k not in inputs]
+    extra_cols = list(fit.likelihood.extra_columns) if kind == "predictive" else []
+    unknown = sorted(set(inputs) - set(law.inputs) - set(fit.likelihood.extra_columns))
+    missing = [k for k in (*law.inputs, *extra_cols) if k not in inputs]
     if unknown or missing:
         raise ValueError(
-            f"law {law.name!r} takes inputs {list(law.inputs)}; "
-            f"missing {missing}, unknown {unknown}"
+            f"law {law.name!r} takes inputs {list(law.inputs)}"
+            + (f" (and {extra_cols} for predictive draws)" if extra_cols else "")
+            + f"; missing {missing}, unknown {unknown}"
         )
+    extra = {k: _as_1d(k, inputs.pop(k)) for k in list(inputs) if k not in law.inputs}
     scalar = all(np.ndim(v) == 0 for v in inputs.values())
     arrays = {k: _as_1d(k, v) for k, v in inputs.items()}
     sizes = {len(v) for v in arrays.values()}
@@ -213,17 +224,19 @@ def predict_loss(
         raise ValueError(
             f"inputs must have equal lengths, got { {k: len(v) for k, v in arrays.items()} }"
         )
-    q, dims, coords = _natural_draws(fit)
-    qb = {k: v[..., None] for k, v in q.items()}
+    q, dims, coords = _natural_draws(fit, keep_extra_dims=True)
+    qb = {k: v[:, :, None, ...] if v.ndim > 2 else v[..., None] for k, v in q.items()}
     mu = law.log_mean(qb, numpy_ns, **{k: v[None, None, :] for k, v in arrays.items()})
     mu = np.broadcast_to(mu, (*mu.shape[:2], max(sizes)))
     if kind == "predictive":
         noise = {n: v.to_numpy()[..., None] for n, v in fit.params("noise").items()}
         rng = np.random.default_rng(random_seed)
-        mu = fit.likelihood.sample(rng, mu, **noise)
-    values = np.exp(mu)
-    out = xr.DataArray(values, dims=(*dims, "point"), coords=coords, name="loss")
+        ext = {k: v[None, None, :] for k, v in extra.items()}
+        values = fit.likelihood.inverse(fit.likelihood.sample(rng, mu, **noise, **ext), **ext)
+    else:
+        values = np.exp(mu)
+    out = xr.DataArray(values, dims=(*dims, "point"), coords=coords, name=law.output)
     for k, v in arrays.items():
         out = out.assign_coords({k: ("point", np.broadcast_to(v, (max(sizes),)))})
-    out.attrs = {"kind": kind, "units": "nats/token"}
+    out.attrs = {"kind": kind}
     return out.isel(point=0, drop=True) if scalar else out

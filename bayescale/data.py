@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,7 @@ class PreparedData:
     frame: pd.DataFrame
     inputs: dict[str, np.ndarray]
     y: np.ndarray
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -52,6 +53,7 @@ def prepare_data(
     *,
     n_parameters: int | None = None,
     require_output: bool = True,
+    likelihood: Any = None,
 ) -> PreparedData:
     """Validate ``data`` for ``law`` and return the canonical arrays.
 
@@ -67,6 +69,9 @@ def prepare_data(
         Number of free parameters; fewer rows than this is an error.
     require_output : bool
         Whether the output column (``loss``) must be present.
+    likelihood : Likelihood, optional
+        The observation model; it sets the valid range of the output (positive, or a proportion
+        in [0, 1]) and any extra columns it needs (e.g. ``n_items``). Default: positive output.
 
     Raises
     ------
@@ -97,7 +102,11 @@ def prepare_data(
         )
 
     mapping = dict(columns or {})
+    extra_cols = list(getattr(likelihood, "extra_columns", ()))
+    domain = getattr(likelihood, "output_domain", "positive")
     needed = [*law.inputs, law.output] if require_output else list(law.inputs)
+    if require_output:
+        needed += [c for c in extra_cols if c not in needed]
     unknown_keys = [k for k in mapping if k not in needed]
     problems: list[str] = []
     if unknown_keys:
@@ -120,7 +129,9 @@ def prepare_data(
     if problems:
         raise ValueError(f"invalid data for law {law.name!r}:\n  - " + "\n  - ".join(problems))
 
-    positive = set(law.required_positive) | ({law.output} if require_output else set())
+    positive = set(law.required_positive) | set(extra_cols)
+    if require_output and domain == "positive":
+        positive.add(law.output)
     arrays: dict[str, np.ndarray] = {}
     for name, col in source.items():
         raw = frame[col]
@@ -152,6 +163,19 @@ def prepare_data(
             nonpos = np.isfinite(values) & (values <= 0)
             if nonpos.any():
                 problems.append(f"column '{label}' must be > 0: " + _rows(frame.index, raw, nonpos))
+        if name == law.output and domain == "unit":
+            outside = np.isfinite(values) & ((values < 0) | (values > 1))
+            if outside.any():
+                problems.append(
+                    f"column '{label}' must lie in [0, 1]: " + _rows(frame.index, raw, outside)
+                )
+        if name in extra_cols:
+            fractional = np.isfinite(values) & (values != np.round(values))
+            if fractional.any():
+                problems.append(
+                    f"column '{label}' must hold whole numbers: "
+                    + _rows(frame.index, raw, fractional)
+                )
         arrays[name] = values
 
     if not problems and n_parameters is not None and len(frame) < n_parameters:
@@ -168,4 +192,5 @@ def prepare_data(
         frame=canonical,
         inputs={k: arrays[k] for k in law.inputs},
         y=y,
+        extra={k: arrays[k] for k in extra_cols if k in arrays},
     )

@@ -119,7 +119,7 @@ class Fit:
     def model(self) -> Any:
         """The PyMC model (rebuilt on demand for a loaded fit)."""
         if self._model is None:
-            prepared = prepare_data(self.law, self.data)
+            prepared = prepare_data(self.law, self.data, likelihood=self.likelihood)
             self._model = build_model(
                 self.law, prepared, self.priors, self.likelihood, self.reference
             )
@@ -404,13 +404,24 @@ def pointwise_loglik(
     likelihood: Likelihood,
     post: xr.Dataset,
     inputs: Mapping[str, np.ndarray],
-    log_y: np.ndarray,
+    observed: np.ndarray,
+    extra: Mapping[str, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Log-likelihood of each run under each draw, shape ``(chain, draw, run)``."""
-    q = {n: post[n].to_numpy()[..., None] for n in law.natural_names}
+    """Log-likelihood of each run under each draw, shape ``(chain, draw, run)``.
+
+    ``observed`` is on the likelihood's observed scale (log-loss for the default likelihoods).
+    """
+    q = {n: _expand_param(post[n].to_numpy()) for n in law.natural_names}
     mu = law.log_mean(q, numpy_ns, **{k: np.asarray(v)[None, None, :] for k, v in inputs.items()})
     noise = {n: post[n].to_numpy()[..., None] for n in likelihood.noise_priors}
-    return likelihood.logpdf(log_y[None, None, :], mu, **noise)
+    ext = {k: np.asarray(v)[None, None, :] for k, v in (extra or {}).items()}
+    return likelihood.logpdf(observed[None, None, :], mu, **noise, **ext)
+
+
+def _expand_param(values: np.ndarray) -> np.ndarray:
+    """Insert a run axis after (chain, draw): scalars broadcast over runs, vectors keep their
+    trailing dimensions (laws index them explicitly)."""
+    return values[:, :, None, ...] if values.ndim > 2 else values[..., None]
 
 
 def assemble_datatree(
@@ -426,19 +437,20 @@ def assemble_datatree(
     """Put posterior, stats, log-likelihood and data into one ArviZ DataTree."""
     post = _posterior_with_derived(law, priors, reference, posterior)
     run = np.asarray(prepared.frame.index)
-    obs = observed_name(law)
-    log_y = np.log(prepared.y)
-    loglik = pointwise_loglik(law, likelihood, post, prepared.inputs, log_y)
+    obs = observed_name(law, likelihood)
+    observed = np.asarray(likelihood.transform(prepared.y, **prepared.extra), dtype=float)
+    loglik = pointwise_loglik(law, likelihood, post, prepared.inputs, observed, prepared.extra)
     groups: dict[str, xr.Dataset] = {
         "posterior": post,
         "log_likelihood": xr.Dataset(
             {obs: (("chain", "draw", "run"), loglik)},
             coords={"chain": post["chain"], "draw": post["draw"], "run": run},
         ),
-        "observed_data": xr.Dataset({obs: ("run", log_y)}, coords={"run": run}),
+        "observed_data": xr.Dataset({obs: ("run", observed)}, coords={"run": run}),
         "constant_data": xr.Dataset(
             {k: ("run", np.asarray(v)) for k, v in prepared.inputs.items()}
-            | {law.output: ("run", prepared.y)},
+            | {law.output: ("run", prepared.y)}
+            | {k: ("run", np.asarray(v)) for k, v in prepared.extra.items()},
             coords={"run": run},
         ),
     }
@@ -473,7 +485,7 @@ def fit(
     data: pd.DataFrame | Mapping[str, Any],
     *,
     priors: Mapping[str, Prior] | None = None,
-    likelihood: str | Likelihood = "studentt",
+    likelihood: str | Likelihood | None = None,
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -495,8 +507,9 @@ def fit(
     priors : mapping, optional
         Overrides of the default priors by parameter name (noise parameters ``sigma``/``nu``
         included). ``Prior.fixed(v)`` holds a parameter constant. Unknown names are an error.
-    likelihood : {"studentt", "normal"}
-        Noise model on log-loss. Student-t (default) is robust to outlying runs.
+    likelihood : str or Likelihood, optional
+        Observation model. Loss laws: ``"studentt"`` (default; robust to outlying runs) or
+        ``"normal"`` on log-loss. Default: the law's ``default_likelihood``.
     draws, tune, chains : int
         Posterior draws and warm-up iterations per chain, and the number of chains.
     random_seed : int, optional
@@ -528,13 +541,17 @@ def fit(
     """
     t_start = time.perf_counter()
     law = get_law(law)
-    lik = get_likelihood(likelihood)
+    lik = get_likelihood(likelihood if likelihood is not None else law.default_likelihood)
+    if law.likelihoods and lik.name not in law.likelihoods:
+        raise ValueError(
+            f"law {law.name!r} supports the likelihoods {list(law.likelihoods)}, not {lik.name!r}"
+        )
     for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
         if not isinstance(value, int | np.integer) or value < (0 if name == "tune" else 1):
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     all_priors = merge_priors({**law.default_priors, **lik.noise_priors}, priors)
     n_free = sum(not p.is_fixed for p in all_priors.values())
-    prepared = prepare_data(law, data, columns, n_parameters=n_free)
+    prepared = prepare_data(law, data, columns, n_parameters=n_free, likelihood=lik)
     reference = law.compute_reference(prepared.inputs)
     seed = _resolve_seed(random_seed)
     sampler = (sampler or "nutpie").lower()
@@ -554,7 +571,7 @@ def fit(
         x0 = np.concatenate([np.atleast_1d(point[n]).ravel() for n in compiled.value_names])
         trace, stimes = sample_nutpie(
             compiled,
-            data_values(law, prepared, reference),
+            data_values(law, prepared, reference, lik),
             x0,
             draws=draws,
             tune=tune,
@@ -585,6 +602,7 @@ def fit(
         "bayescale_law": law.name,
         "bayescale_law_version": law.version,
         "bayescale_likelihood": lik.name,
+        "bayescale_law_options": json.dumps(law.options, sort_keys=True),
         "bayescale_sampler": sampler,
         "bayescale_random_seed": seed,
     }

@@ -37,6 +37,7 @@ def save_fit(fit: Fit, path: str | os.PathLike) -> str:
             "bayescale_version": __version__,
             "bayescale_law": fit.law.name,
             "bayescale_law_version": fit.law.version,
+            "bayescale_law_options": json.dumps(fit.law.options, sort_keys=True),
             "bayescale_likelihood": fit.likelihood.name,
             "bayescale_priors": json.dumps({k: v.to_dict() for k, v in fit.priors.items()}),
             "bayescale_reference": json.dumps(fit.reference),
@@ -70,8 +71,9 @@ def load_fit(path: str | os.PathLike) -> Fit:
             f"{attrs.get('bayescale_format')!r}, expected {FORMAT!r})"
         )
     name, version = attrs["bayescale_law"], str(attrs["bayescale_law_version"])
+    options = json.loads(attrs.get("bayescale_law_options", "{}"))
     try:
-        law = get_law(name, version)
+        law = get_law(name, version, **options)
     except ValueError as err:
         raise ValueError(
             f"cannot load {path}: it was fitted with law {name!r} version {version!r}, "
@@ -89,8 +91,9 @@ def load_fit(path: str | os.PathLike) -> Fit:
     reference = json.loads(attrs["bayescale_reference"])
     const = tree["constant_data"].to_dataset()
     index = pd.Index(const["run"].to_numpy(), name=None)
+    columns = [*law.inputs, law.output, *likelihood.extra_columns]
     data = pd.DataFrame(
-        {k: np.asarray(const[k].to_numpy(), dtype=float) for k in (*law.inputs, law.output)},
+        {k: np.asarray(const[k].to_numpy(), dtype=float) for k in dict.fromkeys(columns)},
         index=index,
     )
     seed = attrs.get("bayescale_random_seed")
@@ -99,6 +102,7 @@ def load_fit(path: str | os.PathLike) -> Fit:
         if key.startswith("bayescale_") and key not in (
             "bayescale_law",
             "bayescale_law_version",
+            "bayescale_law_options",
             "bayescale_likelihood",
             "bayescale_sampler",
             "bayescale_random_seed",

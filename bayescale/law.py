@@ -32,6 +32,7 @@ __all__ = [
     "get_law",
     "list_laws",
     "register_law",
+    "register_law_family",
 ]
 
 
@@ -93,6 +94,11 @@ class ScalingLaw:
         under C = 6ND.
     output : str
         Name of the modelled column (``"loss"``).
+    likelihoods, default_likelihood : tuple of str, str
+        Observation models the law can be fitted with, and the default.
+    options : dict
+        The options a law family was built with (see :func:`register_law_family`); saved with a
+        fit so that loading rebuilds the same law.
     description, citation : str
         Shown by :func:`list_laws` and in reports.
 
@@ -130,6 +136,9 @@ class ScalingLaw:
     citation: str = ""
     positive_inputs: tuple[str, ...] | None = None
     notes: dict[str, str] = field(default_factory=dict)
+    likelihoods: tuple[str, ...] = ("studentt", "normal")
+    default_likelihood: str = "studentt"
+    options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.parameters]
@@ -221,6 +230,35 @@ class ScalingLaw:
 
 
 _REGISTRY: dict[str, dict[str, ScalingLaw]] = {}
+_FAMILIES: dict[str, dict[str, Callable[..., ScalingLaw]]] = {}
+_FAMILY_CACHE: dict[tuple[str, str, str], ScalingLaw] = {}
+
+
+def register_law_family(
+    name: str, version: str, build: Callable[..., ScalingLaw]
+) -> Callable[..., ScalingLaw]:
+    """Register a family of laws built from options, e.g. a power law in a chosen input.
+
+    ``build(**options)`` must return a :class:`ScalingLaw` with this ``name`` and ``version``.
+    ``get_law(name, **options)`` builds (and caches) the member; a saved fit records the options
+    and :meth:`Fit.load` rebuilds the same member.
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> def build(x="N"):
+    ...     return bs.ScalingLaw(
+    ...         name="doc_family", version="1", inputs=(x,), options={"x": x},
+    ...         parameters=(bs.Parameter("alpha", bs.Prior("HalfNormal", sigma=1.0)),),
+    ...         expression=lambda xp, inp, q: -q["alpha"] * xp.log(inp[x]))
+    >>> _ = bs.register_law_family("doc_family", "1", build)
+    >>> bs.get_law("doc_family", x="C").inputs
+    ('C',)
+    """
+    if name in _REGISTRY:
+        raise ValueError(f"{name!r} is already registered as a single law")
+    _FAMILIES.setdefault(name, {})[version] = build
+    return build
 
 
 def register_law(law: ScalingLaw, *, overwrite: bool = False) -> ScalingLaw:
@@ -236,6 +274,8 @@ def register_law(law: ScalingLaw, *, overwrite: bool = False) -> ScalingLaw:
     >>> bs.register_law(law) is law
     True
     """
+    if law.name in _FAMILIES:
+        raise ValueError(f"{law.name!r} is registered as a law family; use register_law_family")
     versions = _REGISTRY.setdefault(law.name, {})
     old = versions.get(law.version)
     if old is not None and old is not law and not overwrite:
@@ -247,8 +287,10 @@ def register_law(law: ScalingLaw, *, overwrite: bool = False) -> ScalingLaw:
     return law
 
 
-def get_law(name: str | ScalingLaw, version: str | None = None) -> ScalingLaw:
+def get_law(name: str | ScalingLaw, version: str | None = None, **options: Any) -> ScalingLaw:
     """Look up a registered law by name (newest version unless ``version`` is given).
+
+    For a law family (see :func:`register_law_family`) ``options`` select the member.
 
     Examples
     --------
@@ -257,15 +299,41 @@ def get_law(name: str | ScalingLaw, version: str | None = None) -> ScalingLaw:
     ('N', 'D')
     """
     if isinstance(name, ScalingLaw):
+        if options:
+            raise ValueError("options are only accepted with a law family's name")
         return name
     from . import laws  # noqa: F401  (registers the built-in laws)
 
+    if name in _FAMILIES:
+        builders = _FAMILIES[name]
+        if version is None:
+            version = max(builders, key=_version_key)
+        if version not in builders:
+            raise ValueError(
+                f"law {name!r} has no version {version!r}; registered versions: "
+                f"{', '.join(sorted(builders, key=_version_key))}"
+            )
+        import json
+
+        key = (name, version, json.dumps(options, sort_keys=True, default=str))
+        if key not in _FAMILY_CACHE:
+            try:
+                law = builders[version](**options)
+            except TypeError as err:
+                raise ValueError(f"law {name!r}: bad options {options}: {err}") from None
+            if (law.name, law.version) != (name, version):
+                raise ValueError(f"family {name!r} built a law named {law.key}")
+            _FAMILY_CACHE[key] = law
+        return _FAMILY_CACHE[key]
+    if options:
+        raise ValueError(f"law {name!r} takes no options (got {sorted(options)})")
     versions = _REGISTRY.get(name)
     if not versions:
-        close = difflib.get_close_matches(name, list(_REGISTRY), n=1)
+        known = sorted({*_REGISTRY, *_FAMILIES})
+        close = difflib.get_close_matches(name, known, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ValueError(
-            f"unknown law {name!r}{hint}; registered laws: {', '.join(sorted(_REGISTRY))}. "
+            f"unknown law {name!r}{hint}; registered laws: {', '.join(known)}. "
             "A user-defined law must be registered with bayescale.register_law first."
         )
     if version is None:
@@ -294,8 +362,11 @@ def list_laws() -> pd.DataFrame:
     from . import laws  # noqa: F401
 
     rows = []
-    for name in sorted(_REGISTRY):
-        for version, law in sorted(_REGISTRY[name].items(), key=lambda kv: _version_key(kv[0])):
+    entries = {name: dict(v) for name, v in _REGISTRY.items()}
+    for name, builders in _FAMILIES.items():
+        entries[name] = {ver: get_law(name, ver) for ver in builders}
+    for name in sorted(entries):
+        for version, law in sorted(entries[name].items(), key=lambda kv: _version_key(kv[0])):
             rows.append(
                 {
                     "name": name,
@@ -303,6 +374,7 @@ def list_laws() -> pd.DataFrame:
                     "inputs": ", ".join(law.inputs),
                     "parameters": ", ".join(law.parameter_names),
                     "closed_form_optimum": law.optimum is not None,
+                    "options": ", ".join(f"{k}={v!r}" for k, v in law.options.items()),
                     "description": law.description,
                     "citation": law.citation,
                 }

@@ -20,18 +20,39 @@ from scipy import stats
 
 from .priors import Prior
 
-__all__ = ["Likelihood", "get_likelihood", "list_likelihoods"]
+__all__ = ["Likelihood", "get_likelihood", "list_likelihoods", "register_likelihood"]
+
+
+def _log(y: Any, **_: Any) -> np.ndarray:
+    return np.log(y)
+
+
+def _exp(obs: Any, **_: Any) -> np.ndarray:
+    return np.exp(obs)
 
 
 @dataclass(frozen=True)
 class Likelihood:
-    """A noise model on the log output.
+    """An observation model: how a run's output is observed around the law's expectation.
+
+    The law gives ``mu``, the log of the expected output. The likelihood says what is observed
+    (``transform`` maps the output column to the observed variable, ``inverse`` maps back), the
+    distribution of the observation (``build`` for PyMC, ``logpdf`` and ``sample`` in numpy),
+    its noise parameters with default priors, the valid range of the output
+    (``output_domain``: ``"positive"`` or ``"unit"`` for proportions) and any further data
+    columns it needs (``extra_columns``, e.g. the number of items of a benchmark).
+
+    ``logpdf(obs, mu, **noise, **extra)`` and ``sample(rng, mu, **noise, **extra)`` work on the
+    observed scale; ``build(name, mu, noise, observed, extra, **kwargs)`` creates the PyMC
+    observation inside a model context.
 
     Examples
     --------
     >>> import bayescale as bs
     >>> sorted(bs.get_likelihood("studentt").noise_priors)
     ['nu', 'sigma']
+    >>> bs.get_likelihood("studentt").observed_name("loss")
+    'log_loss'
     """
 
     name: str
@@ -40,15 +61,28 @@ class Likelihood:
     logpdf: Callable[..., np.ndarray]
     sample: Callable[..., np.ndarray]
     description: str = ""
+    transform: Callable[..., np.ndarray] = _log
+    inverse: Callable[..., np.ndarray] = _exp
+    observed_prefix: str = "log_"
+    output_domain: str = "positive"
+    extra_columns: tuple[str, ...] = ()
+
+    def observed_name(self, output: str) -> str:
+        """Name of the observed variable for a law whose output column is ``output``."""
+        return f"{self.observed_prefix}{output}"
 
 
-def _build_studentt(name: str, mu: Any, noise: Mapping[str, Any], observed: Any, **kw: Any) -> Any:
+def _build_studentt(
+    name: str, mu: Any, noise: Mapping[str, Any], observed: Any, extra: Any = None, **kw: Any
+) -> Any:
     import pymc as pm
 
     return pm.StudentT(name, nu=noise["nu"], mu=mu, sigma=noise["sigma"], observed=observed, **kw)
 
 
-def _build_normal(name: str, mu: Any, noise: Mapping[str, Any], observed: Any, **kw: Any) -> Any:
+def _build_normal(
+    name: str, mu: Any, noise: Mapping[str, Any], observed: Any, extra: Any = None, **kw: Any
+) -> Any:
     import pymc as pm
 
     return pm.Normal(name, mu=mu, sigma=noise["sigma"], observed=observed, **kw)
@@ -93,6 +127,21 @@ _LIKELIHOODS = {
         description="Normal on log output; sigma ~ HalfNormal(0.1)",
     ),
 }
+
+
+def register_likelihood(likelihood: Likelihood, *, overwrite: bool = False) -> Likelihood:
+    """Make ``likelihood`` available by name to ``fit`` and to saved fits.
+
+    Examples
+    --------
+    >>> register_likelihood(get_likelihood("normal")).name
+    'normal'
+    """
+    old = _LIKELIHOODS.get(likelihood.name)
+    if old is not None and old is not likelihood and not overwrite:
+        raise ValueError(f"likelihood {likelihood.name!r} is already registered")
+    _LIKELIHOODS[likelihood.name] = likelihood
+    return likelihood
 
 
 def get_likelihood(name: str | Likelihood) -> Likelihood:

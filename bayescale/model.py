@@ -21,9 +21,11 @@ from .xp import pytensor_ns
 __all__ = ["build_model", "data_values", "observed_name", "reference_name"]
 
 
-def observed_name(law: ScalingLaw) -> str:
-    """Name of the observed variable: the log of the law's output (``log_loss``)."""
-    return f"log_{law.output}"
+def observed_name(law: ScalingLaw, likelihood: Likelihood | None = None) -> str:
+    """Name of the observed variable (``log_loss`` for the default likelihoods)."""
+    if likelihood is None:
+        return f"log_{law.output}"
+    return likelihood.observed_name(law.output)
 
 
 def reference_name(key: str) -> str:
@@ -32,7 +34,10 @@ def reference_name(key: str) -> str:
 
 
 def data_values(
-    law: ScalingLaw, prepared: PreparedData, reference: Mapping[str, float]
+    law: ScalingLaw,
+    prepared: PreparedData,
+    reference: Mapping[str, float],
+    likelihood: Likelihood | None = None,
 ) -> dict[str, np.ndarray]:
     """The values of every data container of the model, by name."""
     positive = set(law.required_positive)
@@ -41,7 +46,11 @@ def data_values(
         for k, v in prepared.inputs.items()
     }
     values.update({reference_name(k): np.asarray(v, dtype=float) for k, v in reference.items()})
-    values[f"{observed_name(law)}_data"] = np.log(prepared.y)
+    obs = observed_name(law, likelihood)
+    transform = likelihood.transform if likelihood is not None else np.log
+    values[f"{obs}_data"] = np.asarray(transform(prepared.y, **prepared.extra), dtype=float)
+    for k, v in prepared.extra.items():
+        values[f"extra_{k}"] = np.asarray(v, dtype=float)
     values["run"] = np.asarray(prepared.n, dtype=np.int64)  # length of the "run" dimension
     return values
 
@@ -75,10 +84,11 @@ def build_model(
     import pytensor.tensor as pt
 
     sampled_names = set(law.parameter_names) | set(likelihood.noise_priors)
-    clash = sampled_names & (set(law.inputs) | {observed_name(law)})
+    obs = observed_name(law, likelihood)
+    clash = sampled_names & (set(law.inputs) | {obs})
     if clash:
         raise ValueError(f"law {law.name!r}: parameter names {sorted(clash)} clash with data names")
-    values = data_values(law, prepared, reference)
+    values = data_values(law, prepared, reference, likelihood)
     coords = {"run": np.asarray(prepared.frame.index)}
     with pm.Model(coords=coords) as model:
         # Positive inputs are held as logarithms: the law's log(N) then simplifies to the data
@@ -90,7 +100,12 @@ def build_model(
             for k in law.inputs
         }
         ref = {k: pm.Data(reference_name(k), values[reference_name(k)]) for k in reference}
-        p = {name: priors[name].create(name) for name in law.parameter_names}
+        p = {
+            par.name: priors[par.name].create(
+                par.name, **({"shape": par.shape} if par.shape else {})
+            )
+            for par in law.parameters
+        }
         q = law.natural(pytensor_ns, p, ref)
         for name, value in q.items():
             if name not in p:
@@ -99,8 +114,7 @@ def build_model(
             pm.Deterministic(name, value)
         noise = {name: priors[name].create(name) for name in likelihood.noise_priors}
         mu = law.expression(pytensor_ns, inputs, q)
-        observed = pm.Data(
-            f"{observed_name(law)}_data", values[f"{observed_name(law)}_data"], dims="run"
-        )
-        likelihood.build(observed_name(law), mu, noise, observed, dims="run")
+        observed = pm.Data(f"{obs}_data", values[f"{obs}_data"], dims="run")
+        extra = {k: pm.Data(f"extra_{k}", values[f"extra_{k}"], dims="run") for k in prepared.extra}
+        likelihood.build(obs, mu, noise, observed, extra, dims="run")
     return model

@@ -54,7 +54,9 @@ def simulate(
 ) -> pd.DataFrame:
     """Runs drawn from ``law`` with natural parameters ``params`` at ``design``'s inputs.
 
-    The output is ``exp(log L(inputs) + noise)`` with the likelihood's noise on the log scale.
+    The output is drawn from the likelihood around the law's expectation (for the default
+    likelihoods ``exp(log L(inputs) + noise)``, noise on the log scale). Columns the likelihood
+    needs (e.g. ``n_items``) must be in ``design``.
 
     Examples
     --------
@@ -66,12 +68,12 @@ def simulate(
     law = get_law(law)
     lik = get_likelihood(likelihood)
     noise = dict(noise or {"sigma": 0.01, "nu": 5.0})
-    if likelihood == "normal":
-        noise.pop("nu", None)
+    noise = {k: v for k, v in noise.items() if k in lik.noise_priors}
     rng = np.random.default_rng(seed)
     inputs = {k: design[k].to_numpy(dtype=float) for k in law.inputs}
+    extra = {k: design[k].to_numpy(dtype=float) for k in lik.extra_columns}
     mu = law.log_mean(params, **inputs)
-    y = np.exp(lik.sample(rng, mu, **noise))
+    y = lik.inverse(lik.sample(rng, mu, **noise, **extra), **extra)
     out = design.copy()
     out[law.output] = y
     return out
