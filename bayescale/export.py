@@ -1,11 +1,36 @@
-"""Plain-text tables for reports: Markdown rendering without extra dependencies."""
+"""Tables of results: Markdown, HTML and LaTeX rendering and CSV/JSON export.
+
+Display formats (Markdown, HTML, LaTeX) round numbers for reading; data formats (CSV, JSON) keep
+every digit, so a table written with :func:`export_summary` and read back with
+:func:`read_summary` (or plain pandas) equals the one in memory.
+"""
 
 from __future__ import annotations
 
+import html
+import json
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pandas as pd
+import xarray as xr
 
-__all__ = ["format_number", "to_markdown"]
+__all__ = [
+    "export_summary",
+    "format_number",
+    "read_summary",
+    "render_table",
+    "summary_table",
+    "to_html_table",
+    "to_latex",
+    "to_markdown",
+]
+
+SAMPLE_DIMS = ("chain", "draw")
 
 
 def format_number(value: object, digits: int = 4) -> str:
@@ -40,3 +65,287 @@ def to_markdown(frame: pd.DataFrame, *, digits: int = 4, index: bool = True) -> 
         cells = ([str(label)] if index else []) + [format_number(v, digits) for v in row]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines).replace("|  |", "| |")
+
+
+def _cells(frame: pd.DataFrame, digits: int, index: bool, fmt: Any) -> tuple[list, list]:
+    header = ([str(frame.index.name or "")] if index else []) + [str(c) for c in frame.columns]
+    rows = []
+    for label, row in frame.iterrows():
+        rows.append(([fmt(label)] if index else []) + [fmt(v) for v in row])
+    return header, rows
+
+
+def to_html_table(frame: pd.DataFrame, *, digits: int = 4, index: bool = True) -> str:
+    """Render ``frame`` as a plain HTML ``<table>`` (numbers rounded for display only).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(to_html_table(pd.DataFrame({"x": [1.23456]}, index=["a<b"])))
+    <table>
+    <thead><tr><th></th><th>x</th></tr></thead>
+    <tbody>
+    <tr><th>a&lt;b</th><td>1.235</td></tr>
+    </tbody>
+    </table>
+    """
+    header, rows = _cells(frame, digits, index, lambda v: html.escape(format_number(v, digits)))
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = []
+    for cells in rows:
+        first = f"<th>{cells[0]}</th>" if index else f"<td>{cells[0]}</td>"
+        body.append("<tr>" + first + "".join(f"<td>{c}</td>" for c in cells[1:]) + "</tr>")
+    return "\n".join(
+        ["<table>", f"<thead><tr>{head}</tr></thead>", "<tbody>", *body, "</tbody>", "</table>"]
+    )
+
+
+_LATEX_SPECIAL = {c: "\\" + c for c in "&%$#_{}"} | {
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "\\": r"\textbackslash{}",
+}
+
+
+def _latex_escape(text: str) -> str:
+    return "".join(_LATEX_SPECIAL.get(c, c) for c in text)
+
+
+def _latex_cell(value: object, digits: int) -> str:
+    if isinstance(value, int | float | np.floating | np.integer) and not isinstance(value, bool):
+        if not np.isfinite(value):
+            return "--"
+        text = format_number(value, digits)
+        match = re.fullmatch(r"(-?[0-9.]+)e([+-])0*([0-9]+)", text)
+        if match:
+            mant, sign, exp = match.groups()
+            exp = exp if sign == "+" else "-" + exp
+            return f"${mant}\\times 10^{{{exp}}}$"
+        return text
+    return _latex_escape(str(value))
+
+
+def to_latex(
+    frame: pd.DataFrame, *, digits: int = 4, index: bool = True, caption: str | None = None
+) -> str:
+    """Render ``frame`` as a LaTeX ``tabular`` (booktabs rules; numbers rounded for display).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(to_latex(pd.DataFrame({"ci95_lo": [1.5e21]}, index=["N_opt"])))
+    \\begin{tabular}{lr}
+    \\toprule
+     & ci95\\_lo \\\\
+    \\midrule
+    N\\_opt & $1.5\\times 10^{21}$ \\\\
+    \\bottomrule
+    \\end{tabular}
+    """
+    header, rows = _cells(frame, digits, index, lambda v: _latex_cell(v, digits))
+    header = [_latex_escape(h) for h in header]
+    spec = ("l" if index else "") + "r" * len(frame.columns)
+    lines = [f"\\begin{{tabular}}{{{spec}}}", "\\toprule", " & ".join(header) + " \\\\"]
+    lines.append("\\midrule")
+    lines += [" & ".join(cells) + " \\\\" for cells in rows]
+    lines += ["\\bottomrule", "\\end{tabular}"]
+    if caption:
+        lines = [
+            "\\begin{table}",
+            "\\centering",
+            *lines,
+            f"\\caption{{{_latex_escape(caption)}}}",
+            "\\end{table}",
+        ]
+    return "\n".join(lines)
+
+
+def _interval_table(ds: xr.Dataset, prob: float) -> pd.DataFrame:
+    """Median and central ``prob`` interval of every variable of ``ds`` over the draws."""
+    if not 0 < prob < 1:
+        raise ValueError(f"prob must be between 0 and 1, got {prob!r}")
+    sample = [d for d in SAMPLE_DIMS if d in ds.dims]
+    if not sample:
+        raise ValueError(f"the Dataset has no {SAMPLE_DIMS} dimensions to summarise over")
+    other = [d for d in ds.dims if d not in sample]
+    if len(other) > 1:
+        raise ValueError(f"expected at most one dimension besides chain/draw, got {other}")
+    pct = f"{100 * prob:g}"
+    q = [(1 - prob) / 2, 0.5, (1 + prob) / 2]
+    columns: dict[str, np.ndarray] = {}
+    for name, da in ds.data_vars.items():
+        if not set(sample) <= set(da.dims):
+            continue
+        arr = da.transpose(*sample, *other).to_numpy().reshape(-1, *da.shape[len(sample) :])
+        lo, mid, hi = np.quantile(arr, q, axis=0)
+        columns[f"{name}_median"] = np.atleast_1d(mid)
+        columns[f"{name}_lo{pct}"] = np.atleast_1d(lo)
+        columns[f"{name}_hi{pct}"] = np.atleast_1d(hi)
+    if other:
+        idx = pd.Index(ds[other[0]].to_numpy(), name=other[0])
+    else:
+        idx = pd.Index(["value"], name="quantity")
+    table = pd.DataFrame(columns, index=idx)
+    table.attrs["prob"] = prob
+    return table
+
+
+def summary_table(obj: Any, *, prob: float = 0.8) -> pd.DataFrame:
+    """The table :func:`export_summary` writes for ``obj``.
+
+    Parameters
+    ----------
+    obj : Fit, DataFrame or xarray.Dataset
+        A :class:`~bayescale.Fit` gives ``fit.summary()``; a DataFrame is taken as is; a Dataset
+        over ``(chain, draw[, dim])`` (e.g. :func:`~bayescale.compute_optimal`'s result) gives
+        one row per coordinate of ``dim`` with columns ``<var>_median``, ``<var>_lo<pct>`` and
+        ``<var>_hi<pct>`` (the central ``prob`` interval).
+    prob : float
+        Interval probability for Dataset input.
+
+    Returns
+    -------
+    DataFrame
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> fit = bs.testing.pinned_fit(seed=0)
+    >>> t = summary_table(bs.compute_optimal(fit, compute=[1e21, 1e24]))
+    >>> t.index.name, list(t.columns[:3])
+    ('compute', ['N_opt_median', 'N_opt_lo80', 'N_opt_hi80'])
+    """
+    from .fit import Fit
+
+    if isinstance(obj, Fit):
+        return obj.summary()
+    if isinstance(obj, pd.DataFrame):
+        return obj
+    if isinstance(obj, xr.DataArray):
+        obj = obj.to_dataset(name=obj.name or "value")
+    if isinstance(obj, xr.Dataset):
+        return _interval_table(obj, prob)
+    raise TypeError(
+        f"export_summary takes a Fit, a DataFrame or an xarray Dataset, got {type(obj).__name__}"
+    )
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _json_text(frame: pd.DataFrame) -> str:
+    """Pandas' "table" orient, written with Python's shortest round-trip float repr."""
+    from pandas.io.json import build_table_schema
+
+    flat = frame.reset_index()
+    schema = build_table_schema(frame, version=False)
+    records = [
+        {str(k): _json_value(v) for k, v in zip(flat.columns, row, strict=True)}
+        for row in flat.itertuples(index=False, name=None)
+    ]
+    return json.dumps({"schema": schema, "data": records}, indent=1, allow_nan=False) + "\n"
+
+
+_FORMATS = {".csv": "csv", ".md": "md", ".markdown": "md", ".tex": "tex", ".json": "json"}
+
+
+def render_table(frame: pd.DataFrame, fmt: str, *, digits: int = 4) -> str:
+    """``frame`` as text in format ``fmt`` (``"csv"``, ``"json"``, ``"md"``, ``"tex"``, ``"html"``).
+
+    CSV and JSON keep full precision; the others round to ``digits`` significant digits.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(render_table(pd.DataFrame({"x": [0.1 + 0.2]}), "csv").strip())
+    ,x
+    0,0.30000000000000004
+    """
+    if fmt == "csv":
+        return frame.to_csv()
+    if fmt == "json":
+        return _json_text(frame)
+    if fmt == "md":
+        return to_markdown(frame, digits=digits) + "\n"
+    if fmt == "tex":
+        return to_latex(frame, digits=digits) + "\n"
+    if fmt == "html":
+        return to_html_table(frame, digits=digits) + "\n"
+    raise ValueError(f"unknown table format {fmt!r}; use csv, json, md, tex or html")
+
+
+def export_summary(obj: Any, path: str | os.PathLike, *, prob: float = 0.8, digits: int = 4) -> str:
+    """Write a summary table of ``obj`` to ``path``; the format follows the extension.
+
+    ``.csv`` and ``.json`` keep every digit (JSON uses pandas' ``"table"`` orient, which records
+    the index name and dtypes); ``.md`` (Markdown) and ``.tex`` (LaTeX ``tabular``) round to
+    ``digits`` significant digits for display.
+
+    Parameters
+    ----------
+    obj : Fit, DataFrame or xarray.Dataset
+        See :func:`summary_table`.
+    path : str or path-like
+        Output file ending in ``.csv``, ``.json``, ``.md`` or ``.tex``.
+    prob : float
+        Interval probability for Dataset input.
+    digits : int
+        Significant digits in the display formats.
+
+    Returns
+    -------
+    str
+        The path written.
+
+    Examples
+    --------
+    >>> import bayescale as bs, tempfile, os
+    >>> fit = bs.testing.pinned_fit(seed=0)
+    >>> path = export_summary(fit, os.path.join(tempfile.mkdtemp(), "summary.json"))
+    >>> back = read_summary(path)
+    >>> bool((back["median"] == fit.summary()["median"]).all())
+    True
+    """
+    path = Path(path)
+    fmt = _FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(
+            f"cannot tell the format of {str(path)!r} from its extension; "
+            "use .csv, .json, .md or .tex"
+        )
+    text = render_table(summary_table(obj, prob=prob), fmt, digits=digits)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def read_summary(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a ``.csv`` or ``.json`` table written by :func:`export_summary` at full precision.
+
+    Empty text cells (the summary's ``flag`` column) come back as ``""``.
+
+    Examples
+    --------
+    >>> import bayescale as bs, tempfile, os
+    >>> fit = bs.testing.pinned_fit(seed=0)
+    >>> path = export_summary(fit, os.path.join(tempfile.mkdtemp(), "summary.csv"))
+    >>> read_summary(path).index.name
+    'parameter'
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        frame = pd.read_csv(path, index_col=0)
+    elif suffix == ".json":
+        frame = pd.read_json(path, orient="table", precise_float=True)
+    else:
+        raise ValueError(f"read_summary reads .csv or .json files, got {str(path)!r}")
+    for col in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[col]):
+            frame[col] = frame[col].fillna("")
+    return frame

@@ -567,8 +567,7 @@ def fit(
         compiled = compile_model(model, cache_key=_cache_key(law, all_priors, lik))
         t_compile = time.perf_counter()
         timings["compile"] = t_compile - t_build
-        point = model.initial_point()
-        x0 = np.concatenate([np.atleast_1d(point[n]).ravel() for n in compiled.value_names])
+        x0 = compiled.x0
         trace, stimes = sample_nutpie(
             compiled,
             data_values(law, prepared, reference, lik),

@@ -30,7 +30,11 @@ _CACHE_LOCK = threading.Lock()
 
 @dataclass
 class CompiledModel:
-    """A model's log density, gradient and constrained-value map, compiled once."""
+    """A model's log density, gradient and constrained values, compiled once.
+
+    ``logp_fn(x, *data)`` returns ``(logp, grad, *constrained_values)`` for the flat unconstrained
+    vector ``x``; ``x0`` is the model's initial point (prior support points).
+    """
 
     ndim: int
     value_names: list[str]
@@ -38,9 +42,8 @@ class CompiledModel:
     rv_shapes: list[tuple[int, ...]]
     data_names: list[str]
     logp_fn: Any
-    expand_fn: Any
-    expand_data_names: list[str]
     compile_seconds: float
+    x0: np.ndarray
     data_dtypes: dict[str, str] = field(default_factory=dict)
     x_names: list[str] = field(default_factory=list)
 
@@ -91,22 +94,17 @@ def compile_model(model: Any, cache_key: str | None = None) -> CompiledModel:
     (logp_j, grad_j, *constrained_j), x = join_nonshared_inputs(
         point, [logp, grad_flat, *constrained], value_vars
     )
-    mode = _numba_mode()
-    logp_f = pytensor.function([x], [logp_j, grad_j], mode=mode)
-    expand_f = pytensor.function([x], constrained_j, mode=mode)
-    data_names = [v.name for v in logp_f.maker.fgraph.inputs[1:]]
-    expand_data_names = [v.name for v in expand_f.maker.fgraph.inputs[1:]]
-    logp_jit = logp_f.vm.jit_fn
-    expand_jit = expand_f.vm.jit_fn
+    # One function returns the log density, its gradient and the constrained values of the free
+    # variables: one graph to rewrite and compile, used both for NUTS and for storing draws.
+    joint_f = pytensor.function([x], [logp_j, grad_j, *constrained_j], mode=_numba_mode())
+    data_names = [v.name for v in joint_f.maker.fgraph.inputs[1:]]
+    joint_jit = joint_f.vm.jit_fn
 
     x0 = np.concatenate([np.atleast_1d(point[v.name]).ravel() for v in value_vars])
-    shared = {v.name: v.get_value() for v in model.data_vars}
-    for v in logp_f.maker.fgraph.inputs[1:]:
-        shared.setdefault(v.name, v.get_value())
-    # first calls trigger (or load from cache) the numba compilation
-    dtypes = {v.name: v.dtype for f in (logp_f, expand_f) for v in f.maker.fgraph.inputs[1:]}
-    logp_jit(x0, *[np.asarray(shared[n], dtype=dtypes[n]) for n in data_names])
-    expand_jit(x0, *[np.asarray(shared[n], dtype=dtypes[n]) for n in expand_data_names])
+    shared = {v.name: v.get_value() for v in joint_f.maker.fgraph.inputs[1:]}
+    dtypes = {v.name: v.dtype for v in joint_f.maker.fgraph.inputs[1:]}
+    # the first call triggers (or loads from numba's cache) the machine-code compilation
+    joint_jit(x0, *[np.asarray(shared[n], dtype=dtypes[n]) for n in data_names])
 
     x_names = []
     for v in value_vars:
@@ -118,10 +116,9 @@ def compile_model(model: Any, cache_key: str | None = None) -> CompiledModel:
         rv_names=[rv.name for rv in model.free_RVs],
         rv_shapes=[tuple(np.shape(point[model.rvs_to_values[rv].name])) for rv in model.free_RVs],
         data_names=data_names,
-        logp_fn=logp_jit,
-        expand_fn=expand_jit,
-        expand_data_names=expand_data_names,
+        logp_fn=joint_jit,
         compile_seconds=time.perf_counter() - t0,
+        x0=x0,
         data_dtypes=dtypes,
         x_names=x_names,
     )
@@ -145,7 +142,7 @@ def find_mode(
     fn = compiled.logp_fn
 
     def negative(x: np.ndarray) -> tuple[float, np.ndarray]:
-        value, grad = fn(x, *args)
+        value, grad = fn(x, *args)[:2]
         if not np.isfinite(value):
             return 1e300, np.zeros_like(x)
         return -float(value), -np.asarray(grad)
@@ -205,20 +202,19 @@ def sample_nutpie(
     t_init = time.perf_counter() - t0
 
     logp_args = compiled.data_args(data, compiled.data_names)
-    expand_args = compiled.data_args(data, compiled.expand_data_names)
-    logp_fn, expand_fn = compiled.logp_fn, compiled.expand_fn
+    logp_fn = compiled.logp_fn
     names, shapes = compiled.rv_names, compiled.rv_shapes
 
     def make_logp() -> Any:
         def logp(x: np.ndarray, **_: Any) -> tuple[float, np.ndarray]:
-            value, grad = logp_fn(x, *logp_args)
-            return float(value), grad
+            out = logp_fn(x, *logp_args)
+            return float(out[0]), out[1]
 
         return logp
 
     def make_expand(seed1: int, seed2: int, chain: int) -> Any:
         def expand(x: np.ndarray, **_: Any) -> dict[str, np.ndarray]:
-            values = expand_fn(x, *expand_args)
+            values = logp_fn(x, *logp_args)[2:]
             return {
                 n: np.asarray(v, dtype=np.float64).reshape(s)
                 for n, v, s in zip(names, values, shapes, strict=True)
@@ -230,7 +226,7 @@ def sample_nutpie(
         rng = np.random.default_rng([seed, chain_seed])
         for _ in range(20):
             x = x_mode + jitter * scale * rng.standard_normal(x_mode.shape)
-            value, _ = logp_fn(x, *logp_args)
+            value = logp_fn(x, *logp_args)[0]
             if np.isfinite(value):
                 return x
         return x_mode.copy()
