@@ -16,12 +16,25 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+source"
 
-from . import testing, xp
+from . import plots, testing, xp
 from .analysis import compute_optimal, predict_loss
 from .cards import Card, list_cards, load_card
 from .datasets import list_datasets, load_dataset
+from .decisions import (
+    CardComparison,
+    compare_to_card,
+    compute_for_loss,
+    data_wall,
+    decision_summary,
+    inference_optimal,
+    loss_at,
+    overtraining_penalty,
+)
+from .emergence import chain, emergence_threshold, predict_accuracy
+from .export import export_summary, read_summary
 from .fit import DiagnosticWarning, Fit, fit
 from .law import (
+    IdentifiabilityWarning,
     Parameter,
     ScalingLaw,
     get_law,
@@ -31,30 +44,62 @@ from .law import (
 )
 from .likelihoods import Likelihood, get_likelihood, list_likelihoods, register_likelihood
 from .priors import Prior
+from .report import report
+from .validation import (
+    BacktestResult,
+    PredictiveCheck,
+    backtest,
+    compare,
+    posterior_predictive_check,
+    prior_predictive,
+)
 
 __all__ = [
+    "BacktestResult",
     "Card",
+    "CardComparison",
     "DiagnosticWarning",
     "Fit",
+    "IdentifiabilityWarning",
     "Likelihood",
     "Parameter",
+    "PredictiveCheck",
     "Prior",
     "ScalingLaw",
     "__version__",
+    "backtest",
+    "chain",
+    "compare",
+    "compare_to_card",
+    "compute_for_loss",
     "compute_optimal",
+    "data_wall",
+    "decision_summary",
+    "emergence",
+    "emergence_threshold",
+    "export_summary",
     "fit",
     "get_law",
     "get_likelihood",
+    "inference_optimal",
     "list_cards",
     "list_datasets",
     "list_laws",
     "list_likelihoods",
     "load_card",
     "load_dataset",
+    "loss_at",
+    "overtraining_penalty",
+    "plots",
+    "posterior_predictive_check",
+    "predict_accuracy",
     "predict_loss",
+    "prior_predictive",
+    "read_summary",
     "register_law",
     "register_law_family",
     "register_likelihood",
+    "report",
     "testing",
     "xp",
 ]

@@ -51,43 +51,102 @@ def _natural_draws(
 
 
 def _numeric_optimum(
-    law: ScalingLaw, q: Mapping[str, np.ndarray], C: np.ndarray, flops: float
+    law: ScalingLaw,
+    q: Mapping[str, np.ndarray],
+    C: np.ndarray,
+    flops: float,
+    fixed: Mapping[str, Any] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Minimise the law along C = flops·N·D over log N, vectorised over draws and budgets.
+    """Minimise the law along C = flops·N·D over u = log N, vectorised over draws and budgets.
 
-    A coarse grid in log N brackets the minimum for every (draw, budget); golden-section steps
-    then shrink the bracket to a relative width of about 1e-9 in N.
+    ``fixed`` holds the law's other inputs (e.g. unique tokens ``U``), broadcast against the
+    budgets. Every (draw, budget) pair is solved at once, with no Python loop over draws:
+
+    1. a grid of 9 points in u between N = 1e3 and D = 1e3 brackets the minimum;
+    2. golden-section steps shrink each bracket to a width below 0.05 in u;
+    3. two parabolic steps through the best point and its bracketing neighbours bring a smooth
+       minimum to about 1e-8 in u; a parabolic point replaces the best one only where it
+       lowers the loss and stays inside the bracket, so kinks (``min`` in a law) are safe.
     """
-    log_c = np.log(C / flops)
+    log_c = np.log(np.asarray(C, dtype=float) / flops)
+    extra = {k: np.asarray(v, dtype=float) for k, v in (fixed or {}).items()}
 
     def objective(u: np.ndarray) -> np.ndarray:
-        n = np.exp(u)
-        d = np.exp(log_c - u)
-        return law.log_mean(q, numpy_ns, N=n, D=d)
+        return law.log_mean(q, numpy_ns, N=np.exp(u), D=np.exp(log_c - u), **extra)
 
-    shape = np.broadcast_shapes(*(np.shape(v) for v in q.values()), log_c.shape)
+    shape = np.broadcast_shapes(
+        *(np.shape(v) for v in q.values()), *(np.shape(v) for v in extra.values()), log_c.shape
+    )
     lo_lim = np.full(shape, np.log(1e3))
     hi_lim = np.broadcast_to(log_c - np.log(1e3), shape)
-    grid = np.linspace(0.0, 1.0, 33)
+    grid = np.linspace(0.0, 1.0, 9)
     us = lo_lim[..., None] + (hi_lim - lo_lim)[..., None] * grid
     values = np.stack([objective(us[..., i]) for i in range(len(grid))], axis=-1)
-    k = np.clip(np.argmin(values, axis=-1), 1, len(grid) - 2)
-    a = np.take_along_axis(us, (k - 1)[..., None], axis=-1)[..., 0]
-    b = np.take_along_axis(us, (k + 1)[..., None], axis=-1)[..., 0]
+    k = np.clip(np.argmin(values, axis=-1), 1, len(grid) - 2)[..., None]
+    a = np.take_along_axis(us, k - 1, axis=-1)[..., 0]
+    b = np.take_along_axis(us, k + 1, axis=-1)[..., 0]
+    fa = np.take_along_axis(values, k - 1, axis=-1)[..., 0]
+    fb = np.take_along_axis(values, k + 1, axis=-1)[..., 0]
     ratio = (np.sqrt(5.0) - 1.0) / 2.0
     c = b - ratio * (b - a)
     d = a + ratio * (b - a)
     fc, fd = objective(c), objective(d)
-    for _ in range(60):
+    width = float(np.max(b - a))
+    steps = int(np.ceil(np.log(0.05 / width) / np.log(ratio))) if width > 0.05 else 0
+    for _ in range(steps):
         left = fc < fd  # the minimum lies in [a, d]
-        a = np.where(left, a, c)
-        b = np.where(left, d, b)
+        a, fa = np.where(left, a, c), np.where(left, fa, fc)
+        b, fb = np.where(left, d, b), np.where(left, fd, fb)
         new = np.where(left, b - ratio * (b - a), a + ratio * (b - a))
         f_new = objective(new)
         c, d = np.where(left, new, d), np.where(left, c, new)
         fc, fd = np.where(left, f_new, fd), np.where(left, fc, f_new)
-    u = 0.5 * (a + b)
-    return {"N": np.exp(u), "D": np.exp(log_c - u)}
+    # Bracketing triple around the best interior point, then parabolic steps.
+    left = fc < fd
+    x1, x2, x3 = np.where(left, a, c), np.where(left, c, d), np.where(left, d, b)
+    f1, f2, f3 = np.where(left, fa, fc), np.where(left, fc, fd), np.where(left, fd, fb)
+    for _ in range(2):
+        num = (x2 - x1) ** 2 * (f2 - f3) - (x2 - x3) ** 2 * (f2 - f1)
+        den = (x2 - x1) * (f2 - f3) - (x2 - x3) * (f2 - f1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = x2 - 0.5 * num / den
+        v = np.where(np.isfinite(v) & (v > x1) & (v < x3), v, x2)
+        fv = objective(v)
+        better = fv < f2
+        on_left = v < x2
+        # new triple: the better of (v, x2) in the middle, bracketed by its neighbours
+        nx1 = np.where(better, np.where(on_left, x1, x2), np.where(on_left, v, x1))
+        nf1 = np.where(better, np.where(on_left, f1, f2), np.where(on_left, fv, f1))
+        nx3 = np.where(better, np.where(on_left, x2, x3), np.where(on_left, x3, v))
+        nf3 = np.where(better, np.where(on_left, f2, f3), np.where(on_left, f3, fv))
+        x2, f2 = np.where(better, v, x2), np.where(better, fv, f2)
+        x1, f1, x3, f3 = nx1, nf1, nx3, nf3
+    return {"N": np.exp(x2), "D": np.exp(log_c - x2)}
+
+
+def _fixed_inputs(law: ScalingLaw, n_budgets: int, fixed: Mapping[str, Any]) -> dict:
+    """Validate the inputs held fixed along the compute frontier (all law inputs but N, D)."""
+    needed = [k for k in law.inputs if k not in ("N", "D")]
+    unknown = sorted(set(fixed) - set(needed))
+    missing = [k for k in needed if k not in fixed]
+    if unknown or missing:
+        raise ValueError(
+            f"law {law.name!r} has inputs {list(law.inputs)}: compute_optimal needs every input "
+            f"other than N and D as a keyword (held fixed along C = 6ND); missing {missing}, "
+            f"unknown {unknown}"
+        )
+    out = {}
+    for k in needed:
+        arr = np.asarray(fixed[k], dtype=float)
+        if arr.ndim > 1 or (arr.ndim == 1 and len(arr) not in (1, n_budgets)):
+            raise ValueError(
+                f"{k} must be a number or a sequence with one value per budget ({n_budgets}), "
+                f"got shape {arr.shape}"
+            )
+        if not np.all(np.isfinite(arr)) or (k in law.required_positive and np.any(arr <= 0)):
+            raise ValueError(f"{k} must be finite (and > 0 for a positive input), got {arr}")
+        out[k] = np.broadcast_to(arr, (n_budgets,)).copy()
+    return out
 
 
 def compute_optimal(
@@ -96,12 +155,18 @@ def compute_optimal(
     *,
     method: str = "auto",
     flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN,
+    **fixed: Any,
 ) -> xr.Dataset:
     """Posterior of the compute-optimal model size and tokens for each budget.
 
     Minimises the law's expected loss along ``C = 6·N·D`` for every posterior draw and budget —
     in closed form when the law has one (Chinchilla: G = (αA/(βB))^(1/(α+β)),
-    N* = G·(C/6)^a, D* = G⁻¹·(C/6)^b), numerically otherwise.
+    N* = G·(C/6)^a, D* = G⁻¹·(C/6)^b), numerically otherwise: a grid, golden-section and a
+    final parabolic step in log N, vectorised over all draws and budgets at once (4000 draws ×
+    100 budgets take well under a second; see ``benchmarks/bench_optimum.py``). Any law with
+    inputs N and D works; its other inputs are held fixed at the values given as keywords —
+    the unique-token budget ``U`` of ``data_constrained`` (D may exceed U by repeating data;
+    the result then has ``epochs`` = D*/U), the training precision ``P`` of ``precision``.
 
     Parameters
     ----------
@@ -113,12 +178,16 @@ def compute_optimal(
         ``"auto"`` uses the closed form when the law has one.
     flops_per_param_token : float
         FLOPs per parameter per token (6 for the usual dense-transformer count).
+    **fixed
+        The law's inputs other than N and D, each a number or one value per budget
+        (e.g. ``U=25e9`` for ``data_constrained``).
 
     Returns
     -------
     xarray.Dataset
         ``N_opt``, ``D_opt``, ``tokens_per_param`` (D*/N*) and ``loss_opt`` over
-        ``(chain, draw, compute)``.
+        ``(chain, draw, compute)``; ``epochs`` (D*/U) when the law has an input ``U``. The fixed
+        inputs are coordinates along ``compute``.
 
     Examples
     --------
@@ -129,11 +198,15 @@ def compute_optimal(
     2
     >>> float(opt["tokens_per_param"].sel(compute=5.88e23).median()) > 1
     True
+
+    For ``data_constrained`` the unique-token budget is a keyword:
+    ``bs.compute_optimal(fit, compute=1e22, U=25e9)`` (see ``examples/datablations_refit.py``).
     """
     law = fit.law
     if not {"N", "D"} <= set(law.inputs):
         raise ValueError(f"law {law.name!r} has inputs {law.inputs}; compute_optimal needs N and D")
     C = _as_1d("compute", compute)
+    extra = _fixed_inputs(law, len(C), fixed)
     q, dims, coords = _natural_draws(fit)
     if len(dims) != 2:
         raise ValueError("compute_optimal expects scalar parameters over (chain, draw)")
@@ -142,25 +215,34 @@ def compute_optimal(
         raise ValueError(f"method must be 'auto', 'closed_form' or 'numeric', got {method!r}")
     if method == "closed_form" and law.optimum is None:
         raise ValueError(f"law {law.name!r} has no closed-form optimum; use method='numeric'")
-    if law.optimum is not None and method != "numeric" and flops_per_param_token == 6.0:
+    closed = law.optimum is not None and not extra and flops_per_param_token == 6.0
+    if method == "closed_form" and not closed:
+        raise ValueError(
+            f"law {law.name!r}: the closed-form optimum assumes C = 6ND and inputs N, D only; "
+            "use method='numeric'"
+        )
+    if closed and method != "numeric":
         opt = law.optimum(numpy_ns, qb, C)
         n_opt, d_opt = np.asarray(opt["N"]), np.asarray(opt["D"])
     else:
-        n_opt, d_opt = (
-            np.asarray(v) for v in _numeric_optimum(law, qb, C, flops_per_param_token).values()
-        )
-    loss = law.evaluate(qb, N=n_opt, D=d_opt)
+        res = _numeric_optimum(law, qb, C, flops_per_param_token, extra)
+        n_opt, d_opt = np.asarray(res["N"]), np.asarray(res["D"])
+    shape = np.broadcast_shapes(n_opt.shape, d_opt.shape, (1, 1, len(C)))
+    n_opt, d_opt = np.broadcast_to(n_opt, shape), np.broadcast_to(d_opt, shape)
+    loss = law.evaluate(qb, N=n_opt, D=d_opt, **extra)
     full = (*dims, "compute")
-    coords = {**coords, "compute": C}
-    ds = xr.Dataset(
-        {
-            "N_opt": (full, n_opt),
-            "D_opt": (full, d_opt),
-            "tokens_per_param": (full, d_opt / n_opt),
-            "loss_opt": (full, loss),
-        },
-        coords=coords,
-    )
+    coords = {**coords, "compute": C, **{k: ("compute", v) for k, v in extra.items()}}
+    data = {
+        "N_opt": (full, n_opt),
+        "D_opt": (full, d_opt),
+        "tokens_per_param": (full, d_opt / n_opt),
+        "loss_opt": (full, loss),
+    }
+    if "U" in extra:
+        data["epochs"] = (full, d_opt / extra["U"])
+    ds = xr.Dataset(data, coords=coords)
+    if "U" in extra:
+        ds["epochs"].attrs = {"long_name": "epochs over the unique tokens D*/U"}
     ds["N_opt"].attrs = {"long_name": "compute-optimal parameters", "units": "parameters"}
     ds["D_opt"].attrs = {"long_name": "compute-optimal training tokens", "units": "tokens"}
     ds["tokens_per_param"].attrs = {"long_name": "tokens per parameter D*/N*"}

@@ -121,10 +121,12 @@ def prepare_data(
             close = difflib.get_close_matches(col, available, n=1, cutoff=0.6)
             if not close:
                 close = [c for c in available if c.lower() == col.lower()]
-            hint = f"; did you mean {close[0]!r}? (map it with columns={{{name!r}: {close[0]!r}}})"
+            hint = ""
+            if close:
+                hint = f"; did you mean {close[0]!r}? (map it with columns={{{name!r}: {close[0]!r}}})"
             problems.append(
                 f"missing column {col!r} (law {law.name!r} needs {needed}); "
-                f"available columns: {available}" + (hint if close else "")
+                f"available columns: {available}{hint}"
             )
     if problems:
         raise ValueError(f"invalid data for law {law.name!r}:\n  - " + "\n  - ".join(problems))

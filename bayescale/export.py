@@ -267,7 +267,7 @@ def render_table(frame: pd.DataFrame, fmt: str, *, digits: int = 4) -> str:
     0,0.30000000000000004
     """
     if fmt == "csv":
-        return frame.to_csv()
+        return frame.to_csv(na_rep="NaN")
     if fmt == "json":
         return _json_text(frame)
     if fmt == "md":
@@ -327,7 +327,8 @@ def export_summary(obj: Any, path: str | os.PathLike, *, prob: float = 0.8, digi
 def read_summary(path: str | os.PathLike) -> pd.DataFrame:
     """Read a ``.csv`` or ``.json`` table written by :func:`export_summary` at full precision.
 
-    Empty text cells (the summary's ``flag`` column) come back as ``""``.
+    Empty text cells (the summary's ``flag`` column) come back as ``""`` and missing numbers
+    as NaN (CSV files write them as ``NaN``, which plain ``pd.read_csv`` also reads as NaN).
 
     Examples
     --------
@@ -340,7 +341,7 @@ def read_summary(path: str | os.PathLike) -> pd.DataFrame:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        frame = pd.read_csv(path, index_col=0)
+        frame = pd.read_csv(path, index_col=0, keep_default_na=False, na_values=["NaN"])
     elif suffix == ".json":
         frame = pd.read_json(path, orient="table", precise_float=True)
     else:

@@ -19,7 +19,7 @@ import pandas as pd
 import xarray as xr
 
 from .data import PreparedData, prepare_data
-from .law import ScalingLaw, get_law
+from .law import IdentifiabilityWarning, ScalingLaw, get_law
 from .likelihoods import Likelihood, get_likelihood
 from .model import build_model, data_values, observed_name
 from .priors import Prior, merge_priors
@@ -552,6 +552,8 @@ def fit(
     all_priors = merge_priors({**law.default_priors, **lik.noise_priors}, priors)
     n_free = sum(not p.is_fixed for p in all_priors.values())
     prepared = prepare_data(law, data, columns, n_parameters=n_free, likelihood=lik)
+    for message in law.check_data(prepared.inputs):
+        warnings.warn(f"{law.name}: {message}", IdentifiabilityWarning, stacklevel=2)
     reference = law.compute_reference(prepared.inputs)
     seed = _resolve_seed(random_seed)
     sampler = (sampler or "nutpie").lower()

@@ -27,6 +27,7 @@ from .priors import Prior
 from .xp import ArrayNamespace, numpy_ns
 
 __all__ = [
+    "IdentifiabilityWarning",
     "Parameter",
     "ScalingLaw",
     "get_law",
@@ -34,6 +35,11 @@ __all__ = [
     "register_law",
     "register_law_family",
 ]
+
+
+class IdentifiabilityWarning(UserWarning):
+    """Warned by :func:`~bayescale.fit` when the data cannot separate some of a law's parameters
+    (for example exponents of collinear inputs)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,10 @@ class ScalingLaw:
     options : dict
         The options a law family was built with (see :func:`register_law_family`); saved with a
         fit so that loading rebuilds the same law.
+    check : callable, optional
+        ``check(inputs) -> list of str``: inspects the validated input columns before a fit and
+        returns one message per identifiability problem (e.g. collinear inputs);
+        :func:`~bayescale.fit` emits each as an :class:`IdentifiabilityWarning`.
     description, citation : str
         Shown by :func:`list_laws` and in reports.
 
@@ -139,6 +149,7 @@ class ScalingLaw:
     likelihoods: tuple[str, ...] = ("studentt", "normal")
     default_likelihood: str = "studentt"
     options: dict[str, Any] = field(default_factory=dict)
+    check: Callable[[Mapping[str, np.ndarray]], list[str]] | None = None
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.parameters]
@@ -214,6 +225,19 @@ class ScalingLaw:
     def compute_reference(self, inputs: Mapping[str, np.ndarray]) -> dict[str, float]:
         """Reference scales of this law for the given input columns."""
         return {k: float(v) for k, v in self.reference(inputs).items()}
+
+    def check_data(self, inputs: Mapping[str, np.ndarray]) -> list[str]:
+        """Identifiability problems of the law on these input columns (empty when none).
+
+        Examples
+        --------
+        >>> import bayescale as bs
+        >>> bs.get_law("chinchilla").check_data({"N": [1e8, 1e9], "D": [1e9, 1e10]})
+        []
+        """
+        if self.check is None:
+            return []
+        return list(self.check({k: np.asarray(v, dtype=float) for k, v in inputs.items()}))
 
     def derived_params(self, q: Mapping[str, Any], xp: ArrayNamespace = numpy_ns) -> dict:
         """The law's derived quantities (e.g. allocation exponents) from natural parameters."""

@@ -1,4 +1,5 @@
-"""Observation models for a law's log output: Student-t (default) and Normal.
+"""Observation models for a law's log output: Student-t (default) and Normal; for accuracies,
+Binomial, Beta-binomial and Beta (appended at the end of this module).
 
 Both act on ``log(loss)``: the law gives the location ``mu = log L(N, D)`` and the noise is a
 relative (multiplicative) error on the loss. The Student-t's heavy tails absorb the few badly
@@ -145,7 +146,7 @@ def register_likelihood(likelihood: Likelihood, *, overwrite: bool = False) -> L
 
 
 def get_likelihood(name: str | Likelihood) -> Likelihood:
-    """Return the likelihood called ``name`` (``"studentt"`` or ``"normal"``).
+    """Return the likelihood called ``name`` (e.g. ``"studentt"``, ``"normal"``, ``"beta"``).
 
     Examples
     --------
@@ -168,6 +169,186 @@ def list_likelihoods() -> list[str]:
     Examples
     --------
     >>> list_likelihoods()
-    ['normal', 'studentt']
+    ['beta', 'betabinomial', 'binomial', 'normal', 'studentt']
     """
     return sorted(_LIKELIHOODS)
+
+
+# ---------------------------------------------------------------------- accuracy-type outputs
+# Laws of accuracy-type metrics (emergence, downstream) give ``mu = log p``, the log of the
+# expected proportion of items answered correctly. The observation models below act on
+# proportions; probabilities are kept inside [P_MIN, 1 - P_MIN] so that a curve whose ceiling is
+# exactly 1 never gives a zero-probability observation.
+
+#: Smallest / largest (1 - P_MIN) expected proportion passed to a count or proportion likelihood.
+P_MIN = 1e-9
+#: Squeeze of the ``beta`` likelihood: y' = SQUEEZE + (1 - 2·SQUEEZE)·y (see ``_squeeze``).
+SQUEEZE = 5e-4
+
+
+def _prob(mu: Any) -> np.ndarray:
+    return np.clip(np.exp(np.asarray(mu, dtype=float)), P_MIN, 1.0 - P_MIN)
+
+
+def _prob_pt(mu: Any) -> Any:
+    import pytensor.tensor as pt
+
+    return pt.clip(pt.exp(mu), P_MIN, 1.0 - P_MIN)
+
+
+def _counts(y: Any, n_items: Any, **_: Any) -> np.ndarray:
+    """Numbers of correct items behind the accuracies ``y`` (must be whole to 0.05 items)."""
+    k = np.asarray(y, dtype=float) * np.asarray(n_items, dtype=float)
+    off = np.abs(k - np.round(k))
+    if np.any(off > 0.05):
+        worst = int(np.argmax(off))
+        raise ValueError(
+            "accuracy × n_items must be a whole number of correct items for the binomial "
+            f"likelihood; e.g. position {worst}: {np.ravel(y)[worst]!r} × "
+            f"{np.ravel(np.broadcast_to(n_items, np.shape(y)))[worst]!r} = {np.ravel(k)[worst]!r}"
+            " (use likelihood='betabinomial', which rounds to a nominal item count, or 'beta')"
+        )
+    return np.round(k)
+
+
+def _nominal_counts(y: Any, n_items: Any, **_: Any) -> np.ndarray:
+    return np.round(np.asarray(y, dtype=float) * np.asarray(n_items, dtype=float))
+
+
+def _proportion(k: Any, n_items: Any, **_: Any) -> np.ndarray:
+    return np.asarray(k, dtype=float) / np.asarray(n_items, dtype=float)
+
+
+def _build_binomial(
+    name: str, mu: Any, noise: Mapping[str, Any], observed: Any, extra: Any = None, **kw: Any
+) -> Any:
+    import pymc as pm
+
+    return pm.Binomial(name, n=extra["n_items"], p=_prob_pt(mu), observed=observed, **kw)
+
+
+def _logpdf_binomial(k: Any, mu: Any, n_items: Any) -> np.ndarray:
+    return stats.binom.logpmf(k, n_items, _prob(mu))
+
+
+def _sample_binomial(rng: np.random.Generator, mu: Any, n_items: Any) -> np.ndarray:
+    p, n = np.broadcast_arrays(_prob(mu), np.asarray(n_items, dtype=float))
+    return rng.binomial(n.astype(np.int64), p).astype(float)
+
+
+def _build_betabinomial(
+    name: str, mu: Any, noise: Mapping[str, Any], observed: Any, extra: Any = None, **kw: Any
+) -> Any:
+    import pymc as pm
+
+    p, phi = _prob_pt(mu), noise["phi"]
+    return pm.BetaBinomial(
+        name, n=extra["n_items"], alpha=p * phi, beta=(1.0 - p) * phi, observed=observed, **kw
+    )
+
+
+def _logpdf_betabinomial(k: Any, mu: Any, phi: Any, n_items: Any) -> np.ndarray:
+    p = _prob(mu)
+    return stats.betabinom.logpmf(k, n_items, p * phi, (1.0 - p) * phi)
+
+
+def _sample_betabinomial(rng: np.random.Generator, mu: Any, phi: Any, n_items: Any) -> np.ndarray:
+    p, phi, n = np.broadcast_arrays(_prob(mu), phi, np.asarray(n_items, dtype=float))
+    q = rng.beta(p * phi, (1.0 - p) * phi)
+    return rng.binomial(n.astype(np.int64), q).astype(float)
+
+
+def _squeeze(y: Any, **_: Any) -> np.ndarray:
+    """Map a proportion in [0, 1] into [SQUEEZE, 1 - SQUEEZE].
+
+    This is Smithson & Verkuilen's (2006) transformation y' = (y·(n − 1) + 1/2)/n with a fixed
+    nominal n = 1/(2·SQUEEZE) = 1000: an accuracy of exactly 0 or 1 is read as half an item away
+    from the boundary of a 1000-item benchmark, which keeps the Beta density finite without
+    dropping the point. Proportions strictly inside (0, 1) move by at most SQUEEZE.
+    """
+    return SQUEEZE + (1.0 - 2.0 * SQUEEZE) * np.asarray(y, dtype=float)
+
+
+def _unsqueeze(obs: Any, **_: Any) -> np.ndarray:
+    """Inverse of :func:`_squeeze`; draws beyond the squeezed range become exact 0 or 1."""
+    return np.clip((np.asarray(obs, dtype=float) - SQUEEZE) / (1.0 - 2.0 * SQUEEZE), 0.0, 1.0)
+
+
+def _beta_mean(p: Any) -> Any:
+    return SQUEEZE + (1.0 - 2.0 * SQUEEZE) * p
+
+
+def _build_beta(
+    name: str, mu: Any, noise: Mapping[str, Any], observed: Any, extra: Any = None, **kw: Any
+) -> Any:
+    import pymc as pm
+
+    m, phi = _beta_mean(_prob_pt(mu)), noise["phi"]
+    return pm.Beta(name, alpha=m * phi, beta=(1.0 - m) * phi, observed=observed, **kw)
+
+
+def _logpdf_beta(y: Any, mu: Any, phi: Any) -> np.ndarray:
+    m = _beta_mean(_prob(mu))
+    return stats.beta.logpdf(y, m * phi, (1.0 - m) * phi)
+
+
+def _sample_beta(rng: np.random.Generator, mu: Any, phi: Any) -> np.ndarray:
+    m, phi = np.broadcast_arrays(_beta_mean(_prob(mu)), phi)
+    return rng.beta(m * phi, (1.0 - m) * phi)
+
+
+_PHI_PRIOR = Prior("LogNormal", mu=float(np.log(50.0)), sigma=1.5)
+
+for _lik in (
+    Likelihood(
+        name="binomial",
+        noise_priors={},
+        build=_build_binomial,
+        logpdf=_logpdf_binomial,
+        sample=_sample_binomial,
+        description=(
+            "Binomial number of correct items out of n_items (a data column) with probability "
+            "equal to the expected accuracy; for benchmarks whose item count is known"
+        ),
+        transform=_counts,
+        inverse=_proportion,
+        observed_prefix="successes_",
+        output_domain="unit",
+        extra_columns=("n_items",),
+    ),
+    Likelihood(
+        name="betabinomial",
+        noise_priors={"phi": _PHI_PRIOR},
+        build=_build_betabinomial,
+        logpdf=_logpdf_betabinomial,
+        sample=_sample_betabinomial,
+        description=(
+            "Beta-binomial count out of n_items (a data column, may be a nominal item count: "
+            "accuracy × n_items is rounded) with mean equal to the expected accuracy and "
+            "precision phi ~ LogNormal(log 50, 1.5); phi absorbs scatter between models beyond "
+            "item sampling. Exact 0 and 1 are ordinary counts"
+        ),
+        transform=_nominal_counts,
+        inverse=_proportion,
+        observed_prefix="successes_",
+        output_domain="unit",
+        extra_columns=("n_items",),
+    ),
+    Likelihood(
+        name="beta",
+        noise_priors={"phi": _PHI_PRIOR},
+        build=_build_beta,
+        logpdf=_logpdf_beta,
+        sample=_sample_beta,
+        description=(
+            "Beta on proportions with mean equal to the expected accuracy and precision "
+            "phi ~ LogNormal(log 50, 1.5); accuracies are squeezed into [5e-4, 1 - 5e-4] "
+            "(Smithson & Verkuilen 2006 with a nominal 1000 items) so exact 0 and 1 are kept"
+        ),
+        transform=_squeeze,
+        inverse=_unsqueeze,
+        observed_prefix="",
+        output_domain="unit",
+    ),
+):
+    register_likelihood(_lik)

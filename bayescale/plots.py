@@ -1,6 +1,9 @@
-"""Figures of fits and of their decisions. Each function returns ``(fig, axes)`` and takes ``ax=``.
+"""Figures of fits and of their decisions.
 
-Plots read fits and analysis results; they never sample.
+Every function returns ``(fig, axes)`` and draws into ``ax=`` when given one (a sequence of axes
+for the multi-panel figures). Axes carry units, data-bearing axes are logarithmic, posterior
+quantities are drawn as a central line with a shaded band. Plots read fits and analysis results;
+they never sample.
 """
 
 from __future__ import annotations
@@ -9,16 +12,32 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from .analysis import compute_optimal
-from .cards import load_card
+from .analysis import compute_optimal, predict_loss
+from .cards import list_cards, load_card
 from .fit import Fit
 from .law import get_law
 from .xp import numpy_ns
 
-__all__ = ["plot_tokens_per_param"]
+__all__ = [
+    "plot_backtest",
+    "plot_emergence",
+    "plot_fit",
+    "plot_frontier",
+    "plot_params",
+    "plot_residuals",
+    "plot_tokens_per_param",
+]
 
 _CARD_STYLES = ("--", "-.", ":")
+_CARD_COLORS = ("0.2", "C3", "C2", "C4")
+AXIS_LABELS = {
+    "N": "parameters N",
+    "D": "training tokens D",
+    "C": "training compute C (FLOPs)",
+    "loss": "loss (nats/token)",
+}
 
 
 def _axes(ax: Any, figsize: tuple[float, float] = (6.4, 4.4)) -> tuple[Any, Any]:
@@ -28,6 +47,534 @@ def _axes(ax: Any, figsize: tuple[float, float] = (6.4, 4.4)) -> tuple[Any, Any]
         fig, ax = plt.subplots(figsize=figsize, layout="constrained")
         return fig, ax
     return ax.figure, ax
+
+
+def _panels(ax: Any, n: int, ncols: int, panel: tuple[float, float]) -> tuple[Any, np.ndarray]:
+    """``n`` axes: new ones on a grid, or the ``n`` axes given in ``ax``."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        ncols = min(ncols, n)
+        nrows = -(-n // ncols)
+        fig, grid = plt.subplots(
+            nrows,
+            ncols,
+            figsize=(panel[0] * ncols, panel[1] * nrows),
+            layout="constrained",
+            squeeze=False,
+        )
+        flat = grid.ravel()
+        for extra in flat[n:]:
+            extra.set_visible(False)
+        return fig, flat[:n]
+    axes = np.atleast_1d(np.asarray(ax, dtype=object)).ravel()
+    if len(axes) != n:
+        raise ValueError(f"this figure needs {n} axes, got {len(axes)}")
+    return axes[0].figure, axes
+
+
+def _label(name: str) -> str:
+    return AXIS_LABELS.get(name, name)
+
+
+def _band(samples: np.ndarray, prob: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lower, median and upper central-``prob`` quantiles along axis 0."""
+    if not 0 < prob < 1:
+        raise ValueError(f"prob must be between 0 and 1, got {prob!r}")
+    lo, mid, hi = np.quantile(samples, [(1 - prob) / 2, 0.5, (1 + prob) / 2], axis=0)
+    return lo, mid, hi
+
+
+def _draws(values: Any, n_last: int | None = None) -> np.ndarray:
+    """Flatten every axis but the last into one draw axis (DataArrays in their own order)."""
+    arr = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values, dtype=float)
+    if n_last is None:
+        return arr.ravel()
+    if arr.ndim < 2 or arr.shape[-1] != n_last:
+        raise ValueError(
+            f"expected draws with a last axis of length {n_last} (the grid), got shape {arr.shape}"
+        )
+    return arr.reshape(-1, n_last)
+
+
+def _sci(value: float) -> str:
+    """``2.5e+09`` as ``2.5e9``."""
+    mant, _, exp = f"{value:.2g}".partition("e")
+    return f"{mant}e{int(exp)}" if exp else mant
+
+
+def _plain_log_ticks(axis: Any) -> None:
+    """Plain numbers (``2.4``, not ``2.4×10⁰``) on a log axis spanning less than a decade."""
+    from matplotlib.ticker import FormatStrFormatter
+
+    lo, hi = sorted(axis.get_view_interval())
+    if lo > 0 and hi / lo < 10:
+        axis.set_major_formatter(FormatStrFormatter("%g"))
+        axis.set_minor_formatter(FormatStrFormatter("%g"))
+
+
+def _is_log(values: np.ndarray) -> bool:
+    values = values[np.isfinite(values)]
+    return bool(values.size and values.min() > 0 and values.max() / values.min() >= 10)
+
+
+def _cards_for(law_name: str, cards: Sequence[str] | None) -> list:
+    if cards is None:
+        table = list_cards()
+        names = [n for n, law in zip(table["name"], table["law"], strict=True) if law == law_name]
+    else:
+        names = list(cards)
+    return [load_card(n) for n in names]
+
+
+# ---------------------------------------------------------------------------- fit and data
+def plot_fit(
+    fit: Fit,
+    *,
+    x: str | None = None,
+    by: str | None = None,
+    groups: int = 5,
+    window: float = 0.5,
+    prob: float = 0.95,
+    predictive: bool = True,
+    holdout: pd.DataFrame | None = None,
+    n_grid: int = 60,
+    random_seed: int = 0,
+    ax: Any = None,
+) -> tuple[Any, Any]:
+    """The runs on log-log axes with the law's posterior mean curve and its bands.
+
+    For a two-input law (Chinchilla) one curve is drawn along ``x`` at each of ``groups`` values
+    of the input ``by``, evenly spaced in log between the runs' 8th and 92nd percentiles of
+    ``by``. The runs whose ``by`` lies within a bin around a curve's value (``window`` times the
+    spacing, in log) take the curve's colour; the others are drawn in grey, so that each
+    coloured cloud can be read against its own curve. Each curve spans its bin's range of ``x``
+    and carries the central ``prob`` credible band of the law's mean (parameter uncertainty)
+    and, lighter, the posterior predictive band of a new run (noise included). Inputs beyond
+    ``x`` and ``by`` are held at the geometric mean of the runs.
+
+    Parameters
+    ----------
+    fit : Fit
+    x : str, optional
+        Input on the horizontal axis (default: the law's first input, ``N`` for Chinchilla).
+    by : str, optional
+        Input that picks the curve (default: the other input, ``D``; none for a one-input law).
+    groups : int
+        Number of curves.
+    window : float
+        Width of each curve's bin of ``by`` as a fraction of the (log) spacing between curves.
+    prob : float
+        Probability mass of the bands.
+    predictive : bool
+        Draw the posterior predictive band as well.
+    holdout : DataFrame, optional
+        Held-out runs (the law's input columns and output), drawn as open diamonds.
+    n_grid : int
+        Points along each curve.
+    random_seed : int
+        Seed of the predictive noise.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    fig, ax
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import bayescale as bs
+    >>> from bayescale.plots import plot_fit
+    >>> fig, ax = plot_fit(bs.testing.pinned_fit(seed=0), groups=3)
+    >>> ax.get_xscale(), ax.get_yscale(), ax.get_ylabel()
+    ('log', 'log', 'loss (nats/token)')
+    """
+    import matplotlib.pyplot as plt
+
+    law = fit.law
+    inputs = list(law.inputs)
+    x = x or inputs[0]
+    if x not in inputs:
+        raise ValueError(f"x must be one of the law's inputs {inputs}, got {x!r}")
+    if by is None:
+        rest = [k for k in inputs if k != x]
+        by = rest[0] if rest else None
+    elif by not in inputs or by == x:
+        raise ValueError(f"by must be one of the law's inputs {inputs} other than x, got {by!r}")
+    runs = fit.data
+    parts = [runs.assign(_held=False)]
+    if holdout is not None:
+        missing = [c for c in [*inputs, law.output] if c not in holdout.columns]
+        if missing:
+            raise ValueError(f"holdout is missing columns {missing}")
+        parts.append(holdout.assign(_held=True))
+    every = pd.concat(parts, ignore_index=True)
+    fixed = {k: float(np.exp(np.log(runs[k]).mean())) for k in inputs if k not in (x, by)}
+
+    if by is None:
+        labels = np.zeros(len(every), dtype=int)
+        centres = [np.nan]
+    else:
+        log_by = np.log(every[by].to_numpy(dtype=float))
+        n_groups = max(1, min(groups, len(np.unique(log_by))))
+        if n_groups == 1:
+            labels = np.zeros(len(every), dtype=int)
+            centres = [float(np.exp(log_by.mean()))]
+        else:
+            lo_c, hi_c = np.quantile(log_by, [0.08, 0.92])
+            log_c = np.linspace(lo_c, hi_c, n_groups)
+            half = 0.5 * window * (log_c[1] - log_c[0])
+            dist = np.abs(log_by[:, None] - log_c[None, :])
+            nearest = dist.argmin(axis=1)
+            labels = np.where(dist.min(axis=1) <= half, nearest, -1)
+            centres = [float(np.exp(c)) for c in log_c]
+    fig, ax = _axes(ax, (7.2, 5.0))
+    is_held = every["_held"].to_numpy(dtype=bool)
+    other = (labels < 0) & ~is_held
+    if other.any():
+        ax.scatter(
+            every.loc[other, x],
+            every.loc[other, law.output],
+            s=10,
+            color="0.6",
+            alpha=0.4,
+            lw=0,
+            zorder=1,
+        )
+    if ((labels < 0) & is_held).any():
+        sel = (labels < 0) & is_held
+        ax.scatter(
+            every.loc[sel, x],
+            every.loc[sel, law.output],
+            s=42,
+            marker="D",
+            facecolor="white",
+            edgecolor="0.5",
+            lw=1.4,
+            zorder=3,
+        )
+    cmap = plt.get_cmap("viridis")
+    n_groups = len(centres)
+    colors = [cmap(0.1 + 0.8 * g / max(n_groups - 1, 1)) for g in range(n_groups)]
+    grids, points = [], {k: [] for k in inputs}
+    for g, centre in enumerate(centres):
+        xs = every.loc[labels == g, x].to_numpy(dtype=float)
+        if not xs.size:
+            grids.append(None)
+            continue
+        grid = np.geomspace(xs.min() / 1.3, xs.max() * 1.3, n_grid)
+        grids.append(grid)
+        points[x].append(grid)
+        if by is not None:
+            points[by].append(np.full(n_grid, centre))
+        for k, v in fixed.items():
+            points[k].append(np.full(n_grid, v))
+    stacked = {k: np.concatenate(v) for k, v in points.items()}
+    mean = predict_loss(fit, kind="mean", **stacked).to_numpy()
+    mean = mean.reshape(-1, mean.shape[-1])
+    cred_lo, _, cred_hi = _band(mean, prob)
+    mean_curve = mean.mean(axis=0)
+    if predictive:
+        pred = predict_loss(fit, kind="predictive", random_seed=random_seed, **stacked).to_numpy()
+        pred_lo, _, pred_hi = _band(pred.reshape(-1, pred.shape[-1]), prob)
+    start = 0
+    unit = {"N": "parameters", "D": "tokens", "C": "FLOPs"}
+    for g, grid in enumerate(grids):
+        if grid is None:
+            continue
+        sl = slice(start, start + n_grid)
+        start += n_grid
+        color = colors[g]
+        if predictive:
+            ax.fill_between(grid, pred_lo[sl], pred_hi[sl], color=color, alpha=0.12, lw=0)
+        ax.fill_between(grid, cred_lo[sl], cred_hi[sl], color=color, alpha=0.35, lw=0)
+        name = "posterior mean" if by is None else f"{by} ≈ {_sci(centres[g])} {unit.get(by, '')}"
+        ax.plot(grid, mean_curve[sl], color=color, lw=1.8, label=name.strip())
+        sel = (labels == g) & ~every["_held"].to_numpy()
+        ax.scatter(
+            every.loc[sel, x], every.loc[sel, law.output], s=14, color=color, alpha=0.85, lw=0
+        )
+        held = (labels == g) & every["_held"].to_numpy()
+        if held.any():
+            ax.scatter(
+                every.loc[held, x],
+                every.loc[held, law.output],
+                s=42,
+                marker="D",
+                facecolor="white",
+                edgecolor=color,
+                lw=1.4,
+                zorder=3,
+            )
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    extra = [
+        Line2D([], [], marker="o", ls="", color="0.4", ms=4, label=f"fitted runs ({len(runs)})"),
+        *(
+            [
+                Line2D(
+                    [],
+                    [],
+                    marker="o",
+                    ls="",
+                    color="0.6",
+                    alpha=0.5,
+                    ms=3.5,
+                    label=f"runs between the curves' {by} bins ({int(other.sum())})",
+                )
+            ]
+            if other.any()
+            else []
+        ),
+        Patch(color="0.4", alpha=0.45, lw=0, label=f"{100 * prob:g}% credible band (mean)"),
+    ]
+    if predictive:
+        extra.append(
+            Patch(color="0.4", alpha=0.15, lw=0, label=f"{100 * prob:g}% predictive band (new run)")
+        )
+    if holdout is not None:
+        extra.append(
+            Line2D(
+                [],
+                [],
+                marker="D",
+                ls="",
+                mfc="white",
+                mec="0.3",
+                ms=6,
+                label=f"held-out runs ({len(holdout)})",
+            )
+        )
+    handles = ax.get_legend_handles_labels()[0]
+    ax.legend(handles=handles + extra, fontsize=7.5, loc="upper right", ncols=1)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(_label(x))
+    ax.set_ylabel(_label(law.output))
+    _plain_log_ticks(ax.yaxis)
+    where = "" if by is None else f", one curve per {_label(by)} bin"
+    ax.set_title(f"{law.name} fit: loss against {x}{where}", fontsize=10)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.grid(True, which="minor", alpha=0.1)
+    return fig, ax
+
+
+def plot_residuals(
+    fit: Fit,
+    *,
+    x: str | None = None,
+    prob: float = 0.95,
+    random_seed: int = 0,
+    ax: Any = None,
+) -> tuple[Any, Any]:
+    """Residuals of log loss (observed − posterior mean of the law) against each input.
+
+    The shaded band is the central ``prob`` interval of the fitted noise (the likelihood's draws
+    around zero), so about ``1 − prob`` of the runs should fall outside it; those runs are drawn
+    in red. On a log scale a residual of 0.01 is a 1% deviation in loss.
+
+    Parameters
+    ----------
+    fit : Fit
+    x : str, optional
+        One input (or ``"fitted"`` for the fitted loss) to plot against; default one panel per
+        input.
+    prob : float
+        Probability mass of the noise band.
+    random_seed : int
+        Seed of the noise draws behind the band.
+    ax : matplotlib Axes or sequence of Axes, optional
+        One axes per panel.
+
+    Returns
+    -------
+    fig, axes
+        ``axes`` is a single Axes when ``x`` is given, else an array with one per input.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import bayescale as bs
+    >>> from bayescale.plots import plot_residuals
+    >>> fig, axes = plot_residuals(bs.testing.pinned_fit(seed=0))
+    >>> [a.get_xlabel() for a in axes]
+    ['parameters N', 'training tokens D']
+    """
+    law = fit.law
+    choices = [*law.inputs, "fitted"]
+    if x is not None and x not in choices:
+        raise ValueError(f"x must be one of {choices}, got {x!r}")
+    names = [x] if x is not None else list(law.inputs)
+    if x is None and ax is not None and not np.iterable(ax):
+        raise ValueError(f"plot_residuals draws {len(names)} panels; pass that many axes or x=")
+    runs = fit.data
+    inputs = {k: runs[k].to_numpy(dtype=float) for k in law.inputs}
+    q = {k: v.to_numpy().reshape(-1)[:, None] for k, v in fit.params("natural").items()}
+    mu = np.asarray(law.log_mean(q, numpy_ns, **{k: v[None, :] for k, v in inputs.items()}))
+    fitted = mu.mean(axis=0)
+    resid = np.log(runs[law.output].to_numpy(dtype=float)) - fitted
+    noise = {k: v.to_numpy().reshape(-1) for k, v in fit.params("noise").items()}
+    rng = np.random.default_rng(random_seed)
+    eps = fit.likelihood.sample(rng, np.zeros_like(next(iter(noise.values()))), **noise)
+    lo, _, hi = _band(np.asarray(eps), prob)
+    outside = (resid < lo) | (resid > hi)
+    if x is not None and ax is not None and not np.iterable(ax):
+        ax = [ax]
+    fig, axes = _panels(ax, len(names), 2, (4.6, 3.8))
+    for name, a in zip(names, axes, strict=True):
+        xs = np.exp(fitted) if name == "fitted" else inputs[name]
+        a.axhspan(
+            lo, hi, color="C0", alpha=0.15, lw=0, label=f"{100 * prob:g}% interval of the noise"
+        )
+        a.axhline(0, color="0.3", lw=0.8)
+        a.scatter(xs[~outside], resid[~outside], s=12, color="C0", lw=0, label="run")
+        a.scatter(
+            xs[outside],
+            resid[outside],
+            s=16,
+            color="C3",
+            lw=0,
+            label=f"outside the band ({int(outside.sum())} of {len(resid)})",
+        )
+        if name != "fitted" or _is_log(xs):
+            a.set_xscale("log")
+        a.set_xlabel("fitted loss (nats/token)" if name == "fitted" else _label(name))
+        a.set_ylabel("residual of log loss (observed − fitted)")
+        a.grid(True, alpha=0.3)
+    axes[0].legend(fontsize=7.5, loc="best")
+    fig.suptitle(f"{law.name}: residuals ({len(resid)} runs)", fontsize=10)
+    return fig, (axes[0] if x is not None else axes)
+
+
+# ---------------------------------------------------------------------------- decisions
+def plot_frontier(
+    fit: Fit,
+    *,
+    compute: Sequence[float] | None = None,
+    prob: float = 0.8,
+    cards: Sequence[str] | None = None,
+    relative: bool = True,
+    show_data_range: bool = True,
+    ax: Any = None,
+    color: str = "C0",
+) -> tuple[Any, Any]:
+    """Compute-optimal model size N*(C) and token count D*(C), with posterior bands.
+
+    One column per quantity. The top row draws the posterior median and the central ``prob``
+    interval over ``compute`` on log-log axes, the published fits of the same law (``cards``) as
+    point-estimate lines, and shades the compute range of the fitted runs (C = 6ND) so that
+    extrapolation is visible. With ``relative=True`` a second row shows the same curves divided
+    by the posterior median, where the width of the band (invisible across many decades) can be
+    read off directly.
+
+    Parameters
+    ----------
+    fit : Fit
+        A fit of a law with N and D inputs.
+    compute : sequence of float, optional
+        FLOP budgets (default: 1e18 to 1e27, log-spaced).
+    prob : float
+        Probability mass of the band.
+    cards : sequence of str, optional
+        Reference cards to overlay (default: every card of the fit's law).
+    relative : bool
+        Add the row relative to the posterior median.
+    show_data_range : bool
+        Shade the compute range of the fitted runs.
+    ax : sequence of matplotlib Axes, optional
+        Two axes (N*, D*), or four (N*, D*, N* relative, D* relative) when ``relative``.
+
+    Returns
+    -------
+    fig, axes
+        The N* and D* axes, then the relative ones.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import bayescale as bs
+    >>> from bayescale.plots import plot_frontier
+    >>> fig, axes = plot_frontier(bs.testing.pinned_fit(seed=0))
+    >>> [a.get_ylabel() for a in axes[:2]]
+    ['compute-optimal parameters N*', 'compute-optimal training tokens D*']
+    """
+    import matplotlib.pyplot as plt
+
+    C = np.logspace(18, 27, 46) if compute is None else np.asarray(compute, dtype=float)
+    opt = compute_optimal(fit, C)
+    n_axes = 4 if relative else 2
+    if ax is None:
+        fig, grid = plt.subplots(
+            n_axes // 2,
+            2,
+            figsize=(10.0, 6.4 if relative else 4.2),
+            layout="constrained",
+            sharex="col",
+            squeeze=False,
+            gridspec_kw={"height_ratios": [2.2, 1.0] if relative else [1.0]},
+        )
+        axes = grid.ravel()
+    else:
+        fig, axes = _panels(ax, n_axes, 2, (4.8, 4.0))
+    card_list = [c for c in _cards_for(fit.law.name, cards) if get_law(c.law).optimum is not None]
+    runs_c = 6.0 * fit.data["N"].to_numpy(dtype=float) * fit.data["D"].to_numpy(dtype=float)
+    pct = f"{100 * prob:g}%"
+    for col, (var, key, ylabel) in enumerate(
+        (
+            ("N_opt", "N", "compute-optimal parameters N*"),
+            ("D_opt", "D", "compute-optimal training tokens D*"),
+        )
+    ):
+        samples = opt[var].transpose("chain", "draw", "compute").to_numpy().reshape(-1, len(C))
+        lo, mid, hi = _band(samples, prob)
+        panels = [(axes[col], 1.0)]
+        if relative:
+            panels.append((axes[2 + col], mid))
+        for a, scale in panels:
+            a.fill_between(
+                C, lo / scale, hi / scale, color=color, alpha=0.3, lw=0, label=f"{pct} interval"
+            )
+            a.plot(C, mid / scale, color=color, lw=2, label="posterior median")
+            for i, card in enumerate(card_list):
+                point = get_law(card.law).optimum(numpy_ns, card.params, C)
+                a.plot(
+                    C,
+                    np.asarray(point[key]) / scale,
+                    _CARD_STYLES[i % len(_CARD_STYLES)],
+                    color=_CARD_COLORS[i % len(_CARD_COLORS)],
+                    lw=1.4,
+                    label=f"{card.name} (point estimate)",
+                )
+            if show_data_range:
+                a.axvspan(
+                    runs_c.min(),
+                    runs_c.max(),
+                    color="0.85",
+                    alpha=0.6,
+                    lw=0,
+                    zorder=0,
+                    label="compute range of the fitted runs",
+                )
+            a.set_xscale("log")
+            a.set_yscale("log")
+            a.grid(True, which="major", alpha=0.3)
+        axes[col].set_ylabel(ylabel)
+        axes[col].set_title(f"{key}*(C): median and {pct} interval", fontsize=9)
+        (axes[2 + col] if relative else axes[col]).set_xlabel(_label("C"))
+        if relative:
+            r = axes[2 + col]
+            r.set_ylabel(f"{key}* / posterior median")
+            finite = np.concatenate([lo / mid, hi / mid])
+            span = max(float(np.abs(np.log(finite)).max()) * 1.6, np.log(1.2))
+            r.set_ylim(np.exp(-span), np.exp(span))
+            _plain_log_ticks(r.yaxis)
+    axes[0].legend(fontsize=7.5, loc="upper left")
+    fig.suptitle(f"{fit.law.name}: compute-optimal allocation (C = 6ND)", fontsize=10)
+    return fig, axes
 
 
 def plot_tokens_per_param(
@@ -118,3 +665,336 @@ def plot_tokens_per_param(
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8, loc="best")
     return fig, ax
+
+
+def plot_emergence(
+    x: Any,
+    *,
+    accuracy: Any,
+    observed: tuple[Any, Any] | None = None,
+    threshold: Any = None,
+    prob: float = 0.8,
+    chance: float | None = None,
+    xlabel: str = "training compute C (FLOPs)",
+    ylabel: str = "accuracy",
+    label: str = "posterior",
+    logx: bool | None = None,
+    ax: Any = None,
+    color: str = "C0",
+) -> tuple[Any, Any]:
+    """Accuracy against scale with a posterior band, and the posterior of an emergence threshold.
+
+    The input is plain arrays so that any accuracy law (or a hand-made posterior) can be drawn:
+
+    Parameters
+    ----------
+    x : array-like, shape (G,)
+        Grid of the scale variable (e.g. compute in FLOPs).
+    accuracy : array-like or xarray.DataArray, shape (..., G)
+        Posterior draws of the accuracy on the grid: every axis but the last is a draw axis
+        (e.g. ``(chain, draw, G)``); the last axis runs along ``x``.
+    observed : (array-like, array-like), optional
+        Observed points ``(x_obs, accuracy_obs)``.
+    threshold : array-like, optional
+        Posterior draws (any shape) of the scale at which the ability emerges, in units of ``x``;
+        drawn as the median line, the central ``prob`` interval and a histogram along the bottom.
+    prob : float
+        Probability mass of the bands.
+    chance : float, optional
+        Chance-level accuracy, drawn as a horizontal line.
+    xlabel, ylabel : str
+        Axis labels (with units).
+    label : str
+        Legend label of the posterior curve.
+    logx : bool, optional
+        Logarithmic x-axis (default: when ``x`` is positive and spans more than a decade).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    fig, ax
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from bayescale.plots import plot_emergence
+    >>> C = np.logspace(20, 24, 30)
+    >>> mid = np.random.default_rng(0).normal(22, 0.2, size=(2, 100, 1))
+    >>> acc = 0.25 + 0.7 / (1 + np.exp(-3 * (np.log10(C) - mid)))
+    >>> fig, ax = plot_emergence(C, accuracy=acc, threshold=10**mid, chance=0.25)
+    >>> ax.get_xscale()
+    'log'
+    """
+    from matplotlib.transforms import blended_transform_factory
+
+    grid = np.asarray(x, dtype=float).ravel()
+    draws = _draws(accuracy, len(grid))
+    lo, mid, hi = _band(draws, prob)
+    fig, ax = _axes(ax)
+    ax.fill_between(
+        grid, lo, hi, color=color, alpha=0.25, lw=0, label=f"{label}: {100 * prob:g}% interval"
+    )
+    ax.plot(grid, mid, color=color, lw=2, label=f"{label}: median")
+    if observed is not None:
+        ox, oy = (np.asarray(v, dtype=float).ravel() for v in observed)
+        ax.scatter(ox, oy, s=18, color="k", zorder=3, label=f"observed ({len(ox)})")
+    if chance is not None:
+        ax.axhline(chance, color="0.5", lw=1, ls=":", label=f"chance ({chance:g})")
+    use_log = _is_log(grid) if logx is None else logx
+    if threshold is not None:
+        t = _draws(threshold)
+        t = t[np.isfinite(t)]
+        t_lo, t_mid, t_hi = _band(t, prob)
+        ax.axvspan(t_lo, t_hi, color="C1", alpha=0.12, lw=0)
+        ax.axvline(
+            t_mid,
+            color="C1",
+            lw=1.5,
+            ls="--",
+            label=f"threshold: median {t_mid:.3g} [{100 * prob:g}%: {t_lo:.3g}, {t_hi:.3g}]",
+        )
+        values = np.log10(t) if use_log and t.min() > 0 else t
+        counts, edges = np.histogram(values, bins=30)
+        edges = 10**edges if use_log and t.min() > 0 else edges
+        heights = 0.18 * counts / counts.max()
+        trans = blended_transform_factory(ax.transData, ax.transAxes)
+        ax.stairs(heights, edges, transform=trans, color="C1", fill=True, alpha=0.5, lw=0)
+    if use_log:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title("Emergence: accuracy against scale", fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7.5, loc="upper left")
+    return fig, ax
+
+
+def plot_backtest(
+    table: Any,
+    *,
+    x: str | None = None,
+    prob: float = 0.9,
+    ax: Any = None,
+    title: str | None = None,
+) -> tuple[Any, Any]:
+    """Held-out predictions against what was observed, with their intervals.
+
+    Parameters
+    ----------
+    table : DataFrame or BacktestResult
+        One row per held-out run with columns ``observed`` (the observed loss), ``median`` (the
+        posterior predictive median) and the bounds of the central ``prob`` predictive interval,
+        named ``lo``/``hi`` or ``lo<pct>``/``hi<pct>`` (``lo90``/``hi90`` for ``prob=0.9``),
+        all in nats/token; optionally the column named by ``x``. An object with a ``table``
+        attribute (:func:`bayescale.backtest`'s result) is read through that attribute.
+    x : str, optional
+        Column to plot against (e.g. ``"C"``, ``"N"``). Default: predicted against observed
+        with the identity line.
+    prob : float
+        The probability of the intervals (picks ``lo<pct>``/``hi<pct>``; labels; coverage).
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    fig, ax
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from bayescale.plots import plot_backtest
+    >>> t = pd.DataFrame({"observed": [2.1, 2.0], "median": [2.12, 1.97], "lo": [2.05, 1.9],
+    ...                   "hi": [2.2, 2.05], "C": [1e21, 1e23]})
+    >>> fig, ax = plot_backtest(t, x="C")
+    >>> ax.get_xscale()
+    'log'
+    """
+    if not isinstance(table, pd.DataFrame) and hasattr(table, "table"):
+        table = table.table
+    pct_name = f"{100 * prob:g}"
+    lo_col, hi_col = "lo", "hi"
+    if "lo" not in table.columns and f"lo{pct_name}" in table.columns:
+        lo_col, hi_col = f"lo{pct_name}", f"hi{pct_name}"
+    need = ["observed", "median", lo_col, hi_col] + ([x] if x is not None else [])
+    missing = [c for c in need if c not in table.columns]
+    if missing:
+        raise ValueError(f"backtest table is missing columns {missing}; it needs {need}")
+    obs = table["observed"].to_numpy(dtype=float)
+    med = table["median"].to_numpy(dtype=float)
+    lo = table[lo_col].to_numpy(dtype=float)
+    hi = table[hi_col].to_numpy(dtype=float)
+    inside = (obs >= lo) & (obs <= hi)
+    fig, ax = _axes(ax)
+    pct = f"{100 * prob:g}%"
+    label_in = f"inside the {pct} interval ({int(inside.sum())} of {len(obs)})"
+    label_out = f"outside ({int((~inside).sum())})"
+    if x is None:
+        for sel, color, lab in ((inside, "C0", label_in), (~inside, "C3", label_out)):
+            if sel.any():
+                ax.errorbar(
+                    obs[sel],
+                    med[sel],
+                    yerr=[med[sel] - lo[sel], hi[sel] - med[sel]],
+                    fmt="o",
+                    ms=4,
+                    color=color,
+                    ecolor=color,
+                    elinewidth=1,
+                    capsize=2,
+                    label=f"prediction, {lab}",
+                )
+        span = np.array([min(obs.min(), lo.min()), max(obs.max(), hi.max())])
+        pad = 0.03 * (span[1] - span[0] or 1.0)
+        ax.plot(
+            span + np.array([-pad, pad]),
+            span + np.array([-pad, pad]),
+            color="0.4",
+            lw=1,
+            ls="--",
+            label="predicted = observed",
+        )
+        ax.set_xlabel("observed loss (nats/token)")
+        ax.set_ylabel("predicted loss (nats/token), median and interval")
+        if _is_log(np.concatenate([obs, lo, hi])):
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+    else:
+        xs = table[x].to_numpy(dtype=float)
+        for sel, color, lab in ((inside, "C0", label_in), (~inside, "C3", label_out)):
+            if sel.any():
+                ax.errorbar(
+                    xs[sel],
+                    med[sel],
+                    yerr=[med[sel] - lo[sel], hi[sel] - med[sel]],
+                    fmt="s",
+                    ms=4,
+                    mfc="white",
+                    color=color,
+                    elinewidth=1.2,
+                    capsize=3,
+                    label=f"prediction, {lab}",
+                )
+        ax.scatter(xs, obs, s=16, color="k", zorder=3, label="observed")
+        if x in AXIS_LABELS or _is_log(xs):
+            ax.set_xscale("log")
+        ax.set_xlabel(_label(x))
+        ax.set_ylabel("loss (nats/token)")
+    ax.set_title(
+        title or f"Backtest: held-out runs against {pct} predictive intervals", fontsize=10
+    )
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7.5, loc="best")
+    return fig, ax
+
+
+def plot_params(
+    fit: Fit,
+    *,
+    var_names: Sequence[str] | None = None,
+    cards: Sequence[str] | None = None,
+    prob: float = 0.95,
+    ax: Any = None,
+    color: str = "C0",
+) -> tuple[Any, Any]:
+    """Marginal posterior of each parameter, with published values (cards) marked.
+
+    Each panel shows a kernel density estimate of the draws (arviz-stats), the central ``prob``
+    interval shaded under it and the median as a line. A card's value is a marker on the axis,
+    with its 95% interval as a horizontal bar where the card reports one.
+
+    Parameters
+    ----------
+    fit : Fit
+    var_names : sequence of str, optional
+        Parameters to show (default: the law's natural parameters).
+    cards : sequence of str, optional
+        Reference cards to mark (default: every card of the fit's law).
+    prob : float
+        Probability mass of the shaded interval.
+    ax : sequence of matplotlib Axes, optional
+        One axes per parameter.
+
+    Returns
+    -------
+    fig, axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import bayescale as bs
+    >>> from bayescale.plots import plot_params
+    >>> fig, axes = plot_params(bs.testing.pinned_fit(seed=0))
+    >>> len(axes)
+    5
+    """
+    from arviz_stats.base import array_stats
+
+    names = list(var_names or fit.law.natural_names)
+    post = fit.posterior
+    missing = [n for n in names if n not in post]
+    if missing:
+        raise KeyError(f"not in the posterior: {missing}; available: {list(post.data_vars)}")
+    card_list = _cards_for(fit.law.name, cards)
+    descriptions = {p.name: p.description for p in fit.law.parameters}
+    fig, axes = _panels(ax, len(names), 3, (3.6, 2.9))
+    for name, a in zip(names, axes, strict=True):
+        values = post[name].to_numpy().ravel()
+        grid, pdf, _ = array_stats.kde(values)
+        grid, pdf = np.asarray(grid), np.asarray(pdf)
+        lo, mid, hi = _band(values, prob)
+        a.plot(grid, pdf, color=color, lw=1.6, label="posterior")
+        inside = (grid >= lo) & (grid <= hi)
+        a.fill_between(
+            grid[inside],
+            0,
+            pdf[inside],
+            color=color,
+            alpha=0.3,
+            lw=0,
+            label=f"{100 * prob:g}% interval",
+        )
+        a.axvline(mid, color=color, lw=1, ls="-", alpha=0.8, label="posterior median")
+        top = float(pdf.max())
+        for i, card in enumerate(card_list):
+            if name not in card.params:
+                continue
+            value = card.params[name]
+            y = top * (0.12 + 0.1 * i)
+            style = {"color": _CARD_COLORS[i % len(_CARD_COLORS)], "zorder": 3}
+            if name in card.ci95:
+                c_lo, c_hi = card.ci95[name]
+                a.errorbar(
+                    value,
+                    y,
+                    xerr=[[value - c_lo], [c_hi - value]],
+                    fmt="v",
+                    ms=6,
+                    capsize=3,
+                    label=card.name,
+                    **style,
+                )
+            else:
+                a.plot(value, y, "v", ms=7, label=card.name, **style)
+        a.set_ylim(0, top * 1.1)
+        a.set_yticks([])
+        desc = descriptions.get(name) or fit.law.notes.get(name, "")
+        a.set_xlabel(name if not desc or len(desc) > 40 else f"{name}: {desc}", fontsize=9)
+        a.set_title(f"{name} = {mid:.4g} [{lo:.4g}, {hi:.4g}]", fontsize=9)
+    handles = {}
+    for a in axes:
+        for h, lab in zip(*a.get_legend_handles_labels(), strict=True):
+            handles.setdefault(lab, h)
+    fig.legend(
+        list(handles.values()),
+        list(handles),
+        loc="outside lower center",
+        ncols=min(len(handles), 4),
+        fontsize=8,
+    )
+    fig.suptitle(f"{fit.law.name}: posterior of the parameters ({len(fit.data)} runs)", fontsize=10)
+    return fig, axes

@@ -155,3 +155,9 @@ def pinned_fit(
     }
     tree = assemble_datatree(law, lik, priors, prepared, ref, post, stats, attrs)
     return Fit(law, lik, priors, prepared.frame, ref, tree, sampler="pinned", random_seed=seed)
+
+
+# Simulation-based calibration lives in its own module; exposed here as bayescale.testing.sbc.
+from .sbc import SBCResult, sbc  # noqa: E402
+
+__all__ += ["SBCResult", "sbc"]

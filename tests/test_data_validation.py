@@ -44,6 +44,8 @@ def test_missing_and_misspelt_columns(runs):
         _fit(runs.rename(columns={"D": "d"}))
     with pytest.raises(ValueError, match=r"missing column 'loss'.*did you mean 'los'"):
         _fit(runs.rename(columns={"loss": "los"}))
+    with pytest.raises(ValueError, match=r"missing column 'parameters'.*available columns"):
+        _fit(runs, columns={"N": "parameters"})
     mapped = runs.rename(columns={"N": "params"})
     with pytest.raises(ValueError, match="not use"):
         _fit(mapped, columns={"N": "params", "X": "y"})

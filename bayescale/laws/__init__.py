@@ -1,5 +1,32 @@
 """Built-in scaling laws. Importing this package registers them."""
 
+from .bnsl import build_bnsl
 from .chinchilla import chinchilla
+from .chinchilla_variants import chinchilla_shared_exponent, precision
+from .data_constrained import data_constrained
+from .densing import densing
+from .emergence import build_downstream, build_emergence
+from .encoder_decoder import encoder_decoder
+from .kaplan import kaplan
+from .loglinear import loglinear
+from .power_law import build_power_law, build_pure_power_law
+from .saturating import saturating_compute
+from .transfer import transfer
 
-__all__ = ["chinchilla"]
+__all__ = [
+    "build_bnsl",
+    "build_downstream",
+    "build_emergence",
+    "build_power_law",
+    "build_pure_power_law",
+    "chinchilla",
+    "chinchilla_shared_exponent",
+    "data_constrained",
+    "densing",
+    "encoder_decoder",
+    "kaplan",
+    "loglinear",
+    "precision",
+    "saturating_compute",
+    "transfer",
+]

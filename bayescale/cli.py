@@ -1,0 +1,343 @@
+"""The ``bayescale`` command: fit, summarise, plan and report from the shell.
+
+::
+
+    bayescale fit chinchilla runs.csv --out fit.nc [--columns N=params,D=tokens,loss=val_loss]
+              [--prior alpha='Normal(mu=0.3, sigma=0.1)'] [--draws 1000 --tune 1000 --chains 4]
+              [--seed 0] [--likelihood studentt]
+    bayescale summary fit.nc [--format md|csv|json|tex] [--out FILE]
+    bayescale optimal fit.nc --compute 1e24 1e25 [--prob 0.8] [--format md|csv|json|tex]
+    bayescale report fit.nc --out DIR [--compute 1e23 1e24] [--title TEXT]
+    bayescale datasets
+    bayescale laws
+
+Bad input (a missing file, an unknown law or column, a non-numeric column, a malformed option)
+ends with one line ``bayescale: error: ...`` on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+import pandas as pd
+
+__all__ = ["main"]
+
+EXIT_BAD_INPUT = 2
+FORMATS = ("md", "csv", "json", "tex")
+
+
+class UsageError(Exception):
+    """Bad command-line input; reported as one line with exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _one_line(err: BaseException) -> str:
+    text = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
+    parts = [p.strip().lstrip("- ").strip() for p in str(text).splitlines()]
+    parts = [p for p in parts if p]
+    if not parts:
+        return type(err).__name__
+    head, rest = parts[0], parts[1:]
+    if rest:
+        head = head.rstrip(":") + ": " + "; ".join(rest)
+    return head
+
+
+def _parse_columns(text: str | None) -> dict[str, str] | None:
+    if not text:
+        return None
+    mapping = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise UsageError(
+                f"--columns: cannot read {item!r}; expected CANONICAL=column pairs such as "
+                "N=params,D=tokens,loss=val_loss"
+            )
+        mapping[key.strip()] = value.strip()
+    return mapping
+
+
+def _parse_priors(items: Sequence[str] | None) -> dict | None:
+    from .priors import Prior
+
+    if not items:
+        return None
+    priors = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(
+                f"--prior: cannot read {item!r}; expected NAME=DIST(...), e.g. "
+                "alpha='Normal(mu=0.3, sigma=0.1)' or beta='fixed(0.28)'"
+            )
+        priors[name.strip()] = Prior.parse(text.strip())
+    return priors
+
+
+def _read_csv(path: str) -> pd.DataFrame:
+    if not Path(path).is_file():
+        raise UsageError(f"data file not found: {path}")
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise UsageError(f"data file {path} is empty") from None
+    except pd.errors.ParserError as err:
+        raise UsageError(f"cannot parse {path} as CSV: {_one_line(err)}") from None
+
+
+def _load_fit(path: str):
+    from .fit import Fit
+
+    if not Path(path).is_file():
+        raise UsageError(f"fit file not found: {path}")
+    try:
+        return Fit.load(path)
+    except (ValueError, KeyError):
+        raise
+    except OSError as err:
+        raise UsageError(f"cannot read {path} as a bayescale fit: {_one_line(err)}") from None
+
+
+def _emit(text: str, out: str | None) -> None:
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text, encoding="utf-8")
+        print(f"wrote {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    import bayescale as bs
+
+    law = bs.get_law(args.law)
+    data = _read_csv(args.data)
+    columns = _parse_columns(args.columns)
+    absent = {k: v for k, v in (columns or {}).items() if v not in data.columns}
+    if absent:
+        k, v = next(iter(absent.items()))
+        raise UsageError(
+            f"--columns maps {k} to {v!r}, which is not a column of {args.data} "
+            f"(its columns: {', '.join(map(str, data.columns))})"
+        )
+    priors = _parse_priors(args.prior)
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", bs.DiagnosticWarning)
+        fit = bs.fit(
+            law,
+            data,
+            priors=priors,
+            likelihood=args.likelihood,
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            random_seed=args.seed,
+            progressbar=progress,
+            columns=columns,
+        )
+    for w in caught:
+        if issubclass(w.category, bs.DiagnosticWarning):
+            print(f"bayescale: warning: {w.message}", file=sys.stderr)
+    path = fit.save(args.out)
+    if not args.quiet:
+        print(repr(fit), file=sys.stderr)
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    from .export import render_table
+
+    fit = _load_fit(args.fit)
+    _emit(render_table(fit.summary(), args.format, digits=args.digits), args.out)
+    return 0
+
+
+def _cmd_optimal(args: argparse.Namespace) -> int:
+    from .analysis import compute_optimal
+    from .export import render_table, summary_table
+
+    fit = _load_fit(args.fit)
+    table = summary_table(compute_optimal(fit, args.compute), prob=args.prob)
+    if args.format in ("md", "tex"):
+        from .report import optimal_display
+
+        table = optimal_display(table, args.prob, digits=args.digits)
+    _emit(render_table(table, args.format, digits=args.digits), args.out)
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .report import report
+
+    fit = _load_fit(args.fit)
+    kwargs = {} if args.compute is None else {"compute": args.compute}
+    path = report(fit, args.out, title=args.title, prob=args.prob, **kwargs)
+    print(path)
+    return 0
+
+
+def _cmd_datasets(args: argparse.Namespace) -> int:
+    import bayescale as bs
+
+    table = bs.list_datasets()
+    cols = [c for c in ("name", "n_rows", "paper", "title") if c in table.columns]
+    _print_table(table[cols])
+    return 0
+
+
+def _cmd_laws(args: argparse.Namespace) -> int:
+    import bayescale as bs
+
+    table = bs.list_laws()
+    cols = [c for c in ("name", "version", "inputs", "description") if c in table.columns]
+    _print_table(table[cols])
+    return 0
+
+
+def _print_table(table: pd.DataFrame) -> None:
+    with pd.option_context("display.max_colwidth", 70, "display.width", 200):
+        print(table.to_string(index=False))
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0: {text!r}")
+    return value
+
+
+def _probability(text: str) -> float:
+    value = _positive_float(text)
+    if not value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1: {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``bayescale`` command.
+
+    Examples
+    --------
+    >>> build_parser().parse_args(["optimal", "f.nc", "--compute", "1e24", "1e25"]).compute
+    [1e+24, 1e+25]
+    """
+    parser = _Parser(
+        prog="bayescale",
+        description="Bayesian neural scaling laws: fit, summarise, plan and report.",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"bayescale {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("fit", help="fit a law to runs in a CSV file and save the fit (NetCDF)")
+    p.add_argument("law", help="registered law name (see 'bayescale laws')")
+    p.add_argument("data", help="CSV file, one row per training run")
+    p.add_argument("--out", required=True, help="output fit file (.nc)")
+    p.add_argument(
+        "--columns",
+        help="canonical=column pairs mapping the law's names to the CSV's, "
+        "e.g. N=params,D=tokens,loss=val_loss",
+    )
+    p.add_argument(
+        "--prior",
+        action="append",
+        metavar="NAME=DIST",
+        help="override a prior, e.g. alpha='Normal(mu=0.3, sigma=0.1)' or beta='fixed(0.28)' "
+        "(repeatable)",
+    )
+    p.add_argument("--likelihood", default="studentt", help="studentt (default) or normal")
+    p.add_argument("--draws", type=int, default=1000, help="posterior draws per chain")
+    p.add_argument("--tune", type=int, default=1000, help="warm-up iterations per chain")
+    p.add_argument("--chains", type=int, default=4, help="number of chains")
+    p.add_argument("--seed", type=int, default=None, help="random seed (reproducible draws)")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show the sampler's progress bar (default: when stderr is a terminal)",
+    )
+    p.add_argument("--quiet", action="store_true", help="do not print the fit's summary line")
+    p.set_defaults(func=_cmd_fit)
+
+    p = sub.add_parser("summary", help="parameter table of a saved fit")
+    p.add_argument("fit", help="fit file written by 'bayescale fit'")
+    p.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
+    p.add_argument("--digits", type=int, default=4, help="significant digits for md/tex")
+    p.add_argument("--out", help="write to this file instead of stdout")
+    p.set_defaults(func=_cmd_summary)
+
+    p = sub.add_parser("optimal", help="compute-optimal N*, D*, D*/N* and loss for budgets")
+    p.add_argument("fit", help="fit file written by 'bayescale fit'")
+    p.add_argument(
+        "--compute", type=_positive_float, nargs="+", required=True, help="budgets in FLOPs"
+    )
+    p.add_argument("--prob", type=_probability, default=0.8, help="interval probability")
+    p.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
+    p.add_argument("--digits", type=int, default=4, help="significant digits for md/tex")
+    p.add_argument("--out", help="write to this file instead of stdout")
+    p.set_defaults(func=_cmd_optimal)
+
+    p = sub.add_parser("report", help="write a Markdown/HTML report with figures into a folder")
+    p.add_argument("fit", help="fit file written by 'bayescale fit'")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--compute", type=_positive_float, nargs="+", help="budgets in FLOPs")
+    p.add_argument("--prob", type=_probability, default=0.8, help="interval probability")
+    p.add_argument("--title", help="report heading")
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("datasets", help="list the registered datasets")
+    p.set_defaults(func=_cmd_datasets)
+    p = sub.add_parser("laws", help="list the registered laws")
+    p.set_defaults(func=_cmd_laws)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``bayescale`` command with ``argv`` (default: ``sys.argv[1:]``).
+
+    Returns the exit code: 0 on success, 2 on bad input (with one line on stderr).
+
+    Examples
+    --------
+    >>> main(["summary", "no-such-fit.nc"])  # stderr: bayescale: error: fit file not found: ...
+    2
+    """
+    from .datasets import DatasetError
+
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.func(args) or 0)
+    except UsageError as err:
+        message = str(err)
+    except (ValueError, KeyError, TypeError, FileNotFoundError, DatasetError) as err:
+        message = _one_line(err)
+    except KeyboardInterrupt:
+        print("bayescale: interrupted", file=sys.stderr)
+        return 130
+    print(f"bayescale: error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,283 @@
+"""``bs.report``: a shareable bundle of a fit — Markdown and HTML pages, CSV tables, PNG figures.
+
+The bundle is a folder that can be zipped, attached or committed as is::
+
+    report.md          parameters, diagnostics, compute-optimal table, figures
+    report.html        the same, self-contained apart from the PNGs beside it
+    summary.csv        fit.summary() at full precision
+    optimal.csv        medians and intervals of N*, D*, D*/N*, loss per budget (laws with N, D)
+    fit.png, residuals.png, params.png, frontier.png, tokens_per_param.png
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .analysis import compute_optimal
+from .export import export_summary, format_number, summary_table, to_html_table, to_markdown
+from .fit import Fit
+
+__all__ = ["report"]
+
+_CSS = (
+    "body{font-family:system-ui,sans-serif;max-width:62rem;margin:2rem auto;padding:0 1rem;"
+    "color:#222}table{border-collapse:collapse;margin:0.6rem 0 1.2rem;font-size:0.9rem}"
+    "th,td{border:1px solid #ccc;padding:0.2rem 0.5rem;text-align:right}"
+    "th:first-child{text-align:left}thead th{background:#f2f2f2}img{max-width:100%}"
+    "code{background:#f4f4f4;padding:0 0.2rem}.ok{color:#2e7d32}.bad{color:#c62828}"
+)
+
+
+def _cell(mid: float, lo: float, hi: float, digits: int = 4) -> str:
+    fmt = [format_number(v, digits) for v in (mid, lo, hi)]
+    return f"{fmt[0]} [{fmt[1]}, {fmt[2]}]"
+
+
+def _parameter_table(fit: Fit) -> pd.DataFrame:
+    table = fit.summary()
+    out = pd.DataFrame(
+        {
+            "median [95% interval]": [
+                _cell(r["median"], r["ci95_lo"], r["ci95_hi"]) for _, r in table.iterrows()
+            ],
+            "mean": table["mean"],
+            "sd": table["sd"],
+            "ess_bulk": table["ess_bulk"].round(0),
+            "r_hat": table["r_hat"].round(3),
+            "flag": table["flag"].replace("", "ok"),
+        },
+        index=table.index,
+    )
+    return out
+
+
+def optimal_display(opt_table: pd.DataFrame, prob: float, *, digits: int = 4) -> pd.DataFrame:
+    """One text cell "median [lo, hi]" per quantity and budget, for display.
+
+    ``opt_table`` is :func:`~bayescale.export.summary_table` of a
+    :func:`~bayescale.compute_optimal` result computed with the same ``prob``.
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> from bayescale.export import summary_table
+    >>> opt = bs.compute_optimal(bs.testing.pinned_fit(seed=0), compute=[1e24])
+    >>> list(optimal_display(summary_table(opt), 0.8).columns)[:2]
+    ['N* (parameters)', 'D* (tokens)']
+    """
+    pct = f"{100 * prob:g}"
+    rows = {}
+    for c, r in opt_table.iterrows():
+        row = {}
+        for var, label in (
+            ("N_opt", "N* (parameters)"),
+            ("D_opt", "D* (tokens)"),
+            ("tokens_per_param", "D*/N*"),
+            ("loss_opt", "loss at optimum (nats/token)"),
+        ):
+            row[label] = _cell(r[f"{var}_median"], r[f"{var}_lo{pct}"], r[f"{var}_hi{pct}"], digits)
+        rows[format_number(float(c), 3)] = row
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = "compute C (FLOPs)"
+    return frame
+
+
+def _card_table(fit: Fit, cards: Sequence[Any]) -> pd.DataFrame | None:
+    names = list(fit.law.natural_names)
+    summ = fit.summary()
+    rows = {}
+    for name in names:
+        if name not in summ.index:
+            continue
+        r = summ.loc[name]
+        row = {"this fit: median [95%]": _cell(r["median"], r["ci95_lo"], r["ci95_hi"])}
+        for card in cards:
+            if name in card.params:
+                value = card.params[name]
+                if name in card.ci95:
+                    row[card.name] = _cell(value, *card.ci95[name])
+                else:
+                    row[card.name] = format_number(value)
+            else:
+                row[card.name] = "–"
+        rows[name] = row
+    if not cards or not rows:
+        return None
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = "parameter"
+    return frame
+
+
+def _save(fig: Any, path: Path) -> str:
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path.name
+
+
+def report(
+    fit: Fit,
+    out_dir: str | os.PathLike,
+    *,
+    compute: Sequence[float] = (1e21, 1e22, 1e23, 1e24, 1e25),
+    cards: Sequence[str] | None = None,
+    title: str | None = None,
+    prob: float = 0.8,
+) -> str:
+    """Write a report bundle of ``fit`` into ``out_dir`` and return the path of ``report.md``.
+
+    The folder receives ``report.md`` and ``report.html`` (the same content; the HTML needs
+    nothing but the PNG files beside it), ``summary.csv`` (``fit.summary()`` at full
+    precision), ``optimal.csv`` (median and central ``prob`` interval of N*, D*, D*/N* and the
+    loss at each budget in ``compute``; laws with N and D inputs only) and the figures
+    ``fit.png``, ``residuals.png``, ``params.png`` and, for laws with N and D,
+    ``frontier.png`` and ``tokens_per_param.png``.
+
+    Parameters
+    ----------
+    fit : Fit
+    out_dir : str or path-like
+        Folder to write into (created if needed; existing files of the same names are replaced).
+    compute : sequence of float
+        Budgets (FLOPs) of the compute-optimal table.
+    cards : sequence of str, optional
+        Reference cards to compare with (default: every card of the fit's law).
+    title : str, optional
+        Heading of the report.
+    prob : float
+        Probability of the intervals of the compute-optimal table and figures.
+
+    Returns
+    -------
+    str
+        Path of ``report.md``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import bayescale as bs, tempfile, os
+    >>> path = bs.report(bs.testing.pinned_fit(seed=0), tempfile.mkdtemp(), compute=[1e22])
+    >>> sorted(os.listdir(os.path.dirname(path)))[:4]
+    ['fit.png', 'frontier.png', 'optimal.csv', 'params.png']
+    """
+    from . import plots
+    from .cards import load_card
+    from .plots import _cards_for
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    law = fit.law
+    card_objs = _cards_for(law.name, cards)
+    card_names = [c.name for c in card_objs]
+    has_nd = {"N", "D"} <= set(law.inputs)
+    post = fit.posterior
+    diag = fit.diagnostics()
+    title = title or f"bayescale report: {law.name} fit to {len(fit.data)} runs"
+
+    export_summary(fit, out / "summary.csv")
+    opt_frame = None
+    if has_nd:
+        opt = compute_optimal(fit, list(compute))
+        opt_table = summary_table(opt, prob=prob)
+        export_summary(opt_table, out / "optimal.csv")
+        opt_frame = optimal_display(opt_table, prob)
+
+    figures: list[tuple[str, str]] = []
+    fig, _ = plots.plot_fit(fit)
+    figures.append((_save(fig, out / "fit.png"), "Runs with the posterior mean and bands"))
+    fig, _ = plots.plot_residuals(fit)
+    figures.append((_save(fig, out / "residuals.png"), "Residuals of log loss"))
+    fig, _ = plots.plot_params(fit, cards=card_names)
+    figures.append((_save(fig, out / "params.png"), "Posterior of the parameters"))
+    if has_nd:
+        fig, _ = plots.plot_frontier(fit, prob=prob, cards=card_names)
+        figures.append((_save(fig, out / "frontier.png"), "Compute-optimal N* and D*"))
+        if law.optimum is not None:
+            tpp_cards = [c for c in card_names if load_card(c).law == law.name]
+            fig, _ = plots.plot_tokens_per_param(fit, prob=prob, cards=tpp_cards)
+            figures.append(
+                (_save(fig, out / "tokens_per_param.png"), "Compute-optimal tokens per parameter")
+            )
+
+    params = _parameter_table(fit)
+    comparison = _card_table(fit, card_objs)
+    status = "converged" if not diag["problems"] else f"{len(diag['problems'])} problem(s)"
+    facts = [
+        ("law", f"{law.key}: {law.description}" if law.description else law.key),
+        ("runs", str(len(fit.data))),
+        ("likelihood", fit.likelihood.name),
+        ("sampler", f"{fit.sampler}, {post.sizes['chain']} chains × {post.sizes['draw']} draws"),
+        ("random seed", str(fit.random_seed)),
+        ("diagnostics", status),
+        ("divergences", str(diag["divergences"])),
+        ("max R-hat", f"{diag['max_r_hat']:.4f}"),
+        ("min bulk / tail ESS", f"{diag['min_ess_bulk']:.0f} / {diag['min_ess_tail']:.0f}"),
+    ]
+    if law.citation:
+        facts.append(("source", law.citation))
+    priors = pd.DataFrame(
+        {"prior": [repr(p) for p in fit.priors.values()]},
+        index=pd.Index(list(fit.priors), name="parameter"),
+    )
+
+    pct = f"{100 * prob:g}"
+    md = [f"# {title}", ""]
+    md += [f"- **{k}**: {v}" for k, v in facts]
+    md += [f"- **problem**: {p}" for p in diag["problems"]]
+    md += ["", "## Parameters", "", to_markdown(params), ""]
+    if comparison is not None:
+        md += ["## Published fits", "", to_markdown(comparison), ""]
+    if opt_frame is not None:
+        md += [
+            "## Compute-optimal allocation",
+            "",
+            f"Posterior median [{pct}% interval] under C = 6ND; full precision in `optimal.csv`.",
+            "",
+            to_markdown(opt_frame),
+            "",
+        ]
+    md += ["## Priors", "", to_markdown(priors), "", "## Figures", ""]
+    for name, caption in figures:
+        md += [f"### {caption}", "", f"![{caption}]({name})", ""]
+    md += ["Full-precision parameter table: `summary.csv`.", ""]
+    (out / "report.md").write_text("\n".join(md), encoding="utf-8")
+
+    esc = html.escape
+    badge = "ok" if not diag["problems"] else "bad"
+    body = [f"<h1>{esc(title)}</h1>", "<ul>"]
+    for k, v in facts:
+        cls = f' class="{badge}"' if k == "diagnostics" else ""
+        body.append(f"<li><b>{esc(k)}</b>: <span{cls}>{esc(v)}</span></li>")
+    body += [f'<li class="bad">{esc(p)}</li>' for p in diag["problems"]]
+    body += ["</ul>", "<h2>Parameters</h2>", to_html_table(params)]
+    if comparison is not None:
+        body += ["<h2>Published fits</h2>", to_html_table(comparison)]
+    if opt_frame is not None:
+        body += [
+            "<h2>Compute-optimal allocation</h2>",
+            f"<p>Posterior median [{pct}% interval] under C = 6ND; full precision in "
+            "<code>optimal.csv</code>.</p>",
+            to_html_table(opt_frame),
+        ]
+    body += ["<h2>Priors</h2>", to_html_table(priors), "<h2>Figures</h2>"]
+    for name, caption in figures:
+        body.append(
+            f'<figure><img src="{esc(name)}" alt="{esc(caption)}">'
+            f"<figcaption>{esc(caption)}</figcaption></figure>"
+        )
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>\n"
+        + "\n".join(body)
+        + "\n</body></html>\n"
+    )
+    (out / "report.html").write_text(page, encoding="utf-8")
+    return str(out / "report.md")

@@ -1,0 +1,639 @@
+"""Checks that make a fitted law's answers trustworthy.
+
+* :func:`backtest` — fit on the runs below a compute (or size) cutoff and score the predictions of
+  the runs above it: coverage of the 50/80/95% predictive intervals, their width, relative error,
+  PIT values and CRPS; rolling cutoffs give one row per origin.
+* :func:`compare` — ELPD-LOO comparison of several laws fitted to the same runs (ArviZ's
+  ``compare``), with Pareto-k problems spelled out in plain words.
+* :func:`posterior_predictive_check` and :func:`prior_predictive` — predictive draws at the runs
+  with summary numbers (fraction of observed runs inside the predictive band, PIT uniformity);
+  the prior version needs no fit and works on a design without losses.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import stats
+
+from .analysis import predict_loss
+from .data import PreparedData, prepare_data
+from .fit import Fit
+from .fit import fit as fit_law
+from .law import ScalingLaw, get_law
+from .likelihoods import Likelihood, get_likelihood
+from .model import build_model, observed_name
+from .priors import Prior, merge_priors
+
+__all__ = [
+    "BacktestResult",
+    "PredictiveCheck",
+    "backtest",
+    "compare",
+    "crps_from_draws",
+    "posterior_predictive_check",
+    "prior_predictive",
+]
+
+DEFAULT_PROBS = (0.5, 0.8, 0.95)
+
+
+# ---------------------------------------------------------------------- scoring draws
+def _pct(prob: float) -> str:
+    return f"{100 * prob:g}"
+
+
+def crps_from_draws(draws: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """Continuous ranked probability score of each column of ``draws`` (shape ``(S, M)``).
+
+    Energy form, CRPS = E|X − y| − ½·E|X − X'|, with E|X − X'| from the sorted draws in
+    O(S log S): E|X − X'| = 2/S² · Σ_i (2i − S − 1)·x_(i).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.standard_normal((20000, 1))
+    >>> exact = (np.sqrt(2) - 1) / np.sqrt(np.pi)  # CRPS of N(0, 1) at 0
+    >>> bool(abs(crps_from_draws(x, np.array([0.0]))[0] - exact) < 0.01)
+    True
+    """
+    draws = np.asarray(draws, dtype=float)
+    observed = np.asarray(observed, dtype=float)
+    s = draws.shape[0]
+    first = np.mean(np.abs(draws - observed[None, :]), axis=0)
+    ordered = np.sort(draws, axis=0)
+    weights = (2 * np.arange(1, s + 1) - s - 1)[:, None]
+    spread = 2.0 * np.sum(weights * ordered, axis=0) / s**2
+    return first - 0.5 * spread
+
+
+def _score(draws: np.ndarray, observed: np.ndarray, probs: Sequence[float]) -> dict[str, Any]:
+    """Median, central intervals, inside flags, relative error, PIT and CRPS per column."""
+    out: dict[str, Any] = {"observed": observed, "median": np.median(draws, axis=0)}
+    for p in probs:
+        lo, hi = np.quantile(draws, [(1 - p) / 2, (1 + p) / 2], axis=0)
+        out[f"lo{_pct(p)}"] = lo
+        out[f"hi{_pct(p)}"] = hi
+        out[f"inside{_pct(p)}"] = (observed >= lo) & (observed <= hi)
+    out["rel_error"] = (out["median"] - observed) / observed
+    out["pit"] = np.mean(draws < observed, axis=0) + 0.5 * np.mean(draws == observed, axis=0)
+    out["crps"] = crps_from_draws(draws, observed)
+    return out
+
+
+def _metrics(table: pd.DataFrame, probs: Sequence[float]) -> dict[str, float]:
+    m: dict[str, float] = {"n_test": len(table)}
+    for p in probs:
+        m[f"coverage_{_pct(p)}"] = float(table[f"inside{_pct(p)}"].mean())
+    for p in probs:
+        m[f"width_{_pct(p)}"] = float((table[f"hi{_pct(p)}"] - table[f"lo{_pct(p)}"]).mean())
+    m["median_abs_rel_error"] = float(table["rel_error"].abs().median())
+    m["mean_rel_error"] = float(table["rel_error"].mean())
+    m["mean_crps"] = float(table["crps"].mean())
+    m["pit_ks_pvalue"] = (
+        float(stats.kstest(table["pit"], "uniform").pvalue) if len(table) > 1 else np.nan
+    )
+    return m
+
+
+def _run_inputs(fit: Fit) -> dict[str, np.ndarray]:
+    const = fit.idata["constant_data"].to_dataset()
+    names = [*fit.law.inputs, *fit.likelihood.extra_columns]
+    return {k: const[k].to_numpy() for k in names}
+
+
+def _predictive_draws(fit: Fit, inputs: Mapping[str, np.ndarray], seed: int | None) -> xr.DataArray:
+    out = predict_loss(fit, kind="predictive", random_seed=seed, **dict(inputs))
+    if "point" not in out.dims:
+        out = out.expand_dims(point=1, axis=-1)
+    return out
+
+
+# ---------------------------------------------------------------------- backtest
+@dataclass
+class BacktestResult:
+    """Held-out predictions of a backtest (result of :func:`backtest`).
+
+    Attributes
+    ----------
+    split : str
+        Column the cutoffs apply to (``"C"``, ``"N"``, ...).
+    cutoffs : list of float
+    table : DataFrame
+        One row per held-out run and cutoff: ``cutoff``, ``run`` (the data's index label), the
+        split column, ``observed``, predictive ``median``, ``loXX``/``hiXX`` central intervals,
+        ``insideXX`` flags, ``rel_error`` = (median − observed)/observed, ``pit`` (fraction of
+        predictive draws below the observed value) and ``crps``.
+    metrics : DataFrame
+        One row per cutoff: ``n_train``, ``n_test``, ``coverage_XX``, mean ``width_XX``,
+        ``median_abs_rel_error``, ``mean_rel_error``, ``mean_crps``, ``pit_ks_pvalue``.
+    overall : Series
+        The same figures pooled over every held-out prediction.
+    fits : dict
+        The fit of each cutoff.
+    """
+
+    split: str
+    cutoffs: list[float]
+    probs: tuple[float, ...]
+    table: pd.DataFrame
+    metrics: pd.DataFrame
+    overall: pd.Series
+    fits: dict[float, Fit] = field(repr=False, default_factory=dict)
+
+    def summary(self) -> str:
+        """A plain-text report of coverage, width, error and CRPS per cutoff."""
+        lines = [f"backtest: fit on {self.split} < cutoff, predict {self.split} >= cutoff"]
+        for cutoff, row in self.metrics.iterrows():
+            cov = ", ".join(f"{_pct(p)}%: {row[f'coverage_{_pct(p)}']:.0%}" for p in self.probs)
+            lines.append(
+                f"  cutoff {cutoff:.3g}: {int(row['n_train'])} runs fitted, "
+                f"{int(row['n_test'])} held out; coverage {cov}; median |relative error| "
+                f"{row['median_abs_rel_error']:.2%}; mean CRPS {row['mean_crps']:.4g}"
+            )
+        if len(self.metrics) > 1:
+            o = self.overall
+            cov = ", ".join(f"{_pct(p)}%: {o[f'coverage_{_pct(p)}']:.0%}" for p in self.probs)
+            lines.append(
+                f"  pooled: {int(o['n_test'])} predictions; coverage {cov}; "
+                f"median |relative error| {o['median_abs_rel_error']:.2%}"
+            )
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<BacktestResult {self.split} cutoffs {self.cutoffs}>\n{self.summary()}"
+
+
+def _split_values(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column in frame.columns:
+        return pd.to_numeric(frame[column], errors="raise")
+    if column == "C" and {"N", "D"} <= set(frame.columns):
+        return 6.0 * frame["N"] * frame["D"]
+    raise ValueError(
+        f"split column {column!r} is not in the data (columns: {list(frame.columns)})"
+        + ("; C can also be computed from N and D" if column == "C" else "")
+    )
+
+
+def backtest(
+    law: str | ScalingLaw,
+    data: pd.DataFrame,
+    split: Mapping[str, Any],
+    *,
+    probs: Sequence[float] = DEFAULT_PROBS,
+    random_seed: int = 0,
+    **fit_kwargs: Any,
+) -> BacktestResult:
+    """Fit on the runs below a cutoff and score the predictions of the runs above it.
+
+    Parameters
+    ----------
+    law : str or ScalingLaw
+    data : DataFrame
+        The runs, with the law's inputs and output (and the split column).
+    split : mapping
+        One entry ``{column: cutoff}``, e.g. ``{"C": 1e21}`` (compute; computed as 6ND when the
+        data has no ``C`` column) or ``{"N": 1e9}``. Runs with ``column < cutoff`` are fitted,
+        runs with ``column >= cutoff`` are predicted. A list of cutoffs gives a rolling backtest:
+        one fit per cutoff, each predicting every run at or above it.
+    probs : sequence of float
+        Central predictive intervals scored (default 50%, 80%, 95%).
+    random_seed : int
+        Seed of the fits and of the predictive draws.
+    **fit_kwargs
+        Passed to :func:`bayescale.fit` (``draws=``, ``tune=``, ``priors=``, ``likelihood=``,
+        ``columns=``...).
+
+    Returns
+    -------
+    BacktestResult
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> runs = bs.testing.simulate_chinchilla(n=60, seed=4)
+    >>> bt = bs.backtest("chinchilla", runs, split={"C": 1e21}, draws=200, tune=200,
+    ...                  chains=2, warn=False)
+    >>> sorted(bt.metrics.columns)[:3]
+    ['coverage_50', 'coverage_80', 'coverage_95']
+    >>> bool(bt.overall["coverage_95"] >= 0.7)
+    True
+    """
+    law = get_law(law)
+    if not isinstance(split, Mapping) or len(split) != 1:
+        raise ValueError(
+            "split must be one {column: cutoff} entry, e.g. {'C': 1e21} or {'N': 1e9}; "
+            "give a list of cutoffs for a rolling backtest"
+        )
+    probs = tuple(float(p) for p in probs)
+    if not probs or any(not 0 < p < 1 for p in probs):
+        raise ValueError(f"probs must lie in (0, 1), got {probs}")
+    column, raw = next(iter(split.items()))
+    cutoffs = sorted(float(c) for c in np.atleast_1d(np.asarray(raw, dtype=float)))
+    frame = data.copy()
+    columns = fit_kwargs.pop("columns", None)
+    if columns:
+        frame = frame.rename(columns={v: k for k, v in columns.items()})
+    values = _split_values(frame, column)
+    fit_kwargs.setdefault("progressbar", False)
+    rows, metric_rows, fits = [], {}, {}
+    for i, cutoff in enumerate(cutoffs):
+        train_mask = (values < cutoff).to_numpy()
+        train, test = frame[train_mask], frame[~train_mask]
+        if len(test) == 0:
+            raise ValueError(f"no runs have {column} >= {cutoff:g}: nothing to predict")
+        if len(train) == 0:
+            raise ValueError(f"no runs have {column} < {cutoff:g}: nothing to fit")
+        try:
+            f = fit_law(law, train, random_seed=random_seed + i, **fit_kwargs)
+        except ValueError as err:
+            raise ValueError(
+                f"fitting the {len(train)} runs with {column} < {cutoff:g} failed: {err}"
+            ) from err
+        fits[cutoff] = f
+        inputs = {
+            k: test[k].to_numpy(dtype=float) for k in (*law.inputs, *f.likelihood.extra_columns)
+        }
+        draws = _predictive_draws(f, inputs, random_seed + 1000 + i)
+        flat = draws.to_numpy().reshape(-1, len(test))
+        observed = test[law.output].to_numpy(dtype=float)
+        scored = _score(flat, observed, probs)
+        part = pd.DataFrame(
+            {"cutoff": cutoff, "run": test.index, column: values[~train_mask].to_numpy()}
+            | {k: test[k].to_numpy() for k in law.inputs if k != column}
+            | scored
+        )
+        rows.append(part)
+        metric_rows[cutoff] = {"n_train": len(train), **_metrics(part, probs)}
+    table = pd.concat(rows, ignore_index=True)
+    metrics = pd.DataFrame.from_dict(metric_rows, orient="index")
+    metrics.index.name = "cutoff"
+    overall = pd.Series(_metrics(table, probs), name="pooled")
+    return BacktestResult(column, cutoffs, probs, table, metrics, overall, fits)
+
+
+# ---------------------------------------------------------------------- model comparison
+def _same_runs(fits: Mapping[str, Fit]) -> None:
+    ref_name, ref = next(iter(fits.items()))
+    ref_obs = ref.idata["observed_data"].to_dataset()
+    for name, f in fits.items():
+        obs = f.idata["observed_data"].to_dataset()
+        if list(obs.data_vars) != list(ref_obs.data_vars):
+            raise ValueError(
+                f"{name!r} observes {list(obs.data_vars)}, {ref_name!r} observes "
+                f"{list(ref_obs.data_vars)}: ELPD is only comparable on the same observations"
+            )
+        var = next(iter(obs.data_vars))
+        a, b = obs[var].to_numpy(), ref_obs[var].to_numpy()
+        if a.shape != b.shape or not np.allclose(a, b, rtol=1e-12, atol=0):
+            raise ValueError(
+                f"{name!r} and {ref_name!r} were fitted to different runs ({a.size} vs "
+                f"{b.size} observations): compare needs the same runs"
+            )
+
+
+def compare(
+    fits: Mapping[str, Fit] | Sequence[Fit],
+    *,
+    method: str = "stacking",
+    warn: bool = True,
+) -> pd.DataFrame:
+    """Rank laws fitted to the same runs by their expected log predictive density (PSIS-LOO).
+
+    Uses ``arviz_stats.loo`` on each fit's pointwise log-likelihood and ``arviz_stats.compare``.
+    Runs whose Pareto k exceeds ArviZ's threshold make the LOO estimate unreliable; each such
+    problem is reported in plain words (as a ``UserWarning`` and in ``attrs["warnings"]``).
+
+    Parameters
+    ----------
+    fits : mapping of name → Fit, or sequence of Fit
+        Fits to the same runs (names default to the law names).
+    method : {"stacking", "BB-pseudo-BMA", "pseudo-BMA"}
+        How ArviZ computes the model weights.
+    warn : bool
+        Emit the Pareto-k messages as warnings.
+
+    Returns
+    -------
+    DataFrame
+        One row per law, best first: ``rank``, ``elpd``, ``se``, ``elpd_diff`` (this law's ELPD
+        minus the best law's, so ≤ 0) and its standard error ``dse``, ``p`` (effective number of
+        parameters), ``weight``, plus ``n_high_k`` (runs with Pareto k above the threshold) and
+        ``max_k``. ``attrs["warnings"]`` lists the problems found, ``attrs["loo"]`` holds each
+        law's ``ELPDData``.
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> runs = bs.testing.simulate_chinchilla(n=50, seed=5)
+    >>> kw = dict(draws=200, tune=200, chains=2, random_seed=5, progressbar=False, warn=False)
+    >>> a = bs.fit("chinchilla", runs, **kw)
+    >>> b = bs.fit("chinchilla", runs, likelihood="normal", **kw)
+    >>> table = bs.compare({"studentt": a, "normal": b}, warn=False)
+    >>> list(table.columns[:4])
+    ['rank', 'elpd', 'se', 'elpd_diff']
+    """
+    import arviz_stats as azs
+
+    if isinstance(fits, Mapping):
+        named = dict(fits)
+    else:
+        named = {}
+        for f in fits:
+            name, k = f.law.name, 2
+            while name in named:
+                name, k = f"{f.law.name}_{k}", k + 1
+            named[name] = f
+    if len(named) < 2:
+        raise ValueError("compare needs at least two fits")
+    for name, f in named.items():
+        if not isinstance(f, Fit):
+            raise TypeError(f"{name!r} is not a bayescale.Fit but {type(f).__name__}")
+    _same_runs(named)
+    loos, messages = {}, []
+    extra: dict[str, dict[str, float]] = {}
+    for name, f in named.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = azs.loo(f.idata, pointwise=True)
+        loos[name] = res
+        k = np.asarray(res.pareto_k).ravel()
+        runs = np.asarray(f.idata["observed_data"]["run"].to_numpy())
+        good = float(res.good_k)
+        bad = k > good
+        extra[name] = {"n_high_k": int(bad.sum()), "max_k": float(np.nanmax(k))}
+        if bad.any():
+            very = int((k > 1).sum())
+            shown = ", ".join(str(r) for r in runs[bad][:8]) + (" ..." if bad.sum() > 8 else "")
+            messages.append(
+                f"{name}: {int(bad.sum())} of {k.size} runs have Pareto k above {good:.2f}"
+                + (f" ({very} above 1)" if very else "")
+                + f" (runs {shown}). Leaving one of these runs out changes this law's "
+                "posterior too much for importance sampling to estimate, so their ELPD terms "
+                "and the comparison are not reliable; check those runs, or refit without each "
+                "of them (exact LOO) or use k-fold cross-validation before trusting the ranking."
+            )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = azs.compare(loos, method=method, round_to="none")
+    table = table.join(pd.DataFrame.from_dict(extra, orient="index"))
+    keep = ["rank", "elpd", "se", "elpd_diff", "dse", "p", "weight", "n_high_k", "max_k"]
+    table = table[[c for c in keep if c in table.columns] + [c for c in table if c not in keep]]
+    table.attrs["warnings"] = messages
+    table.attrs["loo"] = loos
+    if warn:
+        for msg in messages:
+            warnings.warn(msg, UserWarning, stacklevel=2)
+    return table
+
+
+# ---------------------------------------------------------------------- predictive checks
+@dataclass
+class PredictiveCheck:
+    """Predictive draws at the runs with summary numbers.
+
+    Attributes
+    ----------
+    kind : {"posterior", "prior"}
+    draws : xarray.DataArray
+        Predicted output over ``(chain, draw, run)``.
+    table : DataFrame
+        Per run: inputs, ``observed`` (NaN without observations), ``median``, ``lo``/``hi`` of
+        the central ``prob`` band, ``inside``, ``pit``.
+    metrics : Series
+        ``n_runs``, ``prob``, ``frac_inside`` (observed runs inside the band), ``n_outside``,
+        ``frac_inside_50``, ``pit_ks_pvalue``, ``median_abs_rel_error``, ``frac_nonfinite``
+        (predictive draws that are not finite), ``q01``/``median``/``q99`` of all draws.
+    params : xarray.Dataset, optional
+        Prior draws of the parameters (prior checks only).
+    """
+
+    kind: str
+    draws: xr.DataArray
+    table: pd.DataFrame
+    metrics: pd.Series
+    params: xr.Dataset | None = field(default=None, repr=False)
+
+    def summary(self) -> str:
+        """A plain-text report."""
+        m = self.metrics
+        lines = [f"{self.kind} predictive check on {int(m['n_runs'])} runs:"]
+        lines.append(
+            f"  predicted output: median {m['median']:.4g}, 1–99% range "
+            f"[{m['q01']:.4g}, {m['q99']:.4g}], non-finite draws {m['frac_nonfinite']:.2%}"
+        )
+        if np.isfinite(m["frac_inside"]):
+            lines.append(
+                f"  observed inside the {m['prob']:.0%} band: {m['frac_inside']:.1%} "
+                f"({int(m['n_outside'])} outside); inside the 50% band: {m['frac_inside_50']:.1%}"
+            )
+            lines.append(
+                f"  PIT uniformity (KS) p = {m['pit_ks_pvalue']:.3g}; median |relative error| "
+                f"of the predictive median {m['median_abs_rel_error']:.2%}"
+            )
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<PredictiveCheck {self.kind}>\n{self.summary()}"
+
+
+def _check(
+    kind: str,
+    draws: xr.DataArray,
+    inputs: Mapping[str, np.ndarray],
+    observed: np.ndarray | None,
+    prob: float,
+    params: xr.Dataset | None = None,
+) -> PredictiveCheck:
+    values = draws.transpose("chain", "draw", "run").to_numpy()
+    flat = values.reshape(-1, values.shape[-1])
+    finite = np.isfinite(flat)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        masked = np.where(finite, flat, np.nan)
+        lo, med, hi = np.nanquantile(masked, [(1 - prob) / 2, 0.5, (1 + prob) / 2], axis=0)
+        lo50, hi50 = np.nanquantile(masked, [0.25, 0.75], axis=0)
+    table = pd.DataFrame(
+        {k: np.asarray(v) for k, v in inputs.items()}, index=draws["run"].to_numpy()
+    )
+    table.index.name = "run"
+    obs = np.full(flat.shape[1], np.nan) if observed is None else np.asarray(observed, float)
+    table["observed"] = obs
+    table["median"], table["lo"], table["hi"] = med, lo, hi
+    has_obs = observed is not None
+    table["inside"] = (obs >= lo) & (obs <= hi) if has_obs else False
+    table["pit"] = np.mean(flat < obs[None, :], axis=0) if has_obs else np.nan
+    all_finite = flat[finite]
+    metrics = {
+        "n_runs": flat.shape[1],
+        "prob": prob,
+        "frac_inside": float(table["inside"].mean()) if has_obs else np.nan,
+        "n_outside": int((~table["inside"]).sum()) if has_obs else np.nan,
+        "frac_inside_50": float(np.mean((obs >= lo50) & (obs <= hi50))) if has_obs else np.nan,
+        "pit_ks_pvalue": float(stats.kstest(table["pit"], "uniform").pvalue)
+        if has_obs and flat.shape[1] > 1
+        else np.nan,
+        "median_abs_rel_error": float(np.median(np.abs(med - obs) / obs)) if has_obs else np.nan,
+        "frac_nonfinite": float(1 - finite.mean()),
+        "q01": float(np.quantile(all_finite, 0.01)) if all_finite.size else np.nan,
+        "median": float(np.median(all_finite)) if all_finite.size else np.nan,
+        "q99": float(np.quantile(all_finite, 0.99)) if all_finite.size else np.nan,
+    }
+    return PredictiveCheck(kind, draws, table, pd.Series(metrics, name=kind), params)
+
+
+def posterior_predictive_check(
+    fit: Fit, *, prob: float = 0.9, random_seed: int | None = None
+) -> PredictiveCheck:
+    """Posterior predictive draws at the fitted runs and how the observed runs fall in them.
+
+    Parameters
+    ----------
+    fit : Fit
+    prob : float
+        Central band used for ``frac_inside`` (default 90%).
+    random_seed : int, optional
+        Seed of the predictive noise.
+
+    Returns
+    -------
+    PredictiveCheck
+        ``metrics["frac_inside"]`` near ``prob`` means calibrated bands; much lower means the
+        noise model is too narrow (or the law misses a trend), much higher too wide. The PIT
+        here is in-sample, so a well-fitted law gives values bunched towards the middle.
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> check = bs.posterior_predictive_check(bs.testing.pinned_fit(seed=0), random_seed=0)
+    >>> check.draws.dims
+    ('chain', 'draw', 'run')
+    >>> bool(0.8 < check.metrics["frac_inside"] <= 1.0)
+    True
+    """
+    if not 0 < prob < 1:
+        raise ValueError(f"prob must lie in (0, 1), got {prob}")
+    inputs = _run_inputs(fit)
+    draws = _predictive_draws(fit, inputs, random_seed)
+    runs = fit.idata["constant_data"]["run"].to_numpy()
+    draws = draws.rename(point="run").drop_vars(list(inputs), errors="ignore")
+    draws = draws.assign_coords(run=runs)
+    observed = fit.idata["constant_data"][fit.law.output].to_numpy()
+    law_inputs = {k: v for k, v in inputs.items() if k in fit.law.inputs}
+    return _check("posterior", draws, law_inputs, observed, prob)
+
+
+def _prior_samples(
+    law: ScalingLaw,
+    frame: pd.DataFrame,
+    priors: Mapping[str, Prior] | None,
+    lik: Likelihood,
+    draws: int,
+    random_seed: int | None,
+) -> tuple[xr.Dataset, np.ndarray, PreparedData, dict[str, Prior]]:
+    """Prior draws of the parameters and of the observed variable at ``frame``'s inputs.
+
+    Returns the prior parameter draws (``(chain=1, draw)``), the predicted output (shape
+    ``(draws, runs)``, on the output's scale), the prepared runs and the merged priors.
+    """
+    import logging
+
+    import pymc as pm
+
+    all_priors = merge_priors({**law.default_priors, **lik.noise_priors}, priors)
+    if law.output not in frame.columns:
+        placeholder = 0.5 if lik.output_domain == "unit" else 1.0
+        frame = frame.assign(**{law.output: placeholder})
+    prepared = prepare_data(law, frame, likelihood=lik)
+    reference = law.compute_reference(prepared.inputs)
+    model = build_model(law, prepared, all_priors, lik, reference)
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        idata = pm.sample_prior_predictive(draws=draws, model=model, random_seed=random_seed)
+    finally:
+        logger.setLevel(level)
+    obs = observed_name(law, lik)
+    sim = idata["prior_predictive"][obs].transpose("chain", "draw", "run").to_numpy()
+    sim = sim.reshape(-1, sim.shape[-1])
+    extra = {k: np.asarray(v)[None, :] for k, v in prepared.extra.items()}
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        out = np.asarray(lik.inverse(sim, **extra), dtype=float)
+    return idata["prior"].to_dataset(), out, prepared, all_priors
+
+
+def prior_predictive(
+    law: str | ScalingLaw,
+    data: pd.DataFrame,
+    *,
+    priors: Mapping[str, Prior] | None = None,
+    likelihood: str | Likelihood | None = None,
+    draws: int = 1000,
+    prob: float = 0.9,
+    random_seed: int | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> PredictiveCheck:
+    """Prior predictive draws at the runs' inputs: what the priors say before any fit.
+
+    ``data`` needs the law's inputs; when it also has the output column the observed runs are
+    placed in the prior predictive band (``frac_inside``). ``frac_nonfinite`` and the 1–99%
+    range of the draws show whether the priors allow absurd losses.
+
+    Parameters
+    ----------
+    law : str or ScalingLaw
+    data : DataFrame
+        Runs or a design (inputs only).
+    priors : mapping, optional
+        Overrides of the default priors, as for :func:`bayescale.fit`.
+    likelihood : str or Likelihood, optional
+        Observation model (default: the law's).
+    draws : int
+        Number of prior draws.
+    prob : float
+        Central band used for ``frac_inside``.
+    random_seed : int, optional
+    columns : mapping, optional
+        Canonical name → column in ``data``.
+
+    Returns
+    -------
+    PredictiveCheck
+        With ``params``: the prior draws of the sampled, natural and derived parameters.
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> design = bs.testing.chinchilla_design(30, seed=0)
+    >>> check = bs.prior_predictive("chinchilla", design, draws=200, random_seed=0)
+    >>> check.draws.shape
+    (1, 200, 30)
+    >>> bool(check.metrics["frac_nonfinite"] == 0)
+    True
+    """
+    law = get_law(law)
+    lik = get_likelihood(likelihood if likelihood is not None else law.default_likelihood)
+    if not 0 < prob < 1:
+        raise ValueError(f"prob must lie in (0, 1), got {prob}")
+    if not isinstance(draws, int | np.integer) or draws < 1:
+        raise ValueError(f"draws must be a positive integer, got {draws!r}")
+    frame = data.rename(columns={v: k for k, v in (columns or {}).items()})
+    has_output = law.output in frame.columns
+    params, out, prepared, _ = _prior_samples(law, frame, priors, lik, draws, random_seed)
+    inputs = prepared.inputs
+    da = xr.DataArray(
+        out[None, :, :],
+        dims=("chain", "draw", "run"),
+        coords={"chain": [0], "draw": np.arange(draws), "run": np.asarray(prepared.frame.index)},
+        name=law.output,
+    )
+    observed = np.asarray(prepared.y, dtype=float) if has_output else None
+    return _check("prior", da, inputs, observed, prob, params)

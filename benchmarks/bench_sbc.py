@@ -1,0 +1,86 @@
+"""Simulation-based calibration of the built-in laws (Talts et al. 2018).
+
+For each law: ``--sims`` simulations (default 100) on a design of ``--runs`` runs, each fitted
+with NUTS (2 chains × ``--draws`` draws), the rank of every sampled parameter's true value among
+99 thinned posterior draws, and per parameter the χ² (binned ranks) and KS uniformity p-values.
+Prints one table per law plus the counts of rejected data sets and failed fits, and the
+wall time.
+
+Designs: Chinchilla-style isoFLOP runs (``bs.testing.chinchilla_design``) for laws of N and D;
+model sizes from 1e7 to 1e11 for the one-input power law.
+
+Usage::
+
+    python benchmarks/bench_sbc.py [--laws chinchilla power_law] [--sims 100] [--runs 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+
+import bayescale as bs
+
+
+def design_for(law: bs.ScalingLaw, n: int, seed: int) -> pd.DataFrame:
+    if set(law.inputs) == {"N", "D"}:
+        return bs.testing.chinchilla_design(n, seed=seed)
+    if law.inputs == ("N",):
+        return pd.DataFrame({"N": np.logspace(7, 11, n)})
+    raise SystemExit(f"no design for law {law.name!r} with inputs {law.inputs}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--laws", nargs="+", default=["chinchilla", "power_law"])
+    parser.add_argument("--sims", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--draws", type=int, default=250)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args()
+    pd.set_option("display.width", 160)
+
+    available = set(bs.list_laws()["name"])
+    rows = []
+    for name in args.laws:
+        if name not in available:
+            print(f"law {name!r} is not registered; skipped")
+            continue
+        law = bs.get_law(name)
+        design = design_for(law, args.runs, args.seed)
+        t0 = time.perf_counter()
+        res = bs.testing.sbc(
+            law,
+            design,
+            n_sims=args.sims,
+            draws=args.draws,
+            tune=args.draws,
+            seed=args.seed,
+            progressbar=not args.no_progress,
+        )
+        print()
+        print(res.summary())
+        print()
+        for param, t in res.tests.iterrows():
+            rows.append(
+                {
+                    "law": name,
+                    "parameter": param,
+                    "n": int(t["n"]),
+                    "chi2_pvalue": t["chi2_pvalue"],
+                    "ks_pvalue": t["ks_pvalue"],
+                }
+            )
+        print(f"{name}: {time.perf_counter() - t0:.0f} s")
+    if rows:
+        print()
+        print("uniformity p-values (chi^2 on binned ranks; KS on randomised fractional ranks):")
+        print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""The ``bayescale`` command: same numbers as the Python API, one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayescale as bs
+from bayescale.cli import main
+from bayescale.export import read_summary, summary_table
+
+SETTINGS = ["--draws", "200", "--tune", "200", "--chains", "2", "--seed", "3"]
+
+
+@pytest.fixture(scope="module")
+def runs_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "runs.csv"
+    bs.testing.simulate_chinchilla(n=60, seed=3).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def cli_fit(runs_csv):
+    out = runs_csv.parent / "f.nc"
+    assert main(["fit", "chinchilla", str(runs_csv), "--out", str(out), "--quiet", *SETTINGS]) == 0
+    return out
+
+
+def _error(capsys, argv) -> str:
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("bayescale: error: ")
+    assert "Traceback" not in captured.err
+    return lines[0]
+
+
+def test_fit_then_summary_reproduces_the_api(cli_fit, runs_csv, tmp_path, capsys):
+    capsys.readouterr()
+    assert main(["summary", str(cli_fit), "--format", "csv"]) == 0
+    stdout = capsys.readouterr().out
+    (tmp_path / "stdout.csv").write_text(stdout)
+    from_cli = read_summary(tmp_path / "stdout.csv")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bs.DiagnosticWarning)
+        api = bs.fit(
+            "chinchilla", pd.read_csv(runs_csv), draws=200, tune=200, chains=2, random_seed=3,
+            progressbar=False,
+        ).summary()  # fmt: skip
+    assert list(from_cli.index) == list(api.index)
+    numeric = [c for c in api.columns if c != "flag"]
+    np.testing.assert_array_equal(from_cli[numeric].to_numpy(), api[numeric].to_numpy())
+    assert from_cli["flag"].tolist() == api["flag"].tolist()
+
+    # --out writes the same table to a file
+    assert main(["summary", str(cli_fit), "--format", "csv", "--out", str(tmp_path / "s.csv")]) == 0
+    pd.testing.assert_frame_equal(read_summary(tmp_path / "s.csv"), from_cli)
+
+
+def test_summary_formats(cli_fit, capsys):
+    for fmt, start in (("md", "| parameter |"), ("tex", "\\begin{tabular}"), ("json", "{")):
+        assert main(["summary", str(cli_fit), "--format", fmt]) == 0
+        assert capsys.readouterr().out.startswith(start), fmt
+
+
+def test_optimal_matches_the_api(cli_fit, tmp_path, capsys):
+    out = tmp_path / "opt.json"
+    argv = ["optimal", str(cli_fit), "--compute", "1e24", "1e25", "--format", "json"]
+    assert main([*argv, "--out", str(out)]) == 0
+    expected = summary_table(bs.compute_optimal(bs.Fit.load(cli_fit), [1e24, 1e25]), prob=0.8)
+    pd.testing.assert_frame_equal(read_summary(out), expected, check_exact=True)
+    assert main(["optimal", str(cli_fit), "--compute", "1e24"]) == 0
+    md = capsys.readouterr().out
+    assert md.startswith("| compute C (FLOPs) | N* (parameters) |") and "| 1e+24 |" in md
+
+
+def test_report_command(cli_fit, tmp_path, capsys):
+    assert main(["report", str(cli_fit), "--out", str(tmp_path / "r"), "--compute", "1e23"]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "r" / "report.md")
+    assert (tmp_path / "r" / "frontier.png").is_file()
+
+
+def test_listing_commands(capsys):
+    assert main(["laws"]) == 0
+    assert "chinchilla" in capsys.readouterr().out
+    assert main(["datasets"]) == 0
+    assert "chinchilla_besiroglu2024" in capsys.readouterr().out
+
+
+def test_prior_and_columns_options(runs_csv, tmp_path, capsys):
+    renamed = pd.read_csv(runs_csv).rename(columns={"N": "params", "loss": "val_loss"})
+    renamed.to_csv(tmp_path / "renamed.csv", index=False)
+    out = tmp_path / "g.nc"
+    argv = ["fit", "chinchilla", str(tmp_path / "renamed.csv"), "--out", str(out), "--quiet"]
+    argv += ["--columns", "N=params,loss=val_loss", "--prior", "beta=fixed(0.36)", *SETTINGS]
+    assert main(argv) == 0
+    fit = bs.Fit.load(out)
+    assert fit.priors["beta"].is_fixed
+    assert float(fit.params()["beta"].min()) == pytest.approx(0.36)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["fit", "chinchilla", "{missing}", "--out", "x.nc"], "data file not found"),
+        (["fit", "chinchila", "{runs}", "--out", "x.nc"], "unknown law 'chinchila'"),
+        (["fit", "chinchilla", "{runs}", "--out", "x.nc", "--columns", "Q=C"], "'Q'"),
+        (["fit", "chinchilla", "{runs}", "--out", "x.nc", "--columns", "N=params"], "'params'"),
+        (["fit", "chinchilla", "{runs}", "--out", "x.nc", "--columns", "N"], "--columns"),
+        (["fit", "chinchilla", "{bad}", "--out", "x.nc"], "column 'D' has non-numeric values"),
+        (["fit", "chinchilla", "{runs}", "--out", "x.nc", "--prior", "alpha=Normal(mu="], "prior"),
+        (["fit", "chinchilla", "{runs}", "--out", "x.nc", "--prior", "zeta=fixed(1)"], "'zeta'"),
+        (["fit", "chinchilla", "{runs}", "--out", "x.nc", "--draws", "0"], "draws"),
+        (["summary", "{missing}"], "fit file not found"),
+        (["summary", "{runs}"], "runs.csv"),
+        (["optimal", "{missing}", "--compute", "abc"], "not a number: 'abc'"),
+        (["summary", "{missing}", "--format", "xlsx"], "invalid choice: 'xlsx'"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        ([], "required"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(argv, needle, runs_csv, tmp_path, capsys):
+    bad = pd.read_csv(runs_csv).astype({"D": object})
+    bad.loc[4, "D"] = "lots"
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    paths = {"missing": tmp_path / "nope.csv", "runs": runs_csv, "bad": tmp_path / "bad.csv"}
+    argv = [a.format(**paths) for a in argv]
+    assert needle in _error(capsys, argv)
+
+
+def test_installed_command_exits_2_with_one_line(tmp_path):
+    script = Path(sys.executable).parent / "bayescale"
+    commands = [[sys.executable, "-m", "bayescale.cli"]]
+    if script.is_file():  # the console script of the installed package
+        commands.append([str(script)])
+    for cmd in commands:
+        proc = subprocess.run(
+            [*cmd, "fit", "chinchilla", str(tmp_path / "missing.csv"), "--out", "x.nc"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.strip().splitlines() == [
+            f"bayescale: error: data file not found: {tmp_path / 'missing.csv'}"
+        ]

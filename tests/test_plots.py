@@ -1,0 +1,173 @@
+"""Every plot renders on a fitted fixture, with units, log axes, legends and visible bands."""
+
+from __future__ import annotations
+
+import inspect
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from matplotlib.collections import FillBetweenPolyCollection, PolyCollection
+
+import bayescale as bs
+from bayescale import plots
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _bands(ax) -> list:
+    return [
+        c
+        for c in ax.collections
+        if isinstance(c, PolyCollection | FillBetweenPolyCollection) and c.get_alpha()
+    ]
+
+
+def _legend_texts(ax) -> list[str]:
+    legend = ax.get_legend()
+    return [t.get_text() for t in legend.get_texts()] if legend else []
+
+
+def test_every_public_plot_takes_keyword_only_arguments_after_the_first():
+    for name in plots.__all__:
+        params = list(inspect.signature(getattr(plots, name)).parameters.values())
+        assert params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD, name
+        loose = [p.name for p in params[1:] if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+        assert not loose, f"{name}: {loose} should be keyword-only"
+        assert "ax" in {p.name for p in params}, f"{name} takes no ax="
+
+
+def test_plot_fit_draws_curves_bands_and_held_out_runs(pinned):
+    holdout = bs.testing.simulate_chinchilla(n=30, seed=11).nlargest(4, "C")
+    _fig, ax = plots.plot_fit(pinned, holdout=holdout, groups=4)
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "parameters N"
+    assert ax.get_ylabel() == "loss (nats/token)"
+    assert len(_bands(ax)) == 2 * 4  # credible + predictive per curve
+    labels = _legend_texts(ax)
+    assert sum(lab.startswith("D ≈") and lab.endswith("tokens") for lab in labels) == 4
+    assert "held-out runs (4)" in labels
+    assert any("credible" in lab for lab in labels) and any("predictive" in lab for lab in labels)
+    held = [
+        c
+        for c in ax.collections
+        if c.get_paths()
+        and c.get_offsets().shape[0]
+        and tuple(c.get_facecolor()[0][:3]) == (1.0, 1.0, 1.0)
+    ]
+    assert sum(len(c.get_offsets()) for c in held) == 4
+
+
+def test_plot_fit_other_axis_and_given_axes(pinned):
+    fig, given = plt.subplots()
+    out_fig, ax = plots.plot_fit(pinned, x="D", by="N", predictive=False, ax=given)
+    assert out_fig is fig and ax is given
+    assert ax.get_xlabel() == "training tokens D"
+    assert len(_bands(ax)) == 5
+    with pytest.raises(ValueError, match="x must be one of"):
+        plots.plot_fit(pinned, x="C")
+
+
+def test_plot_residuals(pinned):
+    _fig, axes = plots.plot_residuals(pinned)
+    assert [a.get_xscale() for a in axes] == ["log", "log"]
+    assert all("residual" in a.get_ylabel() for a in axes)
+    assert [p.get_alpha() for p in axes[0].patches] == [0.15]  # the noise band
+    assert any("interval of the noise" in t for t in _legend_texts(axes[0]))
+    _fig, ax = plots.plot_residuals(pinned, x="fitted")
+    assert ax.get_xlabel() == "fitted loss (nats/token)"
+
+
+def test_plot_frontier(pinned):
+    _fig, axes = plots.plot_frontier(pinned, compute=np.logspace(19, 26, 15))
+    assert len(axes) == 4
+    assert axes[0].get_ylabel() == "compute-optimal parameters N*"
+    assert axes[1].get_ylabel() == "compute-optimal training tokens D*"
+    assert axes[2].get_xlabel() == "training compute C (FLOPs)"
+    assert all(a.get_xscale() == "log" for a in axes)
+    labels = _legend_texts(axes[0])
+    assert "hoffmann2022 (point estimate)" in labels and "besiroglu2024 (point estimate)" in labels
+    assert len(_bands(axes[0])) >= 1
+    _fig, given = plt.subplots(1, 2)
+    _, axes = plots.plot_frontier(pinned, relative=False, cards=["hoffmann2022"], ax=given)
+    assert list(axes) == list(given)
+
+
+def test_plot_tokens_per_param_unchanged(pinned):
+    _fig, ax = plots.plot_tokens_per_param(pinned, compute=[1e20, 1e22, 1e24])
+    assert ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "training compute C (FLOPs)"
+    assert len(_bands(ax)) == 1
+
+
+def test_plot_emergence_from_arrays_and_dataarray():
+    C = np.logspace(20, 24, 25)
+    rng = np.random.default_rng(0)
+    mid = rng.normal(22, 0.2, size=(2, 50, 1))
+    acc = 0.25 + 0.7 / (1 + np.exp(-3 * (np.log10(C) - mid)))
+    da = xr.DataArray(acc, dims=("chain", "draw", "C"))
+    obs = (np.logspace(20.5, 23.5, 6), np.linspace(0.26, 0.9, 6))
+    _fig, ax = plots.plot_emergence(C, accuracy=da, observed=obs, threshold=10**mid, chance=0.25)
+    assert ax.get_xscale() == "log"
+    assert ax.get_xlabel() == "training compute C (FLOPs)" and ax.get_ylabel() == "accuracy"
+    labels = _legend_texts(ax)
+    assert any(lab.startswith("threshold: median") for lab in labels)
+    assert "observed (6)" in labels
+    with pytest.raises(ValueError, match="last axis of length 25"):
+        plots.plot_emergence(C, accuracy=acc[..., :10])
+
+
+def test_plot_backtest_tables(pinned):
+    runs = bs.testing.simulate_chinchilla(n=40, seed=5).nlargest(8, "C")
+    pred = bs.predict_loss(pinned, N=runs.N.values, D=runs.D.values, kind="predictive")
+    q = pred.quantile([0.05, 0.5, 0.95], dim=("chain", "draw")).to_numpy()
+    table = pd.DataFrame(
+        {"observed": runs.loss.values, "median": q[1], "lo": q[0], "hi": q[2], "N": runs.N.values}
+    )
+    _fig, ax = plots.plot_backtest(table)
+    assert ax.get_xlabel() == "observed loss (nats/token)"
+    assert any("of 8" in t for t in _legend_texts(ax))
+    _fig, ax = plots.plot_backtest(table, x="N")
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "parameters N"
+    # the layout of bayescale.backtest's table: lo90/hi90 columns, read through .table
+    result = type("R", (), {"table": table.rename(columns={"lo": "lo90", "hi": "hi90"})})()
+    _fig, ax = plots.plot_backtest(result, prob=0.9)
+    with pytest.raises(ValueError, match="missing columns"):
+        plots.plot_backtest(table.drop(columns="hi"))
+
+
+def test_plot_params(pinned):
+    fig, axes = plots.plot_params(pinned)
+    assert len(axes) == 5
+    assert [a.get_xlabel().split(":")[0] for a in axes] == ["A", "B", "E", "alpha", "beta"]
+    assert all(len(_bands(a)) == 1 for a in axes)
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert {"hoffmann2022", "besiroglu2024", "posterior"} <= set(texts)
+    _fig, given = plt.subplots(1, 2)
+    _, axes = plots.plot_params(pinned, var_names=["alpha", "beta"], cards=[], ax=given)
+    assert list(axes) == list(given)
+    with pytest.raises(KeyError, match="not in the posterior"):
+        plots.plot_params(pinned, var_names=["zeta"])
+
+
+def test_plots_render_on_a_sampled_fit(small_fit, tmp_path):
+    for name, call in {
+        "fit": lambda: plots.plot_fit(small_fit),
+        "residuals": lambda: plots.plot_residuals(small_fit),
+        "frontier": lambda: plots.plot_frontier(small_fit),
+        "params": lambda: plots.plot_params(small_fit),
+        "tokens_per_param": lambda: plots.plot_tokens_per_param(small_fit),
+    }.items():
+        fig, _ = call()
+        fig.savefig(tmp_path / f"{name}.png", dpi=60)
+        assert (tmp_path / f"{name}.png").stat().st_size > 5000

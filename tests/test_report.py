@@ -1,0 +1,125 @@
+"""The report bundle and table exports: full precision in CSV/JSON, rounding only for display."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayescale as bs
+from bayescale.export import export_summary, read_summary, summary_table, to_latex
+
+
+def _assert_same(back: pd.DataFrame, ref: pd.DataFrame) -> None:
+    assert list(back.columns) == list(ref.columns)
+    assert back.index.name == ref.index.name
+    assert list(back.index) == list(ref.index)
+    for col in ref.columns:
+        if pd.api.types.is_numeric_dtype(ref[col]):
+            a, b = back[col].to_numpy(dtype=float), ref[col].to_numpy(dtype=float)
+            assert np.array_equal(a, b, equal_nan=True), col  # bit for bit
+        else:
+            assert ["" if pd.isna(v) else v for v in back[col]] == list(ref[col]), col
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_fit_summary_round_trips_at_full_precision(pinned, tmp_path, suffix):
+    ref = pinned.summary()
+    path = export_summary(pinned, tmp_path / f"summary{suffix}")
+    if suffix == ".csv":
+        plain = pd.read_csv(path, index_col=0)
+    else:
+        plain = pd.read_json(path, orient="table", precise_float=True)
+    _assert_same(plain, ref)
+    again = read_summary(path)
+    _assert_same(again, ref)
+    assert again["flag"].tolist() == ref["flag"].tolist()  # "" stays "", not NaN
+
+
+def test_missing_numbers_and_empty_text_survive_csv(tmp_path):
+    ref = pd.DataFrame(
+        {"x": [1.0, np.nan, np.inf], "flag": ["", "r_hat>1.01", ""]},
+        index=pd.Index(["a", "b", "c"], name="parameter"),
+    )
+    back = read_summary(export_summary(ref, tmp_path / "t.csv"))
+    _assert_same(back, ref)
+    assert back["flag"].tolist() == ["", "r_hat>1.01", ""]
+    plain = pd.read_csv(tmp_path / "t.csv", index_col=0)
+    assert np.array_equal(plain["x"].to_numpy(), ref["x"].to_numpy(), equal_nan=True)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_optimal_table_round_trips(pinned, tmp_path, suffix):
+    opt = bs.compute_optimal(pinned, compute=[1e21, 5.88e23, 1e25])
+    ref = summary_table(opt, prob=0.9)
+    assert ref.index.name == "compute"
+    assert list(ref.index) == [1e21, 5.88e23, 1e25]
+    med = np.median(opt["N_opt"].sel(compute=5.88e23).to_numpy().ravel())
+    assert ref.loc[5.88e23, "N_opt_median"] == med
+    q = np.quantile(opt["D_opt"].sel(compute=1e21).to_numpy().ravel(), [0.05, 0.95])
+    assert ref.loc[1e21, ["D_opt_lo90", "D_opt_hi90"]].tolist() == q.tolist()
+    path = export_summary(opt, tmp_path / f"optimal{suffix}", prob=0.9)
+    _assert_same(read_summary(path), ref)
+
+
+def test_dataframe_export_and_display_formats(pinned, tmp_path):
+    frame = pinned.summary()
+    md = (tmp_path / "s.md").read_text() if export_summary(frame, tmp_path / "s.md") else ""
+    assert md.startswith("| parameter | mean | sd |")
+    assert "| alpha | 0.3475 |" in md  # 4 significant digits for display
+    tex = open(export_summary(frame, tmp_path / "s.tex")).read()
+    assert tex.startswith("\\begin{tabular}{lrrrrrrrrr}")
+    assert "ci95\\_lo" in tex and "log\\_A\\_ref" in tex and tex.rstrip().endswith("\\end{tabular}")
+    opt_tex = to_latex(summary_table(bs.compute_optimal(pinned, compute=[1e24])))
+    assert re.search(r"\$1\\times 10\^\{24\}\$", opt_tex)
+    with pytest.raises(ValueError, match="extension"):
+        export_summary(frame, tmp_path / "s.xlsx")
+    with pytest.raises(TypeError, match="Fit, a DataFrame or an xarray Dataset"):
+        export_summary([1, 2], tmp_path / "s.csv")
+
+
+def test_json_is_plain_json(pinned, tmp_path):
+    data = json.loads(open(export_summary(pinned, tmp_path / "s.json")).read())
+    assert data["schema"]["primaryKey"] == ["parameter"]
+    assert data["data"][0]["parameter"] == "A"
+    assert data["data"][0]["median"] == pinned.summary().loc["A", "median"]
+
+
+def test_report_bundle(pinned, tmp_path):
+    path = bs.report(
+        pinned, tmp_path / "rep", compute=[1e22, 1e24], cards=["hoffmann2022"], title="Pinned"
+    )
+    out = tmp_path / "rep"
+    assert path == str(out / "report.md")
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "report.md", "report.html", "summary.csv", "optimal.csv", "fit.png", "residuals.png",
+        "params.png", "frontier.png", "tokens_per_param.png",
+    } <= names  # fmt: skip
+    md = (out / "report.md").read_text()
+    assert md.startswith("# Pinned")
+    for heading in ("## Parameters", "## Published fits", "## Compute-optimal allocation"):
+        assert heading in md
+    assert "| 1e+22 |" in md and "hoffmann2022" in md
+    for png in re.findall(r"!\[[^]]*\]\(([^)]+)\)", md):
+        assert (out / png).stat().st_size > 5000
+    html = (out / "report.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and "<table>" in html
+    for png in re.findall(r'<img src="([^"]+)"', html):
+        assert (out / png).is_file() and "/" not in png  # relative, beside the page
+    _assert_same(pd.read_csv(out / "summary.csv", index_col=0), pinned.summary())
+    opt = summary_table(bs.compute_optimal(pinned, compute=[1e22, 1e24]), prob=0.8)
+    _assert_same(pd.read_csv(out / "optimal.csv", index_col=0), opt)
+
+
+def test_fit_html_repr(pinned):
+    html = pinned._repr_html_()
+    assert "chinchilla@1" in html and "60 runs" in html and "converged" in html
+    assert "alpha" in html

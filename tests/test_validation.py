@@ -1,0 +1,169 @@
+"""Backtests, model comparison and predictive checks (bayescale.validation)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import bayescale as bs
+from bayescale.validation import _score, crps_from_draws
+
+FAST = {"draws": 200, "tune": 200, "chains": 2, "progressbar": False, "warn": False}
+
+
+@pytest.fixture(scope="module")
+def sim_runs():
+    return bs.testing.simulate_chinchilla(n=80, seed=11)
+
+
+@pytest.fixture(scope="module")
+def fast_fits(sim_runs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {
+            name: bs.fit(name, sim_runs, random_seed=1, **FAST)
+            for name in ("chinchilla", "chinchilla_shared_exponent")
+            if name in set(bs.list_laws()["name"])
+        }
+
+
+# ---------------------------------------------------------------------- scoring
+def test_crps_matches_normal_closed_form():
+    rng = np.random.default_rng(0)
+    draws = rng.standard_normal((40000, 3))
+    y = np.array([0.0, 1.0, -2.0])
+    # CRPS of N(0, 1) at y: y(2Φ(y) − 1) + 2φ(y) − 1/√π
+    exact = y * (2 * stats.norm.cdf(y) - 1) + 2 * stats.norm.pdf(y) - 1 / np.sqrt(np.pi)
+    np.testing.assert_allclose(crps_from_draws(draws, y), exact, atol=0.01)
+
+
+def test_score_intervals_pit_and_errors():
+    draws = np.tile(np.arange(1, 101, dtype=float)[:, None], (1, 2))
+    scored = _score(draws, np.array([50.25, 200.0]), (0.5, 0.9))
+    assert scored["pit"].tolist() == [0.5, 1.0]
+    assert scored["inside50"].tolist() == [True, False]
+    np.testing.assert_allclose(scored["rel_error"], (50.5 - np.array([50.25, 200])) / [50.25, 200])
+
+
+# ---------------------------------------------------------------------- backtest
+def test_backtest_single_and_rolling(sim_runs):
+    bt = bs.backtest("chinchilla", sim_runs, split={"C": 1e21}, **FAST)
+    held = sim_runs[sim_runs["C"] >= 1e21]
+    assert len(bt.table) == len(held) and set(bt.table["run"]) == set(held.index)
+    for col in ("observed", "median", "lo50", "hi95", "rel_error", "pit", "crps", "inside80"):
+        assert col in bt.table.columns
+    row = bt.metrics.loc[1e21]
+    assert row["n_train"] == len(sim_runs) - len(held) and row["n_test"] == len(held)
+    assert row["coverage_50"] <= row["coverage_80"] <= row["coverage_95"]
+    assert row["width_50"] < row["width_80"] < row["width_95"]
+    # runs simulated from the law itself: the 95% band covers most, the error is small
+    assert row["coverage_95"] >= 0.75 and row["median_abs_rel_error"] < 0.02
+    assert "coverage" in bt.summary()
+
+    rolling = bs.backtest("chinchilla", sim_runs, split={"N": [1e9, 3e9]}, **FAST)
+    assert list(rolling.metrics.index) == [1e9, 3e9]
+    assert sorted(rolling.table["cutoff"].unique()) == [1e9, 3e9]
+    assert rolling.overall["n_test"] == len(rolling.table)
+    assert set(rolling.fits) == {1e9, 3e9}
+
+
+def test_backtest_bad_splits(sim_runs):
+    with pytest.raises(ValueError, match="split must be one"):
+        bs.backtest("chinchilla", sim_runs, split={"C": 1e21, "N": 1e9}, **FAST)
+    with pytest.raises(ValueError, match="nothing to predict"):
+        bs.backtest("chinchilla", sim_runs, split={"C": 1e30}, **FAST)
+    with pytest.raises(ValueError, match="split column 'params'"):
+        bs.backtest("chinchilla", sim_runs, split={"params": 1e9}, **FAST)
+    no_c = sim_runs.drop(columns="C")
+    assert bs.backtest("chinchilla", no_c, split={"C": 1e21}, **FAST).metrics.shape[0] == 1
+
+
+# ---------------------------------------------------------------------- compare
+def test_compare_two_laws(fast_fits):
+    if len(fast_fits) < 2:
+        pytest.skip("chinchilla_shared_exponent is not registered")
+    table = bs.compare(fast_fits, warn=False)
+    assert set(table.index) == set(fast_fits)
+    assert list(table.columns[:7]) == ["rank", "elpd", "se", "elpd_diff", "dse", "p", "weight"]
+    assert table["elpd_diff"].iloc[0] == 0 and (table["elpd_diff"] <= 0).all()
+    assert isinstance(table.attrs["warnings"], list)
+    # a list of fits is named after the laws
+    assert set(bs.compare(list(fast_fits.values()), warn=False).index) == set(fast_fits)
+
+
+def test_compare_refuses_different_runs(fast_fits, pinned):
+    with pytest.raises(ValueError, match="different runs"):
+        bs.compare({"a": fast_fits["chinchilla"], "b": pinned})
+    with pytest.raises(ValueError, match="at least two"):
+        bs.compare([pinned])
+
+
+def test_compare_reports_pareto_k_in_plain_words():
+    runs = bs.testing.simulate_chinchilla(n=40, seed=2)
+    runs.loc[runs.index[0], "loss"] *= 1.6  # a badly extracted run
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fits = [
+            bs.fit("chinchilla", runs, likelihood=lik, random_seed=0, **FAST)
+            for lik in ("normal", "studentt")
+        ]
+    with pytest.warns(UserWarning, match="Pareto k above"):
+        table = bs.compare({"normal": fits[0], "studentt": fits[1]})
+    assert table.loc["normal", "n_high_k"] >= 1
+    assert any("runs 0" in w or "runs 0," in w for w in table.attrs["warnings"])
+
+
+# ---------------------------------------------------------------------- predictive checks
+def test_posterior_predictive_check(pinned):
+    check = bs.posterior_predictive_check(pinned, prob=0.9, random_seed=0)
+    assert check.draws.dims == ("chain", "draw", "run")
+    assert check.draws.shape == (4, 250, len(pinned.data))
+    assert 0.8 <= check.metrics["frac_inside"] <= 1
+    assert check.metrics["n_outside"] == int((~check.table["inside"]).sum())
+    assert {"N", "D", "observed", "median", "lo", "hi", "pit"} <= set(check.table.columns)
+    assert "observed inside the 90% band" in check.summary()
+
+
+def test_prior_predictive_with_and_without_losses():
+    design = bs.testing.chinchilla_design(25, seed=1)
+    before = bs.prior_predictive("chinchilla", design, draws=300, random_seed=0)
+    assert before.draws.shape == (1, 300, 25)
+    assert np.isnan(before.metrics["frac_inside"])
+    assert before.metrics["frac_nonfinite"] == 0
+    assert {"alpha", "A", "E", "a"} <= set(before.params.data_vars)
+    runs = bs.testing.simulate_chinchilla(n=25, seed=1)
+    after = bs.prior_predictive("chinchilla", runs, draws=300, random_seed=0)
+    # the default priors are wide: the observed losses sit well inside the prior band
+    assert after.metrics["frac_inside"] == 1.0
+    tight = bs.prior_predictive(
+        "chinchilla",
+        runs,
+        draws=300,
+        random_seed=0,
+        priors={"log_E": bs.Prior("Normal", mu=3.0, sigma=0.01)},
+    )
+    assert tight.metrics["frac_inside"] < 0.5  # E ≈ 20 nats cannot produce losses near 2
+
+
+# ---------------------------------------------------------------------- the Chinchilla runs
+@pytest.mark.slow
+def test_backtest_and_compare_on_chinchilla_runs(protocol_runs, protocol_fit):
+    bt = bs.backtest("chinchilla", protocol_runs, split={"C": 1e21}, random_seed=0)
+    row = bt.metrics.loc[1e21]
+    assert row["n_test"] == int((protocol_runs["C"] >= 1e21).sum())
+    assert row["median_abs_rel_error"] < 0.03
+    laws = [n for n in ("kaplan", "chinchilla_shared_exponent") if n in set(bs.list_laws()["name"])]
+    if not laws:
+        pytest.skip("kaplan and chinchilla_shared_exponent are not registered")
+    fits = {"chinchilla": protocol_fit}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bs.DiagnosticWarning)
+        fits |= {n: bs.fit(n, protocol_runs, random_seed=0, progressbar=False) for n in laws}
+    table = bs.compare(fits, warn=False)
+    assert set(table.index) == set(fits)
+    assert (table["dse"].iloc[1:] > 0).all()
+    if "kaplan" in fits:
+        assert table.index[-1] == "kaplan"
