@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .data import PreparedData, prepare_data
+from .data import prepare_data
 from .law import IdentifiabilityWarning, ScalingLaw, get_law
 from .likelihoods import Likelihood, get_likelihood
-from .model import build_model, data_values, observed_name
+from .model import build_model, data_values
+from .posterior import assemble_datatree, clean_sample_stats
 from .priors import Prior, merge_priors
 from .xp import numpy_ns
 
@@ -30,12 +31,6 @@ __all__ = ["DiagnosticWarning", "Fit", "fit"]
 RHAT_MAX = 1.01
 ESS_MIN = 400
 SUMMARY_COLUMNS = ["mean", "sd", "median", "ci95_lo", "ci95_hi", "ess_bulk", "ess_tail", "r_hat"]
-_STAT_NAMES = {
-    "depth": "tree_depth",
-    "maxdepth_reached": "reached_max_treedepth",
-    "mean_tree_accept": "acceptance_rate",
-    "logp": "lp",
-}
 
 
 class DiagnosticWarning(UserWarning):
@@ -373,103 +368,6 @@ class Fit:
         )
 
 
-# ---------------------------------------------------------------------- assembly
-def _posterior_with_derived(
-    law: ScalingLaw, priors: Mapping[str, Prior], reference: Mapping[str, float], post: xr.Dataset
-) -> xr.Dataset:
-    """Add natural and derived parameters (computed with numpy) to the sampled posterior."""
-    dims = ("chain", "draw")
-    template = post[next(iter(post.data_vars))]
-    p: dict[str, Any] = {}
-    for name in law.parameter_names:
-        if name in post:
-            p[name] = post[name].to_numpy()
-        else:
-            p[name] = np.full(template.shape[:2], float(priors[name].params["value"]))
-    q = law.natural(numpy_ns, p, reference)
-    extra = law.derived(numpy_ns, q)
-    out = post.copy()
-    for name, value in {**q, **extra}.items():
-        if name in out:
-            continue
-        value = np.asarray(value, dtype=float)
-        if value.shape[:2] != template.shape[:2]:
-            value = np.broadcast_to(value, template.shape[:2] + value.shape[2:])
-        out[name] = (dims + tuple(f"{name}_dim_{i}" for i in range(value.ndim - 2)), value)
-    return out
-
-
-def pointwise_loglik(
-    law: ScalingLaw,
-    likelihood: Likelihood,
-    post: xr.Dataset,
-    inputs: Mapping[str, np.ndarray],
-    observed: np.ndarray,
-    extra: Mapping[str, np.ndarray] | None = None,
-) -> np.ndarray:
-    """Log-likelihood of each run under each draw, shape ``(chain, draw, run)``.
-
-    ``observed`` is on the likelihood's observed scale (log-loss for the default likelihoods).
-    """
-    q = {n: _expand_param(post[n].to_numpy()) for n in law.natural_names}
-    mu = law.log_mean(q, numpy_ns, **{k: np.asarray(v)[None, None, :] for k, v in inputs.items()})
-    noise = {n: post[n].to_numpy()[..., None] for n in likelihood.noise_priors}
-    ext = {k: np.asarray(v)[None, None, :] for k, v in (extra or {}).items()}
-    return likelihood.logpdf(observed[None, None, :], mu, **noise, **ext)
-
-
-def _expand_param(values: np.ndarray) -> np.ndarray:
-    """Insert a run axis after (chain, draw): scalars broadcast over runs, vectors keep their
-    trailing dimensions (laws index them explicitly)."""
-    return values[:, :, None, ...] if values.ndim > 2 else values[..., None]
-
-
-def assemble_datatree(
-    law: ScalingLaw,
-    likelihood: Likelihood,
-    priors: Mapping[str, Prior],
-    prepared: PreparedData,
-    reference: Mapping[str, float],
-    posterior: xr.Dataset,
-    sample_stats: xr.Dataset | None,
-    attrs: Mapping[str, Any],
-) -> xr.DataTree:
-    """Put posterior, stats, log-likelihood and data into one ArviZ DataTree."""
-    post = _posterior_with_derived(law, priors, reference, posterior)
-    run = np.asarray(prepared.frame.index)
-    obs = observed_name(law, likelihood)
-    observed = np.asarray(likelihood.transform(prepared.y, **prepared.extra), dtype=float)
-    loglik = pointwise_loglik(law, likelihood, post, prepared.inputs, observed, prepared.extra)
-    groups: dict[str, xr.Dataset] = {
-        "posterior": post,
-        "log_likelihood": xr.Dataset(
-            {obs: (("chain", "draw", "run"), loglik)},
-            coords={"chain": post["chain"], "draw": post["draw"], "run": run},
-        ),
-        "observed_data": xr.Dataset({obs: ("run", observed)}, coords={"run": run}),
-        "constant_data": xr.Dataset(
-            {k: ("run", np.asarray(v)) for k, v in prepared.inputs.items()}
-            | {law.output: ("run", prepared.y)}
-            | {k: ("run", np.asarray(v)) for k, v in prepared.extra.items()},
-            coords={"run": run},
-        ),
-    }
-    if sample_stats is not None:
-        groups["sample_stats"] = sample_stats
-    tree = xr.DataTree.from_dict(groups)
-    tree.attrs.update(attrs)
-    return tree
-
-
-def _clean_stats(stats: xr.Dataset) -> xr.Dataset:
-    keep = {k: v for k, v in stats.data_vars.items() if v.dtype != object}
-    ds = xr.Dataset(keep, coords={c: stats.coords[c] for c in ("chain", "draw")})
-    ds = ds.rename({k: v for k, v in _STAT_NAMES.items() if k in ds})
-    if "diverging" in ds:
-        ds["diverging"] = ds["diverging"].astype(bool)
-    return ds
-
-
 def _resolve_seed(random_seed: int | None) -> int:
     if random_seed is None:
         return int(np.random.SeedSequence().generate_state(1)[0])
@@ -598,7 +496,7 @@ def fit(
     sampled = [*law.parameter_names, *lik.noise_priors]
     post = trace["posterior"].to_dataset()
     post = post[[n for n in sampled if n in post]]
-    stats = _clean_stats(trace["sample_stats"].to_dataset())
+    stats = clean_sample_stats(trace["sample_stats"].to_dataset())
     attrs = {
         "bayescale_law": law.name,
         "bayescale_law_version": law.version,

@@ -111,7 +111,8 @@ def pinned_fit(
     >>> abs(float(f.posterior["alpha"].median()) - 0.3478) < 0.01
     True
     """
-    from .fit import Fit, assemble_datatree
+    from .fit import Fit
+    from .posterior import assemble_datatree
     from .priors import merge_priors
 
     law = get_law("chinchilla")

@@ -1,0 +1,127 @@
+"""The posterior as an ArviZ DataTree: sampled, natural and derived parameters, stats, data.
+
+Natural parameters (A, B, E, α, β for Chinchilla) and derived quantities are recomputed from the
+sampled draws with numpy using the law's own ``natural`` and ``derived`` functions; the pointwise
+log-likelihood uses the likelihood's numpy log-density, so LOO and model comparison work on the
+tree directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from .data import PreparedData
+from .law import ScalingLaw
+from .likelihoods import Likelihood
+from .model import observed_name
+from .priors import Prior
+from .xp import numpy_ns
+
+__all__ = ["assemble_datatree", "clean_sample_stats", "pointwise_loglik"]
+
+_STAT_NAMES = {
+    "depth": "tree_depth",
+    "maxdepth_reached": "reached_max_treedepth",
+    "mean_tree_accept": "acceptance_rate",
+    "logp": "lp",
+}
+
+
+def _posterior_with_derived(
+    law: ScalingLaw, priors: Mapping[str, Prior], reference: Mapping[str, float], post: xr.Dataset
+) -> xr.Dataset:
+    """Add natural and derived parameters (computed with numpy) to the sampled posterior."""
+    dims = ("chain", "draw")
+    template = post[next(iter(post.data_vars))]
+    p: dict[str, Any] = {}
+    for name in law.parameter_names:
+        if name in post:
+            p[name] = post[name].to_numpy()
+        else:
+            p[name] = np.full(template.shape[:2], float(priors[name].params["value"]))
+    q = law.natural(numpy_ns, p, reference)
+    extra = law.derived(numpy_ns, q)
+    out = post.copy()
+    for name, value in {**q, **extra}.items():
+        if name in out:
+            continue
+        value = np.asarray(value, dtype=float)
+        if value.shape[:2] != template.shape[:2]:
+            value = np.broadcast_to(value, template.shape[:2] + value.shape[2:])
+        out[name] = (dims + tuple(f"{name}_dim_{i}" for i in range(value.ndim - 2)), value)
+    return out
+
+
+def pointwise_loglik(
+    law: ScalingLaw,
+    likelihood: Likelihood,
+    post: xr.Dataset,
+    inputs: Mapping[str, np.ndarray],
+    observed: np.ndarray,
+    extra: Mapping[str, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Log-likelihood of each run under each draw, shape ``(chain, draw, run)``.
+
+    ``observed`` is on the likelihood's observed scale (log-loss for the default likelihoods).
+    """
+    q = {n: _expand_param(post[n].to_numpy()) for n in law.natural_names}
+    mu = law.log_mean(q, numpy_ns, **{k: np.asarray(v)[None, None, :] for k, v in inputs.items()})
+    noise = {n: post[n].to_numpy()[..., None] for n in likelihood.noise_priors}
+    ext = {k: np.asarray(v)[None, None, :] for k, v in (extra or {}).items()}
+    return likelihood.logpdf(observed[None, None, :], mu, **noise, **ext)
+
+
+def _expand_param(values: np.ndarray) -> np.ndarray:
+    """Insert a run axis after (chain, draw): scalars broadcast over runs, vectors keep their
+    trailing dimensions (laws index them explicitly)."""
+    return values[:, :, None, ...] if values.ndim > 2 else values[..., None]
+
+
+def assemble_datatree(
+    law: ScalingLaw,
+    likelihood: Likelihood,
+    priors: Mapping[str, Prior],
+    prepared: PreparedData,
+    reference: Mapping[str, float],
+    posterior: xr.Dataset,
+    sample_stats: xr.Dataset | None,
+    attrs: Mapping[str, Any],
+) -> xr.DataTree:
+    """Put posterior, stats, log-likelihood and data into one ArviZ DataTree."""
+    post = _posterior_with_derived(law, priors, reference, posterior)
+    run = np.asarray(prepared.frame.index)
+    obs = observed_name(law, likelihood)
+    observed = np.asarray(likelihood.transform(prepared.y, **prepared.extra), dtype=float)
+    loglik = pointwise_loglik(law, likelihood, post, prepared.inputs, observed, prepared.extra)
+    groups: dict[str, xr.Dataset] = {
+        "posterior": post,
+        "log_likelihood": xr.Dataset(
+            {obs: (("chain", "draw", "run"), loglik)},
+            coords={"chain": post["chain"], "draw": post["draw"], "run": run},
+        ),
+        "observed_data": xr.Dataset({obs: ("run", observed)}, coords={"run": run}),
+        "constant_data": xr.Dataset(
+            {k: ("run", np.asarray(v)) for k, v in prepared.inputs.items()}
+            | {law.output: ("run", prepared.y)}
+            | {k: ("run", np.asarray(v)) for k, v in prepared.extra.items()},
+            coords={"run": run},
+        ),
+    }
+    if sample_stats is not None:
+        groups["sample_stats"] = sample_stats
+    tree = xr.DataTree.from_dict(groups)
+    tree.attrs.update(attrs)
+    return tree
+
+
+def clean_sample_stats(stats: xr.Dataset) -> xr.Dataset:
+    keep = {k: v for k, v in stats.data_vars.items() if v.dtype != object}
+    ds = xr.Dataset(keep, coords={c: stats.coords[c] for c in ("chain", "draw")})
+    ds = ds.rename({k: v for k, v in _STAT_NAMES.items() if k in ds})
+    if "diverging" in ds:
+        ds["diverging"] = ds["diverging"].astype(bool)
+    return ds
