@@ -571,10 +571,10 @@ def pinned_emergence_fit(
     """A fit of an accuracy law whose posterior is pinned near ``truth`` (no MCMC).
 
     ``law="emergence"``: accuracy against compute C with the floor of ``truth`` held fixed
-    (default truth T = 22, k = 2, floor 0, ceiling 0.9); ``law="downstream"``: the exponential form against loss with floor 0.25
-    (default truth eps = 0.75, gamma = 3, L0 = 1.6). Runs are simulated with the binomial
-    likelihood (``n_items`` = 500) and each sampled parameter gets Gaussian jitter of relative
-    size ``rel_sd``.
+    (default truth T = 22, k = 2, floor 0, ceiling 0.9); ``law="downstream"``: the exponential
+    form against loss with floor 0.25 (default truth eps = 0.75, gamma = 3, L0 = 1.6). Runs are
+    simulated with the binomial likelihood (``n_items`` = 500) and each sampled parameter gets
+    Gaussian jitter of relative size ``rel_sd``.
 
     Examples
     --------

@@ -271,6 +271,7 @@ def register_law_family(
     --------
     >>> import bayescale as bs
     >>> def build(x="N"):
+    ...     import bayescale as bs
     ...     return bs.ScalingLaw(
     ...         name="doc_family", version="1", inputs=(x,), options={"x": x},
     ...         parameters=(bs.Parameter("alpha", bs.Prior("HalfNormal", sigma=1.0)),),
@@ -347,7 +348,9 @@ def get_law(name: str | ScalingLaw, version: str | None = None, **options: Any) 
                 raise ValueError(f"law {name!r}: bad options {options}: {err}") from None
             if (law.name, law.version) != (name, version):
                 raise ValueError(f"family {name!r} built a law named {law.key}")
-            _FAMILY_CACHE[key] = law
+            # one object per member, however its options were spelled (defaults included)
+            full = (name, version, json.dumps(law.options, sort_keys=True, default=str))
+            _FAMILY_CACHE[key] = _FAMILY_CACHE.setdefault(full, law)
         return _FAMILY_CACHE[key]
     if options:
         raise ValueError(f"law {name!r} takes no options (got {sorted(options)})")

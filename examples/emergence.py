@@ -161,7 +161,8 @@ def plot(results: dict[str, dict[str, Any]], data: pd.DataFrame, path: str) -> N
         ax.set_xlim(grid[0], grid[-1])
         ax.set_ylim(-0.03, 1.05)
         ax.set_title(f"{label} ({column})", fontsize=9)
-        ax.legend(fontsize=6, loc="center right", framealpha=0.85)
+        corner = "lower right" if held["observed"].mean() > 0.5 else "upper left"
+        ax.legend(fontsize=6, loc=corner, framealpha=0.85)
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
     fig.suptitle(

@@ -53,7 +53,9 @@ def _design(name, rng, n):
     if name == "saturating_compute":
         return pd.DataFrame({"C": _log_uniform(rng, 1e-3, 1e3, n)})
     if name == "transfer":
-        return pd.DataFrame({"D_F": _log_uniform(rng, 1e5, 1e9, n), "N": _log_uniform(rng, 1e6, 1e9, n)})
+        return pd.DataFrame(
+            {"D_F": _log_uniform(rng, 1e5, 1e9, n), "N": _log_uniform(rng, 1e6, 1e9, n)}
+        )
     if name == "encoder_decoder":
         # a grid symmetric in log size around 1e8, so the normalisers N̄ are exactly 1e8
         side = np.exp(np.log(1e8) + np.linspace(-2.5, 2.5, 7))
@@ -144,7 +146,7 @@ def test_numpy_and_pytensor_agree(name):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_recovery_and_round_trip(name, tmp_path):
-    options, truth, sigma, n = CASES[name]
+    _, truth, sigma, n = CASES[name]
     law = _law(name)
     rng = np.random.default_rng(1)
     design = _design(name, rng, n)
@@ -269,7 +271,10 @@ def test_loglinear_warns_on_collinear_compute():
     with pytest.warns(bs.IdentifiabilityWarning, match="not separately identifiable"):
         bs.fit(law, runs, draws=50, tune=50, chains=1, random_seed=0, progressbar=False, warn=False)
     # C varying independently of N and D: no warning
-    assert law.check_data({k: _design("loglinear", np.random.default_rng(0), 40)[k] for k in "NCD"}) == []
+    assert (
+        law.check_data({k: _design("loglinear", np.random.default_rng(0), 40)[k] for k in "NCD"})
+        == []
+    )
 
 
 def test_bnsl_family_members_and_options():

@@ -10,7 +10,8 @@ import pytest
 import xarray as xr
 
 import bayescale as bs
-from bayescale.fit import Fit, assemble_datatree
+from bayescale.fit import Fit
+from bayescale.posterior import assemble_datatree
 from bayescale.priors import merge_priors
 
 

@@ -11,7 +11,9 @@ from ..priors import Prior
 
 def mean_log(inputs: Mapping[str, np.ndarray], *names: str) -> dict[str, float]:
     """``{"log<name>_ref": mean(log inputs[name])}`` for each named input column."""
-    return {f"log{n}_ref": float(np.mean(np.log(np.asarray(inputs[n], dtype=float)))) for n in names}
+    return {
+        f"log{n}_ref": float(np.mean(np.log(np.asarray(inputs[n], dtype=float)))) for n in names
+    }
 
 
 def exponent_prior(centre: float, sigma: float = 0.7) -> Prior:

@@ -42,7 +42,9 @@ from .chinchilla import _expression as _chinchilla_expression
 from .chinchilla import _optimum as _chinchilla_optimum
 from .chinchilla import chinchilla
 
-_INTERCEPTS = tuple(p for p in chinchilla.parameters if p.name in ("log_E", "log_A_ref", "log_B_ref"))
+_INTERCEPTS = tuple(
+    p for p in chinchilla.parameters if p.name in ("log_E", "log_A_ref", "log_B_ref")
+)
 
 
 def _reference(inputs: Mapping[str, np.ndarray]) -> dict[str, float]:
@@ -82,9 +84,7 @@ chinchilla_shared_exponent = register_law(
 )
 
 
-def _precision_natural(
-    xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float]
-) -> dict:
+def _precision_natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
     q = chinchilla.natural(xp, p, ref)
     q["gamma"] = xp.exp(p["log_gamma"])
     return q

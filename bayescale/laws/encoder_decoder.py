@@ -84,4 +84,3 @@ encoder_decoder = register_law(
         "arXiv:2109.07740",
     )
 )
-

@@ -76,7 +76,9 @@ def _check(inputs: Mapping[str, np.ndarray]) -> list[str]:
         return []
     weights = vt[-1] / spread  # combination of the raw log inputs that is (nearly) constant
     weights = weights / weights[_INPUTS.index("C")]
-    combo = " + ".join(f"{-w:.3g}·log {k}" for k, w in zip(_INPUTS, weights, strict=True) if k != "C")
+    combo = " + ".join(
+        f"{-w:.3g}·log {k}" for k, w in zip(_INPUTS, weights, strict=True) if k != "C"
+    )
     return [
         f"log C is (nearly) a linear combination of the other inputs (log C ≈ const + {combo}; "
         f"condition ratio {ratio:.2g} < {COLLINEARITY_TOL}), as when C = 6ND: the exponents "

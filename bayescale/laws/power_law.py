@@ -83,9 +83,7 @@ def build_power_law(x: str = "N") -> ScalingLaw:
         natural_names=("E", "X0", "alpha"),
         options={"x": x},
         description=f"L = E + (X0/{x})^α (one-input power law with a floor)",
-        citation=(
-            "Kaplan et al. 2020, arXiv:2001.08361; Henighan et al. 2020, arXiv:2010.14701"
-        ),
+        citation=("Kaplan et al. 2020, arXiv:2001.08361; Henighan et al. 2020, arXiv:2010.14701"),
     )
 
 
