@@ -123,7 +123,8 @@ def prepare_data(
                 close = [c for c in available if c.lower() == col.lower()]
             hint = ""
             if close:
-                hint = f"; did you mean {close[0]!r}? (map it with columns={{{name!r}: {close[0]!r}}})"
+                guess = close[0]
+                hint = f"; did you mean {guess!r}? (map it with columns={{{name!r}: {guess!r}}})"
             problems.append(
                 f"missing column {col!r} (law {law.name!r} needs {needed}); "
                 f"available columns: {available}{hint}"
