@@ -16,7 +16,8 @@ endif
 
 $(VENV)/.installed: pyproject.toml
 	@interp=$$(sh scripts/find-python) && echo "using $$interp" && \
-		{ [ -x $(PY) ] || "$$interp" -m venv $(VENV); }
+		{ $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null || \
+		  { rm -rf $(VENV) && "$$interp" -m venv $(VENV); }; }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $@
@@ -25,7 +26,7 @@ demo: $(VENV)/.installed
 	$(PY) examples/besiroglu_refit.py --out results/besiroglu_refit
 
 test: $(VENV)/.installed
-	$(PY) -m pytest -ra
+	@$(PY) -m pytest -ra; rc=$$?; echo $$rc > .pytest-exit-code; exit $$rc
 
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -ra -m "not slow"

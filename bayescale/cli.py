@@ -4,7 +4,7 @@
 
     bayescale fit chinchilla runs.csv --out fit.nc [--columns N=params,D=tokens,loss=val_loss]
               [--prior alpha='Normal(mu=0.3, sigma=0.1)'] [--draws 1000 --tune 1000 --chains 4]
-              [--seed 0] [--likelihood studentt]
+              [--seed 0] [--likelihood binomial] [--option breaks=2 --option x=C]
     bayescale summary fit.nc [--format md|csv|json|tex] [--out FILE]
     bayescale optimal fit.nc --compute 1e24 1e25 [--prob 0.8] [--format md|csv|json|tex]
     bayescale report fit.nc --out DIR [--compute 1e23 1e24] [--title TEXT]
@@ -18,6 +18,8 @@ ends with one line ``bayescale: error: ...`` on stderr and exit code 2, never a 
 from __future__ import annotations
 
 import argparse
+import ast
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -85,6 +87,31 @@ def _parse_priors(items: Sequence[str] | None) -> dict | None:
     return priors
 
 
+def _parse_options(items: Sequence[str] | None) -> dict:
+    """``KEY=VALUE`` pairs; values read as Python literals (2, 0.25, None), else kept as text.
+
+    Examples
+    --------
+    >>> _parse_options(["breaks=2", "x=C", "floor=0.25", "ceiling=None"])
+    {'breaks': 2, 'x': 'C', 'floor': 0.25, 'ceiling': None}
+    """
+    options: dict = {}
+    for item in items or ():
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise UsageError(
+                f"--option: cannot read {item!r}; expected KEY=VALUE such as breaks=2, x=C or "
+                "floor=0.25"
+            )
+        text = text.strip()
+        try:
+            options[key] = ast.literal_eval(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            options[key] = text
+    return options
+
+
 def _read_csv(path: str) -> pd.DataFrame:
     if not Path(path).is_file():
         raise UsageError(f"data file not found: {path}")
@@ -109,10 +136,32 @@ def _load_fit(path: str):
         raise UsageError(f"cannot read {path} as a bayescale fit: {_one_line(err)}") from None
 
 
+def _check_writable(path: str, what: str) -> None:
+    """Fail early when ``path`` cannot be created (e.g. a folder in its place is a file)."""
+    target = Path(path)
+    if target.is_dir() and what == "file":
+        raise UsageError(f"cannot write {path}: it is a directory")
+    parent = target.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"cannot write {path}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write {path}: {parent} is not writable")
+
+
+def _os_error(path: str, err: OSError) -> UsageError:
+    where = f" ({err.filename})" if err.filename and str(err.filename) != str(path) else ""
+    return UsageError(f"cannot write {path}: {err.strerror or _one_line(err)}{where}")
+
+
 def _emit(text: str, out: str | None) -> None:
     if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(text, encoding="utf-8")
+        try:
+            Path(out).parent.mkdir(parents=True, exist_ok=True)
+            Path(out).write_text(text, encoding="utf-8")
+        except OSError as err:
+            raise _os_error(out, err) from None
         print(f"wrote {out}", file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -121,8 +170,10 @@ def _emit(text: str, out: str | None) -> None:
 def _cmd_fit(args: argparse.Namespace) -> int:
     import bayescale as bs
 
-    law = bs.get_law(args.law)
+    options = _parse_options(args.option)
+    law = bs.get_law(args.law, **options)
     data = _read_csv(args.data)
+    _check_writable(args.out, "file")
     columns = _parse_columns(args.columns)
     absent = {k: v for k, v in (columns or {}).items() if v not in data.columns}
     if absent:
@@ -150,7 +201,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     for w in caught:
         if issubclass(w.category, bs.DiagnosticWarning):
             print(f"bayescale: warning: {w.message}", file=sys.stderr)
-    path = fit.save(args.out)
+    try:
+        path = fit.save(args.out)
+    except OSError as err:
+        raise _os_error(args.out, err) from None
     if not args.quiet:
         print(repr(fit), file=sys.stderr)
     print(f"wrote {path}", file=sys.stderr)
@@ -187,7 +241,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     fit = _load_fit(args.fit)
     kwargs = {} if args.compute is None else {"compute": args.compute}
-    path = report(fit, args.out, title=args.title, prob=args.prob, **kwargs)
+    try:
+        path = report(fit, args.out, title=args.title, prob=args.prob, **kwargs)
+    except OSError as err:
+        raise _os_error(args.out, err) from None
     print(path)
     return 0
 
@@ -266,7 +323,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a prior, e.g. alpha='Normal(mu=0.3, sigma=0.1)' or beta='fixed(0.28)' "
         "(repeatable)",
     )
-    p.add_argument("--likelihood", default="studentt", help="studentt (default) or normal")
+    p.add_argument(
+        "--likelihood",
+        default=None,
+        help="studentt, normal (losses), binomial, betabinomial or beta (accuracies); "
+        "default: the law's own (studentt for losses, beta for accuracies)",
+    )
+    p.add_argument(
+        "--option",
+        action="append",
+        metavar="KEY=VALUE",
+        help="option of a law family, e.g. breaks=2 (bnsl), x=C (power_law, emergence) or "
+        "floor=0.25 (emergence); values are Python literals or plain text (repeatable)",
+    )
     p.add_argument("--draws", type=int, default=1000, help="posterior draws per chain")
     p.add_argument("--tune", type=int, default=1000, help="warm-up iterations per chain")
     p.add_argument("--chains", type=int, default=4, help="number of chains")
@@ -332,6 +401,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(err)
     except (ValueError, KeyError, TypeError, FileNotFoundError, DatasetError) as err:
         message = _one_line(err)
+    except OSError as err:  # e.g. an output path that cannot be written
+        where = f": {err.filename}" if err.filename else ""
+        message = f"{err.strerror or _one_line(err)}{where}"
     except KeyboardInterrupt:
         print("bayescale: interrupted", file=sys.stderr)
         return 130

@@ -77,8 +77,9 @@ def prepare_data(
     ------
     ValueError
         Missing or misspelt columns, non-numeric values, NaN or infinite values, non-positive
-        values where the law takes logarithms, or too few rows. The message names each column
-        and the offending rows.
+        values where the law takes logarithms, accuracies that are not a whole number of correct
+        items (accuracy × n_items, binomial likelihood), or too few rows. The message names each
+        column and the offending rows.
 
     Examples
     --------
@@ -180,6 +181,27 @@ def prepare_data(
                     + _rows(frame.index, raw, fractional)
                 )
         arrays[name] = values
+
+    if (
+        require_output
+        and getattr(likelihood, "name", None) == "binomial"
+        and "n_items" in extra_cols
+        and law.output in arrays
+        and "n_items" in arrays
+    ):
+        # the binomial observes whole numbers of correct items: accuracy × n_items
+        n_items = arrays["n_items"]
+        correct = arrays[law.output] * n_items
+        off = np.abs(correct - np.round(correct))
+        fractional = np.isfinite(correct) & (off > 1e-6 * np.abs(n_items))
+        if fractional.any():
+            out_col, n_col = source[law.output], source["n_items"]
+            problems.append(
+                f"column '{out_col}' × column '{n_col}' must be a whole number of correct items "
+                "for the binomial likelihood (use likelihood='betabinomial', which rounds to a "
+                "nominal item count, or 'beta'); accuracy × n_items in "
+                + _rows(frame.index, pd.Series([float(f"{k:.6g}") for k in correct]), fractional)
+            )
 
     if not problems and n_parameters is not None and len(frame) < n_parameters:
         problems.append(

@@ -30,9 +30,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import stats
 
-from .analysis import FLOPS_PER_PARAM_TOKEN, _as_1d, _numeric_optimum, compute_optimal
+from .analysis import (
+    FLOPS_PER_PARAM_TOKEN,
+    _as_1d,
+    _natural_draws,
+    _numeric_optimum,
+    compute_optimal,
+)
 from .cards import Card, load_card
 from .fit import Fit
 from .law import ScalingLaw
@@ -57,25 +62,29 @@ _STATUS = ("reached", "unreachable", "beyond_max_compute", "below_min_compute")
 
 
 # ---------------------------------------------------------------------- draws and shapes
+
+
+def _scipy_stats():
+    """scipy.stats, imported on first use (it is slow to import)."""
+    from scipy import stats
+
+    return stats
+
+
 def _flat_draws(fit: Fit, what: str) -> tuple[dict[str, np.ndarray], tuple[int, int], dict]:
     """Natural parameters as flat ``(S,)`` arrays, the (chain, draw) shape and coordinates."""
-    params = fit.params("natural")
+    if not fit.law.natural_names:
+        raise ValueError(f"law {fit.law.name!r} has no natural parameters")
+    draws, _, coords = _natural_draws(fit, keep_extra_dims=True)
     out: dict[str, np.ndarray] = {}
-    shape: tuple[int, int] | None = None
-    coords: dict[str, np.ndarray] = {}
-    for name, da in params.items():
-        da = da.transpose(*_SAMPLE_DIMS, ...)
-        if da.ndim != 2:
+    for name, values in draws.items():
+        if values.ndim != 2:
             raise ValueError(
                 f"{what} needs scalar parameters; {name!r} of law {fit.law.name!r} has "
-                f"dimensions {da.dims}"
+                f"{values.ndim - 2} dimension(s) besides (chain, draw)"
             )
-        values = da.to_numpy().astype(float)
-        shape = values.shape
-        coords = {d: da[d].to_numpy() for d in _SAMPLE_DIMS}
-        out[name] = values.reshape(-1)
-    if shape is None:
-        raise ValueError(f"law {fit.law.name!r} has no natural parameters")
+        out[name] = values.astype(float).reshape(-1)
+    shape = next(iter(draws.values())).shape
     return out, shape, coords
 
 
@@ -821,12 +830,16 @@ class CardComparison:
     table : DataFrame
         One row per compared parameter: card value, posterior median and 95% interval,
         ``quantile`` (posterior probability below the card's value), two-sided ``tail_prob``,
-        ``z`` on the transformed scale and the ``scale`` (log or linear) used.
+        ``z`` on the transformed scale, the ``scale`` (log or linear) used and a ``note``
+        ("fixed" for a parameter without posterior spread: its ``z`` is NaN and it is left out
+        of the joint comparison).
     mahalanobis2 : float
         Squared Mahalanobis distance of the card's point from the posterior mean, with the
-        posterior covariance, on the transformed scale.
+        posterior covariance (pseudo-inverse), on the transformed scale.
     df : int
-        Number of compared parameters.
+        Degrees of freedom of the joint comparison: the numerical rank of the posterior
+        covariance of the compared parameters that vary (fewer than their number when some
+        move together exactly, e.g. a shared exponent α = β).
     joint_tail_prob : float
         χ² tail probability of ``mahalanobis2`` with ``df`` degrees of freedom.
     empirical_tail_prob : float
@@ -859,7 +872,7 @@ class CardComparison:
             f"{self.joint_tail_prob:.3g}; fraction of draws farther out: "
             + (
                 f"{self.empirical_tail_prob:.3g}"
-                if self.empirical_tail_prob > 0
+                if self.empirical_tail_prob != 0
                 else f"0 (< {1 / self.n_draws:.1g})"
             ),
             "",
@@ -942,15 +955,38 @@ def compare_to_card(
     x = np.column_stack([np.log(q[n]) if logged[n] else q[n] for n in names])
     point = np.array([np.log(card.params[n]) if logged[n] else card.params[n] for n in names])
     mean = x.mean(axis=0)
-    cov = np.atleast_2d(np.cov(x, rowvar=False))
-    resid = x - mean
-    prec = np.linalg.pinv(cov, hermitian=True)
-    d2_draws = np.einsum("ij,jk,ik->i", resid, prec, resid)
+    sd = np.atleast_1d(np.std(x, axis=0, ddof=1))
     delta = point - mean
-    d2 = float(delta @ prec @ delta)
-    k = len(names)
+    # parameters without posterior spread (held fixed) carry no information on the card's
+    # distance; they are reported but left out of the joint comparison
+    varies = sd > 1e-12 * np.maximum(np.abs(mean), 1.0)
+    notes: list[str] = []
+    fixed = [n for n, v in zip(names, varies, strict=True) if not v]
+    if fixed:
+        notes.append(
+            f"{', '.join(fixed)} fixed in the posterior (no spread): left out of the joint "
+            "comparison"
+        )
+    if varies.any():
+        # the Mahalanobis distance on the correlation scale (invariant to each parameter's
+        # scale); parameters that move together exactly (a shared exponent α = β) make the
+        # correlation matrix singular, so the χ² degrees of freedom are its numerical rank
+        z_draws = (x[:, varies] - mean[varies]) / sd[varies]
+        z_point = delta[varies] / sd[varies]
+        corr = np.atleast_2d(np.corrcoef(z_draws, rowvar=False))
+        tol = 1e-10
+        k = int(np.linalg.matrix_rank(corr, rtol=tol, hermitian=True))
+        prec = np.linalg.pinv(corr, rtol=tol, hermitian=True)
+        d2_draws = np.einsum("ij,jk,ik->i", z_draws, prec, z_draws)
+        d2 = float(z_point @ prec @ z_point)
+        if k < int(varies.sum()):
+            notes.append(
+                f"the posterior of the {int(varies.sum())} varying parameters has rank {k} "
+                f"(some move together exactly): χ² with {k} degrees of freedom"
+            )
+    else:
+        k, d2, d2_draws = 0, np.nan, np.full(x.shape[0], np.nan)
     rows = {}
-    sd = np.sqrt(np.diag(cov))
     for i, n in enumerate(names):
         draws = q[n]
         below = float(np.mean(draws < card.params[n]))
@@ -962,15 +998,15 @@ def compare_to_card(
             "ci95_hi": hi,
             "quantile": below,
             "tail_prob": 2 * min(below, 1 - below),
-            "z": delta[i] / sd[i] if sd[i] > 0 else np.nan,
+            "z": delta[i] / sd[i] if varies[i] else np.nan,
             "scale": "log" if logged[n] else "linear",
+            "note": "" if varies[i] else "fixed",
         }
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "parameter"
 
     # allocation at the chosen budget
     alloc_rows = {}
-    notes: list[str] = []
     if {"N", "D"} <= set(law.inputs) and set(law.natural_names) <= set(card.params):
         post = compute_optimal(fit, compute=compute).isel(compute=0)
         cq = {n: np.asarray([card.params[n]], float) for n in law.natural_names}
@@ -995,8 +1031,8 @@ def compare_to_card(
         table=table,
         mahalanobis2=d2,
         df=k,
-        joint_tail_prob=float(stats.chi2.sf(d2, k)),
-        empirical_tail_prob=float(np.mean(d2_draws >= d2)),
+        joint_tail_prob=float(_scipy_stats().chi2.sf(d2, k)) if k > 0 else np.nan,
+        empirical_tail_prob=float(np.mean(d2_draws >= d2)) if k > 0 else np.nan,
         n_draws=int(x.shape[0]),
         compute=float(compute),
         allocation=allocation,

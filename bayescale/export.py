@@ -174,9 +174,10 @@ def _interval_table(ds: xr.Dataset, prob: float) -> pd.DataFrame:
     q = [(1 - prob) / 2, 0.5, (1 + prob) / 2]
     columns: dict[str, np.ndarray] = {}
     for name, da in ds.data_vars.items():
-        if not set(sample) <= set(da.dims):
-            continue
-        arr = da.transpose(*sample, *other).to_numpy().reshape(-1, *da.shape[len(sample) :])
+        if not set(sample) <= set(da.dims) or not set(other) <= set(da.dims):
+            continue  # not over every draw, or not along the table's dimension
+        arr = da.transpose(*sample, *other).to_numpy()
+        arr = arr.reshape(-1, *arr.shape[len(sample) :])
         lo, mid, hi = np.quantile(arr, q, axis=0)
         columns[f"{name}_median"] = np.atleast_1d(mid)
         columns[f"{name}_lo{pct}"] = np.atleast_1d(lo)

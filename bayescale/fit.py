@@ -448,6 +448,13 @@ def fit(
         if not isinstance(value, int | np.integer) or value < (0 if name == "tune" else 1):
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     all_priors = merge_priors({**law.default_priors, **lik.noise_priors}, priors)
+    for par in law.parameters:
+        if par.shape and all_priors[par.name].is_fixed:
+            raise ValueError(
+                f"cannot fix the vector parameter {par.name!r} (shape {par.shape}) with "
+                "Prior.fixed; give it a narrow prior instead, e.g. "
+                f"Prior('Normal', mu=..., sigma=1e-3, shape={par.shape})"
+            )
     n_free = sum(not p.is_fixed for p in all_priors.values())
     prepared = prepare_data(law, data, columns, n_parameters=n_free, likelihood=lik)
     for message in law.check_data(prepared.inputs):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from .priors import Prior
 
@@ -89,12 +89,29 @@ def _build_normal(
     return pm.Normal(name, mu=mu, sigma=noise["sigma"], observed=observed, **kw)
 
 
+# The log densities below are written out with scipy.special (scipy.stats is slow to import and
+# would add a second to every fresh process); tests/test_likelihoods.py checks them against
+# scipy.stats.
+
+
 def _logpdf_studentt(y: Any, mu: Any, sigma: Any, nu: Any) -> np.ndarray:
-    return stats.t.logpdf(y, df=nu, loc=mu, scale=sigma)
+    z2 = ((np.asarray(y) - mu) / sigma) ** 2
+    return (
+        special.gammaln((nu + 1.0) / 2.0)
+        - special.gammaln(nu / 2.0)
+        - 0.5 * np.log(nu * np.pi)
+        - np.log(sigma)
+        - (nu + 1.0) / 2.0 * np.log1p(z2 / nu)
+    )
 
 
 def _logpdf_normal(y: Any, mu: Any, sigma: Any) -> np.ndarray:
-    return stats.norm.logpdf(y, loc=mu, scale=sigma)
+    z = (np.asarray(y) - mu) / sigma
+    return -0.5 * np.log(2.0 * np.pi) - np.log(sigma) - 0.5 * z * z
+
+
+def _log_choose(n: Any, k: Any) -> np.ndarray:
+    return special.gammaln(n + 1.0) - special.gammaln(k + 1.0) - special.gammaln(n - k + 1.0)
 
 
 def _sample_studentt(rng: np.random.Generator, mu: Any, sigma: Any, nu: Any) -> np.ndarray:
@@ -197,15 +214,20 @@ def _prob_pt(mu: Any) -> Any:
 
 
 def _counts(y: Any, n_items: Any, **_: Any) -> np.ndarray:
-    """Numbers of correct items behind the accuracies ``y`` (must be whole to 0.05 items)."""
+    """Numbers of correct items behind the accuracies ``y``, rounded to whole items.
+
+    :func:`~bayescale.data.prepare_data` checks every run (accuracy × n_items whole to
+    1e-6·n_items) and names the offending rows; here the product is rounded so that
+    floating-point error (0.29 × 100 = 28.999999999999996) never reaches the binomial, and
+    only a product far from whole (more than 0.05 items off) is refused as a last resort.
+    """
     k = np.asarray(y, dtype=float) * np.asarray(n_items, dtype=float)
     off = np.abs(k - np.round(k))
-    if np.any(off > 0.05):
-        worst = int(np.argmax(off))
+    bad = np.flatnonzero(np.ravel(off > 0.05))
+    if bad.size:
         raise ValueError(
             "accuracy × n_items must be a whole number of correct items for the binomial "
-            f"likelihood; e.g. position {worst}: {np.ravel(y)[worst]!r} × "
-            f"{np.ravel(np.broadcast_to(n_items, np.shape(y)))[worst]!r} = {np.ravel(k)[worst]!r}"
+            f"likelihood; not so at {bad.size} position(s): {bad[:8].tolist()}"
             " (use likelihood='betabinomial', which rounds to a nominal item count, or 'beta')"
         )
     return np.round(k)
@@ -228,7 +250,8 @@ def _build_binomial(
 
 
 def _logpdf_binomial(k: Any, mu: Any, n_items: Any) -> np.ndarray:
-    return stats.binom.logpmf(k, n_items, _prob(mu))
+    p = _prob(mu)
+    return _log_choose(n_items, k) + special.xlogy(k, p) + special.xlog1py(n_items - k, -p)
 
 
 def _sample_binomial(rng: np.random.Generator, mu: Any, n_items: Any) -> np.ndarray:
@@ -249,7 +272,8 @@ def _build_betabinomial(
 
 def _logpdf_betabinomial(k: Any, mu: Any, phi: Any, n_items: Any) -> np.ndarray:
     p = _prob(mu)
-    return stats.betabinom.logpmf(k, n_items, p * phi, (1.0 - p) * phi)
+    a, b = p * phi, (1.0 - p) * phi
+    return _log_choose(n_items, k) + special.betaln(k + a, n_items - k + b) - special.betaln(a, b)
 
 
 def _sample_betabinomial(rng: np.random.Generator, mu: Any, phi: Any, n_items: Any) -> np.ndarray:
@@ -289,7 +313,10 @@ def _build_beta(
 
 def _logpdf_beta(y: Any, mu: Any, phi: Any) -> np.ndarray:
     m = _beta_mean(_prob(mu))
-    return stats.beta.logpdf(y, m * phi, (1.0 - m) * phi)
+    a, b = m * phi, (1.0 - m) * phi
+    return (
+        special.xlogy(a - 1.0, y) + special.xlog1py(b - 1.0, -np.asarray(y)) - special.betaln(a, b)
+    )
 
 
 def _sample_beta(rng: np.random.Generator, mu: Any, phi: Any) -> np.ndarray:

@@ -8,7 +8,7 @@ they never sample.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -167,7 +167,8 @@ def plot_fit(
     prob : float
         Probability mass of the bands.
     predictive : bool
-        Draw the posterior predictive band as well.
+        Draw the posterior predictive band as well (columns the likelihood needs, such as
+        ``n_items``, are held at the median of the fitted runs).
     holdout : DataFrame, optional
         Held-out runs (the law's input columns and output), drawn as open diamonds.
     n_grid : int
@@ -276,7 +277,15 @@ def plot_fit(
     cred_lo, _, cred_hi = _band(mean, prob)
     mean_curve = mean.mean(axis=0)
     if predictive:
-        pred = predict_loss(fit, kind="predictive", random_seed=random_seed, **stacked).to_numpy()
+        # columns of the likelihood (e.g. n_items) held at the runs' median for new runs
+        size = len(next(iter(stacked.values())))
+        extra_cols = {
+            k: np.full(size, float(np.round(np.median(runs[k].to_numpy(dtype=float)))))
+            for k in fit.likelihood.extra_columns
+        }
+        pred = predict_loss(
+            fit, kind="predictive", random_seed=random_seed, **stacked, **extra_cols
+        ).to_numpy()
         pred_lo, _, pred_hi = _band(pred.reshape(-1, pred.shape[-1]), prob)
     start = 0
     unit = {"N": "parameters", "D": "tokens", "C": "FLOPs"}
@@ -350,12 +359,13 @@ def plot_fit(
     handles = ax.get_legend_handles_labels()[0]
     ax.legend(handles=handles + extra, fontsize=7.5, loc="upper right", ncols=1)
     ax.set_xscale("log")
-    ax.set_yscale("log")
+    if fit.likelihood.output_domain != "unit":
+        ax.set_yscale("log")
+        _plain_log_ticks(ax.yaxis)
     ax.set_xlabel(_label(x))
     ax.set_ylabel(_label(law.output))
-    _plain_log_ticks(ax.yaxis)
     where = "" if by is None else f", one curve per {_label(by)} bin"
-    ax.set_title(f"{law.name} fit: loss against {x}{where}", fontsize=10)
+    ax.set_title(f"{law.name} fit: {law.output} against {x}{where}", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
     ax.grid(True, which="minor", alpha=0.1)
     return fig, ax
@@ -374,6 +384,11 @@ def plot_residuals(
     The shaded band is the central ``prob`` interval of the fitted noise (the likelihood's draws
     around zero), so about ``1 − prob`` of the runs should fall outside it; those runs are drawn
     in red. On a log scale a residual of 0.01 is a 1% deviation in loss.
+
+    For a likelihood of proportions (``output_domain == "unit"``: accuracies, with the binomial,
+    beta-binomial or beta likelihood) the residual is that of the proportion itself, observed −
+    posterior mean of the expected accuracy, and no noise band is drawn (the spread of a
+    proportion depends on its mean and on the number of items).
 
     Parameters
     ----------
@@ -414,35 +429,59 @@ def plot_residuals(
     inputs = {k: runs[k].to_numpy(dtype=float) for k in law.inputs}
     q = {k: v.to_numpy().reshape(-1)[:, None] for k, v in fit.params("natural").items()}
     mu = np.asarray(law.log_mean(q, numpy_ns, **{k: v[None, :] for k, v in inputs.items()}))
-    fitted = mu.mean(axis=0)
-    resid = np.log(runs[law.output].to_numpy(dtype=float)) - fitted
+    observed = runs[law.output].to_numpy(dtype=float)
     noise = {k: v.to_numpy().reshape(-1) for k, v in fit.params("noise").items()}
-    rng = np.random.default_rng(random_seed)
-    eps = fit.likelihood.sample(rng, np.zeros_like(next(iter(noise.values()))), **noise)
-    lo, _, hi = _band(np.asarray(eps), prob)
-    outside = (resid < lo) | (resid > hi)
+    proportion = fit.likelihood.output_domain == "unit"
+    if proportion:
+        fitted = np.exp(mu).mean(axis=0)
+        resid = observed - fitted
+        lo = hi = None
+        outside = np.zeros(len(resid), dtype=bool)
+    else:
+        if not noise:
+            raise ValueError(
+                f"plot_residuals: the {fit.likelihood.name!r} likelihood has no noise parameters "
+                "to draw a noise band from"
+            )
+        fitted = mu.mean(axis=0)
+        resid = np.log(observed) - fitted
+        rng = np.random.default_rng(random_seed)
+        eps = fit.likelihood.sample(rng, np.zeros_like(next(iter(noise.values()))), **noise)
+        lo, _, hi = _band(np.asarray(eps), prob)
+        outside = (resid < lo) | (resid > hi)
     if x is not None and ax is not None and not np.iterable(ax):
         ax = [ax]
     fig, axes = _panels(ax, len(names), 2, (4.6, 3.8))
     for name, a in zip(names, axes, strict=True):
-        xs = np.exp(fitted) if name == "fitted" else inputs[name]
-        a.axhspan(
-            lo, hi, color="C0", alpha=0.15, lw=0, label=f"{100 * prob:g}% interval of the noise"
-        )
+        if proportion:
+            xs = fitted if name == "fitted" else inputs[name]
+        else:
+            xs = np.exp(fitted) if name == "fitted" else inputs[name]
+            a.axhspan(
+                lo, hi, color="C0", alpha=0.15, lw=0, label=f"{100 * prob:g}% interval of the noise"
+            )
         a.axhline(0, color="0.3", lw=0.8)
         a.scatter(xs[~outside], resid[~outside], s=12, color="C0", lw=0, label="run")
-        a.scatter(
-            xs[outside],
-            resid[outside],
-            s=16,
-            color="C3",
-            lw=0,
-            label=f"outside the band ({int(outside.sum())} of {len(resid)})",
-        )
-        if name != "fitted" or _is_log(xs):
+        if not proportion:
+            a.scatter(
+                xs[outside],
+                resid[outside],
+                s=16,
+                color="C3",
+                lw=0,
+                label=f"outside the band ({int(outside.sum())} of {len(resid)})",
+            )
+        if name != "fitted" or (not proportion and _is_log(xs)):
             a.set_xscale("log")
-        a.set_xlabel("fitted loss (nats/token)" if name == "fitted" else _label(name))
-        a.set_ylabel("residual of log loss (observed − fitted)")
+        if name == "fitted":
+            a.set_xlabel(f"fitted {law.output}" if proportion else "fitted loss (nats/token)")
+        else:
+            a.set_xlabel(_label(name))
+        a.set_ylabel(
+            f"residual of {law.output} (observed − fitted)"
+            if proportion
+            else "residual of log loss (observed − fitted)"
+        )
         a.grid(True, alpha=0.3)
     axes[0].legend(fontsize=7.5, loc="best")
     fig.suptitle(f"{law.name}: residuals ({len(resid)} runs)", fontsize=10)
@@ -460,6 +499,7 @@ def plot_frontier(
     show_data_range: bool = True,
     ax: Any = None,
     color: str = "C0",
+    fixed_inputs: Mapping[str, Any] | None = None,
 ) -> tuple[Any, Any]:
     """Compute-optimal model size N*(C) and token count D*(C), with posterior bands.
 
@@ -486,6 +526,11 @@ def plot_frontier(
         Shade the compute range of the fitted runs.
     ax : sequence of matplotlib Axes, optional
         Two axes (N*, D*), or four (N*, D*, N* relative, D* relative) when ``relative``.
+    color : str
+        Colour of the posterior curves.
+    fixed_inputs : mapping, optional
+        The law's inputs other than N and D, held fixed along C = 6ND (e.g. ``{"U": 25e9}``
+        for ``data_constrained``); passed to :func:`~bayescale.compute_optimal`.
 
     Returns
     -------
@@ -505,7 +550,7 @@ def plot_frontier(
     import matplotlib.pyplot as plt
 
     C = np.logspace(18, 27, 46) if compute is None else np.asarray(compute, dtype=float)
-    opt = compute_optimal(fit, C)
+    opt = compute_optimal(fit, C, **dict(fixed_inputs or {}))
     n_axes = 4 if relative else 2
     if ax is None:
         fig, grid = plt.subplots(
@@ -944,22 +989,28 @@ def plot_params(
     fig, axes = _panels(ax, len(names), 3, (3.6, 2.9))
     for name, a in zip(names, axes, strict=True):
         values = post[name].to_numpy().ravel()
-        grid, pdf, _ = array_stats.kde(values)
-        grid, pdf = np.asarray(grid), np.asarray(pdf)
-        lo, mid, hi = _band(values, prob)
-        a.plot(grid, pdf, color=color, lw=1.6, label="posterior")
-        inside = (grid >= lo) & (grid <= hi)
-        a.fill_between(
-            grid[inside],
-            0,
-            pdf[inside],
-            color=color,
-            alpha=0.3,
-            lw=0,
-            label=f"{100 * prob:g}% interval",
-        )
-        a.axvline(mid, color=color, lw=1, ls="-", alpha=0.8, label="posterior median")
-        top = float(pdf.max())
+        fixed = bool(np.ptp(values) == 0)
+        if fixed:  # a parameter held fixed (e.g. an emergence floor): no density to draw
+            lo = mid = hi = float(values[0])
+            a.axvline(mid, color=color, lw=1.6, label="fixed value")
+            top = 1.0
+        else:
+            grid, pdf, _ = array_stats.kde(values)
+            grid, pdf = np.asarray(grid), np.asarray(pdf)
+            lo, mid, hi = _band(values, prob)
+            a.plot(grid, pdf, color=color, lw=1.6, label="posterior")
+            inside = (grid >= lo) & (grid <= hi)
+            a.fill_between(
+                grid[inside],
+                0,
+                pdf[inside],
+                color=color,
+                alpha=0.3,
+                lw=0,
+                label=f"{100 * prob:g}% interval",
+            )
+            a.axvline(mid, color=color, lw=1, ls="-", alpha=0.8, label="posterior median")
+            top = float(pdf.max())
         for i, card in enumerate(card_list):
             if name not in card.params:
                 continue
@@ -984,7 +1035,10 @@ def plot_params(
         a.set_yticks([])
         desc = descriptions.get(name) or fit.law.notes.get(name, "")
         a.set_xlabel(name if not desc or len(desc) > 40 else f"{name}: {desc}", fontsize=9)
-        a.set_title(f"{name} = {mid:.4g} [{lo:.4g}, {hi:.4g}]", fontsize=9)
+        if fixed:
+            a.set_title(f"{name} = {mid:.4g} (fixed)", fontsize=9)
+        else:
+            a.set_title(f"{name} = {mid:.4g} [{lo:.4g}, {hi:.4g}]", fontsize=9)
     handles = {}
     for a in axes:
         for h, lab in zip(*a.get_legend_handles_labels(), strict=True):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +130,7 @@ def report(
     cards: Sequence[str] | None = None,
     title: str | None = None,
     prob: float = 0.8,
+    fixed_inputs: Mapping[str, Any] | None = None,
 ) -> str:
     """Write a report bundle of ``fit`` into ``out_dir`` and return the path of ``report.md``.
 
@@ -138,7 +139,10 @@ def report(
     precision), ``optimal.csv`` (median and central ``prob`` interval of N*, D*, D*/N* and the
     loss at each budget in ``compute``; laws with N and D inputs only) and the figures
     ``fit.png``, ``residuals.png``, ``params.png`` and, for laws with N and D,
-    ``frontier.png`` and ``tokens_per_param.png``.
+    ``frontier.png`` and ``tokens_per_param.png``. A law with inputs besides N and D
+    (``data_constrained``'s U, ``precision``'s P) gets the compute-optimal table and frontier
+    only when those inputs are given in ``fixed_inputs``; otherwise the report says why they
+    are missing. For accuracy laws (proportions) the residuals are those of the accuracy.
 
     Parameters
     ----------
@@ -153,6 +157,9 @@ def report(
         Heading of the report.
     prob : float
         Probability of the intervals of the compute-optimal table and figures.
+    fixed_inputs : mapping, optional
+        Values of the law's inputs other than N and D, held fixed along C = 6ND in the
+        compute-optimal table and frontier (e.g. ``{"U": 25e9}`` for ``data_constrained``).
 
     Returns
     -------
@@ -177,7 +184,24 @@ def report(
     law = fit.law
     card_objs = _cards_for(law.name, cards)
     card_names = [c.name for c in card_objs]
+    fixed = dict(fixed_inputs or {})
+    others = [k for k in law.inputs if k not in ("N", "D")]
+    unknown = sorted(set(fixed) - set(others))
+    if unknown:
+        raise ValueError(
+            f"fixed_inputs names {unknown}, which are not inputs of law {law.name!r} besides "
+            f"N and D ({others})"
+        )
     has_nd = {"N", "D"} <= set(law.inputs)
+    missing = [k for k in others if k not in fixed]
+    notes: list[str] = []
+    if has_nd and missing:
+        notes.append(
+            f"No compute-optimal table or frontier: law {law.name!r} also takes "
+            f"{', '.join(missing)}, which must be held fixed along C = 6ND; pass "
+            f"fixed_inputs={{{', '.join(f'{k!r}: ...' for k in missing)}}} to include them."
+        )
+        has_nd = False
     post = fit.posterior
     diag = fit.diagnostics()
     title = title or f"bayescale report: {law.name} fit to {len(fit.data)} runs"
@@ -185,7 +209,7 @@ def report(
     export_summary(fit, out / "summary.csv")
     opt_frame = None
     if has_nd:
-        opt = compute_optimal(fit, list(compute))
+        opt = compute_optimal(fit, list(compute), **fixed)
         opt_table = summary_table(opt, prob=prob)
         export_summary(opt_table, out / "optimal.csv")
         opt_frame = optimal_display(opt_table, prob)
@@ -194,11 +218,15 @@ def report(
     fig, _ = plots.plot_fit(fit)
     figures.append((_save(fig, out / "fit.png"), "Runs with the posterior mean and bands"))
     fig, _ = plots.plot_residuals(fit)
-    figures.append((_save(fig, out / "residuals.png"), "Residuals of log loss"))
+    if fit.likelihood.output_domain == "unit":
+        caption = f"Residuals of {law.output} (observed − posterior mean)"
+    else:
+        caption = "Residuals of log loss"
+    figures.append((_save(fig, out / "residuals.png"), caption))
     fig, _ = plots.plot_params(fit, cards=card_names)
     figures.append((_save(fig, out / "params.png"), "Posterior of the parameters"))
     if has_nd:
-        fig, _ = plots.plot_frontier(fit, prob=prob, cards=card_names)
+        fig, _ = plots.plot_frontier(fit, prob=prob, cards=card_names, fixed_inputs=fixed)
         figures.append((_save(fig, out / "frontier.png"), "Compute-optimal N* and D*"))
         if law.optimum is not None:
             tpp_cards = [c for c in card_names if load_card(c).law == law.name]
@@ -236,14 +264,18 @@ def report(
     if comparison is not None:
         md += ["## Published fits", "", to_markdown(comparison), ""]
     if opt_frame is not None:
+        held = "".join(f", {k} = {format_number(float(v))}" for k, v in fixed.items())
         md += [
             "## Compute-optimal allocation",
             "",
-            f"Posterior median [{pct}% interval] under C = 6ND; full precision in `optimal.csv`.",
+            f"Posterior median [{pct}% interval] under C = 6ND{held}; full precision in "
+            "`optimal.csv`.",
             "",
             to_markdown(opt_frame),
             "",
         ]
+    for note in notes:
+        md += [f"> **Note**: {note}", ""]
     md += ["## Priors", "", to_markdown(priors), "", "## Figures", ""]
     for name, caption in figures:
         md += [f"### {caption}", "", f"![{caption}]({name})", ""]
@@ -261,12 +293,14 @@ def report(
     if comparison is not None:
         body += ["<h2>Published fits</h2>", to_html_table(comparison)]
     if opt_frame is not None:
+        held = "".join(f", {k} = {format_number(float(v))}" for k, v in fixed.items())
         body += [
             "<h2>Compute-optimal allocation</h2>",
-            f"<p>Posterior median [{pct}% interval] under C = 6ND; full precision in "
+            f"<p>Posterior median [{pct}% interval] under C = 6ND{esc(held)}; full precision in "
             "<code>optimal.csv</code>.</p>",
             to_html_table(opt_frame),
         ]
+    body += [f'<p class="bad"><b>Note</b>: {esc(note)}</p>' for note in notes]
     body += ["<h2>Priors</h2>", to_html_table(priors), "<h2>Figures</h2>"]
     for name, caption in figures:
         body.append(

@@ -168,6 +168,38 @@ def find_mode(
     return best.x, scale
 
 
+def whitening(
+    compiled: CompiledModel, data: Mapping[str, np.ndarray], x_mode: np.ndarray, scale: np.ndarray
+) -> np.ndarray:
+    """A matrix ``L`` with ``L Lᵀ`` ≈ the posterior covariance at the mode (Laplace approximation).
+
+    The Hessian of the log density at the mode is taken by central differences of the gradient
+    (2 × ndim gradient evaluations). If it is not negative definite the diagonal ``scale`` from
+    the optimiser is used instead. Sampling ``z`` with ``x = x_mode + L z`` gives NUTS a posterior
+    that is close to round from the first warm-up iteration.
+    """
+    args = compiled.data_args(data, compiled.data_names)
+    fn = compiled.logp_fn
+    n = x_mode.size
+    hess = np.empty((n, n))
+    for i in range(n):
+        h = 1e-4 * max(scale[i], 1e-3)
+        step = np.zeros(n)
+        step[i] = h
+        g_hi = np.asarray(fn(x_mode + step, *args)[1])
+        g_lo = np.asarray(fn(x_mode - step, *args)[1])
+        hess[:, i] = (g_hi - g_lo) / (2 * h)
+    precision = -(hess + hess.T) / 2
+    try:
+        if not np.all(np.isfinite(precision)):
+            raise np.linalg.LinAlgError("non-finite Hessian")
+        chol_p = np.linalg.cholesky(precision)
+        # L = chol(P)^-T so that L Lᵀ = P⁻¹
+        return np.linalg.solve(chol_p.T, np.eye(n))
+    except np.linalg.LinAlgError:
+        return np.diag(scale)
+
+
 def sample_nutpie(
     compiled: CompiledModel,
     data: Mapping[str, np.ndarray],
@@ -186,7 +218,8 @@ def sample_nutpie(
 ) -> tuple[Any, dict[str, float]]:
     """Run nutpie on a compiled model; returns the DataTree and timing information.
 
-    Chains start at the posterior mode plus ``jitter`` × (estimated posterior sd) × N(0, 1).
+    NUTS runs in whitened coordinates ``z`` (``x = x_mode + L z``, see :func:`whitening`), and
+    chains start at ``z = jitter × N(0, I)``, i.e. about one posterior sd from the mode.
     Timings: ``init`` (mode finding), ``sampling`` (wall clock) and its split into ``tune`` and
     ``draws`` in proportion to the leapfrog steps taken in each phase.
 
@@ -199,6 +232,9 @@ def sample_nutpie(
 
     t0 = time.perf_counter()
     x_mode, scale = find_mode(compiled, data, x0)
+    # NUTS runs on z with x = x_mode + L z, L from the Laplace approximation at the mode.
+    L = whitening(compiled, data, x_mode, scale)
+    Lt = np.ascontiguousarray(L.T)
     t_init = time.perf_counter() - t0
 
     logp_args = compiled.data_args(data, compiled.data_names)
@@ -206,15 +242,15 @@ def sample_nutpie(
     names, shapes = compiled.rv_names, compiled.rv_shapes
 
     def make_logp() -> Any:
-        def logp(x: np.ndarray, **_: Any) -> tuple[float, np.ndarray]:
-            out = logp_fn(x, *logp_args)
-            return float(out[0]), out[1]
+        def logp(z: np.ndarray, **_: Any) -> tuple[float, np.ndarray]:
+            out = logp_fn(x_mode + L @ z, *logp_args)
+            return float(out[0]), Lt @ out[1]
 
         return logp
 
     def make_expand(seed1: int, seed2: int, chain: int) -> Any:
-        def expand(x: np.ndarray, **_: Any) -> dict[str, np.ndarray]:
-            values = logp_fn(x, *logp_args)[2:]
+        def expand(z: np.ndarray, **_: Any) -> dict[str, np.ndarray]:
+            values = logp_fn(x_mode + L @ z, *logp_args)[2:]
             return {
                 n: np.asarray(v, dtype=np.float64).reshape(s)
                 for n, v, s in zip(names, values, shapes, strict=True)
@@ -225,11 +261,11 @@ def sample_nutpie(
     def initial_point(chain_seed: int) -> np.ndarray:
         rng = np.random.default_rng([seed, chain_seed])
         for _ in range(20):
-            x = x_mode + jitter * scale * rng.standard_normal(x_mode.shape)
-            value = logp_fn(x, *logp_args)[0]
+            z = jitter * rng.standard_normal(x_mode.shape)
+            value = logp_fn(x_mode + L @ z, *logp_args)[0]
             if np.isfinite(value):
-                return x
-        return x_mode.copy()
+                return z
+        return np.zeros_like(x_mode)
 
     pyfunc = from_pyfunc(
         compiled.ndim,

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .fit import fit as fit_law
 from .law import ScalingLaw, get_law
@@ -96,6 +95,13 @@ class SBCResult:
         return f"<SBCResult {self.law}>\n{self.summary()}"
 
 
+def _scipy_stats():
+    """scipy.stats, imported on first use (it is slow to import)."""
+    from scipy import stats
+
+    return stats
+
+
 def rank_uniformity(ranks: np.ndarray, n_thin: int, bins: int | None = None, seed: int = 0) -> dict:
     """χ² and Kolmogorov–Smirnov tests that integer ranks are uniform on 0…``n_thin``.
 
@@ -127,8 +133,8 @@ def rank_uniformity(ranks: np.ndarray, n_thin: int, bins: int | None = None, see
         "n": n,
         "bins": bins,
         "chi2": chi2,
-        "chi2_pvalue": float(stats.chi2.sf(chi2, bins - 1)) if n else np.nan,
-        "ks_pvalue": float(stats.kstest(frac, "uniform").pvalue) if n else np.nan,
+        "chi2_pvalue": float(_scipy_stats().chi2.sf(chi2, bins - 1)) if n else np.nan,
+        "ks_pvalue": float(_scipy_stats().kstest(frac, "uniform").pvalue) if n else np.nan,
     }
 
 

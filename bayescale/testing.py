@@ -67,7 +67,14 @@ def simulate(
     """
     law = get_law(law)
     lik = get_likelihood(likelihood)
-    noise = dict(noise or {"sigma": 0.01, "nu": 5.0})
+    if noise is None:
+        noise = {"sigma": 0.01, "nu": 5.0} if likelihood in ("studentt", "normal") else {}
+    missing = sorted(set(lik.noise_priors) - set(noise))
+    if missing:
+        raise ValueError(
+            f"simulate: the {lik.name!r} likelihood needs noise values for {missing}; "
+            f"pass noise={{...}} with {sorted(lik.noise_priors)}"
+        )
     noise = {k: v for k, v in noise.items() if k in lik.noise_priors}
     rng = np.random.default_rng(seed)
     inputs = {k: design[k].to_numpy(dtype=float) for k in law.inputs}

@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import stats
 
 from .analysis import predict_loss
 from .data import PreparedData, prepare_data
@@ -45,6 +44,22 @@ DEFAULT_PROBS = (0.5, 0.8, 0.95)
 
 
 # ---------------------------------------------------------------------- scoring draws
+
+
+def _rel_error(predicted: Any, observed: Any) -> np.ndarray:
+    """(predicted − observed)/observed, NaN where the observation is 0 (e.g. zero accuracy)."""
+    observed = np.asarray(observed, dtype=float)
+    safe = np.where(observed != 0, observed, np.nan)
+    return (np.asarray(predicted, dtype=float) - observed) / safe
+
+
+def _scipy_stats():
+    """scipy.stats, imported on first use (it is slow to import)."""
+    from scipy import stats
+
+    return stats
+
+
 def _pct(prob: float) -> str:
     return f"{100 * prob:g}"
 
@@ -74,6 +89,23 @@ def crps_from_draws(draws: np.ndarray, observed: np.ndarray) -> np.ndarray:
     return first - 0.5 * spread
 
 
+def _pit(draws: np.ndarray, obs: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Probability integral transform of ``obs`` under ``draws``, ties split in half (mid-rank).
+
+    PIT = P(X < y) + ½·P(X = y), so a discrete predictive (binomial counts, where many draws
+    equal the observation) still gives PIT values centred on ½ rather than biased low.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(_pit(np.array([[1.0], [2.0], [2.0], [3.0]]), np.array([2.0]))[0])
+    0.5
+    """
+    draws = np.asarray(draws, dtype=float)
+    obs = np.expand_dims(np.asarray(obs, dtype=float), axis)
+    return np.mean(draws < obs, axis=axis) + 0.5 * np.mean(draws == obs, axis=axis)
+
+
 def _score(draws: np.ndarray, observed: np.ndarray, probs: Sequence[float]) -> dict[str, Any]:
     """Median, central intervals, inside flags, relative error, PIT and CRPS per column."""
     out: dict[str, Any] = {"observed": observed, "median": np.median(draws, axis=0)}
@@ -82,8 +114,8 @@ def _score(draws: np.ndarray, observed: np.ndarray, probs: Sequence[float]) -> d
         out[f"lo{_pct(p)}"] = lo
         out[f"hi{_pct(p)}"] = hi
         out[f"inside{_pct(p)}"] = (observed >= lo) & (observed <= hi)
-    out["rel_error"] = (out["median"] - observed) / observed
-    out["pit"] = np.mean(draws < observed, axis=0) + 0.5 * np.mean(draws == observed, axis=0)
+    out["rel_error"] = _rel_error(out["median"], observed)
+    out["pit"] = _pit(draws, observed, axis=0)
     out["crps"] = crps_from_draws(draws, observed)
     return out
 
@@ -98,7 +130,7 @@ def _metrics(table: pd.DataFrame, probs: Sequence[float]) -> dict[str, float]:
     m["mean_rel_error"] = float(table["rel_error"].mean())
     m["mean_crps"] = float(table["crps"].mean())
     m["pit_ks_pvalue"] = (
-        float(stats.kstest(table["pit"], "uniform").pvalue) if len(table) > 1 else np.nan
+        float(_scipy_stats().kstest(table["pit"], "uniform").pvalue) if len(table) > 1 else np.nan
     )
     return m
 
@@ -130,7 +162,7 @@ class BacktestResult:
         One row per held-out run and cutoff: ``cutoff``, ``run`` (the data's index label), the
         split column, ``observed``, predictive ``median``, ``loXX``/``hiXX`` central intervals,
         ``insideXX`` flags, ``rel_error`` = (median − observed)/observed, ``pit`` (fraction of
-        predictive draws below the observed value) and ``crps``.
+        predictive draws below the observed value, ties counted half) and ``crps``.
     metrics : DataFrame
         One row per cutoff: ``n_train``, ``n_test``, ``coverage_XX``, mean ``width_XX``,
         ``median_abs_rel_error``, ``mean_rel_error``, ``mean_crps``, ``pit_ks_pvalue``.
@@ -243,6 +275,8 @@ def backtest(
         frame = frame.rename(columns={v: k for k, v in columns.items()})
     values = _split_values(frame, column)
     fit_kwargs.setdefault("progressbar", False)
+    choice = fit_kwargs.get("likelihood")
+    likelihood = get_likelihood(choice if choice is not None else law.default_likelihood)
     rows, metric_rows, fits = [], {}, {}
     for i, cutoff in enumerate(cutoffs):
         train_mask = (values < cutoff).to_numpy()
@@ -252,18 +286,23 @@ def backtest(
         if len(train) == 0:
             raise ValueError(f"no runs have {column} < {cutoff:g}: nothing to fit")
         try:
+            held_out = prepare_data(law, test, likelihood=likelihood)
+        except ValueError as err:
+            raise ValueError(
+                f"the {len(test)} held-out runs with {column} >= {cutoff:g} cannot be scored: {err}"
+            ) from err
+        try:
             f = fit_law(law, train, random_seed=random_seed + i, **fit_kwargs)
         except ValueError as err:
             raise ValueError(
                 f"fitting the {len(train)} runs with {column} < {cutoff:g} failed: {err}"
             ) from err
         fits[cutoff] = f
-        inputs = {
-            k: test[k].to_numpy(dtype=float) for k in (*law.inputs, *f.likelihood.extra_columns)
-        }
+        held_out = prepare_data(law, test, likelihood=f.likelihood)
+        inputs = {**held_out.inputs, **held_out.extra}
         draws = _predictive_draws(f, inputs, random_seed + 1000 + i)
         flat = draws.to_numpy().reshape(-1, len(test))
-        observed = test[law.output].to_numpy(dtype=float)
+        observed = held_out.y
         scored = _score(flat, observed, probs)
         part = pd.DataFrame(
             {"cutoff": cutoff, "run": test.index, column: values[~train_mask].to_numpy()}
@@ -469,7 +508,7 @@ def _check(
     table["median"], table["lo"], table["hi"] = med, lo, hi
     has_obs = observed is not None
     table["inside"] = (obs >= lo) & (obs <= hi) if has_obs else False
-    table["pit"] = np.mean(flat < obs[None, :], axis=0) if has_obs else np.nan
+    table["pit"] = _pit(flat, obs, axis=0) if has_obs else np.nan
     all_finite = flat[finite]
     metrics = {
         "n_runs": flat.shape[1],
@@ -477,10 +516,12 @@ def _check(
         "frac_inside": float(table["inside"].mean()) if has_obs else np.nan,
         "n_outside": int((~table["inside"]).sum()) if has_obs else np.nan,
         "frac_inside_50": float(np.mean((obs >= lo50) & (obs <= hi50))) if has_obs else np.nan,
-        "pit_ks_pvalue": float(stats.kstest(table["pit"], "uniform").pvalue)
+        "pit_ks_pvalue": float(_scipy_stats().kstest(table["pit"], "uniform").pvalue)
         if has_obs and flat.shape[1] > 1
         else np.nan,
-        "median_abs_rel_error": float(np.median(np.abs(med - obs) / obs)) if has_obs else np.nan,
+        "median_abs_rel_error": (
+            float(np.nanmedian(np.abs(_rel_error(med, obs)))) if has_obs else np.nan
+        ),
         "frac_nonfinite": float(1 - finite.mean()),
         "q01": float(np.quantile(all_finite, 0.01)) if all_finite.size else np.nan,
         "median": float(np.median(all_finite)) if all_finite.size else np.nan,

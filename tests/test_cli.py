@@ -108,6 +108,40 @@ def test_prior_and_columns_options(runs_csv, tmp_path, capsys):
     assert float(fit.params()["beta"].min()) == pytest.approx(0.36)
 
 
+def test_accuracy_law_fits_with_its_default_likelihood_and_options(tmp_path, capsys):
+    runs = bs.emergence.pinned_emergence_fit(seed=0).data
+    runs.to_csv(tmp_path / "acc.csv", index=False)
+    out = tmp_path / "acc.nc"
+    argv = ["fit", "emergence", str(tmp_path / "acc.csv"), "--out", str(out), "--quiet"]
+    argv += ["--option", "floor=0", "--option", "x=C", *SETTINGS]
+    argv[argv.index("--draws") + 1] = "100"
+    assert main(argv) == 0, capsys.readouterr().err
+    fit = bs.Fit.load(out)
+    law = bs.get_law("emergence")
+    assert fit.likelihood.name == law.default_likelihood == "beta"
+    assert fit.law.options["floor"] == 0 and fit.law.options["x"] == "C"
+    assert "floor" not in fit.priors  # fixed by the option, not sampled
+
+
+def test_option_values_are_literals_or_text():
+    from bayescale.cli import _parse_options
+
+    parsed = _parse_options(["breaks=2", "x=C", "floor=0.25", "ceiling=None", "name=a b"])
+    assert parsed == {"breaks": 2, "x": "C", "floor": 0.25, "ceiling": None, "name": "a b"}
+
+
+def test_unwritable_output_is_one_line_and_exit_2(cli_fit, runs_csv, tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    target = blocker / "fit.nc"
+    line = _error(capsys, ["fit", "chinchilla", str(runs_csv), "--out", str(target), *SETTINGS])
+    assert str(target) in line and "not a directory" in line
+    line = _error(capsys, ["summary", str(cli_fit), "--out", str(blocker / "s.md")])
+    assert str(blocker / "s.md") in line
+    line = _error(capsys, ["report", str(cli_fit), "--out", str(blocker / "rep")])
+    assert str(blocker / "rep") in line
+
+
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
@@ -120,6 +154,10 @@ def test_prior_and_columns_options(runs_csv, tmp_path, capsys):
         (["fit", "chinchilla", "{runs}", "--out", "x.nc", "--prior", "alpha=Normal(mu="], "prior"),
         (["fit", "chinchilla", "{runs}", "--out", "x.nc", "--prior", "zeta=fixed(1)"], "'zeta'"),
         (["fit", "chinchilla", "{runs}", "--out", "x.nc", "--draws", "0"], "draws"),
+        (["fit", "bnsl", "{runs}", "--out", "x.nc", "--option", "breaks=two"], "breaks"),
+        (["fit", "bnsl", "{runs}", "--out", "x.nc", "--option", "zeta=1"], "zeta"),
+        (["fit", "chinchilla", "{runs}", "--out", "x.nc", "--option", "x=C"], "no options"),
+        (["fit", "bnsl", "{runs}", "--out", "x.nc", "--option", "breaks"], "--option"),
         (["summary", "{missing}"], "fit file not found"),
         (["summary", "{runs}"], "runs.csv"),
         (["optimal", "{missing}", "--compute", "abc"], "not a number: 'abc'"),

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from scipy import stats
 
 import bayescale as bs
 from bayescale.fit import Fit
@@ -225,8 +226,6 @@ def test_data_wall_closed_form_and_beyond(pinned):
 
 
 def test_data_wall_with_data_constrained_law():
-    if "data_constrained" not in set(bs.list_laws()["name"]):
-        pytest.skip("law data_constrained is not registered")
     truth = bs.testing.BESIROGLU_TRUTH
     design = bs.testing.chinchilla_design(40, seed=0)
     runs = design.assign(U=design["D"], loss=2.5)
@@ -275,6 +274,49 @@ def test_compare_to_card_on_pinned(pinned):
     assert only.df == 2
     with pytest.raises(ValueError, match="is for law 'kaplan'"):
         bs.compare_to_card(pinned, "kaplan2020")
+
+
+def _pinned_shared_exponent_fit():
+    truth = bs.testing.BESIROGLU_TRUTH
+    runs = bs.testing.simulate_chinchilla(n=40, seed=0)
+
+    def centre(ref):
+        return {
+            "alpha": 0.3,
+            "log_E": np.log(truth["E"]),
+            "log_A_ref": np.log(truth["A"]) - 0.3 * ref["logN_ref"],
+            "log_B_ref": np.log(truth["B"]) - 0.3 * ref["logD_ref"],
+        }
+
+    return pinned_law_fit("chinchilla_shared_exponent", centre, runs, draws=200)
+
+
+def test_compare_to_card_degrees_of_freedom_follow_the_rank():
+    fit = _pinned_shared_exponent_fit()
+    post = fit.posterior
+    np.testing.assert_array_equal(post["alpha"].to_numpy(), post["beta"].to_numpy())
+    card = dataclasses.replace(bs.load_card("hoffmann2022"), law="chinchilla_shared_exponent")
+    res = bs.compare_to_card(fit, card)
+    # α and β are one parameter: 5 compared, rank 4
+    assert list(res.table.index) == ["A", "B", "E", "alpha", "beta"]
+    assert res.df == 4
+    assert any("rank 4" in n for n in res.notes)
+    assert res.joint_tail_prob == pytest.approx(stats.chi2.sf(res.mahalanobis2, 4), rel=1e-12)
+    assert np.isfinite(res.mahalanobis2) and res.mahalanobis2 > 0
+    # the identical columns only add a null direction: comparing alpha alone gives df 1
+    assert bs.compare_to_card(fit, card, params=["alpha", "beta"]).df == 1
+    # a parameter held fixed (no spread) is reported but not compared
+    tree = fit.idata.copy()
+    post_e = tree["posterior"].to_dataset()
+    for name in ("log_E", "E"):
+        post_e[name] = post_e[name] * 0 + float(post_e[name].mean())
+    tree["posterior"] = xr.DataTree(post_e)
+    pinned_e = Fit(fit.law, fit.likelihood, fit.priors, fit.data, fit.reference, tree)
+    res_e = bs.compare_to_card(pinned_e, card)
+    assert res_e.table.loc["E", "note"] == "fixed" and np.isnan(res_e.table.loc["E", "z"])
+    assert res_e.table.loc["A", "note"] == "" and np.isfinite(res_e.table.loc["A", "z"])
+    assert res_e.df == 3
+    assert any("E fixed" in n for n in res_e.notes)
 
 
 def test_decision_summary_shapes(pinned):

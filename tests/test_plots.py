@@ -88,6 +88,36 @@ def test_plot_residuals(pinned):
     assert ax.get_xlabel() == "fitted loss (nats/token)"
 
 
+def test_plot_residuals_of_proportions_without_noise_parameters():
+    fit = bs.emergence.pinned_emergence_fit(seed=0)  # binomial: no noise parameters
+    assert fit.likelihood.output_domain == "unit"
+    _fig, axes = plots.plot_residuals(fit)
+    (ax,) = axes
+    assert ax.get_xscale() == "log" and ax.get_ylabel().startswith("residual of accuracy")
+    assert not ax.patches  # no noise band
+    offsets = ax.collections[0].get_offsets()
+    obs = fit.data["accuracy"].to_numpy()
+    assert np.isfinite(offsets[:, 1]).all() and len(offsets) == len(obs)
+    # accuracy 0 is a fine observation: the residual of the proportion is −(posterior mean)
+    mean = bs.predict_loss(fit, kind="mean", C=fit.data["C"].to_numpy()).mean(("chain", "draw"))
+    np.testing.assert_allclose(offsets[:, 1], obs - mean.to_numpy(), rtol=1e-9, atol=1e-12)
+    _fig, ax = plots.plot_residuals(fit, x="fitted")
+    assert ax.get_xlabel() == "fitted accuracy" and ax.get_xscale() == "linear"
+
+
+def test_plot_fit_and_params_on_an_accuracy_fit():
+    fit = bs.emergence.pinned_emergence_fit(seed=0)  # needs n_items for predictive draws
+    _fig, ax = plots.plot_fit(fit)
+    assert ax.get_yscale() == "linear" and ax.get_ylabel() == _label_of("accuracy")
+    _fig, axes = plots.plot_params(fit)  # the floor is fixed: no density, one line
+    floor = [a for a in axes if a.get_title().startswith("floor")]
+    assert floor and floor[0].get_title().endswith("(fixed)")
+
+
+def _label_of(name):
+    return plots._label(name)
+
+
 def test_plot_frontier(pinned):
     _fig, axes = plots.plot_frontier(pinned, compute=np.logspace(19, 26, 15))
     assert len(axes) == 4

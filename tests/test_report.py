@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import matplotlib
@@ -123,3 +124,68 @@ def test_fit_html_repr(pinned):
     html = pinned._repr_html_()
     assert "chinchilla@1" in html and "60 runs" in html and "converged" in html
     assert "alpha" in html
+
+
+def _pinned_data_constrained_fit():
+    """A data_constrained fit pinned near Chinchilla's values with U = D (no MCMC)."""
+    import xarray as xr
+
+    from bayescale.data import prepare_data
+    from bayescale.fit import Fit
+    from bayescale.posterior import assemble_datatree
+    from bayescale.priors import merge_priors
+
+    law, lik = bs.get_law("data_constrained"), bs.get_likelihood("studentt")
+    truth = bs.testing.BESIROGLU_TRUTH
+    design = bs.testing.chinchilla_design(30, seed=0)
+    prepared = prepare_data(law, design.assign(U=design["D"], loss=2.5), likelihood=lik)
+    ref = law.compute_reference(prepared.inputs)
+    centre = {
+        "alpha": truth["alpha"],
+        "beta": truth["beta"],
+        "log_E": np.log(truth["E"]),
+        "log_A_ref": np.log(truth["A"]) - truth["alpha"] * ref["logN_ref"],
+        "log_B_ref": np.log(truth["B"]) - truth["beta"] * ref["logD_ref"],
+        "log_R_D_star": np.log(15.0),
+        "log_R_N_star": np.log(5.0),
+        "sigma": 0.01,
+        "nu": 5.0,
+    }
+    rng = np.random.default_rng(0)
+    post = xr.Dataset(
+        {
+            k: (("chain", "draw"), v + 0.01 * abs(v) * rng.standard_normal((2, 100)))
+            for k, v in centre.items()
+        },
+        coords={"chain": [0, 1], "draw": np.arange(100)},
+    )
+    priors = merge_priors({**law.default_priors, **lik.noise_priors}, None)
+    tree = assemble_datatree(law, lik, priors, prepared, ref, post, None, {})
+    return Fit(law, lik, priors, prepared.frame, ref, tree)
+
+
+def test_report_on_a_law_with_more_inputs_than_n_and_d(tmp_path):
+    fit = _pinned_data_constrained_fit()
+    md = open(bs.report(fit, tmp_path / "a", compute=[1e22])).read()
+    files = set(os.listdir(tmp_path / "a"))
+    assert {"fit.png", "residuals.png", "params.png", "report.html"} <= files
+    assert "optimal.csv" not in files and "frontier.png" not in files
+    assert "fixed_inputs={'U': ...}" in md
+    assert "fixed_inputs" in (tmp_path / "a" / "report.html").read_text()
+    md = open(bs.report(fit, tmp_path / "b", compute=[1e22], fixed_inputs={"U": 1e12})).read()
+    assert {"optimal.csv", "frontier.png"} <= set(os.listdir(tmp_path / "b"))
+    assert "U = 1e+12" in md and "Note" not in md
+    table = pd.read_csv(tmp_path / "b" / "optimal.csv", index_col=0)
+    ref = summary_table(bs.compute_optimal(fit, [1e22], U=1e12), prob=0.8)
+    assert table.loc[1e22, "N_opt_median"] == ref.loc[1e22, "N_opt_median"]
+    with pytest.raises(ValueError, match="fixed_inputs names"):
+        bs.report(fit, tmp_path / "c", fixed_inputs={"Q": 1.0})
+
+
+def test_report_on_an_accuracy_fit(tmp_path):
+    fit = bs.emergence.pinned_emergence_fit(seed=0)
+    assert fit.likelihood.name == "binomial" and not fit.likelihood.noise_priors
+    md = open(bs.report(fit, tmp_path, compute=[1e22])).read()
+    assert {"fit.png", "residuals.png", "params.png"} <= set(os.listdir(tmp_path))
+    assert "Residuals of accuracy" in md
+    assert "Compute-optimal" not in md and "Note" not in md

@@ -43,8 +43,6 @@ def test_sbc_chinchilla_small():
 
 
 def test_sbc_power_law_small():
-    if "power_law" not in set(bs.list_laws()["name"]):
-        pytest.skip("law power_law is not registered")
     law = bs.get_law("power_law")
     design = pd.DataFrame({law.inputs[0]: np.logspace(7, 11, 25)})
     res = bs.testing.sbc(law, design, seed=1, **SMALL)
