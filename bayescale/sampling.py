@@ -32,8 +32,9 @@ _CACHE_LOCK = threading.Lock()
 class CompiledModel:
     """A model's log density, gradient and constrained values, compiled once.
 
-    ``logp_fn(x, *data)`` returns ``(logp, grad, *constrained_values)`` for the flat unconstrained
-    vector ``x``; ``x0`` is the model's initial point (prior support points).
+    ``logp_fn(x, *data)`` returns ``(logp, grad, constrained)`` for the flat unconstrained vector
+    ``x``, where ``constrained`` holds the free variables' values (``rv_names``/``rv_shapes``)
+    one after another; ``x0`` is the model's initial point (prior support points).
     """
 
     ndim: int
@@ -91,12 +92,14 @@ def compile_model(model: Any, cache_key: str | None = None) -> CompiledModel:
     grads = pt.grad(logp, value_vars)
     grad_flat = pt.concatenate([pt.atleast_1d(g).ravel() for g in grads])
     constrained = model.replace_rvs_by_values(model.free_RVs)
-    (logp_j, grad_j, *constrained_j), x = join_nonshared_inputs(
-        point, [logp, grad_flat, *constrained], value_vars
+    # constrained values travel as one flat vector: one output array per call, not one per RV
+    constrained_flat = pt.concatenate([pt.atleast_1d(c).ravel() for c in constrained])
+    (logp_j, grad_j, constrained_j), x = join_nonshared_inputs(
+        point, [logp, grad_flat, constrained_flat], value_vars
     )
     # One function returns the log density, its gradient and the constrained values of the free
     # variables: one graph to rewrite and compile, used both for NUTS and for storing draws.
-    joint_f = pytensor.function([x], [logp_j, grad_j, *constrained_j], mode=_numba_mode())
+    joint_f = pytensor.function([x], [logp_j, grad_j, constrained_j], mode=_numba_mode())
     data_names = [v.name for v in joint_f.maker.fgraph.inputs[1:]]
     joint_jit = joint_f.vm.jit_fn
 
@@ -240,6 +243,9 @@ def sample_nutpie(
     logp_args = compiled.data_args(data, compiled.data_names)
     logp_fn = compiled.logp_fn
     names, shapes = compiled.rv_names, compiled.rv_shapes
+    sizes = [int(np.prod(s)) for s in shapes]
+    ends = list(np.cumsum(sizes))
+    starts = [0, *ends[:-1]]
 
     def make_logp() -> Any:
         def logp(z: np.ndarray, **_: Any) -> tuple[float, np.ndarray]:
@@ -250,10 +256,10 @@ def sample_nutpie(
 
     def make_expand(seed1: int, seed2: int, chain: int) -> Any:
         def expand(z: np.ndarray, **_: Any) -> dict[str, np.ndarray]:
-            values = logp_fn(x_mode + L @ z, *logp_args)[2:]
+            flat = logp_fn(x_mode + L @ z, *logp_args)[2]
             return {
-                n: np.asarray(v, dtype=np.float64).reshape(s)
-                for n, v, s in zip(names, values, shapes, strict=True)
+                n: flat[a:b].reshape(s)
+                for n, a, b, s in zip(names, starts, ends, shapes, strict=True)
             }
 
         return expand
