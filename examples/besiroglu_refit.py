@@ -101,9 +101,10 @@ def hoffmann_check(fit: bs.Fit) -> list[str]:
         z = (value - draws.mean()) / draws.std(ddof=1)
         lo, hi = np.quantile(draws, [0.005, 0.995])
         inside = lo <= value <= hi
+        prob = f"{tail:.2g}" if tail > 0 else f"< {1 / len(draws):.1g} (no draw that far)"
         lines.append(
             f"Hoffmann's {name} = {value:g}: P(posterior {name} {'<=' if below < 0.5 else '>='} "
-            f"{value:g}) = {tail:.2g} ({len(draws)} draws), {z:+.1f} posterior sd from the mean; "
+            f"{value:g}) = {prob} ({len(draws)} draws), {z:+.1f} posterior sd from the mean; "
             f"{'inside' if inside else 'outside'} the 99% interval [{lo:.4g}, {hi:.4g}]"
         )
     return lines
