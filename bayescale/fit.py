@@ -422,7 +422,8 @@ def fit(
     warn : bool
         Emit a :class:`DiagnosticWarning` per problem (divergences, R-hat, ESS).
     **sampler_kwargs
-        Passed to the sampler (e.g. ``target_accept=0.9``).
+        Passed to the sampler: e.g. ``target_accept`` (default 0.9) or ``processes`` (nutpie
+        only; chains are split between forked processes, one per core by default).
 
     Returns
     -------

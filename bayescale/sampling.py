@@ -217,9 +217,17 @@ def sample_nutpie(
     adaptation: str = "low_rank",
     jitter: float = 1.0,
     target_accept: float = 0.9,
+    processes: int | None = None,
     **kwargs: Any,
 ) -> tuple[Any, dict[str, float]]:
     """Run nutpie on a compiled model; returns the DataTree and timing information.
+
+    The log density is a Python callback, so one process runs one chain at a time. With
+    ``processes`` > 1 (default: one per available core, at most one per chain, on Linux) the
+    chains are split between forked worker processes, which inherit the compiled model; each
+    worker's chains get their own seed (``seed``, ``seed + 1``, ...), so results are
+    reproducible for a given ``random_seed`` and number of processes. ``processes=1`` (or the
+    environment variable ``BAYESCALE_PROCESSES=1``) samples in this process.
 
     NUTS runs in whitened coordinates ``z`` (``x = x_mode + L z``, see :func:`whitening`), and
     chains start at ``z = jitter × N(0, I)``, i.e. about one posterior sd from the mode.
@@ -282,23 +290,32 @@ def sample_nutpie(
         names,
         make_initial_point_fn=initial_point,
     )
+
+    def run(n_chains: int, run_seed: int, show: bool) -> Any:
+        return nutpie.sample(
+            pyfunc,
+            draws=draws,
+            tune=tune,
+            chains=n_chains,
+            cores=cores if cores is not None else 1,
+            seed=run_seed,
+            progress_bar=show,
+            adaptation=adaptation,
+            target_accept=target_accept,
+            save_warmup=True,
+            **kwargs,
+        )
+
     t1 = time.perf_counter()
-    trace = nutpie.sample(
-        pyfunc,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        cores=cores if cores is not None else 1,
-        seed=seed,
-        progress_bar=progressbar,
-        adaptation=adaptation,
-        target_accept=target_accept,
-        save_warmup=True,
-        **kwargs,
-    )
+    n_proc = _n_processes(processes, chains)
+    trace = None
+    if n_proc > 1:
+        trace = _sample_in_processes(run, chains, n_proc, seed, progressbar)
+    if trace is None:
+        trace = run(chains, seed, progressbar)
     elapsed = time.perf_counter() - t1
-    # Chains share one thread, so warm-up and sampling interleave in wall-clock time; split the
-    # sampling time in proportion to the leapfrog steps (gradient evaluations) of each phase.
+    # Chains interleave in wall-clock time; split the sampling time in proportion to the
+    # leapfrog steps (gradient evaluations) of each phase.
     tune_steps = int(trace["warmup_sample_stats"]["n_steps"].sum()) if tune else 0
     draw_steps = int(trace["sample_stats"]["n_steps"].sum())
     share = tune_steps / max(tune_steps + draw_steps, 1)
@@ -309,6 +326,110 @@ def sample_nutpie(
         "draws": elapsed * (1 - share),
     }
     return trace, timings
+
+
+def _n_processes(processes: int | None, chains: int) -> int:
+    import os
+    import sys
+
+    if processes is None and os.environ.get("BAYESCALE_PROCESSES"):
+        try:
+            processes = int(os.environ["BAYESCALE_PROCESSES"])
+        except ValueError:
+            raise ValueError(
+                f"BAYESCALE_PROCESSES must be a positive integer, "
+                f"got {os.environ['BAYESCALE_PROCESSES']!r}"
+            ) from None
+    if processes is not None:
+        if processes < 1:
+            raise ValueError(f"processes must be a positive integer, got {processes}")
+        return min(int(processes), chains)
+    if not sys.platform.startswith("linux"):
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, chains))
+
+
+def _worker(conn: Any, run: Any, n_chains: int, run_seed: int, show: bool) -> None:
+    import pickle
+
+    try:
+        tree = run(n_chains, run_seed, show)
+        groups = {
+            g: tree[g].to_dataset()
+            for g in ("posterior", "sample_stats", "warmup_sample_stats")
+            if g in tree
+        }
+        conn.send_bytes(pickle.dumps(("ok", groups)))
+    except BaseException as err:  # report any failure to the parent
+        conn.send_bytes(pickle.dumps(("error", f"{type(err).__name__}: {err}")))
+    finally:
+        conn.close()
+
+
+def _sample_in_processes(
+    run: Any, chains: int, n_proc: int, seed: int, progressbar: bool
+) -> Any | None:
+    """Run ``run(n_chains, seed_k, show)`` in ``n_proc`` forked processes and join the chains.
+
+    Returns None (so the caller samples in-process) if processes cannot be forked here.
+    """
+    import multiprocessing as mp
+    import pickle
+    import warnings
+
+    import xarray as xr
+
+    try:
+        ctx = mp.get_context("fork")
+    except ValueError:  # pragma: no cover - no fork on this platform
+        return None
+    split = [chains // n_proc + (1 if k < chains % n_proc else 0) for k in range(n_proc)]
+    workers = []
+    try:
+        for k, n_chains in enumerate(split):
+            recv, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(
+                target=_worker, args=(send, run, n_chains, seed + k, progressbar and k == 0)
+            )
+            with warnings.catch_warnings():
+                # the parent may hold idle BLAS threads; the child only runs the sampler
+                warnings.filterwarnings(
+                    "ignore", message=".*use of fork\\(\\) may lead", category=DeprecationWarning
+                )
+                proc.start()
+            send.close()
+            workers.append((proc, recv))
+    except OSError as err:  # pragma: no cover - e.g. process limits
+        for proc, _ in workers:
+            proc.kill()
+        warnings.warn(
+            f"could not start sampler processes ({err}); sampling in-process",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
+    results = []
+    for proc, recv in workers:
+        try:
+            status, payload = pickle.loads(recv.recv_bytes())
+        except EOFError:
+            status, payload = "error", f"sampler process exited with code {proc.exitcode}"
+        proc.join()
+        if status != "ok":
+            for other, _ in workers:
+                other.kill()
+            raise RuntimeError(f"sampling failed in a worker process: {payload}")
+        results.append(payload)
+    groups = {}
+    for group in results[0]:
+        parts = [r[group] for r in results]
+        joined = xr.concat(parts, dim="chain")
+        groups[group] = joined.assign_coords(chain=np.arange(joined.sizes["chain"]))
+    return xr.DataTree.from_dict(groups)
 
 
 def sample_pymc(
