@@ -112,6 +112,27 @@ def _parse_options(items: Sequence[str] | None) -> dict:
     return options
 
 
+def _parse_fixed(items: Sequence[str] | None) -> dict[str, float]:
+    """``KEY=NUMBER`` pairs for inputs held fixed (e.g. unique tokens ``U=25e9``).
+
+    Examples
+    --------
+    >>> _parse_fixed(["U=25e9", "P=16"])
+    {'U': 25000000000.0, 'P': 16.0}
+    """
+    fixed: dict[str, float] = {}
+    for item in items or ():
+        key, sep, text = item.partition("=")
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if not sep or not key.strip().isidentifier() or value is None:
+            raise UsageError(f"--fixed: cannot read {item!r}; expected INPUT=NUMBER such as U=25e9")
+        fixed[key.strip()] = value
+    return fixed
+
+
 def _read_csv(path: str) -> pd.DataFrame:
     if not Path(path).is_file():
         raise UsageError(f"data file not found: {path}")
@@ -224,7 +245,8 @@ def _cmd_optimal(args: argparse.Namespace) -> int:
     from .export import render_table, summary_table
 
     fit = _load_fit(args.fit)
-    table = summary_table(compute_optimal(fit, args.compute), prob=args.prob)
+    fixed = _parse_fixed(args.fixed)
+    table = summary_table(compute_optimal(fit, args.compute, **fixed), prob=args.prob)
     if args.format in ("md", "tex"):
         from .report import optimal_display
 
@@ -241,6 +263,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     fit = _load_fit(args.fit)
     kwargs = {} if args.compute is None else {"compute": args.compute}
+    fixed = _parse_fixed(args.fixed)
+    if fixed:
+        kwargs["fixed_inputs"] = fixed
     try:
         path = report(fit, args.out, title=args.title, prob=args.prob, **kwargs)
     except OSError as err:
@@ -365,6 +390,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
     p.add_argument("--digits", type=int, default=4, help="significant digits for md/tex")
     p.add_argument("--out", help="write to this file instead of stdout")
+    p.add_argument(
+        "--fixed",
+        action="append",
+        metavar="INPUT=NUMBER",
+        help="hold a further law input fixed, e.g. U=25e9 for data_constrained (repeatable)",
+    )
     p.set_defaults(func=_cmd_optimal)
 
     p = sub.add_parser("report", help="write a Markdown/HTML report with figures into a folder")
@@ -373,6 +404,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compute", type=_positive_float, nargs="+", help="budgets in FLOPs")
     p.add_argument("--prob", type=_probability, default=0.8, help="interval probability")
     p.add_argument("--title", help="report heading")
+    p.add_argument(
+        "--fixed",
+        action="append",
+        metavar="INPUT=NUMBER",
+        help="hold a further law input fixed for the compute-optimal sections (repeatable)",
+    )
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("datasets", help="list the registered datasets")

@@ -191,3 +191,19 @@ def test_installed_command_exits_2_with_one_line(tmp_path):
         assert proc.stderr.strip().splitlines() == [
             f"bayescale: error: data file not found: {tmp_path / 'missing.csv'}"
         ]
+
+
+def test_fixed_inputs_for_laws_with_more_inputs(tmp_path, capsys):
+    from test_report import _pinned_data_constrained_fit
+
+    path = _pinned_data_constrained_fit().save(tmp_path / "dc.nc")
+    out = tmp_path / "opt.json"
+    argv = ["optimal", path, "--compute", "1e22", "--fixed", "U=25e9", "--format", "json"]
+    assert main([*argv, "--out", str(out)]) == 0
+    expected = summary_table(bs.compute_optimal(bs.Fit.load(path), [1e22], U=25e9), prob=0.8)
+    pd.testing.assert_frame_equal(read_summary(out), expected, check_exact=True)
+    capsys.readouterr()
+    assert "'U'" in _error(capsys, ["optimal", path, "--compute", "1e22"])
+    assert "--fixed" in _error(capsys, ["optimal", path, "--compute", "1e22", "--fixed", "U"])
+    assert main(["report", path, "--out", str(tmp_path / "rep"), "--fixed", "U=25e9"]) == 0
+    assert (tmp_path / "rep" / "optimal.csv").exists()
