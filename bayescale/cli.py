@@ -133,6 +133,15 @@ def _parse_fixed(items: Sequence[str] | None) -> dict[str, float]:
     return fixed
 
 
+def _add_fixed_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fixed",
+        action="append",
+        metavar="INPUT=NUMBER",
+        help="hold a further law input fixed, e.g. U=25e9 for data_constrained (repeatable)",
+    )
+
+
 def _read_csv(path: str) -> pd.DataFrame:
     if not Path(path).is_file():
         raise UsageError(f"data file not found: {path}")
@@ -390,12 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
     p.add_argument("--digits", type=int, default=4, help="significant digits for md/tex")
     p.add_argument("--out", help="write to this file instead of stdout")
-    p.add_argument(
-        "--fixed",
-        action="append",
-        metavar="INPUT=NUMBER",
-        help="hold a further law input fixed, e.g. U=25e9 for data_constrained (repeatable)",
-    )
+    _add_fixed_option(p)
     p.set_defaults(func=_cmd_optimal)
 
     p = sub.add_parser("report", help="write a Markdown/HTML report with figures into a folder")
@@ -404,12 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compute", type=_positive_float, nargs="+", help="budgets in FLOPs")
     p.add_argument("--prob", type=_probability, default=0.8, help="interval probability")
     p.add_argument("--title", help="report heading")
-    p.add_argument(
-        "--fixed",
-        action="append",
-        metavar="INPUT=NUMBER",
-        help="hold a further law input fixed for the compute-optimal sections (repeatable)",
-    )
+    _add_fixed_option(p)
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("datasets", help="list the registered datasets")

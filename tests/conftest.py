@@ -52,3 +52,27 @@ def protocol_fit(protocol_runs):
     import bayescale as bs
 
     return bs.fit("chinchilla", protocol_runs, random_seed=0, progressbar=False)
+
+
+@pytest.fixture
+def floor_power_law():
+    """Build a user-defined law L = exp(log_E) + exp(log_A)·N^(−α) under a given name/version,
+    as a notebook user would declare it (not yet registered)."""
+    import bayescale as bs
+
+    def build(name: str, version: str):
+        return bs.ScalingLaw(
+            name=name,
+            version=version,
+            inputs=("N",),
+            parameters=(
+                bs.Parameter("log_E", bs.Prior("Normal", mu=0.5, sigma=1.0)),
+                bs.Parameter("log_A", bs.Prior("Normal", mu=2.0, sigma=3.0)),
+                bs.Parameter("alpha", bs.Prior("LogNormal", mu=-1.2, sigma=0.7)),
+            ),
+            expression=lambda xp, x, q: xp.logaddexp(
+                q["log_E"], q["log_A"] - q["alpha"] * xp.log(x["N"])
+            ),
+        )
+
+    return build

@@ -128,20 +128,8 @@ def test_registry_lookup_and_errors():
         )
 
 
-def test_user_defined_law_registers_and_evaluates():
-    law = bs.ScalingLaw(
-        name="test_user_power_law",
-        version="1",
-        inputs=("N",),
-        parameters=(
-            bs.Parameter("log_E", bs.Prior("Normal", mu=0.5, sigma=1.0)),
-            bs.Parameter("log_A", bs.Prior("Normal", mu=2.0, sigma=3.0)),
-            bs.Parameter("alpha", bs.Prior("LogNormal", mu=-1.2, sigma=0.7)),
-        ),
-        expression=lambda xp, x, q: xp.logaddexp(
-            q["log_E"], q["log_A"] - q["alpha"] * xp.log(x["N"])
-        ),
-    )
+def test_user_defined_law_registers_and_evaluates(floor_power_law):
+    law = floor_power_law("test_user_power_law", "1")
     bs.register_law(law)
     assert bs.get_law("test_user_power_law") is law
     want = np.exp(0.5) + np.exp(2.0) * 1e9**-0.3

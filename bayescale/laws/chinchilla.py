@@ -25,13 +25,11 @@ import numpy as np
 from ..law import Parameter, ScalingLaw, register_law
 from ..priors import Prior
 from ..xp import ArrayNamespace
+from ._common import mean_log
 
 
 def _reference(inputs: Mapping[str, np.ndarray]) -> dict[str, float]:
-    return {
-        "logN_ref": float(np.mean(np.log(inputs["N"]))),
-        "logD_ref": float(np.mean(np.log(inputs["D"]))),
-    }
+    return mean_log(inputs, "N", "D")
 
 
 def _natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
@@ -45,14 +43,26 @@ def _natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float])
     }
 
 
-def _expression(xp: ArrayNamespace, x: Mapping[str, Any], q: Mapping[str, Any]) -> Any:
+def log_loss(xp: ArrayNamespace, q: Mapping[str, Any], log_n: Any, log_d: Any) -> Any:
+    """log(E + A/n^α + B/d^β) from log n and log d: the one Chinchilla formula, also used by the
+    variants that replace N or D with an effective count (precision, data-constrained)."""
     return xp.logsumexp(
         [
             xp.log(q["E"]),
-            xp.log(q["A"]) - q["alpha"] * xp.log(x["N"]),
-            xp.log(q["B"]) - q["beta"] * xp.log(x["D"]),
+            xp.log(q["A"]) - q["alpha"] * log_n,
+            xp.log(q["B"]) - q["beta"] * log_d,
         ]
     )
+
+
+def log_g(xp: ArrayNamespace, q: Mapping[str, Any]) -> Any:
+    """log G with G = (αA/(βB))^(1/(α+β)), the scale of the compute-optimal split."""
+    alpha, beta = q["alpha"], q["beta"]
+    return (xp.log(alpha) + xp.log(q["A"]) - xp.log(beta) - xp.log(q["B"])) / (alpha + beta)
+
+
+def _expression(xp: ArrayNamespace, x: Mapping[str, Any], q: Mapping[str, Any]) -> Any:
+    return log_loss(xp, q, xp.log(x["N"]), xp.log(x["D"]))
 
 
 def _derived(xp: ArrayNamespace, q: Mapping[str, Any]) -> dict:
@@ -64,11 +74,11 @@ def _optimum(xp: ArrayNamespace, q: Mapping[str, Any], C: Any) -> dict:
     """N*, D* minimising L subject to 6ND = C (closed form)."""
     alpha, beta = q["alpha"], q["beta"]
     total = alpha + beta
-    log_g = (xp.log(alpha) + xp.log(q["A"]) - xp.log(beta) - xp.log(q["B"])) / total
+    g = log_g(xp, q)
     log_c6 = xp.log(C / 6.0)
     return {
-        "N": xp.exp(log_g + (beta / total) * log_c6),
-        "D": xp.exp(-log_g + (alpha / total) * log_c6),
+        "N": xp.exp(g + (beta / total) * log_c6),
+        "D": xp.exp(-g + (alpha / total) * log_c6),
     }
 
 

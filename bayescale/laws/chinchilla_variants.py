@@ -40,7 +40,7 @@ from ._common import exponent_prior, mean_log
 from .chinchilla import _derived as _chinchilla_derived
 from .chinchilla import _expression as _chinchilla_expression
 from .chinchilla import _optimum as _chinchilla_optimum
-from .chinchilla import chinchilla
+from .chinchilla import chinchilla, log_loss
 
 _INTERCEPTS = tuple(
     p for p in chinchilla.parameters if p.name in ("log_E", "log_A_ref", "log_B_ref")
@@ -52,14 +52,9 @@ def _reference(inputs: Mapping[str, np.ndarray]) -> dict[str, float]:
 
 
 def _shared_natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
-    alpha = p["alpha"]
-    return {
-        "A": xp.exp(p["log_A_ref"] + alpha * ref["logN_ref"]),
-        "B": xp.exp(p["log_B_ref"] + alpha * ref["logD_ref"]),
-        "E": xp.exp(p["log_E"]),
-        "alpha": alpha,
-        "beta": alpha * 1.0,
-    }
+    q = chinchilla.natural(xp, {**p, "beta": p["alpha"]}, ref)
+    q["beta"] = p["alpha"] * 1.0  # a separate variable in the posterior, equal to alpha
+    return q
 
 
 chinchilla_shared_exponent = register_law(
@@ -92,13 +87,7 @@ def _precision_natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[st
 
 def _precision_expression(xp: ArrayNamespace, x: Mapping[str, Any], q: Mapping[str, Any]) -> Any:
     log_keep = xp.log(-xp.expm1(-x["P"] / q["gamma"]))  # log(1 − e^(−P/γ))
-    return xp.logsumexp(
-        [
-            xp.log(q["E"]),
-            xp.log(q["A"]) - q["alpha"] * (xp.log(x["N"]) + log_keep),
-            xp.log(q["B"]) - q["beta"] * xp.log(x["D"]),
-        ]
-    )
+    return log_loss(xp, q, xp.log(x["N"]) + log_keep, xp.log(x["D"]))
 
 
 precision = register_law(

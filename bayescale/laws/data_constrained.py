@@ -42,7 +42,7 @@ from ..law import Parameter, ScalingLaw, register_law
 from ..priors import Prior
 from ..xp import ArrayNamespace
 from ._common import mean_log
-from .chinchilla import chinchilla
+from .chinchilla import chinchilla, log_g, log_loss
 
 
 def _reference(inputs: Mapping[str, np.ndarray]) -> dict[str, float]:
@@ -65,18 +65,12 @@ def _effective(xp: ArrayNamespace, log_unique: Any, log_total: Any, r_star: Any)
 def _expression(xp: ArrayNamespace, x: Mapping[str, Any], q: Mapping[str, Any]) -> Any:
     alpha, beta = q["alpha"], q["beta"]
     log_n, log_d, log_u = xp.log(x["N"]), xp.log(x["D"]), xp.log(x["U"])
-    log_g = (xp.log(alpha) + xp.log(q["A"]) - xp.log(beta) - xp.log(q["B"])) / (alpha + beta)
-    log_un = xp.minimum(log_n, log_g + (beta / alpha) * (log_u + log_g))
+    g = log_g(xp, q)
+    log_un = xp.minimum(log_n, g + (beta / alpha) * (log_u + g))
     log_ud = xp.minimum(log_u, log_d)
     log_n_eff = _effective(xp, log_un, log_n, q["R_N_star"])
     log_d_eff = _effective(xp, log_ud, log_d, q["R_D_star"])
-    return xp.logsumexp(
-        [
-            xp.log(q["E"]),
-            xp.log(q["A"]) - alpha * log_n_eff,
-            xp.log(q["B"]) - beta * log_d_eff,
-        ]
-    )
+    return log_loss(xp, q, log_n_eff, log_d_eff)
 
 
 data_constrained = register_law(
