@@ -183,7 +183,7 @@ class Fit:
         >>> list(s.columns)[:8]
         ['mean', 'sd', 'median', 'ci95_lo', 'ci95_hi', 'ess_bulk', 'ess_tail', 'r_hat']
         """
-        from arviz_stats.base import array_stats
+        from . import convergence
 
         post = self.posterior
         if var_names is None:
@@ -210,13 +210,9 @@ class Fit:
                 label = name if not idx else f"{name}[{','.join(map(str, idx))}]"
                 flat = x.ravel()
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    ess_b = float(array_stats.ess(x, chain_axis=0, draw_axis=1, method="bulk"))
-                    ess_t = float(
-                        array_stats.ess(
-                            x, chain_axis=0, draw_axis=1, method="tail", prob=(0.05, 0.95)
-                        )
-                    )
-                    r_hat = float(array_stats.rhat(x, chain_axis=0, draw_axis=1))
+                    ess_b = convergence.ess(x, method="bulk")
+                    ess_t = convergence.ess(x, method="tail", prob=(0.05, 0.95))
+                    r_hat = convergence.rhat(x)
                 rows[label] = {
                     "mean": float(flat.mean()),
                     "sd": float(flat.std(ddof=1)) if flat.size > 1 else np.nan,

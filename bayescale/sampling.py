@@ -14,15 +14,27 @@ regions of the log-sum-exp surface. ``sampler="pymc"`` uses PyMC's own NUTS inst
 
 from __future__ import annotations
 
+import importlib
+import os
+import re
+import sys
 import threading
 import time
+import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["CompiledModel", "compile_model", "find_mode", "sample_nutpie", "sample_pymc"]
+__all__ = [
+    "CompiledModel",
+    "compile_model",
+    "find_mode",
+    "sample_nutpie",
+    "sample_pymc",
+    "trace_to_datatree",
+]
 
 _CACHE: dict[str, CompiledModel] = {}
 _CACHE_LOCK = threading.Lock()
@@ -81,33 +93,29 @@ def compile_model(model: Any, cache_key: str | None = None) -> CompiledModel:
         if hit is not None:
             return hit
 
-    import pytensor
-    import pytensor.tensor as pt
-    from pymc.pytensorf import join_nonshared_inputs
-
     t0 = time.perf_counter()
-    point = model.initial_point()
     value_vars = model.value_vars
-    logp = model.logp(jacobian=True)
-    grads = pt.grad(logp, value_vars)
-    grad_flat = pt.concatenate([pt.atleast_1d(g).ravel() for g in grads])
-    constrained = model.replace_rvs_by_values(model.free_RVs)
-    # constrained values travel as one flat vector: one output array per call, not one per RV
-    constrained_flat = pt.concatenate([pt.atleast_1d(c).ravel() for c in constrained])
-    (logp_j, grad_j, constrained_j), x = join_nonshared_inputs(
-        point, [logp, grad_flat, constrained_flat], value_vars
-    )
-    # One function returns the log density, its gradient and the constrained values of the free
-    # variables: one graph to rewrite and compile, used both for NUTS and for storing draws.
-    joint_f = pytensor.function([x], [logp_j, grad_j, constrained_j], mode=_numba_mode())
+    cache_file = _graph_cache_file(model)
+    stored = _load_compiled_graph(cache_file) if cache_file is not None else None
+    if stored is None:
+        point = model.initial_point()
+        joint_f = _compile_joint(model, point, value_vars)
+        if cache_file is not None and _save_compiled_graph(cache_file, joint_f, point):
+            # Use the graph as read back: later processes compile exactly this function, so the
+            # machine code numba caches at the first call below serves them too.
+            stored = _load_compiled_graph(cache_file)
+    if stored is not None:
+        joint_f, point = stored
     data_names = [v.name for v in joint_f.maker.fgraph.inputs[1:]]
     joint_jit = joint_f.vm.jit_fn
 
     x0 = np.concatenate([np.atleast_1d(point[v.name]).ravel() for v in value_vars])
     shared = {v.name: v.get_value() for v in joint_f.maker.fgraph.inputs[1:]}
     dtypes = {v.name: v.dtype for v in joint_f.maker.fgraph.inputs[1:]}
-    # the first call triggers (or loads from numba's cache) the machine-code compilation
-    joint_jit(x0, *[np.asarray(shared[n], dtype=dtypes[n]) for n in data_names])
+    # The first call triggers (or loads from numba's cache) the machine-code compilation. The
+    # arguments are fresh, writeable, contiguous arrays, as in every later call: numba compiles
+    # one version per argument layout (a read-only array would cost a second compilation).
+    joint_jit(x0, *[np.array(shared[n], dtype=dtypes[n]) for n in data_names])
 
     x_names = []
     for v in value_vars:
@@ -129,6 +137,226 @@ def compile_model(model: Any, cache_key: str | None = None) -> CompiledModel:
         with _CACHE_LOCK:
             _CACHE[cache_key] = compiled
     return compiled
+
+
+def _compile_joint(model: Any, point: Mapping[str, Any], value_vars: list[Any]) -> Any:
+    """Build and compile (rewrite + numba) the joint log density / gradient / values function."""
+    import pytensor
+    import pytensor.tensor as pt
+    from pymc.pytensorf import join_nonshared_inputs
+
+    logp = model.logp(jacobian=True)
+    grads = pt.grad(logp, value_vars)
+    grad_flat = pt.concatenate([pt.atleast_1d(g).ravel() for g in grads])
+    constrained = model.replace_rvs_by_values(model.free_RVs)
+    # constrained values travel as one flat vector: one output array per call, not one per RV
+    constrained_flat = pt.concatenate([pt.atleast_1d(c).ravel() for c in constrained])
+    (logp_j, grad_j, constrained_j), x = join_nonshared_inputs(
+        point, [logp, grad_flat, constrained_flat], value_vars
+    )
+    # One function returns the log density, its gradient and the constrained values of the free
+    # variables: one graph to rewrite and compile, used both for NUTS and for storing draws.
+    return pytensor.function([x], [logp_j, grad_j, constrained_j], mode=_numba_mode())
+
+
+# ---------------------------------------------------------------------------------------------
+# Rewritten graphs kept across processes
+#
+# PyTensor rewrites the log-density graph anew in every process (≈ 1 s here, longer than the
+# numba step, whose machine code numba already caches on disk). The rewritten graph is stored in
+# PyTensor's compile directory, next to numba's cache, under a fingerprint of the model graph
+# (every operation with its parameters, every constant and type: the law's expression, the
+# priors and the likelihood are all in it), the transforms and the versions of Python, numpy,
+# PyTensor, PyMC, numba and bayescale. Any failure to read a stored graph falls back to
+# compiling it afresh. ``BAYESCALE_GRAPH_CACHE=0`` turns the store off.
+
+GRAPH_CACHE_ENV = "BAYESCALE_GRAPH_CACHE"
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def _graph_cache_file(model: Any) -> Any:
+    """Where the rewritten graph of ``model`` is stored, or None if the store is off."""
+    from pathlib import Path
+
+    if os.environ.get(GRAPH_CACHE_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    try:
+        import pytensor
+
+        folder = Path(pytensor.config.compiledir) / "bayescale-graphs"
+        return folder / f"{model_fingerprint(model)}.pkl"
+    except Exception:  # pragma: no cover - an unusual graph: compile without the store
+        return None
+
+
+def model_fingerprint(model: Any, extra: str | None = None) -> str:
+    """A SHA-256 fingerprint of a PyMC model's graph, stable across processes.
+
+    Two models get the same fingerprint only if their random variables, observations and
+    potentials are built from the same operations with the same parameters, constants and types,
+    with the same transforms, under the same library versions (and the same ``extra`` text).
+
+    Examples
+    --------
+    >>> import numpy as np, pymc as pm
+    >>> def model(sd):
+    ...     with pm.Model() as m:
+    ...         mu = pm.Normal("mu", 0, sd)
+    ...         _ = pm.Normal("y", mu, 1, observed=np.zeros(3))
+    ...     return m
+    >>> model_fingerprint(model(1.0)) == model_fingerprint(model(1.0))
+    True
+    >>> model_fingerprint(model(1.0)) == model_fingerprint(model(2.0))
+    False
+    """
+    import hashlib
+
+    import numba
+    import pymc
+    import pytensor
+    from pytensor.graph.basic import Constant
+    from pytensor.graph.traversal import toposort
+
+    from . import __version__
+
+    digest = hashlib.sha256()
+
+    def put(*parts: Any) -> None:
+        digest.update(_ADDRESS.sub("", repr(parts)).encode())
+        digest.update(b"\x00")
+
+    put(
+        sys.version_info[:3],
+        np.__version__,
+        pytensor.__version__,
+        pymc.__version__,
+        numba.__version__,
+        __version__,
+        pytensor.config.floatX,
+        pytensor.config.optimizer_excluding,
+        pytensor.config.optimizer_including,
+        pytensor.config.optimizer_requiring,
+        extra,
+    )
+    outputs = [*model.free_RVs, *model.observed_RVs, *model.potentials]
+    ids: dict[Any, int] = {}
+
+    def ref(var: Any) -> int:
+        if var not in ids:
+            ids[var] = len(ids)
+            if isinstance(var, Constant):
+                data = np.asarray(var.data)
+                content = (
+                    repr(var.data)
+                    if data.dtype == object
+                    else hashlib.sha256(np.ascontiguousarray(data).tobytes()).hexdigest()
+                )
+                put("constant", str(var.type), data.dtype.str, data.shape, content)
+            else:
+                put("input", type(var).__name__, str(var.type), var.name)
+        return ids[var]
+
+    for node in toposort(outputs):
+        op = node.op
+        props = op._props_dict() if hasattr(op, "_props_dict") else str(op)
+        put(
+            "apply",
+            type(op).__module__,
+            type(op).__qualname__,
+            props,
+            [ref(i) for i in node.inputs],
+        )
+        for out in node.outputs:
+            ids[out] = len(ids)
+            put("output", str(out.type), out.name)
+    put("outputs", [ref(v) for v in outputs], [v.name for v in outputs])
+    put("values", [(v.name, str(v.type)) for v in model.value_vars])
+    initial = model.rvs_to_initial_values
+    put(
+        "initial values",
+        [
+            (rv.name, _describe_value(initial.get(rv)))
+            for rv in [*model.free_RVs, *model.observed_RVs]
+        ],
+    )
+    transforms = model.rvs_to_transforms
+    put(
+        "transforms",
+        [
+            (type(t).__name__, getattr(t, "__dict__", None))
+            for t in (transforms.get(rv) for rv in model.free_RVs)
+        ],
+    )
+    return digest.hexdigest()
+
+
+def _describe_value(value: Any) -> Any:
+    """A process-independent description of an initial value (None, a string or numbers)."""
+    import hashlib
+
+    if value is None or isinstance(value, str):
+        return value
+    data = getattr(value, "data", value)
+    try:
+        array = np.ascontiguousarray(np.asarray(data, dtype=float))
+    except (TypeError, ValueError):
+        return repr(value)
+    return (array.shape, hashlib.sha256(array.tobytes()).hexdigest())
+
+
+def _load_compiled_graph(path: Any) -> tuple[Any, dict[str, np.ndarray]] | None:
+    """Compile a stored, already rewritten graph (no rewriting) and return it with the model's
+    initial point; None if there is no entry or it cannot be used."""
+    import pickle
+    import warnings
+
+    if not path.is_file():
+        return None
+    try:
+        import pytensor
+        from pytensor.compile.mode import Mode
+        from pytensor.link.numba.linker import NumbaLinker
+
+        with open(path, "rb") as handle:
+            entry = pickle.load(handle)
+        fgraph, point = entry["fgraph"], entry["point"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            function = pytensor.function(
+                fgraph.inputs[:1],
+                fgraph.outputs,
+                mode=Mode(linker=NumbaLinker(), optimizer=None),
+                accept_inplace=True,
+            )
+        return function, {k: np.asarray(v) for k, v in point.items()}
+    except Exception:  # a stale or damaged entry: compile afresh (and overwrite it)
+        return None
+
+
+def _save_compiled_graph(path: Any, joint_f: Any, point: Mapping[str, Any]) -> bool:
+    """Store the rewritten graph of ``joint_f`` and the initial point atomically; False (and
+    nothing stored) on error."""
+    import tempfile
+
+    tmp = None
+    try:
+        import cloudpickle
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        entry = {
+            "fgraph": joint_f.maker.fgraph,
+            "point": {k: np.asarray(v) for k, v in point.items()},
+        }
+        payload = cloudpickle.dumps(entry, protocol=5)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.replace(tmp, path)
+        return True
+    except Exception:  # read-only or full disk, an op that cannot be pickled
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        return False
 
 
 def find_mode(
@@ -238,7 +466,7 @@ def sample_nutpie(
     step size removes the occasional divergence in the tails of the Student-t noise parameters
     for about 10% more gradient evaluations.
     """
-    import nutpie
+    nutpie = _import_nutpie()
     from nutpie.compiled_pyfunc import from_pyfunc
 
     t0 = time.perf_counter()
@@ -292,7 +520,7 @@ def sample_nutpie(
     )
 
     def run(n_chains: int, run_seed: int, show: bool) -> Any:
-        return nutpie.sample(
+        raw = nutpie.sample(
             pyfunc,
             draws=draws,
             tune=tune,
@@ -303,8 +531,10 @@ def sample_nutpie(
             adaptation=adaptation,
             target_accept=target_accept,
             save_warmup=True,
+            return_raw_trace=True,
             **kwargs,
         )
+        return trace_to_datatree(raw, names, shapes)
 
     t1 = time.perf_counter()
     n_proc = _n_processes(processes, chains)
@@ -328,10 +558,108 @@ def sample_nutpie(
     return trace, timings
 
 
-def _n_processes(processes: int | None, chains: int) -> int:
-    import os
-    import sys
+class _DeferredModule(types.ModuleType):
+    """Stands in for a module until one of its attributes is used, then imports it."""
 
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self.__name__), attr)
+
+
+def _import_nutpie() -> Any:
+    """Import nutpie without importing ArviZ (≈ 1 s) when ArviZ is not loaded yet.
+
+    ``nutpie.sample`` imports ArviZ at module level but uses it only to convert a finished trace,
+    which bayescale does itself (:func:`trace_to_datatree`). While nutpie is imported, ``arviz``
+    resolves to a stand-in that imports the real package on first attribute access, so nutpie's
+    own conversion keeps working; ``sys.modules`` is restored right after, so a later
+    ``import arviz`` anywhere else is an ordinary import.
+    """
+    if "nutpie" in sys.modules or "arviz" in sys.modules:
+        import nutpie
+
+        return nutpie
+    stand_in = _DeferredModule("arviz")
+    sys.modules["arviz"] = stand_in
+    try:
+        import nutpie
+    finally:
+        if sys.modules.get("arviz") is stand_in:
+            del sys.modules["arviz"]
+    return nutpie
+
+
+def trace_to_datatree(raw: Any, names: list[str], shapes: list[tuple[int, ...]]) -> Any:
+    """Turn nutpie's raw trace (Arrow record batches, one per chain) into a ``DataTree``.
+
+    Groups ``posterior`` and ``sample_stats`` hold the draws after warm-up, ``warmup_posterior``
+    and ``warmup_sample_stats`` those during warm-up, each over ``(chain, draw, ...)``; a vector
+    variable ``v`` gets dimensions ``v_dim_0, v_dim_1, ...`` (ArviZ's default names). Sample
+    statistics keep nutpie's per-draw scalars (step size, tree depth, leapfrog steps,
+    divergences, ...) and drop the per-draw vectors (gradients, mass matrices) and messages.
+    Chains of unequal length are padded with NaN (zeros for integer and boolean statistics).
+    """
+    import pyarrow as pa
+    import xarray as xr
+
+    draw_batches, stat_batches = raw.get_arrow_trace()
+    tuning = [np.asarray(pa.array(s.column("tuning")), dtype=bool) for s in stat_batches]
+    n_chains = len(draw_batches)
+    shape_of = dict(zip(names, shapes, strict=True))
+
+    def columns(batch: Any, keep: Any) -> dict[str, np.ndarray]:
+        out = {}
+        for name in batch.column_names:
+            col = pa.array(batch.column(name))
+            if not keep(name, col.type):
+                continue
+            if pa.types.is_large_list(col.type) or pa.types.is_list(col.type):
+                values = col.flatten().to_numpy(zero_copy_only=False)
+                out[name] = values.reshape((len(col), *shape_of[name]))
+            else:
+                if col.null_count and not pa.types.is_floating(col.type):
+                    # missing integer / boolean statistics become 0 / False, as in nutpie
+                    col = col.fill_null(False if pa.types.is_boolean(col.type) else 0)
+                out[name] = col.to_numpy(zero_copy_only=False)
+        return out
+
+    def is_draw(name: str, _: Any) -> bool:
+        return name in shape_of
+
+    def is_stat(name: str, kind: Any) -> bool:
+        return name not in ("chain", "draw") and (
+            pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
+        )
+
+    def group(batches: list[Any], keep: Any, warmup: bool) -> xr.Dataset:
+        parts = []
+        for batch, tune_mask in zip(batches, tuning, strict=True):
+            rows = columns(batch, keep)
+            mask = tune_mask if warmup else ~tune_mask
+            parts.append({k: v[mask[: len(v)]] for k, v in rows.items()})
+        n_draws = max((len(next(iter(p.values()))) for p in parts if p), default=0)
+        data_vars = {}
+        for name in parts[0] if parts else []:
+            first = parts[0][name]
+            fill = np.nan if first.dtype.kind == "f" else 0
+            arr = np.full((n_chains, n_draws, *first.shape[1:]), fill, dtype=first.dtype)
+            for c, part in enumerate(parts):
+                arr[c, : len(part[name])] = part[name]
+            dims = ("chain", "draw", *(f"{name}_dim_{i}" for i in range(arr.ndim - 2)))
+            data_vars[name] = (dims, arr)
+        coords = {"chain": np.arange(n_chains), "draw": np.arange(n_draws)}
+        return xr.Dataset(data_vars, coords=coords)
+
+    return xr.DataTree.from_dict(
+        {
+            "posterior": group(draw_batches, is_draw, warmup=False),
+            "sample_stats": group(stat_batches, is_stat, warmup=False),
+            "warmup_posterior": group(draw_batches, is_draw, warmup=True),
+            "warmup_sample_stats": group(stat_batches, is_stat, warmup=True),
+        }
+    )
+
+
+def _n_processes(processes: int | None, chains: int) -> int:
     if processes is None and os.environ.get("BAYESCALE_PROCESSES"):
         try:
             processes = int(os.environ["BAYESCALE_PROCESSES"])

@@ -1,0 +1,167 @@
+"""The sampler plumbing: trace conversion, the ArviZ-free nutpie import, the stored graphs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+
+import bayescale as bs
+from bayescale import sampling
+
+
+def _toy_model():
+    """A 3-dimensional Gaussian with a vector and a scalar variable, as nutpie callbacks."""
+    from nutpie.compiled_pyfunc import from_pyfunc
+
+    scale = np.array([1.0, 2.0, 0.5])
+
+    def make_logp():
+        def logp(x, **_):
+            return float(-0.5 * np.sum((x / scale) ** 2)), -x / scale**2
+
+        return logp
+
+    def make_expand(*_):
+        def expand(x, **_):
+            return {"mu": x[:2].copy(), "s": np.asarray(np.exp(x[2]))}
+
+        return expand
+
+    return from_pyfunc(
+        3, make_logp, make_expand, [np.dtype("float64")] * 2, [(2,), ()], ["mu", "s"]
+    )
+
+
+def test_trace_conversion_matches_nutpie_own():
+    """Our Arrow → DataTree conversion gives the same arrays as nutpie's ArviZ conversion."""
+    nutpie = sampling._import_nutpie()
+    kw = dict(draws=40, tune=30, chains=2, cores=1, seed=5, progress_bar=False, save_warmup=True)
+    raw = nutpie.sample(_toy_model(), return_raw_trace=True, **kw)
+    ours = sampling.trace_to_datatree(raw, ["mu", "s"], [(2,), ()])
+    theirs = nutpie.sample(_toy_model(), **kw)
+    for group in ("posterior", "sample_stats", "warmup_posterior", "warmup_sample_stats"):
+        a, b = ours[group].to_dataset(), theirs[group].to_dataset()
+        assert dict(a.sizes) == dict(b.sizes), group
+        for name, var in a.data_vars.items():
+            assert var.dims == b[name].dims, (group, name)
+            np.testing.assert_array_equal(var.to_numpy(), b[name].to_numpy(), err_msg=name)
+        missing = [n for n, v in b.data_vars.items() if v.dtype != object and n not in a]
+        assert missing == [], (group, missing)
+    assert ours["posterior"]["mu"].dims == ("chain", "draw", "mu_dim_0")
+    assert ours["posterior"].sizes["draw"] == 40 and ours["warmup_posterior"].sizes["draw"] == 30
+    assert not ours["sample_stats"]["tuning"].any() and ours["warmup_sample_stats"]["tuning"].all()
+
+
+def _run(code: str, env: dict | None = None) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_fit_and_summary_do_not_import_arviz():
+    """A fit + summary imports neither ArviZ nor scipy.stats; nutpie's own conversion and a
+    later ``import arviz`` still work."""
+    out = _run(
+        """
+        import json, sys
+        import bayescale as bs
+        runs = bs.testing.simulate_chinchilla(n=40, seed=1)
+        fit = bs.fit("chinchilla", runs, draws=30, tune=30, chains=2, random_seed=1,
+                     progressbar=False, warn=False, processes=1)
+        fit.summary()
+        heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("arviz", "arviz_stats",
+                       "arviz_plots", "matplotlib") or m.startswith("scipy.stats"))
+        nutpie = sys.modules["nutpie"]
+        import numpy as np
+        from nutpie.compiled_pyfunc import from_pyfunc
+        model = from_pyfunc(
+            1, lambda: (lambda x, **_: (float(-x @ x / 2), -x)),
+            lambda *_: (lambda x, **_: {"x": x.copy()}), [np.dtype("float64")], [(1,)], ["x"])
+        tree = nutpie.sample(model, draws=10, tune=10, chains=1, progress_bar=False)
+        import arviz
+        print(json.dumps({"heavy": heavy, "draws": int(tree["posterior"].sizes["draw"]),
+                          "arviz_real": type(arviz).__name__ == "module"
+                          and hasattr(arviz, "summary")}))
+        """
+    )
+    assert out == {"heavy": [], "draws": 10, "arviz_real": True}
+
+
+def _chinchilla_model(sigma_alpha: float = 0.1):
+    from bayescale.data import prepare_data
+    from bayescale.likelihoods import get_likelihood
+    from bayescale.model import build_model
+    from bayescale.priors import merge_priors
+
+    law, lik = bs.get_law("chinchilla"), get_likelihood("studentt")
+    runs = bs.testing.simulate_chinchilla(n=30, seed=2)
+    priors = merge_priors(
+        {**law.default_priors, **lik.noise_priors},
+        {"alpha": bs.Prior("TruncatedNormal", mu=0.35, sigma=sigma_alpha, lower=0.0)},
+    )
+    prepared = prepare_data(law, runs, None, n_parameters=7, likelihood=lik)
+    reference = law.compute_reference(prepared.inputs)
+    return build_model(law, prepared, priors, lik, reference)
+
+
+def test_fingerprint_is_stable_across_processes_and_sees_the_priors():
+    here = sampling.model_fingerprint(_chinchilla_model())
+    there = _run(
+        """
+        import json, sys
+        sys.path.insert(0, "tests")
+        from test_sampling import _chinchilla_model
+        from bayescale.sampling import model_fingerprint
+        print(json.dumps(model_fingerprint(_chinchilla_model())))
+        """
+    )
+    assert there == here
+    assert sampling.model_fingerprint(_chinchilla_model(sigma_alpha=0.2)) != here
+
+
+def test_stored_graph_gives_the_same_density(tmp_path, monkeypatch):
+    """A graph read back from the store evaluates exactly like a freshly rewritten one; a
+    damaged entry is recompiled and replaced; BAYESCALE_GRAPH_CACHE=0 turns the store off."""
+    store = tmp_path / "graph.pkl"
+    monkeypatch.setattr(sampling, "_graph_cache_file", lambda model: store)
+    model = _chinchilla_model()
+    fresh = sampling.compile_model(model)
+    assert store.is_file()
+    stored, point = sampling._load_compiled_graph(store)
+    initial = model.initial_point()
+    assert point.keys() == initial.keys()
+    for name, value in initial.items():
+        np.testing.assert_array_equal(point[name], value)
+    names = [v.name for v in stored.maker.fgraph.inputs[1:]]
+    values = {
+        name: np.array(var.get_value())
+        for name, var in [*model.named_vars.items(), *model.dim_lengths.items()]
+        if hasattr(var, "get_value")
+    }
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        x = fresh.x0 + 0.1 * rng.standard_normal(fresh.ndim)
+        a = fresh.logp_fn(x, *[values[n] for n in fresh.data_names])
+        b = stored.vm.jit_fn(x, *[values[n] for n in names])
+        for u, v in zip(a, b, strict=True):
+            np.testing.assert_allclose(u, v, rtol=1e-12, atol=0)
+
+    store.write_bytes(b"not a pickle")
+    assert sampling._load_compiled_graph(store) is None
+    again = sampling.compile_model(model)
+    assert again.ndim == fresh.ndim and sampling._load_compiled_graph(store) is not None
+
+    monkeypatch.undo()
+    monkeypatch.setenv(sampling.GRAPH_CACHE_ENV, "0")
+    assert sampling._graph_cache_file(model) is None
