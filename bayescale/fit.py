@@ -461,6 +461,11 @@ def fit(
     sampler = (sampler or "nutpie").lower()
     if sampler not in ("nutpie", "pymc"):
         raise ValueError(f"sampler must be 'nutpie' or 'pymc', got {sampler!r}")
+    if sampler == "nutpie" and tune == 0:
+        raise ValueError(
+            "tune=0: nutpie needs at least one warm-up iteration (tune >= 1); "
+            "sampler='pymc' accepts tune=0"
+        )
 
     model = build_model(law, prepared, all_priors, lik, reference)
     t_build = time.perf_counter()

@@ -15,6 +15,7 @@ regions of the log-sum-exp surface. ``sampler="pymc"`` uses PyMC's own NUTS inst
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import re
 import sys
@@ -64,8 +65,9 @@ class CompiledModel:
         missing = [n for n in names if n not in data]
         if missing:
             raise KeyError(f"compiled model needs data {missing}")
+        # np.array, not np.ascontiguousarray: the latter turns 0-d values into shape (1,)
         return [
-            np.ascontiguousarray(data[n], dtype=self.data_dtypes.get(n, "float64")) for n in names
+            np.array(data[n], dtype=self.data_dtypes.get(n, "float64"), order="C") for n in names
         ]
 
 
@@ -95,27 +97,29 @@ def compile_model(model: Any, cache_key: str | None = None) -> CompiledModel:
 
     t0 = time.perf_counter()
     value_vars = model.value_vars
-    cache_file = _graph_cache_file(model)
+    logp, constrained = _density_graphs(model)
+    cache_file = _graph_cache_file(model, logp, constrained)
     stored = _load_compiled_graph(cache_file) if cache_file is not None else None
     if stored is None:
         point = model.initial_point()
-        joint_f = _compile_joint(model, point, value_vars)
+        joint_f = _compile_joint(point, value_vars, logp, constrained)
         if cache_file is not None and _save_compiled_graph(cache_file, joint_f, point):
             # Use the graph as read back: later processes compile exactly this function, so the
             # machine code numba caches at the first call below serves them too.
             stored = _load_compiled_graph(cache_file)
     if stored is not None:
         joint_f, point = stored
-    data_names = [v.name for v in joint_f.maker.fgraph.inputs[1:]]
-    joint_jit = joint_f.vm.jit_fn
-
     x0 = np.concatenate([np.atleast_1d(point[v.name]).ravel() for v in value_vars])
-    shared = {v.name: v.get_value() for v in joint_f.maker.fgraph.inputs[1:]}
-    dtypes = {v.name: v.dtype for v in joint_f.maker.fgraph.inputs[1:]}
-    # The first call triggers (or loads from numba's cache) the machine-code compilation. The
-    # arguments are fresh, writeable, contiguous arrays, as in every later call: numba compiles
-    # one version per argument layout (a read-only array would cost a second compilation).
-    joint_jit(x0, *[np.array(shared[n], dtype=dtypes[n]) for n in data_names])
+    try:
+        joint_jit, data_names, dtypes = _first_call(joint_f, model, x0)
+    except Exception:
+        if stored is None:
+            raise
+        # a stored graph that does not run here: drop it and compile afresh
+        cache_file.unlink(missing_ok=True)
+        point = model.initial_point()
+        joint_f = _compile_joint(point, value_vars, logp, constrained)
+        joint_jit, data_names, dtypes = _first_call(joint_f, model, x0)
 
     x_names = []
     for v in value_vars:
@@ -139,16 +143,22 @@ def compile_model(model: Any, cache_key: str | None = None) -> CompiledModel:
     return compiled
 
 
-def _compile_joint(model: Any, point: Mapping[str, Any], value_vars: list[Any]) -> Any:
+def _density_graphs(model: Any) -> tuple[Any, list[Any]]:
+    """The model's log density (with the Jacobian of the transforms) and the constrained values
+    of its free variables, as graphs of the value variables."""
+    return model.logp(jacobian=True), model.replace_rvs_by_values(model.free_RVs)
+
+
+def _compile_joint(
+    point: Mapping[str, Any], value_vars: list[Any], logp: Any, constrained: list[Any]
+) -> Any:
     """Build and compile (rewrite + numba) the joint log density / gradient / values function."""
     import pytensor
     import pytensor.tensor as pt
     from pymc.pytensorf import join_nonshared_inputs
 
-    logp = model.logp(jacobian=True)
     grads = pt.grad(logp, value_vars)
     grad_flat = pt.concatenate([pt.atleast_1d(g).ravel() for g in grads])
-    constrained = model.replace_rvs_by_values(model.free_RVs)
     # constrained values travel as one flat vector: one output array per call, not one per RV
     constrained_flat = pt.concatenate([pt.atleast_1d(c).ravel() for c in constrained])
     (logp_j, grad_j, constrained_j), x = join_nonshared_inputs(
@@ -159,22 +169,53 @@ def _compile_joint(model: Any, point: Mapping[str, Any], value_vars: list[Any]) 
     return pytensor.function([x], [logp_j, grad_j, constrained_j], mode=_numba_mode())
 
 
+def _first_call(joint_f: Any, model: Any, x0: np.ndarray) -> tuple[Any, list[str], dict]:
+    """Call the compiled function once with the model's own data, so numba compiles it (or
+    loads it from its cache) now; returns the jitted function, its data names and dtypes.
+
+    The data are passed as :meth:`CompiledModel.data_args` passes them in every later call
+    (fresh, writeable, C-ordered arrays of the graph's dtype and dimensionality): numba compiles
+    one version per argument layout, and a second layout would cost a second compilation.
+    """
+    inputs = joint_f.maker.fgraph.inputs[1:]
+    names = [v.name for v in inputs]
+    dtypes = {v.name: v.dtype for v in inputs}
+    own = _model_data(model)
+    values = [own[v.name] if v.name in own else v.get_value() for v in inputs]
+    jitted = joint_f.vm.jit_fn
+    args = [np.array(v, dtype=dtypes[n], order="C") for n, v in zip(names, values, strict=True)]
+    jitted(x0, *args)
+    return jitted, names, dtypes
+
+
+def _model_data(model: Any) -> dict[str, Any]:
+    """Current values of the model's data containers and dimension lengths, by name."""
+    pairs = [*model.named_vars.items(), *model.dim_lengths.items()]
+    return {name: var.get_value() for name, var in pairs if hasattr(var, "get_value")}
+
+
 # ---------------------------------------------------------------------------------------------
 # Rewritten graphs kept across processes
 #
 # PyTensor rewrites the log-density graph anew in every process (≈ 1 s here, longer than the
 # numba step, whose machine code numba already caches on disk). The rewritten graph is stored in
-# PyTensor's compile directory, next to numba's cache, under a fingerprint of the model graph
-# (every operation with its parameters, every constant and type: the law's expression, the
-# priors and the likelihood are all in it), the transforms and the versions of Python, numpy,
-# PyTensor, PyMC, numba and bayescale. Any failure to read a stored graph falls back to
-# compiling it afresh. ``BAYESCALE_GRAPH_CACHE=0`` turns the store off.
+# PyTensor's compile directory, next to numba's cache, under a fingerprint of the graph it is
+# rewritten from: the model's log density and constrained values (every operation with its
+# parameters, the inner graphs of composite operations, the code of any Python function an
+# operation holds, every constant and type; the law's expression, the priors, the likelihood and
+# the observations are all in it), the free variables' graphs and initial values, this module's
+# source and the versions of Python, numpy, PyTensor, PyMC, numba and bayescale. The entry repeats
+# its fingerprint, which is checked on reading; a graph that cannot be read or run is compiled
+# afresh. Data values are not stored. ``BAYESCALE_GRAPH_CACHE=0`` turns the store off. Entries
+# are pickles, trusted as PyTensor's compile directory itself is.
 
 GRAPH_CACHE_ENV = "BAYESCALE_GRAPH_CACHE"
+_GRAPH_FORMAT = 2
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_SOURCE_DIGEST: list[str] = []
 
 
-def _graph_cache_file(model: Any) -> Any:
+def _graph_cache_file(model: Any, logp: Any, constrained: list[Any]) -> Any:
     """Where the rewritten graph of ``model`` is stored, or None if the store is off."""
     from pathlib import Path
 
@@ -184,41 +225,52 @@ def _graph_cache_file(model: Any) -> Any:
         import pytensor
 
         folder = Path(pytensor.config.compiledir) / "bayescale-graphs"
-        return folder / f"{model_fingerprint(model)}.pkl"
+        return folder / f"{_fingerprint(model, logp, constrained)}.pkl"
     except Exception:  # pragma: no cover - an unusual graph: compile without the store
         return None
 
 
 def model_fingerprint(model: Any, extra: str | None = None) -> str:
-    """A SHA-256 fingerprint of a PyMC model's graph, stable across processes.
+    """A SHA-256 fingerprint of what a PyMC model compiles to, stable across processes.
 
-    Two models get the same fingerprint only if their random variables, observations and
-    potentials are built from the same operations with the same parameters, constants and types,
-    with the same transforms, under the same library versions (and the same ``extra`` text).
+    It covers the log density (with the transforms' Jacobians) and the constrained values of the
+    free variables as graphs — every operation with its parameters, the inner graphs of
+    composite operations, the code of Python functions held by operations, every constant and
+    type — plus the free variables' graphs and initial values and the versions of the libraries
+    involved. Data containers (``pm.Data``) enter by name and type, not by value, so a model
+    refitted to new data of the same kind keeps its fingerprint.
 
     Examples
     --------
     >>> import numpy as np, pymc as pm
-    >>> def model(sd):
+    >>> def model(sd, observed):
     ...     with pm.Model() as m:
     ...         mu = pm.Normal("mu", 0, sd)
-    ...         _ = pm.Normal("y", mu, 1, observed=np.zeros(3))
+    ...         _ = pm.Normal("y", mu, 1, observed=observed)
     ...     return m
-    >>> model_fingerprint(model(1.0)) == model_fingerprint(model(1.0))
+    >>> model_fingerprint(model(1.0, np.zeros(3))) == model_fingerprint(model(1.0, np.zeros(3)))
     True
-    >>> model_fingerprint(model(1.0)) == model_fingerprint(model(2.0))
+    >>> model_fingerprint(model(1.0, np.zeros(3))) == model_fingerprint(model(2.0, np.zeros(3)))
+    False
+    >>> model_fingerprint(model(1.0, np.zeros(3))) == model_fingerprint(model(1.0, np.ones(3)))
     False
     """
-    import hashlib
+    logp, constrained = _density_graphs(model)
+    return _fingerprint(model, logp, constrained, extra)
 
-    import numba
+
+def _fingerprint(model: Any, logp: Any, constrained: list[Any], extra: str | None = None) -> str:
+    import hashlib
+    from importlib.metadata import version
+
     import pymc
     import pytensor
-    from pytensor.graph.basic import Constant
-    from pytensor.graph.traversal import toposort
 
     from . import __version__
 
+    if not _SOURCE_DIGEST:
+        with open(__file__, "rb") as handle:
+            _SOURCE_DIGEST.append(hashlib.sha256(handle.read()).hexdigest())
     digest = hashlib.sha256()
 
     def put(*parts: Any) -> None:
@@ -226,11 +278,13 @@ def model_fingerprint(model: Any, extra: str | None = None) -> str:
         digest.update(b"\x00")
 
     put(
+        _GRAPH_FORMAT,
+        _SOURCE_DIGEST[0],
         sys.version_info[:3],
         np.__version__,
         pytensor.__version__,
         pymc.__version__,
-        numba.__version__,
+        version("numba"),
         __version__,
         pytensor.config.floatX,
         pytensor.config.optimizer_excluding,
@@ -238,70 +292,102 @@ def model_fingerprint(model: Any, extra: str | None = None) -> str:
         pytensor.config.optimizer_requiring,
         extra,
     )
-    outputs = [*model.free_RVs, *model.observed_RVs, *model.potentials]
+    inner: dict[int, str] = {}
+    put("graph", _graph_digest([logp, *constrained, *model.free_RVs], inner))
+    put("free", [rv.name for rv in model.free_RVs], [v.name for v in model.value_vars])
+    put("values", [(v.name, str(v.type)) for v in model.value_vars])
+    initial = model.rvs_to_initial_values
+    put("initial values", [(rv.name, _describe(initial.get(rv), inner)) for rv in model.free_RVs])
+    put("check_bounds", getattr(model, "check_bounds", None))
+    return digest.hexdigest()
+
+
+def _graph_digest(outputs: list[Any], inner: dict[int, str]) -> str:
+    """SHA-256 of a graph: its operations in topological order, their inputs, outputs, types."""
+    import hashlib
+
+    from pytensor.graph.basic import Constant
+    from pytensor.graph.traversal import toposort
+
+    digest = hashlib.sha256()
+
+    def put(*parts: Any) -> None:
+        digest.update(_ADDRESS.sub("", repr(parts)).encode())
+        digest.update(b"\x00")
+
     ids: dict[Any, int] = {}
 
     def ref(var: Any) -> int:
         if var not in ids:
             ids[var] = len(ids)
             if isinstance(var, Constant):
-                data = np.asarray(var.data)
-                content = (
-                    repr(var.data)
-                    if data.dtype == object
-                    else hashlib.sha256(np.ascontiguousarray(data).tobytes()).hexdigest()
-                )
-                put("constant", str(var.type), data.dtype.str, data.shape, content)
+                put("constant", str(var.type), _describe(var.data, inner))
             else:
                 put("input", type(var).__name__, str(var.type), var.name)
         return ids[var]
 
     for node in toposort(outputs):
-        op = node.op
-        props = op._props_dict() if hasattr(op, "_props_dict") else str(op)
-        put(
-            "apply",
-            type(op).__module__,
-            type(op).__qualname__,
-            props,
-            [ref(i) for i in node.inputs],
-        )
+        put("apply", _describe(node.op, inner), [ref(i) for i in node.inputs])
         for out in node.outputs:
             ids[out] = len(ids)
             put("output", str(out.type), out.name)
-    put("outputs", [ref(v) for v in outputs], [v.name for v in outputs])
-    put("values", [(v.name, str(v.type)) for v in model.value_vars])
-    initial = model.rvs_to_initial_values
-    put(
-        "initial values",
-        [
-            (rv.name, _describe_value(initial.get(rv)))
-            for rv in [*model.free_RVs, *model.observed_RVs]
-        ],
-    )
-    transforms = model.rvs_to_transforms
-    put(
-        "transforms",
-        [
-            (type(t).__name__, getattr(t, "__dict__", None))
-            for t in (transforms.get(rv) for rv in model.free_RVs)
-        ],
-    )
+    put("outputs", [ref(v) for v in outputs])
     return digest.hexdigest()
 
 
-def _describe_value(value: Any) -> Any:
-    """A process-independent description of an initial value (None, a string or numbers)."""
+def _describe(obj: Any, inner: dict[int, str]) -> Any:
+    """A process-independent description of an operation, a constant or an operation parameter.
+
+    Operations are described by class, parameters and inner graph (memoised in ``inner``);
+    arrays by dtype, shape and a hash of their bytes; functions by name, a hash of their code and
+    their closure; containers element by element; anything else by its representation (memory
+    addresses removed).
+    """
     import hashlib
 
-    if value is None or isinstance(value, str):
-        return value
-    data = getattr(value, "data", value)
-    try:
-        array = np.ascontiguousarray(np.asarray(data, dtype=float))
-    except (TypeError, ValueError):
-        return repr(value)
-    return (array.shape, hashlib.sha256(array.tobytes()).hexdigest())
+    from pytensor.graph.op import Op
+
+    if obj is None or isinstance(obj, bool | int | float | str | bytes):
+        return obj
+    if isinstance(obj, Op):
+        key = id(obj)
+        if key not in inner:
+            inner[key] = ""  # guards against an operation that refers to itself
+            props = obj._props_dict() if hasattr(obj, "_props_dict") else None
+            described = [
+                type(obj).__module__,
+                type(obj).__qualname__,
+                {k: _describe(v, inner) for k, v in props.items()} if props else str(obj),
+            ]
+            graph = getattr(obj, "fgraph", None)
+            if graph is not None and hasattr(graph, "outputs"):
+                described.append(_graph_digest(list(graph.outputs), inner))
+            inner[key] = hashlib.sha256(_ADDRESS.sub("", repr(described)).encode()).hexdigest()
+        return inner[key]
+    if isinstance(obj, np.ndarray | np.generic):
+        array = np.asarray(obj)
+        if array.dtype == object:
+            return ("objects", array.shape, [_describe(v, inner) for v in array.ravel()])
+        data = np.ascontiguousarray(array).tobytes()
+        return ("array", array.dtype.str, array.shape, hashlib.sha256(data).hexdigest())
+    if isinstance(obj, list | tuple):
+        return (type(obj).__name__, [_describe(v, inner) for v in obj])
+    if isinstance(obj, dict):
+        return ("dict", sorted((repr(k), _describe(v, inner)) for k, v in obj.items()))
+    code = getattr(obj, "__code__", None)
+    if code is not None:
+        closure = [c.cell_contents for c in (getattr(obj, "__closure__", None) or ())]
+        return (
+            "function",
+            getattr(obj, "__module__", None),
+            getattr(obj, "__qualname__", None),
+            hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest(),
+            _describe(closure, inner),
+        )
+    data = getattr(obj, "data", None)
+    if isinstance(data, np.ndarray):  # e.g. a tensor constant given as an initial value
+        return _describe(data, inner)
+    return repr(obj)
 
 
 def _load_compiled_graph(path: Any) -> tuple[Any, dict[str, np.ndarray]] | None:
@@ -319,6 +405,8 @@ def _load_compiled_graph(path: Any) -> tuple[Any, dict[str, np.ndarray]] | None:
 
         with open(path, "rb") as handle:
             entry = pickle.load(handle)
+        if entry.get("format") != _GRAPH_FORMAT or entry.get("key") != path.stem:
+            return None
         fgraph, point = entry["fgraph"], entry["point"]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -334,20 +422,27 @@ def _load_compiled_graph(path: Any) -> tuple[Any, dict[str, np.ndarray]] | None:
 
 
 def _save_compiled_graph(path: Any, joint_f: Any, point: Mapping[str, Any]) -> bool:
-    """Store the rewritten graph of ``joint_f`` and the initial point atomically; False (and
-    nothing stored) on error."""
+    """Store the rewritten graph of ``joint_f`` and the initial point atomically, without the
+    data values; False (and nothing stored) on error."""
     import tempfile
 
     tmp = None
+    shared = [v for v in joint_f.maker.fgraph.inputs[1:] if hasattr(v, "get_value")]
+    saved = [v.get_value(borrow=True) for v in shared]
     try:
         import cloudpickle
 
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # the data containers travel as empty placeholders of their type
+        for var in shared:
+            var.set_value(np.zeros([n or 0 for n in var.type.shape], dtype=var.dtype))
         entry = {
+            "format": _GRAPH_FORMAT,
+            "key": path.stem,
             "fgraph": joint_f.maker.fgraph,
             "point": {k: np.asarray(v) for k, v in point.items()},
         }
         payload = cloudpickle.dumps(entry, protocol=5)
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
@@ -357,6 +452,9 @@ def _save_compiled_graph(path: Any, joint_f: Any, point: Mapping[str, Any]) -> b
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
         return False
+    finally:
+        for var, value in zip(shared, saved, strict=True):
+            var.set_value(value, borrow=True)
 
 
 def find_mode(
@@ -559,10 +657,21 @@ def sample_nutpie(
 
 
 class _DeferredModule(types.ModuleType):
-    """Stands in for a module until one of its attributes is used, then imports it."""
+    """Stands in for a module until one of its attributes is used, then imports the module.
+
+    It carries the real module's ``__spec__``, so the import system and
+    ``importlib.util.find_spec`` see an ordinary, fully imported module.
+    """
 
     def __getattr__(self, attr: str) -> Any:
+        if sys.modules.get(self.__name__) is self:
+            # still registered (another thread is using it while nutpie is being imported):
+            # take it out, so that the import below loads the real package
+            sys.modules.pop(self.__name__, None)
         return getattr(importlib.import_module(self.__name__), attr)
+
+
+_NUTPIE_LOCK = threading.Lock()
 
 
 def _import_nutpie() -> Any:
@@ -574,18 +683,23 @@ def _import_nutpie() -> Any:
     own conversion keeps working; ``sys.modules`` is restored right after, so a later
     ``import arviz`` anywhere else is an ordinary import.
     """
-    if "nutpie" in sys.modules or "arviz" in sys.modules:
-        import nutpie
+    with _NUTPIE_LOCK:
+        if "nutpie" in sys.modules or "arviz" in sys.modules:
+            import nutpie
 
+            return nutpie
+        stand_in = _DeferredModule("arviz")
+        try:
+            stand_in.__spec__ = importlib.util.find_spec("arviz")
+        except (ImportError, ValueError):  # pragma: no cover - no ArviZ: nutpie will say so
+            stand_in.__spec__ = None
+        sys.modules["arviz"] = stand_in
+        try:
+            import nutpie
+        finally:
+            if sys.modules.get("arviz") is stand_in:
+                del sys.modules["arviz"]
         return nutpie
-    stand_in = _DeferredModule("arviz")
-    sys.modules["arviz"] = stand_in
-    try:
-        import nutpie
-    finally:
-        if sys.modules.get("arviz") is stand_in:
-            del sys.modules["arviz"]
-    return nutpie
 
 
 def trace_to_datatree(raw: Any, names: list[str], shapes: list[tuple[int, ...]]) -> Any:

@@ -83,5 +83,7 @@ def test_bad_arguments():
         _fit(runs, sampler="hmc")
     with pytest.raises(ValueError, match="draws must be a positive integer"):
         bs.fit("chinchilla", runs, draws=0)
+    with pytest.raises(ValueError, match="nutpie needs at least one warm-up iteration"):
+        bs.fit("chinchilla", runs, tune=0)
     with pytest.raises(ValueError, match="unknown prior name"):
         _fit(runs, priors={"gamma": bs.Prior("Normal", mu=0, sigma=1)})

@@ -134,7 +134,7 @@ def test_stored_graph_gives_the_same_density(tmp_path, monkeypatch):
     """A graph read back from the store evaluates exactly like a freshly rewritten one; a
     damaged entry is recompiled and replaced; BAYESCALE_GRAPH_CACHE=0 turns the store off."""
     store = tmp_path / "graph.pkl"
-    monkeypatch.setattr(sampling, "_graph_cache_file", lambda model: store)
+    monkeypatch.setattr(sampling, "_graph_cache_file", lambda *_: store)
     model = _chinchilla_model()
     fresh = sampling.compile_model(model)
     assert store.is_file()
@@ -157,6 +157,15 @@ def test_stored_graph_gives_the_same_density(tmp_path, monkeypatch):
         for u, v in zip(a, b, strict=True):
             np.testing.assert_allclose(u, v, rtol=1e-12, atol=0)
 
+    # the data values are not stored: the containers come back as empty placeholders
+    placeholders = {v.name: v.get_value() for v in stored.maker.fgraph.inputs[1:]}
+    assert placeholders["log_loss_data"].size == 0
+    assert not any(np.any(v) for v in placeholders.values())
+    # an entry filed under another fingerprint is not used
+    other = tmp_path / "other.pkl"
+    other.write_bytes(store.read_bytes())
+    assert sampling._load_compiled_graph(other) is None
+
     store.write_bytes(b"not a pickle")
     assert sampling._load_compiled_graph(store) is None
     again = sampling.compile_model(model)
@@ -164,4 +173,67 @@ def test_stored_graph_gives_the_same_density(tmp_path, monkeypatch):
 
     monkeypatch.undo()
     monkeypatch.setenv(sampling.GRAPH_CACHE_ENV, "0")
-    assert sampling._graph_cache_file(model) is None
+    assert sampling._graph_cache_file(model, None, []) is None
+
+
+def _fingerprints(build) -> set[str]:
+    return {sampling.model_fingerprint(build(variant)) for variant in (0, 1)}
+
+
+def test_fingerprint_sees_custom_densities_transforms_and_bounds():
+    """Models that compile to different densities get different fingerprints, even when the
+    difference hides in a Python function, a transform's bounds or the model's bound checks."""
+    import pymc as pm
+    from pymc.distributions.transforms import Interval
+
+    y = np.array([0.1, -0.3, 0.7])
+
+    def custom(variant):
+        def normal(value, mu):
+            return pm.logp(pm.Normal.dist(mu, 1.0), value)
+
+        def laplace(value, mu):
+            return pm.logp(pm.Laplace.dist(mu, 1.0), value)
+
+        with pm.Model() as m:
+            mu = pm.Normal("mu", 0, 1)
+            pm.CustomDist("obs", mu, logp=(normal, laplace)[variant], observed=y)
+        return m
+
+    def bounds(variant):
+        with pm.Model() as m:
+            pm.Normal("s", 0.5, 1, transform=Interval(0.0, (1.0, 5.0)[variant]))
+        return m
+
+    def checks(variant):
+        with pm.Model(check_bounds=bool(variant)) as m:
+            sd = pm.HalfNormal("sd", 1)
+            pm.Normal("obs", 0, sd, observed=y)
+        return m
+
+    for build in (custom, bounds, checks):
+        assert len(_fingerprints(build)) == 2, build.__name__
+
+
+def test_bnsl_with_two_breaks_compiles_and_matches_numpy():
+    """A law with vector parameters and 0-d reference data compiles once and evaluates like the
+    numpy expression (the data keep their dimensionality from call to call)."""
+    from bayescale.fit import data_values
+    from bayescale.likelihoods import get_likelihood
+    from bayescale.model import build_model
+    from bayescale.priors import merge_priors
+
+    law, lik = bs.get_law("bnsl", breaks=2), get_likelihood("studentt")
+    x = np.geomspace(1e3, 1e7, 20)
+    params = {**bs.load_card("caballero2022").params, "c2": 0.3, "d2": 3e5, "f2": 0.2}
+    runs = bs.testing.simulate(law, params, __import__("pandas").DataFrame({"x": x}), seed=1)
+    priors = merge_priors({**law.default_priors, **lik.noise_priors}, None)
+    prepared = bs.data.prepare_data(law, runs, None, n_parameters=11, likelihood=lik)
+    reference = law.compute_reference(prepared.inputs)
+    model = build_model(law, prepared, priors, lik, reference)
+    compiled = sampling.compile_model(model)
+    args = compiled.data_args(data_values(law, prepared, reference, lik), compiled.data_names)
+    point = model.initial_point()
+    value = compiled.logp_fn(compiled.x0, *args)[0]
+    assert np.isfinite(value)
+    np.testing.assert_allclose(value, model.compile_logp()(point), rtol=1e-10)
