@@ -274,8 +274,7 @@ def _fingerprint(model: Any, logp: Any, constrained: list[Any], extra: str | Non
     digest = hashlib.sha256()
 
     def put(*parts: Any) -> None:
-        digest.update(_ADDRESS.sub("", repr(parts)).encode())
-        digest.update(b"\x00")
+        _feed(digest, parts)
 
     put(
         _GRAPH_FORMAT,
@@ -302,6 +301,12 @@ def _fingerprint(model: Any, logp: Any, constrained: list[Any], extra: str | Non
     return digest.hexdigest()
 
 
+def _feed(digest: Any, parts: Any) -> None:
+    """Add ``parts`` to a hash as text, memory addresses removed, with a separator."""
+    digest.update(_ADDRESS.sub("", repr(parts)).encode())
+    digest.update(b"\x00")
+
+
 def _graph_digest(outputs: list[Any], inner: dict[int, str]) -> str:
     """SHA-256 of a graph: its operations in topological order, their inputs, outputs, types."""
     import hashlib
@@ -312,8 +317,7 @@ def _graph_digest(outputs: list[Any], inner: dict[int, str]) -> str:
     digest = hashlib.sha256()
 
     def put(*parts: Any) -> None:
-        digest.update(_ADDRESS.sub("", repr(parts)).encode())
-        digest.update(b"\x00")
+        _feed(digest, parts)
 
     ids: dict[Any, int] = {}
 
