@@ -206,13 +206,15 @@ def _model_data(model: Any) -> dict[str, Any]:
 # the observations are all in it), the free variables' graphs and initial values, this module's
 # source and the versions of Python, numpy, PyTensor, PyMC, numba and bayescale. The entry repeats
 # its fingerprint, which is checked on reading; a graph that cannot be read or run is compiled
-# afresh. Data values are not stored. ``BAYESCALE_GRAPH_CACHE=0`` turns the store off. Entries
-# are pickles, trusted as PyTensor's compile directory itself is.
+# afresh. Data values are not stored; the 200 most recently used entries are kept.
+# ``BAYESCALE_GRAPH_CACHE=0`` turns the store off. Entries are pickles, trusted as PyTensor's
+# compile directory itself is.
 
 GRAPH_CACHE_ENV = "BAYESCALE_GRAPH_CACHE"
 _GRAPH_FORMAT = 2
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _SOURCE_DIGEST: list[str] = []
+_GRAPH_STORE_KEEP = 200  # entries of ≈ 1 MB; the least recently used beyond this are deleted
 
 
 def _graph_cache_file(model: Any, logp: Any, constrained: list[Any]) -> Any:
@@ -411,6 +413,7 @@ def _load_compiled_graph(path: Any) -> tuple[Any, dict[str, np.ndarray]] | None:
             entry = pickle.load(handle)
         if entry.get("format") != _GRAPH_FORMAT or entry.get("key") != path.stem:
             return None
+        os.utime(path)  # marks the entry as recently used (pruning keeps the newest)
         fgraph, point = entry["fgraph"], entry["point"]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -451,6 +454,7 @@ def _save_compiled_graph(path: Any, joint_f: Any, point: Mapping[str, Any]) -> b
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
         os.replace(tmp, path)
+        _prune_graph_store(path.parent)
         return True
     except Exception:  # read-only or full disk, an op that cannot be pickled
         if tmp is not None and os.path.exists(tmp):
@@ -459,6 +463,17 @@ def _save_compiled_graph(path: Any, joint_f: Any, point: Mapping[str, Any]) -> b
     finally:
         for var, value in zip(shared, saved, strict=True):
             var.set_value(value, borrow=True)
+
+
+def _prune_graph_store(folder: Any, keep: int | None = None) -> None:
+    """Keep the ``keep`` most recently used entries (default ``_GRAPH_STORE_KEEP``)."""
+    keep = _GRAPH_STORE_KEEP if keep is None else keep
+    try:
+        entries = sorted(folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[keep:]:
+            old.unlink(missing_ok=True)
+    except OSError:  # pragma: no cover - another process pruned at the same time
+        pass
 
 
 def find_mode(

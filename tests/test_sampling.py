@@ -237,3 +237,12 @@ def test_bnsl_with_two_breaks_compiles_and_matches_numpy():
     value = compiled.logp_fn(compiled.x0, *args)[0]
     assert np.isfinite(value)
     np.testing.assert_allclose(value, model.compile_logp()(point), rtol=1e-10)
+
+
+def test_graph_store_keeps_the_most_recently_used(tmp_path):
+    for i in range(5):
+        entry = tmp_path / f"{i}.pkl"
+        entry.write_bytes(b"x")
+        os.utime(entry, (1000 + i, 1000 + i))
+    sampling._prune_graph_store(tmp_path, keep=3)
+    assert sorted(p.name for p in tmp_path.glob("*.pkl")) == ["2.pkl", "3.pkl", "4.pkl"]
