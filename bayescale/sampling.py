@@ -600,16 +600,27 @@ def sample_nutpie(
     ends = list(np.cumsum(sizes))
     starts = [0, *ends[:-1]]
 
+    # Every draw nutpie stores is a point where the log density was already evaluated during the
+    # trajectory, and that evaluation returned the constrained values too. Keep them by position
+    # so that storing a draw does not cost a second evaluation; a position not found (or an
+    # emptied store) is simply evaluated again.
+    seen: dict[bytes, np.ndarray] = {}
+
     def make_logp() -> Any:
         def logp(z: np.ndarray, **_: Any) -> tuple[float, np.ndarray]:
             out = logp_fn(x_mode + L @ z, *logp_args)
+            if len(seen) >= 4096:
+                seen.clear()
+            seen[z.tobytes()] = out[2]
             return float(out[0]), Lt @ out[1]
 
         return logp
 
     def make_expand(seed1: int, seed2: int, chain: int) -> Any:
         def expand(z: np.ndarray, **_: Any) -> dict[str, np.ndarray]:
-            flat = logp_fn(x_mode + L @ z, *logp_args)[2]
+            flat = seen.get(z.tobytes())
+            if flat is None:
+                flat = logp_fn(x_mode + L @ z, *logp_args)[2]
             return {
                 n: flat[a:b].reshape(s)
                 for n, a, b, s in zip(names, starts, ends, shapes, strict=True)

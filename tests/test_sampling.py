@@ -144,11 +144,7 @@ def test_stored_graph_gives_the_same_density(tmp_path, monkeypatch):
     for name, value in initial.items():
         np.testing.assert_array_equal(point[name], value)
     names = [v.name for v in stored.maker.fgraph.inputs[1:]]
-    values = {
-        name: np.array(var.get_value())
-        for name, var in [*model.named_vars.items(), *model.dim_lengths.items()]
-        if hasattr(var, "get_value")
-    }
+    values = {name: np.array(value) for name, value in sampling._model_data(model).items()}
     rng = np.random.default_rng(0)
     for _ in range(5):
         x = fresh.x0 + 0.1 * rng.standard_normal(fresh.ndim)
@@ -216,8 +212,11 @@ def test_fingerprint_sees_custom_densities_transforms_and_bounds():
 
 
 def test_bnsl_with_two_breaks_compiles_and_matches_numpy():
-    """A law with vector parameters and 0-d reference data compiles once and evaluates like the
-    numpy expression (the data keep their dimensionality from call to call)."""
+    """A law with vector parameters and 0-d reference data compiles, and its compiled log
+    density equals priors (PyMC) + the law's numpy expression under scipy's Student-t."""
+    import pandas as pd
+    from scipy import stats
+
     from bayescale.fit import data_values
     from bayescale.likelihoods import get_likelihood
     from bayescale.model import build_model
@@ -226,17 +225,35 @@ def test_bnsl_with_two_breaks_compiles_and_matches_numpy():
     law, lik = bs.get_law("bnsl", breaks=2), get_likelihood("studentt")
     x = np.geomspace(1e3, 1e7, 20)
     params = {**bs.load_card("caballero2022").params, "c2": 0.3, "d2": 3e5, "f2": 0.2}
-    runs = bs.testing.simulate(law, params, __import__("pandas").DataFrame({"x": x}), seed=1)
+    runs = bs.testing.simulate(law, params, pd.DataFrame({"x": x}), seed=1)
     priors = merge_priors({**law.default_priors, **lik.noise_priors}, None)
     prepared = bs.data.prepare_data(law, runs, None, n_parameters=11, likelihood=lik)
     reference = law.compute_reference(prepared.inputs)
     model = build_model(law, prepared, priors, lik, reference)
     compiled = sampling.compile_model(model)
     args = compiled.data_args(data_values(law, prepared, reference, lik), compiled.data_names)
-    point = model.initial_point()
-    value = compiled.logp_fn(compiled.x0, *args)[0]
-    assert np.isfinite(value)
-    np.testing.assert_allclose(value, model.compile_logp()(point), rtol=1e-10)
+    prior_logp = model.compile_logp(vars=model.free_RVs, jacobian=True)
+    rng = np.random.default_rng(4)
+    for _ in range(3):
+        x_flat = compiled.x0 + 0.2 * rng.standard_normal(compiled.ndim)
+        value, _, flat = compiled.logp_fn(x_flat, *args)
+        sizes = [int(np.prod(s)) for s in compiled.rv_shapes]
+        parts = np.split(flat, np.cumsum(sizes)[:-1])
+        sampled = {
+            n: part.reshape(shape)
+            for n, part, shape in zip(compiled.rv_names, parts, compiled.rv_shapes, strict=True)
+        }
+        point, start = {}, 0
+        for name, size in zip(compiled.value_names, sizes, strict=True):
+            shape = model.initial_point()[name].shape
+            point[name] = x_flat[start : start + size].reshape(shape)
+            start += size
+        natural = law.natural_params(sampled, reference)
+        mu = law.log_mean(natural, x=prepared.inputs["x"])
+        loglik = stats.t.logpdf(
+            np.log(runs[law.output].to_numpy()), sampled["nu"], loc=mu, scale=sampled["sigma"]
+        ).sum()
+        np.testing.assert_allclose(value, prior_logp(point) + loglik, rtol=1e-9)
 
 
 def test_graph_store_keeps_the_most_recently_used(tmp_path):
@@ -246,3 +263,36 @@ def test_graph_store_keeps_the_most_recently_used(tmp_path):
         os.utime(entry, (1000 + i, 1000 + i))
     sampling._prune_graph_store(tmp_path, keep=3)
     assert sorted(p.name for p in tmp_path.glob("*.pkl")) == ["2.pkl", "3.pkl", "4.pkl"]
+
+
+def test_stored_draws_are_the_points_nutpie_accepted():
+    """Each stored draw (constrained values, partly reused from the trajectory's evaluations)
+    has the log density nutpie recorded for it: logp recomputed by PyMC from the stored values
+    equals ``sample_stats.lp`` draw by draw."""
+    import warnings
+
+    runs = bs.testing.simulate_chinchilla(n=40, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bs.DiagnosticWarning)
+        fit = bs.fit(
+            "chinchilla",
+            runs,
+            draws=25,
+            tune=50,
+            chains=2,
+            random_seed=2,
+            progressbar=False,
+            processes=1,
+        )
+    model = fit.model
+    logp = model.compile_logp(jacobian=True)
+    post, lp = fit.idata["posterior"], fit.idata["sample_stats"]["lp"]
+    for chain, draw in [(0, 0), (0, 24), (1, 7), (1, 24)]:
+        point = {}
+        for rv in model.free_RVs:
+            value = post[rv.name].isel(chain=chain, draw=draw).to_numpy()
+            transform = model.rvs_to_transforms.get(rv)
+            if transform is not None:
+                value = transform.forward(value, *rv.owner.inputs).eval()
+            point[model.rvs_to_values[rv].name] = value
+        np.testing.assert_allclose(logp(point), float(lp.isel(chain=chain, draw=draw)), rtol=1e-9)
