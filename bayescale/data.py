@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .law import ScalingLaw
+from .likelihoods import DOMAIN_RULES, outside_domain
 
 __all__ = ["PreparedData", "prepare_data"]
 
@@ -71,15 +72,17 @@ def prepare_data(
         Whether the output column (``loss``) must be present.
     likelihood : Likelihood, optional
         The observation model; it sets the valid range of the output (positive, or a proportion
-        in [0, 1]) and any extra columns it needs (e.g. ``n_items``). Default: positive output.
+        in [0, 1]), any extra columns it needs (e.g. ``n_items``) and, through its
+        ``invalid_rows`` hook, any further runs it cannot observe. Default: positive output.
 
     Raises
     ------
     ValueError
         Missing or misspelt columns, non-numeric values, NaN or infinite values, non-positive
-        values where the law takes logarithms, accuracies that are not a whole number of correct
-        items (accuracy × n_items, binomial likelihood), or too few rows. The message names each
-        column and the offending rows.
+        values where the law takes logarithms, runs the likelihood cannot observe (e.g.
+        accuracies that are not a whole number of correct items, accuracy × n_items, for the
+        binomial likelihood), or too few rows. The message names each column and the
+        offending rows.
 
     Examples
     --------
@@ -134,8 +137,6 @@ def prepare_data(
         raise ValueError(f"invalid data for law {law.name!r}:\n  - " + "\n  - ".join(problems))
 
     positive = set(law.required_positive) | set(extra_cols)
-    if require_output and domain == "positive":
-        positive.add(law.output)
     arrays: dict[str, np.ndarray] = {}
     for name, col in source.items():
         raw = frame[col]
@@ -167,11 +168,12 @@ def prepare_data(
             nonpos = np.isfinite(values) & (values <= 0)
             if nonpos.any():
                 problems.append(f"column '{label}' must be > 0: " + _rows(frame.index, raw, nonpos))
-        if name == law.output and domain == "unit":
-            outside = np.isfinite(values) & ((values < 0) | (values > 1))
+        if name == law.output and not (domain == "positive" and name in positive):
+            outside = outside_domain(domain, values)
             if outside.any():
                 problems.append(
-                    f"column '{label}' must lie in [0, 1]: " + _rows(frame.index, raw, outside)
+                    f"column '{label}' must {DOMAIN_RULES[domain]}: "
+                    + _rows(frame.index, raw, outside)
                 )
         if name in extra_cols:
             fractional = np.isfinite(values) & (values != np.round(values))
@@ -182,25 +184,18 @@ def prepare_data(
                 )
         arrays[name] = values
 
-    if (
-        require_output
-        and getattr(likelihood, "name", None) == "binomial"
-        and "n_items" in extra_cols
-        and law.output in arrays
-        and "n_items" in arrays
-    ):
-        # the binomial observes whole numbers of correct items: accuracy × n_items
-        n_items = arrays["n_items"]
-        correct = arrays[law.output] * n_items
-        off = np.abs(correct - np.round(correct))
-        fractional = np.isfinite(correct) & (off > 1e-6 * np.abs(n_items))
-        if fractional.any():
-            out_col, n_col = source[law.output], source["n_items"]
+    check = getattr(likelihood, "invalid_rows", None)
+    if check is not None and require_output and all(k in arrays for k in (law.output, *extra_cols)):
+        # runs in the output's range that the likelihood still cannot observe, e.g. the
+        # binomial's accuracy × n_items that is not a whole number of correct items
+        invalid = check(arrays[law.output], **{k: arrays[k] for k in extra_cols})
+        if invalid is not None and np.any(invalid.mask):
+            labels = {k: f"column '{source[k]}'" for k in (*extra_cols, law.output)}
+            labels["output"] = labels[law.output]
+            shown = pd.Series([float(f"{v:.6g}") for v in np.ravel(invalid.values)])
             problems.append(
-                f"column '{out_col}' × column '{n_col}' must be a whole number of correct items "
-                "for the binomial likelihood (use likelihood='betabinomial', which rounds to a "
-                "nominal item count, or 'beta'); accuracy × n_items in "
-                + _rows(frame.index, pd.Series([float(f"{k:.6g}") for k in correct]), fractional)
+                invalid.rule.format(**labels)
+                + _rows(frame.index, shown, np.asarray(invalid.mask, dtype=bool))
             )
 
     if not problems and n_parameters is not None and len(frame) < n_parameters:

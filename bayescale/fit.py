@@ -21,7 +21,7 @@ import xarray as xr
 from .data import prepare_data
 from .law import IdentifiabilityWarning, ScalingLaw, get_law
 from .likelihoods import Likelihood, get_likelihood
-from .model import build_model, data_values
+from .model import build_model, data_values, observed_name
 from .posterior import assemble_datatree, clean_sample_stats
 from .priors import Prior, merge_priors
 from .xp import numpy_ns
@@ -262,10 +262,14 @@ class Fit:
         >>> sorted(d)
         ['divergences', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail', 'problems']
         """
-        table = self.summary()
+        return self._diagnostics(self.summary())
+
+    def _diagnostics(self, table: pd.DataFrame) -> dict[str, Any]:
+        """:meth:`diagnostics` from a :meth:`summary` table already computed."""
+        divergences = int(table.attrs["divergences"])
         problems = []
-        if self.divergences:
-            problems.append(f"{self.divergences} divergent transition(s) after warm-up")
+        if divergences:
+            problems.append(f"{divergences} divergent transition(s) after warm-up")
         for name, row in table.iterrows():
             if row["flag"]:
                 problems.append(
@@ -273,7 +277,7 @@ class Fit:
                     f"ess_bulk={row['ess_bulk']:.0f})"
                 )
         return {
-            "divergences": self.divergences,
+            "divergences": divergences,
             "max_r_hat": float(table["r_hat"].max()),
             "min_ess_bulk": float(table["ess_bulk"].min()),
             "min_ess_tail": float(table["ess_tail"].min()),
@@ -316,8 +320,9 @@ class Fit:
         return load_fit(path)
 
     # ------------------------------------------------------------------ display
-    def _headline(self) -> list[tuple[str, str]]:
-        table = self.summary()
+    def _headline(self, table: pd.DataFrame | None = None) -> list[tuple[str, str]]:
+        if table is None:
+            table = self.summary()
         out = []
         for name in self.law.natural_names:
             if name in table.index:
@@ -326,19 +331,21 @@ class Fit:
         return out
 
     def __repr__(self) -> str:
-        diag = self.diagnostics()
+        table = self.summary()
+        diag = self._diagnostics(table)
         post = self.posterior
         lines = [
             f"<bayescale.Fit {self.law.key}: {len(self.data)} runs, {self.likelihood.name} "
             f"likelihood, {post.sizes['chain']} chains x {post.sizes['draw']} draws>",
         ]
-        lines += [f"  {n:>6} = {v}" for n, v in self._headline()]
+        lines += [f"  {n:>6} = {v}" for n, v in self._headline(table)]
         status = "ok" if not diag["problems"] else "; ".join(diag["problems"][:3])
         lines.append(f"  diagnostics: {status}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        diag = self.diagnostics()
+        table = self.summary()
+        diag = self._diagnostics(table)
         post = self.posterior
         ok = not diag["problems"]
         badge = (
@@ -349,7 +356,7 @@ class Fit:
             f'border-radius:3px">{len(diag["problems"])} problem(s)</span>'
         )
         rows = "".join(
-            f"<tr><td><code>{n}</code></td><td>{v}</td></tr>" for n, v in self._headline()
+            f"<tr><td><code>{n}</code></td><td>{v}</td></tr>" for n, v in self._headline(table)
         )
         problems = "".join(f"<li>{p}</li>" for p in diag["problems"])
         return (
@@ -467,7 +474,8 @@ def fit(
             "sampler='pymc' accepts tune=0"
         )
 
-    model = build_model(law, prepared, all_priors, lik, reference)
+    values = data_values(law, prepared, reference, lik)
+    model = build_model(law, prepared, all_priors, lik, reference, values)
     t_build = time.perf_counter()
     timings: dict[str, float] = {"build": t_build - t_start}
     if sampler == "nutpie":
@@ -479,7 +487,7 @@ def fit(
         x0 = compiled.x0
         trace, stimes = sample_nutpie(
             compiled,
-            data_values(law, prepared, reference, lik),
+            values,
             x0,
             draws=draws,
             tune=tune,
@@ -516,7 +524,10 @@ def fit(
     }
     if "warmup_sample_stats" in trace and "n_steps" in trace["warmup_sample_stats"]:
         attrs["bayescale_tune_steps"] = int(trace["warmup_sample_stats"]["n_steps"].sum())
-    idata = assemble_datatree(law, lik, all_priors, prepared, reference, post, stats, attrs)
+    observed = values[f"{observed_name(law, lik)}_data"]
+    idata = assemble_datatree(
+        law, lik, all_priors, prepared, reference, post, stats, attrs, observed=observed
+    )
     timings["total"] = time.perf_counter() - t_start
     result = Fit(
         law,

@@ -14,14 +14,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy import special
 
 from .priors import Prior
+from .xp import ArrayNamespace, numpy_ns, pytensor_ns
 
-__all__ = ["Likelihood", "get_likelihood", "list_likelihoods", "register_likelihood"]
+__all__ = [
+    "InvalidRows",
+    "Likelihood",
+    "get_likelihood",
+    "list_likelihoods",
+    "outside_domain",
+    "register_likelihood",
+]
 
 
 def _log(y: Any, **_: Any) -> np.ndarray:
@@ -30,6 +38,43 @@ def _log(y: Any, **_: Any) -> np.ndarray:
 
 def _exp(obs: Any, **_: Any) -> np.ndarray:
     return np.exp(obs)
+
+
+#: What each ``output_domain`` requires of the output, as shown in error messages.
+DOMAIN_RULES = {"positive": "be > 0", "unit": "lie in [0, 1]"}
+
+
+def outside_domain(domain: str, values: Any) -> np.ndarray:
+    """Mask of the finite ``values`` outside ``domain`` (``"positive"``: > 0; ``"unit"``: [0, 1]).
+
+    NaN and infinite values are not flagged here: they are reported (or refused) separately.
+
+    Examples
+    --------
+    >>> outside_domain("unit", [0.0, 1.0, 1.5, -0.1, np.nan]).tolist()
+    [False, False, True, True, False]
+    """
+    v = np.asarray(values, dtype=float)
+    if domain == "unit":
+        out = (v < 0.0) | (v > 1.0)
+    elif domain == "positive":
+        out = v <= 0.0
+    else:
+        raise ValueError(f"unknown output domain {domain!r}; choose 'positive' or 'unit'")
+    return np.isfinite(v) & out
+
+
+class InvalidRows(NamedTuple):
+    """Runs a likelihood cannot observe, as found by its ``invalid_rows`` hook.
+
+    ``mask`` is True at each invalid run, ``values`` is the value to show for each run in the
+    error message and ``rule`` says what must hold, with ``{output}`` and each extra column's
+    name as format fields (filled with the user's column labels).
+    """
+
+    mask: np.ndarray
+    values: np.ndarray
+    rule: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +87,9 @@ class Likelihood:
     its noise parameters with default priors, the valid range of the output
     (``output_domain``: ``"positive"`` or ``"unit"`` for proportions) and any further data
     columns it needs (``extra_columns``, e.g. the number of items of a benchmark).
+    ``invalid_rows(y, **extra)``, if set, finds runs inside that range that the likelihood still
+    cannot observe (an :class:`InvalidRows`, or None when all are fine); ``prepare_data`` reports
+    them by row.
 
     ``logpdf(obs, mu, **noise, **extra)`` and ``sample(rng, mu, **noise, **extra)`` work on the
     observed scale; ``build(name, mu, noise, observed, extra, **kwargs)`` creates the PyMC
@@ -67,10 +115,15 @@ class Likelihood:
     observed_prefix: str = "log_"
     output_domain: str = "positive"
     extra_columns: tuple[str, ...] = ()
+    invalid_rows: Callable[..., InvalidRows | None] | None = None
 
     def observed_name(self, output: str) -> str:
         """Name of the observed variable for a law whose output column is ``output``."""
         return f"{self.observed_prefix}{output}"
+
+    def outside_domain(self, values: Any) -> np.ndarray:
+        """Mask of the finite ``values`` outside :attr:`output_domain`."""
+        return outside_domain(self.output_domain, values)
 
 
 def _build_studentt(
@@ -203,32 +256,58 @@ P_MIN = 1e-9
 SQUEEZE = 5e-4
 
 
-def _prob(mu: Any) -> np.ndarray:
-    return np.clip(np.exp(np.asarray(mu, dtype=float)), P_MIN, 1.0 - P_MIN)
+#: Largest distance of accuracy × n_items from a whole number, per item of the benchmark, that
+#: the binomial likelihood reads as floating-point error (0.29 × 100 = 28.999999999999996)
+#: rather than as a fractional count of correct items.
+WHOLE_TOLERANCE = 1e-6
 
 
-def _prob_pt(mu: Any) -> Any:
-    import pytensor.tensor as pt
+def _prob(xp: ArrayNamespace, mu: Any) -> Any:
+    """The expected proportion exp(mu), kept inside [P_MIN, 1 - P_MIN]."""
+    return xp.minimum(xp.maximum(xp.exp(xp.asarray(mu)), P_MIN), 1.0 - P_MIN)
 
-    return pt.clip(pt.exp(mu), P_MIN, 1.0 - P_MIN)
+
+def _shape(p: Any, phi: Any) -> tuple[Any, Any]:
+    """Beta shape parameters (a, b) of mean ``p`` and precision ``phi``."""
+    return p * phi, (1.0 - p) * phi
+
+
+def _fractional_counts(y: Any, n_items: Any) -> tuple[np.ndarray, np.ndarray]:
+    """accuracy × n_items, and a mask of the entries not whole to WHOLE_TOLERANCE·n_items."""
+    n = np.asarray(n_items, dtype=float)
+    k = np.asarray(y, dtype=float) * n
+    off = np.abs(k - np.round(k))
+    return k, np.isfinite(k) & (off > WHOLE_TOLERANCE * np.abs(n))
+
+
+_NOT_WHOLE = (
+    "must be a whole number of correct items for the binomial likelihood (use "
+    "likelihood='betabinomial', which rounds to a nominal item count, or 'beta')"
+)
+
+
+def _binomial_invalid_rows(y: Any, n_items: Any, **_: Any) -> InvalidRows | None:
+    k, fractional = _fractional_counts(y, n_items)
+    if not fractional.any():
+        return None
+    rule = "{output} × {n_items} " + _NOT_WHOLE + "; accuracy × n_items in "
+    return InvalidRows(mask=fractional, values=k, rule=rule)
 
 
 def _counts(y: Any, n_items: Any, **_: Any) -> np.ndarray:
     """Numbers of correct items behind the accuracies ``y``, rounded to whole items.
 
-    :func:`~bayescale.data.prepare_data` checks every run (accuracy × n_items whole to
-    1e-6·n_items) and names the offending rows; here the product is rounded so that
-    floating-point error (0.29 × 100 = 28.999999999999996) never reaches the binomial, and
-    only a product far from whole (more than 0.05 items off) is refused as a last resort.
+    :func:`~bayescale.data.prepare_data` checks every run with the same rule (accuracy ×
+    n_items whole to WHOLE_TOLERANCE·n_items, see ``_binomial_invalid_rows``) and names the
+    offending rows; here the product is rounded so that floating-point error never reaches the
+    binomial, and a product that is not whole is refused with its positions.
     """
-    k = np.asarray(y, dtype=float) * np.asarray(n_items, dtype=float)
-    off = np.abs(k - np.round(k))
-    bad = np.flatnonzero(np.ravel(off > 0.05))
+    k, fractional = _fractional_counts(y, n_items)
+    bad = np.flatnonzero(np.ravel(fractional))
     if bad.size:
         raise ValueError(
-            "accuracy × n_items must be a whole number of correct items for the binomial "
-            f"likelihood; not so at {bad.size} position(s): {bad[:8].tolist()}"
-            " (use likelihood='betabinomial', which rounds to a nominal item count, or 'beta')"
+            "accuracy × n_items " + _NOT_WHOLE + f"; not so at {bad.size} position(s): "
+            f"{bad[:8].tolist()}"
         )
     return np.round(k)
 
@@ -246,16 +325,17 @@ def _build_binomial(
 ) -> Any:
     import pymc as pm
 
-    return pm.Binomial(name, n=extra["n_items"], p=_prob_pt(mu), observed=observed, **kw)
+    p = _prob(pytensor_ns, mu)
+    return pm.Binomial(name, n=extra["n_items"], p=p, observed=observed, **kw)
 
 
 def _logpdf_binomial(k: Any, mu: Any, n_items: Any) -> np.ndarray:
-    p = _prob(mu)
+    p = _prob(numpy_ns, mu)
     return _log_choose(n_items, k) + special.xlogy(k, p) + special.xlog1py(n_items - k, -p)
 
 
 def _sample_binomial(rng: np.random.Generator, mu: Any, n_items: Any) -> np.ndarray:
-    p, n = np.broadcast_arrays(_prob(mu), np.asarray(n_items, dtype=float))
+    p, n = np.broadcast_arrays(_prob(numpy_ns, mu), np.asarray(n_items, dtype=float))
     return rng.binomial(n.astype(np.int64), p).astype(float)
 
 
@@ -264,21 +344,18 @@ def _build_betabinomial(
 ) -> Any:
     import pymc as pm
 
-    p, phi = _prob_pt(mu), noise["phi"]
-    return pm.BetaBinomial(
-        name, n=extra["n_items"], alpha=p * phi, beta=(1.0 - p) * phi, observed=observed, **kw
-    )
+    a, b = _shape(_prob(pytensor_ns, mu), noise["phi"])
+    return pm.BetaBinomial(name, n=extra["n_items"], alpha=a, beta=b, observed=observed, **kw)
 
 
 def _logpdf_betabinomial(k: Any, mu: Any, phi: Any, n_items: Any) -> np.ndarray:
-    p = _prob(mu)
-    a, b = p * phi, (1.0 - p) * phi
+    a, b = _shape(_prob(numpy_ns, mu), phi)
     return _log_choose(n_items, k) + special.betaln(k + a, n_items - k + b) - special.betaln(a, b)
 
 
 def _sample_betabinomial(rng: np.random.Generator, mu: Any, phi: Any, n_items: Any) -> np.ndarray:
-    p, phi, n = np.broadcast_arrays(_prob(mu), phi, np.asarray(n_items, dtype=float))
-    q = rng.beta(p * phi, (1.0 - p) * phi)
+    p, phi, n = np.broadcast_arrays(_prob(numpy_ns, mu), phi, np.asarray(n_items, dtype=float))
+    q = rng.beta(*_shape(p, phi))
     return rng.binomial(n.astype(np.int64), q).astype(float)
 
 
@@ -307,21 +384,20 @@ def _build_beta(
 ) -> Any:
     import pymc as pm
 
-    m, phi = _beta_mean(_prob_pt(mu)), noise["phi"]
-    return pm.Beta(name, alpha=m * phi, beta=(1.0 - m) * phi, observed=observed, **kw)
+    a, b = _shape(_beta_mean(_prob(pytensor_ns, mu)), noise["phi"])
+    return pm.Beta(name, alpha=a, beta=b, observed=observed, **kw)
 
 
 def _logpdf_beta(y: Any, mu: Any, phi: Any) -> np.ndarray:
-    m = _beta_mean(_prob(mu))
-    a, b = m * phi, (1.0 - m) * phi
+    a, b = _shape(_beta_mean(_prob(numpy_ns, mu)), phi)
     return (
         special.xlogy(a - 1.0, y) + special.xlog1py(b - 1.0, -np.asarray(y)) - special.betaln(a, b)
     )
 
 
 def _sample_beta(rng: np.random.Generator, mu: Any, phi: Any) -> np.ndarray:
-    m, phi = np.broadcast_arrays(_beta_mean(_prob(mu)), phi)
-    return rng.beta(m * phi, (1.0 - m) * phi)
+    m, phi = np.broadcast_arrays(_beta_mean(_prob(numpy_ns, mu)), phi)
+    return rng.beta(*_shape(m, phi))
 
 
 _PHI_PRIOR = Prior("LogNormal", mu=float(np.log(50.0)), sigma=1.5)
@@ -342,6 +418,7 @@ for _lik in (
         observed_prefix="successes_",
         output_domain="unit",
         extra_columns=("n_items",),
+        invalid_rows=_binomial_invalid_rows,
     ),
     Likelihood(
         name="betabinomial",

@@ -61,11 +61,13 @@ def build_model(
     priors: Mapping[str, Prior],
     likelihood: Likelihood,
     reference: Mapping[str, float],
+    values: Mapping[str, np.ndarray] | None = None,
 ) -> Any:
     """The PyMC model of ``law`` on ``prepared`` runs.
 
     Sampled parameters get ``priors``; natural and derived parameters are ``pm.Deterministic``;
-    the observation is ``likelihood`` on ``log(output)``.
+    the observation is ``likelihood`` on ``log(output)``. ``values`` are the data containers'
+    values if already computed by :func:`data_values` (computed here otherwise).
 
     Examples
     --------
@@ -88,7 +90,8 @@ def build_model(
     clash = sampled_names & (set(law.inputs) | {obs})
     if clash:
         raise ValueError(f"law {law.name!r}: parameter names {sorted(clash)} clash with data names")
-    values = data_values(law, prepared, reference, likelihood)
+    if values is None:
+        values = data_values(law, prepared, reference, likelihood)
     coords = {"run": np.asarray(prepared.frame.index)}
     with pm.Model(coords=coords) as model:
         # Positive inputs are held as logarithms: the law's log(N) then simplifies to the data

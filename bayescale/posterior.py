@@ -90,12 +90,19 @@ def assemble_datatree(
     posterior: xr.Dataset,
     sample_stats: xr.Dataset | None,
     attrs: Mapping[str, Any],
+    observed: np.ndarray | None = None,
 ) -> xr.DataTree:
-    """Put posterior, stats, log-likelihood and data into one ArviZ DataTree."""
+    """Put posterior, stats, log-likelihood and data into one ArviZ DataTree.
+
+    ``observed`` is the output on the likelihood's observed scale if already computed
+    (``likelihood.transform`` of ``prepared.y``; computed here otherwise).
+    """
     post = _posterior_with_derived(law, priors, reference, posterior)
     run = np.asarray(prepared.frame.index)
     obs = observed_name(law, likelihood)
-    observed = np.asarray(likelihood.transform(prepared.y, **prepared.extra), dtype=float)
+    if observed is None:
+        observed = likelihood.transform(prepared.y, **prepared.extra)
+    observed = np.asarray(observed, dtype=float)
     loglik = pointwise_loglik(law, likelihood, post, prepared.inputs, observed, prepared.extra)
     groups: dict[str, xr.Dataset] = {
         "posterior": post,

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .fit import RHAT_MAX
 from .fit import fit as fit_law
 from .law import ScalingLaw, get_law
 from .likelihoods import Likelihood, get_likelihood
@@ -86,8 +87,8 @@ class SBCResult:
         if len(self.diagnostics):
             d = self.diagnostics
             lines.append(
-                f"fits with divergences: {int((d['divergences'] > 0).sum())}; with R-hat > 1.01: "
-                f"{int((d['max_r_hat'] > 1.01).sum())}"
+                f"fits with divergences: {int((d['divergences'] > 0).sum())}; "
+                f"with R-hat > {RHAT_MAX}: {int((d['max_r_hat'] > RHAT_MAX).sum())}"
             )
         return "\n".join(lines)
 
@@ -293,10 +294,7 @@ def sbc(
     try:
         for i in range(n_sims):
             y = sims[i]
-            if lik.output_domain == "unit":
-                domain_ok = np.isfinite(y) & (y >= 0) & (y <= 1)
-            else:
-                domain_ok = np.isfinite(y) & (y > 0)
+            domain_ok = np.isfinite(y) & ~lik.outside_domain(y)
             data = base.assign(**{law.output: y})
             if not domain_ok.all():
                 rejected.append(f"sim {i}: {int((~domain_ok).sum())} outputs not finite/in range")

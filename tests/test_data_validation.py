@@ -87,3 +87,44 @@ def test_bad_arguments():
         bs.fit("chinchilla", runs, tune=0)
     with pytest.raises(ValueError, match="unknown prior name"):
         _fit(runs, priors={"gamma": bs.Prior("Normal", mu=0, sigma=1)})
+
+
+def test_likelihood_invalid_rows_hook_is_used_whatever_its_name():
+    """prepare_data asks the likelihood which runs it cannot observe: no test on its name."""
+    from dataclasses import replace
+
+    from bayescale.data import prepare_data
+    from bayescale.likelihoods import InvalidRows
+
+    law = bs.get_law("emergence", floor=0.0)
+    runs = pd.DataFrame(
+        {"C": np.logspace(19, 24, 4), "acc": [0.1, 0.333, 0.5, 0.9], "items": [10.0, 3, 7, 10]},
+        index=["a", "b", "c", "d"],
+    )
+    columns = {"accuracy": "acc", "n_items": "items"}
+    renamed = replace(bs.get_likelihood("binomial"), name="my_counts")
+    with pytest.raises(ValueError) as err:
+        prepare_data(law, runs, columns, likelihood=renamed)
+    assert "column 'acc' × column 'items' must be a whole number" in str(err.value)
+    assert "2 row(s): 'b' (0.999), 'c' (3.5)" in str(err.value)
+
+    def above_half(y, **_):
+        mask = np.asarray(y) > 0.5
+        return InvalidRows(mask, np.asarray(y), "{output} must be at most 0.5 here; value in ")
+
+    capped = replace(bs.get_likelihood("beta"), name="capped", invalid_rows=above_half)
+    with pytest.raises(ValueError, match=r"column 'acc' must be at most 0.5 here; value in 1 row"):
+        prepare_data(law, runs, {"accuracy": "acc"}, likelihood=capped)
+    prepare_data(law, runs, {"accuracy": "acc"}, likelihood=bs.get_likelihood("beta"))
+
+
+def test_output_domain_rule_is_shared():
+    from bayescale.likelihoods import outside_domain
+
+    y = np.array([-0.1, 0.0, 0.5, 1.0, 1.5, np.nan, np.inf])
+    assert outside_domain("unit", y).tolist() == [True, False, False, False, True, False, False]
+    assert outside_domain("positive", y).tolist() == [True, True, False, False, False, False, False]
+    beta = bs.get_likelihood("beta")
+    np.testing.assert_array_equal(beta.outside_domain(y), outside_domain("unit", y))
+    with pytest.raises(ValueError, match="unknown output domain"):
+        outside_domain("simplex", y)

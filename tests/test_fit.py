@@ -81,7 +81,12 @@ def test_save_load_round_trip(small_fit, tmp_path):
     pd_a, pd_b = small_fit.summary(), same.summary()
     assert pd_a.equals(pd_b)
     assert "<bayescale.Fit chinchilla@1" in repr(same)
-    assert "converged" in same._repr_html_() or "problem" in same._repr_html_()
+    html = same._repr_html_()
+    assert "converged" in html or "problem" in html
+    problems = same.diagnostics()["problems"]
+    assert ("converged" in html) == (not problems)
+    assert ("problem(s)" in html) == bool(problems)
+    assert ("diagnostics: ok" in repr(same)) == (not problems)
 
 
 def test_load_refuses_unknown_law_or_version(small_fit, tmp_path):

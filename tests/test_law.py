@@ -138,3 +138,29 @@ def test_user_defined_law_registers_and_evaluates(floor_power_law):
     )
     with pytest.raises(ValueError, match="missing"):
         law.log_mean({"log_E": 0.5, "log_A": 2.0, "alpha": 0.3}, D=1.0)
+
+
+def test_shared_law_helpers():
+    from bayescale.laws import _common
+
+    assert _common.mean_sd([2.0, 2.0, 2.0]) == (2.0, 1.0)  # zero spread read as 1
+    mean, sd = _common.mean_sd([1.0, 3.0])
+    assert (mean, sd) == (2.0, 1.0)
+    prior = _common.lognormal_median(0.5, 1.0).to_dict()
+    assert prior == bs.Prior("LogNormal", mu=float(np.log(0.5)), sigma=1.0).to_dict()
+    assert _common.exponent_prior(0.3).to_dict() == _common.lognormal_median(0.3, 0.7).to_dict()
+    for bad in ("", None, 3):
+        with pytest.raises(TypeError, match="x must be a column name"):
+            _common.check_column(bad)
+    # the variants reuse Chinchilla's reference scales, and the one-input laws mean_log's
+    chin = bs.get_law("chinchilla")
+    for name in ("chinchilla_shared_exponent", "precision", "data_constrained"):
+        assert bs.get_law(name).reference is chin.reference
+    x = np.array([1e8, 1e9, 1e10])
+    ref = bs.get_law("power_law", x="D").compute_reference({"D": x})
+    assert ref == _common.mean_log({"D": x}, "D")
+    bnsl = bs.get_law("bnsl", x="D").compute_reference({"D": x})
+    assert bnsl == {
+        "logD_ref": pytest.approx(np.log(1e9)),
+        "logD_sd": pytest.approx(np.log(10) * np.sqrt(2 / 3)),
+    }

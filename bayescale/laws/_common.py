@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 from ..priors import Prior
+
+
+def check_column(x: Any) -> str:
+    """``x`` if it is a column name (a non-empty string); TypeError otherwise."""
+    if not isinstance(x, str) or not x:
+        raise TypeError(f"x must be a column name (a non-empty string), got {x!r}")
+    return x
 
 
 def mean_log(inputs: Mapping[str, np.ndarray], *names: str) -> dict[str, float]:
@@ -16,6 +24,19 @@ def mean_log(inputs: Mapping[str, np.ndarray], *names: str) -> dict[str, float]:
     }
 
 
+def mean_sd(values: Any) -> tuple[float, float]:
+    """Mean and (population) standard deviation of ``values``; a zero spread is read as 1.0, so
+    that dividing by it is always safe."""
+    v = np.asarray(values, dtype=float)
+    sd = float(np.std(v))
+    return float(np.mean(v)), sd if sd > 0 else 1.0
+
+
+def lognormal_median(median: float, sigma: float) -> Prior:
+    """LogNormal prior with the given ``median`` and log-scale ``sigma``."""
+    return Prior("LogNormal", mu=float(np.log(median)), sigma=sigma)
+
+
 def exponent_prior(centre: float, sigma: float = 0.7) -> Prior:
     """LogNormal prior on a positive exponent with median ``centre``."""
-    return Prior("LogNormal", mu=float(np.log(centre)), sigma=sigma)
+    return lognormal_median(centre, sigma)

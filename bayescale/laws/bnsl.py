@@ -45,21 +45,20 @@ import numpy as np
 from ..law import Parameter, ScalingLaw, register_law_family
 from ..priors import Prior
 from ..xp import ArrayNamespace
+from ._common import check_column, mean_sd
 
 
 def build_bnsl(breaks: int = 1, x: str = "x") -> ScalingLaw:
     """The broken neural scaling law with ``breaks`` breaks in column ``x``."""
     if isinstance(breaks, bool) or not isinstance(breaks, int | np.integer) or breaks < 1:
         raise TypeError(f"breaks must be a positive integer, got {breaks!r}")
-    if not isinstance(x, str) or not x:
-        raise TypeError(f"x must be a column name (a non-empty string), got {x!r}")
+    x = check_column(x)
     k = int(breaks)
     ref_key, sd_key = f"log{x}_ref", f"log{x}_sd"
 
     def reference(inputs: Mapping[str, np.ndarray]) -> dict[str, float]:
-        logs = np.log(np.asarray(inputs[x], dtype=float))
-        sd = float(np.std(logs))
-        return {ref_key: float(np.mean(logs)), sd_key: sd if sd > 0 else 1.0}
+        mean, sd = mean_sd(np.log(np.asarray(inputs[x], dtype=float)))
+        return {ref_key: mean, sd_key: sd}
 
     def natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
         c0 = p["c0"]

@@ -25,7 +25,7 @@ import numpy as np
 from ..law import Parameter, ScalingLaw, register_law
 from ..priors import Prior
 from ..xp import ArrayNamespace
-from ._common import mean_log
+from ._common import exponent_prior, mean_log
 
 
 def _reference(inputs: Mapping[str, np.ndarray]) -> dict[str, float]:
@@ -105,12 +105,12 @@ chinchilla = register_law(
             ),
             Parameter(
                 "alpha",
-                Prior("LogNormal", mu=float(np.log(0.3)), sigma=0.7),
+                exponent_prior(0.3, 0.7),
                 "model-size exponent α",
             ),
             Parameter(
                 "beta",
-                Prior("LogNormal", mu=float(np.log(0.3)), sigma=0.7),
+                exponent_prior(0.3, 0.7),
                 "data exponent β",
             ),
         ),

@@ -36,7 +36,7 @@ import numpy as np
 from ..law import Parameter, ScalingLaw, register_law
 from ..priors import Prior
 from ..xp import ArrayNamespace
-from ._common import exponent_prior, mean_log
+from ._common import exponent_prior
 from .chinchilla import _derived as _chinchilla_derived
 from .chinchilla import _expression as _chinchilla_expression
 from .chinchilla import _optimum as _chinchilla_optimum
@@ -45,10 +45,6 @@ from .chinchilla import chinchilla, log_loss
 _INTERCEPTS = tuple(
     p for p in chinchilla.parameters if p.name in ("log_E", "log_A_ref", "log_B_ref")
 )
-
-
-def _reference(inputs: Mapping[str, np.ndarray]) -> dict[str, float]:
-    return mean_log(inputs, "N", "D")
 
 
 def _shared_natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
@@ -68,7 +64,7 @@ chinchilla_shared_exponent = register_law(
         ),
         expression=_chinchilla_expression,
         natural=_shared_natural,
-        reference=_reference,
+        reference=chinchilla.reference,
         derived=_chinchilla_derived,
         natural_names=("A", "B", "E", "alpha", "beta"),
         optimum=_chinchilla_optimum,
@@ -105,7 +101,7 @@ precision = register_law(
         ),
         expression=_precision_expression,
         natural=_precision_natural,
-        reference=_reference,
+        reference=chinchilla.reference,
         derived=_chinchilla_derived,
         natural_names=("A", "B", "E", "alpha", "beta", "gamma"),
         description="L = E + A/N_eff^α + B/D^β, N_eff = N(1 − e^(−P/γ)) (training precision P)",

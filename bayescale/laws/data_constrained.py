@@ -41,12 +41,7 @@ import numpy as np
 from ..law import Parameter, ScalingLaw, register_law
 from ..priors import Prior
 from ..xp import ArrayNamespace
-from ._common import mean_log
 from .chinchilla import chinchilla, log_g, log_loss
-
-
-def _reference(inputs: Mapping[str, np.ndarray]) -> dict[str, float]:
-    return mean_log(inputs, "N", "D")
 
 
 def _natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
@@ -93,7 +88,7 @@ data_constrained = register_law(
         ),
         expression=_expression,
         natural=_natural,
-        reference=_reference,
+        reference=chinchilla.reference,
         derived=chinchilla.derived,
         natural_names=("A", "B", "E", "alpha", "beta", "R_D_star", "R_N_star"),
         description="L = E + A/N'^α + B/D'^β with repeated-data decay (Muennighoff et al. 2023)",

@@ -35,12 +35,12 @@ import numpy as np
 from ..law import Parameter, ScalingLaw, register_law
 from ..priors import Prior
 from ..xp import ArrayNamespace
+from ._common import mean_sd
 
 
 def _reference(inputs: Mapping[str, np.ndarray]) -> dict[str, float]:
-    t = np.asarray(inputs["t"], dtype=float)
-    sd = float(np.std(t))
-    return {"t_ref": float(np.mean(t)), "t_sd": sd if sd > 0 else 1.0}
+    t_ref, t_sd = mean_sd(inputs["t"])
+    return {"t_ref": t_ref, "t_sd": t_sd}
 
 
 def _natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float]) -> dict:

@@ -52,6 +52,7 @@ import numpy as np
 from ..law import Parameter, ScalingLaw, register_law_family
 from ..priors import Prior
 from ..xp import ArrayNamespace
+from ._common import lognormal_median
 
 __all__ = ["build_downstream", "build_emergence"]
 
@@ -191,7 +192,7 @@ def build_emergence(
             ),
             Parameter(
                 "k",
-                Prior("LogNormal", mu=float(np.log(3.0)), sigma=1.0),
+                lognormal_median(3.0, 1.0),
                 f"steepness of the transition per decade of {x}",
             ),
             *_bound_parameters(floor, ceiling),
@@ -286,12 +287,12 @@ def build_downstream(
             ),
             Parameter(
                 "gamma",
-                Prior("LogNormal", mu=float(np.log(2.0)), sigma=1.0),
+                lognormal_median(2.0, 1.0),
                 "decay rate of the error with falling loss, per nat",
             ),
             Parameter(
                 "delta",
-                Prior("LogNormal", mu=float(np.log(0.5)), sigma=1.0),
+                lognormal_median(0.5, 1.0),
                 "lowest fitted loss minus L0, the loss at which the expected error reaches 0",
             ),
         )
@@ -318,7 +319,7 @@ def build_downstream(
             ),
             Parameter(
                 "s",
-                Prior("LogNormal", mu=float(np.log(5.0)), sigma=1.0),
+                lognormal_median(5.0, 1.0),
                 "steepness of the transition per nat of loss",
             ),
             *_bound_parameters(floor, None),

@@ -36,22 +36,16 @@ import numpy as np
 from ..law import Parameter, ScalingLaw, register_law_family
 from ..priors import Prior
 from ..xp import ArrayNamespace
-from ._common import exponent_prior
-
-
-def _check_column(x: Any) -> str:
-    if not isinstance(x, str) or not x:
-        raise TypeError(f"x must be a column name (a non-empty string), got {x!r}")
-    return x
+from ._common import check_column, exponent_prior, mean_log
 
 
 def build_power_law(x: str = "N") -> ScalingLaw:
     """The law L = E + (X0/X)^α in column ``x``."""
-    x = _check_column(x)
+    x = check_column(x)
     ref_key = f"log{x}_ref"
 
     def reference(inputs: Mapping[str, np.ndarray]) -> dict[str, float]:
-        return {ref_key: float(np.mean(np.log(inputs[x])))}
+        return mean_log(inputs, x)
 
     def natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
         alpha = p["alpha"]
@@ -89,11 +83,11 @@ def build_power_law(x: str = "N") -> ScalingLaw:
 
 def build_pure_power_law(x: str = "N") -> ScalingLaw:
     """The law L = A·X^(−α) in column ``x``."""
-    x = _check_column(x)
+    x = check_column(x)
     ref_key = f"log{x}_ref"
 
     def reference(inputs: Mapping[str, np.ndarray]) -> dict[str, float]:
-        return {ref_key: float(np.mean(np.log(inputs[x])))}
+        return mean_log(inputs, x)
 
     def natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
         alpha = p["alpha"]
