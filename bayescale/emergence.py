@@ -20,7 +20,6 @@ Every function is a vectorised function of posterior draws (no sampling):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,7 +29,6 @@ import xarray as xr
 
 from .analysis import predict_loss
 from .fit import Fit
-from .laws.emergence import WIDTH_10_90
 from .xp import numpy_ns
 
 __all__ = [
@@ -482,12 +480,14 @@ def metric_choice(
             return _crossing(T, k, f, c, np.power(a, 1.0 / L))
 
     pt_level = f + level * (c - f) if relative else np.full_like(T, level)
+    # the law's derived 10–90% width, in decades
+    width = per_token_fit.law.derived_params(dict(zip(_BOUNDS, (T, k, f, c), strict=True)))["width"]
     dims = ("chain", "draw")
     ds = xr.Dataset(
         {
             "per_token_threshold": (dims, _crossing(T, k, f, c, pt_level)),
             "exact_match_threshold": (dims, exact_crossing(level)),
-            "per_token_width": (dims, WIDTH_10_90 / k),
+            "per_token_width": (dims, width),
             "exact_match_width": (
                 dims,
                 _crossing(T, k, f, c, np.power(fe + 0.9 * (ce - fe), 1.0 / L))
@@ -583,15 +583,10 @@ def pinned_emergence_fit(
     >>> round(float(f.posterior["T"].mean()), 1)
     22.0
     """
-    from .data import prepare_data
-    from .fit import assemble_datatree
     from .law import get_law
-    from .likelihoods import get_likelihood
-    from .priors import merge_priors
-    from .testing import simulate
+    from .testing import fit_from_draws, simulate
 
     rng = np.random.default_rng(seed)
-    lik = get_likelihood("binomial")
     if law == "emergence":
         truth = dict(truth or {"T": 22.0, "k": 2.0, "floor": 0.0, "ceiling": 0.9})
         model = get_law("emergence", x="C", floor=float(truth["floor"]))
@@ -604,41 +599,24 @@ def pinned_emergence_fit(
     else:
         raise ValueError(f"law must be 'emergence' or 'downstream', got {law!r}")
     runs = simulate(model, truth, design, likelihood="binomial", seed=seed)
-    prepared = prepare_data(model, runs, likelihood=lik)
-    ref = model.compute_reference(prepared.inputs)
-    if law == "emergence":
-        f = truth["floor"]
-        centre = {
-            "T_offset": truth["T"] - ref["log10X_ref"],
-            "k": truth["k"],
-            "ceiling_frac": (truth["ceiling"] - f) / (1.0 - f),
-        }
-    else:
-        centre = {"gamma": truth["gamma"], "delta": ref["L_min"] - truth["L0"]}
-    centre = {n: v for n, v in centre.items() if n in model.parameter_names}
-    post = xr.Dataset(
-        {
-            n: (
-                ("chain", "draw"),
-                v + rel_sd * max(abs(v), 0.1) * rng.standard_normal((chains, draws)),
-            )
+
+    def jittered(ref: Mapping[str, float]) -> dict[str, np.ndarray]:
+        if law == "emergence":
+            f = truth["floor"]
+            centre = {
+                "T_offset": truth["T"] - ref["log10X_ref"],
+                "k": truth["k"],
+                "ceiling_frac": (truth["ceiling"] - f) / (1.0 - f),
+            }
+        else:
+            centre = {"gamma": truth["gamma"], "delta": ref["L_min"] - truth["L0"]}
+        values = {
+            n: v + rel_sd * max(abs(v), 0.1) * rng.standard_normal((chains, draws))
             for n, v in centre.items()
-        },
-        coords={"chain": np.arange(chains), "draw": np.arange(draws)},
-    )
-    if "ceiling_frac" in post:
-        post["ceiling_frac"] = post["ceiling_frac"].clip(1e-6, 1.0 - 1e-9)
-    stats = xr.Dataset(
-        {"diverging": (("chain", "draw"), np.zeros((chains, draws), dtype=bool))},
-        coords=post.coords,
-    )
-    priors = merge_priors({**model.default_priors, **lik.noise_priors}, None)
-    attrs = {
-        "bayescale_law": model.name,
-        "bayescale_law_version": model.version,
-        "bayescale_law_options": json.dumps(model.options, sort_keys=True),
-        "bayescale_likelihood": lik.name,
-        "bayescale_sampler": "pinned",
-    }
-    tree = assemble_datatree(model, lik, priors, prepared, ref, post, stats, attrs)
-    return Fit(model, lik, priors, prepared.frame, ref, tree, sampler="pinned", random_seed=seed)
+            if n in model.parameter_names
+        }
+        if "ceiling_frac" in values:
+            values["ceiling_frac"] = values["ceiling_frac"].clip(1e-6, 1.0 - 1e-9)
+        return values
+
+    return fit_from_draws(model, runs, jittered, likelihood="binomial", seed=seed)

@@ -18,7 +18,15 @@ from .data import prepare_data
 from .law import ScalingLaw, get_law
 from .likelihoods import get_likelihood
 
-__all__ = ["BESIROGLU_TRUTH", "chinchilla_design", "pinned_fit", "simulate", "simulate_chinchilla"]
+__all__ = [
+    "BESIROGLU_TRUTH",
+    "chinchilla_design",
+    "chinchilla_sampled",
+    "fit_from_draws",
+    "pinned_fit",
+    "simulate",
+    "simulate_chinchilla",
+]
 
 #: Besiroglu et al. (2024) point estimate (a, b, e, alpha, beta) expressed as A, B, E, alpha, beta.
 BESIROGLU_TRUTH = {"A": 482.01, "B": 2085.43, "E": 1.817, "alpha": 0.3478, "beta": 0.3659}
@@ -68,7 +76,7 @@ def simulate(
     law = get_law(law)
     lik = get_likelihood(likelihood)
     if noise is None:
-        noise = {"sigma": 0.01, "nu": 5.0} if likelihood in ("studentt", "normal") else {}
+        noise = {"sigma": 0.01, "nu": 5.0} if lik.name in ("studentt", "normal") else {}
     missing = sorted(set(lik.noise_priors) - set(noise))
     if missing:
         raise ValueError(
@@ -118,46 +126,110 @@ def pinned_fit(
     >>> abs(float(f.posterior["alpha"].median()) - 0.3478) < 0.01
     True
     """
+    truth = dict(truth or BESIROGLU_TRUTH)
+    noise = dict(noise or {"sigma": 0.01, "nu": 5.0})
+    runs = data if data is not None else simulate_chinchilla(60, seed=seed)
+    rng = np.random.default_rng(seed)
+
+    def jittered(ref: Mapping[str, float]) -> dict[str, np.ndarray]:
+        centre = {**chinchilla_sampled(truth, ref), **noise}
+        return {
+            k: v * (1 + rel_sd * rng.standard_normal((chains, draws)))
+            if k not in ("log_A_ref", "log_B_ref", "log_E")
+            else v + rel_sd * rng.standard_normal((chains, draws))
+            for k, v in centre.items()
+        }
+
+    return fit_from_draws("chinchilla", runs, jittered, seed=seed)
+
+
+def chinchilla_sampled(natural: Mapping[str, float], ref: Mapping[str, float]) -> dict[str, Any]:
+    """Sampled (reference-scale) parameters of the Chinchilla family for natural ones.
+
+    ``log_A_ref = log A − α·logN_ref``, ``log_B_ref = log B − β·logD_ref``, ``log_E = log E``;
+    without ``beta`` (the shared-exponent law) α serves both. Any further natural parameter
+    ``p`` (e.g. ``R_D_star`` of the data-constrained law) is sampled as ``log_p``.
+
+    Examples
+    --------
+    >>> s = chinchilla_sampled(BESIROGLU_TRUTH, {"logN_ref": 20.0, "logD_ref": 23.0})
+    >>> round(float(s["log_A_ref"]), 4), sorted(s)
+    (-0.778, ['alpha', 'beta', 'log_A_ref', 'log_B_ref', 'log_E'])
+    """
+    alpha = natural["alpha"]
+    beta = natural.get("beta", alpha)
+    out = {
+        "alpha": alpha,
+        "beta": beta,
+        "log_E": np.log(natural["E"]),
+        "log_A_ref": np.log(natural["A"]) - alpha * ref["logN_ref"],
+        "log_B_ref": np.log(natural["B"]) - beta * ref["logD_ref"],
+    }
+    if "beta" not in natural:
+        del out["beta"]
+    for k, v in natural.items():
+        if k not in ("A", "B", "E", "alpha", "beta"):
+            out[f"log_{k}"] = np.log(v)
+    return out
+
+
+def fit_from_draws(
+    law: str | ScalingLaw,
+    runs: pd.DataFrame,
+    draws: Mapping[str, Any] | Any,
+    *,
+    likelihood: str = "studentt",
+    seed: int | None = None,
+):
+    """A :class:`~bayescale.Fit` whose posterior is the given draws (no MCMC).
+
+    ``draws`` maps each sampled parameter (and noise parameter) to an array shaped
+    ``(chain, draw, ...)``, or is a function of the reference scales returning that mapping
+    (reference scales are computed from ``runs``, so centres can be written in sampled form).
+    Sample statistics record no divergences.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> runs = simulate_chinchilla(20, seed=0)
+    >>> def draws(ref):
+    ...     return {k: np.full((1, 5), v) for k, v in
+    ...             {**chinchilla_sampled(BESIROGLU_TRUTH, ref), "sigma": 0.01, "nu": 5.0}.items()}
+    >>> fit = fit_from_draws("chinchilla", runs, draws)
+    >>> round(float(fit.posterior["A"].mean()), 2)
+    482.01
+    """
+    import json
+
     from .fit import Fit
     from .posterior import assemble_datatree
     from .priors import merge_priors
 
-    law = get_law("chinchilla")
-    lik = get_likelihood("studentt")
-    truth = dict(truth or BESIROGLU_TRUTH)
-    noise = dict(noise or {"sigma": 0.01, "nu": 5.0})
-    runs = data if data is not None else simulate_chinchilla(60, seed=seed)
-    prepared = prepare_data(law, runs)
+    law = get_law(law)
+    lik = get_likelihood(likelihood)
+    prepared = prepare_data(law, runs, likelihood=lik)
     ref = law.compute_reference(prepared.inputs)
-    centre = {
-        "alpha": truth["alpha"],
-        "beta": truth["beta"],
-        "log_E": np.log(truth["E"]),
-        "log_A_ref": np.log(truth["A"]) - truth["alpha"] * ref["logN_ref"],
-        "log_B_ref": np.log(truth["B"]) - truth["beta"] * ref["logD_ref"],
-        **noise,
+    values = {
+        k: np.asarray(v, dtype=float) for k, v in (draws(ref) if callable(draws) else draws).items()
     }
-    rng = np.random.default_rng(seed)
+    chains, n_draws = next(iter(values.values())).shape[:2]
+    coords = {"chain": np.arange(chains), "draw": np.arange(n_draws)}
     post = xr.Dataset(
         {
-            k: (
-                ("chain", "draw"),
-                v * (1 + rel_sd * rng.standard_normal((chains, draws)))
-                if k not in ("log_A_ref", "log_B_ref", "log_E")
-                else v + rel_sd * rng.standard_normal((chains, draws)),
-            )
-            for k, v in centre.items()
+            k: (("chain", "draw", *(f"{k}_dim_{i}" for i in range(v.ndim - 2))), v)
+            for k, v in values.items()
         },
-        coords={"chain": np.arange(chains), "draw": np.arange(draws)},
+        coords=coords,
     )
     stats = xr.Dataset(
-        {"diverging": (("chain", "draw"), np.zeros((chains, draws), dtype=bool))},
-        coords=post.coords,
+        {"diverging": (("chain", "draw"), np.zeros((chains, n_draws), dtype=bool))},
+        coords=coords,
     )
     priors = merge_priors({**law.default_priors, **lik.noise_priors}, None)
     attrs = {
         "bayescale_law": law.name,
         "bayescale_law_version": law.version,
+        "bayescale_law_options": json.dumps(law.options, sort_keys=True),
         "bayescale_likelihood": lik.name,
         "bayescale_sampler": "pinned",
     }

@@ -107,17 +107,36 @@ def _pit(draws: np.ndarray, obs: np.ndarray, axis: int = 0) -> np.ndarray:
 
 
 def _score(draws: np.ndarray, observed: np.ndarray, probs: Sequence[float]) -> dict[str, Any]:
-    """Median, central intervals, inside flags, relative error, PIT and CRPS per column."""
-    out: dict[str, Any] = {"observed": observed, "median": np.median(draws, axis=0)}
-    for p in probs:
-        lo, hi = np.quantile(draws, [(1 - p) / 2, (1 + p) / 2], axis=0)
+    """Median, central intervals, inside flags, relative error, PIT and CRPS per column.
+
+    Non-finite draws (overflowed prior draws, say) are left out of the median and the intervals
+    (NaN where a column has no finite draw); the PIT counts every draw, +inf above any
+    observation. A NaN observation is inside no interval.
+    """
+    draws = np.asarray(draws, dtype=float)
+    observed = np.asarray(observed, dtype=float)
+    qs = [0.5, *(q for p in probs for q in ((1 - p) / 2, (1 + p) / 2))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        masked = np.where(np.isfinite(draws), draws, np.nan)
+        quantiles = np.nanquantile(masked, qs, axis=0)
+    out: dict[str, Any] = {"observed": observed, "median": quantiles[0]}
+    for i, p in enumerate(probs):
+        lo, hi = quantiles[1 + 2 * i], quantiles[2 + 2 * i]
         out[f"lo{_pct(p)}"] = lo
         out[f"hi{_pct(p)}"] = hi
         out[f"inside{_pct(p)}"] = (observed >= lo) & (observed <= hi)
     out["rel_error"] = _rel_error(out["median"], observed)
     out["pit"] = _pit(draws, observed, axis=0)
-    out["crps"] = crps_from_draws(draws, observed)
+    with np.errstate(over="ignore", invalid="ignore"):  # infinite draws give NaN
+        out["crps"] = crps_from_draws(draws, observed)
     return out
+
+
+def _ks_uniform(pit: Any) -> float:
+    """Kolmogorov–Smirnov p-value of PIT values against the uniform distribution (NaN below 2)."""
+    pit = np.asarray(pit, dtype=float)
+    return float(_scipy_stats().kstest(pit, "uniform").pvalue) if pit.size > 1 else np.nan
 
 
 def _metrics(table: pd.DataFrame, probs: Sequence[float]) -> dict[str, float]:
@@ -129,9 +148,7 @@ def _metrics(table: pd.DataFrame, probs: Sequence[float]) -> dict[str, float]:
     m["median_abs_rel_error"] = float(table["rel_error"].abs().median())
     m["mean_rel_error"] = float(table["rel_error"].mean())
     m["mean_crps"] = float(table["crps"].mean())
-    m["pit_ks_pvalue"] = (
-        float(_scipy_stats().kstest(table["pit"], "uniform").pvalue) if len(table) > 1 else np.nan
-    )
+    m["pit_ks_pvalue"] = _ks_uniform(table["pit"])
     return m
 
 
@@ -298,7 +315,6 @@ def backtest(
                 f"fitting the {len(train)} runs with {column} < {cutoff:g} failed: {err}"
             ) from err
         fits[cutoff] = f
-        held_out = prepare_data(law, test, likelihood=f.likelihood)
         inputs = {**held_out.inputs, **held_out.extra}
         draws = _predictive_draws(f, inputs, random_seed + 1000 + i)
         flat = draws.to_numpy().reshape(-1, len(test))
@@ -494,33 +510,32 @@ def _check(
     values = draws.transpose("chain", "draw", "run").to_numpy()
     flat = values.reshape(-1, values.shape[-1])
     finite = np.isfinite(flat)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        masked = np.where(finite, flat, np.nan)
-        lo, med, hi = np.nanquantile(masked, [(1 - prob) / 2, 0.5, (1 + prob) / 2], axis=0)
-        lo50, hi50 = np.nanquantile(masked, [0.25, 0.75], axis=0)
+    has_obs = observed is not None
+    obs = np.full(flat.shape[1], np.nan) if observed is None else np.asarray(observed, float)
+    scored = _score(flat, obs, (prob, 0.5))
+    band, half = _pct(prob), _pct(0.5)
     table = pd.DataFrame(
         {k: np.asarray(v) for k, v in inputs.items()}, index=draws["run"].to_numpy()
     )
     table.index.name = "run"
-    obs = np.full(flat.shape[1], np.nan) if observed is None else np.asarray(observed, float)
     table["observed"] = obs
-    table["median"], table["lo"], table["hi"] = med, lo, hi
-    has_obs = observed is not None
-    table["inside"] = (obs >= lo) & (obs <= hi) if has_obs else False
-    table["pit"] = _pit(flat, obs, axis=0) if has_obs else np.nan
+    table["median"], table["lo"], table["hi"] = (
+        scored["median"],
+        scored[f"lo{band}"],
+        scored[f"hi{band}"],
+    )
+    table["inside"] = scored[f"inside{band}"]
+    table["pit"] = scored["pit"] if has_obs else np.nan
     all_finite = flat[finite]
     metrics = {
         "n_runs": flat.shape[1],
         "prob": prob,
         "frac_inside": float(table["inside"].mean()) if has_obs else np.nan,
         "n_outside": int((~table["inside"]).sum()) if has_obs else np.nan,
-        "frac_inside_50": float(np.mean((obs >= lo50) & (obs <= hi50))) if has_obs else np.nan,
-        "pit_ks_pvalue": float(_scipy_stats().kstest(table["pit"], "uniform").pvalue)
-        if has_obs and flat.shape[1] > 1
-        else np.nan,
+        "frac_inside_50": float(np.mean(scored[f"inside{half}"])) if has_obs else np.nan,
+        "pit_ks_pvalue": _ks_uniform(table["pit"]) if has_obs else np.nan,
         "median_abs_rel_error": (
-            float(np.nanmedian(np.abs(_rel_error(med, obs)))) if has_obs else np.nan
+            float(np.nanmedian(np.abs(scored["rel_error"]))) if has_obs else np.nan
         ),
         "frac_nonfinite": float(1 - finite.mean()),
         "q01": float(np.quantile(all_finite, 0.01)) if all_finite.size else np.nan,

@@ -11,10 +11,11 @@ For each arithmetic task and word unscrambling, the ``emergence`` law
 is fitted with NUTS (Beta likelihood on the reported proportions: the number of items per task
 is not in the table) to the models trained with at most 8.4e22 FLOPs (the paper's
 ``cutoff_by_FLOPs`` split at Llama-2-7B); the floor is the chance level (0 for these free-form
-answers) and the ceiling is learned. The models above the cutoff are held out. Printed per task:
-the threshold posterior (the compute at which the expected accuracy reaches ``--level``, median
-and 80% interval, with the share of draws that never reach it), each held-out model's accuracy
-against its 90% posterior predictive interval, and the coverage over all held-out points.
+answers) and the ceiling is learned. The models above the cutoff are held out and scored by
+:func:`bayescale.backtest`. Printed per task: the threshold posterior (the compute at which the
+expected accuracy reaches ``--level``, median and 80% interval, with the share of draws that never
+reach it), each held-out model's accuracy against its 90% posterior predictive interval, and the
+coverage over all held-out points.
 
 Run:  python examples/emergence.py [--draws 1000] [--out results/emergence]
 """
@@ -67,43 +68,47 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 def fit_task(
     data: pd.DataFrame, column: str, chance: float, args: argparse.Namespace
 ) -> dict[str, Any]:
-    """Fit one task below the cutoff; threshold posterior and held-out predictions."""
+    """Backtest one task (fit at or below the cutoff, predict above); threshold posterior."""
     runs = task_runs(data, column, x="C")
-    train, test = runs[runs["C"] <= CUTOFF], runs[runs["C"] > CUTOFF]
     law = bs.get_law("emergence", x="C", floor=chance)
+    # backtest fits the runs with C < split: the next float above CUTOFF keeps C == CUTOFF in
+    split = float(np.nextafter(CUTOFF, np.inf))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", bs.DiagnosticWarning)
-        fit = bs.fit(
+        bt = bs.backtest(
             law,
-            train,
+            runs,
+            split={"C": split},
+            probs=(PRED_PROB,),
             likelihood="beta",
             draws=args.draws,
             tune=args.tune,
             chains=args.chains,
             random_seed=args.seed,
-            progressbar=False,
         )
     problems = [str(w.message) for w in caught if issubclass(w.category, bs.DiagnosticWarning)]
+    fit = bt.fits[split]
     thr = bs.emergence_threshold(fit, args.level, relative=args.relative, by=[CUTOFF])
-    pred = bs.predict_accuracy(fit, kind="predictive", C=test["C"].to_numpy(), random_seed=0)
-    lo_q, hi_q = (1 - PRED_PROB) / 2, (1 + PRED_PROB) / 2
-    q = pred.quantile([lo_q, 0.5, hi_q], dim=("chain", "draw")).to_numpy()
+    pct = f"{100 * PRED_PROB:g}"
+    scored = bt.table.set_index("run")
+    test = runs.loc[scored.index]
     held = pd.DataFrame(
         {
             "task": column,
             "model": data.loc[test.index, "Model"].to_numpy(),
-            "C": test["C"].to_numpy(),
-            "observed": test["accuracy"].to_numpy(),
-            "median": q[1],
-            "lo": q[0],
-            "hi": q[2],
+            "C": scored["C"].to_numpy(),
+            "observed": scored["observed"].to_numpy(),
+            "median": scored["median"].to_numpy(),
+            "lo": scored[f"lo{pct}"].to_numpy(),
+            "hi": scored[f"hi{pct}"].to_numpy(),
+            "inside": scored[f"inside{pct}"].to_numpy(),
         },
         index=test.index,
     )
-    held["inside"] = (held["observed"] >= held["lo"]) & (held["observed"] <= held["hi"])
     return {
         "fit": fit,
-        "train": train,
+        "backtest": bt,
+        "train": runs.drop(index=test.index),
         "test": test,
         "threshold": thr,
         "held_out": held,

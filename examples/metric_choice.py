@@ -29,7 +29,12 @@ import numpy as np
 import pandas as pd
 
 import bayescale as bs
-from bayescale.emergence import exact_match, metric_choice, threshold_summary
+from bayescale.emergence import (
+    exact_match,
+    metric_choice,
+    pinned_emergence_fit,
+    threshold_summary,
+)
 
 TRUTH = {"T": 20.5, "k": 0.9, "floor": 0.0, "ceiling": 0.99}
 PROB = 0.8
@@ -87,9 +92,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     thresholds = {m: bs.emergence_threshold(f, 0.5, relative=True) for m, f in fits.items()}
     grid = np.logspace(18.5, 25.5, 120)
     implied = metric_choice(fits["per_token"], L, level=0.5, relative=True, x=grid)
-    # true exact-match threshold: p(C)^L = ceiling^L / 2, i.e. p = ceiling · 2^(-1/L)
-    u = 2.0 ** (-1.0 / L)
-    true_em = TRUTH["T"] + np.log(u / (1.0 - u)) / TRUTH["k"]
+    # true exact-match threshold (p(C)^L half-way from 0 to ceiling^L): metric_choice applied
+    # to a "posterior" of one draw at the true values
+    truth_fit = pinned_emergence_fit(truth=TRUTH, rel_sd=0.0, chains=1, draws=1)
+    true_em = float(metric_choice(truth_fit, L, level=0.5)["exact_match_threshold"].item())
 
     print(f"{args.items} questions of {L} tokens, 13 models from 1e19 to 1e25 FLOPs")
     print("threshold: compute at which each metric is half-way from its floor to its ceiling\n")
@@ -115,11 +121,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"{s['median']:.3g} FLOPs [{100 * PROB:g}%: {s['lo']:.3g}, {s['hi']:.3g}] "
             f"(true {10**truth:.3g})"
         )
-    imp = np.sort(implied["exact_match_threshold"].to_numpy().ravel())
-    lo, mid, hi = np.quantile(imp, [(1 - PROB) / 2, 0.5, (1 + PROB) / 2])
+    implied_thr = implied["exact_match_threshold"].to_dataset(name="log10_threshold")
+    imp = threshold_summary(implied_thr, PROB)
     print(
-        f"\nexact-match threshold implied by the per-token fit (p^{L}): {10**mid:.3g} FLOPs "
-        f"[{10**lo:.3g}, {10**hi:.3g}]; implied 10-90% width "
+        f"\nexact-match threshold implied by the per-token fit (p^{L}): {imp['median']:.3g} FLOPs "
+        f"[{imp['lo']:.3g}, {imp['hi']:.3g}]; implied 10-90% width "
         f"{float(implied['exact_match_width'].median()):.2f} decades"
     )
     ceiling = float(fits["exact_match"].summary().loc["ceiling", "median"])
@@ -132,9 +138,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     summary = pd.DataFrame(rows).set_index("metric")
     summary.loc["exact_match_implied_by_per_token"] = {
         "width_median": float(implied["exact_match_width"].median()),
-        "threshold_median": 10**mid,
-        "threshold_lo": 10**lo,
-        "threshold_hi": 10**hi,
+        "threshold_median": imp["median"],
+        "threshold_lo": imp["lo"],
+        "threshold_hi": imp["hi"],
         "true_threshold": 10**true_em,
     }
 

@@ -9,7 +9,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-import xarray as xr
 
 import bayescale as bs
 from bayescale.xp import numpy_ns, pytensor_ns
@@ -102,9 +101,9 @@ def test_every_catalogue_law_is_registered():
     assert set(CASES) | {"chinchilla"} <= names
 
 
-def _sampled_from_truth(law, truth, ref, rng):
-    """Sampled-parameter values near the truth: invert natural() numerically by least squares
-    would be overkill; random values are enough to compare the two evaluators."""
+def _random_sampled_params(law, rng):
+    """Random values of every sampled parameter (Normal(0.3, 0.1), of the parameter's shape);
+    random values are enough to compare the two evaluators of natural()."""
     out = {}
     for par in law.parameters:
         shape = par.shape or ()
@@ -132,7 +131,7 @@ def test_numpy_and_pytensor_agree(name):
     np.testing.assert_allclose(numeric, symbolic, rtol=1e-10, atol=0)
     # the natural map from sampled parameters, both evaluators
     ref = law.compute_reference(inputs)
-    p = _sampled_from_truth(law, truth, ref, rng)
+    p = _random_sampled_params(law, rng)
     sym_p = {
         par.name: (pt.dvector(par.name) if par.shape else pt.dscalar(par.name))
         for par in law.parameters
@@ -178,34 +177,13 @@ def test_data_constrained_published_check_values():
 
 def _fit_at(law, natural, runs, draws=4):
     """A Fit whose posterior is ``draws`` copies of the sampled values implied by ``natural``."""
-    from bayescale.data import prepare_data
-    from bayescale.fit import Fit, assemble_datatree
-    from bayescale.priors import merge_priors
 
-    lik = bs.get_likelihood("normal")
-    prepared = prepare_data(law, runs)
-    ref = law.compute_reference(prepared.inputs)
-    nat = {k: np.log(v) for k, v in natural.items()}
-    sampled = {
-        "log_E": nat["E"],
-        "log_A_ref": nat["A"] - natural["alpha"] * ref["logN_ref"],
-        "log_B_ref": nat["B"] - natural["beta"] * ref["logD_ref"],
-        "alpha": natural["alpha"],
-        "beta": natural["beta"],
-    }
-    for k in ("R_D_star", "R_N_star", "gamma"):
-        if k in natural:
-            sampled[f"log_{k}"] = nat[k]
-    sampled = {k: v for k, v in sampled.items() if k in law.parameter_names}
-    sampled["sigma"] = 0.01
-    post = xr.Dataset(
-        {k: (("chain", "draw"), np.full((1, draws), v)) for k, v in sampled.items()},
-        coords={"chain": [0], "draw": np.arange(draws)},
-    )
-    priors = merge_priors({**law.default_priors, **lik.noise_priors}, None)
-    attrs = {"bayescale_law": law.name, "bayescale_law_version": law.version}
-    tree = assemble_datatree(law, lik, priors, prepared, ref, post, None, attrs)
-    return Fit(law, lik, priors, prepared.frame, ref, tree, sampler="pinned")
+    def copies(ref):
+        sampled = bs.testing.chinchilla_sampled(natural, ref)
+        sampled = {k: v for k, v in sampled.items() if k in law.parameter_names}
+        return {k: np.full((1, draws), v) for k, v in {**sampled, "sigma": 0.01}.items()}
+
+    return bs.testing.fit_from_draws(law, runs, copies, likelihood="normal")
 
 
 def test_data_constrained_optimum_respects_unique_tokens():

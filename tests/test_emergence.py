@@ -209,6 +209,19 @@ def test_exact_match_round_trip_and_metric_choice():
     mc = bs.emergence.metric_choice(fit, 8, level=0.4, relative=False, x=grid)
     direct = bs.emergence_threshold(fit, 0.4 ** (1 / 8))
     np.testing.assert_allclose(mc["exact_match_threshold"], direct["log10_threshold"])
+    # the definition, per draw: the exact-match accuracy p(X)^8 is 0.4 at the threshold X ...
+    q = {n: v.to_numpy() for n, v in fit.params().items()}
+    at = fit.law.evaluate(q, C=10 ** mc["exact_match_threshold"].to_numpy())
+    np.testing.assert_allclose(at**8, 0.4, rtol=1e-9)
+    # ... and with relative=True it is half-way between p^8 at the floor and at the ceiling
+    rel = bs.emergence.metric_choice(fit, 8, level=0.5)
+    at = fit.law.evaluate(q, C=10 ** rel["exact_match_threshold"].to_numpy())
+    fe, ce = q["floor"] ** 8, q["ceiling"] ** 8
+    np.testing.assert_allclose(at**8, fe + 0.5 * (ce - fe), rtol=1e-9)
+    # the per-token curve crosses its own level there, and the width is the law's 10–90% width
+    at = fit.law.evaluate(q, C=10 ** rel["per_token_threshold"].to_numpy())
+    np.testing.assert_allclose(at, q["floor"] + 0.5 * (q["ceiling"] - q["floor"]), rtol=1e-9)
+    np.testing.assert_allclose(rel["per_token_width"], 2 * np.log(9) / q["k"], rtol=1e-12)
     np.testing.assert_allclose(mc["exact_match_accuracy"], mc["per_token_accuracy"] ** 8)
     assert (mc["exact_match_threshold"] > mc["per_token_threshold"]).all()
     assert float(mc["exact_match_width"].median()) < float(mc["per_token_width"].median())

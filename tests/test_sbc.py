@@ -24,14 +24,33 @@ def test_rank_uniformity_detects_skew():
     assert rank_uniformity(rng.integers(0, 50, size=3000), n_thin=49, bins=3)["chi2_pvalue"] > 1e-3
 
 
+def test_rank_uniformity_controls_at_sbc_size():
+    # the failure check_result must catch: every true value below all 49 draws, 10 simulations
+    n_sims, n_thin = SMALL["n_sims"], SMALL["n_thin"]
+    piled = rank_uniformity(np.zeros(n_sims, int), n_thin)
+    assert piled["bins"] == 2
+    assert piled["chi2_pvalue"] > 1e-3  # the χ² test cannot see it at this size
+    assert piled["ks_pvalue"] < 1e-3
+    top = rank_uniformity(np.full(n_sims, n_thin), n_thin)
+    assert top["ks_pvalue"] < 1e-3
+    # evenly spread ranks pass both tests
+    spread = rank_uniformity(np.linspace(0, n_thin, n_sims).round().astype(int), n_thin)
+    assert spread["chi2_pvalue"] > 1e-3 and spread["ks_pvalue"] > 1e-3
+
+
 def check_result(res, n_sims, names):
     assert res.n_used + len(res.rejected) + len(res.failed) == n_sims
     assert list(res.ranks.columns) == names
     assert res.ranks.to_numpy().min() >= 0 and res.ranks.to_numpy().max() <= res.n_thin
     assert list(res.tests.index) == names
     assert res.pvalues.between(0, 1).all()
-    # small runs have little power, but a broken sampler or model shows up even here
+    # A small run has little power, and with n_sims=10 the χ² test has only 2 bins: its p-value
+    # cannot fall below 0.0016 (all ranks in one bin), so the χ² assertion alone cannot fail.
+    # The KS test on the fractional ranks can: ranks piled at one end (a broken sampler or
+    # model) give p ≈ 1e-17 (see test_rank_uniformity_controls_at_sbc_size).
     assert res.pvalues.min() > 1e-3
+    assert res.tests["ks_pvalue"].between(0, 1).all()
+    assert res.tests["ks_pvalue"].min() > 1e-3
     assert "SBC of" in res.summary()
 
 
