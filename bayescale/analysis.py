@@ -7,7 +7,7 @@ probability of a statement) is one reduction away.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -22,14 +22,22 @@ __all__ = ["compute_optimal", "predict_loss"]
 FLOPS_PER_PARAM_TOKEN = 6.0
 
 
-def _as_1d(name: str, values: Any) -> np.ndarray:
+def _as_1d(
+    name: str, values: Any, *, allow_zero: bool = False, positive: bool = True
+) -> np.ndarray:
+    """``values`` as a 1-D float array, every value finite and > 0 (>= 0 with ``allow_zero``;
+    any finite value with ``positive=False``)."""
     arr = np.atleast_1d(np.asarray(values, dtype=float))
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a number or a 1-D sequence, got shape {arr.shape}")
-    bad = ~np.isfinite(arr) | (arr <= 0)
+    if not positive:
+        bad, rule = ~np.isfinite(arr), "finite"
+    else:
+        bad = ~np.isfinite(arr) | ((arr < 0) if allow_zero else (arr <= 0))
+        rule = f"finite and {'>=' if allow_zero else '>'} 0"
     if bad.any():
         raise ValueError(
-            f"{name} must be finite and > 0; bad values at positions "
+            f"{name} must be {rule}; bad values at positions "
             f"{np.flatnonzero(bad).tolist()}: {arr[bad].tolist()}"
         )
     return arr
@@ -50,6 +58,80 @@ def _natural_draws(
     return {k: v.to_numpy() for k, v in params.items()}, tuple(first.dims), coords
 
 
+def _minimise(
+    objective: Callable[[np.ndarray], np.ndarray],
+    lo: Any,
+    hi: Any,
+    *,
+    n_grid: int = 9,
+    tol: float = 0.05,
+    n_parabolic: int = 2,
+) -> np.ndarray:
+    """Minimiser of a unimodal ``objective`` on ``[lo, hi]``, elementwise (vectorised).
+
+    ``objective`` is called with arrays of the broadcast shape of ``lo`` and ``hi`` and returns
+    values of that shape; NaN counts as ``inf`` (an infeasible point). Every element is solved
+    at once, with no Python loop over elements:
+
+    1. a grid of ``n_grid`` points between ``lo`` and ``hi`` brackets the minimum;
+    2. golden-section steps shrink each bracket to a width below ``tol`` (their number follows
+       from the widest bracket);
+    3. ``n_parabolic`` parabolic steps through the best point and its bracketing neighbours
+       bring a smooth minimum to about 1e-8 (a strongly skewed one needs a few more); a
+       parabolic point replaces the best one only where it lowers the objective and stays
+       inside the bracket, so kinks (``min`` in a law) and infeasible (``inf``) points are safe.
+    """
+    lo, hi = np.broadcast_arrays(np.asarray(lo, dtype=float), np.asarray(hi, dtype=float))
+
+    def f(u: np.ndarray) -> np.ndarray:
+        values = np.asarray(objective(u), dtype=float)
+        return np.where(np.isnan(values), np.inf, values)
+
+    grid = np.linspace(0.0, 1.0, n_grid)
+    us = lo[..., None] + (hi - lo)[..., None] * grid
+    values = np.stack([f(us[..., i]) for i in range(n_grid)], axis=-1)
+    k = np.clip(np.argmin(values, axis=-1), 1, n_grid - 2)[..., None]
+    a = np.take_along_axis(us, k - 1, axis=-1)[..., 0]
+    b = np.take_along_axis(us, k + 1, axis=-1)[..., 0]
+    fa = np.take_along_axis(values, k - 1, axis=-1)[..., 0]
+    fb = np.take_along_axis(values, k + 1, axis=-1)[..., 0]
+    ratio = (np.sqrt(5.0) - 1.0) / 2.0
+    c = b - ratio * (b - a)
+    d = a + ratio * (b - a)
+    fc, fd = f(c), f(d)
+    width = float(np.max(b - a)) if a.size else 0.0
+    steps = int(np.ceil(np.log(tol / width) / np.log(ratio))) if width > tol else 0
+    for _ in range(steps):
+        left = fc < fd  # the minimum lies in [a, d]
+        a, fa = np.where(left, a, c), np.where(left, fa, fc)
+        b, fb = np.where(left, d, b), np.where(left, fd, fb)
+        new = np.where(left, b - ratio * (b - a), a + ratio * (b - a))
+        f_new = f(new)
+        c, d = np.where(left, new, d), np.where(left, c, new)
+        fc, fd = np.where(left, f_new, fd), np.where(left, fc, f_new)
+    # Bracketing triple around the best interior point, then parabolic steps.
+    left = fc < fd
+    x1, x2, x3 = np.where(left, a, c), np.where(left, c, d), np.where(left, d, b)
+    f1, f2, f3 = np.where(left, fa, fc), np.where(left, fc, fd), np.where(left, fd, fb)
+    for _ in range(n_parabolic):
+        num = (x2 - x1) ** 2 * (f2 - f3) - (x2 - x3) ** 2 * (f2 - f1)
+        den = (x2 - x1) * (f2 - f3) - (x2 - x3) * (f2 - f1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = x2 - 0.5 * num / den
+        v = np.where(np.isfinite(v) & (v > x1) & (v < x3), v, x2)
+        fv = f(v)
+        better = fv < f2
+        on_left = v < x2
+        # new triple: the better of (v, x2) in the middle, bracketed by its neighbours
+        nx1 = np.where(better, np.where(on_left, x1, x2), np.where(on_left, v, x1))
+        nf1 = np.where(better, np.where(on_left, f1, f2), np.where(on_left, fv, f1))
+        nx3 = np.where(better, np.where(on_left, x2, x3), np.where(on_left, x3, v))
+        nf3 = np.where(better, np.where(on_left, f2, f3), np.where(on_left, f3, fv))
+        x2, f2 = np.where(better, v, x2), np.where(better, fv, f2)
+        x1, f1, x3, f3 = nx1, nf1, nx3, nf3
+    return x2
+
+
 def _numeric_optimum(
     law: ScalingLaw,
     q: Mapping[str, np.ndarray],
@@ -60,13 +142,8 @@ def _numeric_optimum(
     """Minimise the law along C = flops·N·D over u = log N, vectorised over draws and budgets.
 
     ``fixed`` holds the law's other inputs (e.g. unique tokens ``U``), broadcast against the
-    budgets. Every (draw, budget) pair is solved at once, with no Python loop over draws:
-
-    1. a grid of 9 points in u between N = 1e3 and D = 1e3 brackets the minimum;
-    2. golden-section steps shrink each bracket to a width below 0.05 in u;
-    3. two parabolic steps through the best point and its bracketing neighbours bring a smooth
-       minimum to about 1e-8 in u; a parabolic point replaces the best one only where it
-       lowers the loss and stays inside the bracket, so kinks (``min`` in a law) are safe.
+    budgets. Every (draw, budget) pair is solved at once by :func:`_minimise` on u between
+    N = 1e3 and D = 1e3.
     """
     log_c = np.log(np.asarray(C, dtype=float) / flops)
     extra = {k: np.asarray(v, dtype=float) for k, v in (fixed or {}).items()}
@@ -77,51 +154,45 @@ def _numeric_optimum(
     shape = np.broadcast_shapes(
         *(np.shape(v) for v in q.values()), *(np.shape(v) for v in extra.values()), log_c.shape
     )
-    lo_lim = np.full(shape, np.log(1e3))
-    hi_lim = np.broadcast_to(log_c - np.log(1e3), shape)
-    grid = np.linspace(0.0, 1.0, 9)
-    us = lo_lim[..., None] + (hi_lim - lo_lim)[..., None] * grid
-    values = np.stack([objective(us[..., i]) for i in range(len(grid))], axis=-1)
-    k = np.clip(np.argmin(values, axis=-1), 1, len(grid) - 2)[..., None]
-    a = np.take_along_axis(us, k - 1, axis=-1)[..., 0]
-    b = np.take_along_axis(us, k + 1, axis=-1)[..., 0]
-    fa = np.take_along_axis(values, k - 1, axis=-1)[..., 0]
-    fb = np.take_along_axis(values, k + 1, axis=-1)[..., 0]
-    ratio = (np.sqrt(5.0) - 1.0) / 2.0
-    c = b - ratio * (b - a)
-    d = a + ratio * (b - a)
-    fc, fd = objective(c), objective(d)
-    width = float(np.max(b - a))
-    steps = int(np.ceil(np.log(0.05 / width) / np.log(ratio))) if width > 0.05 else 0
-    for _ in range(steps):
-        left = fc < fd  # the minimum lies in [a, d]
-        a, fa = np.where(left, a, c), np.where(left, fa, fc)
-        b, fb = np.where(left, d, b), np.where(left, fd, fb)
-        new = np.where(left, b - ratio * (b - a), a + ratio * (b - a))
-        f_new = objective(new)
-        c, d = np.where(left, new, d), np.where(left, c, new)
-        fc, fd = np.where(left, f_new, fd), np.where(left, fc, f_new)
-    # Bracketing triple around the best interior point, then parabolic steps.
-    left = fc < fd
-    x1, x2, x3 = np.where(left, a, c), np.where(left, c, d), np.where(left, d, b)
-    f1, f2, f3 = np.where(left, fa, fc), np.where(left, fc, fd), np.where(left, fd, fb)
-    for _ in range(2):
-        num = (x2 - x1) ** 2 * (f2 - f3) - (x2 - x3) ** 2 * (f2 - f1)
-        den = (x2 - x1) * (f2 - f3) - (x2 - x3) * (f2 - f1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            v = x2 - 0.5 * num / den
-        v = np.where(np.isfinite(v) & (v > x1) & (v < x3), v, x2)
-        fv = objective(v)
-        better = fv < f2
-        on_left = v < x2
-        # new triple: the better of (v, x2) in the middle, bracketed by its neighbours
-        nx1 = np.where(better, np.where(on_left, x1, x2), np.where(on_left, v, x1))
-        nf1 = np.where(better, np.where(on_left, f1, f2), np.where(on_left, fv, f1))
-        nx3 = np.where(better, np.where(on_left, x2, x3), np.where(on_left, x3, v))
-        nf3 = np.where(better, np.where(on_left, f2, f3), np.where(on_left, f3, fv))
-        x2, f2 = np.where(better, v, x2), np.where(better, fv, f2)
-        x1, f1, x3, f3 = nx1, nf1, nx3, nf3
-    return {"N": np.exp(x2), "D": np.exp(log_c - x2)}
+    lo = np.full(shape, np.log(1e3))
+    hi = np.broadcast_to(log_c - np.log(1e3), shape)
+    u = _minimise(objective, lo, hi)
+    return {"N": np.exp(u), "D": np.exp(log_c - u)}
+
+
+def _closed_form_applies(law: ScalingLaw, flops: float, fixed: Mapping[str, Any]) -> bool:
+    """Whether the law's closed-form optimum answers: it assumes C = 6ND and inputs N, D only."""
+    return law.optimum is not None and not fixed and flops == 6.0
+
+
+def _optimum(
+    law: ScalingLaw,
+    q: Mapping[str, np.ndarray],
+    compute: Any,
+    flops_per_param_token: float,
+    fixed: Mapping[str, Any],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Compute-optimal ``(N*, D*)`` along C = flops·N·D, elementwise, broadcast together.
+
+    ``q`` holds natural parameters, ``compute`` the budgets and ``fixed`` the law's inputs
+    other than N and D (e.g. ``{"U": ...}``; empty for a law of N and D), all broadcasting
+    against each other. Uses the law's closed form when it applies (no fixed inputs, 6 FLOPs
+    per parameter-token), :func:`_numeric_optimum` otherwise.
+    """
+    needed = sorted(k for k in law.inputs if k not in ("N", "D"))
+    if sorted(fixed) != needed:
+        raise ValueError(
+            f"law {law.name!r} has inputs {list(law.inputs)}: its optimum needs every input "
+            f"other than N and D held fixed; got {sorted(fixed)}, need {needed}"
+        )
+    C = np.asarray(compute, dtype=float)
+    if _closed_form_applies(law, flops_per_param_token, fixed):
+        opt = law.optimum(numpy_ns, q, C)
+        n, d = np.asarray(opt["N"], dtype=float), np.asarray(opt["D"], dtype=float)
+    else:
+        res = _numeric_optimum(law, q, C, flops_per_param_token, fixed)
+        n, d = res["N"], res["D"]
+    return tuple(np.broadcast_arrays(n, d))
 
 
 def _fixed_inputs(law: ScalingLaw, n_budgets: int, fixed: Mapping[str, Any]) -> dict:
@@ -215,18 +286,16 @@ def compute_optimal(
         raise ValueError(f"method must be 'auto', 'closed_form' or 'numeric', got {method!r}")
     if method == "closed_form" and law.optimum is None:
         raise ValueError(f"law {law.name!r} has no closed-form optimum; use method='numeric'")
-    closed = law.optimum is not None and not extra and flops_per_param_token == 6.0
-    if method == "closed_form" and not closed:
+    if method == "closed_form" and not _closed_form_applies(law, flops_per_param_token, extra):
         raise ValueError(
             f"law {law.name!r}: the closed-form optimum assumes C = 6ND and inputs N, D only; "
             "use method='numeric'"
         )
-    if closed and method != "numeric":
-        opt = law.optimum(numpy_ns, qb, C)
-        n_opt, d_opt = np.asarray(opt["N"]), np.asarray(opt["D"])
-    else:
+    if method == "numeric":
         res = _numeric_optimum(law, qb, C, flops_per_param_token, extra)
-        n_opt, d_opt = np.asarray(res["N"]), np.asarray(res["D"])
+        n_opt, d_opt = res["N"], res["D"]
+    else:
+        n_opt, d_opt = _optimum(law, qb, C, flops_per_param_token, extra)
     shape = np.broadcast_shapes(n_opt.shape, d_opt.shape, (1, 1, len(C)))
     n_opt, d_opt = np.broadcast_to(n_opt, shape), np.broadcast_to(d_opt, shape)
     loss = law.evaluate(qb, N=n_opt, D=d_opt, **extra)
@@ -300,7 +369,7 @@ def predict_loss(
         )
     extra = {k: _as_1d(k, inputs.pop(k)) for k in list(inputs) if k not in law.inputs}
     scalar = all(np.ndim(v) == 0 for v in inputs.values())
-    arrays = {k: _as_1d(k, v) for k, v in inputs.items()}
+    arrays = {k: _as_1d(k, v, positive=k in law.required_positive) for k, v in inputs.items()}
     sizes = {len(v) for v in arrays.values()}
     if len(sizes - {1}) > 1:
         raise ValueError(

@@ -34,8 +34,10 @@ import xarray as xr
 from .analysis import (
     FLOPS_PER_PARAM_TOKEN,
     _as_1d,
+    _fixed_inputs,
+    _minimise,
     _natural_draws,
-    _numeric_optimum,
+    _optimum,
     compute_optimal,
 )
 from .cards import Card, load_card
@@ -103,19 +105,6 @@ def _require_nd(law: ScalingLaw, what: str, allow: Sequence[str] = ()) -> None:
         )
 
 
-def _nonneg_1d(name: str, values: Any) -> np.ndarray:
-    arr = np.atleast_1d(np.asarray(values, dtype=float))
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be a number or a 1-D sequence, got shape {arr.shape}")
-    bad = ~np.isfinite(arr) | (arr < 0)
-    if bad.any():
-        raise ValueError(
-            f"{name} must be finite and >= 0; bad values at positions "
-            f"{np.flatnonzero(bad).tolist()}: {arr[bad].tolist()}"
-        )
-    return arr
-
-
 def _dataset(
     variables: Mapping[str, np.ndarray],
     sample_shape: tuple[int, int],
@@ -154,57 +143,9 @@ def _bisect(
     return 0.5 * (lo + hi)
 
 
-def _golden_min(
-    f: Callable[[np.ndarray], np.ndarray],
-    lo: np.ndarray,
-    hi: np.ndarray,
-    *,
-    n_grid: int = 41,
-    iters: int = 70,
-) -> np.ndarray:
-    """Minimiser of a unimodal ``f`` on ``[lo, hi]``, elementwise: a grid, then golden section.
-
-    ``f`` is called with arrays of the broadcast shape of ``lo``/``hi`` (grid points along an
-    extra last axis during the grid stage) and may return ``inf`` where a point is infeasible.
-    """
-    lo, hi = np.broadcast_arrays(np.asarray(lo, float), np.asarray(hi, float))
-    t = np.linspace(0.0, 1.0, n_grid)
-    us = lo[..., None] + (hi - lo)[..., None] * t
-    values = np.asarray(f(us))
-    values = np.where(np.isnan(values), np.inf, values)
-    k = np.clip(np.argmin(values, axis=-1), 1, n_grid - 2)[..., None]
-    a = np.take_along_axis(us, k - 1, axis=-1)[..., 0]
-    b = np.take_along_axis(us, k + 1, axis=-1)[..., 0]
-    ratio = (np.sqrt(5.0) - 1.0) / 2.0
-    c = b - ratio * (b - a)
-    d = a + ratio * (b - a)
-    fc, fd = f(c), f(d)
-    for _ in range(iters):
-        left = fc < fd
-        a = np.where(left, a, c)
-        b = np.where(left, d, b)
-        new = np.where(left, b - ratio * (b - a), a + ratio * (b - a))
-        f_new = f(new)
-        c, d = np.where(left, new, d), np.where(left, c, new)
-        fc, fd = np.where(left, f_new, fd), np.where(left, fc, f_new)
-    return 0.5 * (a + b)
-
-
-def _optimum(law: ScalingLaw, q: Mapping[str, np.ndarray], C: np.ndarray) -> tuple:
-    """Compute-optimal (N*, D*) under C = 6ND for every element (closed form when available)."""
-    C = np.asarray(C, dtype=float)
-    if law.optimum is not None:
-        opt = law.optimum(numpy_ns, q, C)
-        n, d = np.asarray(opt["N"], float), np.asarray(opt["D"], float)
-    else:
-        res = _numeric_optimum(law, q, C, FLOPS_PER_PARAM_TOKEN)
-        n, d = res["N"], res["D"]
-    return np.broadcast_arrays(n, d)
-
-
 def _frontier_loss(law: ScalingLaw, q: Mapping[str, np.ndarray], log_c: np.ndarray) -> tuple:
     """Loss, N* and D* along the compute-optimal frontier at ``log C``."""
-    n, d = _optimum(law, q, np.exp(log_c))
+    n, d = _optimum(law, q, np.exp(log_c), FLOPS_PER_PARAM_TOKEN, {})
     return law.evaluate(q, N=n, D=d), n, d
 
 
@@ -302,7 +243,7 @@ def compute_for_loss(
     log_c, status = _invert_frontier(law, qb, targets[None, :], min_compute, max_compute)
     reached = status == 0
     c_needed = np.exp(log_c)
-    n_opt, d_opt = _optimum(law, qb, np.where(reached, c_needed, 1e20))
+    n_opt, d_opt = _optimum(law, qb, np.where(reached, c_needed, 1e20), FLOPS_PER_PARAM_TOKEN, {})
     n_opt = np.where(reached, n_opt, np.nan)
     d_opt = np.where(reached, d_opt, np.nan)
     grid = [("target_loss", targets)]
@@ -476,7 +417,7 @@ def overtraining_penalty(
     cc = c_plan[None, None, :]
     dd = cc / (FLOPS_PER_PARAM_TOKEN * nn)
     loss = law.evaluate(qb, N=nn, D=dd)
-    n_opt, d_opt = _optimum(law, qb, cc)
+    n_opt, d_opt = _optimum(law, qb, cc, FLOPS_PER_PARAM_TOKEN, {})
     loss_opt = law.evaluate(qb, N=n_opt, D=d_opt)
     extra = np.maximum(loss - loss_opt, 0.0)
     log_eq, status = _invert_frontier(law, qb, loss, min_compute, max_compute)
@@ -522,9 +463,10 @@ def inference_optimal(
 
     Minimises total FLOPs ``6·N·D + 2·N·T_inf`` subject to ``L(N, D) = target`` for every draw:
     for each candidate N the tokens D(N) reaching the target are found by bisection, and the
-    total cost is minimised over log N (grid, then golden section). The training-only optimum
-    (:func:`compute_for_loss`) is reported alongside; with ``inference_tokens = 0`` the two
-    coincide, and growing inference demand moves the optimum to a smaller, longer-trained model.
+    total cost is minimised over log N (grid, golden section, parabolic steps). The
+    training-only optimum (:func:`compute_for_loss`) is reported alongside; with
+    ``inference_tokens = 0`` the two coincide, and growing inference demand moves the optimum
+    to a smaller, longer-trained model.
 
     Parameters
     ----------
@@ -558,55 +500,43 @@ def inference_optimal(
     law = fit.law
     _require_nd(law, "inference_optimal")
     targets = _as_1d("target_loss", target_loss)
-    t_inf = _nonneg_1d("inference_tokens", inference_tokens)
+    t_inf = _as_1d("inference_tokens", inference_tokens, allow_zero=True)
     q, sample_shape, coords = _flat_draws(fit, "inference_optimal")
     q3 = _expand(q, 2)  # (S, 1, 1)
     tgt = targets[None, :, None]
     log_c0, status = _invert_frontier(law, q3, tgt, min_compute, max_compute)
     ok = status == 0
-    n0, d0 = _optimum(law, q3, np.exp(np.where(ok, log_c0, np.log(1e20))))
-    u0, v0 = np.log(n0), np.log(d0)  # (S, nt, 1)
+    n0, d0 = _optimum(
+        law, q3, np.exp(np.where(ok, log_c0, np.log(1e20))), FLOPS_PER_PARAM_TOKEN, {}
+    )
+    tt = t_inf[None, None, :]
+    shape = np.broadcast_shapes(n0.shape, tt.shape)  # (S, targets, inference tokens)
+    u0b = np.broadcast_to(np.log(n0), shape)
+    v0b = np.broadcast_to(np.log(d0), shape)
+    log_target = np.log(tgt)
 
-    q4 = _expand(q, 3)  # (S, 1, 1, 1): grid stage adds a last axis
-    tgt4 = tgt[..., None]
-    t4 = t_inf[None, None, :, None]
-
-    def log_d_needed(u: np.ndarray, qq: Mapping, target: np.ndarray, v_ref: np.ndarray) -> tuple:
-        """log D reaching ``target`` at log N = u (bisection), and whether it exists."""
-        lo = np.broadcast_to(v_ref - 25.0, u.shape)
-        hi = np.broadcast_to(v_ref + 45.0, u.shape)
-        feasible = law.log_mean(qq, numpy_ns, N=np.exp(u), D=np.exp(hi)) <= np.log(target)
+    def log_d_needed(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """log D reaching the target at log N = u (bisection), and whether it exists."""
+        hi = v0b + 45.0
+        feasible = law.log_mean(q3, numpy_ns, N=np.exp(u), D=np.exp(hi)) <= log_target
 
         def h(v: np.ndarray) -> np.ndarray:
-            return np.log(target) - law.log_mean(qq, numpy_ns, N=np.exp(u), D=np.exp(v))
+            return log_target - law.log_mean(q3, numpy_ns, N=np.exp(u), D=np.exp(v))
 
-        return _bisect(h, lo, hi), feasible
+        return _bisect(h, v0b - 25.0, hi), feasible
 
-    def make_cost(qq: Mapping, target: np.ndarray, tt: np.ndarray, v_ref: np.ndarray) -> Callable:
-        def cost(u: np.ndarray) -> np.ndarray:
-            v, feasible = log_d_needed(u, qq, target, v_ref)
-            total = u + np.log(FLOPS_PER_PARAM_TOKEN * np.exp(v) + FLOPS_PER_INFERENCE_TOKEN * tt)
-            return np.where(feasible, total, np.inf)
+    def cost(u: np.ndarray) -> np.ndarray:
+        """log of the total FLOPs 6·N·D(N) + 2·N·T_inf; inf where no D reaches the target."""
+        v, feasible = log_d_needed(u)
+        total = u + np.log(FLOPS_PER_PARAM_TOKEN * np.exp(v) + FLOPS_PER_INFERENCE_TOKEN * tt)
+        return np.where(feasible, total, np.inf)
 
-        return cost
-
-    shape = np.broadcast_shapes(u0.shape, t_inf[None, None, :].shape)
-    u0b = np.broadcast_to(u0, shape)
-    v0b = np.broadcast_to(v0, shape)
-    grid_cost = make_cost(q4, tgt4, t4, v0b[..., None])
-
-    # grid stage works on (..., grid) arrays; golden section on (...) arrays
-    def cost_any(u: np.ndarray) -> np.ndarray:
-        if u.ndim == len(shape) + 1:
-            return grid_cost(u)
-        return make_cost(q3, tgt, t_inf[None, None, :], v0b)(u)
-
-    u_best = _golden_min(cost_any, u0b - 14.0, u0b + 2.0)
-    v_best, _ = log_d_needed(u_best, q3, tgt, v0b)
+    # the cost is flat and skewed near its minimum: four parabolic steps reach ~1e-7 in log N
+    u_best = _minimise(cost, u0b - 14.0, u0b + 2.0, n_grid=17, n_parabolic=4)
+    v_best, _ = log_d_needed(u_best)
     okb = np.broadcast_to(ok, shape)
     n_best = np.where(okb, np.exp(u_best), np.nan)
     d_best = np.where(okb, np.exp(v_best), np.nan)
-    tt = t_inf[None, None, :]
     n0b = np.where(okb, np.exp(u0b), np.nan)
     d0b = np.where(okb, np.exp(v0b), np.nan)
     c_train = FLOPS_PER_PARAM_TOKEN * n_best * d_best
@@ -681,8 +611,10 @@ def data_wall(
     * a law of N and D only knows unique tokens, so the best plan trains once over the U tokens
       and puts the rest of the budget into parameters: D = U, N = C/(6U);
     * a data-constrained law (an input of unique tokens, e.g. ``U``; Muennighoff et al. 2023)
-      may repeat data: N and D are re-optimised along C = 6ND with the unique tokens held at
-      min(D, U), so ``epochs = D/U`` can exceed 1.
+      may repeat data: N and D are re-optimised along C = 6ND with the law's unique-token input
+      held at U (the law itself counts min(D, U) unique tokens), so ``epochs = D/U`` can exceed
+      1; this is :func:`~bayescale.compute_optimal` with ``U=``. The unlimited frontier (and the
+      wall) sets that input to ∞, which for ``data_constrained`` is Chinchilla's law exactly.
 
     Parameters
     ----------
@@ -722,36 +654,16 @@ def data_wall(
     tokens = _as_1d("available_tokens", available_tokens)
     q, sample_shape, coords = _flat_draws(fit, "data_wall")
 
+    def held(limit: np.ndarray | None) -> dict[str, Any]:
+        """The unique-token input: ``limit``, or unlimited (∞: the law is then Chinchilla's)."""
+        return {} if u_name is None else {u_name: np.inf if limit is None else limit}
+
     def frontier(qq: Mapping, log_c: np.ndarray, limit: np.ndarray | None) -> tuple:
-        """(N, D) minimising the loss along C = 6ND; unique tokens min(D, limit) if any."""
-        if u_name is None:
-            return _optimum(law, qq, np.exp(log_c))
-        log_c6 = np.asarray(log_c - np.log(FLOPS_PER_PARAM_TOKEN))
-        shape = np.broadcast_shapes(
-            log_c6.shape, np.shape(limit), *(np.shape(v) for v in qq.values())
-        )
-        lc = np.broadcast_to(log_c6, shape)
-
-        def objective(u: np.ndarray) -> np.ndarray:
-            grid = u.ndim == len(shape) + 1
-
-            def ex(a: Any) -> np.ndarray:
-                return np.asarray(a)[..., None] if grid else np.asarray(a)
-
-            d = np.exp(ex(lc) - u)
-            uniq = d if limit is None else np.minimum(d, ex(np.broadcast_to(limit, shape)))
-            return law.log_mean(
-                {k: ex(v) for k, v in qq.items()},
-                numpy_ns,
-                **{"N": np.exp(u), "D": d, u_name: uniq},
-            )
-
-        u = _golden_min(objective, np.full(shape, np.log(1e3)), lc - np.log(1e3))
-        return np.exp(u), np.exp(lc - u)
+        """(N, D) minimising the loss along C = 6ND, with ``limit`` unique tokens if any."""
+        return _optimum(law, qq, np.exp(log_c), FLOPS_PER_PARAM_TOKEN, held(limit))
 
     def law_loss(qq: Mapping, n: np.ndarray, d: np.ndarray, limit: np.ndarray | None) -> Any:
-        extra = {} if u_name is None else {u_name: d if limit is None else np.minimum(d, limit)}
-        return law.evaluate(qq, N=n, D=d, **extra)
+        return law.evaluate(qq, N=n, D=d, **held(limit))
 
     qb = _expand(q, 1)
     tok = tokens[None, :]
@@ -787,8 +699,7 @@ def data_wall(
             d_lim = np.minimum(d_un, lim)
             n_lim = cc / (FLOPS_PER_PARAM_TOKEN * d_lim)
         else:
-            full = np.broadcast_shapes(n_un.shape, cc.shape)
-            n_lim, d_lim = frontier(q2, np.broadcast_to(log_cc, full), np.broadcast_to(lim, full))
+            n_lim, d_lim = frontier(q2, log_cc, lim)
         loss_lim = law_loss(q2, n_lim, d_lim, lim)
         more = {
             "beyond_wall": d_un > lim,
@@ -813,7 +724,7 @@ def data_wall(
         "beyond_the_wall": (
             "single epoch over the available tokens, N = C/(6U)"
             if u_name is None
-            else f"re-optimised with repeated data ({u_name} = min(D, available))"
+            else f"re-optimised with repeated data ({u_name} = available)"
         ),
     }
     return ds
@@ -900,6 +811,7 @@ def compare_to_card(
     *,
     compute: float = 5.88e23,
     params: Sequence[str] | None = None,
+    **fixed: Any,
 ) -> CardComparison:
     """Where a published fit (a reference card) sits in the posterior.
 
@@ -919,6 +831,9 @@ def compare_to_card(
         Budget for the allocation comparison (default: Chinchilla's 5.88e23 FLOPs).
     params : sequence of str, optional
         Natural parameters to compare (default: all the card gives).
+    **fixed
+        The law's inputs other than N and D, held fixed in the allocation comparison as in
+        :func:`~bayescale.compute_optimal` (e.g. ``U=25e9`` for ``data_constrained``).
 
     Returns
     -------
@@ -935,6 +850,12 @@ def compare_to_card(
     True
     """
     law = fit.law
+    unknown_inputs = sorted(set(fixed) - (set(law.inputs) - {"N", "D"}))
+    if unknown_inputs:
+        raise ValueError(
+            f"compare_to_card: law {law.name!r} cannot hold {unknown_inputs} fixed "
+            f"(its inputs are {list(law.inputs)})"
+        )
     card = card if isinstance(card, Card) else load_card(card)
     if card.law != law.name:
         raise ValueError(f"card {card.name!r} is for law {card.law!r}, the fit is {law.name!r}")
@@ -961,10 +882,10 @@ def compare_to_card(
     # distance; they are reported but left out of the joint comparison
     varies = sd > 1e-12 * np.maximum(np.abs(mean), 1.0)
     notes: list[str] = []
-    fixed = [n for n, v in zip(names, varies, strict=True) if not v]
-    if fixed:
+    no_spread = [n for n, v in zip(names, varies, strict=True) if not v]
+    if no_spread:
         notes.append(
-            f"{', '.join(fixed)} fixed in the posterior (no spread): left out of the joint "
+            f"{', '.join(no_spread)} fixed in the posterior (no spread): left out of the joint "
             "comparison"
         )
     if varies.any():
@@ -1008,9 +929,17 @@ def compare_to_card(
     # allocation at the chosen budget
     alloc_rows = {}
     if {"N", "D"} <= set(law.inputs) and set(law.natural_names) <= set(card.params):
-        post = compute_optimal(fit, compute=compute).isel(compute=0)
+        needed = [k for k in law.inputs if k not in ("N", "D")]
+        if set(fixed) != set(needed):
+            raise ValueError(
+                f"compare_to_card: the allocation at compute={compute:.3g} under law "
+                f"{law.name!r} holds its inputs {needed} fixed; pass each as a keyword, as "
+                f"for compute_optimal (e.g. U=25e9 for data_constrained), got {sorted(fixed)}"
+            )
+        post = compute_optimal(fit, compute=compute, **fixed).isel(compute=0)
+        held = _fixed_inputs(law, 1, fixed)
         cq = {n: np.asarray([card.params[n]], float) for n in law.natural_names}
-        n_c, d_c = _optimum(law, cq, np.asarray([compute]))
+        n_c, d_c = _optimum(law, cq, np.asarray([compute]), FLOPS_PER_PARAM_TOKEN, held)
         card_vals = {"N_opt": n_c[0], "D_opt": d_c[0], "tokens_per_param": d_c[0] / n_c[0]}
         for var, cv in card_vals.items():
             draws = post[var].to_numpy().ravel()

@@ -27,16 +27,15 @@ import bayescale as bs
 BUDGET = 5.88e23
 
 
-def q(da, probs=(0.1, 0.5, 0.9)):
-    """10/50/90% quantiles over the draws, NaNs (unanswered draws) left out."""
-    values = da.to_numpy().ravel()
-    values = values[np.isfinite(values)]
-    return np.quantile(values, probs) if values.size else np.full(len(probs), np.nan)
+def summary(ds):
+    """Median and 80% interval of every variable at every grid point (NaN draws left out)."""
+    return bs.decision_summary(ds, prob=0.8).sort_index()
 
 
-def fmt(values) -> str:
-    lo, mid, hi = values
-    return f"{mid:.3g} [{lo:.3g}, {hi:.3g}]"
+def fmt(table, *key) -> str:
+    """'median [80% interval]' of one row (variable, grid coordinates...) of a summary."""
+    row = table.loc[key]
+    return f"{row['median']:.3g} [{row['ci80_lo']:.3g}, {row['ci80_hi']:.3g}]"
 
 
 def main() -> None:
@@ -66,11 +65,13 @@ def main() -> None:
     print("=== Compute-optimal FLOPs to reach a target loss (80% intervals) ===")
     targets = [2.2, 2.0, 1.95, 1.9, 1.85]
     cfl = bs.compute_for_loss(fit, targets)
+    table = summary(cfl)
     for t in targets:
         r = cfl.sel(target_loss=t)
         print(
-            f"  L = {t:.2f}: C = {fmt(q(r['C_needed']))} FLOPs, N* = {fmt(q(r['N_opt']))}, "
-            f"D* = {fmt(q(r['D_opt']))}; unreachable (target <= E) in "
+            f"  L = {t:.2f}: C = {fmt(table, 'C_needed', t)} FLOPs, "
+            f"N* = {fmt(table, 'N_opt', t)}, D* = {fmt(table, 'D_opt', t)}; unreachable "
+            f"(target <= E) in "
             f"{int(r['n_unreachable'])} of {fit.n_draws} draws, beyond 1e60 FLOPs in "
             f"{int(r['n_beyond_max_compute'])}"
         )
@@ -79,12 +80,14 @@ def main() -> None:
     print(f"=== Overtraining penalty at C = {BUDGET:.3g} FLOPs ===")
     sizes = [8e9, 20e9, 70e9, 200e9]
     pen = bs.overtraining_penalty(fit, N=sizes, C=BUDGET)
+    table = summary(pen)
     for n in sizes:
-        r = pen.sel(N=n, C=BUDGET)
+        at = (n, BUDGET)
         print(
-            f"  N = {n:.3g}: D/N = {float(r['tokens_per_param'].median()):.4g}, extra loss "
-            f"{fmt(q(r['extra_loss']))} nats, compute-optimal equivalent "
-            f"{fmt(q(r['C_equivalent']))} FLOPs (efficiency {fmt(q(r['compute_efficiency']))})"
+            f"  N = {n:.3g}: D/N = {table.loc[('tokens_per_param', *at), 'median']:.4g}, "
+            f"extra loss {fmt(table, 'extra_loss', *at)} nats, compute-optimal equivalent "
+            f"{fmt(table, 'C_equivalent', *at)} FLOPs (efficiency "
+            f"{fmt(table, 'compute_efficiency', *at)})"
         )
     print()
 
@@ -92,13 +95,13 @@ def main() -> None:
     demand = [0.0, 1e12, 1e13, 1e14]
     print(f"=== Inference-aware optimum for L = {target} (Sardana & Frankle 2023) ===")
     inf = bs.inference_optimal(fit, target, demand).sel(target_loss=target)
+    table = summary(inf)
     for t in demand:
-        r = inf.sel(inference_tokens=t)
         print(
-            f"  T_inf = {t:.0e} tokens: N = {fmt(q(r['N_opt']))}, D = {fmt(q(r['D_opt']))}, "
-            f"D/N = {fmt(q(r['tokens_per_param']))}, total FLOPs {fmt(q(r['C_total']))}; "
-            f"training-only plan N* = {fmt(q(r['N_train_opt']))}; saving "
-            f"{fmt(q(r['savings']))}"
+            f"  T_inf = {t:.0e} tokens: N = {fmt(table, 'N_opt', t)}, "
+            f"D = {fmt(table, 'D_opt', t)}, D/N = {fmt(table, 'tokens_per_param', t)}, total "
+            f"FLOPs {fmt(table, 'C_total', t)}; training-only plan N* = "
+            f"{fmt(table, 'N_train_opt', t)}; saving {fmt(table, 'savings', t)}"
         )
     zero = inf.sel(inference_tokens=0.0)
     gap = float(np.nanmax(np.abs(zero["N_opt"] / zero["N_train_opt"] - 1)))
@@ -107,18 +110,19 @@ def main() -> None:
 
     print("=== Data wall ===")
     wall = bs.data_wall(fit, [10e12, 20e12], compute=[1e25, 1e26, 1e27])
+    at_wall = summary(wall[["C_wall", "N_at_wall"]])
+    beyond = summary(wall[["N_opt", "extra_loss"]])
     for u in (10e12, 20e12):
-        r = wall.sel(available_tokens=u)
         print(
-            f"  {u:.0e} unique tokens: C_wall = {fmt(q(r['C_wall']))} FLOPs, N* there "
-            f"{fmt(q(r['N_at_wall']))}"
+            f"  {u:.0e} unique tokens: C_wall = {fmt(at_wall, 'C_wall', u)} FLOPs, N* there "
+            f"{fmt(at_wall, 'N_at_wall', u)}"
         )
         for c in (1e25, 1e26, 1e27):
-            rc = r.sel(compute=c)
+            p_beyond = float(wall["beyond_wall"].sel(available_tokens=u, compute=c).mean())
             print(
-                f"    C = {c:.0e}: P(beyond wall) = {float(rc['beyond_wall'].mean()):.2f}, "
-                f"N = {fmt(q(rc['N_opt']))}, extra loss from the token limit "
-                f"{fmt(q(rc['extra_loss']))}"
+                f"    C = {c:.0e}: P(beyond wall) = {p_beyond:.2f}, "
+                f"N = {fmt(beyond, 'N_opt', u, c)}, extra loss from the token limit "
+                f"{fmt(beyond, 'extra_loss', u, c)}"
             )
     print(f"  beyond the wall: {wall.attrs['beyond_the_wall']}")
 

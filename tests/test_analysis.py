@@ -63,3 +63,61 @@ def test_analysis_bad_input(pinned):
         bs.predict_loss(pinned, N=1e9, D=1e10, kind="median")
     with pytest.raises(ValueError, match="equal lengths"):
         bs.predict_loss(pinned, N=[1e9, 2e9], D=[1e10, 2e10, 3e10])
+
+
+def test_optimum_uses_the_closed_form_only_where_it_applies(pinned):
+    from bayescale.analysis import _numeric_optimum, _optimum
+    from bayescale.xp import numpy_ns
+
+    law = pinned.law
+    q = {k: v.to_numpy()[..., None] for k, v in pinned.params("natural").items()}
+    C = np.array([1e21, 1e24])
+    n, d = _optimum(law, q, C, 6.0, {})
+    closed = law.optimum(numpy_ns, q, C)
+    np.testing.assert_array_equal(n, closed["N"])
+    np.testing.assert_array_equal(d, closed["D"])
+    # another FLOP count: the numeric optimum along C = 8ND (the closed form assumes 6ND)
+    n8, d8 = _optimum(law, q, C, 8.0, {})
+    numeric = _numeric_optimum(law, q, C, 8.0)
+    np.testing.assert_array_equal(n8, numeric["N"])
+    np.testing.assert_allclose(8 * n8 * d8, np.broadcast_to(C, n8.shape), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"got \[\], need \['U'\]"):
+        _optimum(bs.get_law("data_constrained"), q, C, 6.0, {})
+
+
+def test_minimise_is_vectorised_and_skips_infeasible_points():
+    from bayescale.analysis import _minimise
+
+    centre = np.array([[-3.0], [0.5], [7.25]])
+    skew = np.array([0.1, 1.0, 3.0])
+
+    def objective(u):
+        # smooth, skewed; infeasible (NaN, inf) left of centre - 2
+        z = u - centre
+        with np.errstate(invalid="ignore"):
+            values = np.exp(skew * z) - skew * z
+        return np.where(z < -2, np.where(z < -5, np.nan, np.inf), values)
+
+    u = _minimise(objective, -20.0, np.full((3, 3), 20.0), n_parabolic=4)
+    np.testing.assert_allclose(u, np.broadcast_to(centre, (3, 3)), atol=1e-7)
+
+
+def test_predict_loss_accepts_inputs_the_law_allows_to_be_non_positive():
+    """densing's time t may be ≤ 0; predict_loss follows the law's positivity rule and equals
+    the law's numpy expression there."""
+    import pandas as pd
+
+    law = bs.get_law("densing")
+    runs = pd.DataFrame({"t": [-100.0, 0.0, 50.0, 100.0], "density": [0.4, 1.1, 1.5, 2.8]})
+    draws = {
+        "slope_scaled": np.full((1, 3), 0.5),
+        "log_density_ref": np.full((1, 3), 0.2),
+        "sigma": np.full((1, 3), 0.05),
+    }
+    fit = bs.testing.fit_from_draws(law, runs, draws, likelihood="normal")
+    t = np.array([-50.0, 0.0, 20.0])
+    got = bs.predict_loss(fit, t=t, kind="mean").isel(chain=0, draw=0).to_numpy()
+    q = {k: float(v.isel(chain=0, draw=0)) for k, v in fit.params("natural").items()}
+    np.testing.assert_allclose(got, law.evaluate(q, t=t), rtol=1e-12)
+    with pytest.raises(ValueError, match="t must be finite"):
+        bs.predict_loss(fit, t=[np.nan], kind="mean")

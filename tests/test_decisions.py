@@ -12,8 +12,6 @@ from scipy import stats
 
 import bayescale as bs
 from bayescale.fit import Fit
-from bayescale.posterior import assemble_datatree
-from bayescale.priors import merge_priors
 
 
 def chinchilla_draws(fit):
@@ -36,23 +34,13 @@ def same_fit_other_law(fit, law):
 def pinned_law_fit(law_name, centre, runs, seed=0, draws=200, rel_sd=0.01):
     """A fit of any law whose draws of the sampled parameters sit around ``centre``."""
     law = bs.get_law(law_name)
-    lik = bs.get_likelihood("studentt")
-    from bayescale.data import prepare_data
-
-    prepared = prepare_data(law, runs, likelihood=lik)
-    ref = law.compute_reference(prepared.inputs)
     rng = np.random.default_rng(seed)
-    values = {k: centre(ref)[k] for k in law.parameter_names} | {"sigma": 0.01, "nu": 5.0}
-    post = xr.Dataset(
-        {
-            k: (("chain", "draw"), v + rel_sd * abs(v) * rng.standard_normal((2, draws)))
-            for k, v in values.items()
-        },
-        coords={"chain": [0, 1], "draw": np.arange(draws)},
-    )
-    priors = merge_priors({**law.default_priors, **lik.noise_priors}, None)
-    tree = assemble_datatree(law, lik, priors, prepared, ref, post, None, {})
-    return Fit(law, lik, priors, prepared.frame, ref, tree)
+
+    def jittered(ref):
+        values = {k: centre(ref)[k] for k in law.parameter_names} | {"sigma": 0.01, "nu": 5.0}
+        return {k: v + rel_sd * abs(v) * rng.standard_normal((2, draws)) for k, v in values.items()}
+
+    return bs.testing.fit_from_draws(law, runs, jittered)
 
 
 # ---------------------------------------------------------------------- compute_for_loss
@@ -225,29 +213,47 @@ def test_data_wall_closed_form_and_beyond(pinned):
     np.testing.assert_allclose(near["extra_loss"], 0, atol=1e-12)
 
 
-def test_data_wall_with_data_constrained_law():
+@pytest.fixture(scope="module")
+def data_constrained_fit():
+    """A data_constrained fit pinned near Besiroglu's Chinchilla values, R_D* 15, R_N* 5."""
     truth = bs.testing.BESIROGLU_TRUTH
     design = bs.testing.chinchilla_design(40, seed=0)
     runs = design.assign(U=design["D"], loss=2.5)
 
     def centre(ref):
-        return {
-            "alpha": truth["alpha"],
-            "beta": truth["beta"],
-            "log_E": np.log(truth["E"]),
-            "log_A_ref": np.log(truth["A"]) - truth["alpha"] * ref["logN_ref"],
-            "log_B_ref": np.log(truth["B"]) - truth["beta"] * ref["logD_ref"],
-            "log_R_D_star": np.log(15.0),
-            "log_R_N_star": np.log(5.0),
-        }
+        return bs.testing.chinchilla_sampled({**truth, "R_D_star": 15.0, "R_N_star": 5.0}, ref)
 
-    fit = pinned_law_fit("data_constrained", centre, runs)
+    return pinned_law_fit("data_constrained", centre, runs)
+
+
+def test_data_wall_with_data_constrained_law(data_constrained_fit):
+    fit = data_constrained_fit
     wall = bs.data_wall(fit, 1e13, compute=[1e24, 1e27])
     assert wall.attrs["unique_input"] == "U"
+    # with unlimited unique data the law is Chinchilla's, so the wall sits, draw by draw, where
+    # Chinchilla's closed form puts it for the fit's own A, B, α, β: C = 6·(U·G)^((α+β)/α)
+    p = {k: v[..., None] for k, v in chinchilla_draws(fit).items()}
+    al, be = p["alpha"], p["beta"]
+    G = (al * p["A"] / (be * p["B"])) ** (1 / (al + be))
+    np.testing.assert_allclose(wall["C_wall"], 6 * (1e13 * G) ** ((al + be) / al), rtol=1e-6)
+    np.testing.assert_allclose(
+        wall["N_unlimited"],
+        G[..., None] * (np.array([1e24, 1e27]) / 6) ** (be / (al + be))[..., None],
+        rtol=1e-6,
+    )
+    # and about where the pinned Chinchilla posterior (same centre) puts it
     chin = bs.data_wall(bs.testing.pinned_fit(seed=0), 1e13)
-    # with unique data (U = D) the law is Chinchilla's, so the wall is in the same place
     ratio = float(wall["C_wall"].median() / chin["C_wall"].median())
     assert ratio == pytest.approx(1.0, rel=0.1)
+    # below the wall the token limit does not bind: the plan is the unlimited one
+    near = wall.sel(compute=1e24)
+    assert not bool(near["beyond_wall"].any())
+    np.testing.assert_allclose(near["N_opt"], near["N_unlimited"], rtol=1e-5)
+    np.testing.assert_allclose(near["extra_loss"], 0, atol=1e-12)
+    # the limited plan is compute_optimal's with U held at the available tokens
+    opt = bs.compute_optimal(fit, compute=[1e24, 1e27], U=1e13)
+    np.testing.assert_allclose(wall["N_opt"].isel(available_tokens=0), opt["N_opt"], rtol=1e-12)
+    np.testing.assert_allclose(wall["loss"].isel(available_tokens=0), opt["loss_opt"], rtol=1e-12)
     far = wall.sel(compute=1e27)
     # repeating data is allowed: more than one epoch, and better than a single epoch
     assert float(far["epochs"].median()) > 1.0
@@ -276,17 +282,28 @@ def test_compare_to_card_on_pinned(pinned):
         bs.compare_to_card(pinned, "kaplan2020")
 
 
+def test_compare_to_card_holds_the_extra_inputs_fixed(data_constrained_fit):
+    fit = data_constrained_fit
+    with pytest.raises(ValueError, match=r"holds its inputs \['U'\] fixed; pass each"):
+        bs.compare_to_card(fit, "muennighoff2023", compute=1e22)
+    with pytest.raises(ValueError, match="cannot hold \\['V'\\] fixed"):
+        bs.compare_to_card(fit, "muennighoff2023", compute=1e22, V=1.0)
+    res = bs.compare_to_card(fit, "muennighoff2023", compute=1e22, U=25e9)
+    # the card's allocation is the one published with it: 7.02e9 parameters, 2.373e11 tokens
+    alloc = res.allocation
+    assert alloc.loc["N_opt", "card"] == pytest.approx(7.02e9, rel=1e-3)
+    assert alloc.loc["D_opt", "card"] == pytest.approx(2.373e11, rel=1e-3)
+    opt = bs.compute_optimal(fit, compute=1e22, U=25e9)
+    assert alloc.loc["N_opt", "median"] == pytest.approx(float(opt["N_opt"].median()), rel=1e-12)
+
+
 def _pinned_shared_exponent_fit():
     truth = bs.testing.BESIROGLU_TRUTH
     runs = bs.testing.simulate_chinchilla(n=40, seed=0)
 
     def centre(ref):
-        return {
-            "alpha": 0.3,
-            "log_E": np.log(truth["E"]),
-            "log_A_ref": np.log(truth["A"]) - 0.3 * ref["logN_ref"],
-            "log_B_ref": np.log(truth["B"]) - 0.3 * ref["logD_ref"],
-        }
+        shared = {k: truth[k] for k in ("A", "B", "E")} | {"alpha": 0.3}
+        return bs.testing.chinchilla_sampled(shared, ref)
 
     return pinned_law_fit("chinchilla_shared_exponent", centre, runs, draws=200)
 
