@@ -205,13 +205,6 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     data = _read_csv(args.data)
     _check_writable(args.out, "file")
     columns = _parse_columns(args.columns)
-    absent = {k: v for k, v in (columns or {}).items() if v not in data.columns}
-    if absent:
-        k, v = next(iter(absent.items()))
-        raise UsageError(
-            f"--columns maps {k} to {v!r}, which is not a column of {args.data} "
-            f"(its columns: {', '.join(map(str, data.columns))})"
-        )
     priors = _parse_priors(args.prior)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     with warnings.catch_warnings(record=True) as caught:

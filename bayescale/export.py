@@ -161,31 +161,56 @@ def to_latex(
 
 
 def _interval_table(ds: xr.Dataset, prob: float) -> pd.DataFrame:
-    """Median and central ``prob`` interval of every variable of ``ds`` over the draws."""
+    """Median and central ``prob`` interval of every variable of ``ds`` over the draws.
+
+    A wide view of :func:`~bayescale.decision_summary`: one row per grid point (the dimensions
+    besides chain/draw; a MultiIndex for several), columns ``<var>_median``, ``<var>_lo<pct>``
+    and ``<var>_hi<pct>``. Draws with no answer (NaN) are left out of the quantiles and, where
+    there are any, counted in ``<var>_n_missing``. Variables that are not numeric (flags,
+    labels) or not over every draw and grid dimension are left out.
+    """
+    from .decisions import decision_summary
+
     if not 0 < prob < 1:
         raise ValueError(f"prob must be between 0 and 1, got {prob!r}")
     sample = [d for d in SAMPLE_DIMS if d in ds.dims]
     if not sample:
         raise ValueError(f"the Dataset has no {SAMPLE_DIMS} dimensions to summarise over")
-    other = [d for d in ds.dims if d not in sample]
-    if len(other) > 1:
-        raise ValueError(f"expected at most one dimension besides chain/draw, got {other}")
+    for d in SAMPLE_DIMS:
+        if d not in ds.dims:
+            ds = ds.expand_dims(d)
+    grid = [d for d in ds.dims if d not in SAMPLE_DIMS]
+    keep = [
+        name
+        for name, da in ds.data_vars.items()
+        if set(SAMPLE_DIMS) | set(grid) <= set(da.dims)
+        and np.issubdtype(da.dtype, np.number)
+        and da.dtype != bool
+    ]
     pct = f"{100 * prob:g}"
-    q = [(1 - prob) / 2, 0.5, (1 + prob) / 2]
-    columns: dict[str, np.ndarray] = {}
-    for name, da in ds.data_vars.items():
-        if not set(sample) <= set(da.dims) or not set(other) <= set(da.dims):
-            continue  # not over every draw, or not along the table's dimension
-        arr = da.transpose(*sample, *other).to_numpy()
-        arr = arr.reshape(-1, *arr.shape[len(sample) :])
-        lo, mid, hi = np.quantile(arr, q, axis=0)
-        columns[f"{name}_median"] = np.atleast_1d(mid)
-        columns[f"{name}_lo{pct}"] = np.atleast_1d(lo)
-        columns[f"{name}_hi{pct}"] = np.atleast_1d(hi)
-    if other:
-        idx = pd.Index(ds[other[0]].to_numpy(), name=other[0])
+    if keep:
+        long = decision_summary(ds[keep], prob)
+    else:
+        long = None  # decision_summary would raise; keep the empty table's index below
+    if grid:
+        idx = pd.MultiIndex.from_product([ds[d].to_numpy() for d in grid], names=grid)
+        if len(grid) == 1:
+            idx = idx.get_level_values(0)
     else:
         idx = pd.Index(["value"], name="quantity")
+    columns: dict[str, np.ndarray] = {}
+    for name in keep:
+        part = long.xs(name, level="variable") if grid else long.loc[[name]]
+        if len(grid) > 1:
+            part = part.reorder_levels(grid)
+        if grid:
+            part = part.reindex(idx)
+        columns[f"{name}_median"] = part["median"].to_numpy()
+        columns[f"{name}_lo{pct}"] = part[f"ci{pct}_lo"].to_numpy()
+        columns[f"{name}_hi{pct}"] = part[f"ci{pct}_hi"].to_numpy()
+        missing = part["n_missing"].to_numpy()
+        if missing.any():
+            columns[f"{name}_n_missing"] = missing
     table = pd.DataFrame(columns, index=idx)
     table.attrs["prob"] = prob
     return table
@@ -198,9 +223,13 @@ def summary_table(obj: Any, *, prob: float = 0.8) -> pd.DataFrame:
     ----------
     obj : Fit, DataFrame or xarray.Dataset
         A :class:`~bayescale.Fit` gives ``fit.summary()``; a DataFrame is taken as is; a Dataset
-        over ``(chain, draw[, dim])`` (e.g. :func:`~bayescale.compute_optimal`'s result) gives
-        one row per coordinate of ``dim`` with columns ``<var>_median``, ``<var>_lo<pct>`` and
-        ``<var>_hi<pct>`` (the central ``prob`` interval).
+        over ``(chain, draw[, dims...])`` (e.g. :func:`~bayescale.compute_optimal`'s or
+        :func:`~bayescale.compute_for_loss`'s result) gives one row per grid point of the other
+        dimensions (a MultiIndex for several) with columns ``<var>_median``, ``<var>_lo<pct>``
+        and ``<var>_hi<pct>`` (the central ``prob`` interval): the wide form of
+        :func:`~bayescale.decision_summary`. Draws with no answer (NaN) are left out of the
+        quantiles and counted in ``<var>_n_missing`` where there are any; non-numeric and
+        boolean variables are left out.
     prob : float
         Interval probability for Dataset input.
 

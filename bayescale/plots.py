@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
-from .analysis import compute_optimal, predict_loss
-from .cards import list_cards, load_card
+from .analysis import FLOPS_PER_PARAM_TOKEN, compute_optimal, predict_loss
+from .cards import Card, list_cards, load_card
 from .fit import Fit
 from .law import get_law
-from .xp import numpy_ns
 
 __all__ = [
     "plot_backtest",
@@ -118,13 +118,41 @@ def _is_log(values: np.ndarray) -> bool:
     return bool(values.size and values.min() > 0 and values.max() / values.min() >= 10)
 
 
-def _cards_for(law_name: str, cards: Sequence[str] | None) -> list:
+def _cards_for(law_name: str, cards: Sequence[str | Card] | None) -> list[Card]:
+    """The cards named in ``cards`` (loaded ones pass through), or every card of the law."""
     if cards is None:
         table = list_cards()
         names = [n for n, law in zip(table["name"], table["law"], strict=True) if law == law_name]
     else:
         names = list(cards)
-    return [load_card(n) for n in names]
+    return [n if isinstance(n, Card) else load_card(n) for n in names]
+
+
+def _card_optimum(
+    card: Card, C: np.ndarray, fixed: Mapping[str, Any] | None = None
+) -> dict[str, np.ndarray] | None:
+    """A card's point-estimate compute-optimal ``N`` and ``D`` at the budgets ``C``.
+
+    Closed form when the card's law has one, numeric otherwise; the law's inputs besides N and
+    D are taken from ``fixed`` (entries the card's law does not take are ignored). ``None``
+    when the card cannot give an answer: a law without N and D inputs, a parameter the card
+    does not report, or an input missing from ``fixed``.
+    """
+    from .analysis import _optimum
+
+    law = get_law(card.law)
+    others = [k for k in law.inputs if k not in ("N", "D")]
+    fixed = dict(fixed or {})
+    if (
+        not {"N", "D"} <= set(law.inputs)
+        or not set(law.natural_names) <= set(card.params)
+        or any(k not in fixed for k in others)
+    ):
+        return None
+    q = {n: np.asarray([card.params[n]], dtype=float) for n in law.natural_names}
+    extra = {k: np.asarray(fixed[k], dtype=float) for k in others}
+    n, d = _optimum(law, q, np.asarray(C, dtype=float), FLOPS_PER_PARAM_TOKEN, extra)
+    return {"N": np.asarray(n, dtype=float), "D": np.asarray(d, dtype=float)}
 
 
 # ---------------------------------------------------------------------------- fit and data
@@ -427,13 +455,12 @@ def plot_residuals(
         raise ValueError(f"plot_residuals draws {len(names)} panels; pass that many axes or x=")
     runs = fit.data
     inputs = {k: runs[k].to_numpy(dtype=float) for k in law.inputs}
-    q = {k: v.to_numpy().reshape(-1)[:, None] for k, v in fit.params("natural").items()}
-    mu = np.asarray(law.log_mean(q, numpy_ns, **{k: v[None, :] for k, v in inputs.items()}))
+    mean = predict_loss(fit, kind="mean", **inputs).to_numpy().reshape(-1, len(runs))
     observed = runs[law.output].to_numpy(dtype=float)
     noise = {k: v.to_numpy().reshape(-1) for k, v in fit.params("noise").items()}
     proportion = fit.likelihood.output_domain == "unit"
     if proportion:
-        fitted = np.exp(mu).mean(axis=0)
+        fitted = mean.mean(axis=0)
         resid = observed - fitted
         lo = hi = None
         outside = np.zeros(len(resid), dtype=bool)
@@ -443,7 +470,7 @@ def plot_residuals(
                 f"plot_residuals: the {fit.likelihood.name!r} likelihood has no noise parameters "
                 "to draw a noise band from"
             )
-        fitted = mu.mean(axis=0)
+        fitted = np.log(mean).mean(axis=0)
         resid = np.log(observed) - fitted
         rng = np.random.default_rng(random_seed)
         eps = fit.likelihood.sample(rng, np.zeros_like(next(iter(noise.values()))), **noise)
@@ -494,7 +521,7 @@ def plot_frontier(
     *,
     compute: Sequence[float] | None = None,
     prob: float = 0.8,
-    cards: Sequence[str] | None = None,
+    cards: Sequence[str | Card] | None = None,
     relative: bool = True,
     show_data_range: bool = True,
     ax: Any = None,
@@ -518,8 +545,10 @@ def plot_frontier(
         FLOP budgets (default: 1e18 to 1e27, log-spaced).
     prob : float
         Probability mass of the band.
-    cards : sequence of str, optional
-        Reference cards to overlay (default: every card of the fit's law).
+    cards : sequence of str or Card, optional
+        Reference cards (names or loaded cards) to overlay (default: every card of the fit's
+        law); each is drawn from its point values (closed form, or numerically for a law
+        without one, with ``fixed_inputs``). Cards that cannot give an optimum are skipped.
     relative : bool
         Add the row relative to the posterior median.
     show_data_range : bool
@@ -565,8 +594,16 @@ def plot_frontier(
         axes = grid.ravel()
     else:
         fig, axes = _panels(ax, n_axes, 2, (4.8, 4.0))
-    card_list = [c for c in _cards_for(fit.law.name, cards) if get_law(c.law).optimum is not None]
-    runs_c = 6.0 * fit.data["N"].to_numpy(dtype=float) * fit.data["D"].to_numpy(dtype=float)
+    card_points = [
+        (card, point)
+        for card in _cards_for(fit.law.name, cards)
+        if (point := _card_optimum(card, C, fixed_inputs)) is not None
+    ]
+    runs_c = (
+        FLOPS_PER_PARAM_TOKEN
+        * fit.data["N"].to_numpy(dtype=float)
+        * fit.data["D"].to_numpy(dtype=float)
+    )
     pct = f"{100 * prob:g}%"
     for col, (var, key, ylabel) in enumerate(
         (
@@ -584,8 +621,7 @@ def plot_frontier(
                 C, lo / scale, hi / scale, color=color, alpha=0.3, lw=0, label=f"{pct} interval"
             )
             a.plot(C, mid / scale, color=color, lw=2, label="posterior median")
-            for i, card in enumerate(card_list):
-                point = get_law(card.law).optimum(numpy_ns, card.params, C)
+            for i, (card, point) in enumerate(card_points):
                 a.plot(
                     C,
                     np.asarray(point[key]) / scale,
@@ -627,12 +663,13 @@ def plot_tokens_per_param(
     *,
     compute: Sequence[float] | None = None,
     prob: float = 0.8,
-    cards: Sequence[str] = ("hoffmann2022",),
+    cards: Sequence[str | Card] = ("hoffmann2022",),
     rule: float | None = 20.0,
     mark: float | None = 5.88e23,
     ax: Any = None,
     label: str | None = None,
     color: str = "C0",
+    fixed_inputs: Mapping[str, Any] | None = None,
 ) -> tuple[Any, Any]:
     """Compute-optimal tokens per parameter D*/N* against compute, with a posterior band.
 
@@ -648,14 +685,24 @@ def plot_tokens_per_param(
         FLOP budgets (default: 1e18 to 1e28, log-spaced).
     prob : float
         Probability mass of the band.
-    cards : sequence of str
-        Names of reference cards of the same law to overlay.
+    cards : sequence of str or Card
+        Reference cards (names or loaded cards) to overlay, drawn from their point values;
+        cards that cannot give an optimum (no N and D inputs, a missing parameter or fixed
+        input) are skipped.
     rule : float or None
         Tokens-per-parameter rule of thumb to draw.
     mark : float or None
         A budget to mark with a vertical line (Chinchilla's 5.88e23 FLOPs).
     ax : matplotlib Axes, optional
         Draw into this axes instead of a new figure.
+    label : str, optional
+        Legend name of the posterior curves.
+    color : str
+        Colour of the posterior curves.
+    fixed_inputs : mapping, optional
+        The law's inputs other than N and D, held fixed along C = 6ND (e.g. ``{"U": 25e9}``
+        for ``data_constrained``); passed to :func:`~bayescale.compute_optimal` and used for
+        the cards' lines.
 
     Returns
     -------
@@ -673,21 +720,26 @@ def plot_tokens_per_param(
     """
     fig, ax = _axes(ax)
     C = np.logspace(18, 28, 61) if compute is None else np.asarray(compute, dtype=float)
-    ratio = compute_optimal(fit, C)["tokens_per_param"].stack(sample=("chain", "draw"))
-    lo, mid, hi = np.quantile(ratio.to_numpy(), [(1 - prob) / 2, 0.5, (1 + prob) / 2], axis=-1)
+    ratio = compute_optimal(fit, C, **dict(fixed_inputs or {}))["tokens_per_param"]
+    lo, mid, hi = _band(_draws(ratio.transpose("chain", "draw", "compute"), len(C)), prob)
+    card_points = [
+        (card, point)
+        for card in _cards_for(fit.law.name, cards)
+        if (point := _card_optimum(card, C, fixed_inputs)) is not None
+    ]
     name = label or f"bayescale {fit.law.name} ({len(fit.data)} runs)"
     ax.fill_between(
         C, lo, hi, color=color, alpha=0.25, lw=0, label=f"{name}: {100 * prob:g}% interval"
     )
     ax.plot(C, mid, color=color, lw=2, label=f"{name}: posterior median")
-    for style, card_name in zip(_CARD_STYLES * 3, cards, strict=False):
-        card = load_card(card_name)
-        law = get_law(card.law)
-        if law.optimum is None:
-            continue
-        opt = law.optimum(numpy_ns, card.params, C)
+    for i, (card, point) in enumerate(card_points):
         ax.plot(
-            C, opt["D"] / opt["N"], style, color="0.25", lw=1.5, label=f"{card.name} point estimate"
+            C,
+            point["D"] / point["N"],
+            _CARD_STYLES[i % len(_CARD_STYLES)],
+            color="0.25",
+            lw=1.5,
+            label=f"{card.name} point estimate",
         )
     if rule is not None:
         ax.axhline(rule, color="C3", lw=1, ls=":", label=f"{rule:g} tokens per parameter")
@@ -741,8 +793,12 @@ def plot_emergence(
     observed : (array-like, array-like), optional
         Observed points ``(x_obs, accuracy_obs)``.
     threshold : array-like, optional
-        Posterior draws (any shape) of the scale at which the ability emerges, in units of ``x``;
-        drawn as the median line, the central ``prob`` interval and a histogram along the bottom.
+        Posterior draws (any shape) of the scale at which the ability emerges, in units of ``x``
+        (``+inf`` for a draw that never reaches the level, as in
+        :func:`~bayescale.emergence_threshold`); drawn as the median line, the central ``prob``
+        interval and a histogram of the finite draws along the bottom. The median and interval
+        count the never-reached draws (:func:`~bayescale.emergence.threshold_summary`): when
+        more than half never reach the level, no median line is drawn and the legend says so.
     prob : float
         Probability mass of the bands.
     chance : float, optional
@@ -789,23 +845,42 @@ def plot_emergence(
         ax.axhline(chance, color="0.5", lw=1, ls=":", label=f"chance ({chance:g})")
     use_log = _is_log(grid) if logx is None else logx
     if threshold is not None:
-        t = _draws(threshold)
-        t = t[np.isfinite(t)]
-        t_lo, t_mid, t_hi = _band(t, prob)
-        ax.axvspan(t_lo, t_hi, color="C1", alpha=0.12, lw=0)
-        ax.axvline(
-            t_mid,
-            color="C1",
-            lw=1.5,
-            ls="--",
-            label=f"threshold: median {t_mid:.3g} [{100 * prob:g}%: {t_lo:.3g}, {t_hi:.3g}]",
-        )
-        values = np.log10(t) if use_log and t.min() > 0 else t
-        counts, edges = np.histogram(values, bins=30)
-        edges = 10**edges if use_log and t.min() > 0 else edges
-        heights = 0.18 * counts / counts.max()
-        trans = blended_transform_factory(ax.transData, ax.transAxes)
-        ax.stairs(heights, edges, transform=trans, color="C1", fill=True, alpha=0.5, lw=0)
+        t_all = _draws(threshold)
+        t_all = t_all[~np.isnan(t_all)]
+        if not t_all.size:
+            raise ValueError("threshold has no draws (all NaN)")
+        t_lo, t_mid, t_hi, never = _threshold_band(t_all, prob)
+        pct = f"{100 * prob:g}%"
+        never_text = f"; never reached in {never:.0%} of draws" if never > 0 else ""
+        if np.isfinite(t_lo):
+            hi_edge = t_hi if np.isfinite(t_hi) else max(grid.max(), t_lo)
+            ax.axvspan(t_lo, hi_edge, color="C1", alpha=0.12, lw=0)
+        if np.isfinite(t_mid):
+            ax.axvline(
+                t_mid,
+                color="C1",
+                lw=1.5,
+                ls="--",
+                label=f"threshold: median {t_mid:.3g} [{pct}: {t_lo:.3g}, {t_hi:.3g}]{never_text}",
+            )
+        else:  # most draws never reach the level: there is no finite median to draw
+            ax.plot(
+                [],
+                [],
+                color="C1",
+                lw=1.5,
+                ls="--",
+                label=f"threshold: median not reached ({never:.0%} of draws never reach "
+                f"the level) [{pct}: {t_lo:.3g}, {t_hi:.3g}]",
+            )
+        t = t_all[np.isfinite(t_all)]
+        if t.size:
+            logged = use_log and t.min() > 0
+            counts, edges = np.histogram(np.log10(t) if logged else t, bins=30)
+            edges = 10**edges if logged else edges
+            heights = 0.18 * counts / counts.max()
+            trans = blended_transform_factory(ax.transData, ax.transAxes)
+            ax.stairs(heights, edges, transform=trans, color="C1", fill=True, alpha=0.5, lw=0)
     if use_log:
         ax.set_xscale("log")
     ax.set_xlabel(xlabel)
@@ -816,11 +891,27 @@ def plot_emergence(
     return fig, ax
 
 
+def _threshold_band(t: np.ndarray, prob: float) -> tuple[float, float, float, float]:
+    """Lower, median, upper threshold and the share never reached (+inf draws counted)."""
+    from .emergence import threshold_summary
+
+    if t.size and np.all(t >= 0):
+        with np.errstate(divide="ignore"):
+            log10 = np.log10(t)
+        s = threshold_summary(xr.Dataset({"log10_threshold": ("draw", log10)}), prob)
+        return s["lo"], s["median"], s["hi"], s["p_never_reached"]
+    # negative scales (a linear x): the same quantiles, taken on the values themselves
+    if not 0 < prob < 1:
+        raise ValueError(f"prob must be between 0 and 1, got {prob!r}")
+    q = np.quantile(t, [(1 - prob) / 2, 0.5, (1 + prob) / 2], method="inverted_cdf")
+    return float(q[0]), float(q[1]), float(q[2]), float(np.mean(t == np.inf))
+
+
 def plot_backtest(
     table: Any,
     *,
     x: str | None = None,
-    prob: float = 0.9,
+    prob: float | None = None,
     ax: Any = None,
     title: str | None = None,
 ) -> tuple[Any, Any]:
@@ -831,14 +922,18 @@ def plot_backtest(
     table : DataFrame or BacktestResult
         One row per held-out run with columns ``observed`` (the observed loss), ``median`` (the
         posterior predictive median) and the bounds of the central ``prob`` predictive interval,
-        named ``lo``/``hi`` or ``lo<pct>``/``hi<pct>`` (``lo90``/``hi90`` for ``prob=0.9``),
-        all in nats/token; optionally the column named by ``x``. An object with a ``table``
-        attribute (:func:`bayescale.backtest`'s result) is read through that attribute.
+        named ``lo<pct>``/``hi<pct>`` (``lo90``/``hi90`` for ``prob=0.9``, as
+        :func:`bayescale.backtest` writes them) or ``lo``/``hi``, all in nats/token; optionally
+        ``inside<pct>`` (or ``inside``, next to ``lo``/``hi``), read instead of recomputed, and
+        the column named by ``x``. An object with a ``table`` attribute
+        (:func:`bayescale.backtest`'s result) is read through that attribute.
     x : str, optional
         Column to plot against (e.g. ``"C"``, ``"N"``). Default: predicted against observed
         with the identity line.
-    prob : float
-        The probability of the intervals (picks ``lo<pct>``/``hi<pct>``; labels; coverage).
+    prob : float, optional
+        The probability of the intervals (picks ``lo<pct>``/``hi<pct>``; labels). Default: the
+        widest ``lo<pct>``/``hi<pct>`` pair of the table, else ``lo``/``hi`` (whose probability
+        is ``table.attrs["prob"]`` when recorded).
     ax : matplotlib Axes, optional
     title : str, optional
 
@@ -860,10 +955,31 @@ def plot_backtest(
     """
     if not isinstance(table, pd.DataFrame) and hasattr(table, "table"):
         table = table.table
-    pct_name = f"{100 * prob:g}"
-    lo_col, hi_col = "lo", "hi"
-    if "lo" not in table.columns and f"lo{pct_name}" in table.columns:
-        lo_col, hi_col = f"lo{pct_name}", f"hi{pct_name}"
+    if prob is not None and not 0 < prob < 1:
+        raise ValueError(f"prob must be between 0 and 1, got {prob!r}")
+    cols = set(map(str, table.columns))
+    pairs = {}  # probability -> suffix of the lo<pct>/hi<pct> pairs of the table
+    for c in cols:
+        suffix = c[2:]
+        if c.startswith("lo") and f"hi{suffix}" in cols:
+            try:
+                value = float(suffix) / 100
+            except ValueError:
+                continue
+            if 0 < value < 1:
+                pairs[value] = suffix
+    if prob is None:
+        if pairs:
+            prob = max(pairs)
+            suffix = pairs[prob]
+        else:
+            suffix = ""
+            prob = table.attrs.get("prob")
+    else:
+        suffix = f"{100 * prob:g}"
+        if f"lo{suffix}" not in cols and "lo" in cols:
+            suffix = ""  # unnamed bounds, taken to be the central ``prob`` interval
+    lo_col, hi_col, in_col = f"lo{suffix}", f"hi{suffix}", f"inside{suffix}"
     need = ["observed", "median", lo_col, hi_col] + ([x] if x is not None else [])
     missing = [c for c in need if c not in table.columns]
     if missing:
@@ -872,10 +988,13 @@ def plot_backtest(
     med = table["median"].to_numpy(dtype=float)
     lo = table[lo_col].to_numpy(dtype=float)
     hi = table[hi_col].to_numpy(dtype=float)
-    inside = (obs >= lo) & (obs <= hi)
+    if in_col in table.columns:
+        inside = table[in_col].to_numpy(dtype=bool)
+    else:
+        inside = (obs >= lo) & (obs <= hi)
     fig, ax = _axes(ax)
-    pct = f"{100 * prob:g}%"
-    label_in = f"inside the {pct} interval ({int(inside.sum())} of {len(obs)})"
+    pct = f"{100 * prob:g}% " if prob is not None else ""
+    label_in = f"inside the {pct}interval ({int(inside.sum())} of {len(obs)})"
     label_out = f"outside ({int((~inside).sum())})"
     if x is None:
         for sel, color, lab in ((inside, "C0", label_in), (~inside, "C3", label_out)):
@@ -928,9 +1047,7 @@ def plot_backtest(
             ax.set_xscale("log")
         ax.set_xlabel(_label(x))
         ax.set_ylabel("loss (nats/token)")
-    ax.set_title(
-        title or f"Backtest: held-out runs against {pct} predictive intervals", fontsize=10
-    )
+    ax.set_title(title or f"Backtest: held-out runs against {pct}predictive intervals", fontsize=10)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7.5, loc="best")
     return fig, ax
@@ -940,7 +1057,7 @@ def plot_params(
     fit: Fit,
     *,
     var_names: Sequence[str] | None = None,
-    cards: Sequence[str] | None = None,
+    cards: Sequence[str | Card] | None = None,
     prob: float = 0.95,
     ax: Any = None,
     color: str = "C0",
@@ -956,8 +1073,8 @@ def plot_params(
     fit : Fit
     var_names : sequence of str, optional
         Parameters to show (default: the law's natural parameters).
-    cards : sequence of str, optional
-        Reference cards to mark (default: every card of the fit's law).
+    cards : sequence of str or Card, optional
+        Reference cards (names or loaded cards) to mark (default: every card of the fit's law).
     prob : float
         Probability mass of the shaded interval.
     ax : sequence of matplotlib Axes, optional

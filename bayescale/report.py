@@ -39,8 +39,8 @@ def _cell(mid: float, lo: float, hi: float, digits: int = 4) -> str:
     return f"{fmt[0]} [{fmt[1]}, {fmt[2]}]"
 
 
-def _parameter_table(fit: Fit) -> pd.DataFrame:
-    table = fit.summary()
+def _parameter_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Display form of a :meth:`~bayescale.Fit.summary` table."""
     out = pd.DataFrame(
         {
             "median [95% interval]": [
@@ -88,9 +88,11 @@ def optimal_display(opt_table: pd.DataFrame, prob: float, *, digits: int = 4) ->
     return frame
 
 
-def _card_table(fit: Fit, cards: Sequence[Any]) -> pd.DataFrame | None:
+def _card_table(
+    fit: Fit, cards: Sequence[Any], summ: pd.DataFrame | None = None
+) -> pd.DataFrame | None:
     names = list(fit.law.natural_names)
-    summ = fit.summary()
+    summ = fit.summary() if summ is None else summ
     rows = {}
     for name in names:
         if name not in summ.index:
@@ -176,14 +178,12 @@ def report(
     ['fit.png', 'frontier.png', 'optimal.csv', 'params.png']
     """
     from . import plots
-    from .cards import load_card
     from .plots import _cards_for
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     law = fit.law
     card_objs = _cards_for(law.name, cards)
-    card_names = [c.name for c in card_objs]
     fixed = dict(fixed_inputs or {})
     others = [k for k in law.inputs if k not in ("N", "D")]
     unknown = sorted(set(fixed) - set(others))
@@ -203,10 +203,11 @@ def report(
         )
         has_nd = False
     post = fit.posterior
-    diag = fit.diagnostics()
+    summ = fit.summary()  # computed once: the CSV, the diagnostics and both tables use it
+    diag = fit._diagnostics(summ)
     title = title or f"bayescale report: {law.name} fit to {len(fit.data)} runs"
 
-    export_summary(fit, out / "summary.csv")
+    export_summary(summ, out / "summary.csv")
     opt_frame = None
     if has_nd:
         opt = compute_optimal(fit, list(compute), **fixed)
@@ -223,20 +224,19 @@ def report(
     else:
         caption = "Residuals of log loss"
     figures.append((_save(fig, out / "residuals.png"), caption))
-    fig, _ = plots.plot_params(fit, cards=card_names)
+    fig, _ = plots.plot_params(fit, cards=card_objs)
     figures.append((_save(fig, out / "params.png"), "Posterior of the parameters"))
     if has_nd:
-        fig, _ = plots.plot_frontier(fit, prob=prob, cards=card_names, fixed_inputs=fixed)
+        fig, _ = plots.plot_frontier(fit, prob=prob, cards=card_objs, fixed_inputs=fixed)
         figures.append((_save(fig, out / "frontier.png"), "Compute-optimal N* and D*"))
-        if law.optimum is not None:
-            tpp_cards = [c for c in card_names if load_card(c).law == law.name]
-            fig, _ = plots.plot_tokens_per_param(fit, prob=prob, cards=tpp_cards)
-            figures.append(
-                (_save(fig, out / "tokens_per_param.png"), "Compute-optimal tokens per parameter")
-            )
+        tpp_cards = [c for c in card_objs if c.law == law.name]
+        fig, _ = plots.plot_tokens_per_param(fit, prob=prob, cards=tpp_cards, fixed_inputs=fixed)
+        figures.append(
+            (_save(fig, out / "tokens_per_param.png"), "Compute-optimal tokens per parameter")
+        )
 
-    params = _parameter_table(fit)
-    comparison = _card_table(fit, card_objs)
+    params = _parameter_table(summ)
+    comparison = _card_table(fit, card_objs, summ)
     status = "converged" if not diag["problems"] else f"{len(diag['problems'])} problem(s)"
     facts = [
         ("law", f"{law.key}: {law.description}" if law.description else law.key),

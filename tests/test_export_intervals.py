@@ -29,3 +29,38 @@ def test_interval_table_of_a_variable_stored_compute_first():
     np.testing.assert_array_equal(table["y_median"], np.median(2 * flat, axis=0))
     np.testing.assert_array_equal(table["x_lo90"], np.quantile(flat, 0.05, axis=0))
     assert not any(c.startswith("scalar") for c in table.columns)
+
+
+def test_interval_table_of_compute_for_loss_skips_flags_and_counts_missing_draws():
+    import bayescale as bs
+
+    fit = bs.testing.pinned_fit(seed=0)
+    ds = bs.compute_for_loss(fit, [2.0, 1.83])  # has bool `reachable`, object `status`, NaNs
+    table = summary_table(ds, prob=0.8)
+    assert table.index.name == "target_loss" and list(table.index) == [2.0, 1.83]
+    assert not any(c.startswith(("reachable", "status", "n_")) for c in table.columns)
+    flat = ds["C_needed"].transpose("chain", "draw", "target_loss").to_numpy().reshape(-1, 2)
+    assert np.isnan(flat[:, 1]).sum() == 332  # unreachable draws: no answer
+    np.testing.assert_allclose(table["C_needed_median"], np.nanmedian(flat, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(
+        table["C_needed_lo80"], np.nanquantile(flat, 0.1, axis=0), rtol=1e-12
+    )
+    assert np.isfinite(table.to_numpy()).all()
+    assert table["C_needed_n_missing"].tolist() == [0, 332]
+    # the same numbers as decision_summary, in wide form
+    long = bs.decision_summary(ds, prob=0.8)
+    np.testing.assert_array_equal(
+        table["N_opt_hi80"], long.xs("N_opt", level="variable")["ci80_hi"]
+    )
+
+
+def test_interval_table_over_two_grid_dimensions():
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=(2, 30, 2, 3)) + np.arange(6).reshape(2, 3)
+    coords = {"chain": [0, 1], "draw": np.arange(30), "a": [1, 2], "b": [5, 6, 7]}
+    da = xr.DataArray(values, dims=("chain", "draw", "a", "b"), coords=coords)
+    table = summary_table(xr.Dataset({"x": da.transpose("b", "draw", "a", "chain")}), prob=0.5)
+    assert table.index.names == ["a", "b"] and len(table) == 6
+    expected = np.median(values.reshape(60, 6), axis=0)
+    np.testing.assert_allclose(table["x_median"], expected, rtol=1e-12)
+    assert list(table.columns) == ["x_median", "x_lo50", "x_hi50"]

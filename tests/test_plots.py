@@ -66,6 +66,15 @@ def test_plot_fit_draws_curves_bands_and_held_out_runs(pinned):
         and tuple(c.get_facecolor()[0][:3]) == (1.0, 1.0, 1.0)
     ]
     assert sum(len(c.get_offsets()) for c in held) == 4
+    # each curve is the posterior mean of predict_loss(kind="mean") along N at its D value
+    log_d = np.log(pd.concat([pinned.data["D"], holdout["D"]]).to_numpy(dtype=float))
+    centres = np.exp(np.linspace(*np.quantile(log_d, [0.08, 0.92]), 4))
+    curves = [line for line in ax.lines if line.get_label().startswith("D ≈")]
+    assert len(curves) == 4
+    for line, centre in zip(curves, centres, strict=True):
+        n = np.asarray(line.get_xdata(), dtype=float)
+        ref = bs.predict_loss(pinned, kind="mean", N=n, D=np.full(n.size, centre))
+        np.testing.assert_allclose(line.get_ydata(), ref.mean(("chain", "draw")), rtol=1e-9)
 
 
 def test_plot_fit_other_axis_and_given_axes(pinned):
@@ -86,6 +95,13 @@ def test_plot_residuals(pinned):
     assert any("interval of the noise" in t for t in _legend_texts(axes[0]))
     _fig, ax = plots.plot_residuals(pinned, x="fitted")
     assert ax.get_xlabel() == "fitted loss (nats/token)"
+    # residual = log observed − posterior mean of the log of predict_loss(kind="mean")
+    runs = pinned.data
+    mean = bs.predict_loss(pinned, kind="mean", N=runs["N"].to_numpy(), D=runs["D"].to_numpy())
+    expected = np.log(runs["loss"].to_numpy()) - np.log(mean).mean(("chain", "draw")).to_numpy()
+    points = np.concatenate([c.get_offsets() for c in ax.collections if len(c.get_offsets())])
+    assert len(points) == len(runs)
+    np.testing.assert_allclose(np.sort(points[:, 1]), np.sort(expected), rtol=1e-9, atol=1e-12)
 
 
 def test_plot_residuals_of_proportions_without_noise_parameters():
@@ -128,16 +144,49 @@ def test_plot_frontier(pinned):
     labels = _legend_texts(axes[0])
     assert "hoffmann2022 (point estimate)" in labels and "besiroglu2024 (point estimate)" in labels
     assert len(_bands(axes[0])) >= 1
+    C = np.logspace(19, 26, 15)
+    opt = bs.compute_optimal(pinned, C)
+    assert axes[0].lines[0].get_label() == "posterior median"
+    np.testing.assert_allclose(
+        axes[0].lines[0].get_ydata(), opt["N_opt"].median(("chain", "draw")), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        axes[1].lines[0].get_ydata(), opt["D_opt"].median(("chain", "draw")), rtol=1e-12
+    )
+    card = bs.load_card("hoffmann2022")
+    point = bs.get_law(card.law).optimum(np, card.params, C)
+    (hoff,) = [ln for ln in axes[0].lines if ln.get_label().startswith("hoffmann2022")]
+    np.testing.assert_allclose(hoff.get_ydata(), point["N"], rtol=1e-12)
     _fig, given = plt.subplots(1, 2)
     _, axes = plots.plot_frontier(pinned, relative=False, cards=["hoffmann2022"], ax=given)
     assert list(axes) == list(given)
 
 
 def test_plot_tokens_per_param_unchanged(pinned):
-    _fig, ax = plots.plot_tokens_per_param(pinned, compute=[1e20, 1e22, 1e24])
+    C = [1e20, 1e22, 1e24]
+    _fig, ax = plots.plot_tokens_per_param(pinned, compute=C)
     assert ax.get_yscale() == "log"
     assert ax.get_xlabel() == "training compute C (FLOPs)"
     assert len(_bands(ax)) == 1
+    median = bs.compute_optimal(pinned, C)["tokens_per_param"].median(("chain", "draw"))
+    assert ax.lines[0].get_label().endswith("posterior median")
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), median, rtol=1e-12)
+    (card,) = [ln for ln in ax.lines if ln.get_label() == "hoffmann2022 point estimate"]
+    params = bs.load_card("hoffmann2022").params
+    point = bs.get_law("chinchilla").optimum(np, params, np.asarray(C))
+    np.testing.assert_allclose(card.get_ydata(), point["D"] / point["N"], rtol=1e-12)
+
+
+def test_card_lines_for_a_law_without_a_closed_form_optimum():
+    """A card of a law with no closed-form optimum is drawn (numerically), not dropped."""
+    card = bs.load_card("muennighoff2023")
+    assert bs.get_law(card.law).optimum is None
+    C = np.array([1e21, 1e23])
+    point = plots._card_optimum(card, C, {"U": 1e11})
+    assert point is not None and np.all(np.isfinite(point["N"]))
+    np.testing.assert_allclose(6 * point["N"] * point["D"], C, rtol=1e-9)
+    assert plots._card_optimum(card, C, {}) is None  # U not given: cannot be drawn
+    assert plots._card_optimum(bs.load_card("zhai2022"), C, {}) is None  # no N and D
 
 
 def test_plot_emergence_from_arrays_and_dataarray():
@@ -157,6 +206,34 @@ def test_plot_emergence_from_arrays_and_dataarray():
         plots.plot_emergence(C, accuracy=acc[..., :10])
 
 
+def test_plot_emergence_counts_never_reached_threshold_draws():
+    fit = bs.emergence.pinned_emergence_fit(seed=0)
+    C = np.logspace(20, 25, 30)
+    acc = bs.predict_accuracy(fit, C=C).transpose("chain", "draw", "point")
+    thr = bs.emergence_threshold(fit, level=0.9)  # ceiling 0.9: about half never reach it
+    summary = bs.emergence.threshold_summary(thr, prob=0.8)
+    assert 0.5 < summary["p_never_reached"] < 0.6 and summary["median"] == np.inf
+    _fig, ax = plots.plot_emergence(C, accuracy=acc, threshold=thr["threshold"].to_numpy())
+    (label,) = [lab for lab in _legend_texts(ax) if lab.startswith("threshold")]
+    assert "median not reached" in label and "52%" in label
+    assert not any(len(ln.get_xdata()) for ln in ax.lines if ln.get_linestyle() == "--")
+    (hist,) = [p for p in ax.patches if p.get_alpha() == 0.5]  # finite draws only
+    assert np.isfinite(hist.get_path().vertices).all()
+    # a level reached by most draws: the median and bounds are threshold_summary's
+    thr = bs.emergence_threshold(fit, level=0.895)  # about 29% never reach it
+    summary = bs.emergence.threshold_summary(thr, prob=0.8)
+    assert 0.2 < summary["p_never_reached"] < 0.5 and summary["hi"] == np.inf
+    t = thr["threshold"].to_numpy()
+    assert summary["median"] > np.median(t[np.isfinite(t)])  # dropping them biases it low
+    _fig, ax = plots.plot_emergence(C, accuracy=acc, threshold=t)
+    (label,) = [lab for lab in _legend_texts(ax) if lab.startswith("threshold")]
+    assert label.startswith(f"threshold: median {summary['median']:.3g} [80%: ")
+    assert f"{summary['lo']:.3g}, inf]" in label
+    assert f"never reached in {summary['p_never_reached']:.0%}" in label
+    (line,) = [ln for ln in ax.lines if ln.get_label() == label]
+    assert line.get_xdata()[0] == pytest.approx(summary["median"], rel=1e-12)
+
+
 def test_plot_backtest_tables(pinned):
     runs = bs.testing.simulate_chinchilla(n=40, seed=5).nlargest(8, "C")
     pred = bs.predict_loss(pinned, N=runs.N.values, D=runs.D.values, kind="predictive")
@@ -172,8 +249,37 @@ def test_plot_backtest_tables(pinned):
     # the layout of bayescale.backtest's table: lo90/hi90 columns, read through .table
     result = type("R", (), {"table": table.rename(columns={"lo": "lo90", "hi": "hi90"})})()
     _fig, ax = plots.plot_backtest(result, prob=0.9)
+    assert any("90% interval" in t and "of 8" in t for t in _legend_texts(ax))
     with pytest.raises(ValueError, match="missing columns"):
         plots.plot_backtest(table.drop(columns="hi"))
+
+
+def test_plot_backtest_reads_the_table_backtest_writes(pinned):
+    from bayescale.validation import DEFAULT_PROBS, _score
+
+    runs = bs.testing.simulate_chinchilla(n=40, seed=5).nlargest(8, "C")
+    pred = bs.predict_loss(pinned, N=runs.N.values, D=runs.D.values, kind="predictive")
+    draws = pred.transpose("chain", "draw", "point").to_numpy().reshape(-1, len(runs))
+    observed = runs.loss.to_numpy(dtype=float).copy()
+    observed[0] = 10.0  # far outside every interval
+    table = pd.DataFrame({"C": runs.C.values, **_score(draws, observed, DEFAULT_PROBS)})
+    assert {"lo50", "lo80", "lo95", "inside95"} <= set(table.columns)
+    assert "lo90" not in table.columns
+    table.loc[1, "inside95"] = False  # the plot reads the flags rather than recomputing them
+    n_in = int(table["inside95"].sum())
+    assert n_in == 6
+    result = type("R", (), {"table": table})()
+    _fig, ax = plots.plot_backtest(result)  # default: the widest interval, 95%
+    labels = _legend_texts(ax)
+    assert f"prediction, inside the 95% interval ({n_in} of 8)" in labels
+    assert "prediction, outside (2)" in labels
+    assert len(labels) == 3  # inside, outside, identity line
+    inside = [c for c in ax.containers if c.get_label().startswith("prediction, inside")]
+    assert len(inside[0].lines[0].get_xdata()) == n_in
+    assert ax.get_title() == "Backtest: held-out runs against 95% predictive intervals"
+    _fig, ax = plots.plot_backtest(table, x="C", prob=0.5)
+    expected = int(table["inside50"].sum())
+    assert any(f"50% interval ({expected} of 8)" in t for t in _legend_texts(ax))
 
 
 def test_plot_params(pinned):

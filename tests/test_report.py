@@ -128,40 +128,17 @@ def test_fit_html_repr(pinned):
 
 def _pinned_data_constrained_fit():
     """A data_constrained fit pinned near Chinchilla's values with U = D (no MCMC)."""
-    import xarray as xr
-
-    from bayescale.data import prepare_data
-    from bayescale.fit import Fit
-    from bayescale.posterior import assemble_datatree
-    from bayescale.priors import merge_priors
-
-    law, lik = bs.get_law("data_constrained"), bs.get_likelihood("studentt")
-    truth = bs.testing.BESIROGLU_TRUTH
+    truth = {**bs.testing.BESIROGLU_TRUTH, "R_D_star": 15.0, "R_N_star": 5.0}
     design = bs.testing.chinchilla_design(30, seed=0)
-    prepared = prepare_data(law, design.assign(U=design["D"], loss=2.5), likelihood=lik)
-    ref = law.compute_reference(prepared.inputs)
-    centre = {
-        "alpha": truth["alpha"],
-        "beta": truth["beta"],
-        "log_E": np.log(truth["E"]),
-        "log_A_ref": np.log(truth["A"]) - truth["alpha"] * ref["logN_ref"],
-        "log_B_ref": np.log(truth["B"]) - truth["beta"] * ref["logD_ref"],
-        "log_R_D_star": np.log(15.0),
-        "log_R_N_star": np.log(5.0),
-        "sigma": 0.01,
-        "nu": 5.0,
-    }
     rng = np.random.default_rng(0)
-    post = xr.Dataset(
-        {
-            k: (("chain", "draw"), v + 0.01 * abs(v) * rng.standard_normal((2, 100)))
-            for k, v in centre.items()
-        },
-        coords={"chain": [0, 1], "draw": np.arange(100)},
+
+    def jittered(ref):
+        centre = {**bs.testing.chinchilla_sampled(truth, ref), "sigma": 0.01, "nu": 5.0}
+        return {k: v + 0.01 * abs(v) * rng.standard_normal((2, 100)) for k, v in centre.items()}
+
+    return bs.testing.fit_from_draws(
+        "data_constrained", design.assign(U=design["D"], loss=2.5), jittered
     )
-    priors = merge_priors({**law.default_priors, **lik.noise_priors}, None)
-    tree = assemble_datatree(law, lik, priors, prepared, ref, post, None, {})
-    return Fit(law, lik, priors, prepared.frame, ref, tree)
 
 
 def test_report_on_a_law_with_more_inputs_than_n_and_d(tmp_path):
@@ -174,6 +151,9 @@ def test_report_on_a_law_with_more_inputs_than_n_and_d(tmp_path):
     assert "fixed_inputs" in (tmp_path / "a" / "report.html").read_text()
     md = open(bs.report(fit, tmp_path / "b", compute=[1e22], fixed_inputs={"U": 1e12})).read()
     assert {"optimal.csv", "frontier.png"} <= set(os.listdir(tmp_path / "b"))
+    # no closed-form optimum: the tokens-per-parameter figure is drawn with U held fixed
+    assert "tokens_per_param.png" in os.listdir(tmp_path / "b")
+    assert "(tokens_per_param.png)" in md
     assert "U = 1e+12" in md and "Note" not in md
     table = pd.read_csv(tmp_path / "b" / "optimal.csv", index_col=0)
     ref = summary_table(bs.compute_optimal(fit, [1e22], U=1e12), prob=0.8)
@@ -189,3 +169,32 @@ def test_report_on_an_accuracy_fit(tmp_path):
     assert {"fit.png", "residuals.png", "params.png"} <= set(os.listdir(tmp_path))
     assert "Residuals of accuracy" in md
     assert "Compute-optimal" not in md and "Note" not in md
+
+
+def test_frontier_and_tokens_per_param_with_fixed_inputs_draw_the_law_s_card():
+    fit = _pinned_data_constrained_fit()
+    C = np.array([1e21, 1e22, 1e23])
+    _fig, axes = bs.plots.plot_frontier(fit, compute=C, fixed_inputs={"U": 1e12})
+    labels = [t.get_text() for t in axes[0].get_legend().get_texts()]
+    assert "muennighoff2023 (point estimate)" in labels  # no closed form: solved numerically
+    _fig, ax = bs.plots.plot_tokens_per_param(
+        fit, compute=C, cards=["muennighoff2023"], fixed_inputs={"U": 1e12}
+    )
+    ratio = bs.compute_optimal(fit, C, U=1e12)["tokens_per_param"].median(("chain", "draw"))
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), ratio, rtol=1e-12)
+    (card,) = [ln for ln in ax.lines if ln.get_label() == "muennighoff2023 point estimate"]
+    assert np.all(np.isfinite(card.get_ydata())) and np.all(card.get_ydata() > 0)
+
+
+def test_report_computes_the_summary_once(pinned, tmp_path, monkeypatch):
+    calls = []
+    original = bs.Fit.summary
+
+    def counting(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(bs.Fit, "summary", counting)
+    bs.report(pinned, tmp_path, compute=[1e22], cards=["hoffmann2022"])
+    assert len(calls) == 1
+    _assert_same(pd.read_csv(tmp_path / "summary.csv", index_col=0), original(pinned))
