@@ -32,7 +32,7 @@ from .decisions import (
 )
 from .emergence import chain, emergence_threshold, predict_accuracy
 from .export import export_summary, read_summary
-from .fit import DiagnosticWarning, Fit, fit
+from .fit import DiagnosticWarning, Fit, SmallDataWarning, fit
 from .law import (
     IdentifiabilityWarning,
     Parameter,
@@ -66,6 +66,7 @@ __all__ = [
     "PredictiveCheck",
     "Prior",
     "ScalingLaw",
+    "SmallDataWarning",
     "__version__",
     "backtest",
     "chain",

@@ -320,11 +320,55 @@ def compute_optimal(
     return ds
 
 
+def _structure_terms(
+    fit: Fit,
+    inputs: Mapping[str, np.ndarray],
+    groups: Mapping[str, Any] | None,
+    rng: np.random.Generator,
+) -> np.ndarray | float:
+    """Group offsets and extrapolation drift of new points, per draw: ``(chain, draw, point)``.
+
+    Drawn in a fixed order (group offsets by grouping, then the drift's sign and size) so the
+    same seed gives the same draws.
+    """
+    structure = fit.structure
+    if structure.empty:
+        return 0.0
+    import pandas as pd
+
+    post = fit.posterior
+    n_points = len(next(iter(inputs.values())))
+    frame = pd.DataFrame({k: np.asarray(v) for k, v in inputs.items()})
+    extra_groups = dict(groups or {})
+    unknown = sorted(set(extra_groups) - {g.column for g in structure.groupings})
+    if unknown:
+        raise ValueError(
+            f"groups: {unknown} are not groupings of this fit "
+            f"({[g.column for g in structure.groupings] or 'none'})"
+        )
+    for g in structure.groupings:
+        if g.column in extra_groups:
+            frame[g.column] = np.broadcast_to(np.asarray(extra_groups[g.column]), (n_points,))
+        elif g.column not in frame and not (g.column == "C" and {"N", "D"} <= set(frame)):
+            frame[g.column] = "<new group>"
+    draws = {
+        n: post[n].transpose("chain", "draw", ...).to_numpy() for n in structure.parameter_names()
+    }
+    total = structure.offsets(draws, structure.new_codes(frame), rng)
+    if structure.drift:
+        dist = structure.distance(inputs)
+        drift = draws["drift"]
+        sign = rng.standard_normal(drift.shape)
+        total = total + (drift * sign)[..., None] * dist
+    return total
+
+
 def predict_loss(
     fit: Fit,
     *,
     kind: str = "mean",
     random_seed: int | None = None,
+    groups: Mapping[str, Any] | None = None,
     **inputs: Any,
 ) -> xr.DataArray:
     """Posterior draws of the loss of planned runs.
@@ -334,10 +378,16 @@ def predict_loss(
     fit : Fit
     kind : {"mean", "predictive"}
         ``"mean"``: the law's value L(N, D) for each draw (parameter uncertainty only).
-        ``"predictive"``: a new observed loss, adding the fitted noise (Student-t or Normal on
-        log-loss) to each draw.
+        ``"predictive"``: a new observed loss: the law's value, plus the fit's structured
+        terms (:mod:`bayescale.structure`: the offset of the run's group — the fitted one for a
+        group of the fit, a new draw for a new group — and the extrapolation drift beyond the
+        fitted runs), plus the fitted noise (Student-t or Normal on log-loss).
     random_seed : int, optional
-        Seed for the predictive noise.
+        Seed for the predictive noise, new group offsets and drift.
+    groups : mapping, optional
+        Values of grouping columns that are not inputs (e.g. ``{"experiment": [...]}``) for the
+        predictive draws; points without one form one new group. Groups by ``N`` or ``C`` are
+        read from the inputs.
     **inputs
         The law's inputs (``N=..., D=...``) as numbers or equal-length 1-D sequences; several
         values give a ``point`` dimension.
@@ -382,6 +432,9 @@ def predict_loss(
     if kind == "predictive":
         noise = {n: v.to_numpy()[..., None] for n, v in fit.params("noise").items()}
         rng = np.random.default_rng(random_seed)
+        n_points = max(sizes)
+        full = {k: np.broadcast_to(v, (n_points,)) for k, v in arrays.items()}
+        mu = mu + _structure_terms(fit, full, groups, rng)
         ext = {k: v[None, None, :] for k, v in extra.items()}
         values = fit.likelihood.inverse(fit.likelihood.sample(rng, mu, **noise, **ext), **ext)
     else:

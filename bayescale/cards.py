@@ -46,13 +46,22 @@ class Card:
     counting: str = ""
     notes: str = ""
 
-    def as_priors(self, law: Any = None, *, scale: float = 1.0, rel_sd: float = 0.1) -> dict:
+    def as_priors(
+        self,
+        law: Any = None,
+        *,
+        inflate: float = 1.0,
+        rel_sd: float = 0.1,
+        scale: float | None = None,
+    ) -> dict:
         """Priors centred on the card's values, for the law's parameters the card fixes.
 
         A sampled parameter named like a card value (``alpha``) gets Normal(value, sd); one named
         ``log_X`` for a card value ``X`` gets Normal(log X, sd/X). ``sd`` is the card's standard
-        error times ``scale``, or ``rel_sd`` × |value| when the card has none. Parameters defined
-        at the data's reference scales (``log_A_ref``) keep their default priors.
+        error times ``inflate`` (> 1 admits that another dataset, corpus or architecture differs
+        from the card's), or ``rel_sd`` × |value| × ``inflate`` when the card has none.
+        Parameters defined at the data's reference scales (``log_A_ref``) keep their default
+        priors. ``scale`` is the old name of ``inflate`` (deprecated).
 
         Examples
         --------
@@ -63,17 +72,26 @@ class Card:
         """
         from .law import get_law
 
+        if scale is not None:
+            import warnings
+
+            warnings.warn(
+                "as_priors(scale=...) is deprecated; use inflate=", DeprecationWarning, stacklevel=2
+            )
+            inflate = scale
+        if not (isinstance(inflate, int | float) and math.isfinite(inflate) and inflate > 0):
+            raise ValueError(f"inflate must be a positive number, got {inflate!r}")
         law = get_law(law or self.law)
         out: dict[str, Prior] = {}
         for name in law.parameter_names:
             if name in self.params:
                 value = self.params[name]
-                sd = self.se.get(name, rel_sd * abs(value)) * scale
+                sd = self.se.get(name, rel_sd * abs(value)) * inflate
                 out[name] = Prior("Normal", mu=value, sigma=sd)
             elif name.startswith("log_") and name[4:] in self.params:
                 base = name[4:]
                 value = self.params[base]
-                sd = self.se.get(base, rel_sd * abs(value)) * scale
+                sd = self.se.get(base, rel_sd * abs(value)) * inflate
                 out[name] = Prior("Normal", mu=math.log(value), sigma=sd / value)
         return out
 

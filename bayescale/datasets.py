@@ -416,6 +416,9 @@ def load_dataset(
         - ``misfitting_li2025``: ``"last_checkpoint"`` (default), ``"all_checkpoints"``.
         - ``obsscaling_ruan2024``: ``"benchmarks"`` (default), ``"benchmarks_sub_10b"``,
           ``"emergent"`` (task scores joined with N, D, C, family).
+        - ``monkeys_pythia_math_brown2024``: ``"counts"`` (default; per-problem correct
+          counts), ``"models"`` (Pythia checkpoints).
+        - ``monkeys_digitized_ellismohr2025``: ``"coverage"`` (default), ``"majority_vote"``.
 
     Returns
     -------

@@ -24,9 +24,10 @@ from .likelihoods import Likelihood, get_likelihood
 from .model import build_model, data_values, observed_name
 from .posterior import assemble_datatree, clean_sample_stats
 from .priors import Prior, merge_priors
+from .structure import Structure, resolve_structure
 from .xp import numpy_ns
 
-__all__ = ["DiagnosticWarning", "Fit", "fit"]
+__all__ = ["DiagnosticWarning", "Fit", "SmallDataWarning", "fit"]
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
@@ -37,16 +38,63 @@ class DiagnosticWarning(UserWarning):
     """Raised (as a warning) when a fit shows divergences, high R-hat or low ESS."""
 
 
-def _cache_key(law: ScalingLaw, priors: Mapping[str, Prior], likelihood: Likelihood) -> str:
+def _cache_key(
+    law: ScalingLaw,
+    priors: Mapping[str, Prior],
+    likelihood: Likelihood,
+    structure: Structure | None = None,
+) -> str:
+    shape = None
+    if structure is not None:
+        shape = {
+            "groups": {g.column: g.size for g in structure.groupings},
+            "drift": structure.drift,
+        }
     return json.dumps(
         {
             "law": law.key,
             "id": id(law),
             "likelihood": likelihood.name,
             "priors": {k: v.to_dict() for k, v in sorted(priors.items())},
+            "structure": shape,
         },
         sort_keys=True,
     )
+
+
+#: Distributions whose density does not integrate to one (a fit with fewer runs than
+#: parameters is refused when any prior is one of these).
+IMPROPER = frozenset({"Flat", "HalfFlat"})
+
+
+class SmallDataWarning(UserWarning):
+    """A fit has fewer runs than free parameters: the priors carry the rest."""
+
+
+def _group_frame(
+    frame: pd.DataFrame, data: Any, columns: Mapping[str, str] | None, groups: Any
+) -> pd.DataFrame:
+    """The canonical runs plus the grouping columns named in ``groups`` that are not canonical
+    (``C`` from the data when it has one: isoFLOP budgets are often snapped, not exactly 6ND;
+    otherwise 6ND)."""
+    if groups is None or groups is False or (isinstance(groups, str) and groups == "auto"):
+        return frame
+    source = data if isinstance(data, pd.DataFrame) else pd.DataFrame(dict(data))
+    rename = {v: k for k, v in (columns or {}).items()}
+    out = frame.copy()
+    names = [groups] if isinstance(groups, str) else list(groups)
+    for name in names:
+        if name in out.columns:
+            continue
+        original = next((c for c in source.columns if rename.get(c, c) == name), None)
+        if original is None and name == "C" and {"N", "D"} <= set(out.columns):
+            continue  # computed as 6ND
+        if original is None:
+            raise ValueError(
+                f"groups: column {name!r} is not in the data (columns: {list(source.columns)})"
+            )
+        out[name] = source.loc[frame.index, original].to_numpy()
+    return out
 
 
 def _flat(values: np.ndarray) -> np.ndarray:
@@ -97,6 +145,7 @@ class Fit:
         sampler: str = "nutpie",
         random_seed: int | None = None,
         model: Any = None,
+        structure: Structure | None = None,
     ) -> None:
         self.law = law
         self.likelihood = likelihood
@@ -108,6 +157,7 @@ class Fit:
         self.sampler = sampler
         self.random_seed = random_seed
         self._model = model
+        self.structure = structure if structure is not None else Structure()
 
     # ------------------------------------------------------------------ access
     @property
@@ -116,9 +166,26 @@ class Fit:
         if self._model is None:
             prepared = prepare_data(self.law, self.data, likelihood=self.likelihood)
             self._model = build_model(
-                self.law, prepared, self.priors, self.likelihood, self.reference
+                self.law,
+                prepared,
+                self.priors,
+                self.likelihood,
+                self.reference,
+                structure=self.structure,
+                codes=self.group_codes(),
             )
         return self._model
+
+    def group_codes(self) -> dict[str, np.ndarray]:
+        """Group code of each fitted run per grouping (``group_<column>``), from the data."""
+        const = self.idata["constant_data"].to_dataset() if "constant_data" in self.idata else {}
+        out = {}
+        for g in self.structure.groupings:
+            if g.index_name in const:
+                out[g.index_name] = np.asarray(const[g.index_name].to_numpy(), dtype=np.int64)
+            else:
+                out[g.index_name] = self.structure.codes(self.data)[g.index_name]
+        return out
 
     @property
     def posterior(self) -> xr.Dataset:
@@ -135,7 +202,8 @@ class Fit:
         """Posterior draws of the law's parameters as DataArrays over ``(chain, draw)``.
 
         ``kind="natural"`` gives the published-style parameters (A, B, E, α, β for Chinchilla),
-        ``"sampled"`` the sampled ones, ``"noise"`` the likelihood's. Fixed parameters appear as
+        ``"sampled"`` the sampled ones, ``"noise"`` the likelihood's, ``"structure"`` the group
+        offsets' sds and the drift (see :mod:`bayescale.structure`). Fixed parameters appear as
         constants broadcast over the draws.
 
         Examples
@@ -152,8 +220,12 @@ class Fit:
             names = list(self.law.parameter_names)
         elif kind == "noise":
             names = list(self.likelihood.noise_priors)
+        elif kind == "structure":
+            names = list(self.structure.default_priors())
         else:
-            raise ValueError(f"kind must be 'natural', 'sampled' or 'noise', got {kind!r}")
+            raise ValueError(
+                f"kind must be 'natural', 'sampled', 'noise' or 'structure', got {kind!r}"
+            )
         out = {}
         template = xr.zeros_like(post[next(iter(post.data_vars))]).astype(float)
         for name in names:
@@ -190,6 +262,7 @@ class Fit:
             names = [*self.law.natural_names, *self.law.derived(numpy_ns, self._dummy_q())]
             names += [n for n in self.law.parameter_names if n not in names]
             names += list(self.likelihood.noise_priors)
+            names += list(self.structure.default_priors())
             names = [n for n in dict.fromkeys(names) if n in post]
         else:
             missing = [n for n in var_names if n not in post]
@@ -287,6 +360,49 @@ class Fit:
     def _warn_diagnostics(self) -> None:
         for problem in self.diagnostics()["problems"]:
             warnings.warn(f"{self.law.name}: {problem}", DiagnosticWarning, stacklevel=3)
+
+    def as_priors(
+        self, *, inflate: float = 1.0, names: Sequence[str] | None = None
+    ) -> dict[str, Prior]:
+        """This posterior summarised as priors for a fit to the next dataset.
+
+        Each sampled law parameter that does not depend on the data's reference scales
+        (exponents, ``log_E``; not ``log_A_ref``-type intercepts, whose meaning moves with the
+        data) gets ``Normal(posterior mean, posterior sd × inflate)``; ``names`` picks a subset.
+        Correlations between parameters are dropped, so ``inflate`` ≥ 1 is the honest choice.
+
+        Examples
+        --------
+        >>> import bayescale as bs
+        >>> pri = bs.testing.pinned_fit(seed=0).as_priors(inflate=2.0)
+        >>> sorted(pri)
+        ['alpha', 'beta', 'log_E']
+        >>> pri["alpha"].dist
+        'Normal'
+        """
+        if not (isinstance(inflate, int | float) and np.isfinite(inflate) and inflate > 0):
+            raise ValueError(f"inflate must be a positive number, got {inflate!r}")
+        post = self.posterior
+        candidates = [
+            p.name
+            for p in self.law.parameters
+            if not p.shape and not p.name.endswith("_ref") and p.name in post
+        ]
+        if names is not None:
+            unknown = sorted(set(names) - set(candidates))
+            if unknown:
+                raise ValueError(
+                    f"as_priors: {unknown} are not data-independent sampled parameters of "
+                    f"{self.law.name!r}; choose from {candidates}"
+                )
+            candidates = [n for n in candidates if n in set(names)]
+        out = {}
+        for name in candidates:
+            values = post[name].to_numpy().ravel()
+            out[name] = Prior(
+                "Normal", mu=float(values.mean()), sigma=float(values.std(ddof=1) * inflate)
+            )
+        return out
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str) -> str:
@@ -395,6 +511,8 @@ def fit(
     progressbar: bool = True,
     columns: Mapping[str, str] | None = None,
     warn: bool = True,
+    groups: Any = "auto",
+    drift: bool = True,
     **sampler_kwargs: Any,
 ) -> Fit:
     """Fit a scaling law to training runs with NUTS.
@@ -424,6 +542,14 @@ def fit(
         Canonical name → column in ``data`` (e.g. ``{"N": "params", "loss": "val_loss"}``).
     warn : bool
         Emit a :class:`DiagnosticWarning` per problem (divergences, R-hat, ESS).
+    groups : "auto", str, sequence of str or None
+        Columns whose runs share a residual offset (structured noise, see
+        :mod:`bayescale.structure`): ``"auto"`` (default) groups by model size ``N`` and/or
+        compute ``C`` when their values repeat; a column name such as ``"experiment"`` or a list
+        of names; ``None`` for independent noise only. Loss-type (positive) outputs only.
+    drift : bool
+        Add the extrapolation drift term (default True; loss-type outputs only): predictions
+        beyond the fitted runs widen by ``drift`` per decade of compute.
     **sampler_kwargs
         Passed to the sampler: e.g. ``target_accept`` (default 0.9) or ``processes`` (nutpie
         only; chains are split between forked processes, one per core by default).
@@ -451,7 +577,23 @@ def fit(
     for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
         if not isinstance(value, int | np.integer) or value < (0 if name == "tune" else 1):
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    all_priors = merge_priors({**law.default_priors, **lik.noise_priors}, priors)
+    loss_like = lik.output_domain == "positive"
+    if not loss_like and groups not in (None, False, "auto", ()):
+        raise ValueError(
+            f"groups={groups!r}: group offsets act on a positive (loss-type) output; the "
+            f"{lik.name!r} likelihood observes proportions or counts"
+        )
+    prepared = prepare_data(law, data, columns, likelihood=lik)
+    frame = _group_frame(prepared.frame, data, columns, groups)
+    structure, codes = resolve_structure(
+        groups if loss_like else None,
+        bool(drift) and loss_like,
+        frame,
+        law.inputs,
+        law.required_positive,
+    )
+    defaults = {**law.default_priors, **lik.noise_priors, **structure.default_priors()}
+    all_priors = merge_priors(defaults, priors)
     for par in law.parameters:
         if par.shape and all_priors[par.name].is_fixed:
             raise ValueError(
@@ -459,8 +601,23 @@ def fit(
                 "Prior.fixed; give it a narrow prior instead, e.g. "
                 f"Prior('Normal', mu=..., sigma=1e-3, shape={par.shape})"
             )
-    n_free = sum(not p.is_fixed for p in all_priors.values())
-    prepared = prepare_data(law, data, columns, n_parameters=n_free, likelihood=lik)
+    n_law = sum(not all_priors[n].is_fixed for n in law.parameter_names) + sum(
+        not all_priors[n].is_fixed for n in lik.noise_priors
+    )
+    if prepared.n < n_law:
+        improper = sorted(n for n, p in all_priors.items() if p.dist in IMPROPER)
+        if improper:
+            raise ValueError(
+                f"{prepared.n} runs for {n_law} free parameters of {law.name!r}, and the priors "
+                f"of {improper} are improper: give them proper priors (e.g. from "
+                "bs.load_card(...).as_priors()) or add runs"
+            )
+        warnings.warn(
+            f"{law.name}: {prepared.n} runs for {n_law} free parameters; the priors carry "
+            "the rest, so the posterior is only as good as they are",
+            SmallDataWarning,
+            stacklevel=2,
+        )
     for message in law.check_data(prepared.inputs):
         warnings.warn(f"{law.name}: {message}", IdentifiabilityWarning, stacklevel=2)
     reference = law.compute_reference(prepared.inputs)
@@ -474,14 +631,14 @@ def fit(
             "sampler='pymc' accepts tune=0"
         )
 
-    values = data_values(law, prepared, reference, lik)
-    model = build_model(law, prepared, all_priors, lik, reference, values)
+    values = data_values(law, prepared, reference, lik, codes)
+    model = build_model(law, prepared, all_priors, lik, reference, values, structure)
     t_build = time.perf_counter()
     timings: dict[str, float] = {"build": t_build - t_start}
     if sampler == "nutpie":
         from .sampling import compile_model, sample_nutpie
 
-        compiled = compile_model(model, cache_key=_cache_key(law, all_priors, lik))
+        compiled = compile_model(model, cache_key=_cache_key(law, all_priors, lik, structure))
         t_compile = time.perf_counter()
         timings["compile"] = t_compile - t_build
         x0 = compiled.x0
@@ -510,7 +667,7 @@ def fit(
             **sampler_kwargs,
         )
     timings.update(stimes)
-    sampled = [*law.parameter_names, *lik.noise_priors]
+    sampled = [*law.parameter_names, *lik.noise_priors, *structure.parameter_names()]
     post = trace["posterior"].to_dataset()
     post = post[[n for n in sampled if n in post]]
     stats = clean_sample_stats(trace["sample_stats"].to_dataset())
@@ -521,25 +678,37 @@ def fit(
         "bayescale_law_options": json.dumps(law.options, sort_keys=True),
         "bayescale_sampler": sampler,
         "bayescale_random_seed": seed,
+        "bayescale_structure": json.dumps(structure.to_dict()),
     }
     if "warmup_sample_stats" in trace and "n_steps" in trace["warmup_sample_stats"]:
         attrs["bayescale_tune_steps"] = int(trace["warmup_sample_stats"]["n_steps"].sum())
     observed = values[f"{observed_name(law, lik)}_data"]
     idata = assemble_datatree(
-        law, lik, all_priors, prepared, reference, post, stats, attrs, observed=observed
+        law,
+        lik,
+        all_priors,
+        prepared,
+        reference,
+        post,
+        stats,
+        attrs,
+        observed=observed,
+        structure=structure,
+        codes=codes,
     )
     timings["total"] = time.perf_counter() - t_start
     result = Fit(
         law,
         lik,
         all_priors,
-        prepared.frame,
+        frame,
         reference,
         idata,
         timings=timings,
         sampler=sampler,
         random_seed=seed,
         model=model,
+        structure=structure,
     )
     if warn:
         result._warn_diagnostics()

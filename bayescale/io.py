@@ -21,6 +21,7 @@ from .fit import Fit
 from .law import get_law
 from .likelihoods import get_likelihood
 from .priors import Prior
+from .structure import Structure
 
 __all__ = ["load_fit", "save_fit"]
 
@@ -43,6 +44,7 @@ def save_fit(fit: Fit, path: str | os.PathLike) -> str:
             "bayescale_reference": json.dumps(fit.reference),
             "bayescale_sampler": fit.sampler,
             "bayescale_timings": json.dumps(fit.timings),
+            "bayescale_structure": json.dumps(fit.structure.to_dict()),
         }
     )
     if fit.random_seed is not None:
@@ -82,7 +84,10 @@ def load_fit(path: str | os.PathLike) -> Fit:
         ) from None
     likelihood = get_likelihood(attrs["bayescale_likelihood"])
     priors = {k: Prior.from_dict(v) for k, v in json.loads(attrs["bayescale_priors"]).items()}
-    expected = set(law.parameter_names) | set(likelihood.noise_priors)
+    structure = Structure.from_dict(json.loads(attrs.get("bayescale_structure", "{}")))
+    expected = (
+        set(law.parameter_names) | set(likelihood.noise_priors) | set(structure.default_priors())
+    )
     if set(priors) != expected:
         raise ValueError(
             f"cannot load {path}: its priors name {sorted(priors)}, but {law.key} with the "
@@ -96,6 +101,10 @@ def load_fit(path: str | os.PathLike) -> Fit:
         {k: np.asarray(const[k].to_numpy(), dtype=float) for k in dict.fromkeys(columns)},
         index=index,
     )
+    for g in structure.groupings:
+        if g.column not in data.columns and not (g.column == "C" and {"N", "D"} <= set(data)):
+            codes = np.asarray(const[g.index_name].to_numpy(), dtype=np.int64)
+            data[g.column] = np.asarray(g.labels, dtype=object)[codes]
     seed = attrs.get("bayescale_random_seed")
     timings = json.loads(attrs.get("bayescale_timings", "{}"))
     for key in list(tree.attrs):
@@ -107,6 +116,7 @@ def load_fit(path: str | os.PathLike) -> Fit:
             "bayescale_sampler",
             "bayescale_random_seed",
             "bayescale_tune_steps",
+            "bayescale_structure",
         ):
             del tree.attrs[key]
     return Fit(
@@ -119,4 +129,5 @@ def load_fit(path: str | os.PathLike) -> Fit:
         timings=timings,
         sampler=str(attrs.get("bayescale_sampler", "nutpie")),
         random_seed=None if seed is None else int(seed),
+        structure=structure,
     )

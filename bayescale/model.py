@@ -16,6 +16,7 @@ from .data import PreparedData
 from .law import ScalingLaw
 from .likelihoods import Likelihood
 from .priors import Prior
+from .structure import Structure
 from .xp import pytensor_ns
 
 __all__ = ["build_model", "data_values", "observed_name", "reference_name"]
@@ -38,8 +39,10 @@ def data_values(
     prepared: PreparedData,
     reference: Mapping[str, float],
     likelihood: Likelihood | None = None,
+    codes: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
-    """The values of every data container of the model, by name."""
+    """The values of every data container of the model, by name (``codes``: group codes per
+    run of the fit's :class:`~bayescale.structure.Structure`)."""
     positive = set(law.required_positive)
     values = {
         (f"log_{k}" if k in positive else k): (np.log(v) if k in positive else np.asarray(v, float))
@@ -52,6 +55,8 @@ def data_values(
     for k, v in prepared.extra.items():
         values[f"extra_{k}"] = np.asarray(v, dtype=float)
     values["run"] = np.asarray(prepared.n, dtype=np.int64)  # length of the "run" dimension
+    for k, v in (codes or {}).items():
+        values[k] = np.asarray(v, dtype=np.int64)
     return values
 
 
@@ -62,12 +67,16 @@ def build_model(
     likelihood: Likelihood,
     reference: Mapping[str, float],
     values: Mapping[str, np.ndarray] | None = None,
+    structure: Structure | None = None,
+    codes: Mapping[str, np.ndarray] | None = None,
 ) -> Any:
     """The PyMC model of ``law`` on ``prepared`` runs.
 
     Sampled parameters get ``priors``; natural and derived parameters are ``pm.Deterministic``;
     the observation is ``likelihood`` on ``log(output)``. ``values`` are the data containers'
     values if already computed by :func:`data_values` (computed here otherwise).
+    ``structure`` adds group offsets to the log output (and the drift parameter); ``codes``
+    are the runs' group codes when ``values`` is not given.
 
     Examples
     --------
@@ -86,12 +95,14 @@ def build_model(
     import pytensor.tensor as pt
 
     sampled_names = set(law.parameter_names) | set(likelihood.noise_priors)
+    if structure is not None:
+        sampled_names |= set(structure.parameter_names())
     obs = observed_name(law, likelihood)
     clash = sampled_names & (set(law.inputs) | {obs})
     if clash:
         raise ValueError(f"law {law.name!r}: parameter names {sorted(clash)} clash with data names")
     if values is None:
-        values = data_values(law, prepared, reference, likelihood)
+        values = data_values(law, prepared, reference, likelihood, codes)
     coords = {"run": np.asarray(prepared.frame.index)}
     with pm.Model(coords=coords) as model:
         # Positive inputs are held as logarithms: the law's log(N) then simplifies to the data
@@ -117,6 +128,8 @@ def build_model(
             pm.Deterministic(name, value)
         noise = {name: priors[name].create(name) for name in likelihood.noise_priors}
         mu = law.expression(pytensor_ns, inputs, q)
+        if structure is not None and not structure.empty:
+            mu = mu + structure.build(priors, values)
         observed = pm.Data(f"{obs}_data", values[f"{obs}_data"], dims="run")
         extra = {k: pm.Data(f"extra_{k}", values[f"extra_{k}"], dims="run") for k in prepared.extra}
         likelihood.build(obs, mu, noise, observed, extra, dims="run")

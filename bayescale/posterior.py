@@ -19,6 +19,7 @@ from .law import ScalingLaw
 from .likelihoods import Likelihood
 from .model import observed_name
 from .priors import Prior
+from .structure import Structure
 from .xp import numpy_ns
 
 __all__ = ["assemble_datatree", "clean_sample_stats", "pointwise_loglik"]
@@ -63,13 +64,19 @@ def pointwise_loglik(
     inputs: Mapping[str, np.ndarray],
     observed: np.ndarray,
     extra: Mapping[str, np.ndarray] | None = None,
+    structure: Structure | None = None,
+    codes: Mapping[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Log-likelihood of each run under each draw, shape ``(chain, draw, run)``.
 
-    ``observed`` is on the likelihood's observed scale (log-loss for the default likelihoods).
+    ``observed`` is on the likelihood's observed scale (log-loss for the default likelihoods);
+    ``structure`` and ``codes`` add the runs' group offsets (conditional on them).
     """
     q = {n: _expand_param(post[n].to_numpy()) for n in law.natural_names}
     mu = law.log_mean(q, numpy_ns, **{k: np.asarray(v)[None, None, :] for k, v in inputs.items()})
+    if structure is not None and structure.groupings:
+        draws = {n: post[n].to_numpy() for n in structure.parameter_names() if n in post}
+        mu = mu + structure.offsets(draws, codes or {})
     noise = {n: post[n].to_numpy()[..., None] for n in likelihood.noise_priors}
     ext = {k: np.asarray(v)[None, None, :] for k, v in (extra or {}).items()}
     return likelihood.logpdf(observed[None, None, :], mu, **noise, **ext)
@@ -91,6 +98,8 @@ def assemble_datatree(
     sample_stats: xr.Dataset | None,
     attrs: Mapping[str, Any],
     observed: np.ndarray | None = None,
+    structure: Structure | None = None,
+    codes: Mapping[str, np.ndarray] | None = None,
 ) -> xr.DataTree:
     """Put posterior, stats, log-likelihood and data into one ArviZ DataTree.
 
@@ -98,12 +107,16 @@ def assemble_datatree(
     (``likelihood.transform`` of ``prepared.y``; computed here otherwise).
     """
     post = _posterior_with_derived(law, priors, reference, posterior)
+    if structure is not None:
+        post = _with_group_offsets(structure, post)
     run = np.asarray(prepared.frame.index)
     obs = observed_name(law, likelihood)
     if observed is None:
         observed = likelihood.transform(prepared.y, **prepared.extra)
     observed = np.asarray(observed, dtype=float)
-    loglik = pointwise_loglik(law, likelihood, post, prepared.inputs, observed, prepared.extra)
+    loglik = pointwise_loglik(
+        law, likelihood, post, prepared.inputs, observed, prepared.extra, structure, codes
+    )
     groups: dict[str, xr.Dataset] = {
         "posterior": post,
         "log_likelihood": xr.Dataset(
@@ -114,7 +127,8 @@ def assemble_datatree(
         "constant_data": xr.Dataset(
             {k: ("run", np.asarray(v)) for k, v in prepared.inputs.items()}
             | {law.output: ("run", prepared.y)}
-            | {k: ("run", np.asarray(v)) for k, v in prepared.extra.items()},
+            | {k: ("run", np.asarray(v)) for k, v in prepared.extra.items()}
+            | {k: ("run", np.asarray(v, dtype=np.int64)) for k, v in (codes or {}).items()},
             coords={"run": run},
         ),
     }
@@ -123,6 +137,23 @@ def assemble_datatree(
     tree = xr.DataTree.from_dict(groups)
     tree.attrs.update(attrs)
     return tree
+
+
+def _with_group_offsets(structure: Structure, post: xr.Dataset) -> xr.Dataset:
+    """Name each grouping's dimension after its column (labels as coordinates) and add the
+    offsets ``group_offset_<column>`` = sd · z on the log output."""
+    out = post
+    for g in structure.groupings:
+        if g.z_name not in out:
+            continue
+        old = out[g.z_name].dims[-1]
+        dim = g.index_name
+        out = out.rename({old: dim}) if old != dim else out
+        out = out.assign_coords({dim: list(g.labels)})
+        offset = out[g.sd_name] * out[g.z_name]
+        offset.attrs = {"long_name": f"offset of each {g.column} group on the log output"}
+        out[f"group_offset_{g.column}"] = offset
+    return out
 
 
 def clean_sample_stats(stats: xr.Dataset) -> xr.Dataset:

@@ -278,10 +278,18 @@ def sbc(
     start = time.perf_counter()
     seeds = np.random.SeedSequence(seed).generate_state(n_sims + 1)
     frame = design.drop(columns=[law.output], errors="ignore")
-    prior, sims, prepared, all_priors = _prior_samples(
-        law, frame, priors, lik, n_sims, int(seeds[-1])
+    prior, sims, prepared, all_priors, structure = _prior_samples(
+        law,
+        frame,
+        priors,
+        lik,
+        n_sims,
+        int(seeds[-1]),
+        groups=fit_kwargs.get("groups", "auto"),
+        drift=fit_kwargs.get("drift", True),
     )
-    free = [n for n in (*law.parameter_names, *lik.noise_priors) if not all_priors[n].is_fixed]
+    sampled = [*law.parameter_names, *lik.noise_priors, *structure.parameter_names()]
+    free = [n for n in sampled if n not in all_priors or not all_priors[n].is_fixed]
     base = prepared.frame.copy()
     thin_idx = np.round(np.linspace(0, draws * chains - 1, n_thin)).astype(int)
 
@@ -296,6 +304,9 @@ def sbc(
             y = sims[i]
             domain_ok = np.isfinite(y) & ~lik.outside_domain(y)
             data = base.assign(**{law.output: y})
+            for g in structure.groupings:  # grouping columns the fit must see again
+                if g.column not in data.columns and g.column in design.columns:
+                    data[g.column] = design.loc[data.index, g.column].to_numpy()
             if not domain_ok.all():
                 rejected.append(f"sim {i}: {int((~domain_ok).sum())} outputs not finite/in range")
             elif accept is not None and not accept(data):

@@ -29,6 +29,7 @@ from .law import ScalingLaw, get_law
 from .likelihoods import Likelihood, get_likelihood
 from .model import build_model, observed_name
 from .priors import Prior, merge_priors
+from .structure import Structure, resolve_structure
 
 __all__ = [
     "BacktestResult",
@@ -128,8 +129,12 @@ def _score(draws: np.ndarray, observed: np.ndarray, probs: Sequence[float]) -> d
         out[f"inside{_pct(p)}"] = (observed >= lo) & (observed <= hi)
     out["rel_error"] = _rel_error(out["median"], observed)
     out["pit"] = _pit(draws, observed, axis=0)
-    with np.errstate(over="ignore", invalid="ignore"):  # infinite draws give NaN
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # inf draws give NaN
         out["crps"] = crps_from_draws(draws, observed)
+        if np.all(observed > 0):
+            # on log(output): scale-free (comparable across datasets) and finite for the
+            # heavy-tailed Student-t predictive, whose exp() has no mean
+            out["crps_log"] = crps_from_draws(np.log(draws), np.log(observed))
     return out
 
 
@@ -148,6 +153,8 @@ def _metrics(table: pd.DataFrame, probs: Sequence[float]) -> dict[str, float]:
     m["median_abs_rel_error"] = float(table["rel_error"].abs().median())
     m["mean_rel_error"] = float(table["rel_error"].mean())
     m["mean_crps"] = float(table["crps"].mean())
+    if "crps_log" in table:
+        m["mean_crps_log"] = float(table["crps_log"].mean())
     m["pit_ks_pvalue"] = _ks_uniform(table["pit"])
     return m
 
@@ -158,8 +165,19 @@ def _run_inputs(fit: Fit) -> dict[str, np.ndarray]:
     return {k: const[k].to_numpy() for k in names}
 
 
-def _predictive_draws(fit: Fit, inputs: Mapping[str, np.ndarray], seed: int | None) -> xr.DataArray:
-    out = predict_loss(fit, kind="predictive", random_seed=seed, **dict(inputs))
+def _predictive_draws(
+    fit: Fit,
+    inputs: Mapping[str, np.ndarray],
+    seed: int | None,
+    frame: pd.DataFrame | None = None,
+) -> xr.DataArray:
+    """Predictive draws at ``inputs``; ``frame`` holds the runs' other grouping columns."""
+    groups = {}
+    if frame is not None:
+        for g in fit.structure.groupings:
+            if g.column in frame.columns and g.column not in inputs:
+                groups[g.column] = frame[g.column].to_numpy()
+    out = predict_loss(fit, kind="predictive", random_seed=seed, groups=groups, **dict(inputs))
     if "point" not in out.dims:
         out = out.expand_dims(point=1, axis=-1)
     return out
@@ -316,7 +334,7 @@ def backtest(
             ) from err
         fits[cutoff] = f
         inputs = {**held_out.inputs, **held_out.extra}
-        draws = _predictive_draws(f, inputs, random_seed + 1000 + i)
+        draws = _predictive_draws(f, inputs, random_seed + 1000 + i, test)
         flat = draws.to_numpy().reshape(-1, len(test))
         observed = held_out.y
         scored = _score(flat, observed, probs)
@@ -593,23 +611,40 @@ def _prior_samples(
     lik: Likelihood,
     draws: int,
     random_seed: int | None,
-) -> tuple[xr.Dataset, np.ndarray, PreparedData, dict[str, Prior]]:
+    *,
+    groups: Any = "auto",
+    drift: bool = True,
+) -> tuple[xr.Dataset, np.ndarray, PreparedData, dict[str, Prior], Structure]:
     """Prior draws of the parameters and of the observed variable at ``frame``'s inputs.
 
     Returns the prior parameter draws (``(chain=1, draw)``), the predicted output (shape
-    ``(draws, runs)``, on the output's scale), the prepared runs and the merged priors.
+    ``(draws, runs)``, on the output's scale), the prepared runs, the merged priors and the
+    structure (group offsets by ``groups`` are part of the simulation, as :func:`fit` builds
+    them; the drift has no effect inside the design's range).
     """
     import logging
 
     import pymc as pm
 
-    all_priors = merge_priors({**law.default_priors, **lik.noise_priors}, priors)
+    from .fit import _group_frame
+
     if law.output not in frame.columns:
         placeholder = 0.5 if lik.output_domain == "unit" else 1.0
         frame = frame.assign(**{law.output: placeholder})
     prepared = prepare_data(law, frame, likelihood=lik)
+    loss_like = lik.output_domain == "positive"
+    structure, codes = resolve_structure(
+        groups if loss_like else None,
+        bool(drift) and loss_like,
+        _group_frame(prepared.frame, frame, None, groups),
+        law.inputs,
+        law.required_positive,
+    )
+    all_priors = merge_priors(
+        {**law.default_priors, **lik.noise_priors, **structure.default_priors()}, priors
+    )
     reference = law.compute_reference(prepared.inputs)
-    model = build_model(law, prepared, all_priors, lik, reference)
+    model = build_model(law, prepared, all_priors, lik, reference, structure=structure, codes=codes)
     logger = logging.getLogger("pymc")
     level = logger.level
     logger.setLevel(logging.WARNING)
@@ -623,7 +658,7 @@ def _prior_samples(
     extra = {k: np.asarray(v)[None, :] for k, v in prepared.extra.items()}
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         out = np.asarray(lik.inverse(sim, **extra), dtype=float)
-    return idata["prior"].to_dataset(), out, prepared, all_priors
+    return idata["prior"].to_dataset(), out, prepared, all_priors, structure
 
 
 def prior_predictive(
@@ -683,7 +718,7 @@ def prior_predictive(
         raise ValueError(f"draws must be a positive integer, got {draws!r}")
     frame = data.rename(columns={v: k for k, v in (columns or {}).items()})
     has_output = law.output in frame.columns
-    params, out, prepared, _ = _prior_samples(law, frame, priors, lik, draws, random_seed)
+    params, out, prepared, _, _ = _prior_samples(law, frame, priors, lik, draws, random_seed)
     inputs = prepared.inputs
     da = xr.DataArray(
         out[None, :, :],

@@ -40,6 +40,10 @@ EXPECTED_ROWS = {
     ("obsscaling_ruan2024", "benchmarks"): 148,
     ("obsscaling_ruan2024", "benchmarks_sub_10b"): 92,
     ("obsscaling_ruan2024", "emergent"): 84,
+    ("monkeys_pythia_math_brown2024", "counts"): 896,
+    ("monkeys_pythia_math_brown2024", "models"): 81,
+    ("monkeys_digitized_ellismohr2025", "coverage"): 213,
+    ("monkeys_digitized_ellismohr2025", "majority_vote"): 33,
 }
 EXPECTED_CANONICAL = {
     "chinchilla_besiroglu2024": ["N", "C", "D", "loss"],
@@ -48,7 +52,37 @@ EXPECTED_CANONICAL = {
     "isoflops_openathena": ["N", "D", "C", "loss", "group"],
     "misfitting_li2025": ["N", "D", "C", "loss", "group"],
     "obsscaling_ruan2024": ["N", "D", "C", "family"],
+    "monkeys_pythia_math_brown2024": [
+        "N",
+        "D",
+        "model",
+        "problem",
+        "n_samples",
+        "n_correct",
+        "pass_at_1",
+    ],
+    "monkeys_digitized_ellismohr2025": ["k", "coverage", "model", "curve"],
 }
+# Tables whose canonical columns differ from their dataset's default table.
+EXPECTED_TABLE_CANONICAL = {
+    ("monkeys_pythia_math_brown2024", "models"): ["N", "D", "group"],
+    ("monkeys_digitized_ellismohr2025", "majority_vote"): ["k", "accuracy", "model", "curve"],
+}
+# Canonical columns that are labels or identifiers, not float64 measurements.
+NON_FLOAT_CANONICAL = ("split", "group", "family", "model", "curve", "problem")
+MONKEYS = "monkeys_pythia_math_brown2024"
+MONKEYS_COUNTS = "monkeys_pythia_math_counts.csv"
+MONKEYS_PARQUET = "large_language_monkeys_original_pass_at_k.parquet"
+DIGITISED = "monkeys_digitized_ellismohr2025"
+PYTHIA_ORDER = [
+    "Pythia 70M",
+    "Pythia 160M",
+    "Pythia 410M",
+    "Pythia 1B",
+    "Pythia 2.8B",
+    "Pythia 6.9B",
+    "Pythia 12B",
+]
 CHINCHILLA = "chinchilla_besiroglu2024"
 CHINCHILLA_FILE = "svg_extracted_data.csv"
 
@@ -166,7 +200,11 @@ def test_list_datasets_columns_and_values() -> None:
     assert set(by_name.index[by_name["derived"]]) == {
         "bnsl_4digit_addition",
         "datablations_muennighoff2023",
+        MONKEYS,
     }
+    assert by_name.loc[MONKEYS, "tables"] == "counts, models"
+    assert by_name.loc[DIGITISED, "tables"] == "coverage, majority_vote"
+    assert by_name.loc[DIGITISED, "n_rows"] == 213
     assert all(len(c) == 40 for c in table["commit"])
 
 
@@ -218,10 +256,11 @@ def test_unknown_option_and_table_are_rejected(real_data: Path) -> None:
 def test_every_table_loads_with_expected_rows(real_data: Path, name: str, table: str) -> None:
     df = load_dataset(name, table=table)
     assert len(df) == EXPECTED_ROWS[(name, table)]
-    canonical = EXPECTED_CANONICAL[name]
+    canonical = EXPECTED_TABLE_CANONICAL.get((name, table), EXPECTED_CANONICAL[name])
     assert list(df.columns[: len(canonical)]) == canonical
+    assert list(dataset_info(name).table(table).canonical) == canonical
     for col in canonical:
-        if col not in ("split", "group", "family"):
+        if col not in NON_FLOAT_CANONICAL:
             assert df[col].dtype == np.float64, col
     assert df.attrs["dataset"] == name
     assert df.attrs["table"] == table
@@ -343,6 +382,173 @@ def test_obsscaling_tables(real_data: Path) -> None:
     assert len(emergent.attrs["sources"]) == 2
 
 
+def _pass_at_k(n: np.ndarray, c: np.ndarray, k: int) -> np.ndarray:
+    """Unbiased per-problem pass@k = 1 - C(n-c, k) / C(n, k) (Chen et al. 2021)."""
+    out = np.ones(len(n))
+    for i, (ni, ci) in enumerate(zip(n.astype(int), c.astype(int), strict=True)):
+        if ni - ci >= k:
+            out[i] = 1.0 - np.prod(1.0 - k / np.arange(ni - ci + 1, ni + 1))
+    return out
+
+
+def test_monkeys_counts_reference_numbers(real_data: Path) -> None:
+    df = load_dataset(MONKEYS)
+    assert df.attrs["table"] == "counts" and len(df) == 896
+    assert list(df.columns[:7]) == EXPECTED_CANONICAL[MONKEYS]
+    assert list(df["model"].unique()) == PYTHIA_ORDER
+    assert (df.groupby("model").size() == 128).all()
+    assert df.groupby("model")["problem"].apply(frozenset).nunique() == 1  # same 128 problems
+    assert (df["problem"] == df["problem_idx"]).all() and df["problem"].dtype == np.int64
+    assert (df["n_samples"] == 10_000).all()
+    assert (df["n_correct"] == np.round(df["n_correct"])).all()
+    assert (df["pass_at_1"] == df["n_correct"] / df["n_samples"]).all()
+    # N is the non-embedding count, not the nominal size.
+    assert (df["N"] == df["params_non_embedding"]).all()
+    sizes = df.groupby("model", sort=False)["N"].first()
+    assert sizes["Pythia 70M"] == 18_915_328 and sizes["Pythia 12B"] == 11_327_027_200
+    assert (df.groupby("model", sort=False)["params_nominal"].first() == 70e6).iloc[0]
+    assert (df["D"] == 3e11).all()
+
+    by_model = df.groupby("model", sort=False)
+    # SOURCE.md reference table: coverage = mean over problems of pass_i@k.
+    pass1 = by_model["pass_at_1"].mean().round(4)
+    assert pass1.tolist() == [0.0006, 0.0027, 0.0062, 0.0083, 0.0203, 0.0186, 0.0232]
+    never = by_model["n_correct"].apply(lambda c: int((c == 0).sum()))
+    assert never.tolist() == [94, 55, 44, 33, 24, 21, 16]
+    at_10000 = (1 - never / 128).round(4)
+    assert at_10000.tolist() == [0.2656, 0.5703, 0.6562, 0.7422, 0.8125, 0.8359, 0.875]
+    at_100 = (
+        df.assign(p=_pass_at_k(df["n_samples"].to_numpy(), df["n_correct"].to_numpy(), 100))
+        .groupby("model", sort=False)["p"]
+        .mean()
+        .round(4)
+    )
+    assert at_100.tolist() == [0.0361, 0.1619, 0.2272, 0.2745, 0.4220, 0.4316, 0.4834]
+
+
+def test_monkeys_counts_agree_with_upstream_parquet(real_data: Path) -> None:
+    parquet = pd.read_parquet(_real_file(MONKEYS, MONKEYS_PARQUET))
+    info = dataset_info(MONKEYS)
+    assert len(parquet) == info.file(MONKEYS_PARQUET).n_rows == 7 * 128 * 101
+    counts = load_dataset(MONKEYS)
+    k1 = parquet[parquet["Scaling Parameter"] == 1].merge(
+        counts, left_on=["Model", "Problem Idx"], right_on=["model", "problem"], validate="1:1"
+    )
+    assert len(k1) == 896
+    assert (k1["Num. Samples Correct"] == k1["n_correct"]).all()
+    assert (k1["Num. Samples Total"] == k1["n_samples"]).all()
+    # The stored per-problem Score at k = 100 is the estimator applied to the counts.
+    k100 = parquet[parquet["Scaling Parameter"] == 100].merge(
+        counts, left_on=["Model", "Problem Idx"], right_on=["model", "problem"], validate="1:1"
+    )
+    expected = _pass_at_k(k100["n_samples"].to_numpy(), k100["n_correct"].to_numpy(), 100)
+    np.testing.assert_allclose(k100["Score"], expected, rtol=1e-9, atol=1e-12)
+
+
+def test_monkeys_models_table_matches_rebuild_constants(real_data: Path) -> None:
+    from bayescale.dataset_catalog import _PYTHIA_FINAL
+
+    models = load_dataset(MONKEYS, table="models")
+    assert len(models) == 81 and models["group"].nunique() == 9
+    assert (models["N"] == models["Parameters Excluding Embeddings"]).all()
+    assert (models["D"] == models["Tokens"]).all()
+    final = models[models["Model Nickname"].str.endswith("_300B")].copy()
+    final["model"] = final["Model Nickname"].str.removesuffix("_300B").str.replace("_", " ")
+    final = final.set_index("model")
+    assert set(final["HuggingFace Revision"]) == {"step143000"}
+    for model, hf_path, nominal, non_embedding, tokens in _PYTHIA_FINAL:
+        row = final.loc[model]
+        assert (row["HuggingFace Path"], row["Parameters"]) == (hf_path, nominal)
+        assert (row["Parameters Excluding Embeddings"], row["Tokens"]) == (non_embedding, tokens)
+    assert [m[0] for m in _PYTHIA_FINAL] == PYTHIA_ORDER
+
+
+def test_monkeys_counts_rebuilt_from_upstream_parquet(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    parquet = _real_file(MONKEYS, MONKEYS_PARQUET)
+    derived = _real_file(MONKEYS, MONKEYS_COUNTS)
+    info = dataset_info(MONKEYS)
+    assert info.file(MONKEYS_COUNTS).path == info.file(MONKEYS_PARQUET).path
+    served = tmp_path / "server"
+    shutil.copy(parquet, _upstream_location(served, MONKEYS, MONKEYS_COUNTS))
+    with _serve(served) as url:
+        monkeypatch.setenv("BAYESCALE_DATA_URL", url)
+        df = load_dataset(MONKEYS)
+    assert len(df) == 896
+    cached = tmp_path / "cache" / MONKEYS / MONKEYS_COUNTS
+    assert cached.read_bytes() == derived.read_bytes()
+    assert df.attrs["source"]["location"] == str(cached)
+
+
+def test_monkeys_rebuild_refuses_unpinned_parquet(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    rebuild = dataset_info(MONKEYS).file(MONKEYS_COUNTS).rebuild
+    assert rebuild is not None
+    with pytest.raises(ValueError, match="not the pinned"):
+        rebuild(b"PAR1 not a parquet file PAR1")
+    served = tmp_path / "server"
+    _upstream_location(served, MONKEYS, MONKEYS_COUNTS).write_bytes(b"PAR1 corrupted PAR1")
+    with _serve(served) as url:
+        monkeypatch.setenv("BAYESCALE_DATA_URL", url)
+        with pytest.raises(DatasetError, match="Rebuilding it from"):
+            load_dataset(MONKEYS)
+    assert not (tmp_path / "cache" / MONKEYS / MONKEYS_COUNTS).exists()
+
+
+def test_digitised_curves(real_data: Path) -> None:
+    cov = load_dataset(DIGITISED)
+    assert cov.attrs["table"] == "coverage" and len(cov) == 213
+    assert list(cov.columns) == ["k", "coverage", "model", "curve", "x", "y"]
+    assert (cov["k"] == cov["x"]).all() and (cov["coverage"] == cov["y"]).all()
+    assert cov["coverage"].between(0, 1).all()
+    curves = cov.groupby("curve", sort=False)
+    assert curves.size().to_dict() == {
+        "pythia28B": 31,
+        "gemma2B": 25,
+        "llama8BpassN": 112,
+        "llama38Binstruct_oracle": 23,
+        "llama370Binstruct_oracle": 22,
+    }
+    assert curves["k"].apply(lambda k: k.is_monotonic_increasing).all()
+    assert curves["model"].first()["llama38Binstruct_oracle"] == "Llama-3-8B-Instruct"
+    # SOURCE.md: y at smallest x -> largest x.
+    ends = curves["coverage"].agg(["first", "last"]).round(3)
+    assert ends.loc["pythia28B"].tolist() == [0.018, 0.813]
+    assert ends.loc["gemma2B"].tolist() == [0.096, 0.955]
+    assert ends.loc["llama8BpassN"].tolist() == [0.147, 0.962]
+    assert ends.loc["llama38Binstruct_oracle"].tolist() == [0.266, 0.985]
+    assert ends.loc["llama370Binstruct_oracle"].tolist() == [0.477, 0.984]
+    assert int(cov.duplicated(["curve", "k"]).sum()) == 1  # the repeated llama8BpassN point
+
+    maj = load_dataset(DIGITISED, table="majority_vote")
+    assert len(maj) == 33
+    assert list(maj.columns[:4]) == ["k", "accuracy", "model", "curve"]
+    ends = maj.groupby("curve", sort=False)["accuracy"].agg(["first", "last"]).round(3)
+    assert ends.loc["llama38Binstruct_maj"].tolist() == [0.267, 0.415]
+    assert ends.loc["llama370Binstruct_maj"].tolist() == [0.475, 0.570]
+    # Majority vote levels off well below oracle coverage at k = 10^4.
+    assert maj.loc[maj["k"] >= 100, "accuracy"].max() < 0.6
+
+    raw = load_dataset(DIGITISED, raw=True)
+    assert list(raw.columns) == ["x", " y"] and len(raw) == 31
+    assert raw["x"].iloc[0] == pytest.approx(9913.32356818683)  # digitising order, unsorted
+
+
+def test_digitised_pythia_matches_exact_curve(real_data: Path) -> None:
+    parquet = pd.read_parquet(_real_file(MONKEYS, MONKEYS_PARQUET))
+    exact = parquet[parquet["Model"] == "Pythia 2.8B"].groupby("Scaling Parameter")["Score"].mean()
+    cov = load_dataset(DIGITISED)
+    digitised = cov[cov["curve"] == "pythia28B"]
+    interpolated = np.interp(
+        np.log(digitised["k"]), np.log(exact.index.to_numpy(float)), exact.to_numpy()
+    )
+    diff = digitised["coverage"].to_numpy() - interpolated
+    assert np.abs(diff).max() == pytest.approx(0.0038, abs=5e-5)
+    assert diff.mean() == pytest.approx(0.0008, abs=5e-5)
+
+
 # --------------------------------------------------------------------------------------------
 # Search path, checksum and failure modes
 # --------------------------------------------------------------------------------------------
@@ -423,7 +629,7 @@ def test_download_false_never_fetches(tmp_path: Path) -> None:
     assert "BAYESCALE_DATA_DIR" in str(err.value)
 
 
-@pytest.mark.parametrize("name", ["datablations_muennighoff2023", "bnsl_4digit_addition"])
+@pytest.mark.parametrize("name", ["datablations_muennighoff2023", "bnsl_4digit_addition", MONKEYS])
 def test_derived_dataset_without_local_copy(name: str, tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="needs a local copy") as err:
         load_dataset(name)

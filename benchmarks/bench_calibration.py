@@ -1,0 +1,285 @@
+"""Calibration of predictive intervals on real held-out runs (out of sample, beyond the data).
+
+For every real split — fit the small runs, predict the large ones — print the number of held-out
+runs, coverage of the central 50/80/95% predictive intervals, median |relative error|, mean 95%
+width (relative to the observed loss), mean CRPS and the KS p-value of the PIT values, for:
+
+* ``independent``: Student-t noise only (the model before structured noise; ``groups=None,
+  drift=False``);
+* ``default``: what ``bs.fit(law, runs)`` does today (group offsets by repeated N / C, and
+  extrapolation drift);
+* further variants given with ``--variants`` (see ``VARIANTS``);
+* ``classical``: Besiroglu et al.'s Huber/L-BFGS point fit with bootstrap intervals
+  (``benchmarks/classical.py``; bootstrap refits give parameter uncertainty, residuals resampled
+  from the fit's own residuals give the noise), Chinchilla law only.
+
+Splits (all data read with ``bs.load_dataset``; nothing is copied):
+
+* Chinchilla, Besiroglu et al.'s 240 runs, fit C < 1e21;
+* every isoFLOP experiment of ``isoflops_openathena`` except ``llama_3__exp_loss`` (the same points
+  as ``llama_3__raw_loss``), rolling: fit the budgets below the second-largest, then below the
+  largest (Llama 3: also budget < 3e21, the split of issue 10);
+* ``datablations_muennighoff2023`` (data-constrained law), fit N < 2e9 (predict 2.8B, 4.2B, 8.7B);
+* ``misfitting_li2025`` final checkpoints (best learning rate per model and run length), fit
+  N below the third-largest size.
+
+Usage::
+
+    python benchmarks/bench_calibration.py                      # all splits, default + independent
+    python benchmarks/bench_calibration.py --variants normal --no-classical --draws 500
+    python benchmarks/bench_calibration.py --out results/calibration.csv --figure fig.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bayescale as bs
+from bayescale.validation import _metrics, _predictive_draws, _score
+
+PROBS = (0.5, 0.8, 0.95)
+
+#: Model variants: keyword arguments of bs.fit.
+VARIANTS = {
+    "independent": {"groups": None, "drift": False},
+    "default": {},
+    "groups_only": {"drift": False},
+    "normal": {"likelihood": "normal"},
+    "normal_independent": {"likelihood": "normal", "groups": None, "drift": False},
+}
+
+
+def splits() -> list[dict]:
+    """Every real split: name, law, data, split column, cutoffs."""
+    out = []
+    runs = bs.load_dataset("chinchilla_besiroglu2024")
+    runs = runs.drop(index=runs["loss"].nlargest(5).index)
+    out.append(
+        dict(name="chinchilla C<1e21", law="chinchilla", data=runs, column="C", cutoffs=[1e21])
+    )
+    iso = bs.load_dataset("isoflops_openathena")
+    for exp, frame in iso.groupby("experiment"):
+        if exp == "llama_3__exp_loss":
+            continue
+        budgets = np.sort(frame["C"].unique())
+        cutoffs = [float(budgets[-2]), float(budgets[-1])]
+        if exp == "llama_3__raw_loss":
+            cutoffs = sorted({3e21, *cutoffs})
+        cols = ["N", "D", "C", "loss"]
+        out.append(
+            dict(
+                name=f"isoflops {exp}",
+                law="chinchilla",
+                data=frame[cols].reset_index(drop=True),
+                column="C",
+                cutoffs=cutoffs,
+            )
+        )
+    dc = bs.load_dataset("datablations_muennighoff2023")
+    out.append(
+        dict(
+            name="datablations N<2e9",
+            law="data_constrained",
+            data=dc[["N", "D", "U", "loss"]],
+            column="N",
+            cutoffs=[2e9],
+        )
+    )
+    mf = bs.load_dataset("misfitting_li2025")
+    best = mf.loc[mf.groupby(["model", "train_tokens"])["loss"].idxmin()]
+    sizes = np.sort(best["N"].unique())
+    out.append(
+        dict(
+            name="misfitting final ckpt by N",
+            law="chinchilla",
+            data=best[["N", "D", "C", "loss"]].reset_index(drop=True),
+            column="N",
+            cutoffs=[float(sizes[-3])],
+        )
+    )
+    return out
+
+
+def _rows(name: str, variant: str, table: pd.DataFrame, seconds: float) -> dict:
+    m = _metrics(table, PROBS)
+    rel_width = ((table["hi95"] - table["lo95"]) / table["observed"]).mean()
+    return {
+        "split": name,
+        "model": variant,
+        "n": int(m["n_test"]),
+        "cov50": m["coverage_50"],
+        "cov80": m["coverage_80"],
+        "cov95": m["coverage_95"],
+        "mdape": m["median_abs_rel_error"],
+        "width95": rel_width,
+        "crps": m["mean_crps"],
+        "crps_log": m.get("mean_crps_log", np.nan),
+        "pit_ks_p": m["pit_ks_pvalue"],
+        "seconds": seconds,
+    }
+
+
+def run_bayes(
+    split: dict, variant: str, draws: int, seed: int, drift_scales: list[float]
+) -> list[tuple[dict, pd.DataFrame]]:
+    """Backtest one variant; with drift, also re-score with the drift prior's scale set to each
+    of ``drift_scales`` (the drift is not in the likelihood, so its posterior is its prior and
+    rescaling the draws is exact: no refit needed)."""
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bt = bs.backtest(
+            split["law"],
+            split["data"],
+            split={split["column"]: split["cutoffs"]},
+            random_seed=seed,
+            draws=draws,
+            **VARIANTS[variant],
+        )
+    seconds = time.perf_counter() - t0
+    out = [
+        (
+            _rows(split["name"], variant, bt.table, seconds),
+            bt.table.assign(split=split["name"], model=variant),
+        )
+    ]
+    first = next(iter(bt.fits.values()))
+    if not first.structure.drift:
+        return out
+    prior = first.priors["drift"]
+    base = prior.params["sigma"] if prior.dist == "HalfNormal" else np.exp(prior.params["mu"])
+    law = bs.get_law(split["law"])
+    data = split["data"]
+    col = data[split["column"]] if split["column"] in data else 6 * data["N"] * data["D"]
+    for scale in drift_scales:
+        tables = []
+        for i, (cutoff, f) in enumerate(bt.fits.items()):
+            post = f.idata["posterior"]
+            original = post["drift"].copy()
+            post["drift"] = original * (scale / base)
+            test = data[(col >= cutoff).to_numpy()]
+            inputs = {k: test[k].to_numpy(float) for k in law.inputs}
+            draws_ = _predictive_draws(f, inputs, seed + 1000 + i, test)
+            flat = draws_.to_numpy().reshape(-1, len(test))
+            scored = _score(flat, test[law.output].to_numpy(float), PROBS)
+            tables.append(pd.DataFrame(scored).assign(cutoff=cutoff))
+            post["drift"] = original
+        table = pd.concat(tables, ignore_index=True)
+        name = f"{variant} drift={scale:g}"
+        out.append(
+            (_rows(split["name"], name, table, 0.0), table.assign(split=split["name"], model=name))
+        )
+    return out
+
+
+def run_classical(split: dict, n_boot: int, seed: int) -> tuple[dict, pd.DataFrame] | None:
+    """Huber point fit + bootstrap: parameter draws from refits, noise from the residuals."""
+    import classical
+
+    if split["law"] != "chinchilla":
+        return None
+    t0 = time.perf_counter()
+    data = split["data"]
+    col = data[split["column"]] if split["column"] in data else 6 * data["N"] * data["D"]
+    tables = []
+    rng = np.random.default_rng(seed)
+    for cutoff in split["cutoffs"]:
+        train, test = data[(col < cutoff).to_numpy()], data[(col >= cutoff).to_numpy()]
+        lN, lD, lL = (np.log(train[k].to_numpy(float)) for k in ("N", "D", "loss"))
+        grid = classical.default_grid()[::9]  # every 9th of the 4500 starts: 500 starts
+        best = classical.fit_grid(lN, lD, lL, grid=grid)
+        thetas = classical.bootstrap(lN, lD, lL, n_boot=n_boot, seed=seed, start=best.theta)
+        a, b, e, alpha, beta = (thetas[:, i][:, None] for i in range(5))
+
+        def log_pred(a, b, e, alpha, beta, n, d):
+            return np.logaddexp(np.logaddexp(a - alpha * n, b - beta * d), e)
+
+        a0, b0, e0, al0, be0 = best.theta
+        resid = lL - log_pred(a0, b0, e0, al0, be0, lN, lD)
+        tN, tD = np.log(test["N"].to_numpy(float)), np.log(test["D"].to_numpy(float))
+        mu = log_pred(a, b, e, alpha, beta, tN[None, :], tD[None, :])
+        noise = rng.choice(resid, size=mu.shape, replace=True)
+        draws = np.exp(mu + noise)
+        scored = _score(draws, test["loss"].to_numpy(float), PROBS)
+        tables.append(pd.DataFrame(scored).assign(cutoff=cutoff))
+    table = pd.concat(tables, ignore_index=True)
+    return _rows(split["name"], "classical", table, time.perf_counter() - t0), table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--variants", nargs="*", default=[], help=f"further variants: {sorted(VARIANTS)}"
+    )
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--n-boot", type=int, default=200)
+    parser.add_argument("--no-classical", action="store_true")
+    parser.add_argument(
+        "--drift-scales",
+        nargs="*",
+        type=float,
+        default=[],
+        help="also score the drift prior's scale set to each of these",
+    )
+    parser.add_argument("--only", default=None, help="run the splits whose name contains this")
+    parser.add_argument("--out", default=None, help="CSV of the per-split table")
+    parser.add_argument("--points", default=None, help="CSV of every held-out prediction")
+    args = parser.parse_args(argv)
+    variants = ["independent", "default", *[v for v in args.variants if v not in ("default",)]]
+    rows, points = [], []
+    for split in splits():
+        if args.only and args.only not in split["name"]:
+            continue
+        for variant in variants:
+            for row, table in run_bayes(split, variant, args.draws, args.seed, args.drift_scales):
+                rows.append(row)
+                points.append(table)
+                print(_fmt_row(row), flush=True)
+        if not args.no_classical:
+            res = run_classical(split, args.n_boot, args.seed)
+            if res is not None:
+                rows.append(res[0])
+                points.append(res[1].assign(split=split["name"], model="classical"))
+                print(_fmt_row(res[0]), flush=True)
+    result = pd.DataFrame(rows)
+    print()
+    print(result.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    pooled = pd.concat(points, ignore_index=True)
+    print("\npooled over every held-out prediction:")
+    summary = []
+    for model, t in pooled.groupby("model", sort=False):
+        row = _rows("all splits", model, t, 0.0)
+        summary.append(row)
+    print(
+        pd.DataFrame(summary)
+        .drop(columns=["seconds"])
+        .to_string(index=False, float_format=lambda x: f"{x:.3f}")
+    )
+    if args.out:
+        result.to_csv(args.out, index=False)
+    if args.points:
+        pooled.to_csv(args.points, index=False)
+    return 0
+
+
+def _fmt_row(row: dict) -> str:
+    return (
+        f"{row['split']:<48} {row['model']:<20} n={row['n']:<4} "
+        f"cov50={row['cov50']:.2f} cov80={row['cov80']:.2f} cov95={row['cov95']:.2f} "
+        f"mdape={100 * row['mdape']:.2f}% width95={100 * row['width95']:.2f}% "
+        f"crps(log)={100 * row['crps_log']:.3f}% ({row['seconds']:.0f}s)"
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
