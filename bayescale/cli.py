@@ -204,13 +204,18 @@ def _os_error(path: str, err: OSError) -> UsageError:
     return UsageError(f"cannot write {path}: {err.strerror or _one_line(err)}{where}")
 
 
-def _check_new(path: str | None, force: bool, what: str = "file") -> None:
-    """Refuse to replace an existing output unless ``--force``; fail early when it cannot be
-    written."""
+def _check_new(
+    path: str | None, force: bool, what: str = "file", inputs: Sequence[str] = ()
+) -> None:
+    """Refuse to replace an existing output unless ``--force``, and an input file even then;
+    fail early when the output cannot be written."""
     if not path:
         return
     _check_writable(path, what)
     target = Path(path)
+    for source in inputs:
+        if target.resolve() == Path(source).resolve():
+            raise UsageError(f"--out {path} is the input file; choose another output")
     if what == "folder":
         from .report import BUNDLE_FILES
 
@@ -243,7 +248,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     options = _parse_options(args.option)
     law = bs.get_law(args.law, **options)
     data = _read_csv(args.data)
-    _check_new(args.out, args.force)
+    _check_new(args.out, args.force, inputs=[args.data])
     columns = _parse_columns(args.columns)
     priors = _parse_priors(args.prior)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
@@ -277,7 +282,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 def _cmd_summary(args: argparse.Namespace) -> int:
     from .export import render_table
 
-    _check_new(args.out, args.force)
+    _check_new(args.out, args.force, inputs=[args.fit])
     fit = _load_fit(args.fit)
     _emit(render_table(fit.summary(), args.format, digits=args.digits), args.out)
     return 0
@@ -287,7 +292,7 @@ def _cmd_optimal(args: argparse.Namespace) -> int:
     from .analysis import compute_optimal
     from .export import render_table, summary_table
 
-    _check_new(args.out, args.force)
+    _check_new(args.out, args.force, inputs=[args.fit])
     fixed = _parse_fixed(args.fixed)
     fit = _load_fit(args.fit)
     table = summary_table(compute_optimal(fit, args.compute, **fixed), prob=args.prob)

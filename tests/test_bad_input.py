@@ -872,7 +872,22 @@ CLI_CASES = [
     (
         "fit-out-is-data",
         ["fit", "chinchilla", "{runs.csv}", "--out", "{runs.csv}"],
-        ["{runs.csv}", "--force"],
+        ["{runs.csv}", "is the input file"],
+    ),
+    (
+        "fit-out-is-data-forced",
+        ["fit", "chinchilla", "{runs.csv}", "--out", "{runs.csv}", "--force"],
+        ["{runs.csv}", "is the input file"],
+    ),
+    (
+        "summary-out-is-the-fit-forced",
+        ["summary", "{fit.nc}", "--out", "{fit.nc}", "--force"],
+        ["{fit.nc}", "is the input file"],
+    ),
+    (
+        "optimal-out-is-the-fit-forced",
+        ["optimal", "{fit.nc}", "--compute", "1e22", "--out", "{fit.nc}", "--force"],
+        ["{fit.nc}", "is the input file"],
     ),
     (
         "summary-out-exists",
