@@ -292,6 +292,10 @@ class Fit:
     def save(self, path: str) -> str:
         """Write the fit to a NetCDF file (posterior, stats, data, priors; no pickles).
 
+        The file carries SHA-256 checksums of its values and a fingerprint of the law, and is
+        written whole (:func:`bayescale.io.atomic_write`): a failure leaves an existing file as
+        it was.
+
         Examples
         --------
         >>> import bayescale as bs, tempfile, os
@@ -307,6 +311,9 @@ class Fit:
     @classmethod
     def load(cls, path: str) -> Fit:
         """Read a fit written by :meth:`save`; the law must be registered with the same version.
+
+        A corrupt, truncated or edited file, or a law whose code changed since, is refused with
+        one ``ValueError`` naming the path and the problem (see :func:`bayescale.io.load_fit`).
 
         Examples
         --------
