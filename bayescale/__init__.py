@@ -19,6 +19,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 from . import plots, testing, xp
 from .analysis import compute_optimal, predict_loss
 from .cards import Card, list_cards, load_card
+from .data import DataWarning
 from .datasets import list_datasets, load_dataset
 from .decisions import (
     CardComparison,
@@ -58,6 +59,7 @@ __all__ = [
     "BacktestResult",
     "Card",
     "CardComparison",
+    "DataWarning",
     "DiagnosticWarning",
     "Fit",
     "IdentifiabilityWarning",

@@ -4,15 +4,18 @@
 
     bayescale fit chinchilla runs.csv --out fit.nc [--columns N=params,D=tokens,loss=val_loss]
               [--prior alpha='Normal(mu=0.3, sigma=0.1)'] [--draws 1000 --tune 1000 --chains 4]
-              [--seed 0] [--likelihood binomial] [--option breaks=2 --option x=C]
-    bayescale summary fit.nc [--format md|csv|json|tex] [--out FILE]
+              [--seed 0] [--likelihood binomial] [--option breaks=2 --option x=C] [--force]
+    bayescale summary fit.nc [--format md|csv|json|tex] [--out FILE [--force]]
     bayescale optimal fit.nc --compute 1e24 1e25 [--prob 0.8] [--format md|csv|json|tex]
-    bayescale report fit.nc --out DIR [--compute 1e23 1e24] [--title TEXT]
+    bayescale report fit.nc --out DIR [--compute 1e23 1e24] [--title TEXT] [--force]
     bayescale datasets
     bayescale laws
 
-Bad input (a missing file, an unknown law or column, a non-numeric column, a malformed option)
-ends with one line ``bayescale: error: ...`` on stderr and exit code 2, never a traceback.
+Bad input (a missing file, an unknown law or column, a non-numeric column, a malformed option,
+a negative budget such as ``--compute -1e22``, ``--digits -3``) ends with one line
+``bayescale: error: ...`` on stderr and exit code 2, never a traceback. An existing output is
+replaced only with ``--force``, and every output is written whole (:func:`bayescale.io.
+atomic_write`): a failure leaves the old file as it was.
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from __future__ import annotations
 import argparse
 import ast
 import os
+import re
 import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pandas as pd
 
@@ -38,7 +42,18 @@ class UsageError(Exception):
     """Bad command-line input; reported as one line with exit code 2."""
 
 
+#: what argparse should read as a (negative) number rather than an option: -3, -1e22, -.5,
+#: -inf, -nan (its own pattern misses exponents, so "--compute -1e22" was an unknown option)
+_NEGATIVE_NUMBER = re.compile(
+    r"^-(\d[\d_]*\.?\d*|\.\d+)([eE][+-]?\d+)?$|^-(inf|infinity|nan)$", re.I
+)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
+
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
@@ -156,6 +171,8 @@ def _read_csv(path: str) -> pd.DataFrame:
 def _load_fit(path: str):
     from .fit import Fit
 
+    if Path(path).is_dir():
+        raise UsageError(f"{path} is a folder, not a fit file")
     if not Path(path).is_file():
         raise UsageError(f"fit file not found: {path}")
     try:
@@ -171,6 +188,8 @@ def _check_writable(path: str, what: str) -> None:
     target = Path(path)
     if target.is_dir() and what == "file":
         raise UsageError(f"cannot write {path}: it is a directory")
+    if target.exists() and not target.is_dir() and what == "folder":
+        raise UsageError(f"cannot write the report into {path}: it is a file, not a folder")
     parent = target.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
@@ -185,11 +204,37 @@ def _os_error(path: str, err: OSError) -> UsageError:
     return UsageError(f"cannot write {path}: {err.strerror or _one_line(err)}{where}")
 
 
+def _check_new(
+    path: str | None, force: bool, what: str = "file", inputs: Sequence[str] = ()
+) -> None:
+    """Refuse to replace an existing output unless ``--force``, and an input file even then;
+    fail early when the output cannot be written."""
+    if not path:
+        return
+    _check_writable(path, what)
+    target = Path(path)
+    for source in inputs:
+        if target.resolve() == Path(source).resolve():
+            raise UsageError(f"--out {path} is the input file; choose another output")
+    if what == "folder":
+        from .report import BUNDLE_FILES
+
+        existing = [name for name in BUNDLE_FILES if (target / name).exists()]
+        if existing and not force:
+            raise UsageError(
+                f"{path} already holds a report ({', '.join(existing[:3])}"
+                f"{', ...' if len(existing) > 3 else ''}); pass --force to replace it"
+            )
+    elif target.exists() and not force:
+        raise UsageError(f"{path} already exists; pass --force to replace it")
+
+
 def _emit(text: str, out: str | None) -> None:
+    from .io import atomic_write_text
+
     if out:
         try:
-            Path(out).parent.mkdir(parents=True, exist_ok=True)
-            Path(out).write_text(text, encoding="utf-8")
+            atomic_write_text(out, text)
         except OSError as err:
             raise _os_error(out, err) from None
         print(f"wrote {out}", file=sys.stderr)
@@ -203,7 +248,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     options = _parse_options(args.option)
     law = bs.get_law(args.law, **options)
     data = _read_csv(args.data)
-    _check_writable(args.out, "file")
+    _check_new(args.out, args.force, inputs=[args.data])
     columns = _parse_columns(args.columns)
     priors = _parse_priors(args.prior)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
@@ -237,6 +282,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 def _cmd_summary(args: argparse.Namespace) -> int:
     from .export import render_table
 
+    _check_new(args.out, args.force, inputs=[args.fit])
     fit = _load_fit(args.fit)
     _emit(render_table(fit.summary(), args.format, digits=args.digits), args.out)
     return 0
@@ -246,8 +292,9 @@ def _cmd_optimal(args: argparse.Namespace) -> int:
     from .analysis import compute_optimal
     from .export import render_table, summary_table
 
-    fit = _load_fit(args.fit)
+    _check_new(args.out, args.force, inputs=[args.fit])
     fixed = _parse_fixed(args.fixed)
+    fit = _load_fit(args.fit)
     table = summary_table(compute_optimal(fit, args.compute, **fixed), prob=args.prob)
     if args.format in ("md", "tex"):
         from .report import optimal_display
@@ -263,9 +310,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     from .report import report
 
+    _check_new(args.out, args.force, "folder")
+    fixed = _parse_fixed(args.fixed)
     fit = _load_fit(args.fit)
     kwargs = {} if args.compute is None else {"compute": args.compute}
-    fixed = _parse_fixed(args.fixed)
     if fixed:
         kwargs["fixed_inputs"] = fixed
     try:
@@ -309,9 +357,38 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _whole(text: str, low: int, high: int | None = None) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < low or (high is not None and value > high):
+        rule = f"from {low} to {high}" if high is not None else f">= {low}"
+        raise argparse.ArgumentTypeError(f"must be a whole number {rule}: {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    """A whole number >= 1 (draws, chains)."""
+    return _whole(text, 1)
+
+
+def _natural(text: str) -> int:
+    """A whole number >= 0 (tune, seed)."""
+    return _whole(text, 0)
+
+
+def _digits(text: str) -> int:
+    """Significant digits, 1 to 17."""
+    return _whole(text, 1, 17)
+
+
 def _probability(text: str) -> float:
-    value = _positive_float(text)
-    if not value < 1:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1: {text!r}")
     return value
 
@@ -363,10 +440,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="option of a law family, e.g. breaks=2 (bnsl), x=C (power_law, emergence) or "
         "floor=0.25 (emergence); values are Python literals or plain text (repeatable)",
     )
-    p.add_argument("--draws", type=int, default=1000, help="posterior draws per chain")
-    p.add_argument("--tune", type=int, default=1000, help="warm-up iterations per chain")
-    p.add_argument("--chains", type=int, default=4, help="number of chains")
-    p.add_argument("--seed", type=int, default=None, help="random seed (reproducible draws)")
+    p.add_argument("--draws", type=_count, default=1000, help="posterior draws per chain")
+    p.add_argument("--tune", type=_natural, default=1000, help="warm-up iterations per chain")
+    p.add_argument("--chains", type=_count, default=4, help="number of chains")
+    p.add_argument("--seed", type=_natural, default=None, help="random seed (reproducible draws)")
     p.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -374,13 +451,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="show the sampler's progress bar (default: when stderr is a terminal)",
     )
     p.add_argument("--quiet", action="store_true", help="do not print the fit's summary line")
+    p.add_argument("--force", action="store_true", help="replace an existing output")
     p.set_defaults(func=_cmd_fit)
 
     p = sub.add_parser("summary", help="parameter table of a saved fit")
     p.add_argument("fit", help="fit file written by 'bayescale fit'")
     p.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
-    p.add_argument("--digits", type=int, default=4, help="significant digits for md/tex")
+    p.add_argument("--digits", type=_digits, default=4, help="significant digits for md/tex")
     p.add_argument("--out", help="write to this file instead of stdout")
+    p.add_argument("--force", action="store_true", help="replace an existing output")
     p.set_defaults(func=_cmd_summary)
 
     p = sub.add_parser("optimal", help="compute-optimal N*, D*, D*/N* and loss for budgets")
@@ -390,8 +469,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--prob", type=_probability, default=0.8, help="interval probability")
     p.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
-    p.add_argument("--digits", type=int, default=4, help="significant digits for md/tex")
+    p.add_argument("--digits", type=_digits, default=4, help="significant digits for md/tex")
     p.add_argument("--out", help="write to this file instead of stdout")
+    p.add_argument("--force", action="store_true", help="replace an existing output")
     _add_fixed_option(p)
     p.set_defaults(func=_cmd_optimal)
 
@@ -401,6 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compute", type=_positive_float, nargs="+", help="budgets in FLOPs")
     p.add_argument("--prob", type=_probability, default=0.8, help="interval probability")
     p.add_argument("--title", help="report heading")
+    p.add_argument("--force", action="store_true", help="replace an existing report's files")
     _add_fixed_option(p)
     p.set_defaults(func=_cmd_report)
 

@@ -3,11 +3,16 @@
 :func:`prepare_data` takes the user's table, applies an optional column mapping and checks every
 column the law needs before any model is built. Every problem found is reported at once, naming
 the column and the offending rows with their values, so nothing is silently dropped or coerced.
+Runs that pass but look wrong (counts in millions or billions, counts beyond any real run,
+duplicate rows, a single-valued input) are reported as warnings (:class:`DataWarning`) by
+:func:`data_warnings`.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,9 +23,24 @@ import pandas as pd
 from .law import ScalingLaw
 from .likelihoods import DOMAIN_RULES, outside_domain
 
-__all__ = ["PreparedData", "prepare_data"]
+__all__ = ["DataWarning", "PreparedData", "data_warnings", "prepare_data"]
 
 _MAX_SHOWN = 8
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+#: count columns: what they count, the smallest plausible maximum (below it the column is
+#: probably in millions or billions) and the largest plausible value
+COUNT_COLUMNS = {
+    "N": ("parameters", 1e5, 1e15),
+    "D": ("tokens", 1e5, 1e17),
+    "U": ("unique tokens", 1e5, 1e17),
+}
+
+
+class DataWarning(UserWarning):
+    """Runs that pass every check of :func:`prepare_data` but look wrong: counts that seem to be
+    in millions or billions, counts beyond any real training run, exact duplicate rows, or an
+    input with a single value. Each message names the column or rows and says what to do."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +75,7 @@ def prepare_data(
     n_parameters: int | None = None,
     require_output: bool = True,
     likelihood: Any = None,
+    warn: bool | None = None,
 ) -> PreparedData:
     """Validate ``data`` for ``law`` and return the canonical arrays.
 
@@ -74,6 +95,10 @@ def prepare_data(
         The observation model; it sets the valid range of the output (positive, or a proportion
         in [0, 1]), any extra columns it needs (e.g. ``n_items``) and, through its
         ``invalid_rows`` hook, any further runs it cannot observe. Default: positive output.
+    warn : bool, optional
+        Emit a :class:`DataWarning` for each problem :func:`data_warnings` finds (suspicious
+        units, implausible counts, duplicate rows, a single-valued input). Default: when
+        ``n_parameters`` is given, i.e. for runs about to be fitted (:func:`~bayescale.fit`).
 
     Raises
     ------
@@ -207,6 +232,10 @@ def prepare_data(
         raise ValueError(f"invalid data for law {law.name!r}:\n  - " + "\n  - ".join(problems))
 
     canonical = pd.DataFrame({k: arrays[k] for k in needed}, index=frame.index)
+    if warn if warn is not None else n_parameters is not None:
+        for message in data_warnings(law, canonical, source):
+            # reported at the caller's line, outside bayescale (e.g. the bs.fit(...) call)
+            warnings.warn(message, DataWarning, skip_file_prefixes=(_PACKAGE_DIR,))
     y = arrays[law.output] if require_output else np.full(len(frame), np.nan)
     return PreparedData(
         frame=canonical,
@@ -214,3 +243,78 @@ def prepare_data(
         y=y,
         extra={k: arrays[k] for k in extra_cols if k in arrays},
     )
+
+
+def _labels(index: pd.Index, mask: np.ndarray) -> str:
+    labels = [lab.item() if isinstance(lab, np.generic) else lab for lab in index[mask]]
+    shown = ", ".join(repr(lab) for lab in labels[:_MAX_SHOWN])
+    more = f" and {len(labels) - _MAX_SHOWN} more" if len(labels) > _MAX_SHOWN else ""
+    return shown + more
+
+
+def data_warnings(
+    law: ScalingLaw, frame: pd.DataFrame, source: Mapping[str, str] | None = None
+) -> list[str]:
+    """Problems of validated runs that are worth a warning but not an error.
+
+    ``frame`` holds the canonical columns (as :attr:`PreparedData.frame`); ``source`` maps them
+    to the user's column names for the messages. Looks for counts (N, D, U) whose largest value
+    is below 1e5 (probably given in millions or billions), counts beyond any real run
+    (N > 1e15, D or U > 1e17), exact duplicate rows and an input column with a single value
+    (its parameters cannot be identified). One message per problem, naming the column or rows
+    and what to do.
+
+    Examples
+    --------
+    >>> import pandas as pd, bayescale as bs
+    >>> runs = pd.DataFrame({"N": [0.1, 1.0, 7.0], "D": [2e9, 2e10, 2e11], "loss": [3.1, 2.6, 2.3]})
+    >>> data_warnings(bs.get_law("chinchilla"), runs)  # doctest: +ELLIPSIS
+    ["column 'N' (parameters) is at most 7: it looks like it is in millions or billions; ..."]
+    """
+    source = dict(source or {})
+    messages: list[str] = []
+
+    def label(name: str) -> str:
+        col = source.get(name, name)
+        return f"column '{col}'" if col == name else f"column '{col}' (as '{name}')"
+
+    for name in law.inputs:
+        if name not in COUNT_COLUMNS or name not in frame:
+            continue
+        what, low, high = COUNT_COLUMNS[name]
+        values = frame[name].to_numpy(dtype=float)
+        if values.size and np.nanmax(values) < low:
+            messages.append(
+                f"{label(name)} ({what}) is at most {np.nanmax(values):g}: it looks like it is "
+                f"in millions or billions; give raw counts (e.g. 7e9, not 7)"
+            )
+        beyond = values > high
+        if beyond.any():
+            messages.append(
+                f"{label(name)} ({what}) exceeds {high:g}, beyond any real training run, in "
+                f"{int(beyond.sum())} row(s): {_labels(frame.index, beyond)}; check the units "
+                "and the column mapping"
+            )
+    if len(frame) > 1:
+        for name in law.inputs:
+            if name in frame and frame[name].nunique(dropna=True) == 1:
+                messages.append(
+                    f"{label(name)} has a single value ({frame[name].iloc[0]:g}) in all "
+                    f"{len(frame)} runs: the law's parameters tied to {name} cannot be "
+                    f"identified; add runs at other values of {name} or fix those parameters "
+                    "with Prior.fixed"
+                )
+        dup = frame.duplicated(keep=False).to_numpy()
+        if dup.any():
+            groups = frame[dup].groupby(list(frame.columns), sort=False).groups
+            shown = "; ".join(
+                " = ".join(repr(lab.item() if isinstance(lab, np.generic) else lab) for lab in rows)
+                for rows in list(groups.values())[:_MAX_SHOWN]
+            )
+            more = f" and {len(groups) - _MAX_SHOWN} more" if len(groups) > _MAX_SHOWN else ""
+            messages.append(
+                f"{int(dup.sum())} rows are exact duplicates of another row (every column "
+                f"equal): rows {shown}{more}; drop the copies, or keep them only if they are "
+                "truly repeated runs"
+            )
+    return messages

@@ -296,6 +296,8 @@ def render_table(frame: pd.DataFrame, fmt: str, *, digits: int = 4) -> str:
     ,x
     0,0.30000000000000004
     """
+    if fmt in ("md", "tex", "html"):
+        digits = check_digits(digits)
     if fmt == "csv":
         return frame.to_csv(na_rep="NaN")
     if fmt == "json":
@@ -307,6 +309,29 @@ def render_table(frame: pd.DataFrame, fmt: str, *, digits: int = 4) -> str:
     if fmt == "html":
         return to_html_table(frame, digits=digits) + "\n"
     raise ValueError(f"unknown table format {fmt!r}; use csv, json, md, tex or html")
+
+
+def check_digits(digits: Any) -> int:
+    """``digits`` as a whole number from 1 to 17; ValueError naming it otherwise.
+
+    Examples
+    --------
+    >>> check_digits(4)
+    4
+    >>> check_digits(-3)
+    Traceback (most recent call last):
+    ...
+    ValueError: digits must be a whole number from 1 to 17 (significant digits), got -3
+    """
+    if (
+        isinstance(digits, bool)
+        or not isinstance(digits, int | np.integer)
+        or not 1 <= int(digits) <= 17
+    ):
+        raise ValueError(
+            f"digits must be a whole number from 1 to 17 (significant digits), got {digits!r}"
+        )
+    return int(digits)
 
 
 def export_summary(obj: Any, path: str | os.PathLike, *, prob: float = 0.8, digits: int = 4) -> str:
@@ -332,6 +357,14 @@ def export_summary(obj: Any, path: str | os.PathLike, *, prob: float = 0.8, digi
     str
         The path written.
 
+    Raises
+    ------
+    ValueError
+        An unknown extension, ``prob`` outside (0, 1) or ``digits`` not a whole number from 1
+        to 17; checked, and the table made, before anything is written. The file is written
+        atomically (:func:`bayescale.io.atomic_write`): an existing file is replaced only by a
+        complete one.
+
     Examples
     --------
     >>> import bayescale as bs, tempfile, os
@@ -348,10 +381,15 @@ def export_summary(obj: Any, path: str | os.PathLike, *, prob: float = 0.8, digi
             f"cannot tell the format of {str(path)!r} from its extension; "
             "use .csv, .json, .md or .tex"
         )
+    from .io import atomic_write_text
+
+    check_digits(digits)
+    if isinstance(prob, bool) or not isinstance(prob, int | float | np.number) or not 0 < prob < 1:
+        raise ValueError(f"prob must be between 0 and 1, got {prob!r}")
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot write {path}: it is a directory")
     text = render_table(summary_table(obj, prob=prob), fmt, digits=digits)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return str(path)
+    return atomic_write_text(path, text)
 
 
 def read_summary(path: str | os.PathLike) -> pd.DataFrame:

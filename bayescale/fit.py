@@ -408,6 +408,10 @@ class Fit:
     def save(self, path: str) -> str:
         """Write the fit to a NetCDF file (posterior, stats, data, priors; no pickles).
 
+        The file carries SHA-256 checksums of its values and a fingerprint of the law, and is
+        written whole (:func:`bayescale.io.atomic_write`): a failure leaves an existing file as
+        it was.
+
         Examples
         --------
         >>> import bayescale as bs, tempfile, os
@@ -423,6 +427,9 @@ class Fit:
     @classmethod
     def load(cls, path: str) -> Fit:
         """Read a fit written by :meth:`save`; the law must be registered with the same version.
+
+        A corrupt, truncated or edited file, or a law whose code changed since, is refused with
+        one ``ValueError`` naming the path and the problem (see :func:`bayescale.io.load_fit`).
 
         Examples
         --------
@@ -583,7 +590,7 @@ def fit(
             f"groups={groups!r}: group offsets act on a positive (loss-type) output; the "
             f"{lik.name!r} likelihood observes proportions or counts"
         )
-    prepared = prepare_data(law, data, columns, likelihood=lik)
+    prepared = prepare_data(law, data, columns, likelihood=lik, warn=True)
     frame = _group_frame(prepared.frame, data, columns, groups)
     structure, codes = resolve_structure(
         groups if loss_like else None,

@@ -1,16 +1,35 @@
-"""Saving and loading fits as NetCDF: posterior, stats, data and the fit's definition.
+"""Files you can trust: atomic writes, and fits saved as NetCDF with checksums.
 
-The file is an ArviZ DataTree written with h5netcdf. The root attributes record the law's name
-and version, the likelihood, every prior (JSON), the reference scales and the sampler settings;
-the runs sit in ``constant_data`` and ``observed_data``. Loading looks the law up in the registry
-and refuses a file whose law or version is not registered. Nothing is pickled.
+Every file bayescale writes (a saved fit, an exported table, the command line's ``--out``, a
+report bundle) goes through :func:`atomic_write`: the content is written to a temporary file in
+the target's folder and moved over the target with ``os.replace`` only once it is complete, so
+a failure leaves the old file as it was and no temporary behind.
+
+A fit is an ArviZ DataTree written with h5netcdf. The root attributes record the law's name,
+version and options, the likelihood, every prior (JSON), the reference scales and the sampler
+settings; the runs sit in ``constant_data`` and ``observed_data``. Saving also records a SHA-256
+checksum of every group's values (posterior, sample stats, data) and of the fit's definition,
+and a fingerprint of the law (:func:`law_fingerprint`). Loading looks the law up in the
+registry, refuses a law or version that is not registered, and refuses a file that is
+corrupt, truncated or edited, or whose law's code has changed since, with one error naming the
+path and the problem. Nothing is pickled.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import inspect
 import json
 import os
+import tempfile
+import textwrap
+import types
+import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,19 +37,223 @@ import xarray as xr
 
 from . import __version__
 from .fit import Fit
-from .law import get_law
+from .law import ScalingLaw, get_law
 from .likelihoods import get_likelihood
 from .priors import Prior
 from .structure import Structure
 
-__all__ = ["load_fit", "save_fit"]
+__all__ = ["atomic_write", "atomic_write_text", "law_fingerprint", "load_fit", "save_fit"]
 
-FORMAT = "bayescale-fit/1"
+FORMAT = "bayescale-fit/2"
+#: written before checksums were recorded: loaded, with a warning that they cannot be verified
+LEGACY_FORMATS = ("bayescale-fit/1",)
+#: root attributes that define the fit (covered by the definition checksum)
+DEFINITION_ATTRS = (
+    "bayescale_law",
+    "bayescale_law_version",
+    "bayescale_law_options",
+    "bayescale_law_fingerprint",
+    "bayescale_likelihood",
+    "bayescale_priors",
+    "bayescale_reference",
+    "bayescale_sampler",
+    "bayescale_random_seed",
+    "bayescale_structure",
+)
+_REQUIRED_ATTRS = ("bayescale_law", "bayescale_law_version", "bayescale_likelihood")
+_REQUIRED_ATTRS += ("bayescale_priors", "bayescale_reference")
 
 
+# ---------------------------------------------------------------------------------- writing
+@functools.cache
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: str | os.PathLike, writer: Callable[[str], Any]) -> str:
+    """Write ``path`` all at once: ``writer(tmp)`` fills a temporary file, which then replaces it.
+
+    The temporary file is made with :func:`tempfile.mkstemp` in the target's folder (created if
+    needed) and keeps the target's extension, so writers that read the format from the name
+    (matplotlib, xarray) work. Only when ``writer`` returns is the file flushed to disk and
+    moved over ``path`` with :func:`os.replace`; if anything fails the temporary is removed,
+    the error propagates and an existing ``path`` is left untouched. The new file gets the old
+    one's permissions (the usual ``0o666 & ~umask`` for a new file).
+
+    Returns the path as a string.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> path = atomic_write(os.path.join(folder, "a.txt"), lambda tmp: open(tmp, "w").write("hi"))
+    >>> open(path).read(), os.listdir(folder)
+    ('hi', ['a.txt'])
+    >>> def broken(tmp):
+    ...     open(tmp, "w").write("half")
+    ...     raise RuntimeError("disk full")
+    >>> atomic_write(path, broken)
+    Traceback (most recent call last):
+    ...
+    RuntimeError: disk full
+    >>> open(path).read(), os.listdir(folder)
+    ('hi', ['a.txt'])
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(f"cannot write {target}: it is a directory")
+    parent = target.parent
+    if parent.exists() and not parent.is_dir():
+        raise NotADirectoryError(f"cannot write {target}: {parent} is not a directory")
+    parent.mkdir(parents=True, exist_ok=True)
+    mode = (target.stat().st_mode & 0o7777) if target.exists() else (0o666 & ~_umask())
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}")
+    os.close(fd)
+    try:
+        writer(tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return str(target)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> str:
+    """:func:`atomic_write` of a text file.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = atomic_write_text(os.path.join(tempfile.mkdtemp(), "t.md"), "# title\\n")
+    >>> open(p).read()
+    '# title\\n'
+    """
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding=encoding, newline="") as handle:
+            handle.write(text)
+
+    return atomic_write(path, write)
+
+
+# ---------------------------------------------------------------------------------- checksums
+def _canonical_bytes(values: Any) -> bytes:
+    """Bytes of an array that survive a NetCDF round trip unchanged (dtype widths normalised,
+    text as JSON, every NaN the same NaN)."""
+    arr = np.asarray(values)
+    kind = arr.dtype.kind
+    if kind in "OUS":
+        items = [v.decode() if isinstance(v, bytes) else str(v) for v in arr.ravel().tolist()]
+        return json.dumps(items).encode()
+    if kind == "b":
+        arr = arr.astype(np.uint8)
+    elif kind in "iu":
+        arr = arr.astype(np.int64)
+    elif kind == "f":
+        arr = arr.astype(np.float64)
+        arr = np.where(np.isnan(arr), np.nan, arr)
+    elif kind == "c":
+        arr = arr.astype(np.complex128)
+    elif kind in "mM":
+        arr = arr.view(np.int64)
+    return np.ascontiguousarray(arr).tobytes()
+
+
+def data_checksums(tree: xr.DataTree) -> dict[str, str]:
+    """SHA-256 of the values of each group of ``tree`` (data variables and coordinates).
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> sums = data_checksums(bs.testing.pinned_fit(seed=0).idata)
+    >>> sorted(sums)[:2], len(sums["/posterior"])
+    (['/constant_data', '/log_likelihood'], 64)
+    """
+    sums = {}
+    for node in tree.subtree:
+        ds = node.to_dataset(inherit=False)
+        if not ds.variables:
+            continue
+        digest = hashlib.sha256()
+        for name in sorted(ds.variables, key=str):
+            var = ds.variables[name]
+            digest.update(json.dumps([str(name), list(var.dims), list(var.shape)]).encode())
+            digest.update(_canonical_bytes(var.values))
+        sums[node.path] = digest.hexdigest()
+    return sums
+
+
+def _definition_checksum(attrs: Any) -> str:
+    fields = {k: str(attrs[k]) for k in DEFINITION_ATTRS if k in attrs}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def _code_text(obj: Any) -> str:
+    """Source of a function (dedented), or a stable description of its code when the source
+    cannot be read (a function typed at an interactive prompt)."""
+    if obj is None:
+        return "None"
+    try:
+        return textwrap.dedent(inspect.getsource(obj))
+    except (OSError, TypeError):
+        pass
+    code = getattr(obj, "__code__", None)
+    if code is None:
+        return f"{type(obj).__module__}.{type(obj).__qualname__}"
+
+    def describe(c: types.CodeType) -> list:
+        consts = [describe(k) if isinstance(k, types.CodeType) else repr(k) for k in c.co_consts]
+        return [c.co_code.hex(), consts, list(c.co_names), list(c.co_varnames)]
+
+    return json.dumps(describe(code))
+
+
+def law_fingerprint(law: ScalingLaw) -> str:
+    """SHA-256 of a law's identity: name, version, options and the source of its ``expression``
+    and ``natural`` functions. Saved with a fit; loading refuses a law whose fingerprint differs.
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> len(law_fingerprint(bs.get_law("chinchilla")))
+    64
+    >>> law_fingerprint(bs.get_law("power_law", x="N")) != law_fingerprint(
+    ...     bs.get_law("power_law", x="C"))
+    True
+    """
+    identity = {
+        "name": law.name,
+        "version": str(law.version),
+        "options": json.dumps(law.options, sort_keys=True, default=str),
+        "expression": _code_text(law.expression),
+        "natural": _code_text(law.natural),
+    }
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------- fits
 def save_fit(fit: Fit, path: str | os.PathLike) -> str:
-    """Write ``fit`` to ``path`` (NetCDF4/HDF5). Returns the path as a string."""
+    """Write ``fit`` to ``path`` (NetCDF4/HDF5) atomically. Returns the path as a string.
+
+    The fit is checked first (a :class:`Fit` with a posterior and its data; ``path`` not a
+    folder); the file is written beside ``path``, read back and compared with the checksums
+    before it replaces ``path``, so an existing file is replaced only by a complete, verified
+    one.
+    """
     path = Path(path)
+    if not isinstance(fit, Fit):
+        raise TypeError(f"save_fit takes a bayescale.Fit, got {type(fit).__name__}")
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot write {path}: it is a directory")
+    missing = [g for g in ("posterior", "constant_data") if g not in fit.idata.children]
+    if missing:
+        raise ValueError(f"cannot save the fit to {path}: its DataTree has no {missing} group")
     tree = fit.idata.copy()
     tree.attrs.update(
         {
@@ -39,6 +262,7 @@ def save_fit(fit: Fit, path: str | os.PathLike) -> str:
             "bayescale_law": fit.law.name,
             "bayescale_law_version": fit.law.version,
             "bayescale_law_options": json.dumps(fit.law.options, sort_keys=True),
+            "bayescale_law_fingerprint": law_fingerprint(fit.law),
             "bayescale_likelihood": fit.likelihood.name,
             "bayescale_priors": json.dumps({k: v.to_dict() for k, v in fit.priors.items()}),
             "bayescale_reference": json.dumps(fit.reference),
@@ -49,30 +273,109 @@ def save_fit(fit: Fit, path: str | os.PathLike) -> str:
     )
     if fit.random_seed is not None:
         tree.attrs["bayescale_random_seed"] = int(fit.random_seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tree.to_netcdf(tmp, engine="h5netcdf")
-    os.replace(tmp, path)
-    return str(path)
+    else:
+        tree.attrs.pop("bayescale_random_seed", None)
+    checksums = {"data": data_checksums(tree), "definition": _definition_checksum(tree.attrs)}
+    tree.attrs["bayescale_checksums"] = json.dumps(checksums, sort_keys=True)
+
+    def write(tmp: str) -> None:
+        tree.to_netcdf(tmp, engine="h5netcdf")
+        with xr.open_datatree(tmp, engine="h5netcdf") as handle:
+            back = handle.load()
+        problem = _checksum_problem(back, checksums)
+        if problem:  # a value NetCDF cannot hold as it is: refuse rather than save it changed
+            raise ValueError(f"cannot save the fit to {path}: written and read back, {problem}")
+
+    return atomic_write(path, write)
 
 
-def load_fit(path: str | os.PathLike) -> Fit:
-    """Read a fit written by :func:`save_fit`."""
+def _checksum_problem(tree: xr.DataTree, expected: dict[str, Any]) -> str:
+    """What differs between ``tree`` and the recorded checksums ("" when nothing does)."""
+    found = data_checksums(tree)
+    recorded = expected.get("data", {})
+    changed = sorted(g for g in set(found) | set(recorded) if found.get(g) != recorded.get(g))
+    if changed:
+        names = ", ".join(g.strip("/") or "root" for g in changed)
+        return f"the values in {names} do not match the checksum recorded when it was saved"
+    if _definition_checksum(tree.attrs) != expected.get("definition"):
+        return (
+            "the fit's definition (law, priors, likelihood, reference scales, structure) does not match "
+            "the checksum recorded when it was saved"
+        )
+    return ""
+
+
+def _walk_hdf5(path: Path) -> None:
+    """Read every object's metadata with h5py, so that a damaged file fails here, cleanly,
+    rather than half-way through h5netcdf opening it."""
+    import h5py
+
+    def visit(name: str, obj: Any) -> None:
+        dict(obj.attrs)
+
+    with h5py.File(path, "r") as handle:
+        dict(handle.attrs)
+        handle.visititems(visit)
+
+
+def _reason(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+def load_fit(path: str | os.PathLike, *, verify_law: bool = True) -> Fit:
+    """Read a fit written by :func:`save_fit`.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    ValueError
+        One message naming ``path`` and the problem: not a readable NetCDF file (corrupt or
+        truncated), not a bayescale fit, a law or version that is not registered, values or
+        definition that do not match the checksums recorded at saving (an edited or damaged
+        file), or a registered law whose code differs from the one the fit was made with
+        (``verify_law=False`` loads it anyway, with a warning).
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no fit file at {path}")
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot load {path}: it is a directory, not a fit file")
     try:
+        _walk_hdf5(path)
         with xr.open_datatree(path, engine="h5netcdf") as handle:
             tree = handle.load()
-    except OSError as err:
-        raise ValueError(f"{path} is not a readable NetCDF fit file: {err}") from None
-    attrs = tree.attrs
-    if attrs.get("bayescale_format") != FORMAT:
+    except Exception as err:  # h5py/h5netcdf/xarray raise OSError, ValueError, KeyError, ...
         raise ValueError(
-            f"{path} was not written by bayescale's Fit.save (format "
-            f"{attrs.get('bayescale_format')!r}, expected {FORMAT!r})"
+            f"cannot load {path}: not a readable NetCDF fit file (corrupt or truncated?): "
+            f"{_reason(err)}"
+        ) from None
+    try:
+        return _fit_from_tree(tree, path, verify_law)
+    except (KeyError, TypeError, json.JSONDecodeError) as err:
+        raise ValueError(
+            f"cannot load {path}: the file is damaged or was edited: {_reason(err)}"
+        ) from None
+
+
+def _fit_from_tree(tree: xr.DataTree, path: Path, verify_law: bool) -> Fit:
+    attrs = tree.attrs
+    fmt = attrs.get("bayescale_format")
+    if fmt != FORMAT and fmt not in LEGACY_FORMATS:
+        raise ValueError(
+            f"{path} was not written by bayescale's Fit.save (format {fmt!r}, expected {FORMAT!r})"
         )
-    name, version = attrs["bayescale_law"], str(attrs["bayescale_law_version"])
+    missing = [k for k in _REQUIRED_ATTRS if k not in attrs]
+    missing_groups = [g for g in ("posterior", "constant_data") if g not in tree.children]
+    if missing or missing_groups:
+        raise ValueError(
+            f"cannot load {path}: the file is damaged or was edited: it lacks "
+            + ", ".join(
+                [*(f"attribute {k}" for k in missing), *(f"group {g}" for g in missing_groups)]
+            )
+        )
+    name, version = str(attrs["bayescale_law"]), str(attrs["bayescale_law_version"])
     options = json.loads(attrs.get("bayescale_law_options", "{}"))
     try:
         law = get_law(name, version, **options)
@@ -82,9 +385,47 @@ def load_fit(path: str | os.PathLike) -> Fit:
             f"which is not registered here ({err}). Register the same law definition with "
             "bayescale.register_law before loading."
         ) from None
-    likelihood = get_likelihood(attrs["bayescale_likelihood"])
-    priors = {k: Prior.from_dict(v) for k, v in json.loads(attrs["bayescale_priors"]).items()}
-    structure = Structure.from_dict(json.loads(attrs.get("bayescale_structure", "{}")))
+    if fmt == FORMAT:
+        if "bayescale_checksums" not in attrs:
+            raise ValueError(
+                f"cannot load {path}: it has no checksum (attribute bayescale_checksums); the "
+                "file was edited or not written by Fit.save"
+            )
+        problem = _checksum_problem(tree, json.loads(attrs["bayescale_checksums"]))
+        if problem:
+            raise ValueError(
+                f"cannot load {path}: {problem}: the file is corrupt or was edited; restore "
+                "it from a copy or fit again"
+            )
+        if attrs.get("bayescale_law_fingerprint") != law_fingerprint(law):
+            message = (
+                f"cannot load {path}: law {law.key} registered here differs from the one the "
+                "fit was made with (the code of its expression or natural function, or its "
+                "options, changed); register the original definition, or give the changed law "
+                "a new version"
+            )
+            if verify_law:
+                raise ValueError(message + " (load_fit(path, verify_law=False) skips this check)")
+            warnings.warn(message.replace("cannot load", "loading"), UserWarning, stacklevel=3)
+    else:
+        warnings.warn(
+            f"{path} was written by an older bayescale ({fmt}) without checksums: its contents "
+            "cannot be verified; save it again to add them",
+            UserWarning,
+            stacklevel=3,
+        )
+    try:
+        likelihood = get_likelihood(str(attrs["bayescale_likelihood"]))
+    except ValueError as err:
+        raise ValueError(f"cannot load {path}: {err}") from None
+    try:
+        priors = {k: Prior.from_dict(v) for k, v in json.loads(attrs["bayescale_priors"]).items()}
+    except ValueError as err:
+        raise ValueError(f"cannot load {path}: its priors are not valid: {err}") from None
+    try:
+        structure = Structure.from_dict(json.loads(attrs.get("bayescale_structure", "{}")))
+    except (ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"cannot load {path}: its structure is not valid: {err}") from None
     expected = (
         set(law.parameter_names) | set(likelihood.noise_priors) | set(structure.default_priors())
     )
@@ -107,6 +448,7 @@ def load_fit(path: str | os.PathLike) -> Fit:
             data[g.column] = np.asarray(g.labels, dtype=object)[codes]
     seed = attrs.get("bayescale_random_seed")
     timings = json.loads(attrs.get("bayescale_timings", "{}"))
+    sampler = str(attrs.get("bayescale_sampler", "nutpie"))
     for key in list(tree.attrs):
         if key.startswith("bayescale_") and key not in (
             "bayescale_law",
@@ -127,7 +469,7 @@ def load_fit(path: str | os.PathLike) -> Fit:
         reference,
         tree,
         timings=timings,
-        sampler=str(attrs.get("bayescale_sampler", "nutpie")),
+        sampler=sampler,
         random_seed=None if seed is None else int(seed),
         structure=structure,
     )

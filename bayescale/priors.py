@@ -3,20 +3,239 @@
 A :class:`Prior` names a PyMC distribution and its parameters. It holds plain numbers only, so a
 fit's priors are saved as JSON next to the posterior and rebuilt exactly on load (no pickles).
 ``Prior.fixed(value)`` pins a parameter to a constant instead of sampling it.
+
+A prior is checked when it is made, against the signature of ``pymc.<dist>.dist`` (read once
+per distribution): unknown keywords, non-numbers and non-positive scales are errors that name
+the argument. :func:`merge_priors` also refuses a fixed value outside the parameter's support
+(read from its default prior: LogNormal, HalfNormal, Gamma, ... → positive; Beta → (0, 1)).
 """
 
 from __future__ import annotations
 
+import difflib
+import functools
+import inspect
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Prior", "merge_priors"]
+__all__ = ["Prior", "accepted_keywords", "merge_priors"]
 
 _FIXED = "Fixed"
+_ABSTRACT = ("Distribution", "Continuous", "Discrete")
+#: keywords of ``Distribution.dist`` itself that a prior may carry besides the parameters
+_SHAPE_KEYWORDS = ("shape", "size")
+#: arguments of ``Distribution.dist`` that are not distribution parameters
+_NOT_PARAMETERS = ("cls", "dist_params", "return_next_rng", "rng", "dtype")
+#: names that are a scale in every PyMC distribution that has them
+_POSITIVE_ALWAYS = frozenset({"sigma", "sd", "tau", "lam"})
+#: multivariate distributions: matrices named like scales (tau, scale) may hold zeros
+_MATRIX_PARAMETERS = frozenset(
+    {"CAR", "ICAR", "KroneckerNormal", "MatrixNormal", "MvNormal", "MvStudentT", "Wishart"}
+)
+#: further parameters that must be > 0, by distribution
+_POSITIVE_BY_DIST = {
+    "AsymmetricLaplace": {"b", "kappa"},
+    "Beta": {"alpha", "beta", "nu"},
+    "BetaBinomial": {"alpha", "beta"},
+    "Cauchy": {"beta"},
+    "Dirichlet": {"a"},
+    "ExGaussian": {"nu"},
+    "Exponential": {"scale"},
+    "Gamma": {"alpha", "beta", "mu"},
+    "Gumbel": {"beta"},
+    "HalfCauchy": {"beta"},
+    "HalfStudentT": {"nu"},
+    "InverseGamma": {"alpha", "beta", "mu"},
+    "Kumaraswamy": {"a", "b"},
+    "Laplace": {"b"},
+    "Logistic": {"s"},
+    "MvStudentT": {"nu"},
+    "NegativeBinomial": {"alpha", "mu"},
+    "Pareto": {"alpha", "m"},
+    "Poisson": {"mu"},
+    "SkewStudentT": {"a", "b"},
+    "StudentT": {"nu"},
+    "VonMises": {"kappa"},
+    "Wald": {"mu", "phi"},
+    "Weibull": {"alpha", "beta"},
+}
+#: distributions whose draws are positive / in (0, 1): the support of a parameter they are the
+#: default prior of (see :attr:`Prior.support`)
+_POSITIVE_SUPPORT = frozenset(
+    {
+        "Exponential", "Gamma", "HalfCauchy", "HalfFlat", "HalfNormal", "HalfStudentT",
+        "InverseGamma", "LogNormal", "Lognormal", "Pareto", "Wald", "Weibull",
+    }
+)  # fmt: skip
+_UNIT_SUPPORT = frozenset({"Beta", "Kumaraswamy"})
+#: common misspellings of parameter names, and what PyMC calls them
+_ALIASES = {
+    "sd": "sigma",
+    "std": "sigma",
+    "stddev": "sigma",
+    "scale": "sigma",
+    "mean": "mu",
+    "loc": "mu",
+    "location": "mu",
+    "rate": "lam",
+    "df": "nu",
+    "low": "lower",
+    "high": "upper",
+    "a": "alpha",
+    "b": "beta",
+}
+
+
+@functools.cache
+def _pymc_distributions() -> tuple[str, ...]:
+    """Names of the distributions in the ``pymc`` namespace (computed once)."""
+    import pymc as pm
+
+    return tuple(
+        sorted(
+            name
+            for name, obj in vars(pm).items()
+            if isinstance(obj, type)
+            and issubclass(obj, pm.Distribution)
+            and name not in _ABSTRACT
+            and not name.startswith("_")
+        )
+    )
+
+
+@functools.cache
+def _signature(dist: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(accepted keyword names, required names) of ``pymc.<dist>.dist``, read once."""
+    import pymc as pm
+
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    params = inspect.signature(getattr(pm, dist).dist).parameters
+    names = [n for n, p in params.items() if p.kind in kinds and n not in _NOT_PARAMETERS]
+    required = [n for n in names if params[n].default is inspect.Parameter.empty]
+    return tuple(dict.fromkeys([*names, *_SHAPE_KEYWORDS])), tuple(required)
+
+
+def accepted_keywords(dist: str) -> tuple[str, ...]:
+    """Keyword names a :class:`Prior` of PyMC distribution ``dist`` accepts.
+
+    Read once from the signature of ``pymc.<dist>.dist`` (aliases PyMC takes, such as ``tau``
+    for ``Normal``, included), followed by ``shape`` and ``size``.
+
+    Examples
+    --------
+    >>> accepted_keywords("Normal")
+    ('mu', 'sigma', 'tau', 'shape', 'size')
+    """
+    if dist not in _pymc_distributions():
+        raise ValueError(_unknown_distribution(dist))
+    return _signature(dist)[0]
+
+
+def _unknown_distribution(dist: str) -> str:
+    names = _pymc_distributions()
+    close = [n for n in names if n.lower() == dist.lower()]
+    close = close or difflib.get_close_matches(dist, names, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{dist!r} is not a PyMC distribution (e.g. 'Normal', 'LogNormal', 'Gamma'){hint}"
+
+
+def _number_error(dist: str, key: str, value: Any, problem: str) -> ValueError:
+    return ValueError(f"prior {dist}: parameter {key}={value!r} {problem}")
+
+
+def _check_number(dist: str, params: Mapping[str, Any], key: str, positive: bool = False) -> None:
+    """``params[key]`` must be a finite number (or list of numbers), > 0 when ``positive``."""
+    value = params[key]
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError):  # ragged lists
+        raise _number_error(dist, key, value, "is not a number or list of numbers") from None
+    if raw.dtype.kind not in "iuf" or raw.size == 0:
+        if isinstance(value, str):
+            problem = "is a string; give a number"
+        elif raw.dtype.kind == "b":
+            problem = "is a boolean; give a number"
+        else:
+            problem = "is not a number or list of numbers"
+        raise _number_error(dist, key, value, problem)
+    arr = raw.astype(float)
+    if not np.all(np.isfinite(arr)):
+        raise _number_error(dist, key, value, "is not finite; give a finite number")
+    if positive and not np.all(arr > 0):
+        raise _number_error(
+            dist, key, value, f"must be > 0 ({key} is a scale or shape parameter of {dist})"
+        )
+
+
+def _check_shape(dist: str, key: str, value: Any) -> None:
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(
+        isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 0 for v in items
+    ):
+        raise _number_error(dist, key, value, "must be a whole number >= 0 or a list of them")
+
+
+def _check_distribution(dist: str, params: Mapping[str, Any]) -> None:
+    """Name, keywords and values of a PyMC prior, checked against ``pymc.<dist>.dist``."""
+    if dist not in _pymc_distributions():
+        raise ValueError(_unknown_distribution(dist))
+    accepted, required = _signature(dist)
+    unknown = [k for k in params if k not in accepted]
+    if unknown:
+        hints = []
+        for key in unknown:
+            guess = _ALIASES.get(key)
+            if guess not in accepted:
+                close = difflib.get_close_matches(key, accepted, n=1, cutoff=0.6)
+                guess = close[0] if close else None
+            if guess is not None and guess not in params:
+                hints.append(f"{guess!r}" if len(unknown) == 1 else f"{guess!r} for {key!r}")
+        hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
+        names = ", ".join(repr(k) for k in unknown)
+        raise ValueError(
+            f"prior {dist}: unknown parameter {names}{hint}; PyMC's {dist} accepts "
+            f"{', '.join(accepted)}"
+        )
+    missing = [k for k in required if k not in params]
+    if missing:
+        raise ValueError(
+            f"prior {dist}: missing parameter {', '.join(repr(k) for k in missing)}; PyMC's "
+            f"{dist} accepts {', '.join(accepted)}"
+        )
+    positive = set(_POSITIVE_BY_DIST.get(dist, ()))
+    if dist not in _MATRIX_PARAMETERS:
+        positive |= _POSITIVE_ALWAYS
+    for key, value in params.items():
+        if key in _SHAPE_KEYWORDS:
+            _check_shape(dist, key, value)
+        else:
+            _check_number(dist, params, key, positive=key in positive)
+    # what the signature cannot tell, e.g. Gamma given alpha without beta
+    reason = _build_problem(dist, json.dumps(params, sort_keys=True))
+    if reason:
+        args = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        raise ValueError(
+            f"prior {dist}({args}): PyMC cannot build it: {reason}; PyMC's {dist} accepts "
+            f"{', '.join(accepted)}"
+        )
+
+
+@functools.lru_cache(maxsize=512)
+def _build_problem(dist: str, params_json: str) -> str:
+    """Why ``pymc.<dist>.dist(**params)`` fails ("" when it builds); cached by value."""
+    import pymc as pm
+
+    try:
+        getattr(pm, dist).dist(**json.loads(params_json))
+    except Exception as err:  # PyMC raises ValueError, TypeError, NotImplementedError, ...
+        text = str(err).strip()
+        return text.splitlines()[0].rstrip(".") if text else type(err).__name__
+    return ""
 
 
 def _plain(value: Any) -> Any:
@@ -40,7 +259,16 @@ class Prior:
         Name of a distribution in ``pymc`` (``"Normal"``, ``"LogNormal"``, ``"HalfNormal"``,
         ``"Gamma"``, ``"TruncatedNormal"``, ...) or ``"Fixed"`` for a constant.
     **params
-        The distribution's parameters, as numbers or lists of numbers.
+        The distribution's parameters, as numbers or lists of numbers (plus ``shape``/``size``).
+
+    Raises
+    ------
+    ValueError
+        At construction, naming the distribution and the argument: an unknown distribution
+        (with the closest PyMC name), a keyword PyMC's ``dist`` does not take (``sd`` for
+        ``Normal``; the accepted names are listed, see :func:`accepted_keywords`), a value that
+        is not a finite number, a scale or shape parameter (``sigma``, ``tau``, ``lam``, ``nu``,
+        Gamma's ``alpha``/``beta``, ...) that is not > 0, or a combination PyMC cannot build.
 
     Examples
     --------
@@ -52,6 +280,10 @@ class Prior:
     True
     >>> bs.Prior.fixed(0.34).is_fixed
     True
+    >>> bs.Prior("Normal", mu=0.3, sd=0.1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: prior Normal: unknown parameter 'sd' (did you mean 'sigma'?); PyMC's Normal ...
     """
 
     dist: str
@@ -61,18 +293,12 @@ class Prior:
         if not isinstance(dist, str) or not dist:
             raise ValueError(f"a prior needs a distribution name, got {dist!r}")
         clean = {k: _plain(v) for k, v in params.items()}
-        for key, value in clean.items():
-            arr = np.asarray(value, dtype=float) if not isinstance(value, str) else None
-            if arr is not None and not np.all(np.isfinite(arr)):
-                raise ValueError(f"prior {dist}: parameter {key}={value!r} is not finite")
-        if dist == _FIXED and set(clean) != {"value"}:
-            raise ValueError("Prior.fixed takes exactly one parameter, 'value'")
-        if dist != _FIXED:
-            import pymc as pm
-
-            cls = getattr(pm, dist, None)
-            if cls is None or not hasattr(cls, "dist"):
-                raise ValueError(f"{dist!r} is not a PyMC distribution (e.g. 'Normal', 'Gamma')")
+        if dist == _FIXED:
+            if set(clean) != {"value"}:
+                raise ValueError("Prior.fixed takes exactly one parameter, 'value'")
+            _check_number(dist, clean, "value")
+        else:
+            _check_distribution(dist, clean)
         object.__setattr__(self, "dist", dist)
         object.__setattr__(self, "params", clean)
 
@@ -95,12 +321,74 @@ class Prior:
         >>> Prior.fixed(1.69).params["value"]
         1.69
         """
-        return cls(_FIXED, value=float(value))
+        try:
+            if isinstance(value, bool | str | bytes):
+                raise TypeError
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"prior Fixed: parameter value={value!r} is not a number") from None
+        return cls(_FIXED, value=number)
 
     @property
     def is_fixed(self) -> bool:
         """True when the parameter is a constant."""
         return self.dist == _FIXED
+
+    @property
+    def support(self) -> tuple[float, float]:
+        """Bounds of the values this prior gives: ``(0, inf)`` for LogNormal, HalfNormal,
+        Gamma, Exponential, ...; ``(0, 1)`` for Beta; the ``lower``/``upper`` of a
+        TruncatedNormal or Uniform; ``(-inf, inf)`` otherwise (e.g. Normal).
+
+        Examples
+        --------
+        >>> Prior("LogNormal", mu=-1.2, sigma=0.7).support
+        (0.0, inf)
+        >>> Prior("Normal", mu=0.0, sigma=1.0).support
+        (-inf, inf)
+        """
+        return self._support()[:2]
+
+    def _support(self) -> tuple[float, float, bool]:
+        """``(low, high, closed)``: bounds and whether they belong to the support."""
+        if self.is_fixed:
+            value = float(self.params["value"])
+            return value, value, True
+        if self.dist in _POSITIVE_SUPPORT:
+            return 0.0, math.inf, False
+        if self.dist in _UNIT_SUPPORT:
+            return 0.0, 1.0, False
+        bounds = {"TruncatedNormal": (-math.inf, math.inf), "Uniform": (0.0, 1.0)}
+        if self.dist in bounds:
+            low, high = bounds[self.dist]
+            try:
+                low = float(np.min(self.params.get("lower", low)))
+                high = float(np.max(self.params.get("upper", high)))
+            except (TypeError, ValueError):
+                return -math.inf, math.inf, True
+            return low, high, True
+        return -math.inf, math.inf, True
+
+    def allows(self, value: float) -> bool:
+        """Whether ``value`` lies in :attr:`support`.
+
+        Examples
+        --------
+        >>> Prior("HalfNormal", sigma=1.0).allows(-0.5)
+        False
+        """
+        low, high, closed = self._support()
+        value = float(value)
+        if closed:
+            return low <= value <= high
+        return low < value < high
+
+    def support_text(self) -> str:
+        """The support as an interval, e.g. ``"(0, inf)"`` or ``"[0, 5]"``."""
+        low, high, closed = self._support()
+        left = "[" if closed and math.isfinite(low) else "("
+        right = "]" if closed and math.isfinite(high) else ")"
+        return f"{left}{low:g}, {high:g}{right}"
 
     def create(self, name: str, **kwargs: Any) -> Any:
         """Create the PyMC random variable (or constant) ``name`` in the current model context.
@@ -118,7 +406,7 @@ class Prior:
 
         if self.is_fixed:
             return pt.constant(float(self.params["value"]), name=name)
-        return getattr(pm, self.dist)(name, **self.params, **kwargs)
+        return getattr(pm, self.dist)(name, **{**self.params, **kwargs})
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dictionary (``dist`` plus the parameters)."""
@@ -159,10 +447,23 @@ class Prior:
         if node.func.id.lower() == "fixed":
             if len(node.args) != 1 or node.keywords:
                 raise ValueError(f"cannot parse prior {text!r}: use fixed(VALUE)")
-            return cls.fixed(ast.literal_eval(node.args[0]))
+            try:
+                value = ast.literal_eval(node.args[0])
+            except (ValueError, SyntaxError, TypeError):
+                value = ast.unparse(node.args[0])
+            return cls.fixed(value)
         if node.args:
             raise ValueError(f"cannot parse prior {text!r}: give parameters by name")
-        params = {kw.arg: ast.literal_eval(kw.value) for kw in node.keywords}
+        params = {}
+        for kw in node.keywords:
+            if kw.arg is None:
+                raise ValueError(f"cannot parse prior {text!r}: give parameters by name")
+            try:
+                params[kw.arg] = ast.literal_eval(kw.value)
+            except (ValueError, SyntaxError, TypeError):
+                raise ValueError(
+                    f"cannot parse prior {text!r}: {kw.arg}={ast.unparse(kw.value)} is not a number"
+                ) from None
         return cls(node.func.id, **params)
 
     def mean_and_sd(self) -> tuple[float, float]:
@@ -180,6 +481,10 @@ def merge_priors(
 ) -> dict[str, Prior]:
     """Return ``defaults`` with ``overrides`` applied by name; an unknown name is an error.
 
+    An override is a :class:`Prior`, its dictionary form or a bare number (held fixed). A fixed
+    value outside the support of the parameter's default prior (:attr:`Prior.support`, e.g. a
+    negative exponent whose default is LogNormal) is an error naming the parameter.
+
     Examples
     --------
     >>> d = {"alpha": Prior("HalfNormal", sigma=1.0)}
@@ -189,6 +494,10 @@ def merge_priors(
     Traceback (most recent call last):
     ...
     ValueError: unknown prior name 'alpa'; this model's parameters are: alpha (did you mean ...?)
+    >>> merge_priors(d, {"alpha": Prior.fixed(-0.3)})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: prior for 'alpha': fixed value -0.3 is outside the parameter's support (0, inf) ...
     """
     merged = dict(defaults)
     for name, prior in (overrides or {}).items():
@@ -201,11 +510,27 @@ def merge_priors(
                 f"unknown prior name {name!r}; this model's parameters are: "
                 f"{', '.join(defaults)}{hint}"
             )
-        if isinstance(prior, Mapping):
-            prior = Prior.from_dict(prior)
-        if isinstance(prior, int | float) and not isinstance(prior, bool):
-            prior = Prior.fixed(prior)
+        try:
+            if isinstance(prior, Mapping):
+                prior = Prior.from_dict(prior)
+            if isinstance(prior, int | float | np.integer | np.floating) and not isinstance(
+                prior, bool
+            ):
+                prior = Prior.fixed(prior)
+        except ValueError as err:
+            raise ValueError(f"prior for {name!r}: {err}") from None
         if not isinstance(prior, Prior):
-            raise TypeError(f"prior for {name!r} must be a bayescale.Prior, got {type(prior)}")
+            raise TypeError(
+                f"prior for {name!r} must be a bayescale.Prior, got {type(prior).__name__} "
+                f"{prior!r}"
+            )
+        default = defaults[name]
+        if prior.is_fixed and not default.is_fixed and not default.allows(prior.params["value"]):
+            interval = default.support_text()
+            raise ValueError(
+                f"prior for {name!r}: fixed value {prior.params['value']!r} is outside the "
+                f"parameter's support {interval} (its default prior is {default!r}); "
+                f"give a value in {interval}"
+            )
         merged[name] = prior
     return merged

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .analysis import compute_optimal
@@ -116,14 +117,6 @@ def _card_table(
     return frame
 
 
-def _save(fig: Any, path: Path) -> str:
-    import matplotlib.pyplot as plt
-
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path.name
-
-
 def report(
     fit: Fit,
     out_dir: str | os.PathLike,
@@ -168,6 +161,16 @@ def report(
     str
         Path of ``report.md``.
 
+    Raises
+    ------
+    TypeError, ValueError, NotADirectoryError
+        A bad argument (``compute`` not finite budgets > 0, ``prob`` outside (0, 1), an unknown
+        card, ``fixed_inputs`` naming something else than the law's other inputs or holding
+        non-positive values, ``out_dir`` a file), found before anything is computed or written.
+        Tables and figures are all made before the first file is written, and each file is
+        written whole (:func:`bayescale.io.atomic_write`), so a failure never leaves a
+        half-written file or replaces a good one with a broken one.
+
     Examples
     --------
     >>> import matplotlib
@@ -177,21 +180,36 @@ def report(
     >>> sorted(os.listdir(os.path.dirname(path)))[:4]
     ['fit.png', 'frontier.png', 'optimal.csv', 'params.png']
     """
-    from . import plots
-    from .plots import _cards_for
+    import matplotlib.pyplot as plt
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    # every argument is checked before anything is computed or written
+    out, budgets, card_objs, fixed = _check_arguments(
+        fit, out_dir, compute, cards, title, prob, fixed_inputs
+    )
+    drawn: list[tuple[Any, str, str]] = []  # (figure, file name, caption)
+    try:
+        return _report(fit, out, budgets, card_objs, title, prob, fixed, drawn)
+    finally:
+        for fig, *_ in drawn:
+            plt.close(fig)
+
+
+def _report(
+    fit: Fit,
+    out: Path,
+    budgets: np.ndarray,
+    card_objs: list,
+    title: str | None,
+    prob: float,
+    fixed: dict,
+    drawn: list,
+) -> str:
+    """:func:`report` on checked arguments; the figures it draws are appended to ``drawn``."""
+    from . import plots
+    from .io import atomic_write, atomic_write_text
+
     law = fit.law
-    card_objs = _cards_for(law.name, cards)
-    fixed = dict(fixed_inputs or {})
     others = [k for k in law.inputs if k not in ("N", "D")]
-    unknown = sorted(set(fixed) - set(others))
-    if unknown:
-        raise ValueError(
-            f"fixed_inputs names {unknown}, which are not inputs of law {law.name!r} besides "
-            f"N and D ({others})"
-        )
     has_nd = {"N", "D"} <= set(law.inputs)
     missing = [k for k in others if k not in fixed]
     notes: list[str] = []
@@ -207,33 +225,32 @@ def report(
     diag = fit._diagnostics(summ)
     title = title or f"bayescale report: {law.name} fit to {len(fit.data)} runs"
 
-    export_summary(summ, out / "summary.csv")
+    # everything is computed, and every figure drawn, before the first file is written
+    tables = {"summary.csv": summ}
     opt_frame = None
     if has_nd:
-        opt = compute_optimal(fit, list(compute), **fixed)
+        opt = compute_optimal(fit, budgets.tolist(), **fixed)
         opt_table = summary_table(opt, prob=prob)
-        export_summary(opt_table, out / "optimal.csv")
+        tables["optimal.csv"] = opt_table
         opt_frame = optimal_display(opt_table, prob)
 
-    figures: list[tuple[str, str]] = []
     fig, _ = plots.plot_fit(fit)
-    figures.append((_save(fig, out / "fit.png"), "Runs with the posterior mean and bands"))
+    drawn.append((fig, "fit.png", "Runs with the posterior mean and bands"))
     fig, _ = plots.plot_residuals(fit)
     if fit.likelihood.output_domain == "unit":
         caption = f"Residuals of {law.output} (observed − posterior mean)"
     else:
         caption = "Residuals of log loss"
-    figures.append((_save(fig, out / "residuals.png"), caption))
+    drawn.append((fig, "residuals.png", caption))
     fig, _ = plots.plot_params(fit, cards=card_objs)
-    figures.append((_save(fig, out / "params.png"), "Posterior of the parameters"))
+    drawn.append((fig, "params.png", "Posterior of the parameters"))
     if has_nd:
         fig, _ = plots.plot_frontier(fit, prob=prob, cards=card_objs, fixed_inputs=fixed)
-        figures.append((_save(fig, out / "frontier.png"), "Compute-optimal N* and D*"))
+        drawn.append((fig, "frontier.png", "Compute-optimal N* and D*"))
         tpp_cards = [c for c in card_objs if c.law == law.name]
         fig, _ = plots.plot_tokens_per_param(fit, prob=prob, cards=tpp_cards, fixed_inputs=fixed)
-        figures.append(
-            (_save(fig, out / "tokens_per_param.png"), "Compute-optimal tokens per parameter")
-        )
+        drawn.append((fig, "tokens_per_param.png", "Compute-optimal tokens per parameter"))
+    figures = [(name, caption) for _, name, caption in drawn]
 
     params = _parameter_table(summ)
     comparison = _card_table(fit, card_objs, summ)
@@ -280,7 +297,7 @@ def report(
     for name, caption in figures:
         md += [f"### {caption}", "", f"![{caption}]({name})", ""]
     md += ["Full-precision parameter table: `summary.csv`.", ""]
-    (out / "report.md").write_text("\n".join(md), encoding="utf-8")
+    markdown = "\n".join(md)
 
     esc = html.escape
     badge = "ok" if not diag["problems"] else "bad"
@@ -313,5 +330,92 @@ def report(
         + "\n".join(body)
         + "\n</body></html>\n"
     )
-    (out / "report.html").write_text(page, encoding="utf-8")
+
+    # one file at a time, each written whole (atomic_write); the pages last
+    out.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        export_summary(table, out / name)
+    for fig, name, _ in drawn:
+        atomic_write(out / name, lambda tmp, fig=fig: fig.savefig(tmp, dpi=120, format="png"))
+    atomic_write_text(out / "report.md", markdown)
+    atomic_write_text(out / "report.html", page)
     return str(out / "report.md")
+
+
+#: the files a report bundle may write (the command line will not replace them without --force)
+BUNDLE_FILES = (
+    "report.md",
+    "report.html",
+    "summary.csv",
+    "optimal.csv",
+    "fit.png",
+    "residuals.png",
+    "params.png",
+    "frontier.png",
+    "tokens_per_param.png",
+)
+
+
+def _check_arguments(
+    fit: Any,
+    out_dir: Any,
+    compute: Any,
+    cards: Any,
+    title: Any,
+    prob: Any,
+    fixed_inputs: Any,
+) -> tuple[Path, np.ndarray, list, dict]:
+    """:func:`report`'s arguments, checked: (folder, budgets, cards, fixed inputs)."""
+    from .analysis import _as_1d
+    from .plots import _cards_for
+
+    if not isinstance(fit, Fit):
+        raise TypeError(f"report takes a bayescale.Fit, got {type(fit).__name__}")
+    if not isinstance(out_dir, str | os.PathLike) or not str(out_dir):
+        raise TypeError(f"out_dir must be a folder path, got {out_dir!r}")
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"cannot write the report into {out}: it is a file, not a folder")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(
+                    f"cannot write the report into {out}: {parent} is not a folder"
+                )
+            break
+    try:
+        budgets = np.atleast_1d(np.asarray(compute, dtype=float))
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"compute must be budgets in FLOPs (numbers > 0), got {compute!r}"
+        ) from None
+    if budgets.ndim != 1 or budgets.size == 0:
+        raise ValueError(f"compute must be one or more budgets in FLOPs, got {compute!r}")
+    _as_1d("compute", budgets)
+    if isinstance(prob, bool) or not isinstance(prob, int | float | np.number) or not 0 < prob < 1:
+        raise ValueError(f"prob must be between 0 and 1, got {prob!r}")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be text, got {type(title).__name__} {title!r}")
+    if isinstance(cards, str):
+        cards = [cards]
+    card_objs = _cards_for(fit.law.name, cards)
+    if fixed_inputs is not None and not isinstance(fixed_inputs, Mapping):
+        raise TypeError(
+            f"fixed_inputs must be a mapping such as {{'U': 25e9}}, got {fixed_inputs!r}"
+        )
+    fixed = dict(fixed_inputs or {})
+    others = [k for k in fit.law.inputs if k not in ("N", "D")]
+    unknown = sorted(set(fixed) - set(others))
+    if unknown:
+        raise ValueError(
+            f"fixed_inputs names {unknown}, which are not inputs of law {fit.law.name!r} besides "
+            f"N and D ({others})"
+        )
+    for k, v in fixed.items():
+        try:
+            _as_1d(f"fixed_inputs[{k!r}]", v, positive=k in fit.law.required_positive)
+        except (TypeError, ValueError) as err:
+            if isinstance(err, ValueError) and str(err).startswith("fixed_inputs"):
+                raise
+            raise ValueError(f"fixed_inputs[{k!r}] must be a number, got {v!r}") from None
+    return out, budgets, card_objs, fixed
