@@ -299,8 +299,8 @@ def _checksum_problem(tree: xr.DataTree, expected: dict[str, Any]) -> str:
         return f"the values in {names} do not match the checksum recorded when it was saved"
     if _definition_checksum(tree.attrs) != expected.get("definition"):
         return (
-            "the fit's definition (law, priors, likelihood, reference scales, structure) does not match "
-            "the checksum recorded when it was saved"
+            "the fit's definition (law, priors, likelihood, reference scales, structure) does "
+            "not match the checksum recorded when it was saved"
         )
     return ""
 
