@@ -262,7 +262,7 @@ def sbc(
     >>> res = bs.testing.sbc("chinchilla", design, n_sims=3, draws=100, tune=150,
     ...                      n_thin=49, progressbar=False)
     >>> res.ranks.shape[1], int(res.ranks.to_numpy().max()) <= 49
-    (7, True)
+    (8, True)
     """
     from .validation import _prior_samples
 
@@ -285,7 +285,7 @@ def sbc(
         lik,
         n_sims,
         int(seeds[-1]),
-        groups=fit_kwargs.get("groups", "auto"),
+        groups=fit_kwargs.get("groups"),
         drift=fit_kwargs.get("drift", True),
     )
     sampled = [*law.parameter_names, *lik.noise_priors, *structure.parameter_names()]

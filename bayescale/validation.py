@@ -612,7 +612,7 @@ def _prior_samples(
     draws: int,
     random_seed: int | None,
     *,
-    groups: Any = "auto",
+    groups: Any = None,
     drift: bool = True,
 ) -> tuple[xr.Dataset, np.ndarray, PreparedData, dict[str, Prior], Structure]:
     """Prior draws of the parameters and of the observed variable at ``frame``'s inputs.

@@ -6,8 +6,7 @@ width (relative to the observed loss), mean CRPS and the KS p-value of the PIT v
 
 * ``independent``: Student-t noise only (the model before structured noise; ``groups=None,
   drift=False``);
-* ``default``: what ``bs.fit(law, runs)`` does today (group offsets by repeated N / C, and
-  extrapolation drift);
+* ``default``: what ``bs.fit(law, runs)`` does today (extrapolation drift; no group offsets);
 * further variants given with ``--variants`` (see ``VARIANTS``);
 * ``classical``: Besiroglu et al.'s Huber/L-BFGS point fit with bootstrap intervals
   (``benchmarks/classical.py``; bootstrap refits give parameter uncertainty, residuals resampled
@@ -53,6 +52,7 @@ VARIANTS = {
     "independent": {"groups": None, "drift": False},
     "default": {},
     "groups_only": {"drift": False},
+    "groups_and_drift": {"groups": "auto"},
     "normal": {"likelihood": "normal"},
     "normal_independent": {"likelihood": "normal", "groups": None, "drift": False},
 }

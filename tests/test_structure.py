@@ -32,7 +32,8 @@ def grouped_runs(n_sizes: int = 24, per_size: int = 5, group_sd: float = 0.02, s
 @pytest.fixture(scope="module")
 def grouped_fit():
     runs, offsets = grouped_runs()
-    return bs.fit("chinchilla", runs, random_seed=3, likelihood="normal", **FAST), offsets
+    f = bs.fit("chinchilla", runs, groups="auto", random_seed=3, likelihood="normal", **FAST)
+    return f, offsets
 
 
 def test_cluster_log_values_tolerance():
@@ -160,7 +161,7 @@ def test_explicit_group_column_fits_saves_and_predicts(tmp_path):
 def test_small_data_fit_warns_and_improper_priors_refuse():
     runs, _ = grouped_runs(n_sizes=5, per_size=1, seed=1)
     card = bs.load_card("besiroglu2024").as_priors()
-    with pytest.warns(bs.SmallDataWarning, match="5 runs for 7 free parameters"):
+    with pytest.warns(bs.SmallDataWarning, match="5 runs for 7 free parameters"):  # + drift
         f = bs.fit("chinchilla", runs, priors=card, random_seed=0, **FAST)
     assert f.n_draws == 600
     with pytest.raises(ValueError, match="improper"):
@@ -180,5 +181,6 @@ def test_sbc_includes_structure_parameters():
         n_thin=49,
         progressbar=False,
         likelihood="normal",
+        groups="N",
     )
     assert {"group_sd_N", "drift", "group_z_N[0]"} <= set(res.ranks.columns)
