@@ -414,7 +414,10 @@ def fit(
     draws, tune, chains : int
         Posterior draws and warm-up iterations per chain, and the number of chains.
     random_seed : int, optional
-        Seed for reproducible draws (recorded in the fit).
+        Seed for reproducible draws (recorded in the fit). With nutpie, chain ``c`` is seeded
+        from ``(random_seed, c)`` (:func:`bayescale.sampling.chain_seed`): the draws depend on
+        the data, law, priors, likelihood, settings and this seed only, not on the number of
+        processes, the caches or other fits run before in the process.
     sampler : {"nutpie", "pymc"}, optional
         ``"nutpie"`` (default): nutpie with low-rank mass-matrix adaptation on the cached compiled
         model. ``"pymc"``: PyMC's own NUTS.
@@ -426,7 +429,8 @@ def fit(
         Emit a :class:`DiagnosticWarning` per problem (divergences, R-hat, ESS).
     **sampler_kwargs
         Passed to the sampler: e.g. ``target_accept`` (default 0.9) or ``processes`` (nutpie
-        only; chains are split between forked processes, one per core by default).
+        only; chains are split between forked processes, one per core by default; the draws do
+        not depend on it).
 
     Returns
     -------

@@ -548,6 +548,24 @@ def whitening(
         return np.diag(scale)
 
 
+def chain_seed(seed: int, chain: int) -> tuple[int, np.random.Generator]:
+    """The random streams of chain ``chain`` of a fit with ``random_seed=seed``.
+
+    Chain ``c`` gets the ``c``-th child of ``numpy.random.SeedSequence(seed)``
+    (``SeedSequence(seed, spawn_key=(c,))``, the same as ``SeedSequence(seed).spawn(c + 1)[c]``),
+    which is split in two: one part gives nutpie's seed (a 64-bit integer), the other the
+    generator of the chain's starting point. A chain's streams depend on the seed and the chain's
+    index only — not on the number of chains, processes or cores.
+
+    Examples
+    --------
+    >>> chain_seed(1, 0)[0] == chain_seed(1, 0)[0] != chain_seed(1, 1)[0]
+    True
+    """
+    sampler, start = np.random.SeedSequence(seed, spawn_key=(chain,)).spawn(2)
+    return int(sampler.generate_state(1, np.uint64)[0]), np.random.default_rng(start)
+
+
 def sample_nutpie(
     compiled: CompiledModel,
     data: Mapping[str, np.ndarray],
@@ -567,12 +585,15 @@ def sample_nutpie(
 ) -> tuple[Any, dict[str, float]]:
     """Run nutpie on a compiled model; returns the DataTree and timing information.
 
-    The log density is a Python callback, so one process runs one chain at a time. With
-    ``processes`` > 1 (default: one per available core, at most one per chain, on Linux) the
-    chains are split between forked worker processes, which inherit the compiled model; each
-    worker's chains get their own seed (``seed``, ``seed + 1``, ...), so results are
-    reproducible for a given ``random_seed`` and number of processes. ``processes=1`` (or the
-    environment variable ``BAYESCALE_PROCESSES=1``) samples in this process.
+    Every chain is its own nutpie run (one chain, seeded by :func:`chain_seed` from ``seed`` and
+    the chain's index, starting point included), so a chain's draws are the same whichever
+    process runs it and however many chains there are. The log density is a Python callback,
+    so one process runs one chain at a time: with ``processes`` > 1 (default: one per available
+    core, at most one per chain, on Linux) the chains are split into consecutive blocks between
+    forked worker processes, which inherit the compiled model and send back nutpie's raw trace.
+    ``processes=1`` (or the environment variable ``BAYESCALE_PROCESSES=1``) samples in this
+    process; the draws are the same. ``cores`` is accepted for compatibility and must be None
+    or 1 (chains within a process run one after another).
 
     NUTS runs in whitened coordinates ``z`` (``x = x_mode + L z``, see :func:`whitening`), and
     chains start at ``z = jitter × N(0, I)``, i.e. about one posterior sd from the mode.
@@ -583,6 +604,12 @@ def sample_nutpie(
     step size removes the occasional divergence in the tails of the Student-t noise parameters
     for about 10% more gradient evaluations.
     """
+    if cores not in (None, 1):
+        raise ValueError(
+            f"cores={cores!r}: each process runs its chains one after another (so that a chain's "
+            "draws do not depend on how chains are grouped); use processes= to run chains in "
+            "parallel"
+        )
     nutpie = _import_nutpie()
     from nutpie.compiled_pyfunc import from_pyfunc
 
@@ -628,33 +655,37 @@ def sample_nutpie(
 
         return expand
 
-    def initial_point(chain_seed: int) -> np.ndarray:
-        rng = np.random.default_rng([seed, chain_seed])
-        for _ in range(20):
-            z = jitter * rng.standard_normal(x_mode.shape)
-            value = logp_fn(x_mode + L @ z, *logp_args)[0]
-            if np.isfinite(value):
-                return z
-        return np.zeros_like(x_mode)
+    def run_chain(chain: int, show: bool) -> tuple[Any, Any]:
+        """Chain ``chain`` alone: nutpie's raw trace as one draws and one stats batch."""
+        import pyarrow as pa
 
-    pyfunc = from_pyfunc(
-        compiled.ndim,
-        make_logp,
-        make_expand,
-        [np.dtype("float64")] * len(names),
-        shapes,
-        names,
-        make_initial_point_fn=initial_point,
-    )
+        nutpie_seed, rng = chain_seed(seed, chain)
 
-    def run(n_chains: int, run_seed: int, show: bool) -> Any:
+        def initial_point(_: int) -> np.ndarray:
+            # nutpie's own seed argument is not used: the chain's generator decides
+            for _ in range(20):
+                z = jitter * rng.standard_normal(x_mode.shape)
+                value = logp_fn(x_mode + L @ z, *logp_args)[0]
+                if np.isfinite(value):
+                    return z
+            return np.zeros_like(x_mode)
+
+        pyfunc = from_pyfunc(
+            compiled.ndim,
+            make_logp,
+            make_expand,
+            [np.dtype("float64")] * len(names),
+            shapes,
+            names,
+            make_initial_point_fn=initial_point,
+        )
         raw = nutpie.sample(
             pyfunc,
             draws=draws,
             tune=tune,
-            chains=n_chains,
-            cores=cores if cores is not None else 1,
-            seed=run_seed,
+            chains=1,
+            cores=1,
+            seed=nutpie_seed,
             progress_bar=show,
             adaptation=adaptation,
             target_accept=target_accept,
@@ -662,15 +693,21 @@ def sample_nutpie(
             return_raw_trace=True,
             **kwargs,
         )
-        return trace_to_datatree(raw, names, shapes)
+        (draw_batch,), (stat_batch,) = raw.get_arrow_trace()
+        # pyarrow batches (zero-copy views) can be pickled to the parent process
+        return pa.record_batch(draw_batch), pa.record_batch(stat_batch)
+
+    def run(chain_ids: list[int], show: bool) -> list[tuple[Any, Any]]:
+        return [run_chain(c, show) for c in chain_ids]
 
     t1 = time.perf_counter()
     n_proc = _n_processes(processes, chains)
-    trace = None
+    batches = None
     if n_proc > 1:
-        trace = _sample_in_processes(run, chains, n_proc, seed, progressbar)
-    if trace is None:
-        trace = run(chains, seed, progressbar)
+        batches = _sample_in_processes(run, chains, n_proc, progressbar)
+    if batches is None:
+        batches = run(list(range(chains)), progressbar)
+    trace = arrow_to_datatree([b[0] for b in batches], [b[1] for b in batches], names, shapes)
     elapsed = time.perf_counter() - t1
     # Chains interleave in wall-clock time; split the sampling time in proportion to the
     # leapfrog steps (gradient evaluations) of each phase.
@@ -735,6 +772,21 @@ def _import_nutpie() -> Any:
 def trace_to_datatree(raw: Any, names: list[str], shapes: list[tuple[int, ...]]) -> Any:
     """Turn nutpie's raw trace (Arrow record batches, one per chain) into a ``DataTree``.
 
+    See :func:`arrow_to_datatree`, which this calls on ``raw.get_arrow_trace()``.
+    """
+    draw_batches, stat_batches = raw.get_arrow_trace()
+    return arrow_to_datatree(draw_batches, stat_batches, names, shapes)
+
+
+def arrow_to_datatree(
+    draw_batches: list[Any],
+    stat_batches: list[Any],
+    names: list[str],
+    shapes: list[tuple[int, ...]],
+) -> Any:
+    """Turn nutpie's Arrow record batches of draws and statistics (one of each per chain, in
+    chain order) into a ``DataTree``.
+
     Groups ``posterior`` and ``sample_stats`` hold the draws after warm-up, ``warmup_posterior``
     and ``warmup_sample_stats`` those during warm-up, each over ``(chain, draw, ...)``; a vector
     variable ``v`` gets dimensions ``v_dim_0, v_dim_1, ...`` (ArviZ's default names). Sample
@@ -745,7 +797,6 @@ def trace_to_datatree(raw: Any, names: list[str], shapes: list[tuple[int, ...]])
     import pyarrow as pa
     import xarray as xr
 
-    draw_batches, stat_batches = raw.get_arrow_trace()
     tuning = [np.asarray(pa.array(s.column("tuning")), dtype=bool) for s in stat_batches]
     n_chains = len(draw_batches)
     shape_of = dict(zip(names, shapes, strict=True))
@@ -825,27 +876,20 @@ def _n_processes(processes: int | None, chains: int) -> int:
     return max(1, min(cores, chains))
 
 
-def _worker(conn: Any, run: Any, n_chains: int, run_seed: int, show: bool) -> None:
+def _worker(conn: Any, run: Any, chain_ids: list[int], show: bool) -> None:
     import pickle
 
     try:
-        tree = run(n_chains, run_seed, show)
-        groups = {
-            g: tree[g].to_dataset()
-            for g in ("posterior", "sample_stats", "warmup_sample_stats")
-            if g in tree
-        }
-        conn.send_bytes(pickle.dumps(("ok", groups)))
+        conn.send_bytes(pickle.dumps(("ok", run(chain_ids, show))))
     except BaseException as err:  # report any failure to the parent
         conn.send_bytes(pickle.dumps(("error", f"{type(err).__name__}: {err}")))
     finally:
         conn.close()
 
 
-def _sample_in_processes(
-    run: Any, chains: int, n_proc: int, seed: int, progressbar: bool
-) -> Any | None:
-    """Run ``run(n_chains, seed_k, show)`` in ``n_proc`` forked processes and join the chains.
+def _sample_in_processes(run: Any, chains: int, n_proc: int, progressbar: bool) -> list | None:
+    """Run ``run(chain_ids, show)`` for consecutive blocks of chains in ``n_proc`` forked
+    processes; returns the results of all chains, in chain order.
 
     Returns None (so the caller samples in-process) if processes cannot be forked here.
     """
@@ -853,20 +897,18 @@ def _sample_in_processes(
     import pickle
     import warnings
 
-    import xarray as xr
-
     try:
         ctx = mp.get_context("fork")
     except ValueError:  # pragma: no cover - no fork on this platform
         return None
     split = [chains // n_proc + (1 if k < chains % n_proc else 0) for k in range(n_proc)]
+    bounds = np.cumsum([0, *split])
     workers = []
     try:
-        for k, n_chains in enumerate(split):
+        for k in range(n_proc):
+            chain_ids = list(range(bounds[k], bounds[k + 1]))
             recv, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(
-                target=_worker, args=(send, run, n_chains, seed + k, progressbar and k == 0)
-            )
+            proc = ctx.Process(target=_worker, args=(send, run, chain_ids, progressbar and k == 0))
             with warnings.catch_warnings():
                 # the parent may hold idle BLAS threads; the child only runs the sampler
                 warnings.filterwarnings(
@@ -895,13 +937,8 @@ def _sample_in_processes(
             for other, _ in workers:
                 other.kill()
             raise RuntimeError(f"sampling failed in a worker process: {payload}")
-        results.append(payload)
-    groups = {}
-    for group in results[0]:
-        parts = [r[group] for r in results]
-        joined = xr.concat(parts, dim="chain")
-        groups[group] = joined.assign_coords(chain=np.arange(joined.sizes["chain"]))
-    return xr.DataTree.from_dict(groups)
+        results += payload
+    return results
 
 
 def sample_pymc(
