@@ -37,18 +37,6 @@ class DiagnosticWarning(UserWarning):
     """Raised (as a warning) when a fit shows divergences, high R-hat or low ESS."""
 
 
-def _cache_key(law: ScalingLaw, priors: Mapping[str, Prior], likelihood: Likelihood) -> str:
-    return json.dumps(
-        {
-            "law": law.key,
-            "id": id(law),
-            "likelihood": likelihood.name,
-            "priors": {k: v.to_dict() for k, v in sorted(priors.items())},
-        },
-        sort_keys=True,
-    )
-
-
 def _flat(values: np.ndarray) -> np.ndarray:
     return np.asarray(values).reshape(-1, *np.shape(values)[2:])
 
@@ -485,7 +473,7 @@ def fit(
     if sampler == "nutpie":
         from .sampling import compile_model, sample_nutpie
 
-        compiled = compile_model(model, cache_key=_cache_key(law, all_priors, lik))
+        compiled = compile_model(model, cache=True)
         t_compile = time.perf_counter()
         timings["compile"] = t_compile - t_build
         x0 = compiled.x0

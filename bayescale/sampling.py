@@ -75,8 +75,13 @@ def _numba_mode() -> Any:
     return "NUMBA"
 
 
-def compile_model(model: Any, cache_key: str | None = None) -> CompiledModel:
-    """Compile ``model``'s log density and gradient (data as arguments), cached by ``cache_key``.
+def compile_model(model: Any, cache: bool = False) -> CompiledModel:
+    """Compile ``model``'s log density and gradient (data as arguments).
+
+    With ``cache=True`` the result is kept in this process under the model's fingerprint
+    (:func:`model_fingerprint`), so a later model that compiles to the same graph — the same law,
+    priors and likelihood on new data — reuses it; a model whose fingerprint cannot be computed
+    is compiled afresh every time and not stored.
 
     Examples
     --------
@@ -89,16 +94,22 @@ def compile_model(model: Any, cache_key: str | None = None) -> CompiledModel:
     >>> cm.ndim, cm.data_names
     (1, ['y'])
     """
-    if cache_key is not None:
-        with _CACHE_LOCK:
-            hit = _CACHE.get(cache_key)
-        if hit is not None:
-            return hit
-
     t0 = time.perf_counter()
     value_vars = model.value_vars
     logp, constrained = _density_graphs(model)
-    cache_file = _graph_cache_file(model, logp, constrained)
+    key = None
+    if cache or _graph_store_on():
+        try:
+            key = _fingerprint(model, logp, constrained)
+        except Exception:  # something in the graph that cannot be described: no caches
+            key = None
+    if cache and key is not None:
+        with _CACHE_LOCK:
+            hit = _CACHE.get(key)
+        if hit is not None:
+            return hit
+
+    cache_file = _graph_cache_file(key) if key is not None else None
     stored = _load_compiled_graph(cache_file) if cache_file is not None else None
     if stored is None:
         point = model.initial_point()
@@ -137,9 +148,9 @@ def compile_model(model: Any, cache_key: str | None = None) -> CompiledModel:
         data_dtypes=dtypes,
         x_names=x_names,
     )
-    if cache_key is not None:
+    if cache and key is not None:
         with _CACHE_LOCK:
-            _CACHE[cache_key] = compiled
+            compiled = _CACHE.setdefault(key, compiled)
     return compiled
 
 
@@ -217,18 +228,21 @@ _SOURCE_DIGEST: list[str] = []
 _GRAPH_STORE_KEEP = 200  # entries of ≈ 1 MB; the least recently used beyond this are deleted
 
 
-def _graph_cache_file(model: Any, logp: Any, constrained: list[Any]) -> Any:
-    """Where the rewritten graph of ``model`` is stored, or None if the store is off."""
+def _graph_store_on() -> bool:
+    return os.environ.get(GRAPH_CACHE_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def _graph_cache_file(key: str) -> Any:
+    """Where the rewritten graph with fingerprint ``key`` is stored, or None if the store is off."""
     from pathlib import Path
 
-    if os.environ.get(GRAPH_CACHE_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
+    if not _graph_store_on():
         return None
     try:
         import pytensor
 
-        folder = Path(pytensor.config.compiledir) / "bayescale-graphs"
-        return folder / f"{_fingerprint(model, logp, constrained)}.pkl"
-    except Exception:  # pragma: no cover - an unusual graph: compile without the store
+        return Path(pytensor.config.compiledir) / "bayescale-graphs" / f"{key}.pkl"
+    except Exception:  # pragma: no cover - no compile directory: compile without the store
         return None
 
 
@@ -344,26 +358,41 @@ def _graph_digest(outputs: list[Any], inner: dict[int, str]) -> str:
 def _describe(obj: Any, inner: dict[int, str]) -> Any:
     """A process-independent description of an operation, a constant or an operation parameter.
 
-    Operations are described by class, parameters and inner graph (memoised in ``inner``);
-    arrays by dtype, shape and a hash of their bytes; functions by name, a hash of their code and
-    their closure; containers element by element; anything else by its representation (memory
-    addresses removed).
+    Operations are described by class, parameters and inner graph (memoised in ``inner``; an
+    operation without declared parameters by its public attributes); other objects with declared
+    parameters (PyTensor types) by class and parameters; arrays by dtype, shape and a hash of
+    their bytes; functions by module, name, code (instructions, the names they use, constants and
+    nested code), defaults and closure; symbolic variables by their graph; classes, modules and
+    NumPy functions by name; containers element by element. Anything else raises ``TypeError``:
+    a representation may hide what an object computes, so it never stands in for the object.
     """
+    import enum
+    import functools
     import hashlib
 
+    from pytensor.graph.basic import Variable
     from pytensor.graph.op import Op
 
-    if obj is None or isinstance(obj, bool | int | float | str | bytes):
+    def each(values: Any) -> list[Any]:
+        return [_describe(v, inner) for v in values]
+
+    if obj is None or obj is Ellipsis:
+        return obj
+    if isinstance(obj, bool | int | float | complex | str | bytes):
         return obj
     if isinstance(obj, Op):
         key = id(obj)
         if key not in inner:
             inner[key] = ""  # guards against an operation that refers to itself
             props = obj._props_dict() if hasattr(obj, "_props_dict") else None
+            if not props:  # no declared parameters: what the operation holds
+                props = {
+                    k: v for k, v in vars(obj).items() if not k.startswith("_") and k != "fgraph"
+                }
             described = [
                 type(obj).__module__,
                 type(obj).__qualname__,
-                {k: _describe(v, inner) for k, v in props.items()} if props else str(obj),
+                {k: _describe(v, inner) for k, v in sorted(props.items())},
             ]
             graph = getattr(obj, "fgraph", None)
             if graph is not None and hasattr(graph, "outputs"):
@@ -373,27 +402,79 @@ def _describe(obj: Any, inner: dict[int, str]) -> Any:
     if isinstance(obj, np.ndarray | np.generic):
         array = np.asarray(obj)
         if array.dtype == object:
-            return ("objects", array.shape, [_describe(v, inner) for v in array.ravel()])
+            return ("objects", array.shape, each(array.ravel()))
         data = np.ascontiguousarray(array).tobytes()
         return ("array", array.dtype.str, array.shape, hashlib.sha256(data).hexdigest())
+    if isinstance(obj, Variable):
+        return ("variable", _graph_digest([obj], inner))
+    if isinstance(obj, type):
+        return ("class", obj.__module__, obj.__qualname__)
+    if isinstance(obj, types.ModuleType):
+        return ("module", obj.__name__)
+    if isinstance(obj, enum.Enum):
+        return ("enum", type(obj).__module__, type(obj).__qualname__, obj.name)
+    if isinstance(obj, np.dtype):
+        return ("dtype", obj.str, _describe(obj.descr, inner) if obj.fields else None)
     if isinstance(obj, list | tuple):
-        return (type(obj).__name__, [_describe(v, inner) for v in obj])
-    if isinstance(obj, dict):
-        return ("dict", sorted((repr(k), _describe(v, inner)) for k, v in obj.items()))
+        return (type(obj).__name__, each(obj))
+    if isinstance(obj, Mapping):  # dict, PyTensor's frozendict, ...
+        items = [(_describe(k, inner), _describe(v, inner)) for k, v in obj.items()]
+        return ("dict", sorted(items, key=repr))
+    if isinstance(obj, set | frozenset):
+        return ("set", sorted(each(obj), key=repr))
+    if isinstance(obj, slice):
+        return ("slice", each((obj.start, obj.stop, obj.step)))
+    if isinstance(obj, range):
+        return ("range", obj.start, obj.stop, obj.step)
+    if isinstance(obj, functools.partial):
+        keywords = _describe(obj.keywords, inner)
+        return ("partial", _describe(obj.func, inner), each(obj.args), keywords)
+    if isinstance(obj, types.CodeType):
+        return (
+            "code",
+            hashlib.sha256(obj.co_code).hexdigest(),
+            obj.co_names,
+            obj.co_argcount,
+            obj.co_kwonlyargcount,
+            obj.co_flags,
+            each(obj.co_consts),
+        )
     code = getattr(obj, "__code__", None)
-    if code is not None:
-        closure = [c.cell_contents for c in (getattr(obj, "__closure__", None) or ())]
+    if isinstance(code, types.CodeType):
+        cells = []
+        for cell in getattr(obj, "__closure__", None) or ():
+            try:
+                cells.append(cell.cell_contents)
+            except ValueError:  # an empty cell
+                cells.append(None)
         return (
             "function",
             getattr(obj, "__module__", None),
             getattr(obj, "__qualname__", None),
-            hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest(),
-            _describe(closure, inner),
+            _describe(code, inner),
+            _describe(getattr(obj, "__defaults__", None), inner),
+            _describe(getattr(obj, "__kwdefaults__", None), inner),
+            each(cells),
+        )
+    if isinstance(obj, np.ufunc | types.BuiltinFunctionType):
+        return ("builtin", getattr(obj, "__module__", None), obj.__name__)
+    if isinstance(obj, types.MethodType):
+        return ("method", _describe(obj.__func__, inner), _describe(obj.__self__, inner))
+    props = getattr(type(obj), "__props__", None)
+    if props is not None and hasattr(obj, "_props_dict"):  # PyTensor types and the like
+        return (
+            "object",
+            type(obj).__module__,
+            type(obj).__qualname__,
+            {k: _describe(v, inner) for k, v in obj._props_dict().items()},
         )
     data = getattr(obj, "data", None)
     if isinstance(data, np.ndarray):  # e.g. a tensor constant given as an initial value
         return _describe(data, inner)
-    return repr(obj)
+    raise TypeError(
+        f"cannot describe a {type(obj).__module__}.{type(obj).__qualname__} object for the "
+        "model fingerprint"
+    )
 
 
 def _load_compiled_graph(path: Any) -> tuple[Any, dict[str, np.ndarray]] | None:

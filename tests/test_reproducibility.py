@@ -3,7 +3,10 @@ of processes, the state of the caches or the fit's position in a batch."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
+import pytest
 
 import bayescale as bs
 from bayescale import sampling
@@ -52,3 +55,93 @@ def test_chain_seeds_depend_on_seed_and_chain_only():
     a = sampling.chain_seed(11, 2)[1].standard_normal(3)
     b = sampling.chain_seed(11, 2)[1].standard_normal(3)
     np.testing.assert_array_equal(a, b)
+
+
+def _variant(lik: bs.Likelihood, build) -> bs.Likelihood:
+    return dataclasses.replace(lik, build=build)
+
+
+def _laplace(name, mu, noise, observed, extra=None, **kw):
+    import pymc as pm
+
+    return pm.Laplace(name, mu=mu, b=noise["sigma"], observed=observed, **kw)
+
+
+def test_position_in_a_batch_does_not_change_draws():
+    """Fits run one after another in one process — including two models that differ only in a
+    likelihood of the same name — give the same draws in either order; the in-process cache
+    never hands a fit another model's compiled density."""
+    normal = bs.get_likelihood("normal")
+    laplace = _variant(normal, _laplace)  # also called "normal"
+    data = [bs.testing.simulate_chinchilla(n=30, seed=s) for s in (1, 2)]
+    batch = {
+        "a": dict(data=data[0], likelihood=normal),
+        "b": dict(data=data[1], likelihood=normal),
+        "c": dict(data=data[0], likelihood=laplace),
+    }
+
+    def run(order):
+        sampling._CACHE.clear()
+        out = {}
+        for key in order:
+            spec = batch[key]
+            fit = bs.fit("chinchilla", spec["data"], likelihood=spec["likelihood"], chains=2,
+                         processes=1, **KW)  # fmt: skip
+            out[key] = _draws(fit)
+        return out
+
+    forward, backward = run("abc"), run("cba")
+    for key in batch:
+        _assert_same(forward[key], backward[key])
+    # the Laplace model really is another model
+    assert not np.array_equal(forward["a"]["posterior/alpha"], forward["c"]["posterior/alpha"])
+
+
+def test_in_process_cache_is_keyed_by_content():
+    from bayescale.data import prepare_data
+    from bayescale.model import build_model
+    from bayescale.priors import merge_priors
+
+    law = bs.get_law("chinchilla")
+    normal = bs.get_likelihood("normal")
+    runs = bs.testing.simulate_chinchilla(n=20, seed=3)
+    priors = merge_priors({**law.default_priors, **normal.noise_priors}, None)
+
+    def model(lik, data=runs):
+        prepared = prepare_data(law, data, None, n_parameters=6, likelihood=lik)
+        return build_model(law, prepared, priors, lik, law.compute_reference(prepared.inputs))
+
+    sampling._CACHE.clear()
+    first = sampling.compile_model(model(normal), cache=True)
+    assert sampling.compile_model(model(normal), cache=True) is first
+    new_data = bs.testing.simulate_chinchilla(n=25, seed=4)
+    assert sampling.compile_model(model(normal, new_data), cache=True) is first
+    other = sampling.compile_model(model(_variant(normal, _laplace)), cache=True)
+    assert other is not first
+    assert set(sampling._CACHE) == {
+        sampling.model_fingerprint(model(normal)),
+        sampling.model_fingerprint(model(_variant(normal, _laplace))),
+    }
+
+
+def test_fingerprint_refuses_objects_it_cannot_describe():
+    class Opaque:
+        def __repr__(self):
+            return "Opaque()"
+
+    with pytest.raises(TypeError, match="Opaque"):
+        sampling._describe(Opaque(), {})
+    # well-defined content is described, not represented
+    from pytensor.misc.frozendict import frozendict
+
+    assert sampling._describe(frozendict(a=1), {}) == sampling._describe({"a": 1}, {})
+    assert sampling._describe(ValueError, {}) != sampling._describe(TypeError, {})
+
+    def outer(k):
+        return lambda x: x * k
+
+    assert sampling._describe(outer(2), {}) != sampling._describe(outer(3), {})
+    assert sampling._describe(np.log, {}) != sampling._describe(np.exp, {})
+    # functions that differ only in the name of what they call
+    f, g = (lambda xp: xp.log(1.0)), (lambda xp: xp.exp(1.0))
+    assert sampling._describe(f, {}) != sampling._describe(g, {})
