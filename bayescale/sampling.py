@@ -18,6 +18,7 @@ import importlib
 import importlib.util
 import os
 import re
+import stat
 import sys
 import threading
 import time
@@ -218,8 +219,10 @@ def _model_data(model: Any) -> dict[str, Any]:
 # source and the versions of Python, numpy, PyTensor, PyMC, numba and bayescale. The entry repeats
 # its fingerprint, which is checked on reading; a graph that cannot be read or run is compiled
 # afresh. Data values are not stored; the 200 most recently used entries are kept.
-# ``BAYESCALE_GRAPH_CACHE=0`` turns the store off. Entries are pickles, trusted as PyTensor's
-# compile directory itself is.
+# ``BAYESCALE_GRAPH_CACHE=0`` turns the store off. Entries are pickles: the folder is created
+# private to the user (mode 0o700), and an entry is unpickled only if it is a regular file (not a
+# link) owned by the user and writable by no one else; any other entry is ignored, compiled afresh
+# and replaced.
 
 GRAPH_CACHE_ENV = "BAYESCALE_GRAPH_CACHE"
 _GRAPH_FORMAT = 2
@@ -477,21 +480,64 @@ def _describe(obj: Any, inner: dict[int, str]) -> Any:
     )
 
 
+def _current_uid() -> int | None:
+    """This process's user id (None where the platform has none, e.g. Windows)."""
+    return os.getuid() if hasattr(os, "getuid") else None
+
+
+def _read_private(path: Any) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file, not a symbolic link, owned by this user and
+    writable by no one else; None otherwise (or if it cannot be read).
+
+    The checks are made on the open file, so the file checked is the file read.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        uid = _current_uid()
+        if not stat.S_ISREG(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return None
+        if uid is not None and info.st_uid != uid:
+            return None
+        return handle.read()
+
+
+def _unpickle(data: bytes) -> Any:
+    import pickle
+
+    return pickle.loads(data)
+
+
+def _private_folder(folder: Any) -> bool:
+    """Create ``folder`` with mode 0o700 (or make an existing one of ours 0o700); False if it is
+    not ours, so nothing is written into it."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = folder.stat()
+    uid = _current_uid()
+    if uid is not None and info.st_uid != uid:
+        return False
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        folder.chmod(0o700)
+    return True
+
+
 def _load_compiled_graph(path: Any) -> tuple[Any, dict[str, np.ndarray]] | None:
     """Compile a stored, already rewritten graph (no rewriting) and return it with the model's
-    initial point; None if there is no entry or it cannot be used."""
-    import pickle
+    initial point; None if there is no entry or it cannot be used (see :func:`_read_private`)."""
     import warnings
 
-    if not path.is_file():
+    data = _read_private(path)
+    if data is None:
         return None
     try:
         import pytensor
         from pytensor.compile.mode import Mode
         from pytensor.link.numba.linker import NumbaLinker
 
-        with open(path, "rb") as handle:
-            entry = pickle.load(handle)
+        entry = _unpickle(data)
         if entry.get("format") != _GRAPH_FORMAT or entry.get("key") != path.stem:
             return None
         os.utime(path)  # marks the entry as recently used (pruning keeps the newest)
@@ -511,7 +557,7 @@ def _load_compiled_graph(path: Any) -> tuple[Any, dict[str, np.ndarray]] | None:
 
 def _save_compiled_graph(path: Any, joint_f: Any, point: Mapping[str, Any]) -> bool:
     """Store the rewritten graph of ``joint_f`` and the initial point atomically, without the
-    data values; False (and nothing stored) on error."""
+    data values, in a folder private to the user; False (and nothing stored) on error."""
     import tempfile
 
     tmp = None
@@ -530,7 +576,9 @@ def _save_compiled_graph(path: Any, joint_f: Any, point: Mapping[str, Any]) -> b
             "point": {k: np.asarray(v) for k, v in point.items()},
         }
         payload = cloudpickle.dumps(entry, protocol=5)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not _private_folder(path.parent):
+            return False
+        # mkstemp creates the file with mode 0o600; os.replace keeps it
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)

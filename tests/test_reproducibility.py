@@ -4,6 +4,9 @@ of processes, the state of the caches or the fit's position in a batch."""
 from __future__ import annotations
 
 import dataclasses
+import stat
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -145,3 +148,48 @@ def test_fingerprint_refuses_objects_it_cannot_describe():
     # functions that differ only in the name of what they call
     f, g = (lambda xp: xp.log(1.0)), (lambda xp: xp.exp(1.0))
     assert sampling._describe(f, {}) != sampling._describe(g, {})
+
+
+def _chinchilla_model():
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_sampling import _chinchilla_model
+
+    return _chinchilla_model()
+
+
+def test_graph_store_refuses_entries_others_could_have_written(tmp_path, monkeypatch):
+    """An entry writable by group or others, or owned by another user, is not unpickled: the
+    model is compiled afresh and the entry replaced by one only the user can write."""
+    store = tmp_path / "bayescale-graphs" / "entry.pkl"
+    monkeypatch.setattr(sampling, "_graph_cache_file", lambda *_: store)
+    model = _chinchilla_model()
+    sampling.compile_model(model)
+    assert stat.S_IMODE(store.stat().st_mode) & 0o077 == 0
+    assert stat.S_IMODE(store.parent.stat().st_mode) == 0o700
+    assert sampling._load_compiled_graph(store) is not None
+
+    loads = []
+    real_loads = sampling._unpickle
+    monkeypatch.setattr(sampling, "_unpickle", lambda data: loads.append(1) or real_loads(data))
+    for mode in (0o620, 0o602, 0o666):
+        store.chmod(mode)
+        assert sampling._load_compiled_graph(store) is None, oct(mode)
+    assert loads == []
+    store.chmod(0o600)
+    assert sampling._load_compiled_graph(store) is not None and loads == [1]
+
+    # a refused entry is recompiled and rewritten with safe permissions
+    store.chmod(0o664)
+    sampling.compile_model(model)
+    assert stat.S_IMODE(store.stat().st_mode) & 0o077 == 0
+
+    # an entry owned by someone else
+    monkeypatch.setattr(sampling, "_current_uid", lambda: store.stat().st_uid + 1)
+    assert sampling._load_compiled_graph(store) is None
+    # a symbolic link to an entry is not followed
+    monkeypatch.undo()
+    link = tmp_path / "elsewhere" / store.name
+    link.parent.mkdir()
+    link.symlink_to(store)
+    assert sampling._load_compiled_graph(store) is not None
+    assert sampling._load_compiled_graph(link) is None
