@@ -4,8 +4,12 @@ of processes, the state of the caches or the fit's position in a batch."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import stat
+import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -148,6 +152,45 @@ def test_fingerprint_refuses_objects_it_cannot_describe():
     # functions that differ only in the name of what they call
     f, g = (lambda xp: xp.log(1.0)), (lambda xp: xp.exp(1.0))
     assert sampling._describe(f, {}) != sampling._describe(g, {})
+
+
+def _subprocess_draws(env: dict[str, str]) -> dict[str, list]:
+    code = textwrap.dedent(
+        """
+        import json, bayescale as bs
+        runs = bs.testing.simulate_chinchilla(n=40, seed=4)
+        fit = bs.fit("chinchilla", runs, draws=50, tune=50, chains=2, random_seed=11,
+                     progressbar=False, warn=False, processes=1)
+        stats = fit.idata["sample_stats"]
+        out = {k: v.to_numpy().tolist() for k, v in fit.posterior.data_vars.items()}
+        out["lp"] = stats["lp"].to_numpy().tolist()
+        print(json.dumps(out))
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_draws_do_not_depend_on_the_state_of_the_caches(tmp_path):
+    """Cold caches (PyTensor's and numba's), a warm graph store, the store turned off and a
+    fresh compile directory beside a warm numba cache all give the same draws, bit for bit."""
+    base = f"base_compiledir={tmp_path / 'base'}"
+    cold = _subprocess_draws({"PYTENSOR_FLAGS": base})
+    warm = _subprocess_draws({"PYTENSOR_FLAGS": base})
+    off = _subprocess_draws({"PYTENSOR_FLAGS": base, sampling.GRAPH_CACHE_ENV: "0"})
+    fresh = _subprocess_draws({"PYTENSOR_FLAGS": f"{base},compiledir={tmp_path / 'fresh'}"})
+    assert (tmp_path / "base").is_dir() and (tmp_path / "fresh" / "bayescale-graphs").is_dir()
+    for other in (warm, off, fresh):
+        assert other.keys() == cold.keys()
+        for name in cold:
+            assert np.array_equal(np.array(other[name]), np.array(cold[name])), name
 
 
 def _chinchilla_model():
