@@ -38,30 +38,6 @@ class DiagnosticWarning(UserWarning):
     """Raised (as a warning) when a fit shows divergences, high R-hat or low ESS."""
 
 
-def _cache_key(
-    law: ScalingLaw,
-    priors: Mapping[str, Prior],
-    likelihood: Likelihood,
-    structure: Structure | None = None,
-) -> str:
-    shape = None
-    if structure is not None:
-        shape = {
-            "groups": {g.column: g.size for g in structure.groupings},
-            "drift": structure.drift,
-        }
-    return json.dumps(
-        {
-            "law": law.key,
-            "id": id(law),
-            "likelihood": likelihood.name,
-            "priors": {k: v.to_dict() for k, v in sorted(priors.items())},
-            "structure": shape,
-        },
-        sort_keys=True,
-    )
-
-
 #: Distributions whose density does not integrate to one (a fit with fewer runs than
 #: parameters is refused when any prior is one of these).
 IMPROPER = frozenset({"Flat", "HalfFlat"})
@@ -539,7 +515,10 @@ def fit(
     draws, tune, chains : int
         Posterior draws and warm-up iterations per chain, and the number of chains.
     random_seed : int, optional
-        Seed for reproducible draws (recorded in the fit).
+        Seed for reproducible draws (recorded in the fit). With nutpie, chain ``c`` is seeded
+        from ``(random_seed, c)`` (:func:`bayescale.sampling.chain_seed`): the draws depend on
+        the data, law, priors, likelihood, settings and this seed only, not on the number of
+        processes, the caches or other fits run before in the process.
     sampler : {"nutpie", "pymc"}, optional
         ``"nutpie"`` (default): nutpie with low-rank mass-matrix adaptation on the cached compiled
         model. ``"pymc"``: PyMC's own NUTS.
@@ -563,7 +542,8 @@ def fit(
         beyond the fitted runs widen by ``drift`` per decade of compute.
     **sampler_kwargs
         Passed to the sampler: e.g. ``target_accept`` (default 0.9) or ``processes`` (nutpie
-        only; chains are split between forked processes, one per core by default).
+        only; chains are split between forked processes, one per core by default; the draws do
+        not depend on it).
 
     Returns
     -------
@@ -649,7 +629,7 @@ def fit(
     if sampler == "nutpie":
         from .sampling import compile_model, sample_nutpie
 
-        compiled = compile_model(model, cache_key=_cache_key(law, all_priors, lik, structure))
+        compiled = compile_model(model, cache=True)
         t_compile = time.perf_counter()
         timings["compile"] = t_compile - t_build
         x0 = compiled.x0

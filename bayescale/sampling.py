@@ -18,6 +18,7 @@ import importlib
 import importlib.util
 import os
 import re
+import stat
 import sys
 import threading
 import time
@@ -75,8 +76,15 @@ def _numba_mode() -> Any:
     return "NUMBA"
 
 
-def compile_model(model: Any, cache_key: str | None = None) -> CompiledModel:
-    """Compile ``model``'s log density and gradient (data as arguments), cached by ``cache_key``.
+def compile_model(model: Any, cache: bool = False) -> CompiledModel:
+    """Compile ``model``'s log density and gradient (data as arguments).
+
+    With ``cache=True`` the result is kept in this process under the model's fingerprint
+    (:func:`model_fingerprint`), so a later model that compiles to the same graph — the same law,
+    priors and likelihood on new data — reuses it; a model whose fingerprint cannot be computed
+    is compiled afresh every time and not stored. Floating-point arithmetic is compiled without
+    fast-math, so the function returns the same bits whether numba compiles it now or loads it
+    from its on-disk cache (see :func:`_exact_float_flags`).
 
     Examples
     --------
@@ -89,16 +97,22 @@ def compile_model(model: Any, cache_key: str | None = None) -> CompiledModel:
     >>> cm.ndim, cm.data_names
     (1, ['y'])
     """
-    if cache_key is not None:
-        with _CACHE_LOCK:
-            hit = _CACHE.get(cache_key)
-        if hit is not None:
-            return hit
-
     t0 = time.perf_counter()
     value_vars = model.value_vars
     logp, constrained = _density_graphs(model)
-    cache_file = _graph_cache_file(model, logp, constrained)
+    key = None
+    if cache or _graph_store_on():
+        try:
+            key = _fingerprint(model, logp, constrained)
+        except Exception:  # something in the graph that cannot be described: no caches
+            key = None
+    if cache and key is not None:
+        with _CACHE_LOCK:
+            hit = _CACHE.get(key)
+        if hit is not None:
+            return hit
+
+    cache_file = _graph_cache_file(key) if key is not None else None
     stored = _load_compiled_graph(cache_file) if cache_file is not None else None
     if stored is None:
         point = model.initial_point()
@@ -137,10 +151,26 @@ def compile_model(model: Any, cache_key: str | None = None) -> CompiledModel:
         data_dtypes=dtypes,
         x_names=x_names,
     )
-    if cache_key is not None:
+    if cache and key is not None:
         with _CACHE_LOCK:
-            _CACHE[cache_key] = compiled
+            compiled = _CACHE.setdefault(key, compiled)
     return compiled
+
+
+def _exact_float_flags() -> Any:
+    """PyTensor settings under which the model is turned into numba code: no fast-math.
+
+    With PyTensor's default fast-math flags (reassociation, contraction into fused multiply-adds,
+    approximate functions) LLVM may rearrange the arithmetic of an operation differently when it
+    is compiled together with its callers (a cold numba cache) than when it is loaded from
+    numba's cache and called: the log density then differs in the last bits between a process
+    that compiled it and one that loaded it, and so do the mode, the starting points and every
+    draw. Without fast-math LLVM keeps IEEE semantics, whatever it inlines; on the Chinchilla
+    model the evaluation is as fast (≈ 20 µs per call either way).
+    """
+    import pytensor
+
+    return pytensor.config.change_flags(numba__fastmath=False)
 
 
 def _density_graphs(model: Any) -> tuple[Any, list[Any]]:
@@ -166,7 +196,8 @@ def _compile_joint(
     )
     # One function returns the log density, its gradient and the constrained values of the free
     # variables: one graph to rewrite and compile, used both for NUTS and for storing draws.
-    return pytensor.function([x], [logp_j, grad_j, constrained_j], mode=_numba_mode())
+    with _exact_float_flags():
+        return pytensor.function([x], [logp_j, grad_j, constrained_j], mode=_numba_mode())
 
 
 def _first_call(joint_f: Any, model: Any, x0: np.ndarray) -> tuple[Any, list[str], dict]:
@@ -184,7 +215,8 @@ def _first_call(joint_f: Any, model: Any, x0: np.ndarray) -> tuple[Any, list[str
     values = [own[v.name] if v.name in own else v.get_value() for v in inputs]
     jitted = joint_f.vm.jit_fn
     args = [np.array(v, dtype=dtypes[n], order="C") for n, v in zip(names, values, strict=True)]
-    jitted(x0, *args)
+    with _exact_float_flags():
+        jitted(x0, *args)
     return jitted, names, dtypes
 
 
@@ -207,8 +239,10 @@ def _model_data(model: Any) -> dict[str, Any]:
 # source and the versions of Python, numpy, PyTensor, PyMC, numba and bayescale. The entry repeats
 # its fingerprint, which is checked on reading; a graph that cannot be read or run is compiled
 # afresh. Data values are not stored; the 200 most recently used entries are kept.
-# ``BAYESCALE_GRAPH_CACHE=0`` turns the store off. Entries are pickles, trusted as PyTensor's
-# compile directory itself is.
+# ``BAYESCALE_GRAPH_CACHE=0`` turns the store off. Entries are pickles: the folder is created
+# private to the user (mode 0o700), and an entry is unpickled only if it is a regular file (not a
+# link) owned by the user and writable by no one else; any other entry is ignored, compiled afresh
+# and replaced.
 
 GRAPH_CACHE_ENV = "BAYESCALE_GRAPH_CACHE"
 _GRAPH_FORMAT = 2
@@ -217,18 +251,21 @@ _SOURCE_DIGEST: list[str] = []
 _GRAPH_STORE_KEEP = 200  # entries of ≈ 1 MB; the least recently used beyond this are deleted
 
 
-def _graph_cache_file(model: Any, logp: Any, constrained: list[Any]) -> Any:
-    """Where the rewritten graph of ``model`` is stored, or None if the store is off."""
+def _graph_store_on() -> bool:
+    return os.environ.get(GRAPH_CACHE_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def _graph_cache_file(key: str) -> Any:
+    """Where the rewritten graph with fingerprint ``key`` is stored, or None if the store is off."""
     from pathlib import Path
 
-    if os.environ.get(GRAPH_CACHE_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
+    if not _graph_store_on():
         return None
     try:
         import pytensor
 
-        folder = Path(pytensor.config.compiledir) / "bayescale-graphs"
-        return folder / f"{_fingerprint(model, logp, constrained)}.pkl"
-    except Exception:  # pragma: no cover - an unusual graph: compile without the store
+        return Path(pytensor.config.compiledir) / "bayescale-graphs" / f"{key}.pkl"
+    except Exception:  # pragma: no cover - no compile directory: compile without the store
         return None
 
 
@@ -344,26 +381,41 @@ def _graph_digest(outputs: list[Any], inner: dict[int, str]) -> str:
 def _describe(obj: Any, inner: dict[int, str]) -> Any:
     """A process-independent description of an operation, a constant or an operation parameter.
 
-    Operations are described by class, parameters and inner graph (memoised in ``inner``);
-    arrays by dtype, shape and a hash of their bytes; functions by name, a hash of their code and
-    their closure; containers element by element; anything else by its representation (memory
-    addresses removed).
+    Operations are described by class, parameters and inner graph (memoised in ``inner``; an
+    operation without declared parameters by its public attributes); other objects with declared
+    parameters (PyTensor types) by class and parameters; arrays by dtype, shape and a hash of
+    their bytes; functions by module, name, code (instructions, the names they use, constants and
+    nested code), defaults and closure; symbolic variables by their graph; classes, modules and
+    NumPy functions by name; containers element by element. Anything else raises ``TypeError``:
+    a representation may hide what an object computes, so it never stands in for the object.
     """
+    import enum
+    import functools
     import hashlib
 
+    from pytensor.graph.basic import Variable
     from pytensor.graph.op import Op
 
-    if obj is None or isinstance(obj, bool | int | float | str | bytes):
+    def each(values: Any) -> list[Any]:
+        return [_describe(v, inner) for v in values]
+
+    if obj is None or obj is Ellipsis:
+        return obj
+    if isinstance(obj, bool | int | float | complex | str | bytes):
         return obj
     if isinstance(obj, Op):
         key = id(obj)
         if key not in inner:
             inner[key] = ""  # guards against an operation that refers to itself
             props = obj._props_dict() if hasattr(obj, "_props_dict") else None
+            if not props:  # no declared parameters: what the operation holds
+                props = {
+                    k: v for k, v in vars(obj).items() if not k.startswith("_") and k != "fgraph"
+                }
             described = [
                 type(obj).__module__,
                 type(obj).__qualname__,
-                {k: _describe(v, inner) for k, v in props.items()} if props else str(obj),
+                {k: _describe(v, inner) for k, v in sorted(props.items())},
             ]
             graph = getattr(obj, "fgraph", None)
             if graph is not None and hasattr(graph, "outputs"):
@@ -373,49 +425,144 @@ def _describe(obj: Any, inner: dict[int, str]) -> Any:
     if isinstance(obj, np.ndarray | np.generic):
         array = np.asarray(obj)
         if array.dtype == object:
-            return ("objects", array.shape, [_describe(v, inner) for v in array.ravel()])
+            return ("objects", array.shape, each(array.ravel()))
         data = np.ascontiguousarray(array).tobytes()
         return ("array", array.dtype.str, array.shape, hashlib.sha256(data).hexdigest())
+    if isinstance(obj, Variable):
+        return ("variable", _graph_digest([obj], inner))
+    if isinstance(obj, type):
+        return ("class", obj.__module__, obj.__qualname__)
+    if isinstance(obj, types.ModuleType):
+        return ("module", obj.__name__)
+    if isinstance(obj, enum.Enum):
+        return ("enum", type(obj).__module__, type(obj).__qualname__, obj.name)
+    if isinstance(obj, np.dtype):
+        return ("dtype", obj.str, _describe(obj.descr, inner) if obj.fields else None)
     if isinstance(obj, list | tuple):
-        return (type(obj).__name__, [_describe(v, inner) for v in obj])
-    if isinstance(obj, dict):
-        return ("dict", sorted((repr(k), _describe(v, inner)) for k, v in obj.items()))
+        return (type(obj).__name__, each(obj))
+    if isinstance(obj, Mapping):  # dict, PyTensor's frozendict, ...
+        items = [(_describe(k, inner), _describe(v, inner)) for k, v in obj.items()]
+        return ("dict", sorted(items, key=repr))
+    if isinstance(obj, set | frozenset):
+        return ("set", sorted(each(obj), key=repr))
+    if isinstance(obj, slice):
+        return ("slice", each((obj.start, obj.stop, obj.step)))
+    if isinstance(obj, range):
+        return ("range", obj.start, obj.stop, obj.step)
+    if isinstance(obj, functools.partial):
+        keywords = _describe(obj.keywords, inner)
+        return ("partial", _describe(obj.func, inner), each(obj.args), keywords)
+    if isinstance(obj, types.CodeType):
+        return (
+            "code",
+            hashlib.sha256(obj.co_code).hexdigest(),
+            obj.co_names,
+            obj.co_argcount,
+            obj.co_kwonlyargcount,
+            obj.co_flags,
+            each(obj.co_consts),
+        )
     code = getattr(obj, "__code__", None)
-    if code is not None:
-        closure = [c.cell_contents for c in (getattr(obj, "__closure__", None) or ())]
+    if isinstance(code, types.CodeType):
+        cells = []
+        for cell in getattr(obj, "__closure__", None) or ():
+            try:
+                cells.append(cell.cell_contents)
+            except ValueError:  # an empty cell
+                cells.append(None)
         return (
             "function",
             getattr(obj, "__module__", None),
             getattr(obj, "__qualname__", None),
-            hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest(),
-            _describe(closure, inner),
+            _describe(code, inner),
+            _describe(getattr(obj, "__defaults__", None), inner),
+            _describe(getattr(obj, "__kwdefaults__", None), inner),
+            each(cells),
+        )
+    if isinstance(obj, np.ufunc | types.BuiltinFunctionType):
+        return ("builtin", getattr(obj, "__module__", None), obj.__name__)
+    if isinstance(obj, types.MethodType):
+        return ("method", _describe(obj.__func__, inner), _describe(obj.__self__, inner))
+    props = getattr(type(obj), "__props__", None)
+    if props is not None and hasattr(obj, "_props_dict"):  # PyTensor types and the like
+        return (
+            "object",
+            type(obj).__module__,
+            type(obj).__qualname__,
+            {k: _describe(v, inner) for k, v in obj._props_dict().items()},
         )
     data = getattr(obj, "data", None)
     if isinstance(data, np.ndarray):  # e.g. a tensor constant given as an initial value
         return _describe(data, inner)
-    return repr(obj)
+    raise TypeError(
+        f"cannot describe a {type(obj).__module__}.{type(obj).__qualname__} object for the "
+        "model fingerprint"
+    )
+
+
+def _current_uid() -> int | None:
+    """This process's user id (None where the platform has none, e.g. Windows)."""
+    return os.getuid() if hasattr(os, "getuid") else None
+
+
+def _read_private(path: Any) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file, not a symbolic link, owned by this user and
+    writable by no one else; None otherwise (or if it cannot be read).
+
+    The checks are made on the open file, so the file checked is the file read.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        uid = _current_uid()
+        if not stat.S_ISREG(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return None
+        if uid is not None and info.st_uid != uid:
+            return None
+        return handle.read()
+
+
+def _unpickle(data: bytes) -> Any:
+    import pickle
+
+    return pickle.loads(data)
+
+
+def _private_folder(folder: Any) -> bool:
+    """Create ``folder`` with mode 0o700 (or make an existing one of ours 0o700); False if it is
+    not ours, so nothing is written into it."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = folder.stat()
+    uid = _current_uid()
+    if uid is not None and info.st_uid != uid:
+        return False
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        folder.chmod(0o700)
+    return True
 
 
 def _load_compiled_graph(path: Any) -> tuple[Any, dict[str, np.ndarray]] | None:
     """Compile a stored, already rewritten graph (no rewriting) and return it with the model's
-    initial point; None if there is no entry or it cannot be used."""
-    import pickle
+    initial point; None if there is no entry or it cannot be used (see :func:`_read_private`)."""
     import warnings
 
-    if not path.is_file():
+    data = _read_private(path)
+    if data is None:
         return None
     try:
         import pytensor
         from pytensor.compile.mode import Mode
         from pytensor.link.numba.linker import NumbaLinker
 
-        with open(path, "rb") as handle:
-            entry = pickle.load(handle)
+        entry = _unpickle(data)
         if entry.get("format") != _GRAPH_FORMAT or entry.get("key") != path.stem:
             return None
         os.utime(path)  # marks the entry as recently used (pruning keeps the newest)
         fgraph, point = entry["fgraph"], entry["point"]
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _exact_float_flags():
             warnings.simplefilter("ignore")
             function = pytensor.function(
                 fgraph.inputs[:1],
@@ -430,7 +577,7 @@ def _load_compiled_graph(path: Any) -> tuple[Any, dict[str, np.ndarray]] | None:
 
 def _save_compiled_graph(path: Any, joint_f: Any, point: Mapping[str, Any]) -> bool:
     """Store the rewritten graph of ``joint_f`` and the initial point atomically, without the
-    data values; False (and nothing stored) on error."""
+    data values, in a folder private to the user; False (and nothing stored) on error."""
     import tempfile
 
     tmp = None
@@ -449,7 +596,9 @@ def _save_compiled_graph(path: Any, joint_f: Any, point: Mapping[str, Any]) -> b
             "point": {k: np.asarray(v) for k, v in point.items()},
         }
         payload = cloudpickle.dumps(entry, protocol=5)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not _private_folder(path.parent):
+            return False
+        # mkstemp creates the file with mode 0o600; os.replace keeps it
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
@@ -548,6 +697,24 @@ def whitening(
         return np.diag(scale)
 
 
+def chain_seed(seed: int, chain: int) -> tuple[int, np.random.Generator]:
+    """The random streams of chain ``chain`` of a fit with ``random_seed=seed``.
+
+    Chain ``c`` gets the ``c``-th child of ``numpy.random.SeedSequence(seed)``
+    (``SeedSequence(seed, spawn_key=(c,))``, the same as ``SeedSequence(seed).spawn(c + 1)[c]``),
+    which is split in two: one part gives nutpie's seed (a 64-bit integer), the other the
+    generator of the chain's starting point. A chain's streams depend on the seed and the chain's
+    index only — not on the number of chains, processes or cores.
+
+    Examples
+    --------
+    >>> chain_seed(1, 0)[0] == chain_seed(1, 0)[0] != chain_seed(1, 1)[0]
+    True
+    """
+    sampler, start = np.random.SeedSequence(seed, spawn_key=(chain,)).spawn(2)
+    return int(sampler.generate_state(1, np.uint64)[0]), np.random.default_rng(start)
+
+
 def sample_nutpie(
     compiled: CompiledModel,
     data: Mapping[str, np.ndarray],
@@ -567,12 +734,15 @@ def sample_nutpie(
 ) -> tuple[Any, dict[str, float]]:
     """Run nutpie on a compiled model; returns the DataTree and timing information.
 
-    The log density is a Python callback, so one process runs one chain at a time. With
-    ``processes`` > 1 (default: one per available core, at most one per chain, on Linux) the
-    chains are split between forked worker processes, which inherit the compiled model; each
-    worker's chains get their own seed (``seed``, ``seed + 1``, ...), so results are
-    reproducible for a given ``random_seed`` and number of processes. ``processes=1`` (or the
-    environment variable ``BAYESCALE_PROCESSES=1``) samples in this process.
+    Every chain is its own nutpie run (one chain, seeded by :func:`chain_seed` from ``seed`` and
+    the chain's index, starting point included), so a chain's draws are the same whichever
+    process runs it and however many chains there are. The log density is a Python callback,
+    so one process runs one chain at a time: with ``processes`` > 1 (default: one per available
+    core, at most one per chain, on Linux) the chains are split into consecutive blocks between
+    forked worker processes, which inherit the compiled model and send back nutpie's raw trace.
+    ``processes=1`` (or the environment variable ``BAYESCALE_PROCESSES=1``) samples in this
+    process; the draws are the same. ``cores`` is accepted for compatibility and must be None
+    or 1 (chains within a process run one after another).
 
     NUTS runs in whitened coordinates ``z`` (``x = x_mode + L z``, see :func:`whitening`), and
     chains start at ``z = jitter × N(0, I)``, i.e. about one posterior sd from the mode.
@@ -583,6 +753,12 @@ def sample_nutpie(
     step size removes the occasional divergence in the tails of the Student-t noise parameters
     for about 10% more gradient evaluations.
     """
+    if cores not in (None, 1):
+        raise ValueError(
+            f"cores={cores!r}: each process runs its chains one after another (so that a chain's "
+            "draws do not depend on how chains are grouped); use processes= to run chains in "
+            "parallel"
+        )
     nutpie = _import_nutpie()
     from nutpie.compiled_pyfunc import from_pyfunc
 
@@ -628,33 +804,37 @@ def sample_nutpie(
 
         return expand
 
-    def initial_point(chain_seed: int) -> np.ndarray:
-        rng = np.random.default_rng([seed, chain_seed])
-        for _ in range(20):
-            z = jitter * rng.standard_normal(x_mode.shape)
-            value = logp_fn(x_mode + L @ z, *logp_args)[0]
-            if np.isfinite(value):
-                return z
-        return np.zeros_like(x_mode)
+    def run_chain(chain: int, show: bool) -> tuple[Any, Any]:
+        """Chain ``chain`` alone: nutpie's raw trace as one draws and one stats batch."""
+        import pyarrow as pa
 
-    pyfunc = from_pyfunc(
-        compiled.ndim,
-        make_logp,
-        make_expand,
-        [np.dtype("float64")] * len(names),
-        shapes,
-        names,
-        make_initial_point_fn=initial_point,
-    )
+        nutpie_seed, rng = chain_seed(seed, chain)
 
-    def run(n_chains: int, run_seed: int, show: bool) -> Any:
+        def initial_point(_: int) -> np.ndarray:
+            # nutpie's own seed argument is not used: the chain's generator decides
+            for _ in range(20):
+                z = jitter * rng.standard_normal(x_mode.shape)
+                value = logp_fn(x_mode + L @ z, *logp_args)[0]
+                if np.isfinite(value):
+                    return z
+            return np.zeros_like(x_mode)
+
+        pyfunc = from_pyfunc(
+            compiled.ndim,
+            make_logp,
+            make_expand,
+            [np.dtype("float64")] * len(names),
+            shapes,
+            names,
+            make_initial_point_fn=initial_point,
+        )
         raw = nutpie.sample(
             pyfunc,
             draws=draws,
             tune=tune,
-            chains=n_chains,
-            cores=cores if cores is not None else 1,
-            seed=run_seed,
+            chains=1,
+            cores=1,
+            seed=nutpie_seed,
             progress_bar=show,
             adaptation=adaptation,
             target_accept=target_accept,
@@ -662,15 +842,21 @@ def sample_nutpie(
             return_raw_trace=True,
             **kwargs,
         )
-        return trace_to_datatree(raw, names, shapes)
+        (draw_batch,), (stat_batch,) = raw.get_arrow_trace()
+        # pyarrow batches (zero-copy views) can be pickled to the parent process
+        return pa.record_batch(draw_batch), pa.record_batch(stat_batch)
+
+    def run(chain_ids: list[int], show: bool) -> list[tuple[Any, Any]]:
+        return [run_chain(c, show) for c in chain_ids]
 
     t1 = time.perf_counter()
     n_proc = _n_processes(processes, chains)
-    trace = None
+    batches = None
     if n_proc > 1:
-        trace = _sample_in_processes(run, chains, n_proc, seed, progressbar)
-    if trace is None:
-        trace = run(chains, seed, progressbar)
+        batches = _sample_in_processes(run, chains, n_proc, progressbar)
+    if batches is None:
+        batches = run(list(range(chains)), progressbar)
+    trace = arrow_to_datatree([b[0] for b in batches], [b[1] for b in batches], names, shapes)
     elapsed = time.perf_counter() - t1
     # Chains interleave in wall-clock time; split the sampling time in proportion to the
     # leapfrog steps (gradient evaluations) of each phase.
@@ -735,6 +921,21 @@ def _import_nutpie() -> Any:
 def trace_to_datatree(raw: Any, names: list[str], shapes: list[tuple[int, ...]]) -> Any:
     """Turn nutpie's raw trace (Arrow record batches, one per chain) into a ``DataTree``.
 
+    See :func:`arrow_to_datatree`, which this calls on ``raw.get_arrow_trace()``.
+    """
+    draw_batches, stat_batches = raw.get_arrow_trace()
+    return arrow_to_datatree(draw_batches, stat_batches, names, shapes)
+
+
+def arrow_to_datatree(
+    draw_batches: list[Any],
+    stat_batches: list[Any],
+    names: list[str],
+    shapes: list[tuple[int, ...]],
+) -> Any:
+    """Turn nutpie's Arrow record batches of draws and statistics (one of each per chain, in
+    chain order) into a ``DataTree``.
+
     Groups ``posterior`` and ``sample_stats`` hold the draws after warm-up, ``warmup_posterior``
     and ``warmup_sample_stats`` those during warm-up, each over ``(chain, draw, ...)``; a vector
     variable ``v`` gets dimensions ``v_dim_0, v_dim_1, ...`` (ArviZ's default names). Sample
@@ -745,7 +946,6 @@ def trace_to_datatree(raw: Any, names: list[str], shapes: list[tuple[int, ...]])
     import pyarrow as pa
     import xarray as xr
 
-    draw_batches, stat_batches = raw.get_arrow_trace()
     tuning = [np.asarray(pa.array(s.column("tuning")), dtype=bool) for s in stat_batches]
     n_chains = len(draw_batches)
     shape_of = dict(zip(names, shapes, strict=True))
@@ -825,27 +1025,20 @@ def _n_processes(processes: int | None, chains: int) -> int:
     return max(1, min(cores, chains))
 
 
-def _worker(conn: Any, run: Any, n_chains: int, run_seed: int, show: bool) -> None:
+def _worker(conn: Any, run: Any, chain_ids: list[int], show: bool) -> None:
     import pickle
 
     try:
-        tree = run(n_chains, run_seed, show)
-        groups = {
-            g: tree[g].to_dataset()
-            for g in ("posterior", "sample_stats", "warmup_sample_stats")
-            if g in tree
-        }
-        conn.send_bytes(pickle.dumps(("ok", groups)))
+        conn.send_bytes(pickle.dumps(("ok", run(chain_ids, show))))
     except BaseException as err:  # report any failure to the parent
         conn.send_bytes(pickle.dumps(("error", f"{type(err).__name__}: {err}")))
     finally:
         conn.close()
 
 
-def _sample_in_processes(
-    run: Any, chains: int, n_proc: int, seed: int, progressbar: bool
-) -> Any | None:
-    """Run ``run(n_chains, seed_k, show)`` in ``n_proc`` forked processes and join the chains.
+def _sample_in_processes(run: Any, chains: int, n_proc: int, progressbar: bool) -> list | None:
+    """Run ``run(chain_ids, show)`` for consecutive blocks of chains in ``n_proc`` forked
+    processes; returns the results of all chains, in chain order.
 
     Returns None (so the caller samples in-process) if processes cannot be forked here.
     """
@@ -853,20 +1046,18 @@ def _sample_in_processes(
     import pickle
     import warnings
 
-    import xarray as xr
-
     try:
         ctx = mp.get_context("fork")
     except ValueError:  # pragma: no cover - no fork on this platform
         return None
     split = [chains // n_proc + (1 if k < chains % n_proc else 0) for k in range(n_proc)]
+    bounds = np.cumsum([0, *split])
     workers = []
     try:
-        for k, n_chains in enumerate(split):
+        for k in range(n_proc):
+            chain_ids = list(range(bounds[k], bounds[k + 1]))
             recv, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(
-                target=_worker, args=(send, run, n_chains, seed + k, progressbar and k == 0)
-            )
+            proc = ctx.Process(target=_worker, args=(send, run, chain_ids, progressbar and k == 0))
             with warnings.catch_warnings():
                 # the parent may hold idle BLAS threads; the child only runs the sampler
                 warnings.filterwarnings(
@@ -895,13 +1086,8 @@ def _sample_in_processes(
             for other, _ in workers:
                 other.kill()
             raise RuntimeError(f"sampling failed in a worker process: {payload}")
-        results.append(payload)
-    groups = {}
-    for group in results[0]:
-        parts = [r[group] for r in results]
-        joined = xr.concat(parts, dim="chain")
-        groups[group] = joined.assign_coords(chain=np.arange(joined.sizes["chain"]))
-    return xr.DataTree.from_dict(groups)
+        results += payload
+    return results
 
 
 def sample_pymc(

@@ -177,7 +177,9 @@ def test_chains_split_between_processes_are_reproducible():
     np.testing.assert_array_equal(a.posterior["alpha"].to_numpy(), b.posterior["alpha"].to_numpy())
     assert a.idata["sample_stats"]["n_steps"].shape == (3, 60)
     assert a.idata.attrs["bayescale_tune_steps"] > 0
-    # same model, different streams: the two runs agree in distribution
-    assert abs(float(a.posterior["alpha"].median()) - float(one.posterior["alpha"].median())) < 0.05
+    # chains are seeded one by one: the number of processes does not change the draws
+    np.testing.assert_array_equal(
+        a.posterior["alpha"].to_numpy(), one.posterior["alpha"].to_numpy()
+    )
     with pytest.raises(ValueError, match="processes must be a positive integer"):
         bs.fit("chinchilla", runs, processes=0, **kw)
