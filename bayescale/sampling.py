@@ -31,6 +31,7 @@ import numpy as np
 
 __all__ = [
     "CompiledModel",
+    "chain_seed",
     "compile_model",
     "find_mode",
     "sample_nutpie",
