@@ -31,6 +31,7 @@ import numpy as np
 
 __all__ = [
     "CompiledModel",
+    "chain_seed",
     "compile_model",
     "find_mode",
     "sample_nutpie",
@@ -739,7 +740,8 @@ def sample_nutpie(
     process runs it and however many chains there are. The log density is a Python callback,
     so one process runs one chain at a time: with ``processes`` > 1 (default: one per available
     core, at most one per chain, on Linux) the chains are split into consecutive blocks between
-    forked worker processes, which inherit the compiled model and send back nutpie's raw trace.
+    forked worker processes, which inherit the compiled model and send back their chains' draws
+    and statistics.
     ``processes=1`` (or the environment variable ``BAYESCALE_PROCESSES=1``) samples in this
     process; the draws are the same. ``cores`` is accepted for compatibility and must be None
     or 1 (chains within a process run one after another).
@@ -804,10 +806,8 @@ def sample_nutpie(
 
         return expand
 
-    def run_chain(chain: int, show: bool) -> tuple[Any, Any]:
-        """Chain ``chain`` alone: nutpie's raw trace as one draws and one stats batch."""
-        import pyarrow as pa
-
+    def run_chain(chain: int, show: bool) -> dict[str, dict[str, np.ndarray]]:
+        """Chain ``chain`` alone, as numpy arrays by group (see :func:`_chain_arrays`)."""
         nutpie_seed, rng = chain_seed(seed, chain)
 
         def initial_point(_: int) -> np.ndarray:
@@ -843,20 +843,20 @@ def sample_nutpie(
             **kwargs,
         )
         (draw_batch,), (stat_batch,) = raw.get_arrow_trace()
-        # pyarrow batches (zero-copy views) can be pickled to the parent process
-        return pa.record_batch(draw_batch), pa.record_batch(stat_batch)
+        # numpy arrays of what is kept: small and fast to send from a worker process
+        return _chain_arrays(draw_batch, stat_batch, names, shapes)
 
-    def run(chain_ids: list[int], show: bool) -> list[tuple[Any, Any]]:
+    def run(chain_ids: list[int], show: bool) -> list[dict[str, dict[str, np.ndarray]]]:
         return [run_chain(c, show) for c in chain_ids]
 
     t1 = time.perf_counter()
     n_proc = _n_processes(processes, chains)
-    batches = None
+    per_chain = None
     if n_proc > 1:
-        batches = _sample_in_processes(run, chains, n_proc, progressbar)
-    if batches is None:
-        batches = run(list(range(chains)), progressbar)
-    trace = arrow_to_datatree([b[0] for b in batches], [b[1] for b in batches], names, shapes)
+        per_chain = _sample_in_processes(run, chains, n_proc, progressbar)
+    if per_chain is None:
+        per_chain = run(list(range(chains)), progressbar)
+    trace = _datatree_from_chains(per_chain)
     elapsed = time.perf_counter() - t1
     # Chains interleave in wall-clock time; split the sampling time in proportion to the
     # leapfrog steps (gradient evaluations) of each phase.
@@ -921,21 +921,6 @@ def _import_nutpie() -> Any:
 def trace_to_datatree(raw: Any, names: list[str], shapes: list[tuple[int, ...]]) -> Any:
     """Turn nutpie's raw trace (Arrow record batches, one per chain) into a ``DataTree``.
 
-    See :func:`arrow_to_datatree`, which this calls on ``raw.get_arrow_trace()``.
-    """
-    draw_batches, stat_batches = raw.get_arrow_trace()
-    return arrow_to_datatree(draw_batches, stat_batches, names, shapes)
-
-
-def arrow_to_datatree(
-    draw_batches: list[Any],
-    stat_batches: list[Any],
-    names: list[str],
-    shapes: list[tuple[int, ...]],
-) -> Any:
-    """Turn nutpie's Arrow record batches of draws and statistics (one of each per chain, in
-    chain order) into a ``DataTree``.
-
     Groups ``posterior`` and ``sample_stats`` hold the draws after warm-up, ``warmup_posterior``
     and ``warmup_sample_stats`` those during warm-up, each over ``(chain, draw, ...)``; a vector
     variable ``v`` gets dimensions ``v_dim_0, v_dim_1, ...`` (ArviZ's default names). Sample
@@ -943,11 +928,25 @@ def arrow_to_datatree(
     divergences, ...) and drop the per-draw vectors (gradients, mass matrices) and messages.
     Chains of unequal length are padded with NaN (zeros for integer and boolean statistics).
     """
-    import pyarrow as pa
-    import xarray as xr
+    draw_batches, stat_batches = raw.get_arrow_trace()
+    return _datatree_from_chains(
+        [
+            _chain_arrays(d, s, names, shapes)
+            for d, s in zip(draw_batches, stat_batches, strict=True)
+        ]
+    )
 
-    tuning = [np.asarray(pa.array(s.column("tuning")), dtype=bool) for s in stat_batches]
-    n_chains = len(draw_batches)
+
+_GROUPS = ("posterior", "sample_stats", "warmup_posterior", "warmup_sample_stats")
+
+
+def _chain_arrays(
+    draw_batch: Any, stat_batch: Any, names: list[str], shapes: list[tuple[int, ...]]
+) -> dict[str, dict[str, np.ndarray]]:
+    """One chain of nutpie's raw trace (its draws and statistics record batches) as numpy arrays
+    over the chain's draws, by group (see :func:`trace_to_datatree`) and variable."""
+    import pyarrow as pa
+
     shape_of = dict(zip(names, shapes, strict=True))
 
     def columns(batch: Any, keep: Any) -> dict[str, np.ndarray]:
@@ -974,33 +973,41 @@ def arrow_to_datatree(
             pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
         )
 
-    def group(batches: list[Any], keep: Any, warmup: bool) -> xr.Dataset:
-        parts = []
-        for batch, tune_mask in zip(batches, tuning, strict=True):
-            rows = columns(batch, keep)
-            mask = tune_mask if warmup else ~tune_mask
-            parts.append({k: v[mask[: len(v)]] for k, v in rows.items()})
+    tuning = np.asarray(pa.array(stat_batch.column("tuning")), dtype=bool)
+    draws, stats = columns(draw_batch, is_draw), columns(stat_batch, is_stat)
+
+    def part(rows: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, np.ndarray]:
+        return {k: v[mask[: len(v)]] for k, v in rows.items()}
+
+    return {
+        "posterior": part(draws, ~tuning),
+        "sample_stats": part(stats, ~tuning),
+        "warmup_posterior": part(draws, tuning),
+        "warmup_sample_stats": part(stats, tuning),
+    }
+
+
+def _datatree_from_chains(chains: list[dict[str, dict[str, np.ndarray]]]) -> Any:
+    """Stack chains given by :func:`_chain_arrays`, in chain order, into a ``DataTree``."""
+    import xarray as xr
+
+    n_chains = len(chains)
+
+    def group(parts: list[dict[str, np.ndarray]]) -> xr.Dataset:
         n_draws = max((len(next(iter(p.values()))) for p in parts if p), default=0)
         data_vars = {}
         for name in parts[0] if parts else []:
             first = parts[0][name]
             fill = np.nan if first.dtype.kind == "f" else 0
             arr = np.full((n_chains, n_draws, *first.shape[1:]), fill, dtype=first.dtype)
-            for c, part in enumerate(parts):
-                arr[c, : len(part[name])] = part[name]
+            for c, chain in enumerate(parts):
+                arr[c, : len(chain[name])] = chain[name]
             dims = ("chain", "draw", *(f"{name}_dim_{i}" for i in range(arr.ndim - 2)))
             data_vars[name] = (dims, arr)
         coords = {"chain": np.arange(n_chains), "draw": np.arange(n_draws)}
         return xr.Dataset(data_vars, coords=coords)
 
-    return xr.DataTree.from_dict(
-        {
-            "posterior": group(draw_batches, is_draw, warmup=False),
-            "sample_stats": group(stat_batches, is_stat, warmup=False),
-            "warmup_posterior": group(draw_batches, is_draw, warmup=True),
-            "warmup_sample_stats": group(stat_batches, is_stat, warmup=True),
-        }
-    )
+    return xr.DataTree.from_dict({g: group([c[g] for c in chains]) for g in _GROUPS})
 
 
 def _n_processes(processes: int | None, chains: int) -> int:
