@@ -48,6 +48,7 @@ from .priors import Prior
 from .report import report
 from .validation import (
     BacktestResult,
+    CalibrationWarning,
     PredictiveCheck,
     backtest,
     compare,
@@ -59,6 +60,7 @@ __all__ = [
     "BacktestResult",
     "Card",
     "CardComparison",
+    "CalibrationWarning",
     "DataWarning",
     "DiagnosticWarning",
     "Fit",

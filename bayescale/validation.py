@@ -33,6 +33,7 @@ from .structure import Structure, resolve_structure
 
 __all__ = [
     "BacktestResult",
+    "CalibrationWarning",
     "PredictiveCheck",
     "backtest",
     "compare",
@@ -215,6 +216,18 @@ class BacktestResult:
     overall: pd.Series
     fits: dict[float, Fit] = field(repr=False, default_factory=dict)
 
+    @property
+    def calibration(self) -> pd.DataFrame:
+        """Coverage against nominal per interval, pooled over every held-out prediction.
+
+        Columns: ``nominal``, ``covered`` (runs inside), ``n``, ``coverage`` and ``p_below``,
+        the binomial probability of covering this few runs or fewer if the intervals were
+        calibrated. Held-out runs share the posterior, so their misses are correlated and this
+        p-value is a flag, not an exact test. ``verdict`` says ``ok``, ``too narrow`` (p_below <
+        0.01) or ``too wide`` (the same test from above).
+        """
+        return calibration_table(self.table, self.probs)
+
     def summary(self) -> str:
         """A plain-text report of coverage, width, error and CRPS per cutoff."""
         lines = [f"backtest: fit on {self.split} < cutoff, predict {self.split} >= cutoff"]
@@ -349,7 +362,63 @@ def backtest(
     metrics = pd.DataFrame.from_dict(metric_rows, orient="index")
     metrics.index.name = "cutoff"
     overall = pd.Series(_metrics(table, probs), name="pooled")
-    return BacktestResult(column, cutoffs, probs, table, metrics, overall, fits)
+    result = BacktestResult(column, cutoffs, probs, table, metrics, overall, fits)
+    _warn_calibration(result.calibration, law.name)
+    return result
+
+
+class CalibrationWarning(UserWarning):
+    """Held-out runs fall outside the predictive intervals far more often than nominal."""
+
+
+def calibration_table(table: pd.DataFrame, probs: Sequence[float]) -> pd.DataFrame:
+    """Coverage against nominal per interval (see :attr:`BacktestResult.calibration`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"inside95": [True] * 14 + [False] * 6})
+    >>> row = calibration_table(t, [0.95]).iloc[0]
+    >>> row["coverage"], row["verdict"]
+    (0.7, 'too narrow')
+    """
+    binom = _scipy_stats().binom
+    rows = []
+    for p in probs:
+        inside = np.asarray(table[f"inside{_pct(p)}"], dtype=bool)
+        n, k = inside.size, int(inside.sum())
+        p_below = float(binom.cdf(k, n, p)) if n else np.nan
+        p_above = float(binom.sf(k - 1, n, p)) if n else np.nan
+        verdict = "too narrow" if p_below < 0.01 else "too wide" if p_above < 0.01 else "ok"
+        rows.append(
+            {
+                "nominal": p,
+                "covered": k,
+                "n": n,
+                "coverage": k / n if n else np.nan,
+                "p_below": p_below,
+                "verdict": verdict,
+            }
+        )
+    return pd.DataFrame(rows).set_index("nominal")
+
+
+def _warn_calibration(calibration: pd.DataFrame, name: str) -> None:
+    narrow = calibration[calibration["verdict"] == "too narrow"]
+    if len(narrow):
+        parts = [
+            f"{100 * p:g}% intervals cover {row['coverage']:.0%} of {row['n']} "
+            f"(p = {row['p_below']:.2g})"
+            for p, row in narrow.iterrows()
+        ]
+        warnings.warn(
+            f"{name}: predictive intervals are too narrow on the held-out runs: "
+            + "; ".join(parts)
+            + ". Do not trust them beyond the data: keep drift=True, consider groups= for "
+            "runs that share a residual, or compare likelihoods",
+            CalibrationWarning,
+            stacklevel=3,
+        )
 
 
 # ---------------------------------------------------------------------- model comparison

@@ -53,14 +53,15 @@ def worker(second: bool) -> None:
     runs = runs.drop(index=runs["loss"].nlargest(5).index)
     results = []
     # a default fit: diagnostics computed (and warned about) as for any user, then the summary
-    fit = bs.fit("chinchilla", runs, random_seed=0, progressbar=False)
+    options = json.loads(os.environ.get("BENCH_FIT_OPTIONS", "{}"))
+    fit = bs.fit("chinchilla", runs, random_seed=0, progressbar=False, **options)
     summary = fit.summary()
     results.append(_row(fit, summary, t_import, time.perf_counter() - t0))
     if second:
         rng = np.random.default_rng(1)
         resample = runs.iloc[rng.integers(0, len(runs), len(runs))].reset_index(drop=True)
         t1 = time.perf_counter()
-        fit2 = bs.fit("chinchilla", resample, random_seed=1, progressbar=False)
+        fit2 = bs.fit("chinchilla", resample, random_seed=1, progressbar=False, **options)
         summary2 = fit2.summary()
         results.append(_row(fit2, summary2, 0.0, time.perf_counter() - t1))
     print("BENCH-JSON " + json.dumps(results))
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     repo = HERE.parent
     if "BAYESCALE_DATA_DIR" not in base and (repo.parent / "shared" / "data").is_dir():
         base["BAYESCALE_DATA_DIR"] = str(repo.parent / "shared" / "data")
-    cold, warm, second = [], [], []
+    cold, warm, second, plain = [], [], [], []
     with tempfile.TemporaryDirectory() as keep:
         warm_env = {
             **base,
@@ -154,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
             first, again = run_worker(warm_env, second=True)
             warm.append(first)
             second.append(again)
+            # the model before the calibration work (independent noise only), same engine
+            old_env = {**warm_env, "BENCH_FIT_OPTIONS": json.dumps({"drift": False})}
+            if i == 0:
+                run_worker(old_env, second=False)
+            plain.append(run_worker(old_env, second=False)[0])
             print(
                 f"  repeat {i + 1}/{args.repeats}: cold {cold[-1]['wall']:.1f} s, "
                 f"warm {first['wall']:.1f} s, second fit {again['wall']:.1f} s",
@@ -180,7 +186,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(header)
     print("-" * len(header))
-    for name, rows in (("cold process", cold), ("warm process", warm), ("second fit", second)):
+    scenarios = (
+        ("cold process", cold),
+        ("warm process", warm),
+        ("second fit", second),
+        ("warm, no drift", plain),
+    )
+    for name, rows in scenarios:
         m = median_row(rows)
         print(
             f"{name:<14}{m['import']:>8.2f}{m['compile']:>9.2f}{m['init']:>7.2f}{m['tune']:>7.2f}"
@@ -206,6 +218,10 @@ def main(argv: list[str] | None = None) -> int:
             f"speed-up over the {name} classical procedure: cold {cl / cold_w:.1f}x, "
             f"warm {cl / w:.1f}x, second fit {cl / s2:.1f}x"
         )
+    print(
+        f"default (with drift) / model before the calibration work, warm process: "
+        f"{w / median_row(plain)['wall']:.2f}x"
+    )
     return 0
 
 

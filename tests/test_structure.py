@@ -184,3 +184,14 @@ def test_sbc_includes_structure_parameters():
         groups="N",
     )
     assert {"group_sd_N", "drift", "group_z_N[0]"} <= set(res.ranks.columns)
+
+
+def test_backtest_flags_intervals_that_are_too_narrow():
+    # a law with the wrong exponent, fixed so that its error beyond the cutoff is systematic,
+    # and no drift: the backtest must say its intervals are too narrow
+    runs = bs.testing.simulate_chinchilla(n=80, seed=5)
+    priors = {"alpha": bs.Prior.fixed(0.2), "beta": bs.Prior.fixed(0.2)}
+    with pytest.warns(bs.CalibrationWarning, match="too narrow"):
+        bt = bs.backtest("chinchilla", runs, split={"C": 3e20}, priors=priors, drift=False, **FAST)
+    assert bt.calibration.loc[0.95, "verdict"] == "too narrow"
+    assert bt.calibration.loc[0.95, "coverage"] < 0.5
