@@ -865,6 +865,11 @@ def compare_to_card(
     >>> bs.compare_to_card(fit, "besiroglu2024").joint_tail_prob > 0.05
     True
     """
+    if not isinstance(fit, Fit):
+        raise TypeError(
+            f"compare_to_card compares one posterior with a card, got {type(fit).__name__}; "
+            "for a stack compare each member (stack.fits[name])"
+        )
     law = fit.law
     unknown_inputs = sorted(set(fixed) - (set(law.inputs) - {"N", "D"}))
     if unknown_inputs:

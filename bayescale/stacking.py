@@ -183,7 +183,10 @@ class StackedFit:
     :func:`~bayescale.overtraining_penalty`, :func:`~bayescale.inference_optimal`,
     :func:`~bayescale.data_wall`, :func:`~bayescale.predict_accuracy`,
     :func:`~bayescale.emergence_threshold`): the answer is the mixture of the members' answers,
-    one chain of :attr:`n_draws` draws (see :mod:`bayescale.stacking`).
+    one chain of :attr:`n_draws` draws (see :mod:`bayescale.stacking`). The figures
+    :func:`~bayescale.plots.plot_fit`, :func:`~bayescale.plots.plot_frontier` and
+    :func:`~bayescale.plots.plot_tokens_per_param` and :func:`~bayescale.export_summary` (the
+    :meth:`summary` table) take it too.
 
     Attributes
     ----------
@@ -230,6 +233,11 @@ class StackedFit:
     def n_draws(self) -> int:
         """Draws of every mixed result: the first member's chains × draws."""
         return next(iter(self.fits.values())).n_draws
+
+    @property
+    def law_names(self) -> list[str]:
+        """The distinct law names of the members, in order."""
+        return list(dict.fromkeys(f.law.name for f in self.fits.values()))
 
     @property
     def data(self) -> pd.DataFrame:

@@ -266,3 +266,31 @@ def test_bad_inputs_name_the_culprit(members):
     st = bs.stack({"a": a, "b": b}, weights={"a": 0.5, "b": 0.5})
     with pytest.raises(ValueError, match="random_seed must be non-negative"):
         bs.predict_loss(st, N=1e9, D=2e10, kind="predictive", random_seed=-1)
+
+
+# ---------------------------------------------------------------------- presentation
+def test_plots_and_export_take_a_stack(members, runs, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from bayescale import plots
+
+    a, b = members
+    st = bs.stack({"a": a, "b": b}, weights={"a": 0.5, "b": 0.5})
+    _, ax = plots.plot_fit(st, predictive=True, random_seed=0)
+    assert ax.get_title().startswith("chinchilla fit")
+    fig, _ = plots.plot_frontier(st, compute=np.logspace(20, 24, 5))
+    assert fig.get_suptitle().startswith("chinchilla: compute-optimal")
+    _, ax = plots.plot_tokens_per_param(st, compute=np.logspace(20, 24, 5))
+    assert "bayescale chinchilla (60 runs)" in ax.get_legend().get_texts()[0].get_text()
+    plt.close("all")
+    path = bs.export_summary(st, tmp_path / "stack.csv")
+    back = bs.read_summary(path)
+    assert back["weight"].tolist() == [0.5, 0.5]
+    mixed = bs.stack({"chin": a, "pow": _power_law_fit(runs)}, weights={"chin": 0.5, "pow": 0.5})
+    with pytest.raises(ValueError, match=r"plot_fit: stack member 'pow'"):
+        plots.plot_fit(mixed)
+    with pytest.raises(TypeError, match="for a stack compare each member"):
+        bs.compare_to_card(st, "hoffmann2022")
