@@ -294,3 +294,25 @@ def test_plots_and_export_take_a_stack(members, runs, tmp_path):
         plots.plot_fit(mixed)
     with pytest.raises(TypeError, match="for a stack compare each member"):
         bs.compare_to_card(st, "hoffmann2022")
+
+
+def test_report_of_a_stack(members, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    a, b = members
+    st = bs.stack({"a": a, "b": b}, weights={"a": 0.5, "b": 0.5})
+    path = bs.report(st, tmp_path / "rep", compute=[1e22, 1e23])
+    files = sorted(os.listdir(tmp_path / "rep"))
+    assert files == [
+        "fit.png",
+        "frontier.png",
+        "optimal.csv",
+        "report.html",
+        "report.md",
+        "summary.csv",
+        "tokens_per_param.png",
+    ]
+    text = open(path).read()
+    assert "## Members" in text and "| a | chinchilla@1 | studentt | 0.5 | 500 |" in text
+    assert bs.read_summary(tmp_path / "rep" / "optimal.csv").shape[0] == 2
