@@ -319,7 +319,11 @@ class StackedFit:
             except (ValueError, TypeError, KeyError) as err:
                 message = f"stack member {name!r} ({member.law.key}, {member.likelihood.name}): "
                 detail = err.args[0] if len(err.args) == 1 else str(err)
-                raise type(err)(f"{message}{detail}") from err
+                try:
+                    named_err = type(err)(f"{message}{detail}")
+                except Exception:  # an exception class that takes other arguments
+                    named_err = ValueError(f"{message}{detail}")
+                raise named_err from err
             if not isinstance(result, xr.Dataset | xr.DataArray) or not {
                 "chain",
                 "draw",
@@ -381,7 +385,7 @@ class StackedFit:
         """Write the stack to the folder ``path``: one NetCDF file per member
         (:meth:`Fit.save <bayescale.Fit.save>`) and ``stack.json`` (names, files and their
         SHA-256, weights, method, bayescale version), each file written atomically,
-        ``stack.json`` last.
+        ``stack.json`` last; member files of a larger stack saved there before are removed.
 
         Examples
         --------
@@ -424,6 +428,10 @@ class StackedFit:
             "members": members,
         }
         atomic_write_text(folder / STACK_FILE, json.dumps(meta, indent=2) + "\n")
+        listed = {m["file"] for m in members}
+        for stale in folder.glob("member_*.nc"):  # members of a larger stack saved here before
+            if stale.name not in listed:
+                stale.unlink()
         return str(folder)
 
     @classmethod
@@ -609,6 +617,10 @@ def stack(
     """
     named = _check_fits(fits)
     if weights is not None:
+        if method != "stacking":
+            raise ValueError(
+                f"method={method!r} computes weights; with weights= given leave method out"
+            )
         return StackedFit(named, weights, method="given")
     if method not in _METHODS:
         raise ValueError(f"method must be one of {list(_METHODS)}, got {method!r}")

@@ -215,6 +215,10 @@ def test_save_load_round_trip(members, tmp_path):
     # saving again over the folder works and leaves no temporary files
     st.save(folder)
     assert sorted(os.listdir(folder)) == ["member_0.nc", "member_1.nc", "stack.json"]
+    # a smaller stack saved over it leaves no stale member file
+    bs.stack({"a": a}, weights={"a": 1.0}).save(folder)
+    assert sorted(os.listdir(folder)) == ["member_0.nc", "stack.json"]
+    assert bs.load_stack(folder).names == ["a"]
 
 
 def test_load_refuses_missing_or_replaced_members(members, tmp_path):
@@ -261,6 +265,8 @@ def test_bad_inputs_name_the_culprit(members):
         bs.stack(a)
     with pytest.raises(ValueError, match="method must be one of"):
         bs.stack({"a": a, "b": b}, method="vote")
+    with pytest.raises(ValueError, match="with weights= given leave method out"):
+        bs.stack({"a": a, "b": b}, method="pseudo-BMA", weights={"a": 0.5, "b": 0.5})
     with pytest.raises(ValueError, match="at least two fits"):
         bs.stack({"a": a})
     st = bs.stack({"a": a, "b": b}, weights={"a": 0.5, "b": 0.5})
