@@ -172,7 +172,7 @@ def test_compute_for_loss_counts_follow_the_mixture(members):
 def test_other_analysis_functions_accept_a_stack(members):
     a, b = members
     st = bs.stack({"a": a, "b": b}, weights={"a": 0.5, "b": 0.5})
-    inf = bs.inference_optimal(st, target_loss=2.0, inference_tokens=[0, 1e13])
+    inf = bs.inference_optimal(st, target_loss=2.2, inference_tokens=[0, 1e13])
     assert inf["N_opt"].dims == ("chain", "draw", "target_loss", "inference_tokens")
     assert inf.sizes["draw"] == 1000
     fit_e = bs.emergence.pinned_emergence_fit(seed=0)
