@@ -46,6 +46,7 @@ from .law import (
 from .likelihoods import Likelihood, get_likelihood, list_likelihoods, register_likelihood
 from .priors import Prior
 from .report import report
+from .stacking import StackedFit, load_stack, stack
 from .validation import (
     BacktestResult,
     CalibrationWarning,
@@ -71,6 +72,7 @@ __all__ = [
     "Prior",
     "ScalingLaw",
     "SmallDataWarning",
+    "StackedFit",
     "__version__",
     "backtest",
     "chain",
@@ -93,6 +95,7 @@ __all__ = [
     "list_likelihoods",
     "load_card",
     "load_dataset",
+    "load_stack",
     "loss_at",
     "overtraining_penalty",
     "plots",
@@ -105,6 +108,7 @@ __all__ = [
     "register_law_family",
     "register_likelihood",
     "report",
+    "stack",
     "testing",
     "xp",
 ]

@@ -15,6 +15,7 @@ import xarray as xr
 
 from .fit import Fit
 from .law import ScalingLaw
+from .stacking import stackable
 from .xp import numpy_ns
 
 __all__ = ["compute_optimal", "predict_loss"]
@@ -220,6 +221,7 @@ def _fixed_inputs(law: ScalingLaw, n_budgets: int, fixed: Mapping[str, Any]) -> 
     return out
 
 
+@stackable
 def compute_optimal(
     fit: Fit,
     compute: Any,
@@ -241,8 +243,8 @@ def compute_optimal(
 
     Parameters
     ----------
-    fit : Fit
-        A fitted law with inputs ``N`` and ``D``.
+    fit : Fit or StackedFit
+        A fitted law with inputs ``N`` and ``D`` (a stack mixes its members' draws).
     compute : float or sequence of float
         Training budgets in FLOPs.
     method : {"auto", "closed_form", "numeric"}
@@ -363,6 +365,7 @@ def _structure_terms(
     return total
 
 
+@stackable
 def predict_loss(
     fit: Fit,
     *,
@@ -375,7 +378,7 @@ def predict_loss(
 
     Parameters
     ----------
-    fit : Fit
+    fit : Fit or StackedFit
     kind : {"mean", "predictive"}
         ``"mean"``: the law's value L(N, D) for each draw (parameter uncertainty only).
         ``"predictive"``: a new observed loss: the law's value, plus the fit's structured

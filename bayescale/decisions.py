@@ -43,6 +43,7 @@ from .analysis import (
 from .cards import Card, load_card
 from .fit import Fit
 from .law import ScalingLaw
+from .stacking import stackable
 from .xp import numpy_ns
 
 __all__ = [
@@ -186,6 +187,17 @@ def _invert_frontier(
 
 
 # ---------------------------------------------------------------------- compute_for_loss
+def _recount_status(ds: xr.Dataset) -> xr.Dataset:
+    """The ``n_<status>`` counts of a :func:`compute_for_loss` result, recounted from its
+    ``status`` (after draws were mixed over a stack)."""
+    status = ds["status"].transpose(*_SAMPLE_DIMS, "target_loss").to_numpy()
+    flat = status.reshape(-1, status.shape[-1])
+    for name in _STATUS:
+        ds[f"n_{name}"] = ("target_loss", (flat == name).sum(axis=0))
+    return ds
+
+
+@stackable(finish=_recount_status)
 def compute_for_loss(
     fit: Fit,
     target_loss: Any,
@@ -207,7 +219,7 @@ def compute_for_loss(
 
     Parameters
     ----------
-    fit : Fit
+    fit : Fit or StackedFit
         A fitted law of N and D.
     target_loss : float or sequence of float
         Target losses (same units as the fitted output).
@@ -281,6 +293,7 @@ def compute_for_loss(
 
 
 # ---------------------------------------------------------------------- loss of plans
+@stackable
 def loss_at(
     fit: Fit,
     *,
@@ -297,7 +310,7 @@ def loss_at(
 
     Parameters
     ----------
-    fit : Fit
+    fit : Fit or StackedFit
     kind : {"mean", "predictive"}
         As in :func:`~bayescale.predict_loss`: the law's value, or a new observed run.
     random_seed : int, optional
@@ -366,6 +379,7 @@ def loss_at(
     return res
 
 
+@stackable
 def overtraining_penalty(
     fit: Fit,
     *,
@@ -383,7 +397,7 @@ def overtraining_penalty(
 
     Parameters
     ----------
-    fit : Fit
+    fit : Fit or StackedFit
         A fitted law of N and D.
     N, C : float or sequence of float
         Planned model sizes and budgets (each a dimension of the result).
@@ -451,6 +465,7 @@ def overtraining_penalty(
 
 
 # ---------------------------------------------------------------------- inference-aware optimum
+@stackable
 def inference_optimal(
     fit: Fit,
     target_loss: Any,
@@ -470,7 +485,7 @@ def inference_optimal(
 
     Parameters
     ----------
-    fit : Fit
+    fit : Fit or StackedFit
         A fitted law of N and D.
     target_loss : float or sequence of float
         Target losses.
@@ -593,6 +608,7 @@ def _unique_input(law: ScalingLaw, unique_input: str | None) -> str | None:
     )
 
 
+@stackable
 def data_wall(
     fit: Fit,
     available_tokens: Any,
@@ -618,7 +634,7 @@ def data_wall(
 
     Parameters
     ----------
-    fit : Fit
+    fit : Fit or StackedFit
         A fitted law of N and D (optionally with a unique-token input).
     available_tokens : float or sequence of float
         Unique tokens available.
@@ -849,6 +865,11 @@ def compare_to_card(
     >>> bs.compare_to_card(fit, "besiroglu2024").joint_tail_prob > 0.05
     True
     """
+    if not isinstance(fit, Fit):
+        raise TypeError(
+            f"compare_to_card compares one posterior with a card, got {type(fit).__name__}; "
+            "for a stack compare each member (stack.fits[name])"
+        )
     law = fit.law
     unknown_inputs = sorted(set(fixed) - (set(law.inputs) - {"N", "D"}))
     if unknown_inputs:

@@ -29,6 +29,7 @@ import xarray as xr
 
 from .analysis import predict_loss
 from .fit import Fit
+from .stacking import stackable
 from .xp import numpy_ns
 
 __all__ = [
@@ -78,6 +79,22 @@ def _crossing(T: Any, k: Any, floor: Any, ceiling: Any, level: Any) -> np.ndarra
     return np.where(inside, x, np.where(u >= 1.0, np.inf, -np.inf))
 
 
+def _recount_threshold(ds: xr.Dataset) -> xr.Dataset:
+    """``p_emerged`` and the never-reached counts of an :func:`emergence_threshold` result,
+    recomputed from its draws (after they were mixed over a stack)."""
+    log10_x = ds["log10_threshold"].to_numpy().reshape(-1)
+    if "p_emerged" in ds:
+        emerged = log10_x[:, None] <= np.log10(ds["scale"].to_numpy())[None, :]
+        ds["p_emerged"] = ds["p_emerged"].copy(data=emerged.mean(axis=0))
+    n = int(log10_x.size)
+    never = int((log10_x == np.inf).sum())
+    ds.attrs.update(
+        {"n_draws": n, "n_never_reached": never, "p_never_reached": never / n if n else np.nan}
+    )
+    return ds
+
+
+@stackable(finish=_recount_threshold)
 def emergence_threshold(
     fit: Fit,
     level: float = 0.5,
@@ -89,8 +106,8 @@ def emergence_threshold(
 
     Parameters
     ----------
-    fit : Fit
-        A fit of the ``emergence`` law.
+    fit : Fit or StackedFit
+        A fit of the ``emergence`` law (a stack of them mixes their draws).
     level : float
         Accuracy level in (0, 1): an absolute accuracy, or with ``relative=True`` the fraction
         of the way from the floor (chance) to the ceiling (``relative=True, level=0.5`` gives the

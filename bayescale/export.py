@@ -221,8 +221,9 @@ def summary_table(obj: Any, *, prob: float = 0.8) -> pd.DataFrame:
 
     Parameters
     ----------
-    obj : Fit, DataFrame or xarray.Dataset
-        A :class:`~bayescale.Fit` gives ``fit.summary()``; a DataFrame is taken as is; a Dataset
+    obj : Fit, StackedFit, DataFrame or xarray.Dataset
+        A :class:`~bayescale.Fit` or :class:`~bayescale.StackedFit` gives its ``summary()``;
+        a DataFrame is taken as is; a Dataset
         over ``(chain, draw[, dims...])`` (e.g. :func:`~bayescale.compute_optimal`'s or
         :func:`~bayescale.compute_for_loss`'s result) gives one row per grid point of the other
         dimensions (a MultiIndex for several) with columns ``<var>_median``, ``<var>_lo<pct>``
@@ -246,8 +247,9 @@ def summary_table(obj: Any, *, prob: float = 0.8) -> pd.DataFrame:
     ('compute', ['N_opt_median', 'N_opt_lo80', 'N_opt_hi80'])
     """
     from .fit import Fit
+    from .stacking import StackedFit
 
-    if isinstance(obj, Fit):
+    if isinstance(obj, Fit | StackedFit):
         return obj.summary()
     if isinstance(obj, pd.DataFrame):
         return obj
@@ -256,7 +258,8 @@ def summary_table(obj: Any, *, prob: float = 0.8) -> pd.DataFrame:
     if isinstance(obj, xr.Dataset):
         return _interval_table(obj, prob)
     raise TypeError(
-        f"export_summary takes a Fit, a DataFrame or an xarray Dataset, got {type(obj).__name__}"
+        "export_summary takes a Fit, a StackedFit, a DataFrame or an xarray Dataset, got "
+        f"{type(obj).__name__}"
     )
 
 

@@ -118,11 +118,35 @@ def _is_log(values: np.ndarray) -> bool:
     return bool(values.size and values.min() > 0 and values.max() / values.min() >= 10)
 
 
-def _cards_for(law_name: str, cards: Sequence[str | Card] | None) -> list[Card]:
-    """The cards named in ``cards`` (loaded ones pass through), or every card of the law."""
+def _law_names(fit: Any) -> list[str]:
+    """The law of a fit, or the distinct laws of a stack's members."""
+    return [fit.law.name] if isinstance(fit, Fit) else list(fit.law_names)
+
+
+def _template(fit: Any, what: str) -> Fit:
+    """The fit whose law's inputs and output a plot reads: the fit itself, or a stack's first
+    member when every member's law has the same inputs and output."""
+    if isinstance(fit, Fit):
+        return fit
+    members = list(fit.fits.items())
+    first_name, first = members[0]
+    for name, member in members[1:]:
+        if (member.law.inputs, member.law.output) != (first.law.inputs, first.law.output):
+            raise ValueError(
+                f"{what}: stack member {name!r} ({member.law.key}) has inputs "
+                f"{list(member.law.inputs)} and output {member.law.output!r}, member "
+                f"{first_name!r} ({first.law.key}) {list(first.law.inputs)} and "
+                f"{first.law.output!r}: plot the members separately"
+            )
+    return first
+
+
+def _cards_for(law_name: str | Sequence[str], cards: Sequence[str | Card] | None) -> list[Card]:
+    """The cards named in ``cards`` (loaded ones pass through), or every card of the law(s)."""
+    laws = {law_name} if isinstance(law_name, str) else set(law_name)
     if cards is None:
         table = list_cards()
-        names = [n for n, law in zip(table["name"], table["law"], strict=True) if law == law_name]
+        names = [n for n, law in zip(table["name"], table["law"], strict=True) if law in laws]
     else:
         names = list(cards)
     return [n if isinstance(n, Card) else load_card(n) for n in names]
@@ -183,7 +207,7 @@ def plot_fit(
 
     Parameters
     ----------
-    fit : Fit
+    fit : Fit or StackedFit
     x : str, optional
         Input on the horizontal axis (default: the law's first input, ``N`` for Chinchilla).
     by : str, optional
@@ -221,7 +245,7 @@ def plot_fit(
     """
     import matplotlib.pyplot as plt
 
-    law = fit.law
+    law = _template(fit, "plot_fit").law
     inputs = list(law.inputs)
     x = x or inputs[0]
     if x not in inputs:
@@ -309,7 +333,7 @@ def plot_fit(
         size = len(next(iter(stacked.values())))
         extra_cols = {
             k: np.full(size, float(np.round(np.median(runs[k].to_numpy(dtype=float)))))
-            for k in fit.likelihood.extra_columns
+            for k in _template(fit, "plot_fit").likelihood.extra_columns
         }
         pred = predict_loss(
             fit, kind="predictive", random_seed=random_seed, **stacked, **extra_cols
@@ -387,13 +411,13 @@ def plot_fit(
     handles = ax.get_legend_handles_labels()[0]
     ax.legend(handles=handles + extra, fontsize=7.5, loc="upper right", ncols=1)
     ax.set_xscale("log")
-    if fit.likelihood.output_domain != "unit":
+    if _template(fit, "plot_fit").likelihood.output_domain != "unit":
         ax.set_yscale("log")
         _plain_log_ticks(ax.yaxis)
     ax.set_xlabel(_label(x))
     ax.set_ylabel(_label(law.output))
     where = "" if by is None else f", one curve per {_label(by)} bin"
-    ax.set_title(f"{law.name} fit: {law.output} against {x}{where}", fontsize=10)
+    ax.set_title(f"{' + '.join(_law_names(fit))} fit: {law.output} against {x}{where}", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
     ax.grid(True, which="minor", alpha=0.1)
     return fig, ax
@@ -539,7 +563,7 @@ def plot_frontier(
 
     Parameters
     ----------
-    fit : Fit
+    fit : Fit or StackedFit
         A fit of a law with N and D inputs.
     compute : sequence of float, optional
         FLOP budgets (default: 1e18 to 1e27, log-spaced).
@@ -596,7 +620,7 @@ def plot_frontier(
         fig, axes = _panels(ax, n_axes, 2, (4.8, 4.0))
     card_points = [
         (card, point)
-        for card in _cards_for(fit.law.name, cards)
+        for card in _cards_for(_law_names(fit), cards)
         if (point := _card_optimum(card, C, fixed_inputs)) is not None
     ]
     runs_c = (
@@ -654,7 +678,9 @@ def plot_frontier(
             r.set_ylim(np.exp(-span), np.exp(span))
             _plain_log_ticks(r.yaxis)
     axes[0].legend(fontsize=7.5, loc="upper left")
-    fig.suptitle(f"{fit.law.name}: compute-optimal allocation (C = 6ND)", fontsize=10)
+    fig.suptitle(
+        f"{' + '.join(_law_names(fit))}: compute-optimal allocation (C = 6ND)", fontsize=10
+    )
     return fig, axes
 
 
@@ -679,7 +705,7 @@ def plot_tokens_per_param(
 
     Parameters
     ----------
-    fit : Fit
+    fit : Fit or StackedFit
         A fit of a law with N and D inputs.
     compute : sequence of float, optional
         FLOP budgets (default: 1e18 to 1e28, log-spaced).
@@ -724,10 +750,10 @@ def plot_tokens_per_param(
     lo, mid, hi = _band(_draws(ratio.transpose("chain", "draw", "compute"), len(C)), prob)
     card_points = [
         (card, point)
-        for card in _cards_for(fit.law.name, cards)
+        for card in _cards_for(_law_names(fit), cards)
         if (point := _card_optimum(card, C, fixed_inputs)) is not None
     ]
-    name = label or f"bayescale {fit.law.name} ({len(fit.data)} runs)"
+    name = label or f"bayescale {' + '.join(_law_names(fit))} ({len(fit.data)} runs)"
     ax.fill_between(
         C, lo, hi, color=color, alpha=0.25, lw=0, label=f"{name}: {100 * prob:g}% interval"
     )
@@ -1101,7 +1127,7 @@ def plot_params(
     missing = [n for n in names if n not in post]
     if missing:
         raise KeyError(f"not in the posterior: {missing}; available: {list(post.data_vars)}")
-    card_list = _cards_for(fit.law.name, cards)
+    card_list = _cards_for(_law_names(fit), cards)
     descriptions = {p.name: p.description for p in fit.law.parameters}
     fig, axes = _panels(ax, len(names), 3, (3.6, 2.9))
     for name, a in zip(names, axes, strict=True):
