@@ -129,7 +129,12 @@ def _rows(name: str, variant: str, table: pd.DataFrame, seconds: float) -> dict:
 
 
 def run_bayes(
-    split: dict, variant: str, draws: int, seed: int, drift_scales: list[float]
+    split: dict,
+    variant: str,
+    draws: int,
+    seed: int,
+    drift_scales: list[float],
+    drift_spreads: list[float] | None = None,
 ) -> list[tuple[dict, pd.DataFrame]]:
     """Backtest one variant; with drift, also re-score with the drift prior's scale set to each
     of ``drift_scales`` (the drift is not in the likelihood, so its posterior is its prior and
@@ -156,16 +161,22 @@ def run_bayes(
     if not first.structure.drift:
         return out
     prior = first.priors["drift"]
-    base = prior.params["sigma"] if prior.dist == "HalfNormal" else np.exp(prior.params["mu"])
+    lognormal = prior.dist == "LogNormal"
+    base = np.exp(prior.params["mu"]) if lognormal else prior.params["sigma"]
+    spreads = drift_spreads if (drift_spreads and lognormal) else [None]
     law = bs.get_law(split["law"])
     data = split["data"]
     col = data[split["column"]] if split["column"] in data else 6 * data["N"] * data["D"]
-    for scale in drift_scales:
+    for scale, spread in ((a, b) for a in drift_scales for b in spreads):
         tables = []
         for i, (cutoff, f) in enumerate(bt.fits.items()):
             post = f.idata["posterior"]
             original = post["drift"].copy()
-            post["drift"] = original * (scale / base)
+            if spread is None:  # the prior's median moves, its shape stays
+                post["drift"] = original * (scale / base)
+            else:  # LogNormal(log scale, spread) from the same standard normal draws
+                z = (np.log(original) - np.log(base)) / prior.params["sigma"]
+                post["drift"] = np.exp(np.log(scale) + spread * z)
             test = data[(col >= cutoff).to_numpy()]
             inputs = {k: test[k].to_numpy(float) for k in law.inputs}
             draws_ = _predictive_draws(f, inputs, seed + 1000 + i, test)
@@ -174,7 +185,7 @@ def run_bayes(
             tables.append(pd.DataFrame(scored).assign(cutoff=cutoff))
             post["drift"] = original
         table = pd.concat(tables, ignore_index=True)
-        name = f"{variant} drift={scale:g}"
+        name = f"{variant} drift={scale:g}" + (f",spread={spread:g}" if spread else "")
         out.append(
             (_rows(split["name"], name, table, 0.0), table.assign(split=split["name"], model=name))
         )
@@ -231,17 +242,35 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="also score the drift prior's scale set to each of these",
     )
+    parser.add_argument(
+        "--drift-spreads",
+        nargs="*",
+        type=float,
+        default=[],
+        help="with --drift-scales: also vary the LogNormal prior's log-sd",
+    )
+    parser.add_argument(
+        "--models",
+        nargs="*",
+        default=None,
+        help="run only these variants (default: independent, default, ...)",
+    )
     parser.add_argument("--only", default=None, help="run the splits whose name contains this")
     parser.add_argument("--out", default=None, help="CSV of the per-split table")
     parser.add_argument("--points", default=None, help="CSV of every held-out prediction")
     args = parser.parse_args(argv)
     variants = ["independent", "default", *[v for v in args.variants if v not in ("default",)]]
+    if args.models:
+        variants = list(args.models)
     rows, points = [], []
     for split in splits():
         if args.only and args.only not in split["name"]:
             continue
         for variant in variants:
-            for row, table in run_bayes(split, variant, args.draws, args.seed, args.drift_scales):
+            results = run_bayes(
+                split, variant, args.draws, args.seed, args.drift_scales, args.drift_spreads
+            )
+            for row, table in results:
                 rows.append(row)
                 points.append(table)
                 print(_fmt_row(row), flush=True)
