@@ -27,7 +27,7 @@ import bayescale as bs
 
 def design_for(law: bs.ScalingLaw, n: int, seed: int) -> pd.DataFrame:
     if set(law.inputs) == {"N", "D"}:
-        return bs.testing.chinchilla_design(n, seed=seed)
+        return bs.testing.chinchilla_design(n, random_seed=seed)
     if law.inputs == ("N",):
         return pd.DataFrame({"N": np.logspace(7, 11, n)})
     raise SystemExit(f"no design for law {law.name!r} with inputs {law.inputs}")
@@ -59,11 +59,11 @@ def main() -> None:
             n_sims=args.sims,
             draws=args.draws,
             tune=args.draws,
-            seed=args.seed,
+            random_seed=args.seed,
             progressbar=not args.no_progress,
         )
         print()
-        print(res.summary())
+        print(res)
         print()
         for param, t in res.tests.iterrows():
             rows.append(

@@ -44,7 +44,7 @@ def test_cluster_log_values_tolerance():
 
 
 def test_auto_groups_need_repeated_sizes():
-    design = bs.testing.chinchilla_design(60, seed=0)  # sizes drawn continuously: no repeats
+    design = bs.testing.chinchilla_design(60, random_seed=0)  # sizes drawn continuously: no repeats
     s, codes = resolve_structure("auto", True, design, ("N", "D"), ("N", "D"))
     assert s.groupings == () and codes == {}
     runs, _ = grouped_runs(n_sizes=6, per_size=3)
