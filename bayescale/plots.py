@@ -78,11 +78,11 @@ def _label(name: str) -> str:
     return AXIS_LABELS.get(name, name)
 
 
-def _band(samples: np.ndarray, ci_prob: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Lower, median and upper central-``ci_prob`` quantiles along axis 0."""
-    if not 0 < ci_prob < 1:
-        raise ValueError(f"ci_prob must be between 0 and 1, got {ci_prob!r}")
-    lo, mid, hi = np.quantile(samples, [(1 - ci_prob) / 2, 0.5, (1 + ci_prob) / 2], axis=0)
+def _band(samples: np.ndarray, prob: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lower, median and upper central-``prob`` quantiles along axis 0."""
+    if not 0 < prob < 1:
+        raise ValueError(f"prob must be between 0 and 1, got {prob!r}")
+    lo, mid, hi = np.quantile(samples, [(1 - prob) / 2, 0.5, (1 + prob) / 2], axis=0)
     return lo, mid, hi
 
 
@@ -904,19 +904,19 @@ def plot_emergence(
     return fig, ax
 
 
-def _threshold_band(t: np.ndarray, ci_prob: float) -> tuple[float, float, float, float]:
+def _threshold_band(t: np.ndarray, prob: float) -> tuple[float, float, float, float]:
     """Lower, median, upper threshold and the share never reached (+inf draws counted)."""
     from .emergence import threshold_summary
 
     if t.size and np.all(t >= 0):
         with np.errstate(divide="ignore"):
             log10 = np.log10(t)
-        s = threshold_summary(xr.Dataset({"log10_threshold": ("draw", log10)}), ci_prob=ci_prob)
+        s = threshold_summary(xr.Dataset({"log10_threshold": ("draw", log10)}), ci_prob=prob)
         return s["lo"], s["median"], s["hi"], s["p_never_reached"]
     # negative scales (a linear x): the same quantiles, taken on the values themselves
-    if not 0 < ci_prob < 1:
-        raise ValueError(f"ci_prob must be between 0 and 1, got {ci_prob!r}")
-    q = np.quantile(t, [(1 - ci_prob) / 2, 0.5, (1 + ci_prob) / 2], method="inverted_cdf")
+    if not 0 < prob < 1:
+        raise ValueError(f"prob must be between 0 and 1, got {prob!r}")
+    q = np.quantile(t, [(1 - prob) / 2, 0.5, (1 + prob) / 2], method="inverted_cdf")
     return float(q[0]), float(q[1]), float(q[2]), float(np.mean(t == np.inf))
 
 
