@@ -776,7 +776,8 @@ class CardComparison:
         Fraction of posterior draws at least as far (in the same metric) from the mean; 0 means
         below 1/n_draws.
     allocation : DataFrame
-        N*, D* and D*/N* at ``compute`` under the card and the posterior.
+        N*, D* and D*/N* at ``compute`` under the card and the posterior (median and central
+        :data:`~bayescale.CI_PROB` interval).
     """
 
     card: Card
@@ -973,12 +974,12 @@ def compare_to_card(
         card_vals = {"N_opt": n_c[0], "D_opt": d_c[0], "tokens_per_param": d_c[0] / n_c[0]}
         for var, cv in card_vals.items():
             draws = post[var].to_numpy().ravel()
-            lo, med, hi = np.quantile(draws, [0.05, 0.5, 0.95])
+            lo, med, hi = np.quantile(draws, [(1 - CI_PROB) / 2, 0.5, (1 + CI_PROB) / 2])
             alloc_rows[var] = {
                 "card": cv,
                 "median": med,
-                "ci90_lo": lo,
-                "ci90_hi": hi,
+                f"ci{100 * CI_PROB:g}_lo": lo,
+                f"ci{100 * CI_PROB:g}_hi": hi,
                 "card/median": cv / med,
                 "quantile": float(np.mean(draws < cv)),
             }
