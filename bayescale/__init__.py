@@ -17,6 +17,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+source"
 
 from . import plots, testing, xp
+from ._api import CI_PROB
 from .analysis import compute_optimal, predict_loss
 from .cards import Card, list_cards, load_card
 from .data import DataWarning
@@ -58,10 +59,11 @@ from .validation import (
 )
 
 __all__ = [
+    "CI_PROB",
     "BacktestResult",
+    "CalibrationWarning",
     "Card",
     "CardComparison",
-    "CalibrationWarning",
     "DataWarning",
     "DiagnosticWarning",
     "Fit",

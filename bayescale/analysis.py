@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ._api import deprecated_args
 from .fit import Fit
 from .law import ScalingLaw
 from .stacking import stackable
@@ -196,6 +197,15 @@ def _optimum(
     return tuple(np.broadcast_arrays(n, d))
 
 
+def _held_mapping(where: str, fixed: Any) -> dict[str, Any]:
+    """``fixed=`` (inputs held fixed) as a dict; ``None`` is none."""
+    if fixed is None:
+        return {}
+    if not isinstance(fixed, Mapping):
+        raise ValueError(f"{where}: fixed must be a mapping such as {{'U': 25e9}}, got {fixed!r}")
+    return dict(fixed)
+
+
 def _fixed_inputs(law: ScalingLaw, n_budgets: int, fixed: Mapping[str, Any]) -> dict:
     """Validate the inputs held fixed along the compute frontier (all law inputs but N, D)."""
     needed = [k for k in law.inputs if k not in ("N", "D")]
@@ -204,7 +214,7 @@ def _fixed_inputs(law: ScalingLaw, n_budgets: int, fixed: Mapping[str, Any]) -> 
     if unknown or missing:
         raise ValueError(
             f"law {law.name!r} has inputs {list(law.inputs)}: compute_optimal needs every input "
-            f"other than N and D as a keyword (held fixed along C = 6ND); missing {missing}, "
+            f"other than N and D in fixed={{...}} (held fixed along C = 6ND); missing {missing}, "
             f"unknown {unknown}"
         )
     out = {}
@@ -221,6 +231,7 @@ def _fixed_inputs(law: ScalingLaw, n_budgets: int, fixed: Mapping[str, Any]) -> 
     return out
 
 
+@deprecated_args(into="fixed")
 @stackable
 def compute_optimal(
     fit: Fit,
@@ -228,7 +239,7 @@ def compute_optimal(
     *,
     method: str = "auto",
     flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN,
-    **fixed: Any,
+    fixed: Mapping[str, Any] | None = None,
 ) -> xr.Dataset:
     """Posterior of the compute-optimal model size and tokens for each budget.
 
@@ -237,7 +248,7 @@ def compute_optimal(
     N* = G·(C/6)^a, D* = G⁻¹·(C/6)^b), numerically otherwise: a grid, golden-section and a
     final parabolic step in log N, vectorised over all draws and budgets at once (4000 draws ×
     100 budgets take well under a second; see ``benchmarks/bench_optimum.py``). Any law with
-    inputs N and D works; its other inputs are held fixed at the values given as keywords —
+    inputs N and D works; its other inputs are held fixed at the values given in ``fixed`` —
     the unique-token budget ``U`` of ``data_constrained`` (D may exceed U by repeating data;
     the result then has ``epochs`` = D*/U), the training precision ``P`` of ``precision``.
 
@@ -251,9 +262,10 @@ def compute_optimal(
         ``"auto"`` uses the closed form when the law has one.
     flops_per_param_token : float
         FLOPs per parameter per token (6 for the usual dense-transformer count).
-    **fixed
+    fixed : mapping, optional
         The law's inputs other than N and D, each a number or one value per budget
-        (e.g. ``U=25e9`` for ``data_constrained``).
+        (e.g. ``fixed={"U": 25e9}`` for ``data_constrained``). Passing them as keywords
+        (``U=25e9``) is deprecated.
 
     Returns
     -------
@@ -265,21 +277,22 @@ def compute_optimal(
     Examples
     --------
     >>> import bayescale as bs
-    >>> fit = bs.testing.pinned_fit(seed=0)
+    >>> fit = bs.testing.pinned_fit(random_seed=0)
     >>> opt = bs.compute_optimal(fit, compute=[1e21, 5.88e23])
     >>> opt["tokens_per_param"].sizes["compute"]
     2
     >>> float(opt["tokens_per_param"].sel(compute=5.88e23).median()) > 1
     True
 
-    For ``data_constrained`` the unique-token budget is a keyword:
-    ``bs.compute_optimal(fit, compute=1e22, U=25e9)`` (see ``examples/datablations_refit.py``).
+    For ``data_constrained`` the unique-token budget is held fixed:
+    ``bs.compute_optimal(fit, compute=1e22, fixed={"U": 25e9})`` (see
+    ``examples/datablations_refit.py``).
     """
     law = fit.law
     if not {"N", "D"} <= set(law.inputs):
         raise ValueError(f"law {law.name!r} has inputs {law.inputs}; compute_optimal needs N and D")
     C = _as_1d("compute", compute)
-    extra = _fixed_inputs(law, len(C), fixed)
+    extra = _fixed_inputs(law, len(C), _held_mapping("compute_optimal", fixed))
     q, dims, coords = _natural_draws(fit)
     if len(dims) != 2:
         raise ValueError("compute_optimal expects scalar parameters over (chain, draw)")
@@ -403,7 +416,7 @@ def predict_loss(
     Examples
     --------
     >>> import bayescale as bs
-    >>> fit = bs.testing.pinned_fit(seed=0)
+    >>> fit = bs.testing.pinned_fit(random_seed=0)
     >>> loss = bs.predict_loss(fit, N=70e9, D=1.4e12, kind="predictive", random_seed=0)
     >>> loss.dims
     ('chain', 'draw')

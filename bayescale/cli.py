@@ -6,7 +6,7 @@
               [--prior alpha='Normal(mu=0.3, sigma=0.1)'] [--draws 1000 --tune 1000 --chains 4]
               [--seed 0] [--likelihood binomial] [--option breaks=2 --option x=C] [--force]
     bayescale summary fit.nc [--format md|csv|json|tex] [--out FILE [--force]]
-    bayescale optimal fit.nc --compute 1e24 1e25 [--prob 0.8] [--format md|csv|json|tex]
+    bayescale optimal fit.nc --compute 1e24 1e25 [--prob 0.95] [--format md|csv|json|tex]
     bayescale report fit.nc --out DIR [--compute 1e23 1e24] [--title TEXT] [--force]
     bayescale datasets
     bayescale laws
@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import pandas as pd
+
+from ._api import CI_PROB
 
 __all__ = ["main"]
 
@@ -295,11 +297,11 @@ def _cmd_optimal(args: argparse.Namespace) -> int:
     _check_new(args.out, args.force, inputs=[args.fit])
     fixed = _parse_fixed(args.fixed)
     fit = _load_fit(args.fit)
-    table = summary_table(compute_optimal(fit, args.compute, **fixed), prob=args.prob)
+    table = summary_table(compute_optimal(fit, args.compute, fixed=fixed), ci_prob=args.prob)
     if args.format in ("md", "tex"):
         from .report import optimal_display
 
-        table = optimal_display(table, args.prob, digits=args.digits)
+        table = optimal_display(table, ci_prob=args.prob, digits=args.digits)
     _emit(render_table(table, args.format, digits=args.digits), args.out)
     return 0
 
@@ -315,9 +317,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     fit = _load_fit(args.fit)
     kwargs = {} if args.compute is None else {"compute": args.compute}
     if fixed:
-        kwargs["fixed_inputs"] = fixed
+        kwargs["fixed"] = fixed
     try:
-        path = report(fit, args.out, title=args.title, prob=args.prob, **kwargs)
+        path = report(fit, args.out, title=args.title, ci_prob=args.prob, **kwargs)
     except OSError as err:
         raise _os_error(args.out, err) from None
     print(path)
@@ -467,7 +469,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--compute", type=_positive_float, nargs="+", required=True, help="budgets in FLOPs"
     )
-    p.add_argument("--prob", type=_probability, default=0.8, help="interval probability")
+    p.add_argument(
+        "--prob",
+        type=_probability,
+        default=CI_PROB,
+        help=f"interval probability (default {CI_PROB})",
+    )
     p.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
     p.add_argument("--digits", type=_digits, default=4, help="significant digits for md/tex")
     p.add_argument("--out", help="write to this file instead of stdout")
@@ -479,7 +486,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("fit", help="fit file written by 'bayescale fit'")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--compute", type=_positive_float, nargs="+", help="budgets in FLOPs")
-    p.add_argument("--prob", type=_probability, default=0.8, help="interval probability")
+    p.add_argument(
+        "--prob",
+        type=_probability,
+        default=CI_PROB,
+        help=f"interval probability (default {CI_PROB})",
+    )
     p.add_argument("--title", help="report heading")
     p.add_argument("--force", action="store_true", help="replace an existing report's files")
     _add_fixed_option(p)

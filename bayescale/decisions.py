@@ -31,10 +31,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ._api import CI_PROB, deprecated_args, result_html
 from .analysis import (
     FLOPS_PER_PARAM_TOKEN,
     _as_1d,
     _fixed_inputs,
+    _held_mapping,
     _minimise,
     _natural_draws,
     _optimum,
@@ -238,7 +240,7 @@ def compute_for_loss(
     Examples
     --------
     >>> import bayescale as bs
-    >>> fit = bs.testing.pinned_fit(seed=0)
+    >>> fit = bs.testing.pinned_fit(random_seed=0)
     >>> res = bs.compute_for_loss(fit, target_loss=[2.0, 1.6])
     >>> res["n_unreachable"].values.tolist()  # 1.6 nats is below E = 1.82 for every draw
     [0, 1000]
@@ -304,9 +306,10 @@ def loss_at(
     """Posterior of the loss over a grid of plans (outer product of the given inputs).
 
     Every input given as a sequence becomes its own dimension, so ``N=[...], D=[...]`` gives a
-    ``(chain, draw, N, D)`` array. For a law of N and D the compute ``C`` may replace one of
-    them (``N=[...], C=[...]`` → D = C/(6N), an isoFLOP grid); the implied third quantity and
-    the tokens per parameter D/N are attached as coordinates.
+    ``(chain, draw, N, D)`` array. For a law of N and D the budget ``compute`` (FLOPs) may
+    replace one of them (``N=[...], compute=[...]`` → D = compute/(6N), an isoFLOP grid); the
+    implied third quantity and the tokens per parameter D/N are attached as coordinates. (``C=``
+    for the budget of a law without an input ``C`` is deprecated.)
 
     Parameters
     ----------
@@ -326,10 +329,10 @@ def loss_at(
     Examples
     --------
     >>> import bayescale as bs
-    >>> fit = bs.testing.pinned_fit(seed=0)
-    >>> grid = bs.loss_at(fit, N=[1e9, 1e10, 1e11], C=[1e21, 1e22])
+    >>> fit = bs.testing.pinned_fit(random_seed=0)
+    >>> grid = bs.loss_at(fit, N=[1e9, 1e10, 1e11], compute=[1e21, 1e22])
     >>> grid.dims
-    ('chain', 'draw', 'N', 'C')
+    ('chain', 'draw', 'N', 'compute')
     >>> grid["tokens_per_param"].shape
     (3, 2)
     """
@@ -338,18 +341,33 @@ def loss_at(
     law = fit.law
     given = dict(inputs)
     if "C" in given and "C" not in law.inputs:
+        if "compute" in given:
+            raise TypeError("loss_at() got both 'C' (deprecated) and 'compute'")
+        warnings.warn(
+            "loss_at(): C= for the budget is deprecated, use compute= (deprecated in bayescale "
+            "1.0; the old form will be removed in 1.1)",
+            FutureWarning,
+            stacklevel=2,
+        )
+        given = {("compute" if k == "C" else k): v for k, v in given.items()}
+    budget = "compute" in given and "compute" not in law.inputs
+    if budget:
         if not {"N", "D"} <= set(law.inputs):
-            raise ValueError(f"C can stand in for N or D only; law {law.name!r} has {law.inputs}")
+            raise ValueError(
+                f"compute can stand in for N or D only; law {law.name!r} has {law.inputs}"
+            )
         if ("N" in given) == ("D" in given):
-            raise ValueError("with C give exactly one of N and D (the other is C/(6·it))")
+            raise ValueError(
+                "with compute give exactly one of N and D (the other is compute/(6·it))"
+            )
     extra_cols = set(fit.likelihood.extra_columns)
     grid_names = [k for k in given if k not in extra_cols]
     arrays = {k: _as_1d(k, given[k]) for k in grid_names}
     mesh = np.meshgrid(*arrays.values(), indexing="ij")
     flat = {k: m.reshape(-1) for k, m in zip(arrays, mesh, strict=True)}
     derived: dict[str, np.ndarray] = {}
-    if "C" in flat and "C" not in law.inputs:
-        c = flat.pop("C")
+    if budget:
+        c = flat.pop("compute")
         if "N" in flat:
             flat["D"] = c / (FLOPS_PER_PARAM_TOKEN * flat["N"])
             derived["D"] = flat["D"]
@@ -379,43 +397,44 @@ def loss_at(
     return res
 
 
+@deprecated_args(renamed={"C": "compute"})
 @stackable
 def overtraining_penalty(
     fit: Fit,
     *,
     N: Any,
-    C: Any,
+    compute: Any,
     min_compute: float = 1e10,
     max_compute: float = 1e60,
 ) -> xr.Dataset:
-    """The cost of training ``N`` parameters at budget ``C`` instead of the compute-optimal N*.
+    """The cost of training ``N`` parameters at budget ``compute`` instead of the optimal N*.
 
-    For every draw and every (N, C): the plan's tokens D = C/(6N) and loss L(N, D); the optimum
-    N*(C), D*(C) and L*(C); the extra loss L − L*; and the compute-optimal budget C_eq that would
-    reach the plan's loss, so that ``flops_lost = C − C_eq`` and
-    ``compute_efficiency = C_eq / C`` express the penalty in FLOPs.
+    For every draw and every (N, C = ``compute``): the plan's tokens D = C/(6N) and loss
+    L(N, D); the optimum N*(C), D*(C) and L*(C); the extra loss L − L*; and the
+    compute-optimal budget C_eq that would reach the plan's loss, so that
+    ``flops_lost = C − C_eq`` and ``compute_efficiency = C_eq / C`` express the penalty in FLOPs.
 
     Parameters
     ----------
     fit : Fit or StackedFit
         A fitted law of N and D.
-    N, C : float or sequence of float
-        Planned model sizes and budgets (each a dimension of the result).
+    N, compute : float or sequence of float
+        Planned model sizes and budgets in FLOPs (each a dimension of the result).
     min_compute, max_compute : float
         FLOP range searched for C_eq.
 
     Returns
     -------
     xarray.Dataset
-        Over ``(chain, draw, N, C)``: ``D``, ``tokens_per_param`` (D/N of the plan), ``loss``,
+        Over ``(chain, draw, N, compute)``: ``D``, ``tokens_per_param`` (D/N of the plan), ``loss``,
         ``N_opt``, ``D_opt``, ``tokens_per_param_opt``, ``loss_opt``, ``extra_loss``,
         ``C_equivalent``, ``flops_lost`` and ``compute_efficiency``.
 
     Examples
     --------
     >>> import bayescale as bs
-    >>> fit = bs.testing.pinned_fit(seed=0)
-    >>> pen = bs.overtraining_penalty(fit, N=[8e9, 70e9], C=5.88e23)
+    >>> fit = bs.testing.pinned_fit(random_seed=0)
+    >>> pen = bs.overtraining_penalty(fit, N=[8e9, 70e9], compute=5.88e23)
     >>> pen["tokens_per_param"].isel(chain=0, draw=0).values.round(0).tolist()
     [[1531.0], [20.0]]
     >>> bool((pen["extra_loss"] >= 0).all()), bool((pen["compute_efficiency"] <= 1).all())
@@ -424,7 +443,7 @@ def overtraining_penalty(
     law = fit.law
     _require_nd(law, "overtraining_penalty")
     n_plan = _as_1d("N", N)
-    c_plan = _as_1d("C", C)
+    c_plan = _as_1d("compute", compute)
     q, sample_shape, coords = _flat_draws(fit, "overtraining_penalty")
     qb = _expand(q, 2)
     nn = n_plan[None, :, None]
@@ -453,7 +472,7 @@ def overtraining_penalty(
         },
         sample_shape,
         coords,
-        [("N", n_plan), ("C", c_plan)],
+        [("N", n_plan), ("compute", c_plan)],
     )
     ds["C_equivalent"].attrs = {
         "long_name": "compute-optimal FLOPs reaching the plan's loss",
@@ -506,7 +525,7 @@ def inference_optimal(
     Examples
     --------
     >>> import bayescale as bs
-    >>> fit = bs.testing.pinned_fit(seed=0, draws=50)
+    >>> fit = bs.testing.pinned_fit(random_seed=0, draws=50)
     >>> res = bs.inference_optimal(fit, target_loss=2.0, inference_tokens=[0, 1e13])
     >>> r = (res["N_opt"] / res["N_train_opt"]).median(("chain", "draw")).squeeze()
     >>> round(float(r.sel(inference_tokens=0)), 5), bool(r.sel(inference_tokens=1e13) < 1)
@@ -657,7 +676,7 @@ def data_wall(
     Examples
     --------
     >>> import bayescale as bs
-    >>> fit = bs.testing.pinned_fit(seed=0)
+    >>> fit = bs.testing.pinned_fit(random_seed=0)
     >>> wall = bs.data_wall(fit, available_tokens=15e12, compute=[1e24, 1e26])
     >>> f"{float(wall['C_wall'].median()):.1e}"
     '8.4e+25'
@@ -773,7 +792,8 @@ class CardComparison:
         Fraction of posterior draws at least as far (in the same metric) from the mean; 0 means
         below 1/n_draws.
     allocation : DataFrame
-        N*, D* and D*/N* at ``compute`` under the card and the posterior.
+        N*, D* and D*/N* at ``compute`` under the card and the posterior (median and central
+        :data:`~bayescale.CI_PROB` interval).
     """
 
     card: Card
@@ -787,7 +807,11 @@ class CardComparison:
     allocation: pd.DataFrame
     notes: list[str] = field(default_factory=list)
 
-    def summary(self) -> str:
+    def summary(self) -> pd.DataFrame:
+        """The per-parameter comparison (``table``); ``str(result)`` is the text report."""
+        return self.table.copy()
+
+    def __str__(self) -> str:
         """A plain-text report."""
         lines = [
             f"{self.card.name} ({self.card.citation.split(',')[0]}) against the posterior "
@@ -815,19 +839,23 @@ class CardComparison:
             f"(df {self.df}), joint tail probability {self.joint_tail_prob:.3g}>"
         )
 
+    def _repr_html_(self) -> str:
+        return result_html(str(self), self.summary())
+
 
 def _log_scaled(law: ScalingLaw, name: str) -> bool:
     """Compare ``name`` on the log scale when the law samples it as a logarithm."""
     return any(p == f"log_{name}" or p.startswith(f"log_{name}_") for p in law.parameter_names)
 
 
+@deprecated_args(into="fixed")
 def compare_to_card(
     fit: Fit,
     card: str | Card,
     *,
     compute: float = 5.88e23,
     params: Sequence[str] | None = None,
-    **fixed: Any,
+    fixed: Mapping[str, Any] | None = None,
 ) -> CardComparison:
     """Where a published fit (a reference card) sits in the posterior.
 
@@ -847,9 +875,10 @@ def compare_to_card(
         Budget for the allocation comparison (default: Chinchilla's 5.88e23 FLOPs).
     params : sequence of str, optional
         Natural parameters to compare (default: all the card gives).
-    **fixed
+    fixed : mapping, optional
         The law's inputs other than N and D, held fixed in the allocation comparison as in
-        :func:`~bayescale.compute_optimal` (e.g. ``U=25e9`` for ``data_constrained``).
+        :func:`~bayescale.compute_optimal` (e.g. ``fixed={"U": 25e9}`` for
+        ``data_constrained``).
 
     Returns
     -------
@@ -858,7 +887,7 @@ def compare_to_card(
     Examples
     --------
     >>> import bayescale as bs
-    >>> fit = bs.testing.pinned_fit(seed=0)
+    >>> fit = bs.testing.pinned_fit(random_seed=0)
     >>> res = bs.compare_to_card(fit, "hoffmann2022")
     >>> res.joint_tail_prob < 1e-6, res.df
     (True, 5)
@@ -871,6 +900,7 @@ def compare_to_card(
             "for a stack compare each member (stack.fits[name])"
         )
     law = fit.law
+    fixed = _held_mapping("compare_to_card", fixed)
     unknown_inputs = sorted(set(fixed) - (set(law.inputs) - {"N", "D"}))
     if unknown_inputs:
         raise ValueError(
@@ -954,22 +984,23 @@ def compare_to_card(
         if set(fixed) != set(needed):
             raise ValueError(
                 f"compare_to_card: the allocation at compute={compute:.3g} under law "
-                f"{law.name!r} holds its inputs {needed} fixed; pass each as a keyword, as "
-                f"for compute_optimal (e.g. U=25e9 for data_constrained), got {sorted(fixed)}"
+                f"{law.name!r} holds its inputs {needed} fixed; pass them as fixed={{...}}, as "
+                f"for compute_optimal (e.g. fixed={{'U': 25e9}} for data_constrained), got "
+                f"{sorted(fixed)}"
             )
-        post = compute_optimal(fit, compute=compute, **fixed).isel(compute=0)
+        post = compute_optimal(fit, compute=compute, fixed=fixed).isel(compute=0)
         held = _fixed_inputs(law, 1, fixed)
         cq = {n: np.asarray([card.params[n]], float) for n in law.natural_names}
         n_c, d_c = _optimum(law, cq, np.asarray([compute]), FLOPS_PER_PARAM_TOKEN, held)
         card_vals = {"N_opt": n_c[0], "D_opt": d_c[0], "tokens_per_param": d_c[0] / n_c[0]}
         for var, cv in card_vals.items():
             draws = post[var].to_numpy().ravel()
-            lo, med, hi = np.quantile(draws, [0.05, 0.5, 0.95])
+            lo, med, hi = np.quantile(draws, [(1 - CI_PROB) / 2, 0.5, (1 + CI_PROB) / 2])
             alloc_rows[var] = {
                 "card": cv,
                 "median": med,
-                "ci90_lo": lo,
-                "ci90_hi": hi,
+                f"ci{100 * CI_PROB:g}_lo": lo,
+                f"ci{100 * CI_PROB:g}_hi": hi,
                 "card/median": cv / med,
                 "quantile": float(np.mean(draws < cv)),
             }
@@ -991,7 +1022,8 @@ def compare_to_card(
 
 
 # ---------------------------------------------------------------------- summaries
-def decision_summary(ds: xr.Dataset, prob: float = 0.9) -> pd.DataFrame:
+@deprecated_args(renamed={"prob": "ci_prob"}, positional=("ci_prob",))
+def decision_summary(ds: xr.Dataset, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
     """Median and central interval of every per-draw variable of a decision dataset.
 
     One row per variable and grid point. Draws with no answer (NaN, e.g. an unreachable target)
@@ -1000,15 +1032,15 @@ def decision_summary(ds: xr.Dataset, prob: float = 0.9) -> pd.DataFrame:
     Examples
     --------
     >>> import bayescale as bs
-    >>> fit = bs.testing.pinned_fit(seed=0)
+    >>> fit = bs.testing.pinned_fit(random_seed=0)
     >>> table = bs.decision_summary(bs.compute_for_loss(fit, [2.0, 1.83]))
     >>> table.loc["C_needed", "n_missing"].tolist()  # 332 draws have E above 1.83
     [0, 332]
     """
-    if not 0 < prob < 1:
-        raise ValueError(f"prob must be in (0, 1), got {prob}")
-    lo_q, hi_q = (1 - prob) / 2, (1 + prob) / 2
-    pct = f"{100 * prob:g}"
+    if not 0 < ci_prob < 1:
+        raise ValueError(f"ci_prob must be in (0, 1), got {ci_prob}")
+    lo_q, hi_q = (1 - ci_prob) / 2, (1 + ci_prob) / 2
+    pct = f"{100 * ci_prob:g}"
     frames = []
     for name, da in ds.data_vars.items():
         if not set(_SAMPLE_DIMS) <= set(da.dims) or not np.issubdtype(da.dtype, np.number):

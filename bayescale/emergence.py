@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ._api import CI_PROB, deprecated_args
 from .analysis import predict_loss
 from .fit import Fit
 from .stacking import stackable
@@ -94,11 +95,12 @@ def _recount_threshold(ds: xr.Dataset) -> xr.Dataset:
     return ds
 
 
+@deprecated_args(positional=("level",))
 @stackable(finish=_recount_threshold)
 def emergence_threshold(
     fit: Fit,
-    level: float = 0.5,
     *,
+    level: float = 0.5,
     relative: bool = False,
     by: Any = None,
 ) -> xr.Dataset:
@@ -137,7 +139,7 @@ def emergence_threshold(
     Examples
     --------
     >>> import bayescale as bs
-    >>> fit = bs.emergence.pinned_emergence_fit(seed=0)      # T = 22, k = 2, floor 0, ceiling 0.9
+    >>> fit = bs.emergence.pinned_emergence_fit(random_seed=0)  # T = 22, k = 2, floor 0, ceil 0.9
     >>> thr = bs.emergence_threshold(fit, level=0.45, by=[1e21, 1e23])
     >>> round(float(thr["log10_threshold"].median()), 1)
     22.0
@@ -196,8 +198,10 @@ def _threshold_dataset(
     return ds
 
 
-def threshold_summary(threshold: xr.Dataset, prob: float = 0.8) -> dict[str, float]:
-    """Median and central ``prob`` interval of a threshold posterior, never-reached draws counted.
+@deprecated_args(renamed={"prob": "ci_prob"}, positional=("ci_prob",))
+def threshold_summary(threshold: xr.Dataset, *, ci_prob: float = CI_PROB) -> dict[str, float]:
+    """Median and central ``ci_prob`` interval of a threshold posterior, never-reached draws
+    counted.
 
     Quantiles are taken over all draws with never-reached draws at +inf, so a bound is ``inf``
     when more than that share of the posterior never reaches the level.
@@ -211,14 +215,14 @@ def threshold_summary(threshold: xr.Dataset, prob: float = 0.8) -> dict[str, flo
     Examples
     --------
     >>> import bayescale as bs
-    >>> fit = bs.emergence.pinned_emergence_fit(seed=0)
+    >>> fit = bs.emergence.pinned_emergence_fit(random_seed=0)
     >>> s = bs.emergence.threshold_summary(bs.emergence_threshold(fit, level=0.45))
     >>> round(s["log10_median"], 1), s["p_never_reached"]
     (22.0, 0.0)
     """
-    prob = _check_unit("prob", prob)
+    ci_prob = _check_unit("ci_prob", ci_prob)
     values = np.sort(np.asarray(threshold["log10_threshold"]).ravel())
-    qs = np.quantile(values, [(1 - prob) / 2, 0.5, (1 + prob) / 2], method="inverted_cdf")
+    qs = np.quantile(values, [(1 - ci_prob) / 2, 0.5, (1 + ci_prob) / 2], method="inverted_cdf")
     lo, mid, hi = (float(v) for v in qs)
     with np.errstate(over="ignore"):
         return {
@@ -246,7 +250,7 @@ def predict_accuracy(
     Examples
     --------
     >>> import bayescale as bs
-    >>> fit = bs.emergence.pinned_emergence_fit(seed=0)
+    >>> fit = bs.emergence.pinned_emergence_fit(random_seed=0)
     >>> acc = bs.predict_accuracy(fit, C=[1e21, 1e22, 1e23])
     >>> acc.median(("chain", "draw")).values.round(2).tolist()
     [0.11, 0.45, 0.79]
@@ -313,8 +317,8 @@ def chain(
     Examples
     --------
     >>> import bayescale as bs
-    >>> loss_fit = bs.testing.pinned_fit(seed=0)
-    >>> down = bs.emergence.pinned_emergence_fit(seed=1, law="downstream")
+    >>> loss_fit = bs.testing.pinned_fit(random_seed=0)
+    >>> down = bs.emergence.pinned_emergence_fit(random_seed=1, law="downstream")
     >>> fc = bs.chain(loss_fit, down, N=70e9, D=1.4e12, n_items=500, random_seed=0)
     >>> fc["accuracy"].dims
     ('chain', 'draw')
@@ -476,7 +480,7 @@ def metric_choice(
     Examples
     --------
     >>> import bayescale as bs
-    >>> fit = bs.emergence.pinned_emergence_fit(seed=0, truth={"T": 21.0, "k": 0.8,
+    >>> fit = bs.emergence.pinned_emergence_fit(random_seed=0, truth={"T": 21.0, "k": 0.8,
     ...     "floor": 0.0, "ceiling": 0.98})
     >>> mc = bs.emergence.metric_choice(fit, length=8)
     >>> med = mc.median()
@@ -576,8 +580,9 @@ def task_runs(
     return out
 
 
+@deprecated_args(renamed={"seed": "random_seed"})
 def pinned_emergence_fit(
-    seed: int = 0,
+    random_seed: int = 0,
     *,
     truth: Mapping[str, float] | None = None,
     law: str = "emergence",
@@ -596,14 +601,14 @@ def pinned_emergence_fit(
     Examples
     --------
     >>> import bayescale as bs
-    >>> f = bs.emergence.pinned_emergence_fit(seed=0)
+    >>> f = bs.emergence.pinned_emergence_fit(random_seed=0)
     >>> round(float(f.posterior["T"].mean()), 1)
     22.0
     """
     from .law import get_law
     from .testing import fit_from_draws, simulate
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_seed)
     if law == "emergence":
         truth = dict(truth or {"T": 22.0, "k": 2.0, "floor": 0.0, "ceiling": 0.9})
         model = get_law("emergence", x="C", floor=float(truth["floor"]))
@@ -615,7 +620,7 @@ def pinned_emergence_fit(
         design = pd.DataFrame({"loss": np.linspace(1.9, 3.5, 24), "n_items": 500.0})
     else:
         raise ValueError(f"law must be 'emergence' or 'downstream', got {law!r}")
-    runs = simulate(model, truth, design, likelihood="binomial", seed=seed)
+    runs = simulate(model, truth, design, likelihood="binomial", random_seed=random_seed)
 
     def jittered(ref: Mapping[str, float]) -> dict[str, np.ndarray]:
         if law == "emergence":
@@ -636,4 +641,4 @@ def pinned_emergence_fit(
             values["ceiling_frac"] = values["ceiling_frac"].clip(1e-6, 1.0 - 1e-9)
         return values
 
-    return fit_from_draws(model, runs, jittered, likelihood="binomial", seed=seed)
+    return fit_from_draws(model, runs, jittered, likelihood="binomial", random_seed=random_seed)

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ._api import CI_PROB, deprecated_args
+
 __all__ = [
     "export_summary",
     "format_number",
@@ -172,7 +174,7 @@ def _interval_table(ds: xr.Dataset, prob: float) -> pd.DataFrame:
     from .decisions import decision_summary
 
     if not 0 < prob < 1:
-        raise ValueError(f"prob must be between 0 and 1, got {prob!r}")
+        raise ValueError(f"ci_prob must be between 0 and 1, got {prob!r}")
     sample = [d for d in SAMPLE_DIMS if d in ds.dims]
     if not sample:
         raise ValueError(f"the Dataset has no {SAMPLE_DIMS} dimensions to summarise over")
@@ -189,7 +191,7 @@ def _interval_table(ds: xr.Dataset, prob: float) -> pd.DataFrame:
     ]
     pct = f"{100 * prob:g}"
     if keep:
-        long = decision_summary(ds[keep], prob)
+        long = decision_summary(ds[keep], ci_prob=prob)
     else:
         long = None  # decision_summary would raise; keep the empty table's index below
     if grid:
@@ -212,27 +214,31 @@ def _interval_table(ds: xr.Dataset, prob: float) -> pd.DataFrame:
         if missing.any():
             columns[f"{name}_n_missing"] = missing
     table = pd.DataFrame(columns, index=idx)
-    table.attrs["prob"] = prob
+    table.attrs["ci_prob"] = prob
     return table
 
 
-def summary_table(obj: Any, *, prob: float = 0.8) -> pd.DataFrame:
+@deprecated_args(renamed={"prob": "ci_prob"})
+def summary_table(obj: Any, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
     """The table :func:`export_summary` writes for ``obj``.
 
     Parameters
     ----------
-    obj : Fit, StackedFit, DataFrame or xarray.Dataset
-        A :class:`~bayescale.Fit` or :class:`~bayescale.StackedFit` gives its ``summary()``;
-        a DataFrame is taken as is; a Dataset
+    obj : Fit, StackedFit, result object, DataFrame or xarray.Dataset
+        A :class:`~bayescale.Fit` gives ``fit.summary(ci_prob=ci_prob)``, a
+        :class:`~bayescale.StackedFit` its ``summary()``, a result object
+        (:class:`~bayescale.BacktestResult`, :class:`~bayescale.CardComparison`,
+        :class:`~bayescale.PredictiveCheck`, SBC) its ``summary()``; a DataFrame is taken as is; a
+        Dataset
         over ``(chain, draw[, dims...])`` (e.g. :func:`~bayescale.compute_optimal`'s or
         :func:`~bayescale.compute_for_loss`'s result) gives one row per grid point of the other
         dimensions (a MultiIndex for several) with columns ``<var>_median``, ``<var>_lo<pct>``
-        and ``<var>_hi<pct>`` (the central ``prob`` interval): the wide form of
+        and ``<var>_hi<pct>`` (the central ``ci_prob`` interval): the wide form of
         :func:`~bayescale.decision_summary`. Draws with no answer (NaN) are left out of the
         quantiles and counted in ``<var>_n_missing`` where there are any; non-numeric and
         boolean variables are left out.
-    prob : float
-        Interval probability for Dataset input.
+    ci_prob : float
+        Interval probability for a Fit or a Dataset (default :data:`~bayescale.CI_PROB`).
 
     Returns
     -------
@@ -241,24 +247,29 @@ def summary_table(obj: Any, *, prob: float = 0.8) -> pd.DataFrame:
     Examples
     --------
     >>> import bayescale as bs
-    >>> fit = bs.testing.pinned_fit(seed=0)
+    >>> fit = bs.testing.pinned_fit(random_seed=0)
     >>> t = summary_table(bs.compute_optimal(fit, compute=[1e21, 1e24]))
     >>> t.index.name, list(t.columns[:3])
-    ('compute', ['N_opt_median', 'N_opt_lo80', 'N_opt_hi80'])
+    ('compute', ['N_opt_median', 'N_opt_lo95', 'N_opt_hi95'])
     """
     from .fit import Fit
     from .stacking import StackedFit
 
-    if isinstance(obj, Fit | StackedFit):
+    if isinstance(obj, StackedFit):
         return obj.summary()
+    if isinstance(obj, Fit):
+        return obj.summary(ci_prob=ci_prob)
     if isinstance(obj, pd.DataFrame):
         return obj
+    if _is_result(obj):
+        return obj.summary()
     if isinstance(obj, xr.DataArray):
         obj = obj.to_dataset(name=obj.name or "value")
     if isinstance(obj, xr.Dataset):
-        return _interval_table(obj, prob)
+        return _interval_table(obj, ci_prob)
     raise TypeError(
-        "export_summary takes a Fit, a StackedFit, a DataFrame or an xarray Dataset, got "
+        "export_summary takes a Fit, a StackedFit, a result object, a DataFrame or an xarray "
+        "Dataset, got "
         f"{type(obj).__name__}"
     )
 
@@ -337,7 +348,18 @@ def check_digits(digits: Any) -> int:
     return int(digits)
 
 
-def export_summary(obj: Any, path: str | os.PathLike, *, prob: float = 0.8, digits: int = 4) -> str:
+def _is_result(obj: Any) -> bool:
+    from .decisions import CardComparison
+    from .sbc import SBCResult
+    from .validation import BacktestResult, PredictiveCheck
+
+    return isinstance(obj, BacktestResult | CardComparison | PredictiveCheck | SBCResult)
+
+
+@deprecated_args(renamed={"prob": "ci_prob"})
+def export_summary(
+    obj: Any, path: str | os.PathLike, *, ci_prob: float = CI_PROB, digits: int = 4
+) -> str:
     """Write a summary table of ``obj`` to ``path``; the format follows the extension.
 
     ``.csv`` and ``.json`` keep every digit (JSON uses pandas' ``"table"`` orient, which records
@@ -346,12 +368,12 @@ def export_summary(obj: Any, path: str | os.PathLike, *, prob: float = 0.8, digi
 
     Parameters
     ----------
-    obj : Fit, DataFrame or xarray.Dataset
+    obj : Fit, result object, DataFrame or xarray.Dataset
         See :func:`summary_table`.
     path : str or path-like
         Output file ending in ``.csv``, ``.json``, ``.md`` or ``.tex``.
-    prob : float
-        Interval probability for Dataset input.
+    ci_prob : float
+        Interval probability for a Fit or a Dataset (default :data:`~bayescale.CI_PROB`).
     digits : int
         Significant digits in the display formats.
 
@@ -363,7 +385,7 @@ def export_summary(obj: Any, path: str | os.PathLike, *, prob: float = 0.8, digi
     Raises
     ------
     ValueError
-        An unknown extension, ``prob`` outside (0, 1) or ``digits`` not a whole number from 1
+        An unknown extension, ``ci_prob`` outside (0, 1) or ``digits`` not a whole number from 1
         to 17; checked, and the table made, before anything is written. The file is written
         atomically (:func:`bayescale.io.atomic_write`): an existing file is replaced only by a
         complete one.
@@ -371,7 +393,7 @@ def export_summary(obj: Any, path: str | os.PathLike, *, prob: float = 0.8, digi
     Examples
     --------
     >>> import bayescale as bs, tempfile, os
-    >>> fit = bs.testing.pinned_fit(seed=0)
+    >>> fit = bs.testing.pinned_fit(random_seed=0)
     >>> path = export_summary(fit, os.path.join(tempfile.mkdtemp(), "summary.json"))
     >>> back = read_summary(path)
     >>> bool((back["median"] == fit.summary()["median"]).all())
@@ -387,11 +409,15 @@ def export_summary(obj: Any, path: str | os.PathLike, *, prob: float = 0.8, digi
     from .io import atomic_write_text
 
     check_digits(digits)
-    if isinstance(prob, bool) or not isinstance(prob, int | float | np.number) or not 0 < prob < 1:
-        raise ValueError(f"prob must be between 0 and 1, got {prob!r}")
+    if (
+        isinstance(ci_prob, bool)
+        or not isinstance(ci_prob, int | float | np.number)
+        or not 0 < ci_prob < 1
+    ):
+        raise ValueError(f"ci_prob must be between 0 and 1, got {ci_prob!r}")
     if path.is_dir():
         raise IsADirectoryError(f"cannot write {path}: it is a directory")
-    text = render_table(summary_table(obj, prob=prob), fmt, digits=digits)
+    text = render_table(summary_table(obj, ci_prob=ci_prob), fmt, digits=digits)
     return atomic_write_text(path, text)
 
 
@@ -404,7 +430,7 @@ def read_summary(path: str | os.PathLike) -> pd.DataFrame:
     Examples
     --------
     >>> import bayescale as bs, tempfile, os
-    >>> fit = bs.testing.pinned_fit(seed=0)
+    >>> fit = bs.testing.pinned_fit(random_seed=0)
     >>> path = export_summary(fit, os.path.join(tempfile.mkdtemp(), "summary.csv"))
     >>> read_summary(path).index.name
     'parameter'

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ._api import CI_PROB, deprecated_args
 from .data import prepare_data
 from .law import IdentifiabilityWarning, ScalingLaw, get_law
 from .likelihoods import Likelihood, get_likelihood
@@ -101,7 +102,7 @@ class Fit:
     Examples
     --------
     >>> import bayescale as bs
-    >>> runs = bs.testing.simulate_chinchilla(n=40, seed=1)
+    >>> runs = bs.testing.simulate_chinchilla(n=40, random_seed=1)
     >>> f = bs.fit("chinchilla", runs, draws=200, tune=200, random_seed=1, progressbar=False,
     ...            warn=False)
     >>> bool(f.summary().loc["alpha", "median"] > 0)
@@ -185,7 +186,7 @@ class Fit:
         Examples
         --------
         >>> import bayescale as bs
-        >>> f = bs.testing.pinned_fit(seed=0)
+        >>> f = bs.testing.pinned_fit(random_seed=0)
         >>> sorted(f.params())
         ['A', 'B', 'E', 'alpha', 'beta']
         """
@@ -214,10 +215,12 @@ class Fit:
         return out
 
     # ------------------------------------------------------------------ diagnostics
+    @deprecated_args(positional=("ci_prob",))
     def summary(
-        self, var_names: Sequence[str] | None = None, ci_prob: float = 0.95
+        self, var_names: Sequence[str] | None = None, *, ci_prob: float = CI_PROB
     ) -> pd.DataFrame:
-        """One row per parameter: mean, sd, median, 95% interval, bulk/tail ESS, R-hat.
+        """One row per parameter: mean, sd, median, central ``ci_prob`` interval (default
+        :data:`~bayescale.CI_PROB`), bulk/tail ESS, R-hat.
 
         Rows are the natural parameters, the law's derived quantities, the sampled parameters that
         are not already listed and the noise parameters. A ``flag`` column names any diagnostic
@@ -227,7 +230,7 @@ class Fit:
         Examples
         --------
         >>> import bayescale as bs
-        >>> s = bs.testing.pinned_fit(seed=0).summary()
+        >>> s = bs.testing.pinned_fit(random_seed=0).summary()
         >>> list(s.columns)[:8]
         ['mean', 'sd', 'median', 'ci95_lo', 'ci95_hi', 'ess_bulk', 'ess_tail', 'r_hat']
         """
@@ -307,7 +310,7 @@ class Fit:
         Examples
         --------
         >>> import bayescale as bs
-        >>> d = bs.testing.pinned_fit(seed=0).diagnostics()
+        >>> d = bs.testing.pinned_fit(random_seed=0).diagnostics()
         >>> sorted(d)
         ['divergences', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail', 'problems']
         """
@@ -350,7 +353,7 @@ class Fit:
         Examples
         --------
         >>> import bayescale as bs
-        >>> pri = bs.testing.pinned_fit(seed=0).as_priors(inflate=2.0)
+        >>> pri = bs.testing.pinned_fit(random_seed=0).as_priors(inflate=2.0)
         >>> sorted(pri)
         ['alpha', 'beta', 'log_E']
         >>> pri["alpha"].dist
@@ -391,7 +394,7 @@ class Fit:
         Examples
         --------
         >>> import bayescale as bs, tempfile, os
-        >>> f = bs.testing.pinned_fit(seed=0)
+        >>> f = bs.testing.pinned_fit(random_seed=0)
         >>> path = f.save(os.path.join(tempfile.mkdtemp(), "fit.nc"))
         >>> bs.Fit.load(path).law.key
         'chinchilla@1'
@@ -410,7 +413,8 @@ class Fit:
         Examples
         --------
         >>> import bayescale as bs, tempfile, os
-        >>> path = bs.testing.pinned_fit(seed=0).save(os.path.join(tempfile.mkdtemp(), "f.nc"))
+        >>> f = bs.testing.pinned_fit(random_seed=0)
+        >>> path = f.save(os.path.join(tempfile.mkdtemp(), "f.nc"))
         >>> bs.Fit.load(path).summary().shape[0] >= 7
         True
         """
@@ -552,7 +556,7 @@ def fit(
     Examples
     --------
     >>> import bayescale as bs
-    >>> runs = bs.testing.simulate_chinchilla(n=40, seed=2)
+    >>> runs = bs.testing.simulate_chinchilla(n=40, random_seed=2)
     >>> f = bs.fit("chinchilla", runs, draws=200, tune=200, random_seed=0, progressbar=False,
     ...            warn=False)
     >>> f.idata["posterior"]["alpha"].shape

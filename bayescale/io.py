@@ -171,7 +171,7 @@ def data_checksums(tree: xr.DataTree) -> dict[str, str]:
     Examples
     --------
     >>> import bayescale as bs
-    >>> sums = data_checksums(bs.testing.pinned_fit(seed=0).idata)
+    >>> sums = data_checksums(bs.testing.pinned_fit(random_seed=0).idata)
     >>> sorted(sums)[:2], len(sums["/posterior"])
     (['/constant_data', '/log_likelihood'], 64)
     """
@@ -378,7 +378,7 @@ def _fit_from_tree(tree: xr.DataTree, path: Path, verify_law: bool) -> Fit:
     name, version = str(attrs["bayescale_law"]), str(attrs["bayescale_law_version"])
     options = json.loads(attrs.get("bayescale_law_options", "{}"))
     try:
-        law = get_law(name, version, **options)
+        law = get_law(name, version=version, **options)
     except ValueError as err:
         raise ValueError(
             f"cannot load {path}: it was fitted with law {name!r} version {version!r}, "

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._api import deprecated_args
 from .priors import Prior
 from .xp import ArrayNamespace, numpy_ns
 
@@ -312,7 +313,8 @@ def register_law(law: ScalingLaw, *, overwrite: bool = False) -> ScalingLaw:
     return law
 
 
-def get_law(name: str | ScalingLaw, version: str | None = None, **options: Any) -> ScalingLaw:
+@deprecated_args(positional=("version",))
+def get_law(name: str | ScalingLaw, *, version: str | None = None, **options: Any) -> ScalingLaw:
     """Look up a registered law by name (newest version unless ``version`` is given).
 
     For a law family (see :func:`register_law_family`) ``options`` select the member.
@@ -391,7 +393,7 @@ def list_laws() -> pd.DataFrame:
     rows = []
     entries = {name: dict(v) for name, v in _REGISTRY.items()}
     for name, builders in _FAMILIES.items():
-        entries[name] = {ver: get_law(name, ver) for ver in builders}
+        entries[name] = {ver: get_law(name, version=ver) for ver in builders}
     for name in sorted(entries):
         for version, law in sorted(entries[name].items(), key=lambda kv: _version_key(kv[0])):
             rows.append(

@@ -83,7 +83,7 @@ def build_model(
     >>> import bayescale as bs
     >>> from bayescale.data import prepare_data
     >>> law = bs.get_law("chinchilla")
-    >>> runs = bs.testing.simulate_chinchilla(n=20, seed=0)
+    >>> runs = bs.testing.simulate_chinchilla(n=20, random_seed=0)
     >>> prep = prepare_data(law, runs)
     >>> m = build_model(law, prep, {**law.default_priors,
     ...     **bs.get_likelihood("studentt").noise_priors}, bs.get_likelihood("studentt"),

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ._api import CI_PROB, deprecated_args
 from .analysis import FLOPS_PER_PARAM_TOKEN, compute_optimal, predict_loss
 from .cards import Card, list_cards, load_card
 from .fit import Fit
@@ -180,6 +181,7 @@ def _card_optimum(
 
 
 # ---------------------------------------------------------------------------- fit and data
+@deprecated_args(renamed={"prob": "ci_prob"})
 def plot_fit(
     fit: Fit,
     *,
@@ -187,7 +189,7 @@ def plot_fit(
     by: str | None = None,
     groups: int = 5,
     window: float = 0.5,
-    prob: float = 0.95,
+    ci_prob: float = CI_PROB,
     predictive: bool = True,
     holdout: pd.DataFrame | None = None,
     n_grid: int = 60,
@@ -201,7 +203,7 @@ def plot_fit(
     ``by``. The runs whose ``by`` lies within a bin around a curve's value (``window`` times the
     spacing, in log) take the curve's colour; the others are drawn in grey, so that each
     coloured cloud can be read against its own curve. Each curve spans its bin's range of ``x``
-    and carries the central ``prob`` credible band of the law's mean (parameter uncertainty)
+    and carries the central ``ci_prob`` credible band of the law's mean (parameter uncertainty)
     and, lighter, the posterior predictive band of a new run (noise included). Inputs beyond
     ``x`` and ``by`` are held at the geometric mean of the runs.
 
@@ -216,7 +218,7 @@ def plot_fit(
         Number of curves.
     window : float
         Width of each curve's bin of ``by`` as a fraction of the (log) spacing between curves.
-    prob : float
+    ci_prob : float
         Probability mass of the bands.
     predictive : bool
         Draw the posterior predictive band as well (columns the likelihood needs, such as
@@ -239,7 +241,7 @@ def plot_fit(
     >>> matplotlib.use("Agg")
     >>> import bayescale as bs
     >>> from bayescale.plots import plot_fit
-    >>> fig, ax = plot_fit(bs.testing.pinned_fit(seed=0), groups=3)
+    >>> fig, ax = plot_fit(bs.testing.pinned_fit(random_seed=0), groups=3)
     >>> ax.get_xscale(), ax.get_yscale(), ax.get_ylabel()
     ('log', 'log', 'loss (nats/token)')
     """
@@ -326,7 +328,7 @@ def plot_fit(
     stacked = {k: np.concatenate(v) for k, v in points.items()}
     mean = predict_loss(fit, kind="mean", **stacked).to_numpy()
     mean = mean.reshape(-1, mean.shape[-1])
-    cred_lo, _, cred_hi = _band(mean, prob)
+    cred_lo, _, cred_hi = _band(mean, ci_prob)
     mean_curve = mean.mean(axis=0)
     if predictive:
         # columns of the likelihood (e.g. n_items) held at the runs' median for new runs
@@ -338,7 +340,7 @@ def plot_fit(
         pred = predict_loss(
             fit, kind="predictive", random_seed=random_seed, **stacked, **extra_cols
         ).to_numpy()
-        pred_lo, _, pred_hi = _band(pred.reshape(-1, pred.shape[-1]), prob)
+        pred_lo, _, pred_hi = _band(pred.reshape(-1, pred.shape[-1]), ci_prob)
     start = 0
     unit = {"N": "parameters", "D": "tokens", "C": "FLOPs"}
     for g, grid in enumerate(grids):
@@ -389,11 +391,13 @@ def plot_fit(
             if other.any()
             else []
         ),
-        Patch(color="0.4", alpha=0.45, lw=0, label=f"{100 * prob:g}% credible band (mean)"),
+        Patch(color="0.4", alpha=0.45, lw=0, label=f"{100 * ci_prob:g}% credible band (mean)"),
     ]
     if predictive:
         extra.append(
-            Patch(color="0.4", alpha=0.15, lw=0, label=f"{100 * prob:g}% predictive band (new run)")
+            Patch(
+                color="0.4", alpha=0.15, lw=0, label=f"{100 * ci_prob:g}% predictive band (new run)"
+            )
         )
     if holdout is not None:
         extra.append(
@@ -423,18 +427,19 @@ def plot_fit(
     return fig, ax
 
 
+@deprecated_args(renamed={"prob": "ci_prob"})
 def plot_residuals(
     fit: Fit,
     *,
     x: str | None = None,
-    prob: float = 0.95,
+    ci_prob: float = CI_PROB,
     random_seed: int = 0,
     ax: Any = None,
 ) -> tuple[Any, Any]:
     """Residuals of log loss (observed − posterior mean of the law) against each input.
 
-    The shaded band is the central ``prob`` interval of the fitted noise (the likelihood's draws
-    around zero), so about ``1 − prob`` of the runs should fall outside it; those runs are drawn
+    The shaded band is the central ``ci_prob`` interval of the fitted noise (the likelihood's draws
+    around zero), so about ``1 − ci_prob`` of the runs should fall outside it; those runs are drawn
     in red. On a log scale a residual of 0.01 is a 1% deviation in loss.
 
     For a likelihood of proportions (``output_domain == "unit"``: accuracies, with the binomial,
@@ -448,7 +453,7 @@ def plot_residuals(
     x : str, optional
         One input (or ``"fitted"`` for the fitted loss) to plot against; default one panel per
         input.
-    prob : float
+    ci_prob : float
         Probability mass of the noise band.
     random_seed : int
         Seed of the noise draws behind the band.
@@ -466,7 +471,7 @@ def plot_residuals(
     >>> matplotlib.use("Agg")
     >>> import bayescale as bs
     >>> from bayescale.plots import plot_residuals
-    >>> fig, axes = plot_residuals(bs.testing.pinned_fit(seed=0))
+    >>> fig, axes = plot_residuals(bs.testing.pinned_fit(random_seed=0))
     >>> [a.get_xlabel() for a in axes]
     ['parameters N', 'training tokens D']
     """
@@ -498,7 +503,7 @@ def plot_residuals(
         resid = np.log(observed) - fitted
         rng = np.random.default_rng(random_seed)
         eps = fit.likelihood.sample(rng, np.zeros_like(next(iter(noise.values()))), **noise)
-        lo, _, hi = _band(np.asarray(eps), prob)
+        lo, _, hi = _band(np.asarray(eps), ci_prob)
         outside = (resid < lo) | (resid > hi)
     if x is not None and ax is not None and not np.iterable(ax):
         ax = [ax]
@@ -509,7 +514,12 @@ def plot_residuals(
         else:
             xs = np.exp(fitted) if name == "fitted" else inputs[name]
             a.axhspan(
-                lo, hi, color="C0", alpha=0.15, lw=0, label=f"{100 * prob:g}% interval of the noise"
+                lo,
+                hi,
+                color="C0",
+                alpha=0.15,
+                lw=0,
+                label=f"{100 * ci_prob:g}% interval of the noise",
             )
         a.axhline(0, color="0.3", lw=0.8)
         a.scatter(xs[~outside], resid[~outside], s=12, color="C0", lw=0, label="run")
@@ -540,21 +550,22 @@ def plot_residuals(
 
 
 # ---------------------------------------------------------------------------- decisions
+@deprecated_args(renamed={"prob": "ci_prob", "fixed_inputs": "fixed"})
 def plot_frontier(
     fit: Fit,
     *,
     compute: Sequence[float] | None = None,
-    prob: float = 0.8,
+    ci_prob: float = CI_PROB,
     cards: Sequence[str | Card] | None = None,
     relative: bool = True,
     show_data_range: bool = True,
     ax: Any = None,
     color: str = "C0",
-    fixed_inputs: Mapping[str, Any] | None = None,
+    fixed: Mapping[str, Any] | None = None,
 ) -> tuple[Any, Any]:
     """Compute-optimal model size N*(C) and token count D*(C), with posterior bands.
 
-    One column per quantity. The top row draws the posterior median and the central ``prob``
+    One column per quantity. The top row draws the posterior median and the central ``ci_prob``
     interval over ``compute`` on log-log axes, the published fits of the same law (``cards``) as
     point-estimate lines, and shades the compute range of the fitted runs (C = 6ND) so that
     extrapolation is visible. With ``relative=True`` a second row shows the same curves divided
@@ -567,12 +578,12 @@ def plot_frontier(
         A fit of a law with N and D inputs.
     compute : sequence of float, optional
         FLOP budgets (default: 1e18 to 1e27, log-spaced).
-    prob : float
+    ci_prob : float
         Probability mass of the band.
     cards : sequence of str or Card, optional
         Reference cards (names or loaded cards) to overlay (default: every card of the fit's
         law); each is drawn from its point values (closed form, or numerically for a law
-        without one, with ``fixed_inputs``). Cards that cannot give an optimum are skipped.
+        without one, with ``fixed``). Cards that cannot give an optimum are skipped.
     relative : bool
         Add the row relative to the posterior median.
     show_data_range : bool
@@ -581,7 +592,7 @@ def plot_frontier(
         Two axes (N*, D*), or four (N*, D*, N* relative, D* relative) when ``relative``.
     color : str
         Colour of the posterior curves.
-    fixed_inputs : mapping, optional
+    fixed : mapping, optional
         The law's inputs other than N and D, held fixed along C = 6ND (e.g. ``{"U": 25e9}``
         for ``data_constrained``); passed to :func:`~bayescale.compute_optimal`.
 
@@ -596,14 +607,14 @@ def plot_frontier(
     >>> matplotlib.use("Agg")
     >>> import bayescale as bs
     >>> from bayescale.plots import plot_frontier
-    >>> fig, axes = plot_frontier(bs.testing.pinned_fit(seed=0))
+    >>> fig, axes = plot_frontier(bs.testing.pinned_fit(random_seed=0))
     >>> [a.get_ylabel() for a in axes[:2]]
     ['compute-optimal parameters N*', 'compute-optimal training tokens D*']
     """
     import matplotlib.pyplot as plt
 
     C = np.logspace(18, 27, 46) if compute is None else np.asarray(compute, dtype=float)
-    opt = compute_optimal(fit, C, **dict(fixed_inputs or {}))
+    opt = compute_optimal(fit, C, fixed=fixed)
     n_axes = 4 if relative else 2
     if ax is None:
         fig, grid = plt.subplots(
@@ -621,14 +632,14 @@ def plot_frontier(
     card_points = [
         (card, point)
         for card in _cards_for(_law_names(fit), cards)
-        if (point := _card_optimum(card, C, fixed_inputs)) is not None
+        if (point := _card_optimum(card, C, fixed)) is not None
     ]
     runs_c = (
         FLOPS_PER_PARAM_TOKEN
         * fit.data["N"].to_numpy(dtype=float)
         * fit.data["D"].to_numpy(dtype=float)
     )
-    pct = f"{100 * prob:g}%"
+    pct = f"{100 * ci_prob:g}%"
     for col, (var, key, ylabel) in enumerate(
         (
             ("N_opt", "N", "compute-optimal parameters N*"),
@@ -636,7 +647,7 @@ def plot_frontier(
         )
     ):
         samples = opt[var].transpose("chain", "draw", "compute").to_numpy().reshape(-1, len(C))
-        lo, mid, hi = _band(samples, prob)
+        lo, mid, hi = _band(samples, ci_prob)
         panels = [(axes[col], 1.0)]
         if relative:
             panels.append((axes[2 + col], mid))
@@ -684,22 +695,23 @@ def plot_frontier(
     return fig, axes
 
 
+@deprecated_args(renamed={"prob": "ci_prob", "fixed_inputs": "fixed"})
 def plot_tokens_per_param(
     fit: Fit,
     *,
     compute: Sequence[float] | None = None,
-    prob: float = 0.8,
+    ci_prob: float = CI_PROB,
     cards: Sequence[str | Card] = ("hoffmann2022",),
     rule: float | None = 20.0,
     mark: float | None = 5.88e23,
     ax: Any = None,
     label: str | None = None,
     color: str = "C0",
-    fixed_inputs: Mapping[str, Any] | None = None,
+    fixed: Mapping[str, Any] | None = None,
 ) -> tuple[Any, Any]:
     """Compute-optimal tokens per parameter D*/N* against compute, with a posterior band.
 
-    The posterior median and central ``prob`` interval of D*/N* are drawn over ``compute``;
+    The posterior median and central ``ci_prob`` interval of D*/N* are drawn over ``compute``;
     published fits (``cards``) are drawn as lines from their point values, and ``rule`` as a
     horizontal line (the "20 tokens per parameter" heuristic).
 
@@ -709,7 +721,7 @@ def plot_tokens_per_param(
         A fit of a law with N and D inputs.
     compute : sequence of float, optional
         FLOP budgets (default: 1e18 to 1e28, log-spaced).
-    prob : float
+    ci_prob : float
         Probability mass of the band.
     cards : sequence of str or Card
         Reference cards (names or loaded cards) to overlay, drawn from their point values;
@@ -725,7 +737,7 @@ def plot_tokens_per_param(
         Legend name of the posterior curves.
     color : str
         Colour of the posterior curves.
-    fixed_inputs : mapping, optional
+    fixed : mapping, optional
         The law's inputs other than N and D, held fixed along C = 6ND (e.g. ``{"U": 25e9}``
         for ``data_constrained``); passed to :func:`~bayescale.compute_optimal` and used for
         the cards' lines.
@@ -740,22 +752,22 @@ def plot_tokens_per_param(
     >>> matplotlib.use("Agg")
     >>> import bayescale as bs
     >>> from bayescale.plots import plot_tokens_per_param
-    >>> fig, ax = plot_tokens_per_param(bs.testing.pinned_fit(seed=0))
+    >>> fig, ax = plot_tokens_per_param(bs.testing.pinned_fit(random_seed=0))
     >>> ax.get_xscale()
     'log'
     """
     fig, ax = _axes(ax)
     C = np.logspace(18, 28, 61) if compute is None else np.asarray(compute, dtype=float)
-    ratio = compute_optimal(fit, C, **dict(fixed_inputs or {}))["tokens_per_param"]
-    lo, mid, hi = _band(_draws(ratio.transpose("chain", "draw", "compute"), len(C)), prob)
+    ratio = compute_optimal(fit, C, fixed=fixed)["tokens_per_param"]
+    lo, mid, hi = _band(_draws(ratio.transpose("chain", "draw", "compute"), len(C)), ci_prob)
     card_points = [
         (card, point)
         for card in _cards_for(_law_names(fit), cards)
-        if (point := _card_optimum(card, C, fixed_inputs)) is not None
+        if (point := _card_optimum(card, C, fixed)) is not None
     ]
     name = label or f"bayescale {' + '.join(_law_names(fit))} ({len(fit.data)} runs)"
     ax.fill_between(
-        C, lo, hi, color=color, alpha=0.25, lw=0, label=f"{name}: {100 * prob:g}% interval"
+        C, lo, hi, color=color, alpha=0.25, lw=0, label=f"{name}: {100 * ci_prob:g}% interval"
     )
     ax.plot(C, mid, color=color, lw=2, label=f"{name}: posterior median")
     for i, (card, point) in enumerate(card_points):
@@ -790,13 +802,14 @@ def plot_tokens_per_param(
     return fig, ax
 
 
+@deprecated_args(renamed={"prob": "ci_prob"})
 def plot_emergence(
     x: Any,
     *,
     accuracy: Any,
     observed: tuple[Any, Any] | None = None,
     threshold: Any = None,
-    prob: float = 0.8,
+    ci_prob: float = CI_PROB,
     chance: float | None = None,
     xlabel: str = "training compute C (FLOPs)",
     ylabel: str = "accuracy",
@@ -821,11 +834,11 @@ def plot_emergence(
     threshold : array-like, optional
         Posterior draws (any shape) of the scale at which the ability emerges, in units of ``x``
         (``+inf`` for a draw that never reaches the level, as in
-        :func:`~bayescale.emergence_threshold`); drawn as the median line, the central ``prob``
+        :func:`~bayescale.emergence_threshold`); drawn as the median line, the central ``ci_prob``
         interval and a histogram of the finite draws along the bottom. The median and interval
         count the never-reached draws (:func:`~bayescale.emergence.threshold_summary`): when
         more than half never reach the level, no median line is drawn and the legend says so.
-    prob : float
+    ci_prob : float
         Probability mass of the bands.
     chance : float, optional
         Chance-level accuracy, drawn as a horizontal line.
@@ -858,10 +871,10 @@ def plot_emergence(
 
     grid = np.asarray(x, dtype=float).ravel()
     draws = _draws(accuracy, len(grid))
-    lo, mid, hi = _band(draws, prob)
+    lo, mid, hi = _band(draws, ci_prob)
     fig, ax = _axes(ax)
     ax.fill_between(
-        grid, lo, hi, color=color, alpha=0.25, lw=0, label=f"{label}: {100 * prob:g}% interval"
+        grid, lo, hi, color=color, alpha=0.25, lw=0, label=f"{label}: {100 * ci_prob:g}% interval"
     )
     ax.plot(grid, mid, color=color, lw=2, label=f"{label}: median")
     if observed is not None:
@@ -875,8 +888,8 @@ def plot_emergence(
         t_all = t_all[~np.isnan(t_all)]
         if not t_all.size:
             raise ValueError("threshold has no draws (all NaN)")
-        t_lo, t_mid, t_hi, never = _threshold_band(t_all, prob)
-        pct = f"{100 * prob:g}%"
+        t_lo, t_mid, t_hi, never = _threshold_band(t_all, ci_prob)
+        pct = f"{100 * ci_prob:g}%"
         never_text = f"; never reached in {never:.0%} of draws" if never > 0 else ""
         if np.isfinite(t_lo):
             hi_edge = t_hi if np.isfinite(t_hi) else max(grid.max(), t_lo)
@@ -924,7 +937,7 @@ def _threshold_band(t: np.ndarray, prob: float) -> tuple[float, float, float, fl
     if t.size and np.all(t >= 0):
         with np.errstate(divide="ignore"):
             log10 = np.log10(t)
-        s = threshold_summary(xr.Dataset({"log10_threshold": ("draw", log10)}), prob)
+        s = threshold_summary(xr.Dataset({"log10_threshold": ("draw", log10)}), ci_prob=prob)
         return s["lo"], s["median"], s["hi"], s["p_never_reached"]
     # negative scales (a linear x): the same quantiles, taken on the values themselves
     if not 0 < prob < 1:
@@ -933,11 +946,12 @@ def _threshold_band(t: np.ndarray, prob: float) -> tuple[float, float, float, fl
     return float(q[0]), float(q[1]), float(q[2]), float(np.mean(t == np.inf))
 
 
+@deprecated_args(renamed={"prob": "ci_prob"})
 def plot_backtest(
     table: Any,
     *,
     x: str | None = None,
-    prob: float | None = None,
+    ci_prob: float | None = None,
     ax: Any = None,
     title: str | None = None,
 ) -> tuple[Any, Any]:
@@ -947,8 +961,8 @@ def plot_backtest(
     ----------
     table : DataFrame or BacktestResult
         One row per held-out run with columns ``observed`` (the observed loss), ``median`` (the
-        posterior predictive median) and the bounds of the central ``prob`` predictive interval,
-        named ``lo<pct>``/``hi<pct>`` (``lo90``/``hi90`` for ``prob=0.9``, as
+        posterior predictive median) and the bounds of the central ``ci_prob`` predictive interval,
+        named ``lo<pct>``/``hi<pct>`` (``lo90``/``hi90`` for ``ci_prob=0.9``, as
         :func:`bayescale.backtest` writes them) or ``lo``/``hi``, all in nats/token; optionally
         ``inside<pct>`` (or ``inside``, next to ``lo``/``hi``), read instead of recomputed, and
         the column named by ``x``. An object with a ``table`` attribute
@@ -956,10 +970,10 @@ def plot_backtest(
     x : str, optional
         Column to plot against (e.g. ``"C"``, ``"N"``). Default: predicted against observed
         with the identity line.
-    prob : float, optional
+    ci_prob : float, optional
         The probability of the intervals (picks ``lo<pct>``/``hi<pct>``; labels). Default: the
         widest ``lo<pct>``/``hi<pct>`` pair of the table, else ``lo``/``hi`` (whose probability
-        is ``table.attrs["prob"]`` when recorded).
+        is ``table.attrs["ci_prob"]`` when recorded).
     ax : matplotlib Axes, optional
     title : str, optional
 
@@ -981,8 +995,8 @@ def plot_backtest(
     """
     if not isinstance(table, pd.DataFrame) and hasattr(table, "table"):
         table = table.table
-    if prob is not None and not 0 < prob < 1:
-        raise ValueError(f"prob must be between 0 and 1, got {prob!r}")
+    if ci_prob is not None and not 0 < ci_prob < 1:
+        raise ValueError(f"ci_prob must be between 0 and 1, got {ci_prob!r}")
     cols = set(map(str, table.columns))
     pairs = {}  # probability -> suffix of the lo<pct>/hi<pct> pairs of the table
     for c in cols:
@@ -994,17 +1008,17 @@ def plot_backtest(
                 continue
             if 0 < value < 1:
                 pairs[value] = suffix
-    if prob is None:
+    if ci_prob is None:
         if pairs:
-            prob = max(pairs)
-            suffix = pairs[prob]
+            ci_prob = max(pairs)
+            suffix = pairs[ci_prob]
         else:
             suffix = ""
-            prob = table.attrs.get("prob")
+            ci_prob = table.attrs.get("ci_prob")
     else:
-        suffix = f"{100 * prob:g}"
+        suffix = f"{100 * ci_prob:g}"
         if f"lo{suffix}" not in cols and "lo" in cols:
-            suffix = ""  # unnamed bounds, taken to be the central ``prob`` interval
+            suffix = ""  # unnamed bounds, taken to be the central ``ci_prob`` interval
     lo_col, hi_col, in_col = f"lo{suffix}", f"hi{suffix}", f"inside{suffix}"
     need = ["observed", "median", lo_col, hi_col] + ([x] if x is not None else [])
     missing = [c for c in need if c not in table.columns]
@@ -1019,7 +1033,7 @@ def plot_backtest(
     else:
         inside = (obs >= lo) & (obs <= hi)
     fig, ax = _axes(ax)
-    pct = f"{100 * prob:g}% " if prob is not None else ""
+    pct = f"{100 * ci_prob:g}% " if ci_prob is not None else ""
     label_in = f"inside the {pct}interval ({int(inside.sum())} of {len(obs)})"
     label_out = f"outside ({int((~inside).sum())})"
     if x is None:
@@ -1079,18 +1093,19 @@ def plot_backtest(
     return fig, ax
 
 
+@deprecated_args(renamed={"prob": "ci_prob"})
 def plot_params(
     fit: Fit,
     *,
     var_names: Sequence[str] | None = None,
     cards: Sequence[str | Card] | None = None,
-    prob: float = 0.95,
+    ci_prob: float = CI_PROB,
     ax: Any = None,
     color: str = "C0",
 ) -> tuple[Any, Any]:
     """Marginal posterior of each parameter, with published values (cards) marked.
 
-    Each panel shows a kernel density estimate of the draws (arviz-stats), the central ``prob``
+    Each panel shows a kernel density estimate of the draws (arviz-stats), the central ``ci_prob``
     interval shaded under it and the median as a line. A card's value is a marker on the axis,
     with its 95% interval as a horizontal bar where the card reports one.
 
@@ -1101,7 +1116,7 @@ def plot_params(
         Parameters to show (default: the law's natural parameters).
     cards : sequence of str or Card, optional
         Reference cards (names or loaded cards) to mark (default: every card of the fit's law).
-    prob : float
+    ci_prob : float
         Probability mass of the shaded interval.
     ax : sequence of matplotlib Axes, optional
         One axes per parameter.
@@ -1116,7 +1131,7 @@ def plot_params(
     >>> matplotlib.use("Agg")
     >>> import bayescale as bs
     >>> from bayescale.plots import plot_params
-    >>> fig, axes = plot_params(bs.testing.pinned_fit(seed=0))
+    >>> fig, axes = plot_params(bs.testing.pinned_fit(random_seed=0))
     >>> len(axes)
     5
     """
@@ -1140,7 +1155,7 @@ def plot_params(
         else:
             grid, pdf, _ = array_stats.kde(values)
             grid, pdf = np.asarray(grid), np.asarray(pdf)
-            lo, mid, hi = _band(values, prob)
+            lo, mid, hi = _band(values, ci_prob)
             a.plot(grid, pdf, color=color, lw=1.6, label="posterior")
             inside = (grid >= lo) & (grid <= hi)
             a.fill_between(
@@ -1150,7 +1165,7 @@ def plot_params(
                 color=color,
                 alpha=0.3,
                 lw=0,
-                label=f"{100 * prob:g}% interval",
+                label=f"{100 * ci_prob:g}% interval",
             )
             a.axvline(mid, color=color, lw=1, ls="-", alpha=0.8, label="posterior median")
             top = float(pdf.max())

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._api import CI_PROB, deprecated_args
 from .analysis import compute_optimal
 from .export import export_summary, format_number, summary_table, to_html_table, to_markdown
 from .fit import Fit
@@ -59,21 +60,24 @@ def _parameter_table(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def optimal_display(opt_table: pd.DataFrame, prob: float, *, digits: int = 4) -> pd.DataFrame:
+@deprecated_args(renamed={"prob": "ci_prob"}, positional=("ci_prob",))
+def optimal_display(
+    opt_table: pd.DataFrame, *, ci_prob: float = CI_PROB, digits: int = 4
+) -> pd.DataFrame:
     """One text cell "median [lo, hi]" per quantity and budget, for display.
 
     ``opt_table`` is :func:`~bayescale.export.summary_table` of a
-    :func:`~bayescale.compute_optimal` result computed with the same ``prob``.
+    :func:`~bayescale.compute_optimal` result computed with the same ``ci_prob``.
 
     Examples
     --------
     >>> import bayescale as bs
     >>> from bayescale.export import summary_table
-    >>> opt = bs.compute_optimal(bs.testing.pinned_fit(seed=0), compute=[1e24])
-    >>> list(optimal_display(summary_table(opt), 0.8).columns)[:2]
+    >>> opt = bs.compute_optimal(bs.testing.pinned_fit(random_seed=0), compute=[1e24])
+    >>> list(optimal_display(summary_table(opt)).columns)[:2]
     ['N* (parameters)', 'D* (tokens)']
     """
-    pct = f"{100 * prob:g}"
+    pct = f"{100 * ci_prob:g}"
     rows = {}
     for c, r in opt_table.iterrows():
         row = {}
@@ -118,6 +122,7 @@ def _card_table(
     return frame
 
 
+@deprecated_args(renamed={"prob": "ci_prob", "fixed_inputs": "fixed"})
 def report(
     fit: Fit | StackedFit,
     out_dir: str | os.PathLike,
@@ -125,19 +130,19 @@ def report(
     compute: Sequence[float] = (1e21, 1e22, 1e23, 1e24, 1e25),
     cards: Sequence[str] | None = None,
     title: str | None = None,
-    prob: float = 0.8,
-    fixed_inputs: Mapping[str, Any] | None = None,
+    ci_prob: float = CI_PROB,
+    fixed: Mapping[str, Any] | None = None,
 ) -> str:
     """Write a report bundle of ``fit`` into ``out_dir`` and return the path of ``report.md``.
 
     The folder receives ``report.md`` and ``report.html`` (the same content; the HTML needs
     nothing but the PNG files beside it), ``summary.csv`` (``fit.summary()`` at full
-    precision), ``optimal.csv`` (median and central ``prob`` interval of N*, D*, D*/N* and the
+    precision), ``optimal.csv`` (median and central ``ci_prob`` interval of N*, D*, D*/N* and the
     loss at each budget in ``compute``; laws with N and D inputs only) and the figures
     ``fit.png``, ``residuals.png``, ``params.png`` and, for laws with N and D,
     ``frontier.png`` and ``tokens_per_param.png``. A law with inputs besides N and D
     (``data_constrained``'s U, ``precision``'s P) gets the compute-optimal table and frontier
-    only when those inputs are given in ``fixed_inputs``; otherwise the report says why they
+    only when those inputs are given in ``fixed``; otherwise the report says why they
     are missing. For accuracy laws (proportions) the residuals are those of the accuracy.
 
     A :class:`~bayescale.StackedFit` gets a bundle of the mixture: the members' weights, ELPD
@@ -157,9 +162,10 @@ def report(
         Reference cards to compare with (default: every card of the fit's law).
     title : str, optional
         Heading of the report.
-    prob : float
-        Probability of the intervals of the compute-optimal table and figures.
-    fixed_inputs : mapping, optional
+    ci_prob : float
+        Probability of the intervals of the compute-optimal table and figures (default
+        :data:`~bayescale.CI_PROB`).
+    fixed : mapping, optional
         Values of the law's inputs other than N and D, held fixed along C = 6ND in the
         compute-optimal table and frontier (e.g. ``{"U": 25e9}`` for ``data_constrained``).
 
@@ -171,8 +177,8 @@ def report(
     Raises
     ------
     TypeError, ValueError, NotADirectoryError
-        A bad argument (``compute`` not finite budgets > 0, ``prob`` outside (0, 1), an unknown
-        card, ``fixed_inputs`` naming something else than the law's other inputs or holding
+        A bad argument (``compute`` not finite budgets > 0, ``ci_prob`` outside (0, 1), an unknown
+        card, ``fixed`` naming something else than the law's other inputs or holding
         non-positive values, ``out_dir`` a file), found before anything is computed or written.
         Tables and figures are all made before the first file is written, and each file is
         written whole (:func:`bayescale.io.atomic_write`), so a failure never leaves a
@@ -183,7 +189,7 @@ def report(
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import bayescale as bs, tempfile, os
-    >>> path = bs.report(bs.testing.pinned_fit(seed=0), tempfile.mkdtemp(), compute=[1e22])
+    >>> path = bs.report(bs.testing.pinned_fit(random_seed=0), tempfile.mkdtemp(), compute=[1e22])
     >>> sorted(os.listdir(os.path.dirname(path)))[:4]
     ['fit.png', 'frontier.png', 'optimal.csv', 'params.png']
     """
@@ -191,13 +197,13 @@ def report(
 
     # every argument is checked before anything is computed or written
     out, budgets, card_objs, fixed = _check_arguments(
-        fit, out_dir, compute, cards, title, prob, fixed_inputs
+        fit, out_dir, compute, cards, title, ci_prob, fixed
     )
     drawn: list[tuple[Any, str, str]] = []  # (figure, file name, caption)
     try:
         if isinstance(fit, StackedFit):
-            return _stack_report(fit, out, budgets, card_objs, title, prob, fixed, drawn)
-        return _report(fit, out, budgets, card_objs, title, prob, fixed, drawn)
+            return _stack_report(fit, out, budgets, card_objs, title, ci_prob, fixed, drawn)
+        return _report(fit, out, budgets, card_objs, title, ci_prob, fixed, drawn)
     finally:
         for fig, *_ in drawn:
             plt.close(fig)
@@ -209,7 +215,7 @@ def _report(
     budgets: np.ndarray,
     card_objs: list,
     title: str | None,
-    prob: float,
+    ci_prob: float,
     fixed: dict,
     drawn: list,
 ) -> str:
@@ -226,7 +232,7 @@ def _report(
         notes.append(
             f"No compute-optimal table or frontier: law {law.name!r} also takes "
             f"{', '.join(missing)}, which must be held fixed along C = 6ND; pass "
-            f"fixed_inputs={{{', '.join(f'{k!r}: ...' for k in missing)}}} to include them."
+            f"fixed={{{', '.join(f'{k!r}: ...' for k in missing)}}} to include them."
         )
         has_nd = False
     post = fit.posterior
@@ -238,10 +244,10 @@ def _report(
     tables = {"summary.csv": summ}
     opt_frame = None
     if has_nd:
-        opt = compute_optimal(fit, budgets.tolist(), **fixed)
-        opt_table = summary_table(opt, prob=prob)
+        opt = compute_optimal(fit, budgets.tolist(), fixed=fixed)
+        opt_table = summary_table(opt, ci_prob=ci_prob)
         tables["optimal.csv"] = opt_table
-        opt_frame = optimal_display(opt_table, prob)
+        opt_frame = optimal_display(opt_table, ci_prob=ci_prob)
 
     fig, _ = plots.plot_fit(fit)
     drawn.append((fig, "fit.png", "Runs with the posterior mean and bands"))
@@ -254,10 +260,10 @@ def _report(
     fig, _ = plots.plot_params(fit, cards=card_objs)
     drawn.append((fig, "params.png", "Posterior of the parameters"))
     if has_nd:
-        fig, _ = plots.plot_frontier(fit, prob=prob, cards=card_objs, fixed_inputs=fixed)
+        fig, _ = plots.plot_frontier(fit, ci_prob=ci_prob, cards=card_objs, fixed=fixed)
         drawn.append((fig, "frontier.png", "Compute-optimal N* and D*"))
         tpp_cards = [c for c in card_objs if c.law == law.name]
-        fig, _ = plots.plot_tokens_per_param(fit, prob=prob, cards=tpp_cards, fixed_inputs=fixed)
+        fig, _ = plots.plot_tokens_per_param(fit, ci_prob=ci_prob, cards=tpp_cards, fixed=fixed)
         drawn.append((fig, "tokens_per_param.png", "Compute-optimal tokens per parameter"))
     figures = [(name, caption) for _, name, caption in drawn]
 
@@ -282,7 +288,7 @@ def _report(
         index=pd.Index(list(fit.priors), name="parameter"),
     )
 
-    pct = f"{100 * prob:g}"
+    pct = f"{100 * ci_prob:g}"
     md = [f"# {title}", ""]
     md += [f"- **{k}**: {v}" for k, v in facts]
     md += [f"- **problem**: {p}" for p in diag["problems"]]
@@ -357,7 +363,7 @@ def _stack_report(
     budgets: np.ndarray,
     card_objs: list,
     title: str | None,
-    prob: float,
+    ci_prob: float,
     fixed: dict,
     drawn: list,
 ) -> str:
@@ -378,7 +384,7 @@ def _stack_report(
             notes.append(
                 f"No compute-optimal table or frontier: the members' laws also take "
                 f"{', '.join(missing)}, which must be held fixed along C = 6ND; pass "
-                f"fixed_inputs={{{', '.join(f'{k!r}: ...' for k in missing)}}} to include them."
+                f"fixed={{{', '.join(f'{k!r}: ...' for k in missing)}}} to include them."
             )
             has_nd = False
         elif any(extra.values()):
@@ -398,19 +404,19 @@ def _stack_report(
     tables = {"summary.csv": summ}
     opt_frame = None
     if has_nd:
-        opt = compute_optimal(stack, budgets.tolist(), **fixed)
-        opt_table = summary_table(opt, prob=prob)
+        opt = compute_optimal(stack, budgets.tolist(), fixed=fixed)
+        opt_table = summary_table(opt, ci_prob=ci_prob)
         tables["optimal.csv"] = opt_table
-        opt_frame = optimal_display(opt_table, prob)
+        opt_frame = optimal_display(opt_table, ci_prob=ci_prob)
     if same_inputs:
         fig, _ = plots.plot_fit(stack)
         drawn.append((fig, "fit.png", "Runs with the mixture's mean and bands"))
     else:
         notes.append("No fit figure: the members' laws have different inputs.")
     if has_nd:
-        fig, _ = plots.plot_frontier(stack, prob=prob, cards=card_objs, fixed_inputs=fixed)
+        fig, _ = plots.plot_frontier(stack, ci_prob=ci_prob, cards=card_objs, fixed=fixed)
         drawn.append((fig, "frontier.png", "Compute-optimal N* and D* of the mixture"))
-        fig, _ = plots.plot_tokens_per_param(stack, prob=prob, cards=card_objs, fixed_inputs=fixed)
+        fig, _ = plots.plot_tokens_per_param(stack, ci_prob=ci_prob, cards=card_objs, fixed=fixed)
         drawn.append((fig, "tokens_per_param.png", "Compute-optimal tokens per parameter"))
     figures = [(name, caption) for _, name, caption in drawn]
 
@@ -428,7 +434,7 @@ def _stack_report(
         ("diagnostics", "converged" if not problems else f"{len(problems)} problem(s)"),
     ]
 
-    pct = f"{100 * prob:g}"
+    pct = f"{100 * ci_prob:g}"
     held = "".join(f", {k} = {format_number(float(v))}" for k, v in fixed.items())
     md = [f"# {title}", ""]
     md += [f"- **{k}**: {v}" for k, v in facts]
@@ -511,8 +517,8 @@ def _check_arguments(
     compute: Any,
     cards: Any,
     title: Any,
-    prob: Any,
-    fixed_inputs: Any,
+    ci_prob: Any,
+    fixed: Any,
 ) -> tuple[Path, np.ndarray, list, dict]:
     """:func:`report`'s arguments, checked: (folder, budgets, cards, fixed inputs)."""
     from .analysis import _as_1d
@@ -542,32 +548,34 @@ def _check_arguments(
     if budgets.ndim != 1 or budgets.size == 0:
         raise ValueError(f"compute must be one or more budgets in FLOPs, got {compute!r}")
     _as_1d("compute", budgets)
-    if isinstance(prob, bool) or not isinstance(prob, int | float | np.number) or not 0 < prob < 1:
-        raise ValueError(f"prob must be between 0 and 1, got {prob!r}")
+    if (
+        isinstance(ci_prob, bool)
+        or not isinstance(ci_prob, int | float | np.number)
+        or not 0 < ci_prob < 1
+    ):
+        raise ValueError(f"ci_prob must be between 0 and 1, got {ci_prob!r}")
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be text, got {type(title).__name__} {title!r}")
     if isinstance(cards, str):
         cards = [cards]
     card_objs = _cards_for(_law_names(fit), cards)
-    if fixed_inputs is not None and not isinstance(fixed_inputs, Mapping):
-        raise TypeError(
-            f"fixed_inputs must be a mapping such as {{'U': 25e9}}, got {fixed_inputs!r}"
-        )
-    fixed = dict(fixed_inputs or {})
+    if fixed is not None and not isinstance(fixed, Mapping):
+        raise TypeError(f"fixed= must be a mapping such as {{'U': 25e9}}, got {fixed!r}")
+    fixed = dict(fixed or {})
     others = list(dict.fromkeys(k for law in laws for k in law.inputs if k not in ("N", "D")))
     positive = {k for law in laws for k in law.required_positive}
     unknown = sorted(set(fixed) - set(others))
     if unknown:
         names = " + ".join(_law_names(fit))
         raise ValueError(
-            f"fixed_inputs names {unknown}, which are not inputs of law {names!r} besides "
+            f"fixed= names {unknown}, which are not inputs of law {names!r} besides "
             f"N and D ({others})"
         )
     for k, v in fixed.items():
         try:
-            _as_1d(f"fixed_inputs[{k!r}]", v, positive=k in positive)
+            _as_1d(f"fixed[{k!r}]", v, positive=k in positive)
         except (TypeError, ValueError) as err:
-            if isinstance(err, ValueError) and str(err).startswith("fixed_inputs"):
+            if isinstance(err, ValueError) and str(err).startswith("fixed"):
                 raise
-            raise ValueError(f"fixed_inputs[{k!r}] must be a number, got {v!r}") from None
+            raise ValueError(f"fixed[{k!r}] must be a number, got {v!r}") from None
     return out, budgets, card_objs, fixed

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._api import deprecated_args, result_html
 from .fit import RHAT_MAX
 from .fit import fit as fit_law
 from .law import ScalingLaw, get_law
@@ -76,7 +77,14 @@ class SBCResult:
         """Simulations whose ranks entered the tests."""
         return len(self.ranks)
 
-    def summary(self) -> str:
+    def summary(self) -> pd.DataFrame:
+        """The uniformity tests per parameter (``tests``); ``str(result)`` is the text report."""
+        return self.tests.copy()
+
+    def _repr_html_(self) -> str:
+        return result_html(str(self), self.summary())
+
+    def __str__(self) -> str:
         """A plain-text report."""
         lines = [
             f"SBC of {self.law}: {self.n_sims} simulations, {self.n_used} used, "
@@ -93,7 +101,7 @@ class SBCResult:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return f"<SBCResult {self.law}>\n{self.summary()}"
+        return f"<SBCResult {self.law}>\n{self}"
 
 
 def _scipy_stats():
@@ -194,11 +202,12 @@ def _true_values(prior: Any, names: list[str], i: int) -> dict[str, np.ndarray]:
     return {n: np.asarray(prior[n].isel(chain=0, draw=i).to_numpy(), dtype=float) for n in names}
 
 
+@deprecated_args(renamed={"seed": "random_seed"}, positional=("n_sims",))
 def sbc(
     law: str | ScalingLaw,
     design: pd.DataFrame,
-    n_sims: int = 100,
     *,
+    n_sims: int = 100,
     priors: Mapping[str, Prior] | None = None,
     likelihood: str | Likelihood | None = None,
     draws: int = 250,
@@ -206,7 +215,7 @@ def sbc(
     chains: int = 2,
     n_thin: int = 99,
     bins: int | None = None,
-    seed: int = 0,
+    random_seed: int = 0,
     accept: Callable[[pd.DataFrame], bool] | None = None,
     progressbar: bool = True,
     **fit_kwargs: Any,
@@ -242,7 +251,7 @@ def sbc(
         ``chains·draws``).
     bins : int, optional
         Bins of the χ² test (default: up to 20, at least 5 expected ranks per bin).
-    seed : int
+    random_seed : int
         Seed of the prior draws, the noise and the fits.
     accept : callable, optional
         ``accept(simulated_runs) -> bool``; return False to reject a data set.
@@ -258,7 +267,7 @@ def sbc(
     Examples
     --------
     >>> import bayescale as bs
-    >>> design = bs.testing.chinchilla_design(30, seed=0)
+    >>> design = bs.testing.chinchilla_design(30, random_seed=0)
     >>> res = bs.testing.sbc("chinchilla", design, n_sims=3, draws=100, tune=150,
     ...                      n_thin=49, progressbar=False)
     >>> res.ranks.shape[1], int(res.ranks.to_numpy().max()) <= 49
@@ -276,7 +285,7 @@ def sbc(
     if missing:
         raise ValueError(f"the design lacks the columns {missing} that law {law.name!r} needs")
     start = time.perf_counter()
-    seeds = np.random.SeedSequence(seed).generate_state(n_sims + 1)
+    seeds = np.random.SeedSequence(random_seed).generate_state(n_sims + 1)
     frame = design.drop(columns=[law.output], errors="ignore")
     prior, sims, prepared, all_priors, structure = _prior_samples(
         law,
@@ -353,7 +362,7 @@ def sbc(
     ranks.index.name = "sim"
     tests = pd.DataFrame(
         {
-            col: rank_uniformity(ranks[col].to_numpy(), n_thin, bins, seed=seed)
+            col: rank_uniformity(ranks[col].to_numpy(), n_thin, bins, seed=random_seed)
             for col in ranks.columns
         }
     ).T

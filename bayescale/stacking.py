@@ -200,9 +200,9 @@ class StackedFit:
     Examples
     --------
     >>> import bayescale as bs
-    >>> runs = bs.testing.simulate_chinchilla(60, seed=0)
-    >>> a = bs.testing.pinned_fit(seed=0, data=runs)
-    >>> b = bs.testing.pinned_fit(seed=1, data=runs, rel_sd=0.03)
+    >>> runs = bs.testing.simulate_chinchilla(60, random_seed=0)
+    >>> a = bs.testing.pinned_fit(random_seed=0, data=runs)
+    >>> b = bs.testing.pinned_fit(random_seed=1, data=runs, rel_sd=0.03)
     >>> st = bs.stack({"a": a, "b": b}, weights={"a": 0.75, "b": 0.25})
     >>> st.draw_counts().tolist()
     [750, 250]
@@ -266,9 +266,9 @@ class StackedFit:
         Examples
         --------
         >>> import bayescale as bs
-        >>> runs = bs.testing.simulate_chinchilla(60, seed=0)
-        >>> st = bs.stack({"a": bs.testing.pinned_fit(seed=0, data=runs),
-        ...                "b": bs.testing.pinned_fit(seed=1, data=runs)},
+        >>> runs = bs.testing.simulate_chinchilla(60, random_seed=0)
+        >>> st = bs.stack({"a": bs.testing.pinned_fit(random_seed=0, data=runs),
+        ...                "b": bs.testing.pinned_fit(random_seed=1, data=runs)},
         ...               weights={"a": 0.5, "b": 0.5})
         >>> list(st.summary().columns[:4])
         ['law', 'likelihood', 'weight', 'mixture_draws']
@@ -295,7 +295,13 @@ class StackedFit:
         return table
 
     # ------------------------------------------------------------------ mixing
-    def mix(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def mix(
+        self,
+        func: Callable[..., Any],
+        *,
+        args: Sequence[Any] = (),
+        kwargs: Mapping[str, Any] | None = None,
+    ) -> Any:
         """``func(member, *args, **kwargs)`` for every member with draws, mixed by weight.
 
         ``func`` must return an ``xarray`` Dataset or DataArray over ``(chain, draw, ...)``.
@@ -304,6 +310,7 @@ class StackedFit:
         member that cannot answer (e.g. a law without an input given) raises the error with the
         member named.
         """
+        kwargs = dict(kwargs or {})
         counts = self.draw_counts()
         seed = kwargs.get("random_seed")
         parts, names = [], []
@@ -390,9 +397,9 @@ class StackedFit:
         Examples
         --------
         >>> import bayescale as bs, tempfile, os
-        >>> runs = bs.testing.simulate_chinchilla(60, seed=0)
-        >>> st = bs.stack({"a": bs.testing.pinned_fit(seed=0, data=runs),
-        ...                "b": bs.testing.pinned_fit(seed=1, data=runs)},
+        >>> runs = bs.testing.simulate_chinchilla(60, random_seed=0)
+        >>> st = bs.stack({"a": bs.testing.pinned_fit(random_seed=0, data=runs),
+        ...                "b": bs.testing.pinned_fit(random_seed=1, data=runs)},
         ...               weights={"a": 0.5, "b": 0.5})
         >>> folder = st.save(os.path.join(tempfile.mkdtemp(), "stack"))
         >>> sorted(os.listdir(folder))
@@ -561,10 +568,10 @@ def stackable(
             target = args[0] if args else kwargs.get("fit")
             if isinstance(target, StackedFit):
                 if args:
-                    out = target.mix(f, *args[1:], **kwargs)
+                    out = target.mix(f, args=args[1:], kwargs=kwargs)
                 else:
                     rest = {k: v for k, v in kwargs.items() if k != "fit"}
-                    out = target.mix(f, **rest)
+                    out = target.mix(f, kwargs=rest)
                 return finish(out) if finish is not None else out
             return f(*args, **kwargs)
 
@@ -604,9 +611,9 @@ def stack(
     Examples
     --------
     >>> import bayescale as bs
-    >>> runs = bs.testing.simulate_chinchilla(60, seed=0)
-    >>> good = bs.testing.pinned_fit(seed=0, data=runs)
-    >>> wrong = bs.testing.pinned_fit(seed=1, data=runs, truth={**bs.testing.BESIROGLU_TRUTH,
+    >>> runs = bs.testing.simulate_chinchilla(60, random_seed=0)
+    >>> good = bs.testing.pinned_fit(random_seed=0, data=runs)
+    >>> wrong = bs.testing.pinned_fit(random_seed=1, data=runs, truth={**bs.testing.BESIROGLU_TRUTH,
     ...                                                        "E": 2.2})
     >>> st = bs.stack({"good": good, "wrong": wrong}, warn=False)
     >>> bool(st.weights["good"] > 0.99)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ._api import deprecated_args
 from .data import prepare_data
 from .law import ScalingLaw, get_law
 from .likelihoods import get_likelihood
@@ -32,16 +33,17 @@ __all__ = [
 BESIROGLU_TRUTH = {"A": 482.01, "B": 2085.43, "E": 1.817, "alpha": 0.3478, "beta": 0.3659}
 
 
-def chinchilla_design(n: int = 240, seed: int = 0) -> pd.DataFrame:
+@deprecated_args(renamed={"seed": "random_seed"}, positional=("random_seed",))
+def chinchilla_design(n: int = 240, *, random_seed: int = 0) -> pd.DataFrame:
     """An isoFLOP-style design like Hoffmann et al.'s: budgets 6e18–3e21 FLOPs, N 44M–16B.
 
     Examples
     --------
-    >>> d = chinchilla_design(30, seed=0)
+    >>> d = chinchilla_design(30, random_seed=0)
     >>> bool(((d.C - 6 * d.N * d.D).abs() / d.C < 1e-12).all())
     True
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_seed)
     budgets = np.array([6e18, 1e19, 3e19, 6e19, 1e20, 3e20, 6e20, 1e21, 3e21])
     C = rng.choice(budgets, size=n)
     n_opt = 0.1 * np.sqrt(C)  # roughly Chinchilla-optimal sizes
@@ -51,6 +53,7 @@ def chinchilla_design(n: int = 240, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"N": N, "D": D, "C": C})
 
 
+@deprecated_args(renamed={"seed": "random_seed"})
 def simulate(
     law: str | ScalingLaw,
     params: Mapping[str, Any],
@@ -58,7 +61,7 @@ def simulate(
     *,
     noise: Mapping[str, float] | None = None,
     likelihood: str = "studentt",
-    seed: int = 0,
+    random_seed: int = 0,
 ) -> pd.DataFrame:
     """Runs drawn from ``law`` with natural parameters ``params`` at ``design``'s inputs.
 
@@ -69,7 +72,7 @@ def simulate(
     Examples
     --------
     >>> import bayescale as bs
-    >>> runs = simulate("chinchilla", BESIROGLU_TRUTH, chinchilla_design(10), seed=1)
+    >>> runs = simulate("chinchilla", BESIROGLU_TRUTH, chinchilla_design(10), random_seed=1)
     >>> list(runs.columns)
     ['N', 'D', 'C', 'loss']
     """
@@ -84,7 +87,7 @@ def simulate(
             f"pass noise={{...}} with {sorted(lik.noise_priors)}"
         )
     noise = {k: v for k, v in noise.items() if k in lik.noise_priors}
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_seed)
     inputs = {k: design[k].to_numpy(dtype=float) for k in law.inputs}
     extra = {k: design[k].to_numpy(dtype=float) for k in lik.extra_columns}
     mu = law.log_mean(params, **inputs)
@@ -94,19 +97,22 @@ def simulate(
     return out
 
 
-def simulate_chinchilla(n: int = 240, seed: int = 0, **kwargs: Any) -> pd.DataFrame:
+@deprecated_args(renamed={"seed": "random_seed"}, positional=("random_seed",))
+def simulate_chinchilla(n: int = 240, *, random_seed: int = 0, **kwargs: Any) -> pd.DataFrame:
     """Chinchilla-law runs at Besiroglu's estimate on a :func:`chinchilla_design` of ``n`` runs.
 
     Examples
     --------
-    >>> len(simulate_chinchilla(n=12, seed=0))
+    >>> len(simulate_chinchilla(n=12, random_seed=0))
     12
     """
-    return simulate("chinchilla", BESIROGLU_TRUTH, chinchilla_design(n, seed), seed=seed, **kwargs)
+    design = chinchilla_design(n, random_seed=random_seed)
+    return simulate("chinchilla", BESIROGLU_TRUTH, design, random_seed=random_seed, **kwargs)
 
 
+@deprecated_args(renamed={"seed": "random_seed"})
 def pinned_fit(
-    seed: int = 0,
+    random_seed: int = 0,
     *,
     chains: int = 4,
     draws: int = 250,
@@ -122,14 +128,14 @@ def pinned_fit(
 
     Examples
     --------
-    >>> f = pinned_fit(seed=0)
+    >>> f = pinned_fit(random_seed=0)
     >>> abs(float(f.posterior["alpha"].median()) - 0.3478) < 0.01
     True
     """
     truth = dict(truth or BESIROGLU_TRUTH)
     noise = dict(noise or {"sigma": 0.01, "nu": 5.0})
-    runs = data if data is not None else simulate_chinchilla(60, seed=seed)
-    rng = np.random.default_rng(seed)
+    runs = data if data is not None else simulate_chinchilla(60, random_seed=random_seed)
+    rng = np.random.default_rng(random_seed)
 
     def jittered(ref: Mapping[str, float]) -> dict[str, np.ndarray]:
         centre = {**chinchilla_sampled(truth, ref), **noise}
@@ -140,7 +146,7 @@ def pinned_fit(
             for k, v in centre.items()
         }
 
-    return fit_from_draws("chinchilla", runs, jittered, seed=seed)
+    return fit_from_draws("chinchilla", runs, jittered, random_seed=random_seed)
 
 
 def chinchilla_sampled(natural: Mapping[str, float], ref: Mapping[str, float]) -> dict[str, Any]:
@@ -173,13 +179,14 @@ def chinchilla_sampled(natural: Mapping[str, float], ref: Mapping[str, float]) -
     return out
 
 
+@deprecated_args(renamed={"seed": "random_seed"})
 def fit_from_draws(
     law: str | ScalingLaw,
     runs: pd.DataFrame,
     draws: Mapping[str, Any] | Any,
     *,
     likelihood: str = "studentt",
-    seed: int | None = None,
+    random_seed: int | None = None,
 ):
     """A :class:`~bayescale.Fit` whose posterior is the given draws (no MCMC).
 
@@ -191,7 +198,7 @@ def fit_from_draws(
     Examples
     --------
     >>> import numpy as np
-    >>> runs = simulate_chinchilla(20, seed=0)
+    >>> runs = simulate_chinchilla(20, random_seed=0)
     >>> def draws(ref):
     ...     return {k: np.full((1, 5), v) for k, v in
     ...             {**chinchilla_sampled(BESIROGLU_TRUTH, ref), "sigma": 0.01, "nu": 5.0}.items()}
@@ -234,7 +241,9 @@ def fit_from_draws(
         "bayescale_sampler": "pinned",
     }
     tree = assemble_datatree(law, lik, priors, prepared, ref, post, stats, attrs)
-    return Fit(law, lik, priors, prepared.frame, ref, tree, sampler="pinned", random_seed=seed)
+    return Fit(
+        law, lik, priors, prepared.frame, ref, tree, sampler="pinned", random_seed=random_seed
+    )
 
 
 # Simulation-based calibration lives in its own module; exposed here as bayescale.testing.sbc.

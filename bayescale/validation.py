@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ._api import CI_PROB, deprecated_args, result_html
 from .analysis import predict_loss
 from .data import PreparedData, prepare_data
 from .fit import Fit
@@ -42,7 +43,8 @@ __all__ = [
     "prior_predictive",
 ]
 
-DEFAULT_PROBS = (0.5, 0.8, 0.95)
+DEFAULT_CI_PROBS = (0.5, 0.8, CI_PROB)
+DEFAULT_PROBS = DEFAULT_CI_PROBS  # old name
 
 
 # ---------------------------------------------------------------------- scoring draws
@@ -210,7 +212,7 @@ class BacktestResult:
 
     split: str
     cutoffs: list[float]
-    probs: tuple[float, ...]
+    ci_probs: tuple[float, ...]
     table: pd.DataFrame
     metrics: pd.DataFrame
     overall: pd.Series
@@ -226,13 +228,32 @@ class BacktestResult:
         p-value is a flag, not an exact test. ``verdict`` says ``ok``, ``too narrow`` (p_below <
         0.01) or ``too wide`` (the same test from above).
         """
-        return calibration_table(self.table, self.probs)
+        return calibration_table(self.table, self.ci_probs)
 
-    def summary(self) -> str:
+    @property
+    def probs(self) -> tuple[float, ...]:
+        """Deprecated name of :attr:`ci_probs`."""
+        warnings.warn(
+            "BacktestResult.probs is deprecated, use ci_probs (deprecated in bayescale 1.0; "
+            "the old form will be removed in 1.1)",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.ci_probs
+
+    def summary(self) -> pd.DataFrame:
+        """Coverage, width, error and CRPS per cutoff (``metrics``); ``str(result)`` is the text
+        report."""
+        return self.metrics.copy()
+
+    def _repr_html_(self) -> str:
+        return result_html(str(self), self.summary())
+
+    def __str__(self) -> str:
         """A plain-text report of coverage, width, error and CRPS per cutoff."""
         lines = [f"backtest: fit on {self.split} < cutoff, predict {self.split} >= cutoff"]
         for cutoff, row in self.metrics.iterrows():
-            cov = ", ".join(f"{_pct(p)}%: {row[f'coverage_{_pct(p)}']:.0%}" for p in self.probs)
+            cov = ", ".join(f"{_pct(p)}%: {row[f'coverage_{_pct(p)}']:.0%}" for p in self.ci_probs)
             lines.append(
                 f"  cutoff {cutoff:.3g}: {int(row['n_train'])} runs fitted, "
                 f"{int(row['n_test'])} held out; coverage {cov}; median |relative error| "
@@ -240,7 +261,7 @@ class BacktestResult:
             )
         if len(self.metrics) > 1:
             o = self.overall
-            cov = ", ".join(f"{_pct(p)}%: {o[f'coverage_{_pct(p)}']:.0%}" for p in self.probs)
+            cov = ", ".join(f"{_pct(p)}%: {o[f'coverage_{_pct(p)}']:.0%}" for p in self.ci_probs)
             lines.append(
                 f"  pooled: {int(o['n_test'])} predictions; coverage {cov}; "
                 f"median |relative error| {o['median_abs_rel_error']:.2%}"
@@ -248,7 +269,7 @@ class BacktestResult:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return f"<BacktestResult {self.split} cutoffs {self.cutoffs}>\n{self.summary()}"
+        return f"<BacktestResult {self.split} cutoffs {self.cutoffs}>\n{self}"
 
 
 def _split_values(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -262,12 +283,13 @@ def _split_values(frame: pd.DataFrame, column: str) -> pd.Series:
     )
 
 
+@deprecated_args(renamed={"probs": "ci_probs"})
 def backtest(
     law: str | ScalingLaw,
     data: pd.DataFrame,
     split: Mapping[str, Any],
     *,
-    probs: Sequence[float] = DEFAULT_PROBS,
+    ci_probs: Sequence[float] = DEFAULT_CI_PROBS,
     random_seed: int = 0,
     **fit_kwargs: Any,
 ) -> BacktestResult:
@@ -283,8 +305,8 @@ def backtest(
         data has no ``C`` column) or ``{"N": 1e9}``. Runs with ``column < cutoff`` are fitted,
         runs with ``column >= cutoff`` are predicted. A list of cutoffs gives a rolling backtest:
         one fit per cutoff, each predicting every run at or above it.
-    probs : sequence of float
-        Central predictive intervals scored (default 50%, 80%, 95%).
+    ci_probs : sequence of float
+        Central predictive intervals scored (default 50%, 80% and :data:`~bayescale.CI_PROB`).
     random_seed : int
         Seed of the fits and of the predictive draws.
     **fit_kwargs
@@ -298,7 +320,7 @@ def backtest(
     Examples
     --------
     >>> import bayescale as bs
-    >>> runs = bs.testing.simulate_chinchilla(n=60, seed=4)
+    >>> runs = bs.testing.simulate_chinchilla(n=60, random_seed=4)
     >>> bt = bs.backtest("chinchilla", runs, split={"C": 1e21}, draws=200, tune=200,
     ...                  chains=2, warn=False)
     >>> sorted(bt.metrics.columns)[:3]
@@ -312,9 +334,9 @@ def backtest(
             "split must be one {column: cutoff} entry, e.g. {'C': 1e21} or {'N': 1e9}; "
             "give a list of cutoffs for a rolling backtest"
         )
-    probs = tuple(float(p) for p in probs)
+    probs = tuple(float(p) for p in ci_probs)
     if not probs or any(not 0 < p < 1 for p in probs):
-        raise ValueError(f"probs must lie in (0, 1), got {probs}")
+        raise ValueError(f"ci_probs must lie in (0, 1), got {probs}")
     column, raw = next(iter(split.items()))
     cutoffs = sorted(float(c) for c in np.atleast_1d(np.asarray(raw, dtype=float)))
     frame = data.copy()
@@ -474,7 +496,7 @@ def compare(
     Examples
     --------
     >>> import bayescale as bs
-    >>> runs = bs.testing.simulate_chinchilla(n=50, seed=5)
+    >>> runs = bs.testing.simulate_chinchilla(n=50, random_seed=5)
     >>> kw = dict(draws=200, tune=200, chains=2, random_seed=5, progressbar=False, warn=False)
     >>> a = bs.fit("chinchilla", runs, **kw)
     >>> b = bs.fit("chinchilla", runs, likelihood="normal", **kw)
@@ -548,9 +570,9 @@ class PredictiveCheck:
         Predicted output over ``(chain, draw, run)``.
     table : DataFrame
         Per run: inputs, ``observed`` (NaN without observations), ``median``, ``lo``/``hi`` of
-        the central ``prob`` band, ``inside``, ``pit``.
+        the central ``ci_prob`` band, ``inside``, ``pit``.
     metrics : Series
-        ``n_runs``, ``prob``, ``frac_inside`` (observed runs inside the band), ``n_outside``,
+        ``n_runs``, ``ci_prob``, ``frac_inside`` (observed runs inside the band), ``n_outside``,
         ``frac_inside_50``, ``pit_ks_pvalue``, ``median_abs_rel_error``, ``frac_nonfinite``
         (predictive draws that are not finite), ``q01``/``median``/``q99`` of all draws.
     params : xarray.Dataset, optional
@@ -563,7 +585,14 @@ class PredictiveCheck:
     metrics: pd.Series
     params: xr.Dataset | None = field(default=None, repr=False)
 
-    def summary(self) -> str:
+    def summary(self) -> pd.DataFrame:
+        """``metrics`` as a one-row table (index: ``kind``); ``str(check)`` is the text report."""
+        return self.metrics.to_frame(self.kind).T
+
+    def _repr_html_(self) -> str:
+        return result_html(str(self), self.summary())
+
+    def __str__(self) -> str:
         """A plain-text report."""
         m = self.metrics
         lines = [f"{self.kind} predictive check on {int(m['n_runs'])} runs:"]
@@ -573,7 +602,7 @@ class PredictiveCheck:
         )
         if np.isfinite(m["frac_inside"]):
             lines.append(
-                f"  observed inside the {m['prob']:.0%} band: {m['frac_inside']:.1%} "
+                f"  observed inside the {m['ci_prob']:.0%} band: {m['frac_inside']:.1%} "
                 f"({int(m['n_outside'])} outside); inside the 50% band: {m['frac_inside_50']:.1%}"
             )
             lines.append(
@@ -583,7 +612,7 @@ class PredictiveCheck:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return f"<PredictiveCheck {self.kind}>\n{self.summary()}"
+        return f"<PredictiveCheck {self.kind}>\n{self}"
 
 
 def _check(
@@ -616,7 +645,7 @@ def _check(
     all_finite = flat[finite]
     metrics = {
         "n_runs": flat.shape[1],
-        "prob": prob,
+        "ci_prob": prob,
         "frac_inside": float(table["inside"].mean()) if has_obs else np.nan,
         "n_outside": int((~table["inside"]).sum()) if has_obs else np.nan,
         "frac_inside_50": float(np.mean(scored[f"inside{half}"])) if has_obs else np.nan,
@@ -632,37 +661,38 @@ def _check(
     return PredictiveCheck(kind, draws, table, pd.Series(metrics, name=kind), params)
 
 
+@deprecated_args(renamed={"prob": "ci_prob"})
 def posterior_predictive_check(
-    fit: Fit, *, prob: float = 0.9, random_seed: int | None = None
+    fit: Fit, *, ci_prob: float = CI_PROB, random_seed: int | None = None
 ) -> PredictiveCheck:
     """Posterior predictive draws at the fitted runs and how the observed runs fall in them.
 
     Parameters
     ----------
     fit : Fit
-    prob : float
-        Central band used for ``frac_inside`` (default 90%).
+    ci_prob : float
+        Central band used for ``frac_inside`` (default :data:`~bayescale.CI_PROB`).
     random_seed : int, optional
         Seed of the predictive noise.
 
     Returns
     -------
     PredictiveCheck
-        ``metrics["frac_inside"]`` near ``prob`` means calibrated bands; much lower means the
+        ``metrics["frac_inside"]`` near ``ci_prob`` means calibrated bands; much lower means the
         noise model is too narrow (or the law misses a trend), much higher too wide. The PIT
         here is in-sample, so a well-fitted law gives values bunched towards the middle.
 
     Examples
     --------
     >>> import bayescale as bs
-    >>> check = bs.posterior_predictive_check(bs.testing.pinned_fit(seed=0), random_seed=0)
+    >>> check = bs.posterior_predictive_check(bs.testing.pinned_fit(random_seed=0), random_seed=0)
     >>> check.draws.dims
     ('chain', 'draw', 'run')
     >>> bool(0.8 < check.metrics["frac_inside"] <= 1.0)
     True
     """
-    if not 0 < prob < 1:
-        raise ValueError(f"prob must lie in (0, 1), got {prob}")
+    if not 0 < ci_prob < 1:
+        raise ValueError(f"ci_prob must lie in (0, 1), got {ci_prob}")
     inputs = _run_inputs(fit)
     draws = _predictive_draws(fit, inputs, random_seed)
     runs = fit.idata["constant_data"]["run"].to_numpy()
@@ -670,7 +700,7 @@ def posterior_predictive_check(
     draws = draws.assign_coords(run=runs)
     observed = fit.idata["constant_data"][fit.law.output].to_numpy()
     law_inputs = {k: v for k, v in inputs.items() if k in fit.law.inputs}
-    return _check("posterior", draws, law_inputs, observed, prob)
+    return _check("posterior", draws, law_inputs, observed, ci_prob)
 
 
 def _prior_samples(
@@ -730,6 +760,7 @@ def _prior_samples(
     return idata["prior"].to_dataset(), out, prepared, all_priors, structure
 
 
+@deprecated_args(renamed={"prob": "ci_prob"})
 def prior_predictive(
     law: str | ScalingLaw,
     data: pd.DataFrame,
@@ -737,7 +768,7 @@ def prior_predictive(
     priors: Mapping[str, Prior] | None = None,
     likelihood: str | Likelihood | None = None,
     draws: int = 1000,
-    prob: float = 0.9,
+    ci_prob: float = CI_PROB,
     random_seed: int | None = None,
     columns: Mapping[str, str] | None = None,
 ) -> PredictiveCheck:
@@ -758,8 +789,8 @@ def prior_predictive(
         Observation model (default: the law's).
     draws : int
         Number of prior draws.
-    prob : float
-        Central band used for ``frac_inside``.
+    ci_prob : float
+        Central band used for ``frac_inside`` (default :data:`~bayescale.CI_PROB`).
     random_seed : int, optional
     columns : mapping, optional
         Canonical name → column in ``data``.
@@ -772,7 +803,7 @@ def prior_predictive(
     Examples
     --------
     >>> import bayescale as bs
-    >>> design = bs.testing.chinchilla_design(30, seed=0)
+    >>> design = bs.testing.chinchilla_design(30, random_seed=0)
     >>> check = bs.prior_predictive("chinchilla", design, draws=200, random_seed=0)
     >>> check.draws.shape
     (1, 200, 30)
@@ -781,8 +812,8 @@ def prior_predictive(
     """
     law = get_law(law)
     lik = get_likelihood(likelihood if likelihood is not None else law.default_likelihood)
-    if not 0 < prob < 1:
-        raise ValueError(f"prob must lie in (0, 1), got {prob}")
+    if not 0 < ci_prob < 1:
+        raise ValueError(f"ci_prob must lie in (0, 1), got {ci_prob}")
     if not isinstance(draws, int | np.integer) or draws < 1:
         raise ValueError(f"draws must be a positive integer, got {draws!r}")
     frame = data.rename(columns={v: k for k, v in (columns or {}).items()})
@@ -796,4 +827,4 @@ def prior_predictive(
         name=law.output,
     )
     observed = np.asarray(prepared.y, dtype=float) if has_output else None
-    return _check("prior", da, inputs, observed, prob, params)
+    return _check("prior", da, inputs, observed, ci_prob, params)

@@ -37,7 +37,7 @@ def design_for(law: bs.ScalingLaw, n: int, seed: int, grouped: bool = False) -> 
         ratio = np.random.default_rng(seed).uniform(np.log(5), np.log(100), n)
         return pd.DataFrame({"N": N, "D": N * np.exp(ratio)})
     if set(law.inputs) == {"N", "D"}:
-        return bs.testing.chinchilla_design(n, seed=seed)
+        return bs.testing.chinchilla_design(n, random_seed=seed)
     if law.inputs == ("N",):
         return pd.DataFrame({"N": np.logspace(7, 11, n)})
     raise SystemExit(f"no design for law {law.name!r} with inputs {law.inputs}")
@@ -70,12 +70,12 @@ def main() -> None:
             n_sims=args.sims,
             draws=args.draws,
             tune=args.draws,
-            seed=args.seed,
+            random_seed=args.seed,
             progressbar=not args.no_progress,
             groups=args.groups,
         )
         print()
-        print(res.summary())
+        print(res)
         print()
         for param, t in res.tests.iterrows():
             rows.append(

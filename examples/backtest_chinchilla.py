@@ -41,7 +41,7 @@ def main() -> None:
     shown = ", ".join(f"{c:.0e}" for c in CUTOFFS)
     print(f"=== Rolling backtest (cutoffs {shown} FLOPs): fit C < cutoff, predict C >= cutoff ===")
     rolling = bs.backtest("chinchilla", runs, split={"C": CUTOFFS}, **kw)
-    print(rolling.summary())
+    print(rolling)
     print(rolling.metrics.to_string(float_format=lambda v: f"{v:.4g}"))
     print()
 
@@ -84,7 +84,7 @@ def main() -> None:
 
     print("=== Posterior predictive check (chinchilla, all 240 runs) ===")
     chinchilla = chinchilla or bs.fit("chinchilla", runs, progressbar=False, **kw)
-    print(bs.posterior_predictive_check(chinchilla, random_seed=args.seed).summary())
+    print(bs.posterior_predictive_check(chinchilla, random_seed=args.seed))
 
 
 if __name__ == "__main__":

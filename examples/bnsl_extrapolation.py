@@ -42,7 +42,7 @@ def main() -> None:
             law,
             data,
             split={"x": split},
-            probs=(0.9,),
+            ci_probs=(0.9,),
             likelihood="normal",
             random_seed=0,
             tune=2000,

@@ -68,7 +68,7 @@ def main() -> None:
             print(f"  warning: {w.message}")
     fit = next(iter(fits.values()))
 
-    opt = bs.compute_optimal(fit, compute=1e22, U=25e9).isel(compute=0)
+    opt = bs.compute_optimal(fit, compute=1e22, fixed={"U": 25e9}).isel(compute=0)
     published = bs.get_law("data_constrained")
     q = {k: np.array(v) for k, v in card.params.items()}
     from bayescale.analysis import _numeric_optimum

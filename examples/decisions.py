@@ -29,7 +29,7 @@ BUDGET = 5.88e23
 
 def summary(ds):
     """Median and 80% interval of every variable at every grid point (NaN draws left out)."""
-    return bs.decision_summary(ds, prob=0.8).sort_index()
+    return bs.decision_summary(ds, ci_prob=0.8).sort_index()
 
 
 def fmt(table, *key) -> str:
@@ -55,7 +55,7 @@ def main() -> None:
     print("=== Published fits against the posterior ===")
     for card in ("hoffmann2022", "besiroglu2024"):
         res = bs.compare_to_card(fit, card, compute=BUDGET)
-        print(res.summary())
+        print(res)
         print()
     print("(Besiroglu et al. report chi^2 = 238.4, df 5, for Hoffmann's values with a bootstrap")
     print(" covariance; the figure above uses the posterior covariance on log A, log B, log E,")
@@ -79,7 +79,7 @@ def main() -> None:
 
     print(f"=== Overtraining penalty at C = {BUDGET:.3g} FLOPs ===")
     sizes = [8e9, 20e9, 70e9, 200e9]
-    pen = bs.overtraining_penalty(fit, N=sizes, C=BUDGET)
+    pen = bs.overtraining_penalty(fit, N=sizes, compute=BUDGET)
     table = summary(pen)
     for n in sizes:
         at = (n, BUDGET)

@@ -79,7 +79,7 @@ def fit_task(
             law,
             runs,
             split={"C": split},
-            probs=(PRED_PROB,),
+            ci_probs=(PRED_PROB,),
             likelihood="beta",
             draws=args.draws,
             tune=args.tune,
@@ -88,7 +88,7 @@ def fit_task(
         )
     problems = [str(w.message) for w in caught if issubclass(w.category, bs.DiagnosticWarning)]
     fit = bt.fits[split]
-    thr = bs.emergence_threshold(fit, args.level, relative=args.relative, by=[CUTOFF])
+    thr = bs.emergence_threshold(fit, level=args.level, relative=args.relative, by=[CUTOFF])
     pct = f"{100 * PRED_PROB:g}"
     scored = bt.table.set_index("run")
     test = runs.loc[scored.index]
@@ -143,7 +143,7 @@ def plot(results: dict[str, dict[str, Any]], data: pd.DataFrame, path: str) -> N
             accuracy=acc.transpose("chain", "draw", "point").to_numpy(),
             observed=(train["C"], train["accuracy"]),
             threshold=res["threshold"]["threshold"].to_numpy(),
-            prob=PRED_PROB,
+            ci_prob=PRED_PROB,
             chance=chance if chance > 0 else None,
             label="expected accuracy",
             ax=ax,
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for column, (label, chance) in TASKS.items():
         res = fit_task(table, column, chance, args)
         results[column] = res
-        s = threshold_summary(res["threshold"], THRESHOLD_PROB)
+        s = threshold_summary(res["threshold"], ci_prob=THRESHOLD_PROB)
         held = res["held_out"]
         post = res["fit"].summary()
         rows.append(

@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             law, runs.assign(accuracy=runs["exact_match"], n_items=args.items), **settings
         ),
     }
-    thresholds = {m: bs.emergence_threshold(f, 0.5, relative=True) for m, f in fits.items()}
+    thresholds = {m: bs.emergence_threshold(f, level=0.5, relative=True) for m, f in fits.items()}
     grid = np.logspace(18.5, 25.5, 120)
     implied = metric_choice(fits["per_token"], L, level=0.5, relative=True, x=grid)
     # true exact-match threshold (p(C)^L half-way from 0 to ceiling^L): metric_choice applied
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print("threshold: compute at which each metric is half-way from its floor to its ceiling\n")
     rows = []
     for metric, fit in fits.items():
-        s = threshold_summary(thresholds[metric], PROB)
+        s = threshold_summary(thresholds[metric], ci_prob=PROB)
         post = fit.summary()
         truth = TRUTH["T"] if metric == "per_token" else true_em
         rows.append(
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"(true {10**truth:.3g})"
         )
     implied_thr = implied["exact_match_threshold"].to_dataset(name="log10_threshold")
-    imp = threshold_summary(implied_thr, PROB)
+    imp = threshold_summary(implied_thr, ci_prob=PROB)
     print(
         f"\nexact-match threshold implied by the per-token fit (p^{L}): {imp['median']:.3g} FLOPs "
         f"[{imp['lo']:.3g}, {imp['hi']:.3g}]; implied 10-90% width "
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 accuracy=acc.transpose("chain", "draw", "point").to_numpy(),
                 observed=(runs["C"], runs[metric]),
                 threshold=thresholds[metric]["threshold"].to_numpy(),
-                prob=0.9,
+                ci_prob=0.9,
                 ax=ax,
             )
             ax.plot(
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 bs.plots.plot_emergence(
                     grid,
                     accuracy=implied["exact_match_accuracy"].to_numpy(),
-                    prob=0.9,
+                    ci_prob=0.9,
                     label=f"per-token fit, p^{L}",
                     color="C2",
                     ax=ax,

@@ -28,7 +28,7 @@ def pinned():
     """A Chinchilla fit pinned near Besiroglu's estimate (no MCMC)."""
     import bayescale as bs
 
-    return bs.testing.pinned_fit(seed=0)
+    return bs.testing.pinned_fit(random_seed=0)
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +38,7 @@ def small_fit():
 
     import bayescale as bs
 
-    runs = bs.testing.simulate_chinchilla(n=80, seed=3)
+    runs = bs.testing.simulate_chinchilla(n=80, random_seed=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bs.DiagnosticWarning)
         return bs.fit(

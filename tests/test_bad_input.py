@@ -72,10 +72,10 @@ def assets(tmp_path_factory):
     from test_report import _pinned_data_constrained_fit
 
     root = tmp_path_factory.mktemp("bad_input_assets")
-    fit = bs.testing.pinned_fit(seed=0)
+    fit = bs.testing.pinned_fit(random_seed=0)
     fit.save(root / "fit.nc")
     _pinned_data_constrained_fit().save(root / "dc.nc")
-    bs.testing.simulate_chinchilla(60, seed=0).to_csv(root / "runs.csv", index=False)
+    bs.testing.simulate_chinchilla(60, random_seed=0).to_csv(root / "runs.csv", index=False)
     export_summary(fit, root / "summary.csv")
     export_summary(fit, root / "opt.json")
     bs.report(fit, root / "report", compute=[1e22])
@@ -92,7 +92,7 @@ def assets(tmp_path_factory):
 
     # a user-defined law whose expression is edited after a fit of it was saved
     law = bs.register_law(_user_law(_original_expression), overwrite=True)
-    runs = bs.testing.chinchilla_design(20, seed=1)[["N"]].assign(loss=3.0)
+    runs = bs.testing.chinchilla_design(20, random_seed=1)[["N"]].assign(loss=3.0)
     centre = {"log_E": 0.6, "log_A": 3.0, "alpha": 0.25, "sigma": 0.01, "nu": 5.0}
     draws = {k: np.full((1, 5), v) for k, v in centre.items()}
     bs.testing.fit_from_draws(law, runs, draws).save(root / "user.nc")
@@ -141,7 +141,7 @@ def _all_defaults(law="chinchilla", likelihood="studentt"):
 
 
 def _runs(n=12, seed=0):
-    return bs.testing.simulate_chinchilla(n, seed=seed)
+    return bs.testing.simulate_chinchilla(n, random_seed=seed)
 
 
 # ---------------------------------------------------------------------------------- API errors
@@ -426,7 +426,7 @@ API_CASES: list[tuple[str, Callable, type, list[str]]] = [
     ),
     (
         "export-prob",
-        lambda w: export_summary(w.fit, w.p("summary.csv"), prob=1.5),
+        lambda w: export_summary(w.fit, w.p("summary.csv"), ci_prob=1.5),
         ValueError,
         ["prob", "1.5"],
     ),
@@ -434,7 +434,7 @@ API_CASES: list[tuple[str, Callable, type, list[str]]] = [
         "export-not-a-table",
         lambda w: export_summary([1, 2], w.p("summary.csv")),
         TypeError,
-        ["Fit, a DataFrame", "list"],
+        ["Fit, a result object, a DataFrame", "list"],
     ),
     (
         "export-onto-folder",
@@ -519,33 +519,33 @@ API_CASES: list[tuple[str, Callable, type, list[str]]] = [
     ),
     (
         "report-prob-high",
-        lambda w: bs.report(w.fit, w.p("report"), prob=1.5),
+        lambda w: bs.report(w.fit, w.p("report"), ci_prob=1.5),
         ValueError,
         ["prob", "1.5"],
     ),
     (
         "report-prob-zero",
-        lambda w: bs.report(w.fit, w.p("report"), prob=0),
+        lambda w: bs.report(w.fit, w.p("report"), ci_prob=0),
         ValueError,
         ["prob", "0"],
     ),
     (
         "report-fixed-unknown",
-        lambda w: bs.report(w.fit, w.p("report"), fixed_inputs={"Q": 1.0}),
+        lambda w: bs.report(w.fit, w.p("report"), fixed={"Q": 1.0}),
         ValueError,
-        ["'Q'", "fixed_inputs"],
+        ["'Q'", "fixed="],
     ),
     (
         "report-fixed-negative",
-        lambda w: bs.report(bs.Fit.load(w.p("dc.nc")), w.p("report"), fixed_inputs={"U": -5.0}),
+        lambda w: bs.report(bs.Fit.load(w.p("dc.nc")), w.p("report"), fixed={"U": -5.0}),
         ValueError,
-        ["fixed_inputs['U']", "-5.0"],
+        ["fixed['U']", "-5.0"],
     ),
     (
         "report-fixed-text",
-        lambda w: bs.report(bs.Fit.load(w.p("dc.nc")), w.p("report"), fixed_inputs={"U": "many"}),
+        lambda w: bs.report(bs.Fit.load(w.p("dc.nc")), w.p("report"), fixed={"U": "many"}),
         ValueError,
-        ["fixed_inputs['U']", "'many'"],
+        ["fixed['U']", "'many'"],
     ),
     (
         "report-into-a-file",
@@ -1017,7 +1017,7 @@ CLI_CASES = [
     (
         "report-fixed-negative",
         ["report", "{dc.nc}", "--out", "{new-report}", "--fixed", "U=-5"],
-        ["fixed_inputs['U']", "-5.0"],
+        ["fixed['U']", "-5.0"],
     ),
     (
         "report-compute-negative",

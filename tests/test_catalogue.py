@@ -21,7 +21,7 @@ def _log_uniform(rng, lo, hi, n):
 
 
 def _design_nd(rng, n):
-    d = bs.testing.chinchilla_design(n, seed=int(rng.integers(1 << 30)))
+    d = bs.testing.chinchilla_design(n, random_seed=int(rng.integers(1 << 30)))
     return d.reset_index(drop=True)
 
 
@@ -149,7 +149,9 @@ def test_recovery_and_round_trip(name, tmp_path):
     law = _law(name)
     rng = np.random.default_rng(1)
     design = _design(name, rng, n)
-    runs = bs.testing.simulate(law, truth, design, noise={"sigma": sigma, "nu": 10.0}, seed=2)
+    runs = bs.testing.simulate(
+        law, truth, design, noise={"sigma": sigma, "nu": 10.0}, random_seed=2
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bs.DiagnosticWarning)
         f = bs.fit(law, runs, draws=400, tune=500, chains=2, random_seed=3, progressbar=False)
@@ -191,7 +193,7 @@ def test_data_constrained_optimum_respects_unique_tokens():
     runs = pd.DataFrame({"N": [1e8, 1e9, 5e9], "D": [1e10, 5e10, 2e11], "U": [1e10] * 3})
     runs["loss"] = law.evaluate(MUENNIGHOFF, **runs)
     fit = _fit_at(law, MUENNIGHOFF, runs)
-    opt = bs.compute_optimal(fit, compute=[1e22, 1e22], U=[25e9, 1e13])
+    opt = bs.compute_optimal(fit, compute=[1e22, 1e22], fixed={"U": [25e9, 1e13]})
     n, d = opt["N_opt"].isel(draw=0, chain=0), opt["D_opt"].isel(draw=0, chain=0)
     # README grid search: 7.02e9 parameters, 2.373e11 tokens (9.49 epochs) at U = 25e9
     assert float(n[0]) == pytest.approx(7.02e9, rel=2e-3)
@@ -231,21 +233,21 @@ def test_precision_optimum_holds_precision_fixed():
     runs = _design("precision", np.random.default_rng(0), 10)
     runs["loss"] = law.evaluate(truth, **runs[["N", "D", "P"]])
     fit = _fit_at(law, truth, runs)
-    opt = bs.compute_optimal(fit, compute=[1e23, 1e23], P=[64.0, 4.0])
+    opt = bs.compute_optimal(fit, compute=[1e23, 1e23], fixed={"P": [64.0, 4.0]})
     # at 64 bits N_eff = N: Chinchilla's closed form; at 4 bits a bigger model is optimal
     chin = bs.get_law("chinchilla").optimum(numpy_ns, truth, 1e23)
     n = opt["N_opt"].isel(chain=0, draw=0).to_numpy()
     assert n[0] == pytest.approx(float(chin["N"]), rel=1e-4)
     assert n[1] > n[0]
     with pytest.raises(ValueError, match="closed-form"):
-        bs.compute_optimal(fit, compute=1e23, P=16.0, method="closed_form")
+        bs.compute_optimal(fit, compute=1e23, fixed={"P": 16.0}, method="closed_form")
 
 
 def test_loglinear_warns_on_collinear_compute():
     law = bs.get_law("loglinear")
     design = _design_nd(np.random.default_rng(0), 40)[["N", "D"]]
     design["C"] = 6 * design["N"] * design["D"]
-    runs = bs.testing.simulate(law, CASES["loglinear"][1], design, seed=0)
+    runs = bs.testing.simulate(law, CASES["loglinear"][1], design, random_seed=0)
     with pytest.warns(bs.IdentifiabilityWarning, match="not separately identifiable"):
         bs.fit(law, runs, draws=50, tune=50, chains=1, random_seed=0, progressbar=False, warn=False)
     # C varying independently of N and D: no warning

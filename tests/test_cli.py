@@ -21,7 +21,7 @@ SETTINGS = ["--draws", "200", "--tune", "200", "--chains", "2", "--seed", "3"]
 @pytest.fixture(scope="module")
 def runs_csv(tmp_path_factory):
     path = tmp_path_factory.mktemp("cli") / "runs.csv"
-    bs.testing.simulate_chinchilla(n=60, seed=3).to_csv(path, index=False)
+    bs.testing.simulate_chinchilla(n=60, random_seed=3).to_csv(path, index=False)
     return path
 
 
@@ -76,7 +76,7 @@ def test_optimal_matches_the_api(cli_fit, tmp_path, capsys):
     out = tmp_path / "opt.json"
     argv = ["optimal", str(cli_fit), "--compute", "1e24", "1e25", "--format", "json"]
     assert main([*argv, "--out", str(out)]) == 0
-    expected = summary_table(bs.compute_optimal(bs.Fit.load(cli_fit), [1e24, 1e25]), prob=0.8)
+    expected = summary_table(bs.compute_optimal(bs.Fit.load(cli_fit), [1e24, 1e25]))
     pd.testing.assert_frame_equal(read_summary(out), expected, check_exact=True)
     assert main(["optimal", str(cli_fit), "--compute", "1e24"]) == 0
     md = capsys.readouterr().out
@@ -109,7 +109,7 @@ def test_prior_and_columns_options(runs_csv, tmp_path, capsys):
 
 
 def test_accuracy_law_fits_with_its_default_likelihood_and_options(tmp_path, capsys):
-    runs = bs.emergence.pinned_emergence_fit(seed=0).data
+    runs = bs.emergence.pinned_emergence_fit(random_seed=0).data
     runs.to_csv(tmp_path / "acc.csv", index=False)
     out = tmp_path / "acc.nc"
     argv = ["fit", "emergence", str(tmp_path / "acc.csv"), "--out", str(out), "--quiet"]
@@ -200,7 +200,7 @@ def test_fixed_inputs_for_laws_with_more_inputs(tmp_path, capsys):
     out = tmp_path / "opt.json"
     argv = ["optimal", path, "--compute", "1e22", "--fixed", "U=25e9", "--format", "json"]
     assert main([*argv, "--out", str(out)]) == 0
-    expected = summary_table(bs.compute_optimal(bs.Fit.load(path), [1e22], U=25e9), prob=0.8)
+    expected = summary_table(bs.compute_optimal(bs.Fit.load(path), [1e22], fixed={"U": 25e9}))
     pd.testing.assert_frame_equal(read_summary(out), expected, check_exact=True)
     capsys.readouterr()
     assert "'U'" in _error(capsys, ["optimal", path, "--compute", "1e22"])

@@ -11,7 +11,7 @@ import bayescale as bs
 
 @pytest.fixture
 def runs():
-    return bs.testing.simulate_chinchilla(n=12, seed=0)
+    return bs.testing.simulate_chinchilla(n=12, random_seed=0)
 
 
 def _fit(data, **kw):
@@ -78,7 +78,7 @@ def test_bad_rows_listed_with_labels():
 
 
 def test_bad_arguments():
-    runs = bs.testing.simulate_chinchilla(n=12, seed=0)
+    runs = bs.testing.simulate_chinchilla(n=12, random_seed=0)
     with pytest.raises(ValueError, match="unknown likelihood"):
         _fit(runs, likelihood="cauchy")
     with pytest.raises(ValueError, match="sampler must be"):

@@ -119,7 +119,7 @@ TRUTH = {"T": 22.3, "k": 1.8, "floor": 0.25, "ceiling": 0.92}
 def binomial_fit():
     law = bs.get_law("emergence", x="C", floor=0.25)
     design = pd.DataFrame({"C": np.logspace(19.5, 25, 24), "n_items": 400.0})
-    runs = bs.testing.simulate(law, TRUTH, design, likelihood="binomial", seed=11)
+    runs = bs.testing.simulate(law, TRUTH, design, likelihood="binomial", random_seed=11)
     return _fit(law, runs, seed=1, likelihood="binomial")
 
 
@@ -132,30 +132,31 @@ def test_recovery_binomial(binomial_fit):
     level = 0.6
     u = (level - TRUTH["floor"]) / (TRUTH["ceiling"] - TRUTH["floor"])
     true_x = TRUTH["T"] + np.log(u / (1 - u)) / TRUTH["k"]
-    thr = bs.emergence_threshold(binomial_fit, level, by=[10**true_x])
+    thr = bs.emergence_threshold(binomial_fit, level=level, by=[10**true_x])
     lo, hi = np.quantile(thr["log10_threshold"], [0.025, 0.975])
     assert lo < true_x < hi
     assert 0.05 < float(thr["p_emerged"][0]) < 0.95
     assert thr.attrs["n_never_reached"] == 0
-    rel = bs.emergence_threshold(binomial_fit, 0.5, relative=True)
+    rel = bs.emergence_threshold(binomial_fit, level=0.5, relative=True)
     np.testing.assert_allclose(rel["log10_threshold"], binomial_fit.posterior["T"])
 
 
 def test_threshold_reports_never_reached_draws():
     fit = pinned_emergence_fit(
-        seed=3, truth={"T": 22.0, "k": 2.0, "floor": 0.0, "ceiling": 0.8}, rel_sd=0.05
+        random_seed=3, truth={"T": 22.0, "k": 2.0, "floor": 0.0, "ceiling": 0.8}, rel_sd=0.05
     )
     ceiling = fit.posterior["ceiling"].to_numpy()
     level = float(np.median(ceiling))
-    thr = bs.emergence_threshold(fit, level, by=[1e30])
+    thr = bs.emergence_threshold(fit, level=level, by=[1e30])
     never = ~thr["reached"].to_numpy()
     assert never.sum() == thr.attrs["n_never_reached"] == (ceiling <= level).sum() > 0
     assert np.isinf(thr["threshold"].to_numpy()[never]).all()
     assert float(thr["p_emerged"][0]) == pytest.approx(1 - thr.attrs["p_never_reached"])
-    s = threshold_summary(thr, 0.8)
+    s = threshold_summary(thr, ci_prob=0.8)
     assert s["hi"] == np.inf and s["p_never_reached"] == pytest.approx(never.mean())
     low = bs.emergence_threshold(
-        pinned_emergence_fit(seed=0, truth={"T": 22, "k": 2, "floor": 0.3, "ceiling": 0.9}), 0.2
+        pinned_emergence_fit(random_seed=0, truth={"T": 22, "k": 2, "floor": 0.3, "ceiling": 0.9}),
+        level=0.2,
     )
     assert (low["threshold"] == 0).all() and low.attrs["n_never_reached"] == 0
 
@@ -168,7 +169,7 @@ def test_chain_propagates_both_posteriors(small_fit):
     law = bs.get_law("downstream", form="exponential", floor=0.25)
     truth = {**DOWN_TRUTH, "k": DOWN_TRUTH["eps"] * np.exp(DOWN_TRUTH["gamma"] * DOWN_TRUTH["L0"])}
     design = pd.DataFrame({"loss": np.linspace(1.95, 3.2, 20), "n_items": 1000.0})
-    runs = bs.testing.simulate(law, truth, design, likelihood="binomial", seed=5)
+    runs = bs.testing.simulate(law, truth, design, likelihood="binomial", random_seed=5)
     down = _fit(law, runs, seed=2, likelihood="binomial")
     plan = {"N": 70e9, "D": 1.4e12}
     true_loss = bs.get_law("chinchilla").evaluate(bs.testing.BESIROGLU_TRUTH, **plan)
@@ -193,7 +194,7 @@ def test_chain_propagates_both_posteriors(small_fit):
 
 
 def test_chain_input_errors(pinned):
-    down = pinned_emergence_fit(seed=0, law="downstream")
+    down = pinned_emergence_fit(random_seed=0, law="downstream")
     with pytest.raises(ValueError, match="missing"):
         bs.chain(pinned, down, N=70e9, D=1.4e12)  # predictive binomial needs n_items
     with pytest.raises(ValueError, match="kind"):
@@ -204,10 +205,12 @@ def test_chain_input_errors(pinned):
 def test_exact_match_round_trip_and_metric_choice():
     p = np.array([0.2, 0.7, 0.95])
     np.testing.assert_allclose(bs.emergence.per_token(bs.emergence.exact_match(p, 6), 6), p)
-    fit = pinned_emergence_fit(seed=0, truth={"T": 21.0, "k": 0.9, "floor": 0.0, "ceiling": 0.99})
+    fit = pinned_emergence_fit(
+        random_seed=0, truth={"T": 21.0, "k": 0.9, "floor": 0.0, "ceiling": 0.99}
+    )
     grid = np.logspace(18, 26, 5)
     mc = bs.emergence.metric_choice(fit, 8, level=0.4, relative=False, x=grid)
-    direct = bs.emergence_threshold(fit, 0.4 ** (1 / 8))
+    direct = bs.emergence_threshold(fit, level=0.4 ** (1 / 8))
     np.testing.assert_allclose(mc["exact_match_threshold"], direct["log10_threshold"])
     # the definition, per draw: the exact-match accuracy p(X)^8 is 0.4 at the threshold X ...
     q = {n: v.to_numpy() for n, v in fit.params().items()}
@@ -250,12 +253,12 @@ def test_bad_inputs():
         task_runs(table.assign(task=np.nan), "task")
     with pytest.raises(ValueError, match="no column 'other'"):
         task_runs(table, "other")
-    fit = pinned_emergence_fit(seed=0)
+    fit = pinned_emergence_fit(random_seed=0)
     for level in (0.0, 1.0, 1.5):
         with pytest.raises(ValueError, match="level"):
-            bs.emergence_threshold(fit, level)
+            bs.emergence_threshold(fit, level=level)
     with pytest.raises(ValueError, match="'emergence' law"):
-        bs.emergence_threshold(bs.testing.pinned_fit(seed=0), 0.5)
+        bs.emergence_threshold(bs.testing.pinned_fit(random_seed=0), level=0.5)
     with pytest.raises(ValueError, match="supports the likelihoods"):
         bs.fit(law, runs.assign(accuracy=0.5), likelihood="studentt", **SMALL)
 
@@ -269,7 +272,7 @@ def test_bleu_column_is_refused_on_its_0_100_scale(tmp_path):
 
 
 def test_save_and_load_emergence_fit(tmp_path):
-    fit = pinned_emergence_fit(seed=0)
+    fit = pinned_emergence_fit(random_seed=0)
     loaded = bs.Fit.load(fit.save(os.path.join(tmp_path, "emergence.nc")))
     assert loaded.law.key == fit.law.key and loaded.law.options == fit.law.options
     assert loaded.likelihood.name == "binomial"

@@ -22,7 +22,7 @@ def test_interval_table_of_a_variable_stored_compute_first():
             "scalar": standard.isel(compute=0, drop=True),  # not along compute: left out
         }
     )
-    table = summary_table(ds, prob=0.9)
+    table = summary_table(ds, ci_prob=0.9)
     assert list(table.index) == budgets
     flat = values.reshape(-1, 3)
     np.testing.assert_array_equal(table["x_median"], np.median(flat, axis=0))
@@ -34,9 +34,9 @@ def test_interval_table_of_a_variable_stored_compute_first():
 def test_interval_table_of_compute_for_loss_skips_flags_and_counts_missing_draws():
     import bayescale as bs
 
-    fit = bs.testing.pinned_fit(seed=0)
+    fit = bs.testing.pinned_fit(random_seed=0)
     ds = bs.compute_for_loss(fit, [2.0, 1.83])  # has bool `reachable`, object `status`, NaNs
-    table = summary_table(ds, prob=0.8)
+    table = summary_table(ds, ci_prob=0.8)
     assert table.index.name == "target_loss" and list(table.index) == [2.0, 1.83]
     assert not any(c.startswith(("reachable", "status", "n_")) for c in table.columns)
     flat = ds["C_needed"].transpose("chain", "draw", "target_loss").to_numpy().reshape(-1, 2)
@@ -48,7 +48,7 @@ def test_interval_table_of_compute_for_loss_skips_flags_and_counts_missing_draws
     assert np.isfinite(table.to_numpy()).all()
     assert table["C_needed_n_missing"].tolist() == [0, 332]
     # the same numbers as decision_summary, in wide form
-    long = bs.decision_summary(ds, prob=0.8)
+    long = bs.decision_summary(ds, ci_prob=0.8)
     np.testing.assert_array_equal(
         table["N_opt_hi80"], long.xs("N_opt", level="variable")["ci80_hi"]
     )
@@ -59,7 +59,7 @@ def test_interval_table_over_two_grid_dimensions():
     values = rng.normal(size=(2, 30, 2, 3)) + np.arange(6).reshape(2, 3)
     coords = {"chain": [0, 1], "draw": np.arange(30), "a": [1, 2], "b": [5, 6, 7]}
     da = xr.DataArray(values, dims=("chain", "draw", "a", "b"), coords=coords)
-    table = summary_table(xr.Dataset({"x": da.transpose("b", "draw", "a", "chain")}), prob=0.5)
+    table = summary_table(xr.Dataset({"x": da.transpose("b", "draw", "a", "chain")}), ci_prob=0.5)
     assert table.index.names == ["a", "b"] and len(table) == 6
     expected = np.median(values.reshape(60, 6), axis=0)
     np.testing.assert_allclose(table["x_median"], expected, rtol=1e-12)

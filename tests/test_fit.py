@@ -59,7 +59,7 @@ def test_pointwise_loglik_matches_pymc_model(small_fit):
 
 
 def test_diagnostics_warn_and_flag():
-    runs = bs.testing.simulate_chinchilla(n=30, seed=5)
+    runs = bs.testing.simulate_chinchilla(n=30, random_seed=5)
     with pytest.warns(bs.DiagnosticWarning, match=r"(ess_bulk<400|r_hat>1.01)"):
         f = bs.fit(
             "chinchilla", runs, draws=30, tune=30, chains=2, random_seed=5, progressbar=False
@@ -109,8 +109,10 @@ def test_user_law_fits_saves_and_reloads(tmp_path, floor_power_law):
     law = floor_power_law("test_floor_power", "2")
     bs.register_law(law)
     truth = {"log_E": 0.6, "log_A": 3.0, "alpha": 0.25}
-    design = bs.testing.chinchilla_design(60, seed=1)[["N"]]
-    runs = bs.testing.simulate(law, truth, design, noise={"sigma": 0.005, "nu": 10.0}, seed=1)
+    design = bs.testing.chinchilla_design(60, random_seed=1)[["N"]]
+    runs = bs.testing.simulate(
+        law, truth, design, noise={"sigma": 0.005, "nu": 10.0}, random_seed=1
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bs.DiagnosticWarning)
         f = bs.fit(law, runs, draws=300, tune=300, chains=2, random_seed=1, progressbar=False)
@@ -126,7 +128,7 @@ def test_user_law_fits_saves_and_reloads(tmp_path, floor_power_law):
 
 
 def test_pymc_sampler_agrees_with_nutpie(small_fit):
-    runs = bs.testing.simulate_chinchilla(n=80, seed=3)
+    runs = bs.testing.simulate_chinchilla(n=80, random_seed=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         f = bs.fit(
@@ -145,7 +147,7 @@ def test_pymc_sampler_agrees_with_nutpie(small_fit):
 
 
 def test_same_seed_same_draws():
-    runs = bs.testing.simulate_chinchilla(n=40, seed=4)
+    runs = bs.testing.simulate_chinchilla(n=40, random_seed=4)
     kw = dict(draws=50, tune=50, chains=2, random_seed=11, progressbar=False, warn=False)
     a = bs.fit("chinchilla", runs, **kw).posterior["alpha"].to_numpy()
     b = bs.fit("chinchilla", runs, **kw).posterior["alpha"].to_numpy()
@@ -158,7 +160,7 @@ def test_recovery_on_chinchilla_design(chinchilla_runs):
     truth = bs.testing.BESIROGLU_TRUTH
     design = chinchilla_runs[["N", "D", "C"]].reset_index(drop=True)
     runs = bs.testing.simulate(
-        "chinchilla", truth, design, noise={"sigma": 0.01, "nu": 4.0}, seed=0
+        "chinchilla", truth, design, noise={"sigma": 0.01, "nu": 4.0}, random_seed=0
     )
     f = bs.fit("chinchilla", runs, random_seed=0, progressbar=False)
     s = f.summary()
@@ -168,7 +170,7 @@ def test_recovery_on_chinchilla_design(chinchilla_runs):
 
 
 def test_chains_split_between_processes_are_reproducible():
-    runs = bs.testing.simulate_chinchilla(n=40, seed=6)
+    runs = bs.testing.simulate_chinchilla(n=40, random_seed=6)
     kw = dict(draws=60, tune=60, chains=3, random_seed=5, progressbar=False, warn=False)
     a = bs.fit("chinchilla", runs, processes=2, **kw)
     b = bs.fit("chinchilla", runs, processes=2, **kw)

@@ -114,7 +114,7 @@ def test_registry_lookup_and_errors():
     with pytest.raises(ValueError, match="did you mean 'chinchilla'"):
         bs.get_law("chinchila")
     with pytest.raises(ValueError, match="no version '99'"):
-        bs.get_law("chinchilla", "99")
+        bs.get_law("chinchilla", version="99")
     law = bs.get_law("chinchilla")
     with pytest.raises(ValueError, match="already registered"):
         bs.register_law(

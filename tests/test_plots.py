@@ -48,7 +48,7 @@ def test_every_public_plot_takes_keyword_only_arguments_after_the_first():
 
 
 def test_plot_fit_draws_curves_bands_and_held_out_runs(pinned):
-    holdout = bs.testing.simulate_chinchilla(n=30, seed=11).nlargest(4, "C")
+    holdout = bs.testing.simulate_chinchilla(n=30, random_seed=11).nlargest(4, "C")
     _fig, ax = plots.plot_fit(pinned, holdout=holdout, groups=4)
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert ax.get_xlabel() == "parameters N"
@@ -105,7 +105,7 @@ def test_plot_residuals(pinned):
 
 
 def test_plot_residuals_of_proportions_without_noise_parameters():
-    fit = bs.emergence.pinned_emergence_fit(seed=0)  # binomial: no noise parameters
+    fit = bs.emergence.pinned_emergence_fit(random_seed=0)  # binomial: no noise parameters
     assert fit.likelihood.output_domain == "unit"
     _fig, axes = plots.plot_residuals(fit)
     (ax,) = axes
@@ -122,7 +122,7 @@ def test_plot_residuals_of_proportions_without_noise_parameters():
 
 
 def test_plot_fit_and_params_on_an_accuracy_fit():
-    fit = bs.emergence.pinned_emergence_fit(seed=0)  # needs n_items for predictive draws
+    fit = bs.emergence.pinned_emergence_fit(random_seed=0)  # needs n_items for predictive draws
     _fig, ax = plots.plot_fit(fit)
     assert ax.get_yscale() == "linear" and ax.get_ylabel() == _label_of("accuracy")
     _fig, axes = plots.plot_params(fit)  # the floor is fixed: no density, one line
@@ -207,11 +207,11 @@ def test_plot_emergence_from_arrays_and_dataarray():
 
 
 def test_plot_emergence_counts_never_reached_threshold_draws():
-    fit = bs.emergence.pinned_emergence_fit(seed=0)
+    fit = bs.emergence.pinned_emergence_fit(random_seed=0)
     C = np.logspace(20, 25, 30)
     acc = bs.predict_accuracy(fit, C=C).transpose("chain", "draw", "point")
     thr = bs.emergence_threshold(fit, level=0.9)  # ceiling 0.9: about half never reach it
-    summary = bs.emergence.threshold_summary(thr, prob=0.8)
+    summary = bs.emergence.threshold_summary(thr, ci_prob=0.8)
     assert 0.5 < summary["p_never_reached"] < 0.6 and summary["median"] == np.inf
     _fig, ax = plots.plot_emergence(C, accuracy=acc, threshold=thr["threshold"].to_numpy())
     (label,) = [lab for lab in _legend_texts(ax) if lab.startswith("threshold")]
@@ -221,13 +221,13 @@ def test_plot_emergence_counts_never_reached_threshold_draws():
     assert np.isfinite(hist.get_path().vertices).all()
     # a level reached by most draws: the median and bounds are threshold_summary's
     thr = bs.emergence_threshold(fit, level=0.895)  # about 29% never reach it
-    summary = bs.emergence.threshold_summary(thr, prob=0.8)
+    summary = bs.emergence.threshold_summary(thr)
     assert 0.2 < summary["p_never_reached"] < 0.5 and summary["hi"] == np.inf
     t = thr["threshold"].to_numpy()
     assert summary["median"] > np.median(t[np.isfinite(t)])  # dropping them biases it low
     _fig, ax = plots.plot_emergence(C, accuracy=acc, threshold=t)
     (label,) = [lab for lab in _legend_texts(ax) if lab.startswith("threshold")]
-    assert label.startswith(f"threshold: median {summary['median']:.3g} [80%: ")
+    assert label.startswith(f"threshold: median {summary['median']:.3g} [95%: ")
     assert f"{summary['lo']:.3g}, inf]" in label
     assert f"never reached in {summary['p_never_reached']:.0%}" in label
     (line,) = [ln for ln in ax.lines if ln.get_label() == label]
@@ -235,7 +235,7 @@ def test_plot_emergence_counts_never_reached_threshold_draws():
 
 
 def test_plot_backtest_tables(pinned):
-    runs = bs.testing.simulate_chinchilla(n=40, seed=5).nlargest(8, "C")
+    runs = bs.testing.simulate_chinchilla(n=40, random_seed=5).nlargest(8, "C")
     pred = bs.predict_loss(pinned, N=runs.N.values, D=runs.D.values, kind="predictive")
     q = pred.quantile([0.05, 0.5, 0.95], dim=("chain", "draw")).to_numpy()
     table = pd.DataFrame(
@@ -248,7 +248,7 @@ def test_plot_backtest_tables(pinned):
     assert ax.get_xscale() == "log" and ax.get_xlabel() == "parameters N"
     # the layout of bayescale.backtest's table: lo90/hi90 columns, read through .table
     result = type("R", (), {"table": table.rename(columns={"lo": "lo90", "hi": "hi90"})})()
-    _fig, ax = plots.plot_backtest(result, prob=0.9)
+    _fig, ax = plots.plot_backtest(result, ci_prob=0.9)
     assert any("90% interval" in t and "of 8" in t for t in _legend_texts(ax))
     with pytest.raises(ValueError, match="missing columns"):
         plots.plot_backtest(table.drop(columns="hi"))
@@ -257,7 +257,7 @@ def test_plot_backtest_tables(pinned):
 def test_plot_backtest_reads_the_table_backtest_writes(pinned):
     from bayescale.validation import DEFAULT_PROBS, _score
 
-    runs = bs.testing.simulate_chinchilla(n=40, seed=5).nlargest(8, "C")
+    runs = bs.testing.simulate_chinchilla(n=40, random_seed=5).nlargest(8, "C")
     pred = bs.predict_loss(pinned, N=runs.N.values, D=runs.D.values, kind="predictive")
     draws = pred.transpose("chain", "draw", "point").to_numpy().reshape(-1, len(runs))
     observed = runs.loss.to_numpy(dtype=float).copy()
@@ -277,7 +277,7 @@ def test_plot_backtest_reads_the_table_backtest_writes(pinned):
     inside = [c for c in ax.containers if c.get_label().startswith("prediction, inside")]
     assert len(inside[0].lines[0].get_xdata()) == n_in
     assert ax.get_title() == "Backtest: held-out runs against 95% predictive intervals"
-    _fig, ax = plots.plot_backtest(table, x="C", prob=0.5)
+    _fig, ax = plots.plot_backtest(table, x="C", ci_prob=0.5)
     expected = int(table["inside50"].sum())
     assert any(f"50% interval ({expected} of 8)" in t for t in _legend_texts(ax))
 

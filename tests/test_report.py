@@ -59,14 +59,14 @@ def test_missing_numbers_and_empty_text_survive_csv(tmp_path):
 @pytest.mark.parametrize("suffix", [".csv", ".json"])
 def test_optimal_table_round_trips(pinned, tmp_path, suffix):
     opt = bs.compute_optimal(pinned, compute=[1e21, 5.88e23, 1e25])
-    ref = summary_table(opt, prob=0.9)
+    ref = summary_table(opt, ci_prob=0.9)
     assert ref.index.name == "compute"
     assert list(ref.index) == [1e21, 5.88e23, 1e25]
     med = np.median(opt["N_opt"].sel(compute=5.88e23).to_numpy().ravel())
     assert ref.loc[5.88e23, "N_opt_median"] == med
     q = np.quantile(opt["D_opt"].sel(compute=1e21).to_numpy().ravel(), [0.05, 0.95])
     assert ref.loc[1e21, ["D_opt_lo90", "D_opt_hi90"]].tolist() == q.tolist()
-    path = export_summary(opt, tmp_path / f"optimal{suffix}", prob=0.9)
+    path = export_summary(opt, tmp_path / f"optimal{suffix}", ci_prob=0.9)
     _assert_same(read_summary(path), ref)
 
 
@@ -82,7 +82,7 @@ def test_dataframe_export_and_display_formats(pinned, tmp_path):
     assert re.search(r"\$1\\times 10\^\{24\}\$", opt_tex)
     with pytest.raises(ValueError, match="extension"):
         export_summary(frame, tmp_path / "s.xlsx")
-    with pytest.raises(TypeError, match="Fit, a DataFrame or an xarray Dataset"):
+    with pytest.raises(TypeError, match="Fit, a result object, a DataFrame or an xarray Dataset"):
         export_summary([1, 2], tmp_path / "s.csv")
 
 
@@ -116,7 +116,7 @@ def test_report_bundle(pinned, tmp_path):
     for png in re.findall(r'<img src="([^"]+)"', html):
         assert (out / png).is_file() and "/" not in png  # relative, beside the page
     _assert_same(pd.read_csv(out / "summary.csv", index_col=0), pinned.summary())
-    opt = summary_table(bs.compute_optimal(pinned, compute=[1e22, 1e24]), prob=0.8)
+    opt = summary_table(bs.compute_optimal(pinned, compute=[1e22, 1e24]))
     _assert_same(pd.read_csv(out / "optimal.csv", index_col=0), opt)
 
 
@@ -129,7 +129,7 @@ def test_fit_html_repr(pinned):
 def _pinned_data_constrained_fit():
     """A data_constrained fit pinned near Chinchilla's values with U = D (no MCMC)."""
     truth = {**bs.testing.BESIROGLU_TRUTH, "R_D_star": 15.0, "R_N_star": 5.0}
-    design = bs.testing.chinchilla_design(30, seed=0)
+    design = bs.testing.chinchilla_design(30, random_seed=0)
     rng = np.random.default_rng(0)
 
     def jittered(ref):
@@ -147,23 +147,23 @@ def test_report_on_a_law_with_more_inputs_than_n_and_d(tmp_path):
     files = set(os.listdir(tmp_path / "a"))
     assert {"fit.png", "residuals.png", "params.png", "report.html"} <= files
     assert "optimal.csv" not in files and "frontier.png" not in files
-    assert "fixed_inputs={'U': ...}" in md
-    assert "fixed_inputs" in (tmp_path / "a" / "report.html").read_text()
-    md = open(bs.report(fit, tmp_path / "b", compute=[1e22], fixed_inputs={"U": 1e12})).read()
+    assert "fixed={'U': ...}" in md
+    assert "fixed=" in (tmp_path / "a" / "report.html").read_text()
+    md = open(bs.report(fit, tmp_path / "b", compute=[1e22], fixed={"U": 1e12})).read()
     assert {"optimal.csv", "frontier.png"} <= set(os.listdir(tmp_path / "b"))
     # no closed-form optimum: the tokens-per-parameter figure is drawn with U held fixed
     assert "tokens_per_param.png" in os.listdir(tmp_path / "b")
     assert "(tokens_per_param.png)" in md
     assert "U = 1e+12" in md and "Note" not in md
     table = pd.read_csv(tmp_path / "b" / "optimal.csv", index_col=0)
-    ref = summary_table(bs.compute_optimal(fit, [1e22], U=1e12), prob=0.8)
+    ref = summary_table(bs.compute_optimal(fit, [1e22], fixed={"U": 1e12}))
     assert table.loc[1e22, "N_opt_median"] == ref.loc[1e22, "N_opt_median"]
-    with pytest.raises(ValueError, match="fixed_inputs names"):
-        bs.report(fit, tmp_path / "c", fixed_inputs={"Q": 1.0})
+    with pytest.raises(ValueError, match="fixed= names"):
+        bs.report(fit, tmp_path / "c", fixed={"Q": 1.0})
 
 
 def test_report_on_an_accuracy_fit(tmp_path):
-    fit = bs.emergence.pinned_emergence_fit(seed=0)
+    fit = bs.emergence.pinned_emergence_fit(random_seed=0)
     assert fit.likelihood.name == "binomial" and not fit.likelihood.noise_priors
     md = open(bs.report(fit, tmp_path, compute=[1e22])).read()
     assert {"fit.png", "residuals.png", "params.png"} <= set(os.listdir(tmp_path))
@@ -174,13 +174,15 @@ def test_report_on_an_accuracy_fit(tmp_path):
 def test_frontier_and_tokens_per_param_with_fixed_inputs_draw_the_law_s_card():
     fit = _pinned_data_constrained_fit()
     C = np.array([1e21, 1e22, 1e23])
-    _fig, axes = bs.plots.plot_frontier(fit, compute=C, fixed_inputs={"U": 1e12})
+    _fig, axes = bs.plots.plot_frontier(fit, compute=C, fixed={"U": 1e12})
     labels = [t.get_text() for t in axes[0].get_legend().get_texts()]
     assert "muennighoff2023 (point estimate)" in labels  # no closed form: solved numerically
     _fig, ax = bs.plots.plot_tokens_per_param(
-        fit, compute=C, cards=["muennighoff2023"], fixed_inputs={"U": 1e12}
+        fit, compute=C, cards=["muennighoff2023"], fixed={"U": 1e12}
     )
-    ratio = bs.compute_optimal(fit, C, U=1e12)["tokens_per_param"].median(("chain", "draw"))
+    ratio = bs.compute_optimal(fit, C, fixed={"U": 1e12})["tokens_per_param"].median(
+        ("chain", "draw")
+    )
     np.testing.assert_allclose(ax.lines[0].get_ydata(), ratio, rtol=1e-12)
     (card,) = [ln for ln in ax.lines if ln.get_label() == "muennighoff2023 point estimate"]
     assert np.all(np.isfinite(card.get_ydata())) and np.all(card.get_ydata() > 0)

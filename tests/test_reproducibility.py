@@ -38,7 +38,7 @@ def _assert_same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> None:
 def test_draws_do_not_depend_on_the_number_of_processes():
     """Each chain has its own seed: one, two or three processes give the same draws, and a
     chain's draws do not depend on how many chains are run."""
-    runs = bs.testing.simulate_chinchilla(n=40, seed=6)
+    runs = bs.testing.simulate_chinchilla(n=40, random_seed=6)
     one = bs.fit("chinchilla", runs, chains=3, processes=1, **KW)
     two = bs.fit("chinchilla", runs, chains=3, processes=2, **KW)
     three = bs.fit("chinchilla", runs, chains=3, processes=3, **KW)
@@ -80,7 +80,7 @@ def test_position_in_a_batch_does_not_change_draws():
     never hands a fit another model's compiled density."""
     normal = bs.get_likelihood("normal")
     laplace = _variant(normal, _laplace)  # also called "normal"
-    data = [bs.testing.simulate_chinchilla(n=30, seed=s) for s in (1, 2)]
+    data = [bs.testing.simulate_chinchilla(n=30, random_seed=s) for s in (1, 2)]
     batch = {
         "a": dict(data=data[0], likelihood=normal),
         "b": dict(data=data[1], likelihood=normal),
@@ -111,7 +111,7 @@ def test_in_process_cache_is_keyed_by_content():
 
     law = bs.get_law("chinchilla")
     normal = bs.get_likelihood("normal")
-    runs = bs.testing.simulate_chinchilla(n=20, seed=3)
+    runs = bs.testing.simulate_chinchilla(n=20, random_seed=3)
     priors = merge_priors({**law.default_priors, **normal.noise_priors}, None)
 
     def model(lik, data=runs):
@@ -121,7 +121,7 @@ def test_in_process_cache_is_keyed_by_content():
     sampling._CACHE.clear()
     first = sampling.compile_model(model(normal), cache=True)
     assert sampling.compile_model(model(normal), cache=True) is first
-    new_data = bs.testing.simulate_chinchilla(n=25, seed=4)
+    new_data = bs.testing.simulate_chinchilla(n=25, random_seed=4)
     assert sampling.compile_model(model(normal, new_data), cache=True) is first
     other = sampling.compile_model(model(_variant(normal, _laplace)), cache=True)
     assert other is not first
@@ -158,7 +158,7 @@ def _subprocess_draws(env: dict[str, str]) -> dict[str, list]:
     code = textwrap.dedent(
         """
         import json, bayescale as bs
-        runs = bs.testing.simulate_chinchilla(n=40, seed=4)
+        runs = bs.testing.simulate_chinchilla(n=40, random_seed=4)
         fit = bs.fit("chinchilla", runs, draws=50, tune=50, chains=2, random_seed=11,
                      progressbar=False, warn=False, processes=1)
         stats = fit.idata["sample_stats"]

@@ -76,7 +76,7 @@ def test_fit_and_summary_do_not_import_arviz():
         """
         import json, sys
         import bayescale as bs
-        runs = bs.testing.simulate_chinchilla(n=40, seed=1)
+        runs = bs.testing.simulate_chinchilla(n=40, random_seed=1)
         fit = bs.fit("chinchilla", runs, draws=30, tune=30, chains=2, random_seed=1,
                      progressbar=False, warn=False, processes=1)
         fit.summary()
@@ -105,7 +105,7 @@ def _chinchilla_model(sigma_alpha: float = 0.1):
     from bayescale.priors import merge_priors
 
     law, lik = bs.get_law("chinchilla"), get_likelihood("studentt")
-    runs = bs.testing.simulate_chinchilla(n=30, seed=2)
+    runs = bs.testing.simulate_chinchilla(n=30, random_seed=2)
     priors = merge_priors(
         {**law.default_priors, **lik.noise_priors},
         {"alpha": bs.Prior("TruncatedNormal", mu=0.35, sigma=sigma_alpha, lower=0.0)},
@@ -225,7 +225,7 @@ def test_bnsl_with_two_breaks_compiles_and_matches_numpy():
     law, lik = bs.get_law("bnsl", breaks=2), get_likelihood("studentt")
     x = np.geomspace(1e3, 1e7, 20)
     params = {**bs.load_card("caballero2022").params, "c2": 0.3, "d2": 3e5, "f2": 0.2}
-    runs = bs.testing.simulate(law, params, pd.DataFrame({"x": x}), seed=1)
+    runs = bs.testing.simulate(law, params, pd.DataFrame({"x": x}), random_seed=1)
     priors = merge_priors({**law.default_priors, **lik.noise_priors}, None)
     prepared = bs.data.prepare_data(law, runs, None, n_parameters=11, likelihood=lik)
     reference = law.compute_reference(prepared.inputs)
@@ -271,7 +271,7 @@ def test_stored_draws_are_the_points_nutpie_accepted():
     equals ``sample_stats.lp`` draw by draw."""
     import warnings
 
-    runs = bs.testing.simulate_chinchilla(n=40, seed=1)
+    runs = bs.testing.simulate_chinchilla(n=40, random_seed=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bs.DiagnosticWarning)
         fit = bs.fit(

@@ -17,14 +17,14 @@ TRUTH = bs.testing.BESIROGLU_TRUTH
 
 @pytest.fixture(scope="module")
 def runs():
-    return bs.testing.simulate_chinchilla(60, seed=0)
+    return bs.testing.simulate_chinchilla(60, random_seed=0)
 
 
 @pytest.fixture(scope="module")
 def members(runs):
     """Two pinned Chinchilla fits to the same runs, the second with fewer draws."""
-    a = bs.testing.pinned_fit(seed=0, data=runs)  # 4 x 250 = 1000 draws
-    b = bs.testing.pinned_fit(seed=1, data=runs, draws=100, truth={**TRUTH, "E": 1.9})
+    a = bs.testing.pinned_fit(random_seed=0, data=runs)  # 4 x 250 = 1000 draws
+    b = bs.testing.pinned_fit(random_seed=1, data=runs, draws=100, truth={**TRUTH, "E": 1.9})
     return a, b
 
 
@@ -58,8 +58,8 @@ def test_draw_counts_largest_remainder():
 
 
 def test_stacking_weights_favour_the_right_fit(runs):
-    good = bs.testing.pinned_fit(seed=0, data=runs)
-    wrong = bs.testing.pinned_fit(seed=1, data=runs, truth={**TRUTH, "E": 2.2})
+    good = bs.testing.pinned_fit(random_seed=0, data=runs)
+    wrong = bs.testing.pinned_fit(random_seed=1, data=runs, truth={**TRUTH, "E": 2.2})
     st = bs.stack({"good": good, "wrong": wrong}, warn=False)
     assert st.method == "stacking"
     assert st.weights.sum() == pytest.approx(1.0, abs=1e-12)
@@ -73,7 +73,7 @@ def test_stacking_weights_favour_the_right_fit(runs):
 
 def test_stacking_weights_of_real_fits():
     """A free Chinchilla fit against one with badly wrong fixed exponents (tiny NUTS runs)."""
-    runs = bs.testing.simulate_chinchilla(40, seed=3)
+    runs = bs.testing.simulate_chinchilla(40, random_seed=3)
     kw = dict(draws=200, tune=200, chains=2, random_seed=3, progressbar=False, warn=False)
     good = bs.fit("chinchilla", runs, **kw)
     fixed = bs.fit(
@@ -135,9 +135,9 @@ def test_weight_one_gives_that_member(members, runs):
     for func, kwargs in [
         (bs.compute_optimal, {"compute": [1e21, 5.88e23]}),
         (bs.compute_for_loss, {"target_loss": [2.0, 1.83]}),
-        (bs.overtraining_penalty, {"N": [8e9, 7e10], "C": 5.88e23}),
+        (bs.overtraining_penalty, {"N": [8e9, 7e10], "compute": 5.88e23}),
         (bs.data_wall, {"available_tokens": 15e12, "compute": [1e24, 1e26]}),
-        (bs.loss_at, {"N": [1e9, 1e10], "C": [1e21, 1e22]}),
+        (bs.loss_at, {"N": [1e9, 1e10], "compute": [1e21, 1e22]}),
     ]:
         mixed, own = func(st, **kwargs), func(a, **kwargs)
         if isinstance(own, xr.DataArray):
@@ -175,7 +175,7 @@ def test_other_analysis_functions_accept_a_stack(members):
     inf = bs.inference_optimal(st, target_loss=2.2, inference_tokens=[0, 1e13])
     assert inf["N_opt"].dims == ("chain", "draw", "target_loss", "inference_tokens")
     assert inf.sizes["draw"] == 1000
-    fit_e = bs.emergence.pinned_emergence_fit(seed=0)
+    fit_e = bs.emergence.pinned_emergence_fit(random_seed=0)
     st_e = bs.stack({"x": fit_e, "y": fit_e}, weights={"x": 0.5, "y": 0.5})
     thr = bs.emergence_threshold(st_e, level=0.95, by=[1e21, 1e23])
     assert thr.attrs["n_draws"] == fit_e.n_draws and thr.attrs["p_never_reached"] == 1.0
@@ -246,7 +246,7 @@ def test_load_refuses_missing_or_replaced_members(members, tmp_path):
 # ---------------------------------------------------------------------- bad input
 def test_bad_inputs_name_the_culprit(members):
     a, b = members
-    other_runs = bs.testing.pinned_fit(seed=5)  # simulated on other runs
+    other_runs = bs.testing.pinned_fit(random_seed=5)  # simulated on other runs
     with pytest.raises(ValueError, match="'other' and 'a' were fitted to different runs"):
         bs.stack({"a": a, "other": other_runs}, weights={"a": 0.5, "other": 0.5})
     with pytest.raises(ValueError, match="different runs"):

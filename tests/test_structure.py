@@ -44,7 +44,7 @@ def test_cluster_log_values_tolerance():
 
 
 def test_auto_groups_need_repeated_sizes():
-    design = bs.testing.chinchilla_design(60, seed=0)  # sizes drawn continuously: no repeats
+    design = bs.testing.chinchilla_design(60, random_seed=0)  # sizes drawn continuously: no repeats
     s, codes = resolve_structure("auto", True, design, ("N", "D"), ("N", "D"))
     assert s.groupings == () and codes == {}
     runs, _ = grouped_runs(n_sizes=6, per_size=3)
@@ -189,7 +189,7 @@ def test_sbc_includes_structure_parameters():
 def test_backtest_flags_intervals_that_are_too_narrow():
     # a law with the wrong exponent, fixed so that its error beyond the cutoff is systematic,
     # and no drift: the backtest must say its intervals are too narrow
-    runs = bs.testing.simulate_chinchilla(n=80, seed=5)
+    runs = bs.testing.simulate_chinchilla(n=80, random_seed=5)
     priors = {"alpha": bs.Prior.fixed(0.2), "beta": bs.Prior.fixed(0.2)}
     with pytest.warns(bs.CalibrationWarning, match="too narrow"):
         bt = bs.backtest("chinchilla", runs, split={"C": 3e20}, priors=priors, drift=False, **FAST)

@@ -19,7 +19,7 @@ FAST = {"draws": 200, "tune": 200, "chains": 2, "progressbar": False, "warn": Fa
 
 @pytest.fixture(scope="module")
 def sim_runs():
-    return bs.testing.simulate_chinchilla(n=80, seed=11)
+    return bs.testing.simulate_chinchilla(n=80, random_seed=11)
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,7 @@ def test_pit_splits_ties_for_discrete_predictive():
 
 
 def test_posterior_predictive_check_pit_on_binomial_fit():
-    f = bs.emergence.pinned_emergence_fit(seed=0)
+    f = bs.emergence.pinned_emergence_fit(random_seed=0)
     check = bs.posterior_predictive_check(f, random_seed=0)
     values = check.draws.transpose("chain", "draw", "run").to_numpy()
     flat = values.reshape(-1, values.shape[-1])
@@ -158,7 +158,7 @@ def test_backtest_single_and_rolling(sim_runs):
     assert row["n_test"] >= 20
     assert 0.2 <= row["coverage_50"] <= 0.85 and row["coverage_80"] >= 0.5
     assert abs(bt.table["pit"].mean() - 0.5) < 0.2
-    assert "coverage" in bt.summary()
+    assert "coverage" in str(bt)
 
     rolling = bs.backtest("chinchilla", sim_runs, split={"N": [1e9, 3e9]}, **FAST)
     assert list(rolling.metrics.index) == [1e9, 3e9]
@@ -197,7 +197,7 @@ def test_compare_refuses_different_runs(fast_fits, pinned):
 
 
 def test_compare_reports_pareto_k_in_plain_words():
-    runs = bs.testing.simulate_chinchilla(n=40, seed=2)
+    runs = bs.testing.simulate_chinchilla(n=40, random_seed=2)
     runs.loc[runs.index[0], "loss"] *= 1.6  # a badly extracted run
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -213,23 +213,23 @@ def test_compare_reports_pareto_k_in_plain_words():
 
 # ---------------------------------------------------------------------- predictive checks
 def test_posterior_predictive_check(pinned):
-    check = bs.posterior_predictive_check(pinned, prob=0.9, random_seed=0)
+    check = bs.posterior_predictive_check(pinned, ci_prob=0.9, random_seed=0)
     assert check.draws.dims == ("chain", "draw", "run")
     assert check.draws.shape == (4, 250, len(pinned.data))
     assert 0.8 <= check.metrics["frac_inside"] <= 1
     assert check.metrics["n_outside"] == int((~check.table["inside"]).sum())
     assert {"N", "D", "observed", "median", "lo", "hi", "pit"} <= set(check.table.columns)
-    assert "observed inside the 90% band" in check.summary()
+    assert "observed inside the 90% band" in str(check)
 
 
 def test_prior_predictive_with_and_without_losses():
-    design = bs.testing.chinchilla_design(25, seed=1)
+    design = bs.testing.chinchilla_design(25, random_seed=1)
     before = bs.prior_predictive("chinchilla", design, draws=300, random_seed=0)
     assert before.draws.shape == (1, 300, 25)
     assert np.isnan(before.metrics["frac_inside"])
     assert before.metrics["frac_nonfinite"] == 0
     assert {"alpha", "A", "E", "a"} <= set(before.params.data_vars)
-    runs = bs.testing.simulate_chinchilla(n=25, seed=1)
+    runs = bs.testing.simulate_chinchilla(n=25, random_seed=1)
     after = bs.prior_predictive("chinchilla", runs, draws=300, random_seed=0)
     # the default priors are wide: the observed losses sit well inside the prior band
     assert after.metrics["frac_inside"] == 1.0
