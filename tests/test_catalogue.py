@@ -41,24 +41,6 @@ def _random_sampled_params(law, rng, size=()):
     return {par.name: rng.normal(0.3, 0.1, (*size, *(par.shape or ()))) for par in law.parameters}
 
 
-def _pinned(law, runs, natural, *, chains=2, draws=20, rel_sd=1e-3, seed=0):
-    """A Fit whose posterior is a tight cloud at the sampled values implied by ``natural``."""
-    rng = np.random.default_rng(seed)
-
-    def draws_at(ref):
-        centre = {**law.sampled_params(natural, ref), **_noise(law)}
-        out = {}
-        for k, v in centre.items():
-            v = np.asarray(v, dtype=float)
-            jitter = rel_sd * np.maximum(np.abs(v), 0.1)
-            out[k] = v + jitter * rng.standard_normal((chains, draws, *v.shape))
-        if "ceiling_frac" in out:
-            out["ceiling_frac"] = out["ceiling_frac"].clip(1e-6, 1.0 - 1e-9)
-        return out
-
-    return bs.testing.fit_from_draws(law, runs, draws_at, likelihood=law.default_likelihood)
-
-
 # ---------------------------------------------------------------- generated from list_laws()
 def test_the_catalogue_lists_every_built_in_law():
     assert {"chinchilla", "kaplan", "bnsl", "emergence", "downstream"} <= set(LAWS)
@@ -137,7 +119,7 @@ def test_pinned_fit_analyses_saves_and_reloads(name, tmp_path):
     runs = law.example_runs(seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bs.DiagnosticWarning)
-        fit = _pinned(law, runs, law.example_truth)
+        fit = bs.testing.pinned_law_fit(law, runs=runs, draws=20, rel_sd=1e-3)
     s = fit.summary()
     for key in law.natural_names:
         assert s.loc[key, "median"] == pytest.approx(law.example_truth[key], rel=0.02), key
