@@ -170,6 +170,9 @@ def test_recovers_the_example_truth(name):
     runs = law.example_runs(seed=RECOVERY_SEED)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bs.DiagnosticWarning)
+        # an example design is realistic and identifies the law
+        warnings.simplefilter("error", bs.DataWarning)
+        warnings.simplefilter("error", bs.IdentifiabilityWarning)
         f = bs.fit(law, runs, draws=500, tune=500, chains=2, random_seed=3, progressbar=False)
     assert _misses(f, law, law.example_truth) == {}
 

@@ -38,6 +38,13 @@ from ..priors import Prior
 from ..xp import ArrayNamespace
 from ._common import check_column, column_design, exponent_prior, mean_log
 
+#: Example ranges of the usual columns (any other column: those of N).
+_RANGES = {"N": (1e7, 1e12), "D": (1e9, 1e13), "C": (1e18, 1e23)}
+
+
+def _range(x: str) -> tuple[float, float]:
+    return _RANGES.get(x, _RANGES["N"])
+
 
 def build_power_law(x: str = "N") -> ScalingLaw:
     """The law L = E + (X0/X)^α in column ``x``."""
@@ -85,8 +92,8 @@ def build_power_law(x: str = "N") -> ScalingLaw:
         natural_names=("E", "X0", "alpha"),
         sampled_from_natural=sampled,
         floor="E",
-        example_design=column_design(x, 1e7, 1e12),
-        example_truth={"E": 1.7, "X0": 1e9, "alpha": 0.35},
+        example_design=column_design(x, *_range(x)),
+        example_truth={"E": 1.7, "X0": 100.0 * _range(x)[0], "alpha": 0.35},
         example_size=50,
         options={"x": x},
         description=f"L = E + (X0/{x})^α (one-input power law with a floor)",
@@ -129,7 +136,7 @@ def build_pure_power_law(x: str = "N") -> ScalingLaw:
         reference=reference,
         natural_names=("A", "alpha"),
         sampled_from_natural=sampled,
-        example_design=column_design(x, 1e18, 1e23),
+        example_design=column_design(x, *_range(x)),
         example_truth={"A": 20.0, "alpha": 0.05},
         example_size=40,
         options={"x": x},
