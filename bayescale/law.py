@@ -11,6 +11,17 @@ A :class:`ScalingLaw` carries everything needed to fit it and to analyse its pos
   pytensor when fitting; the analysis layer evaluates it with numpy on posterior draws.
 * ``derived`` — further quantities reported with the posterior (e.g. allocation exponents).
 * ``optimum`` — optional closed-form compute-optimal allocation under C = 6ND.
+
+And what makes the law complete as data, so that every law-level test loops over
+:func:`list_laws` with no hand-kept table:
+
+* ``sampled_from_natural`` — the inverse of ``natural``: published-style parameters and reference
+  scales to the sampled ones (used to pin posteriors at known values and to start searches).
+* ``floor`` — the name of the natural parameter no budget can beat (``"E"``), or None.
+* ``example_design(n, seed)`` and ``example_truth`` — runs at which the law is identified and
+  natural parameters to simulate them from; ``example_noise`` the noise values of the default
+  likelihood. Recovery, save/load and evaluator tests are generated from these.
+* ``multistart`` — optional natural-parameter points a mode search may start from.
 """
 
 from __future__ import annotations
@@ -72,6 +83,10 @@ def _no_derived(xp: ArrayNamespace, q: Mapping[str, Any]) -> dict:
     return {}
 
 
+def _identity_inverse(xp: ArrayNamespace, q: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
+    return dict(q)
+
+
 @dataclass(frozen=True)
 class ScalingLaw:
     """A scaling law as data.
@@ -112,6 +127,28 @@ class ScalingLaw:
         :func:`~bayescale.fit` emits each as an :class:`IdentifiabilityWarning`.
     description, citation : str
         Shown by :func:`list_laws` and in reports.
+    sampled_from_natural : callable, optional
+        ``sampled_from_natural(xp, q, ref) -> p``, the inverse of ``natural``: natural parameters
+        and reference scales to the sampled parameters (natural parameters fixed by the
+        reference scales alone, such as a normaliser, are ignored). Required when ``natural`` is
+        given; defaults to the identity otherwise.
+    floor : str, optional
+        Name of the natural parameter that is the output no budget can beat (``"E"``), or None
+        when the law has none.
+    example_design : callable, optional
+        ``example_design(n, seed) -> DataFrame``: ``n`` runs' input columns (and any column the
+        default likelihood needs) at which the law's parameters are identified.
+    example_truth : dict
+        Natural parameters to simulate :meth:`example_runs` from (consistent with the reference
+        scales of ``example_design``).
+    example_noise : dict, optional
+        Noise values of the default likelihood for :meth:`example_runs` (default
+        ``{"sigma": 0.01, "nu": 10.0}`` for the log-output likelihoods).
+    example_size : int
+        Number of runs of :meth:`example_runs` (default 60).
+    multistart : tuple of dict
+        Optional natural-parameter points a mode search may start from (e.g. break positions
+        spread over the data), besides its default start.
 
     Examples
     --------
@@ -151,6 +188,13 @@ class ScalingLaw:
     default_likelihood: str = "studentt"
     options: dict[str, Any] = field(default_factory=dict)
     check: Callable[[Mapping[str, np.ndarray]], list[str]] | None = None
+    sampled_from_natural: Callable[..., dict] | None = None
+    floor: str | None = None
+    example_design: Callable[[int, int], pd.DataFrame] | None = None
+    example_truth: dict[str, Any] = field(default_factory=dict)
+    example_noise: dict[str, float] | None = None
+    example_size: int = 60
+    multistart: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.parameters]
@@ -160,6 +204,16 @@ class ScalingLaw:
             raise ValueError(f"law {self.name!r} needs at least one input column")
         if not self.natural_names:
             object.__setattr__(self, "natural_names", tuple(names))
+        if self.sampled_from_natural is None and self.natural is _identity_natural:
+            object.__setattr__(self, "sampled_from_natural", _identity_inverse)
+        if self.floor is not None and self.floor not in self.natural_names:
+            raise ValueError(
+                f"law {self.name!r}: floor {self.floor!r} is not a natural parameter "
+                f"({', '.join(self.natural_names)})"
+            )
+        unknown = sorted(set(self.example_truth) - set(self.natural_names))
+        if unknown:
+            raise ValueError(f"law {self.name!r}: example_truth names unknown parameters {unknown}")
 
     # ------------------------------------------------------------------ parameters
     @property
@@ -195,6 +249,60 @@ class ScalingLaw:
     ) -> dict[str, Any]:
         """Natural (published-style) parameters from sampled ones and the reference scales."""
         return self.natural(xp, p, ref)
+
+    def sampled_params(
+        self, q: Mapping[str, Any], ref: Mapping[str, float], xp: ArrayNamespace = numpy_ns
+    ) -> dict[str, Any]:
+        """Sampled parameters for natural ones ``q`` at reference scales ``ref`` (the inverse of
+        :meth:`natural_params`).
+
+        Examples
+        --------
+        >>> import bayescale as bs
+        >>> law = bs.get_law("chinchilla")
+        >>> ref = {"logN_ref": 20.0, "logD_ref": 23.0}
+        >>> p = law.sampled_params(bs.testing.BESIROGLU_TRUTH, ref)
+        >>> round(float(law.natural_params(p, ref)["A"]), 6)
+        482.01
+        """
+        if self.sampled_from_natural is None:
+            raise ValueError(
+                f"law {self.name!r} declares no inverse map (sampled_from_natural); "
+                "give one to pin posteriors at natural values"
+            )
+        if xp is numpy_ns:
+            q = {k: np.asarray(v, dtype=float) for k, v in q.items()}
+        p = self.sampled_from_natural(xp, q, ref)
+        return {name: p[name] for name in self.parameter_names}
+
+    def example_runs(self, n: int | None = None, *, random_seed: int = 0) -> pd.DataFrame:
+        """Runs simulated from ``example_truth`` at ``example_design(n, seed)`` with the default
+        likelihood and ``example_noise``: data the law is identified on, for tests and demos.
+
+        Examples
+        --------
+        >>> import bayescale as bs
+        >>> runs = bs.get_law("kaplan").example_runs(20, random_seed=1)
+        >>> list(runs.columns), len(runs)
+        (['N', 'D', 'C', 'loss'], 20)
+        """
+        if self.example_design is None or not self.example_truth:
+            raise ValueError(f"law {self.name!r} declares no example design and truth")
+        from .testing import simulate
+
+        n = self.example_size if n is None else int(n)
+        design = self.example_design(n, random_seed)
+        noise = self.example_noise
+        if noise is None and self.default_likelihood in ("studentt", "normal"):
+            noise = {"sigma": 0.01, "nu": 10.0}
+        return simulate(
+            self,
+            self.example_truth,
+            design,
+            noise=noise,
+            likelihood=self.default_likelihood,
+            random_seed=random_seed + 1,
+        )
 
     def log_mean(self, q: Mapping[str, Any], xp: ArrayNamespace = numpy_ns, **inputs: Any) -> Any:
         """Log of the law's expected output at ``inputs`` for natural parameters ``q``."""
@@ -380,7 +488,8 @@ def _version_key(v: str) -> tuple:
 
 
 def list_laws() -> pd.DataFrame:
-    """All registered laws: name, version, inputs, parameters, closed-form optimum, citation.
+    """All registered laws: name, version, inputs, parameters, closed-form optimum, floor,
+    citation. Law families are listed with their default options.
 
     Examples
     --------
@@ -403,6 +512,7 @@ def list_laws() -> pd.DataFrame:
                     "inputs": ", ".join(law.inputs),
                     "parameters": ", ".join(law.parameter_names),
                     "closed_form_optimum": law.optimum is not None,
+                    "floor": law.floor,
                     "options": ", ".join(f"{k}={v!r}" for k, v in law.options.items()),
                     "description": law.description,
                     "citation": law.citation,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import optimize
 
@@ -164,3 +165,39 @@ def test_shared_law_helpers():
         "logD_ref": pytest.approx(np.log(1e9)),
         "logD_sd": pytest.approx(np.log(10) * np.sqrt(2 / 3)),
     }
+
+
+def test_the_architecture_example_law_is_complete(tmp_path):
+    """The code of ARCHITECTURE.md's "How to add a law" runs and gives a law every catalogue
+    test can use (registered here under another name)."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "ARCHITECTURE.md").read_text()
+    section = text[text.index("## How to add a law") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    namespace: dict = {}
+    exec(code.replace('"my_law"', '"doc_example_law"'), namespace)
+    law = namespace["my_law"]
+    assert bs.get_law("doc_example_law") is law and law.floor == "E"
+    runs = law.example_runs(random_seed=0)
+    ref = law.compute_reference({k: runs[k].to_numpy() for k in law.inputs})
+    back = law.natural_params(law.sampled_params(law.example_truth, ref), ref)
+    for key in law.natural_names:
+        assert float(back[key]) == pytest.approx(law.example_truth[key], rel=1e-10)
+    fit = bs.testing.pinned_law_fit(law, draws=10)
+    same = bs.Fit.load(fit.save(tmp_path / "doc.nc"))
+    assert same.law is law
+
+
+def test_list_laws_shows_the_floor_and_sampled_params_invert_chinchilla():
+    table = bs.list_laws().set_index("name")
+    assert table.loc["chinchilla", "floor"] == "E"
+    assert pd.isna(table.loc["kaplan", "floor"])
+    law = bs.get_law("chinchilla")
+    ref = {"logN_ref": 20.0, "logD_ref": 23.0}
+    want = bs.testing.chinchilla_sampled(bs.testing.BESIROGLU_TRUTH, ref)
+    got = law.sampled_params(bs.testing.BESIROGLU_TRUTH, ref)
+    assert got.keys() == want.keys()
+    for key in want:
+        assert float(got[key]) == pytest.approx(float(want[key]), rel=1e-12)

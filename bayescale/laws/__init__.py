@@ -9,6 +9,8 @@ from .emergence import build_downstream, build_emergence
 from .encoder_decoder import encoder_decoder
 from .kaplan import kaplan
 from .loglinear import loglinear
+from .moe import build_routed, moe_granularity
+from .overtraining import overtraining
 from .power_law import build_power_law, build_pure_power_law
 from .saturating import saturating_compute
 from .transfer import transfer
@@ -19,6 +21,7 @@ __all__ = [
     "build_emergence",
     "build_power_law",
     "build_pure_power_law",
+    "build_routed",
     "chinchilla",
     "chinchilla_shared_exponent",
     "data_constrained",
@@ -26,6 +29,8 @@ __all__ = [
     "encoder_decoder",
     "kaplan",
     "loglinear",
+    "moe_granularity",
+    "overtraining",
     "precision",
     "saturating_compute",
     "transfer",

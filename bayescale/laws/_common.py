@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..priors import Prior
 
@@ -40,3 +41,25 @@ def lognormal_median(median: float, sigma: float) -> Prior:
 def exponent_prior(centre: float, sigma: float = 0.7) -> Prior:
     """LogNormal prior on a positive exponent with median ``centre``."""
     return lognormal_median(centre, sigma)
+
+
+def log_uniform(rng: np.random.Generator, lo: float, hi: float, n: int) -> np.ndarray:
+    """``n`` values spread log-uniformly between ``lo`` and ``hi``."""
+    return np.exp(rng.uniform(np.log(lo), np.log(hi), n))
+
+
+def nd_design(n: int, seed: int) -> pd.DataFrame:
+    """An isoFLOP-style design in N, D (and C = 6ND): :func:`bayescale.testing.chinchilla_design`
+    with a clean index."""
+    from ..testing import chinchilla_design
+
+    return chinchilla_design(n, random_seed=seed).reset_index(drop=True)
+
+
+def column_design(x: str, lo: float, hi: float) -> Callable[[int, int], pd.DataFrame]:
+    """An example design of one column ``x`` spread log-uniformly over [lo, hi]."""
+
+    def design(n: int, seed: int) -> pd.DataFrame:
+        return pd.DataFrame({x: np.sort(log_uniform(np.random.default_rng(seed), lo, hi, n))})
+
+    return design

@@ -45,7 +45,10 @@ import numpy as np
 from ..law import Parameter, ScalingLaw, register_law_family
 from ..priors import Prior
 from ..xp import ArrayNamespace
-from ._common import check_column, mean_sd
+from ._common import check_column, column_design, mean_sd
+
+#: The caballero2022 card's one-break fit (4-digit addition): the example truth of one break.
+ONE_BREAK_TRUTH = {"a": 0.4139, "b": 2.277, "c0": 0.0551, "c1": 5.663, "d1": 612.6, "f1": 0.0592}
 
 
 def build_bnsl(breaks: int = 1, x: str = "x") -> ScalingLaw:
@@ -72,6 +75,21 @@ def build_bnsl(breaks: int = 1, x: str = "x") -> ScalingLaw:
             q[f"d{i + 1}"] = xp.exp(ref[ref_key] + p["d_loc"][..., i] * ref[sd_key])
             q[f"f{i + 1}"] = xp.exp(p["log_f"][..., i])
         return q
+
+    def sampled(xp: ArrayNamespace, q: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
+        # evaluated with numpy (the vectors are stacked along their last axis)
+        c0 = q["c0"]
+        idx = range(1, k + 1)
+        return {
+            "log_a": xp.log(q["a"]),
+            "log_b_ref": xp.log(q["b"]) - c0 * ref[ref_key],
+            "c0": c0,
+            "c": np.stack([q[f"c{i}"] for i in idx], axis=-1),
+            "d_loc": np.stack(
+                [(xp.log(q[f"d{i}"]) - ref[ref_key]) / ref[sd_key] for i in idx], axis=-1
+            ),
+            "log_f": np.stack([xp.log(q[f"f{i}"]) for i in idx], axis=-1),
+        }
 
     def expression(xp: ArrayNamespace, inp: Mapping[str, Any], q: Mapping[str, Any]) -> Any:
         log_x = xp.log(inp[x])
@@ -115,6 +133,14 @@ def build_bnsl(breaks: int = 1, x: str = "x") -> ScalingLaw:
         natural=natural,
         reference=reference,
         natural_names=tuple(names),
+        sampled_from_natural=sampled,
+        floor="a",
+        example_design=column_design(x, 100.0, 2000.0) if k == 1 else None,
+        example_truth=dict(ONE_BREAK_TRUTH) if k == 1 else {},
+        example_noise={"sigma": 0.005, "nu": 10.0},
+        example_size=50,
+        # break positions spread over the data, in units of its log-x spread
+        multistart=tuple({"d_loc": [float(v)] * k} for v in (-1.0, 0.0, 1.0)) if k == 1 else (),
         options={"breaks": k, "x": x},
         description=f"broken neural scaling law with {k} break(s) in {x}",
         citation="Caballero et al. 2023, Broken Neural Scaling Laws, arXiv:2210.14891 (ICLR 2023)",

@@ -25,7 +25,10 @@ import numpy as np
 from ..law import Parameter, ScalingLaw, register_law
 from ..priors import Prior
 from ..xp import ArrayNamespace
-from ._common import exponent_prior, mean_log
+from ._common import exponent_prior, mean_log, nd_design
+
+#: Besiroglu et al. (2024) point estimate as A, B, E, α, β: the example truth.
+EXAMPLE_TRUTH = {"A": 482.01, "B": 2085.43, "E": 1.817, "alpha": 0.3478, "beta": 0.3659}
 
 
 def _reference(inputs: Mapping[str, np.ndarray]) -> dict[str, float]:
@@ -38,6 +41,22 @@ def _natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float])
         "A": xp.exp(p["log_A_ref"] + alpha * ref["logN_ref"]),
         "B": xp.exp(p["log_B_ref"] + beta * ref["logD_ref"]),
         "E": xp.exp(p["log_E"]),
+        "alpha": alpha,
+        "beta": beta,
+    }
+
+
+def sampled_from_natural(
+    xp: ArrayNamespace, q: Mapping[str, Any], ref: Mapping[str, float]
+) -> dict:
+    """The inverse of :func:`_natural`: log_E, log_A_ref, log_B_ref, α, β from A, B, E, α, β.
+    Without ``beta`` (the shared-exponent law) α serves both."""
+    alpha = q["alpha"]
+    beta = q["beta"] if "beta" in q else alpha
+    return {
+        "log_E": xp.log(q["E"]),
+        "log_A_ref": xp.log(q["A"]) - alpha * ref["logN_ref"],
+        "log_B_ref": xp.log(q["B"]) - beta * ref["logD_ref"],
         "alpha": alpha,
         "beta": beta,
     }
@@ -120,6 +139,11 @@ chinchilla = register_law(
         derived=_derived,
         natural_names=("A", "B", "E", "alpha", "beta"),
         optimum=_optimum,
+        sampled_from_natural=sampled_from_natural,
+        floor="E",
+        example_design=nd_design,
+        example_truth=EXAMPLE_TRUTH,
+        example_size=80,
         description="L = E + A/N^α + B/D^β (Chinchilla Approach 3)",
         citation=(
             "Hoffmann et al. 2022, arXiv:2203.15556; parameterisation of Besiroglu et al. 2024, "

@@ -36,11 +36,11 @@ import numpy as np
 from ..law import Parameter, ScalingLaw, register_law
 from ..priors import Prior
 from ..xp import ArrayNamespace
-from ._common import exponent_prior
+from ._common import exponent_prior, nd_design
+from .chinchilla import EXAMPLE_TRUTH, chinchilla, log_loss, sampled_from_natural
 from .chinchilla import _derived as _chinchilla_derived
 from .chinchilla import _expression as _chinchilla_expression
 from .chinchilla import _optimum as _chinchilla_optimum
-from .chinchilla import chinchilla, log_loss
 
 _INTERCEPTS = tuple(
     p for p in chinchilla.parameters if p.name in ("log_E", "log_A_ref", "log_B_ref")
@@ -51,6 +51,12 @@ def _shared_natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, 
     q = chinchilla.natural(xp, {**p, "beta": p["alpha"]}, ref)
     q["beta"] = p["alpha"] * 1.0  # a separate variable in the posterior, equal to alpha
     return q
+
+
+def _shared_sampled(xp: ArrayNamespace, q: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
+    p = sampled_from_natural(xp, {**q, "beta": q["alpha"]}, ref)
+    del p["beta"]
+    return p
 
 
 chinchilla_shared_exponent = register_law(
@@ -68,6 +74,11 @@ chinchilla_shared_exponent = register_law(
         derived=_chinchilla_derived,
         natural_names=("A", "B", "E", "alpha", "beta"),
         optimum=_chinchilla_optimum,
+        sampled_from_natural=_shared_sampled,
+        floor="E",
+        example_design=nd_design,
+        example_truth={"A": 400.0, "B": 1500.0, "E": 1.8, "alpha": 0.33, "beta": 0.33},
+        example_size=80,
         description="L = E + A/N^α + B/D^α (Chinchilla with a shared exponent)",
         citation="Hoffmann et al. 2022, arXiv:2203.15556 (constrained variant α = β)",
         notes={"a": "allocation exponent of N*: 1/2", "b": "allocation exponent of D*: 1/2"},
@@ -79,6 +90,15 @@ def _precision_natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[st
     q = chinchilla.natural(xp, p, ref)
     q["gamma"] = xp.exp(p["log_gamma"])
     return q
+
+
+def _precision_sampled(xp: ArrayNamespace, q: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
+    return {**sampled_from_natural(xp, q, ref), "log_gamma": xp.log(q["gamma"])}
+
+
+def _precision_design(n: int, seed: int) -> Any:
+    rng = np.random.default_rng(seed + 7919)
+    return nd_design(n, seed).assign(P=rng.choice([3.0, 4.0, 6.0, 8.0, 16.0], n))
 
 
 def _precision_expression(xp: ArrayNamespace, x: Mapping[str, Any], q: Mapping[str, Any]) -> Any:
@@ -104,6 +124,11 @@ precision = register_law(
         reference=chinchilla.reference,
         derived=_chinchilla_derived,
         natural_names=("A", "B", "E", "alpha", "beta", "gamma"),
+        sampled_from_natural=_precision_sampled,
+        floor="E",
+        example_design=_precision_design,
+        example_truth={**EXAMPLE_TRUTH, "gamma": 2.5},
+        example_size=200,
         description="L = E + A/N_eff^α + B/D^β, N_eff = N(1 − e^(−P/γ)) (training precision P)",
         citation="Kumar et al. 2024, Scaling Laws for Precision, arXiv:2411.04330",
     )

@@ -37,11 +37,24 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..law import Parameter, ScalingLaw, register_law
 from ..priors import Prior
 from ..xp import ArrayNamespace
-from .chinchilla import chinchilla, log_g, log_loss
+from ._common import log_uniform
+from .chinchilla import chinchilla, log_g, log_loss, sampled_from_natural
+
+#: The values of the ``muennighoff2023`` card (a test holds them equal): the example truth.
+EXAMPLE_TRUTH = {
+    "A": 520.8249516599187,
+    "B": 1487.716093782861,
+    "E": 1.8691436784054858,
+    "alpha": 0.3526596,
+    "beta": 0.3526596,
+    "R_D_star": 15.387756,
+    "R_N_star": 5.309743,
+}
 
 
 def _natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
@@ -49,6 +62,21 @@ def _natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float])
     q["R_D_star"] = xp.exp(p["log_R_D_star"])
     q["R_N_star"] = xp.exp(p["log_R_N_star"])
     return q
+
+
+def _sampled(xp: ArrayNamespace, q: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
+    p = sampled_from_natural(xp, q, ref)
+    p["log_R_D_star"] = xp.log(q["R_D_star"])
+    p["log_R_N_star"] = xp.log(q["R_N_star"])
+    return p
+
+
+def _design(n: int, seed: int) -> pd.DataFrame:
+    """N 1e8–1e10, U 1e8–1e10 unique tokens repeated 1–100 epochs."""
+    rng = np.random.default_rng(seed)
+    n_params = log_uniform(rng, 1e8, 1e10, n)
+    unique = log_uniform(rng, 1e8, 1e10, n)
+    return pd.DataFrame({"N": n_params, "U": unique, "D": unique * log_uniform(rng, 1, 100, n)})
 
 
 def _effective(xp: ArrayNamespace, log_unique: Any, log_total: Any, r_star: Any) -> Any:
@@ -91,6 +119,12 @@ data_constrained = register_law(
         reference=chinchilla.reference,
         derived=chinchilla.derived,
         natural_names=("A", "B", "E", "alpha", "beta", "R_D_star", "R_N_star"),
+        sampled_from_natural=_sampled,
+        floor="E",
+        example_design=_design,
+        example_truth=EXAMPLE_TRUTH,
+        example_noise={"sigma": 0.005, "nu": 10.0},
+        example_size=150,
         description="L = E + A/N'^α + B/D'^β with repeated-data decay (Muennighoff et al. 2023)",
         citation=(
             "Muennighoff et al. 2023, Scaling Data-Constrained Language Models, arXiv:2305.16264"

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..law import Parameter, ScalingLaw, register_law
 from ..priors import Prior
@@ -46,6 +47,18 @@ def _reference(inputs: Mapping[str, np.ndarray]) -> dict[str, float]:
 def _natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
     slope = p["slope_scaled"] / ref["t_sd"]
     return {"A": slope, "B": p["log_density_ref"] - slope * ref["t_ref"]}
+
+
+def _sampled(xp: ArrayNamespace, q: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
+    return {
+        "slope_scaled": q["A"] * ref["t_sd"],
+        "log_density_ref": q["B"] + q["A"] * ref["t_ref"],
+    }
+
+
+def _design(n: int, seed: int) -> pd.DataFrame:
+    """Release times (days) spread over −200 … 600."""
+    return pd.DataFrame({"t": np.sort(np.random.default_rng(seed).uniform(-200, 600, n))})
 
 
 def _expression(xp: ArrayNamespace, x: Mapping[str, Any], q: Mapping[str, Any]) -> Any:
@@ -78,6 +91,11 @@ densing = register_law(
         reference=_reference,
         derived=_derived,
         natural_names=("A", "B"),
+        sampled_from_natural=_sampled,
+        example_design=_design,
+        example_truth={"A": 0.007, "B": -1.0},
+        example_noise={"sigma": 0.1, "nu": 10.0},
+        example_size=40,
         output="density",
         positive_inputs=(),
         description="ln(N̂/N)_max = A·t + B (capability density over release time)",

@@ -48,11 +48,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..law import Parameter, ScalingLaw, register_law_family
 from ..priors import Prior
 from ..xp import ArrayNamespace
-from ._common import lognormal_median
+from ._common import column_design, lognormal_median
 
 __all__ = ["build_downstream", "build_emergence"]
 
@@ -106,6 +107,21 @@ def _bounds(
     else:
         c = xp.asarray(np.float64(ceiling))
     return {"floor": f, "ceiling": c}
+
+
+def _bounds_sampled(q: Mapping[str, Any], floor: float | None, ceiling: float | None) -> dict:
+    """The inverse of :func:`_bounds`: the learned ``floor`` and ``ceiling_frac`` (numpy)."""
+    out = {}
+    if floor is None:
+        out["floor"] = q["floor"]
+    if ceiling is None:
+        f = q["floor"] if floor is None else floor
+        out["ceiling_frac"] = (q["ceiling"] - f) / (1.0 - f)
+    return out
+
+
+#: Noise of the example runs of the accuracy laws (Beta precision).
+EXAMPLE_NOISE = {"phi": 300.0}
 
 
 def _log_sigmoid_curve(xp: ArrayNamespace, q: Mapping[str, Any], z: Any, floor: Any) -> Any:
@@ -177,6 +193,23 @@ def build_emergence(
     def derived(xp: ArrayNamespace, q: Mapping[str, Any]) -> dict:
         return {"width": WIDTH_10_90 / q["k"]}
 
+    def sampled(xp: ArrayNamespace, q: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
+        return {
+            "T_offset": q["T"] - ref["log10X_ref"],
+            "k": q["k"],
+            **_bounds_sampled(q, floor, ceiling),
+        }
+
+    truth_floor = 0.25 if floor is None else floor
+    truth = {
+        "T": 22.0,
+        "k": 2.0,
+        "floor": truth_floor,
+        "ceiling": max(0.9, truth_floor + 0.5 * (1.0 - truth_floor))
+        if ceiling is None
+        else ceiling,
+    }
+
     fixed = ", ".join(
         f"{n}={v:g}" for n, v in (("floor", floor), ("ceiling", ceiling)) if v is not None
     )
@@ -205,6 +238,12 @@ def build_emergence(
         output=output,
         likelihoods=ACCURACY_LIKELIHOODS,
         default_likelihood="beta",
+        sampled_from_natural=sampled,
+        floor="ceiling",  # the accuracy approached at unbounded scale
+        example_design=column_design(x, 1e17, 1e27),
+        example_truth=truth,
+        example_noise=EXAMPLE_NOISE,
+        example_size=60,
         options={"x": x, "floor": floor, "ceiling": ceiling, "output": output},
         description=(
             f"acc = floor + (ceiling − floor)·σ(k·(log10 {x} − T))"
@@ -296,6 +335,20 @@ def build_downstream(
                 "lowest fitted loss minus L0, the loss at which the expected error reaches 0",
             ),
         )
+
+        def sampled(xp: ArrayNamespace, q: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
+            out = {"gamma": q["gamma"], "delta": ref["L_min"] - q["L0"]}
+            if eps_fixed is None:
+                out["eps"] = q["eps"]
+            return out
+
+        eps_truth = 0.75 if eps_fixed is None else eps_fixed
+        truth = {
+            "eps": eps_truth,
+            "k": eps_truth * math.exp(3.0 * 1.6),
+            "gamma": 3.0,
+            "L0": 1.6,
+        }
         names = ("eps", "k", "gamma", "L0")
         description = "acc = 1 − Err(L), Err(L) = ε − k·exp(−γ·L)"
         citation = "Gadre et al. 2024, arXiv:2403.08540"
@@ -324,6 +377,21 @@ def build_downstream(
             ),
             *_bound_parameters(floor, None),
         )
+
+        def sampled(xp: ArrayNamespace, q: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
+            return {
+                "L_offset": q["L_mid"] - ref["L_ref"],
+                "s": q["s"],
+                **_bounds_sampled(q, floor, None),
+            }
+
+        truth_floor = 0.25 if floor is None else floor
+        truth = {
+            "L_mid": 2.6,
+            "s": 5.0,
+            "floor": truth_floor,
+            "ceiling": truth_floor + 0.7 * (1.0 - truth_floor),
+        }
         names = ("L_mid", "s", "floor", "ceiling")
         description = "acc = floor + (ceiling − floor)·σ(−s·(L − L_mid))"
         citation = "Ruan et al. 2024, arXiv:2405.10938 (sigmoid link)"
@@ -340,10 +408,24 @@ def build_downstream(
         output=output,
         likelihoods=ACCURACY_LIKELIHOODS,
         default_likelihood="beta",
+        sampled_from_natural=sampled,
+        example_design=_loss_design(x),
+        example_truth=truth,
+        example_noise=EXAMPLE_NOISE,
+        example_size=60,
         options={"form": form, "floor": floor, "x": x, "output": output},
         description=description + (f"; floor={floor:g}" if floor is not None else ""),
         citation=citation,
     )
+
+
+def _loss_design(x: str) -> Any:
+    """Losses spread evenly over 1.8–4.0 nats in column ``x``."""
+
+    def design(n: int, seed: int) -> pd.DataFrame:
+        return pd.DataFrame({x: np.sort(np.random.default_rng(seed).uniform(1.8, 4.0, n))})
+
+    return design
 
 
 register_law_family("emergence", "1", build_emergence)

@@ -27,6 +27,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from ..law import Parameter, ScalingLaw, register_law
 from ..priors import Prior
 from ..xp import ArrayNamespace
@@ -47,6 +50,25 @@ def _natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float])
         "p_d": p["p_d"],
         "L_inf": xp.exp(p["log_L_inf"]),
     }
+
+
+def _sampled(xp: ArrayNamespace, q: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
+    """Inverse of :func:`_natural` for a fit whose normalisers are the reference sizes (the
+    normalisers of ``q`` are not sampled and are ignored)."""
+    return {
+        "log_a": xp.log(q["a"]),
+        "p_e": q["p_e"],
+        "p_d": q["p_d"],
+        "log_L_inf": xp.log(q["L_inf"]),
+    }
+
+
+def _design(n: int, seed: int) -> pd.DataFrame:
+    """A grid symmetric in log size around 1e8 (about ``n`` points), so that the normalisers
+    N̄_e, N̄_d of a fit are 1e8 exactly; ``seed`` is not used."""
+    side = np.exp(np.log(1e8) + np.linspace(-2.5, 2.5, max(3, round(float(np.sqrt(n))))))
+    ne, nd = np.meshgrid(side, side)
+    return pd.DataFrame({"N_e": ne.ravel(), "N_d": nd.ravel()})
 
 
 def _expression(xp: ArrayNamespace, x: Mapping[str, Any], q: Mapping[str, Any]) -> Any:
@@ -79,6 +101,18 @@ encoder_decoder = register_law(
         natural=_natural,
         reference=_reference,
         natural_names=("a", "Nbar_e", "Nbar_d", "p_e", "p_d", "L_inf"),
+        sampled_from_natural=_sampled,
+        floor="L_inf",
+        example_design=_design,
+        example_truth={
+            "a": 0.8,
+            "Nbar_e": 1e8,
+            "Nbar_d": 1e8,
+            "p_e": 0.2,
+            "p_d": 0.35,
+            "L_inf": 1.5,
+        },
+        example_size=49,
         description="L = a·(N̄_e/N_e)^p_e·(N̄_d/N_d)^p_d + L∞ (encoder–decoder NMT)",
         citation="Ghorbani et al. 2021, Scaling Laws for Neural Machine Translation, "
         "arXiv:2109.07740",

@@ -33,7 +33,7 @@ from typing import Any
 from ..law import Parameter, ScalingLaw, register_law
 from ..priors import Prior
 from ..xp import ArrayNamespace
-from ._common import exponent_prior, mean_log
+from ._common import exponent_prior, mean_log, nd_design
 
 
 def _reference(inputs: Mapping[str, Any]) -> dict[str, float]:
@@ -45,6 +45,16 @@ def _natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float])
     return {
         "N_c": xp.exp(ref["logN_ref"] + p["log_LN_ref"] / a_n),
         "D_c": xp.exp(ref["logD_ref"] + p["log_LD_ref"] / a_d),
+        "alpha_N": a_n,
+        "alpha_D": a_d,
+    }
+
+
+def _sampled(xp: ArrayNamespace, q: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
+    a_n, a_d = q["alpha_N"], q["alpha_D"]
+    return {
+        "log_LN_ref": a_n * (xp.log(q["N_c"]) - ref["logN_ref"]),
+        "log_LD_ref": a_d * (xp.log(q["D_c"]) - ref["logD_ref"]),
         "alpha_N": a_n,
         "alpha_D": a_d,
     }
@@ -95,6 +105,11 @@ kaplan = register_law(
         derived=_derived,
         natural_names=("N_c", "D_c", "alpha_N", "alpha_D"),
         optimum=_optimum,
+        sampled_from_natural=_sampled,
+        example_design=nd_design,
+        # the kaplan2020 card's joint fit (Eq. 1.5, Table 2)
+        example_truth={"N_c": 6.4e13, "D_c": 1.8e13, "alpha_N": 0.076, "alpha_D": 0.103},
+        example_size=80,
         description="L = [(N_c/N)^(α_N/α_D) + D_c/D]^α_D (Kaplan et al. 2020, Eq. 1.5)",
         citation="Kaplan et al. 2020, Scaling Laws for Neural Language Models, arXiv:2001.08361",
         notes={

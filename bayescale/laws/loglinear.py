@@ -28,11 +28,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..law import Parameter, ScalingLaw, register_law
 from ..priors import Prior
 from ..xp import ArrayNamespace
-from ._common import mean_log
+from ._common import log_uniform, mean_log
 
 _INPUTS = ("N", "C", "D")
 _EXPONENT = {"N": "alpha", "C": "beta", "D": "gamma"}
@@ -48,6 +49,23 @@ def _reference(inputs: Mapping[str, np.ndarray]) -> dict[str, float]:
 def _natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
     log_a = p["log_L_ref"] + sum(p[_EXPONENT[k]] * ref[f"log{k}_ref"] for k in _INPUTS)
     return {"A": xp.exp(log_a), "alpha": p["alpha"], "beta": p["beta"], "gamma": p["gamma"]}
+
+
+def _sampled(xp: ArrayNamespace, q: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
+    log_l = xp.log(q["A"]) - sum(q[_EXPONENT[k]] * ref[f"log{k}_ref"] for k in _INPUTS)
+    return {"log_L_ref": log_l, "alpha": q["alpha"], "beta": q["beta"], "gamma": q["gamma"]}
+
+
+def _design(n: int, seed: int) -> pd.DataFrame:
+    """N, C and D varying independently (so that the three exponents are identified)."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "N": log_uniform(rng, 1e7, 1e10, n),
+            "C": log_uniform(rng, 1e17, 1e22, n),
+            "D": log_uniform(rng, 1e9, 1e12, n),
+        }
+    )
 
 
 def _expression(xp: ArrayNamespace, x: Mapping[str, Any], q: Mapping[str, Any]) -> Any:
@@ -108,6 +126,10 @@ loglinear = register_law(
         reference=_reference,
         natural_names=("A", "alpha", "beta", "gamma"),
         check=_check,
+        sampled_from_natural=_sampled,
+        example_design=_design,
+        example_truth={"A": 30.0, "alpha": 0.05, "beta": 0.02, "gamma": 0.08},
+        example_size=80,
         description="L = A·N^(−α)·C^(−β)·D^(−γ) (log-linear in N, C, D)",
         citation="log-linear multi-factor scaling form; see e.g. Hestness et al. 2017",
     )

@@ -36,7 +36,14 @@ import numpy as np
 from ..law import Parameter, ScalingLaw, register_law_family
 from ..priors import Prior
 from ..xp import ArrayNamespace
-from ._common import check_column, exponent_prior, mean_log
+from ._common import check_column, column_design, exponent_prior, mean_log
+
+#: Example ranges of the usual columns (any other column: those of N).
+_RANGES = {"N": (1e7, 1e12), "D": (1e9, 1e13), "C": (1e18, 1e23)}
+
+
+def _range(x: str) -> tuple[float, float]:
+    return _RANGES.get(x, _RANGES["N"])
 
 
 def build_power_law(x: str = "N") -> ScalingLaw:
@@ -52,6 +59,14 @@ def build_power_law(x: str = "N") -> ScalingLaw:
         return {
             "E": xp.exp(p["log_E"]),
             "X0": xp.exp(ref[ref_key] + p["log_R_ref"] / alpha),
+            "alpha": alpha,
+        }
+
+    def sampled(xp: ArrayNamespace, q: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
+        alpha = q["alpha"]
+        return {
+            "log_E": xp.log(q["E"]),
+            "log_R_ref": alpha * (xp.log(q["X0"]) - ref[ref_key]),
             "alpha": alpha,
         }
 
@@ -75,6 +90,11 @@ def build_power_law(x: str = "N") -> ScalingLaw:
         natural=natural,
         reference=reference,
         natural_names=("E", "X0", "alpha"),
+        sampled_from_natural=sampled,
+        floor="E",
+        example_design=column_design(x, *_range(x)),
+        example_truth={"E": 1.7, "X0": 100.0 * _range(x)[0], "alpha": 0.35},
+        example_size=50,
         options={"x": x},
         description=f"L = E + (X0/{x})^α (one-input power law with a floor)",
         citation=("Kaplan et al. 2020, arXiv:2001.08361; Henighan et al. 2020, arXiv:2010.14701"),
@@ -92,6 +112,9 @@ def build_pure_power_law(x: str = "N") -> ScalingLaw:
     def natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
         alpha = p["alpha"]
         return {"A": xp.exp(p["log_L_ref"] + alpha * ref[ref_key]), "alpha": alpha}
+
+    def sampled(xp: ArrayNamespace, q: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
+        return {"log_L_ref": xp.log(q["A"]) - q["alpha"] * ref[ref_key], "alpha": q["alpha"]}
 
     def expression(xp: ArrayNamespace, inp: Mapping[str, Any], q: Mapping[str, Any]) -> Any:
         return xp.log(q["A"]) - q["alpha"] * xp.log(inp[x])
@@ -112,6 +135,10 @@ def build_pure_power_law(x: str = "N") -> ScalingLaw:
         natural=natural,
         reference=reference,
         natural_names=("A", "alpha"),
+        sampled_from_natural=sampled,
+        example_design=column_design(x, *_range(x)),
+        example_truth={"A": 20.0, "alpha": 0.05},
+        example_size=40,
         options={"x": x},
         description=f"L = A·{x}^(−α) (power law without a floor)",
         citation="Hestness et al. 2017, Deep Learning Scaling is Predictable, arXiv:1712.00409",

@@ -29,7 +29,7 @@ import numpy as np
 from ..law import Parameter, ScalingLaw, register_law
 from ..priors import Prior
 from ..xp import ArrayNamespace
-from ._common import exponent_prior, mean_log
+from ._common import column_design, exponent_prior, mean_log
 
 
 def _reference(inputs: Mapping[str, np.ndarray]) -> dict[str, float]:
@@ -46,6 +46,17 @@ def _natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float])
         "b": xp.exp(p["log_b_ref"] + alpha * log_shifted_ref),
         "c": xp.exp(log_c),
         "alpha": alpha,
+    }
+
+
+def _sampled(xp: ArrayNamespace, q: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
+    log_c_rel = xp.log(q["c"]) - ref["logC_ref"]
+    log_shifted_ref = ref["logC_ref"] + xp.log1p(xp.exp(log_c_rel))
+    return {
+        "log_a": xp.log(q["a"]),
+        "log_b_ref": xp.log(q["b"]) - q["alpha"] * log_shifted_ref,
+        "alpha": q["alpha"],
+        "log_c_rel": log_c_rel,
     }
 
 
@@ -76,6 +87,12 @@ saturating_compute = register_law(
         natural=_natural,
         reference=_reference,
         natural_names=("a", "b", "c", "alpha"),
+        sampled_from_natural=_sampled,
+        floor="a",
+        example_design=column_design("C", 1e-3, 1e3),
+        # the zhai2022 card (Figure 1)
+        example_truth={"a": 0.09, "b": 0.26, "c": 0.01, "alpha": 0.35},
+        example_size=50,
         description="L = a + b/(C + c)^α (saturating in compute)",
         citation="Zhai et al. 2022, Scaling Vision Transformers, arXiv:2106.04560 (CVPR 2022)",
     )

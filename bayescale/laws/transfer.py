@@ -25,10 +25,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from ..law import Parameter, ScalingLaw, register_law
 from ..priors import Prior
 from ..xp import ArrayNamespace
-from ._common import exponent_prior, mean_log
+from ._common import exponent_prior, log_uniform, mean_log
 
 
 def _reference(inputs: Mapping[str, Any]) -> dict[str, float]:
@@ -39,6 +42,17 @@ def _natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float])
     alpha, beta = p["alpha"], p["beta"]
     log_k = p["log_ratio_ref"] + (1.0 - alpha) * ref["logD_F_ref"] - beta * ref["logN_ref"]
     return {"k": xp.exp(log_k), "alpha": alpha, "beta": beta}
+
+
+def _sampled(xp: ArrayNamespace, q: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
+    alpha, beta = q["alpha"], q["beta"]
+    log_ratio = xp.log(q["k"]) - (1.0 - alpha) * ref["logD_F_ref"] + beta * ref["logN_ref"]
+    return {"log_ratio_ref": log_ratio, "alpha": alpha, "beta": beta}
+
+
+def _design(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"D_F": log_uniform(rng, 1e5, 1e9, n), "N": log_uniform(rng, 1e6, 1e9, n)})
 
 
 def _expression(xp: ArrayNamespace, x: Mapping[str, Any], q: Mapping[str, Any]) -> Any:
@@ -63,6 +77,11 @@ transfer = register_law(
         natural=_natural,
         reference=_reference,
         natural_names=("k", "alpha", "beta"),
+        sampled_from_natural=_sampled,
+        example_design=_design,
+        # the hernandez2021 card (English text → Python)
+        example_truth={"k": 1.9e4, "alpha": 0.18, "beta": 0.38},
+        example_noise={"sigma": 0.05, "nu": 10.0},
         output="D_T",
         description="D_T = k·D_F^α·N^β (effective data transferred)",
         citation="Hernandez et al. 2021, Scaling Laws for Transfer, arXiv:2102.01293",
