@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .analysis import compute_optimal
+from .display import DIGITS, human, interval
 from .export import export_summary, format_number, summary_table, to_html_table, to_markdown
 from .fit import Fit
 
@@ -35,9 +36,8 @@ _CSS = (
 )
 
 
-def _cell(mid: float, lo: float, hi: float, digits: int = 4) -> str:
-    fmt = [format_number(v, digits) for v in (mid, lo, hi)]
-    return f"{fmt[0]} [{fmt[1]}, {fmt[2]}]"
+def _cell(mid: float, lo: float, hi: float, digits: int = DIGITS, name: str | None = None) -> str:
+    return interval(mid, lo, hi, name, digits=digits)
 
 
 def _parameter_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -58,7 +58,7 @@ def _parameter_table(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def optimal_display(opt_table: pd.DataFrame, prob: float, *, digits: int = 4) -> pd.DataFrame:
+def optimal_display(opt_table: pd.DataFrame, prob: float, *, digits: int = DIGITS) -> pd.DataFrame:
     """One text cell "median [lo, hi]" per quantity and budget, for display.
 
     ``opt_table`` is :func:`~bayescale.export.summary_table` of a
@@ -82,8 +82,11 @@ def optimal_display(opt_table: pd.DataFrame, prob: float, *, digits: int = 4) ->
             ("tokens_per_param", "D*/N*"),
             ("loss_opt", "loss at optimum (nats/token)"),
         ):
-            row[label] = _cell(r[f"{var}_median"], r[f"{var}_lo{pct}"], r[f"{var}_hi{pct}"], digits)
-        rows[format_number(float(c), 3)] = row
+            mid, lo, hi = r[f"{var}_median"], r[f"{var}_lo{pct}"], r[f"{var}_hi{pct}"]
+            # the unit is in the column's name: 70.2B [52B, 95.3B]
+            text = interval(mid, lo, hi, var, digits=digits)
+            row[label] = text.removesuffix(" parameters").removesuffix(" tokens")
+        rows[human(float(c), "C", unit=False)] = row
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "compute C (FLOPs)"
     return frame
@@ -281,7 +284,7 @@ def _report(
     if comparison is not None:
         md += ["## Published fits", "", to_markdown(comparison), ""]
     if opt_frame is not None:
-        held = "".join(f", {k} = {format_number(float(v))}" for k, v in fixed.items())
+        held = "".join(f", {k} = {human(float(v), k)}" for k, v in fixed.items())
         md += [
             "## Compute-optimal allocation",
             "",
@@ -310,7 +313,7 @@ def _report(
     if comparison is not None:
         body += ["<h2>Published fits</h2>", to_html_table(comparison)]
     if opt_frame is not None:
-        held = "".join(f", {k} = {format_number(float(v))}" for k, v in fixed.items())
+        held = "".join(f", {k} = {human(float(v), k)}" for k, v in fixed.items())
         body += [
             "<h2>Compute-optimal allocation</h2>",
             f"<p>Posterior median [{pct}% interval] under C = 6ND{esc(held)}; full precision in "
