@@ -22,11 +22,11 @@ import numpy as np
 __all__ = [
     "DIGITS",
     "HumanFormatter",
+    "cell",
     "count",
     "flops",
     "human",
     "human_log_axis",
-    "cell",
     "interval",
     "number",
     "quantity_of",
@@ -88,7 +88,7 @@ def number(value: Any, digits: int = DIGITS) -> str:
     mag = abs(value)
     if mag >= 1e6 or mag < 1e-3:
         return _sci(value, digits)
-    whole = int(math.floor(math.log10(mag))) + 1
+    whole = math.floor(math.log10(mag)) + 1
     text = f"{value:.{max(digits, whole)}g}"
     if "e" in text:  # rounding up across a power of ten (999.7 -> 1e+03)
         text = f"{round(value):d}" if mag >= 1 else _sci(value, digits)
@@ -250,7 +250,7 @@ class HumanFormatter(_Formatter):  # type: ignore[misc]
         self.subs = subs
 
     def __call__(self, x: float, pos: int | None = None) -> str:
-        if not np.isfinite(x) or x <= 0 and self.kind != "number":
+        if not np.isfinite(x) or (x <= 0 and self.kind != "number"):
             return ""
         if self.subs is not None and x > 0:
             mant = x / 10 ** math.floor(math.log10(x) + 1e-9)

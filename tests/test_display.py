@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pandas as pd
 import pytest
 
-import bayescale as bs
 from bayescale import display
 from bayescale.export import render_table
 
