@@ -29,6 +29,7 @@ __all__ = [
     "human_log_axis",
     "interval",
     "number",
+    "prior_text",
     "quantity_of",
 ]
 
@@ -215,6 +216,62 @@ def cell(value: Any, column: Any = None, digits: int = DIGITS) -> str:
     return number(value, digits)
 
 
+GREEK = {
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "eta": "η",
+    "theta": "θ",
+    "kappa": "κ",
+    "lam": "λ",
+    "lambda": "λ",
+    "mu": "μ",
+    "nu": "ν",
+    "rho": "ρ",
+    "sigma": "σ",
+    "tau": "τ",
+    "zeta": "ζ",
+}
+
+#: distributions whose ``mu`` is the log of the median (written ``μ=log 0.3``)
+_LOG_LOCATION = frozenset({"LogNormal"})
+
+
+def _param_value(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_param_value(v) for v in value) + "]"
+    return number(value)
+
+
+def prior_text(name: str, prior: Any) -> str:
+    """A prior in plain notation: ``α ~ LogNormal(μ=log 0.3, σ=0.7)``, ``β = 0.28 (fixed)``.
+
+    Examples
+    --------
+    >>> import math
+    >>> from bayescale import Prior
+    >>> prior_text("alpha", Prior("LogNormal", mu=math.log(0.3), sigma=0.7))
+    'α ~ LogNormal(μ=log 0.3, σ=0.7)'
+    >>> prior_text("log_E", Prior("Normal", mu=0.5, sigma=1.0))
+    'log_E ~ Normal(μ=0.5, σ=1)'
+    >>> prior_text("beta", Prior.fixed(0.28))
+    'β = 0.28 (fixed)'
+    """
+    label = GREEK.get(name, name)
+    params = dict(getattr(prior, "params", {}))
+    if getattr(prior, "is_fixed", False):
+        return f"{label} = {number(params.get('value'))} (fixed)"
+    parts = []
+    for key, value in params.items():
+        key_text = GREEK.get(key, key)
+        if key == "mu" and prior.dist in _LOG_LOCATION and _is_number(value):
+            parts.append(f"{key_text}=log {number(math.exp(float(value)))}")
+        else:
+            parts.append(f"{key_text}={_param_value(value)}")
+    return f"{label} ~ {prior.dist}({', '.join(parts)})"
+
+
 # ---------------------------------------------------------------------------- matplotlib
 def _tick_text(value: float, kind: str) -> str:
     if kind == "count":
@@ -268,13 +325,16 @@ def human_log_axis(axis: Any, kind: str = "number") -> None:
     """
     from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter
 
-    lo, hi = sorted(axis.get_view_interval())
+    axes = axis.axes
+    # the limits, autoscaled to the data drawn so far (get_*lim settles a pending autoscale)
+    lim = axes.get_xlim() if axis is axes.xaxis else axes.get_ylim()
+    lo, hi = sorted(lim)
     axis.set_major_formatter(HumanFormatter(kind))
     axis.set_minor_formatter(NullFormatter())
     if not (lo > 0 and np.isfinite(hi)):
         return
     decades = math.log10(hi / lo)
     if decades < 1:
-        axis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+        axis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))
     elif decades <= 2:
         axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))

@@ -135,13 +135,13 @@ def _label_of(name):
 
 
 def test_plot_frontier(pinned):
-    _fig, axes = plots.plot_frontier(pinned, compute=np.logspace(19, 26, 15))
+    fig, axes = plots.plot_frontier(pinned, compute=np.logspace(19, 26, 15))
     assert len(axes) == 4
     assert axes[0].get_ylabel() == "compute-optimal parameters N*"
     assert axes[1].get_ylabel() == "compute-optimal training tokens D*"
     assert axes[2].get_xlabel() == "training compute C (FLOPs)"
     assert all(a.get_xscale() == "log" for a in axes)
-    labels = _legend_texts(axes[0])
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]  # below the panels
     assert "hoffmann2022 (point estimate)" in labels and "besiroglu2024 (point estimate)" in labels
     assert len(_bands(axes[0])) >= 1
     C = np.logspace(19, 26, 15)
@@ -241,14 +241,14 @@ def test_plot_backtest_tables(pinned):
     table = pd.DataFrame(
         {"observed": runs.loss.values, "median": q[1], "lo": q[0], "hi": q[2], "N": runs.N.values}
     )
-    _fig, ax = plots.plot_backtest(table)
+    _fig, (ax, _cov) = plots.plot_backtest(table)
     assert ax.get_xlabel() == "observed loss (nats/token)"
     assert any("of 8" in t for t in _legend_texts(ax))
-    _fig, ax = plots.plot_backtest(table, x="N")
+    _fig, (ax, _cov) = plots.plot_backtest(table, x="N")
     assert ax.get_xscale() == "log" and ax.get_xlabel() == "parameters N"
     # the layout of bayescale.backtest's table: lo90/hi90 columns, read through .table
     result = type("R", (), {"table": table.rename(columns={"lo": "lo90", "hi": "hi90"})})()
-    _fig, ax = plots.plot_backtest(result, prob=0.9)
+    _fig, (ax, _cov) = plots.plot_backtest(result, prob=0.9)
     assert any("90% interval" in t and "of 8" in t for t in _legend_texts(ax))
     with pytest.raises(ValueError, match="missing columns"):
         plots.plot_backtest(table.drop(columns="hi"))
@@ -269,7 +269,7 @@ def test_plot_backtest_reads_the_table_backtest_writes(pinned):
     n_in = int(table["inside95"].sum())
     assert n_in == 6
     result = type("R", (), {"table": table})()
-    _fig, ax = plots.plot_backtest(result)  # default: the widest interval, 95%
+    _fig, (ax, _cov) = plots.plot_backtest(result)  # default: the widest interval, 95%
     labels = _legend_texts(ax)
     assert f"prediction, inside the 95% interval ({n_in} of 8)" in labels
     assert "prediction, outside (2)" in labels
@@ -277,7 +277,7 @@ def test_plot_backtest_reads_the_table_backtest_writes(pinned):
     inside = [c for c in ax.containers if c.get_label().startswith("prediction, inside")]
     assert len(inside[0].lines[0].get_xdata()) == n_in
     assert ax.get_title() == "Backtest: held-out runs against 95% predictive intervals"
-    _fig, ax = plots.plot_backtest(table, x="C", prob=0.5)
+    _fig, (ax, _cov) = plots.plot_backtest(table, x="C", prob=0.5)
     expected = int(table["inside50"].sum())
     assert any(f"50% interval ({expected} of 8)" in t for t in _legend_texts(ax))
 
@@ -307,3 +307,31 @@ def test_plots_render_on_a_sampled_fit(small_fit, tmp_path):
         fig, _ = call()
         fig.savefig(tmp_path / f"{name}.png", dpi=60)
         assert (tmp_path / f"{name}.png").stat().st_size > 5000
+
+
+def test_plot_backtest_colours_cutoffs_and_draws_coverage(pinned):
+    rng = np.random.default_rng(0)
+    rows = []
+    for cutoff in (1e20, 1e21):
+        for c in np.logspace(np.log10(cutoff) + 0.2, 22, 5):
+            med = 2.0 + rng.normal(0, 0.01)
+            obs = med + rng.normal(0, 0.05)
+            rows.append(
+                {"cutoff": cutoff, "C": c, "observed": obs, "median": med,
+                 "lo50": med - 0.02, "hi50": med + 0.02, "lo95": med - 0.06, "hi95": med + 0.06}
+            )  # fmt: skip
+    table = pd.DataFrame(rows)
+    result = type("R", (), {"table": table, "split": "C"})()
+    _fig, (ax, cov) = plots.plot_backtest(result, x="C")
+    labels = _legend_texts(ax)
+    assert "fit on C < 1e20: 5 held out" in labels and "fit on C < 1e21: 5 held out" in labels
+    cut_lines = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
+    assert sorted(ln.get_xdata()[0] for ln in cut_lines) == [1e20, 1e21]
+    assert cut_lines[0].get_color() != cut_lines[1].get_color()
+    (pooled,) = [ln for ln in cov.lines if ln.get_label().startswith("all 10")]
+    inside50 = ((table.observed >= table.lo50) & (table.observed <= table.hi50)).mean()
+    np.testing.assert_allclose(pooled.get_xdata(), [0.5, 0.95])
+    assert pooled.get_ydata()[0] == pytest.approx(inside50)
+    _fig, one = plt.subplots()
+    _fig, got = plots.plot_backtest(result, x="C", ax=one)  # one axes: no coverage panel
+    assert got is one
