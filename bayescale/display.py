@@ -319,8 +319,8 @@ class HumanFormatter(_Formatter):  # type: ignore[misc]
 def human_log_axis(axis: Any, kind: str = "number") -> None:
     """Human tick labels on a log ``axis``; intermediate labels where it spans ≤ 2 decades.
 
-    Call after the data (and limits) are set. Beyond two decades the powers of ten are
-    labelled; from one to two decades 1, 2 and 5 times each power of ten; below one decade
+    Call after the data (and limits) are set. Beyond 2.5 decades the powers of ten are
+    labelled; from one to 2.5 decades 1, 2 and 5 times each power of ten; below one decade
     about five evenly spaced round numbers — so at least three ticks carry a label.
     """
     from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter
@@ -336,5 +336,5 @@ def human_log_axis(axis: Any, kind: str = "number") -> None:
     decades = math.log10(hi / lo)
     if decades < 1:
         axis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))
-    elif decades <= 2:
+    elif decades <= 2.5:
         axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))

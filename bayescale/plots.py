@@ -907,6 +907,8 @@ def plot_tokens_per_param(
     >>> ax.get_xscale()
     'log'
     """
+    from .display import human
+
     fig, ax = _axes(ax)
     C = np.logspace(18, 28, 61) if compute is None else np.asarray(compute, dtype=float)
     ratio = compute_optimal(fit, C, **dict(fixed_inputs or {}))["tokens_per_param"]
@@ -935,7 +937,7 @@ def plot_tokens_per_param(
     if mark is not None:
         ax.axvline(mark, color="0.6", lw=0.8)
         ax.annotate(
-            f"{mark:.3g} FLOPs",
+            human(mark, "C"),
             (mark, 1.0),
             xycoords=("data", "axes fraction"),
             xytext=(3, -12),
@@ -1020,6 +1022,8 @@ def plot_emergence(
     """
     from matplotlib.transforms import blended_transform_factory
 
+    from .display import number
+
     grid = np.asarray(x, dtype=float).ravel()
     draws = _draws(accuracy, len(grid))
     lo, mid, hi = _band(draws, prob)
@@ -1051,7 +1055,8 @@ def plot_emergence(
                 color="C1",
                 lw=1.5,
                 ls="--",
-                label=f"threshold: median {t_mid:.3g} [{pct}: {t_lo:.3g}, {t_hi:.3g}]{never_text}",
+                label=f"threshold: median {number(t_mid)} [{pct}: {number(t_lo)}, {number(t_hi)}]"
+                f"{never_text}",
             )
         else:  # most draws never reach the level: there is no finite median to draw
             ax.plot(
@@ -1061,7 +1066,7 @@ def plot_emergence(
                 lw=1.5,
                 ls="--",
                 label=f"threshold: median not reached ({never:.0%} of draws never reach "
-                f"the level) [{pct}: {t_lo:.3g}, {t_hi:.3g}]",
+                f"the level) [{pct}: {number(t_lo)}, {number(t_hi)}]",
             )
         t = t_all[np.isfinite(t_all)]
         if t.size:

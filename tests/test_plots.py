@@ -227,8 +227,9 @@ def test_plot_emergence_counts_never_reached_threshold_draws():
     assert summary["median"] > np.median(t[np.isfinite(t)])  # dropping them biases it low
     _fig, ax = plots.plot_emergence(C, accuracy=acc, threshold=t)
     (label,) = [lab for lab in _legend_texts(ax) if lab.startswith("threshold")]
-    assert label.startswith(f"threshold: median {summary['median']:.3g} [80%: ")
-    assert f"{summary['lo']:.3g}, inf]" in label
+    number = bs.display.number
+    assert label.startswith(f"threshold: median {number(summary['median'])} [80%: ")
+    assert f"{number(summary['lo'])}, ∞]" in label
     assert f"never reached in {summary['p_never_reached']:.0%}" in label
     (line,) = [ln for ln in ax.lines if ln.get_label() == label]
     assert line.get_xdata()[0] == pytest.approx(summary["median"], rel=1e-12)
