@@ -401,6 +401,59 @@ class Fit:
             )
         return out
 
+    # ------------------------------------------------------------------ ArviZ groups
+    def add_posterior_predictive(self, random_seed: int | None = None) -> xr.DataTree:
+        """Add a ``posterior_predictive`` group: one simulated observation of every fitted run
+        per posterior draw (PyMC's ``sample_posterior_predictive`` on :attr:`model`), on the
+        scale of ``observed_data`` (log loss for loss laws), so that ArviZ's checks
+        (``az.plot_ppc_dist``, ``az.plot_loo_pit``) run on ``fit.idata``. Returns the group.
+
+        Examples
+        --------
+        >>> import bayescale as bs
+        >>> f = bs.testing.pinned_fit(seed=0)
+        >>> pp = f.add_posterior_predictive(random_seed=0)
+        >>> pp["log_loss"].dims
+        ('chain', 'draw', 'run')
+        """
+        import pymc as pm
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            draws = pm.sample_posterior_predictive(
+                self.idata, model=self.model, random_seed=random_seed, progressbar=False
+            )
+        group = draws["posterior_predictive"]
+        self.idata["posterior_predictive"] = group
+        return self.idata["posterior_predictive"]
+
+    def add_prior(self, draws: int = 500, random_seed: int | None = None) -> xr.DataTree:
+        """Add ``prior`` and ``prior_predictive`` groups: ``draws`` draws of every parameter
+        (sampled, natural, derived) and of the fitted runs' observations from the priors alone
+        (PyMC's ``sample_prior_predictive`` on :attr:`model`), so that
+        ``az.plot_prior_posterior`` and prior predictive checks run on ``fit.idata``. Returns
+        the ``prior`` group.
+
+        Examples
+        --------
+        >>> import bayescale as bs
+        >>> f = bs.testing.pinned_fit(seed=0)
+        >>> sorted(set(f.add_prior(draws=50, random_seed=0).data_vars) & {"alpha", "A"})
+        ['A', 'alpha']
+        """
+        import pymc as pm
+
+        if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 1:
+            raise ValueError(f"draws must be a positive integer, got {draws!r}")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            sampled = pm.sample_prior_predictive(
+                draws=int(draws), model=self.model, random_seed=random_seed
+            )
+        self.idata["prior"] = sampled["prior"]
+        self.idata["prior_predictive"] = sampled["prior_predictive"]
+        return self.idata["prior"]
+
     # ------------------------------------------------------------------ persistence
     def save(self, path: str) -> str:
         """Write the fit to a NetCDF file (posterior, stats, data, priors; no pickles).
