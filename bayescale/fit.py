@@ -541,22 +541,26 @@ class Fit:
         Every row and column is shown (wrapped, never cut to ``[12 rows x 9 columns]``);
         numbers have 3 significant digits, ESS whole numbers, R-hat 3 decimals.
         """
+        table, diag = self._tables()
+        lines = [self._title(), self._table_text(table), f"diagnostics: {self._status(diag)}"]
+        return "\n".join(lines)
+
+    @staticmethod
+    def _table_text(table: pd.DataFrame, width: int | None = None) -> str:
+        """A summary table as text for reading, wrapped to ``width`` (default: the terminal's)."""
         import shutil
 
         from .display import cell
 
-        table, diag = self._tables()
         shown = table.drop(columns=["flag"]) if not table["flag"].any() else table
         text = pd.DataFrame(
             {c: [cell(v, c) for v in shown[c]] for c in shown.columns}, index=shown.index
         )
-        width = shutil.get_terminal_size((100, 24)).columns
+        width = width or shutil.get_terminal_size((100, 24)).columns
         with pd.option_context(
             "display.max_rows", None, "display.max_columns", None, "display.width", width
         ):
-            body = text.to_string(line_width=width)
-        lines = [self._title(), body, f"diagnostics: {self._status(diag)}"]
-        return "\n".join(lines)
+            return text.to_string(line_width=width)
 
     def _repr_html_(self) -> str:
         import html
