@@ -1239,13 +1239,16 @@ def plot_backtest(
     xs = obs if x is None else table[x].to_numpy(dtype=float)
     pct = f"{100 * prob:g}% " if prob is not None else ""
     handles = []
-    for c, sel, colour in groups:
+    log_x = x is not None and (x in AXIS_LABELS or _is_log(xs))
+    for k, (c, sel, colour) in enumerate(groups):
+        # runs predicted by several cutoffs sit side by side (a small shift along a log x)
+        shift = 10 ** (0.02 * (k - (len(groups) - 1) / 2)) if log_x and len(groups) > 1 else 1.0
         for flag, filled in ((inside, True), (~inside, False)):
             part = sel & flag
             if not part.any():
                 continue
             ax.errorbar(
-                xs[part],
+                xs[part] * shift,
                 med[part],
                 yerr=[med[part] - lo[part], hi[part] - med[part]],
                 fmt="o" if x is None else "s",
