@@ -325,6 +325,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     kwargs = {} if args.compute is None else {"compute": args.compute}
     if fixed:
         kwargs["fixed_inputs"] = fixed
+    if args.dataset:
+        kwargs["dataset"] = args.dataset
     try:
         path = report(fit, args.out, title=args.title, prob=args.prob, **kwargs)
     except OSError as err:
@@ -587,6 +589,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compute", type=_positive_float, nargs="+", help="budgets in FLOPs")
     p.add_argument("--prob", type=_probability, default=0.8, help="interval probability")
     p.add_argument("--title", help="report heading")
+    p.add_argument(
+        "--dataset", help="registered dataset the runs came from (provenance and checksum)"
+    )
     p.add_argument("--force", action="store_true", help="replace an existing report's files")
     _add_fixed_option(p)
     p.set_defaults(func=_cmd_report)

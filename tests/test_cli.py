@@ -84,9 +84,12 @@ def test_optimal_matches_the_api(cli_fit, tmp_path, capsys):
 
 
 def test_report_command(cli_fit, tmp_path, capsys):
-    assert main(["report", str(cli_fit), "--out", str(tmp_path / "r"), "--compute", "1e23"]) == 0
+    argv = ["report", str(cli_fit), "--out", str(tmp_path / "r"), "--compute", "1e23"]
+    assert main([*argv, "--dataset", "chinchilla_besiroglu2024"]) == 0
     assert capsys.readouterr().out.strip() == str(tmp_path / "r" / "report.md")
     assert (tmp_path / "r" / "frontier.png").is_file()
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert "**dataset**: chinchilla_besiroglu2024" in md
 
 
 def test_listing_commands(capsys):
