@@ -281,17 +281,13 @@ def _tick_text(value: float, kind: str) -> str:
     return number(value)
 
 
-try:  # matplotlib is a dependency of the plots only
-    from matplotlib.ticker import Formatter as _Formatter
-except ImportError:  # pragma: no cover
-    _Formatter = object  # type: ignore[assignment,misc]
-
-
-class HumanFormatter(_Formatter):  # type: ignore[misc]
+class HumanFormatter:
     """Tick labels in :func:`human` style: ``100M``, ``1B`` for counts, ``1e21`` for compute.
 
     ``kind`` is ``"count"``, ``"flops"`` or ``"number"``. With ``subs`` (mantissas such as
     ``(2, 5)``) only ticks at those multiples of a power of ten are labelled (minor ticks).
+    A plain callable ``(x, pos) -> str``: matplotlib's ``set_major_formatter`` wraps it in a
+    ``FuncFormatter``, so importing bayescale does not import matplotlib.
 
     Examples
     --------
