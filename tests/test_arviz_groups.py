@@ -61,3 +61,14 @@ def test_groups_on_a_sampled_fit_with_drift(small_fit):
     assert np.isfinite(pp["log_loss"].to_numpy()).all()
     fit.add_prior(draws=50, random_seed=2)
     az.plot_ppc_dist(fit.idata)
+
+
+def test_added_groups_survive_save_and_load(tmp_path):
+    fit = bs.testing.pinned_fit(seed=0)
+    pp = fit.add_posterior_predictive(random_seed=3)
+    fit.add_prior(draws=40, random_seed=3)
+    back = bs.Fit.load(fit.save(tmp_path / "f.nc"))
+    assert {"posterior_predictive", "prior", "prior_predictive"} <= set(back.idata.children)
+    np.testing.assert_array_equal(
+        back.idata["posterior_predictive"]["log_loss"].to_numpy(), pp["log_loss"].to_numpy()
+    )
