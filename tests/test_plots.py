@@ -336,3 +336,21 @@ def test_plot_backtest_colours_cutoffs_and_draws_coverage(pinned):
     _fig, one = plt.subplots()
     _fig, got = plots.plot_backtest(result, x="C", ax=one)  # one axes: no coverage panel
     assert got is one
+
+
+def test_plot_isoflops_colours_runs_by_budget_and_draws_curves_along_c(pinned):
+    C = [1e19, 1e20, 1e21]
+    fig, ax = plots.plot_isoflops(pinned, budgets=C, n_grid=30)
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "parameters N"
+    curves = [ln for ln in ax.lines if ln.get_linestyle() == "-" and len(ln.get_xdata()) == 30]
+    assert len(curves) == 3
+    for line, c in zip(curves, C, strict=True):
+        n = np.asarray(line.get_xdata(), dtype=float)
+        ref = bs.predict_loss(pinned, kind="mean", N=n, D=c / (6 * n))
+        expected = np.median(ref.to_numpy().reshape(-1, n.size), axis=0)
+        np.testing.assert_allclose(line.get_ydata(), expected, rtol=1e-9)
+    runs = [c for c in ax.collections if len(c.get_offsets()) == len(pinned.data)]
+    assert len(runs) == 1 and runs[0].get_array() is not None  # coloured by C
+    assert any("FLOPs" in a.get_ylabel() for a in fig.axes if a is not ax)  # colour bar
+    with pytest.raises(ValueError, match="inputs N and D"):
+        plots.plot_isoflops(bs.emergence.pinned_emergence_fit(seed=0))
