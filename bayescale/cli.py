@@ -8,8 +8,14 @@
     bayescale summary fit.nc [--format md|csv|json|tex] [--out FILE [--force]]
     bayescale optimal fit.nc --compute 1e24 1e25 [--prob 0.95] [--format md|csv|json|tex]
     bayescale report fit.nc --out DIR [--compute 1e23 1e24] [--title TEXT] [--force]
+    bayescale predict fit.nc --at N=70e9,D=1.4e12 [--at ...] | --runs planned.csv
+              [--kind predictive|mean] [--prob 0.8] [--format md|csv|json|tex]
+    bayescale plot fit.nc isoflops|fit|residuals|params|frontier|tokens_per_param --out FIG.png
     bayescale datasets
     bayescale laws
+
+Results go to stdout (tables, the path of a report or figure); diagnostics, warnings and
+"wrote FILE" lines go to stderr, so ``bayescale optimal ... > table.md`` captures the answer only.
 
 Bad input (a missing file, an unknown law or column, a non-numeric column, a malformed option,
 a negative budget such as ``--compute -1e22``, ``--digits -3``) ends with one line
@@ -275,8 +281,11 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         path = fit.save(args.out)
     except OSError as err:
         raise _os_error(args.out, err) from None
-    if not args.quiet:
-        print(repr(fit), file=sys.stderr)
+    table, diag = fit._tables()
+    if not args.quiet:  # the result on stdout; how the sampler did on stderr
+        print(fit._title())
+        print(fit._table_text(table))
+    print(f"diagnostics: {fit._status(diag)}", file=sys.stderr)
     print(f"wrote {path}", file=sys.stderr)
     return 0
 
@@ -318,11 +327,110 @@ def _cmd_report(args: argparse.Namespace) -> int:
     kwargs = {} if args.compute is None else {"compute": args.compute}
     if fixed:
         kwargs["fixed"] = fixed
+    if args.dataset:
+        kwargs["dataset"] = args.dataset
     try:
         path = report(fit, args.out, title=args.title, ci_prob=args.prob, **kwargs)
     except OSError as err:
         raise _os_error(args.out, err) from None
     print(path)
+    return 0
+
+
+def _parse_point(text: str) -> dict[str, float]:
+    """``N=70e9,D=1.4e12`` as a mapping of input to number.
+
+    Examples
+    --------
+    >>> _parse_point("N=70e9,D=1.4e12")
+    {'N': 70000000000.0, 'D': 1400000000000.0}
+    """
+    point: dict[str, float] = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if not sep or not key.strip().isidentifier() or number is None:
+            raise UsageError(
+                f"--at: cannot read {item!r}; expected INPUT=NUMBER pairs such as N=70e9,D=1.4e12"
+            )
+        point[key.strip()] = number
+    return point
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .analysis import predict_loss
+    from .export import render_table
+
+    _check_new(args.out, args.force, inputs=[args.fit, *([args.runs] if args.runs else [])])
+    if bool(args.at) == bool(args.runs):
+        raise UsageError("give the planned runs with --at N=...,D=... (repeatable) or --runs CSV")
+    fit = _load_fit(args.fit)
+    inputs = list(fit.law.inputs)
+    if args.runs:
+        frame = _read_csv(args.runs)
+        missing = [k for k in inputs if k not in frame.columns]
+        if missing:
+            raise UsageError(f"--runs {args.runs}: missing the law's input columns {missing}")
+        points = frame[inputs].astype(float)
+    else:
+        points = pd.DataFrame([_parse_point(text) for text in args.at])
+        unknown = sorted(set(points.columns) - set(inputs))
+        missing = [k for k in inputs if k not in points.columns or points[k].isna().any()]
+        if unknown or missing:
+            raise UsageError(
+                f"--at: law {fit.law.name!r} takes the inputs {inputs}"
+                + (f"; unknown {unknown}" if unknown else "")
+                + (f"; missing {missing}" if missing else "")
+            )
+        points = points[inputs]
+    values = {k: points[k].to_numpy(dtype=float) for k in inputs}
+    draws = predict_loss(fit, kind=args.kind, random_seed=args.seed, **values)
+    arr = np.asarray(draws.to_numpy(), dtype=float).reshape(-1, len(points))
+    pct = f"{100 * args.prob:g}"
+    lo, mid, hi = np.nanquantile(arr, [(1 - args.prob) / 2, 0.5, (1 + args.prob) / 2], axis=0)
+    out = fit.law.output
+    table = points.reset_index(drop=True).copy()
+    table[f"{out}_median"] = mid
+    table[f"{out}_lo{pct}"] = lo
+    table[f"{out}_hi{pct}"] = hi
+    table.index.name = "point"
+    table.attrs["kind"] = args.kind
+    _emit(render_table(table, args.format, digits=args.digits), args.out)
+    return 0
+
+
+PLOTS = ("isoflops", "fit", "residuals", "params", "frontier", "tokens_per_param")
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import plots
+    from .io import atomic_write
+
+    ext = Path(args.out).suffix.lower().lstrip(".")
+    if ext not in ("png", "svg", "pdf"):
+        raise UsageError(
+            f"--out {args.out}: the figure's format follows the extension: .png, .svg or .pdf"
+        )
+    _check_new(args.out, args.force, inputs=[args.fit])
+    fit = _load_fit(args.fit)
+    fig, _ = getattr(plots, f"plot_{args.kind}")(fit)
+    try:
+        atomic_write(args.out, lambda tmp: fig.savefig(tmp, format=ext, dpi=args.dpi))
+    except OSError as err:
+        raise _os_error(args.out, err) from None
+    finally:
+        plt.close(fig)
+    print(args.out)
     return 0
 
 
@@ -459,7 +567,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summary", help="parameter table of a saved fit")
     p.add_argument("fit", help="fit file written by 'bayescale fit'")
     p.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
-    p.add_argument("--digits", type=_digits, default=4, help="significant digits for md/tex")
+    p.add_argument("--digits", type=_digits, default=3, help="significant digits for md/tex")
     p.add_argument("--out", help="write to this file instead of stdout")
     p.add_argument("--force", action="store_true", help="replace an existing output")
     p.set_defaults(func=_cmd_summary)
@@ -476,7 +584,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"interval probability (default {CI_PROB})",
     )
     p.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
-    p.add_argument("--digits", type=_digits, default=4, help="significant digits for md/tex")
+    p.add_argument("--digits", type=_digits, default=3, help="significant digits for md/tex")
     p.add_argument("--out", help="write to this file instead of stdout")
     p.add_argument("--force", action="store_true", help="replace an existing output")
     _add_fixed_option(p)
@@ -493,9 +601,43 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"interval probability (default {CI_PROB})",
     )
     p.add_argument("--title", help="report heading")
+    p.add_argument(
+        "--dataset", help="registered dataset the runs came from (provenance and checksum)"
+    )
     p.add_argument("--force", action="store_true", help="replace an existing report's files")
     _add_fixed_option(p)
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("predict", help="loss of planned runs: median and interval")
+    p.add_argument("fit", help="fit file written by 'bayescale fit'")
+    p.add_argument(
+        "--at",
+        action="append",
+        metavar="N=...,D=...",
+        help="one planned run's inputs, e.g. N=70e9,D=1.4e12 (repeatable)",
+    )
+    p.add_argument("--runs", help="CSV file of planned runs (the law's input columns)")
+    p.add_argument(
+        "--kind",
+        choices=("predictive", "mean"),
+        default="predictive",
+        help="predictive: a new run's observed loss (noise, drift); mean: the law's value",
+    )
+    p.add_argument("--prob", type=_probability, default=0.8, help="interval probability")
+    p.add_argument("--seed", type=_natural, default=0, help="seed of the predictive draws")
+    p.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
+    p.add_argument("--digits", type=_digits, default=3, help="significant digits for md/tex")
+    p.add_argument("--out", help="write to this file instead of stdout")
+    p.add_argument("--force", action="store_true", help="replace an existing output")
+    p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("plot", help="draw one figure of a saved fit (.png, .svg or .pdf)")
+    p.add_argument("fit", help="fit file written by 'bayescale fit'")
+    p.add_argument("kind", choices=PLOTS, help="which figure")
+    p.add_argument("--out", required=True, help="output file: .png, .svg or .pdf")
+    p.add_argument("--dpi", type=_count, default=150, help="resolution of a PNG")
+    p.add_argument("--force", action="store_true", help="replace an existing output")
+    p.set_defaults(func=_cmd_plot)
 
     p = sub.add_parser("datasets", help="list the registered datasets")
     p.set_defaults(func=_cmd_datasets)

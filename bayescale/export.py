@@ -20,6 +20,7 @@ import pandas as pd
 import xarray as xr
 
 from ._api import CI_PROB, deprecated_args
+from .display import DIGITS, cell, number
 
 __all__ = [
     "export_summary",
@@ -35,22 +36,20 @@ __all__ = [
 SAMPLE_DIMS = ("chain", "draw")
 
 
-def format_number(value: object, digits: int = 4) -> str:
+def format_number(value: object, digits: int = DIGITS) -> str:
     """A number with ``digits`` significant digits for display (text passes through).
+
+    See :func:`bayescale.display.number`.
 
     Examples
     --------
     >>> format_number(2085.4312), format_number(0.000123456), format_number("n/a")
-    ('2085', '0.0001235', 'n/a')
+    ('2085', '1.23e-4', 'n/a')
     """
-    if isinstance(value, int | float | np.floating | np.integer) and not isinstance(value, bool):
-        if not np.isfinite(value):
-            return "–"
-        return f"{value:.{digits}g}"
-    return str(value)
+    return number(value, digits)
 
 
-def to_markdown(frame: pd.DataFrame, *, digits: int = 4, index: bool = True) -> str:
+def to_markdown(frame: pd.DataFrame, *, digits: int = DIGITS, index: bool = True) -> str:
     """Render ``frame`` as a GitHub-flavoured Markdown table (numbers rounded for display only).
 
     Examples
@@ -59,25 +58,27 @@ def to_markdown(frame: pd.DataFrame, *, digits: int = 4, index: bool = True) -> 
     >>> print(to_markdown(pd.DataFrame({"x": [1.23456]}, index=["a"])))
     | | x |
     |---|---|
-    | a | 1.235 |
+    | a | 1.23 |
     """
-    header = ([str(frame.index.name or "")] if index else []) + [str(c) for c in frame.columns]
+    header, rows = _cells(frame, digits, index, lambda v, col: cell(v, col, digits))
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for label, row in frame.iterrows():
-        cells = ([str(label)] if index else []) + [format_number(v, digits) for v in row]
+    for cells in rows:
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines).replace("|  |", "| |")
 
 
 def _cells(frame: pd.DataFrame, digits: int, index: bool, fmt: Any) -> tuple[list, list]:
+    """Header and rows of text; ``fmt(value, column)`` formats each cell (index labels by the
+    index's name, so a ``compute`` index reads ``1e22``)."""
     header = ([str(frame.index.name or "")] if index else []) + [str(c) for c in frame.columns]
     rows = []
     for label, row in frame.iterrows():
-        rows.append(([fmt(label)] if index else []) + [fmt(v) for v in row])
+        first = [fmt(label, frame.index.name)] if index else []
+        rows.append(first + [fmt(v, c) for c, v in zip(frame.columns, row, strict=True)])
     return header, rows
 
 
-def to_html_table(frame: pd.DataFrame, *, digits: int = 4, index: bool = True) -> str:
+def to_html_table(frame: pd.DataFrame, *, digits: int = DIGITS, index: bool = True) -> str:
     """Render ``frame`` as a plain HTML ``<table>`` (numbers rounded for display only).
 
     Examples
@@ -87,11 +88,11 @@ def to_html_table(frame: pd.DataFrame, *, digits: int = 4, index: bool = True) -
     <table>
     <thead><tr><th></th><th>x</th></tr></thead>
     <tbody>
-    <tr><th>a&lt;b</th><td>1.235</td></tr>
+    <tr><th>a&lt;b</th><td>1.23</td></tr>
     </tbody>
     </table>
     """
-    header, rows = _cells(frame, digits, index, lambda v: html.escape(format_number(v, digits)))
+    header, rows = _cells(frame, digits, index, lambda v, c: html.escape(cell(v, c, digits)))
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = []
     for cells in rows:
@@ -113,22 +114,21 @@ def _latex_escape(text: str) -> str:
     return "".join(_LATEX_SPECIAL.get(c, c) for c in text)
 
 
-def _latex_cell(value: object, digits: int) -> str:
+def _latex_cell(value: object, digits: int, column: Any = None) -> str:
     if isinstance(value, int | float | np.floating | np.integer) and not isinstance(value, bool):
         if not np.isfinite(value):
             return "--"
-        text = format_number(value, digits)
-        match = re.fullmatch(r"(-?[0-9.]+)e([+-])0*([0-9]+)", text)
+        text = cell(value, column, digits)
+        match = re.fullmatch(r"(-?[0-9.]+)e(-?)([0-9]+)", text)
         if match:
             mant, sign, exp = match.groups()
-            exp = exp if sign == "+" else "-" + exp
-            return f"${mant}\\times 10^{{{exp}}}$"
-        return text
+            return f"${mant}\\times 10^{{{sign}{exp}}}$"
+        return _latex_escape(text)
     return _latex_escape(str(value))
 
 
 def to_latex(
-    frame: pd.DataFrame, *, digits: int = 4, index: bool = True, caption: str | None = None
+    frame: pd.DataFrame, *, digits: int = DIGITS, index: bool = True, caption: str | None = None
 ) -> str:
     """Render ``frame`` as a LaTeX ``tabular`` (booktabs rules; numbers rounded for display).
 
@@ -144,7 +144,7 @@ def to_latex(
     \\bottomrule
     \\end{tabular}
     """
-    header, rows = _cells(frame, digits, index, lambda v: _latex_cell(v, digits))
+    header, rows = _cells(frame, digits, index, lambda v, c: _latex_cell(v, digits, c))
     header = [_latex_escape(h) for h in header]
     spec = ("l" if index else "") + "r" * len(frame.columns)
     lines = [f"\\begin{{tabular}}{{{spec}}}", "\\toprule", " & ".join(header) + " \\\\"]
@@ -298,7 +298,7 @@ def _json_text(frame: pd.DataFrame) -> str:
 _FORMATS = {".csv": "csv", ".md": "md", ".markdown": "md", ".tex": "tex", ".json": "json"}
 
 
-def render_table(frame: pd.DataFrame, fmt: str, *, digits: int = 4) -> str:
+def render_table(frame: pd.DataFrame, fmt: str, *, digits: int = DIGITS) -> str:
     """``frame`` as text in format ``fmt`` (``"csv"``, ``"json"``, ``"md"``, ``"tex"``, ``"html"``).
 
     CSV and JSON keep full precision; the others round to ``digits`` significant digits.
@@ -358,7 +358,7 @@ def _is_result(obj: Any) -> bool:
 
 @deprecated_args(renamed={"prob": "ci_prob"})
 def export_summary(
-    obj: Any, path: str | os.PathLike, *, ci_prob: float = CI_PROB, digits: int = 4
+    obj: Any, path: str | os.PathLike, *, ci_prob: float = CI_PROB, digits: int = DIGITS
 ) -> str:
     """Write a summary table of ``obj`` to ``path``; the format follows the extension.
 

@@ -217,32 +217,45 @@ class Fit:
     # ------------------------------------------------------------------ diagnostics
     @deprecated_args(positional=("ci_prob",))
     def summary(
-        self, var_names: Sequence[str] | None = None, *, ci_prob: float = CI_PROB
+        self,
+        var_names: Sequence[str] | None = None,
+        *,
+        ci_prob: float = CI_PROB,
+        kind: str = "published",
     ) -> pd.DataFrame:
         """One row per parameter: mean, sd, median, central ``ci_prob`` interval (default
         :data:`~bayescale.CI_PROB`), bulk/tail ESS, R-hat.
 
-        Rows are the natural parameters, the law's derived quantities, the sampled parameters that
-        are not already listed and the noise parameters. A ``flag`` column names any diagnostic
-        problem of that row (R-hat above 1.01, bulk ESS below 400); ``attrs["divergences"]``
-        holds the number of divergent transitions.
+        ``kind="published"`` (default) gives the parameters as papers report them: the law's
+        natural parameters, its derived quantities, the noise parameters and the structure's
+        (``drift``, ``group_sd_<col>``). ``kind="all"`` adds the internal ones: the sampled
+        parameterisation (``log_*``, ``*_ref``) and every other posterior variable
+        (``group_z_<col>``, ``group_offset_<col>``). ``var_names`` picks rows by name instead.
+        The interval's columns carry its level (``ci95_lo``/``ci95_hi`` for ``ci_prob=0.95``).
+        A ``flag`` column names any diagnostic problem of that row (R-hat above 1.01, bulk ESS
+        below 400); ``attrs["divergences"]`` holds the number of divergent transitions.
 
         Examples
         --------
         >>> import bayescale as bs
-        >>> s = bs.testing.pinned_fit(random_seed=0).summary()
+        >>> f = bs.testing.pinned_fit(random_seed=0)
+        >>> s = f.summary()
         >>> list(s.columns)[:8]
         ['mean', 'sd', 'median', 'ci95_lo', 'ci95_hi', 'ess_bulk', 'ess_tail', 'r_hat']
+        >>> "log_A_ref" in s.index, "log_A_ref" in f.summary(kind="all").index
+        (False, True)
         """
         from . import convergence
 
+        if kind not in ("published", "all"):
+            raise ValueError(f"kind must be 'published' or 'all', got {kind!r}")
         post = self.posterior
         if var_names is None:
-            names = [*self.law.natural_names, *self.law.derived(numpy_ns, self._dummy_q())]
-            names += [n for n in self.law.parameter_names if n not in names]
-            names += list(self.likelihood.noise_priors)
-            names += list(self.structure.default_priors())
-            names = [n for n in dict.fromkeys(names) if n in post]
+            names = self._published_names()
+            if kind == "all":
+                names += [n for n in self.law.parameter_names if n not in names]
+                names += [n for n in post.data_vars if n not in names]
+                names = list(dict.fromkeys(names))
         else:
             missing = [n for n in var_names if n not in post]
             if missing:
@@ -293,6 +306,14 @@ class Fit:
         table.attrs["law"] = self.law.key
         return table
 
+    def _published_names(self) -> list[str]:
+        """Rows of ``summary(kind="published")``: natural, derived, noise, structure."""
+        post = self.posterior
+        names = [*self.law.natural_names, *self.law.derived(numpy_ns, self._dummy_q())]
+        names += list(self.likelihood.noise_priors)
+        names += list(self.structure.default_priors())
+        return [n for n in dict.fromkeys(names) if n in post]
+
     def _dummy_q(self) -> dict[str, float]:
         return {n: 1.0 for n in self.law.natural_names}
 
@@ -314,7 +335,7 @@ class Fit:
         >>> sorted(d)
         ['divergences', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail', 'problems']
         """
-        return self._diagnostics(self.summary())
+        return self._diagnostics(self.summary(kind="all"))
 
     def _diagnostics(self, table: pd.DataFrame) -> dict[str, Any]:
         """:meth:`diagnostics` from a :meth:`summary` table already computed."""
@@ -383,6 +404,59 @@ class Fit:
             )
         return out
 
+    # ------------------------------------------------------------------ ArviZ groups
+    def add_posterior_predictive(self, *, random_seed: int | None = None) -> xr.DataTree:
+        """Add a ``posterior_predictive`` group: one simulated observation of every fitted run
+        per posterior draw (PyMC's ``sample_posterior_predictive`` on :attr:`model`), on the
+        scale of ``observed_data`` (log loss for loss laws), so that ArviZ's checks
+        (``az.plot_ppc_dist``, ``az.plot_loo_pit``) run on ``fit.idata``. Returns the group.
+
+        Examples
+        --------
+        >>> import bayescale as bs
+        >>> f = bs.testing.pinned_fit(random_seed=0)
+        >>> pp = f.add_posterior_predictive(random_seed=0)
+        >>> pp["log_loss"].dims
+        ('chain', 'draw', 'run')
+        """
+        import pymc as pm
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            draws = pm.sample_posterior_predictive(
+                self.idata, model=self.model, random_seed=random_seed, progressbar=False
+            )
+        group = draws["posterior_predictive"]
+        self.idata["posterior_predictive"] = group
+        return self.idata["posterior_predictive"]
+
+    def add_prior(self, *, draws: int = 500, random_seed: int | None = None) -> xr.DataTree:
+        """Add ``prior`` and ``prior_predictive`` groups: ``draws`` draws of every parameter
+        (sampled, natural, derived) and of the fitted runs' observations from the priors alone
+        (PyMC's ``sample_prior_predictive`` on :attr:`model`), so that
+        ``az.plot_prior_posterior`` and prior predictive checks run on ``fit.idata``. Returns
+        the ``prior`` group.
+
+        Examples
+        --------
+        >>> import bayescale as bs
+        >>> f = bs.testing.pinned_fit(random_seed=0)
+        >>> sorted(set(f.add_prior(draws=50, random_seed=0).data_vars) & {"alpha", "A"})
+        ['A', 'alpha']
+        """
+        import pymc as pm
+
+        if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 1:
+            raise ValueError(f"draws must be a positive integer, got {draws!r}")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            sampled = pm.sample_prior_predictive(
+                draws=int(draws), model=self.model, random_seed=random_seed
+            )
+        self.idata["prior"] = sampled["prior"]
+        self.idata["prior_predictive"] = sampled["prior_predictive"]
+        return self.idata["prior"]
+
     # ------------------------------------------------------------------ persistence
     def save(self, path: str) -> str:
         """Write the fit to a NetCDF file (posterior, stats, data, priors; no pickles).
@@ -423,32 +497,82 @@ class Fit:
         return load_fit(path)
 
     # ------------------------------------------------------------------ display
+    def _tables(self) -> tuple[pd.DataFrame, dict[str, Any]]:
+        """The published summary and the diagnostics of every parameter (one summary pass)."""
+        full = self.summary(kind="all")
+        published = [n for n in self._published_names() if n in full.index]
+        table = full.loc[published]
+        table.attrs = dict(full.attrs)
+        return table, self._diagnostics(full)
+
     def _headline(self, table: pd.DataFrame | None = None) -> list[tuple[str, str]]:
+        from .display import interval
+
         if table is None:
             table = self.summary()
         out = []
         for name in self.law.natural_names:
             if name in table.index:
                 r = table.loc[name]
-                out.append((name, f"{r['median']:.4g} [{r['ci95_lo']:.4g}, {r['ci95_hi']:.4g}]"))
+                out.append((name, interval(r["median"], r["ci95_lo"], r["ci95_hi"], name)))
         return out
 
-    def __repr__(self) -> str:
-        table = self.summary()
-        diag = self._diagnostics(table)
+    def _title(self) -> str:
         post = self.posterior
-        lines = [
+        return (
             f"<bayescale.Fit {self.law.key}: {len(self.data)} runs, {self.likelihood.name} "
-            f"likelihood, {post.sizes['chain']} chains x {post.sizes['draw']} draws>",
-        ]
+            f"likelihood, {post.sizes['chain']} chains x {post.sizes['draw']} draws>"
+        )
+
+    @staticmethod
+    def _status(diag: dict[str, Any]) -> str:
+        if not diag["problems"]:
+            return "ok"
+        shown = "; ".join(diag["problems"][:3])
+        more = len(diag["problems"]) - 3
+        return shown + (f"; and {more} more (fit.diagnostics())" if more > 0 else "")
+
+    def __repr__(self) -> str:
+        table, diag = self._tables()
+        lines = [self._title(), "  median [95% interval]:"]
         lines += [f"  {n:>6} = {v}" for n, v in self._headline(table)]
-        status = "ok" if not diag["problems"] else "; ".join(diag["problems"][:3])
-        lines.append(f"  diagnostics: {status}")
+        lines.append(f"  diagnostics: {self._status(diag)}")
         return "\n".join(lines)
 
+    def __str__(self) -> str:
+        """The fit and its published parameters as a table fitted to the terminal's width.
+
+        Every row and column is shown (wrapped, never cut to ``[12 rows x 9 columns]``);
+        numbers have 3 significant digits, ESS whole numbers, R-hat 3 decimals.
+        """
+        table, diag = self._tables()
+        lines = [self._title(), self._table_text(table), f"diagnostics: {self._status(diag)}"]
+        return "\n".join(lines)
+
+    @staticmethod
+    def _table_text(table: pd.DataFrame, width: int | None = None) -> str:
+        """A summary table as text for reading, wrapped to ``width`` (default: the terminal's)."""
+        import shutil
+
+        from .display import cell
+
+        shown = table.drop(columns=["flag"]) if not table["flag"].any() else table
+        text = pd.DataFrame(
+            {c: [cell(v, c) for v in shown[c]] for c in shown.columns}, index=shown.index
+        )
+        width = width or shutil.get_terminal_size((100, 24)).columns
+        with pd.option_context(
+            "display.max_rows", None, "display.max_columns", None, "display.width", width
+        ):
+            return text.to_string(line_width=width)
+
     def _repr_html_(self) -> str:
-        table = self.summary()
-        diag = self._diagnostics(table)
+        import html
+
+        from .display import cell
+        from .export import to_html_table
+
+        table, diag = self._tables()
         post = self.posterior
         ok = not diag["problems"]
         badge = (
@@ -459,17 +583,21 @@ class Fit:
             f'border-radius:3px">{len(diag["problems"])} problem(s)</span>'
         )
         rows = "".join(
-            f"<tr><td><code>{n}</code></td><td>{v}</td></tr>" for n, v in self._headline(table)
+            f"<tr><td><code>{html.escape(n)}</code></td><td>{html.escape(v)}</td></tr>"
+            for n, v in self._headline(table)
         )
-        problems = "".join(f"<li>{p}</li>" for p in diag["problems"])
+        problems = "".join(f"<li>{html.escape(p)}</li>" for p in diag["problems"])
+        details = to_html_table(table.drop(columns=["flag"]))
         return (
             f"<div><b>bayescale.Fit</b> <code>{self.law.key}</code> {badge}<br>"
             f"{len(self.data)} runs · {self.likelihood.name} likelihood · "
             f"{post.sizes['chain']}×{post.sizes['draw']} draws · "
-            f"max R-hat {diag['max_r_hat']:.3f} · min ESS {diag['min_ess_bulk']:.0f} · "
+            f"max R-hat {cell(diag['max_r_hat'], 'r_hat')} · "
+            f"min ESS {cell(diag['min_ess_bulk'], 'ess_bulk')} · "
             f"{diag['divergences']} divergences"
             f"<table><tr><th>parameter</th><th>median [95% interval]</th></tr>{rows}</table>"
             + (f"<ul>{problems}</ul>" if problems else "")
+            + f"<details><summary>all published parameters</summary>{details}</details>"
             + "</div>"
         )
 

@@ -26,6 +26,7 @@ __all__ = [
     "plot_emergence",
     "plot_fit",
     "plot_frontier",
+    "plot_isoflops",
     "plot_params",
     "plot_residuals",
     "plot_tokens_per_param",
@@ -105,13 +106,32 @@ def _sci(value: float) -> str:
 
 
 def _plain_log_ticks(axis: Any) -> None:
-    """Plain numbers (``2.4``, not ``2.4×10⁰``) on a log axis spanning less than a decade."""
-    from matplotlib.ticker import FormatStrFormatter
+    """Human tick labels on a log axis (:func:`bayescale.display.human_log_axis`): counts as
+    70B, compute as 1e23, and at least three labels where the axis spans ≤ 2 decades."""
+    from .display import human_log_axis
 
-    lo, hi = sorted(axis.get_view_interval())
-    if lo > 0 and hi / lo < 10:
-        axis.set_major_formatter(FormatStrFormatter("%g"))
-        axis.set_minor_formatter(FormatStrFormatter("%g"))
+    label = axis.get_label_text()
+    if (
+        label in (AXIS_LABELS["N"], AXIS_LABELS["D"])
+        or "parameters N" in label
+        or "tokens D" in label
+    ):
+        kind = "count"
+    elif "FLOPs" in label:
+        kind = "flops"
+    else:
+        kind = "number"
+    human_log_axis(axis, kind)
+
+
+def _finish(*axes: Any) -> None:
+    """Human tick labels on every log axis of ``axes`` (after labels and limits are set)."""
+    for a in axes:
+        if a is None or not a.get_visible():
+            continue
+        for axis, scale in ((a.xaxis, a.get_xscale()), (a.yaxis, a.get_yscale())):
+            if scale == "log":
+                _plain_log_ticks(axis)
 
 
 def _is_log(values: np.ndarray) -> bool:
@@ -342,7 +362,8 @@ def plot_fit(
         ).to_numpy()
         pred_lo, _, pred_hi = _band(pred.reshape(-1, pred.shape[-1]), ci_prob)
     start = 0
-    unit = {"N": "parameters", "D": "tokens", "C": "FLOPs"}
+    from .display import human
+
     for g, grid in enumerate(grids):
         if grid is None:
             continue
@@ -352,7 +373,7 @@ def plot_fit(
         if predictive:
             ax.fill_between(grid, pred_lo[sl], pred_hi[sl], color=color, alpha=0.12, lw=0)
         ax.fill_between(grid, cred_lo[sl], cred_hi[sl], color=color, alpha=0.35, lw=0)
-        name = "posterior mean" if by is None else f"{by} ≈ {_sci(centres[g])} {unit.get(by, '')}"
+        name = "posterior mean" if by is None else f"{by} ≈ {human(centres[g], by)}"
         ax.plot(grid, mean_curve[sl], color=color, lw=1.8, label=name.strip())
         sel = (labels == g) & ~every["_held"].to_numpy()
         ax.scatter(
@@ -413,18 +434,184 @@ def plot_fit(
             )
         )
     handles = ax.get_legend_handles_labels()[0]
-    ax.legend(handles=handles + extra, fontsize=7.5, loc="upper right", ncols=1)
+    _legend_below(ax, handles + extra)
     ax.set_xscale("log")
     if _template(fit, "plot_fit").likelihood.output_domain != "unit":
         ax.set_yscale("log")
-        _plain_log_ticks(ax.yaxis)
     ax.set_xlabel(_label(x))
     ax.set_ylabel(_label(law.output))
     where = "" if by is None else f", one curve per {_label(by)} bin"
     ax.set_title(f"{' + '.join(_law_names(fit))} fit: {law.output} against {x}{where}", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
     ax.grid(True, which="minor", alpha=0.1)
+    _finish(ax)
     return fig, ax
+
+
+def _runs_compute(fit: Fit) -> np.ndarray:
+    """Each fitted run's compute: its ``C`` column when the data has one, else 6ND."""
+    if "C" in fit.data.columns:
+        return fit.data["C"].to_numpy(dtype=float)
+    return (
+        FLOPS_PER_PARAM_TOKEN
+        * fit.data["N"].to_numpy(dtype=float)
+        * fit.data["D"].to_numpy(dtype=float)
+    )
+
+
+def _budget_levels(c: np.ndarray, n_curves: int) -> np.ndarray:
+    """The isoFLOP budgets of a design (distinct C values, when there are few), else
+    ``n_curves`` log-spaced budgets across the runs' compute."""
+    snapped = np.unique(np.round(np.log10(c), 2))
+    if len(snapped) <= 12:
+        return 10**snapped
+    lo, hi = np.quantile(np.log10(c), [0.05, 0.95])
+    return np.logspace(lo, hi, n_curves)
+
+
+def plot_isoflops(
+    fit: Fit,
+    *,
+    compute: Sequence[float] | None = None,
+    n_curves: int = 5,
+    ci_prob: float = CI_PROB,
+    n_grid: int = 60,
+    cmap: str = "viridis",
+    ax: Any = None,
+) -> tuple[Any, Any]:
+    """IsoFLOP view: loss against N, every run coloured by its compute budget.
+
+    Each budget C gets the law's posterior mean along C = 6ND (N varies, D = C/6N) with its
+    central ``ci_prob`` credible band, in the budget's colour, and a marker at the posterior
+    median of its optimum N*; a colour bar reads compute off the colours. For an isoFLOP design
+    the budgets are the runs' own (distinct C values); otherwise ``n_curves`` log-spaced ones.
+
+    Parameters
+    ----------
+    fit : Fit
+        A fit of a law with inputs N and D (other inputs are held at the runs' geometric mean).
+    compute : sequence of float, optional
+        Budgets (FLOPs) of the curves.
+    n_curves : int
+        Number of curves when the runs have many distinct budgets.
+    ci_prob : float
+        Probability mass of the bands.
+    n_grid : int
+        Points along each curve.
+    cmap : str
+        Colour map of the budgets (logarithmic).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    fig, ax
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import bayescale as bs
+    >>> from bayescale.plots import plot_isoflops
+    >>> fig, ax = plot_isoflops(bs.testing.pinned_fit(random_seed=0))
+    >>> ax.get_xscale(), ax.get_xlabel()
+    ('log', 'parameters N')
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from .display import HumanFormatter, human, human_log_axis
+
+    law = fit.law
+    if not {"N", "D"} <= set(law.inputs):
+        raise ValueError(
+            f"plot_isoflops needs a law with inputs N and D; {law.name!r} has {law.inputs}"
+        )
+    runs = fit.data
+    c_runs = _runs_compute(fit)
+    levels = _budget_levels(c_runs, n_curves) if compute is None else np.asarray(compute, float)
+    if levels.ndim != 1 or not levels.size or not np.all(np.isfinite(levels) & (levels > 0)):
+        raise ValueError(f"compute must be FLOP counts > 0, got {compute!r}")
+    others = {
+        k: float(np.exp(np.log(runs[k].to_numpy(dtype=float)).mean()))
+        for k in law.inputs
+        if k not in ("N", "D")
+    }
+    fig, ax = _axes(ax, (7.2, 5.0))
+    norm = LogNorm(min(c_runs.min(), levels.min()), max(c_runs.max(), levels.max()))
+    colours = plt.get_cmap(cmap)
+    n_runs = runs["N"].to_numpy(dtype=float)
+    y_runs = runs[law.output].to_numpy(dtype=float)
+    n_lo, n_hi = n_runs.min() / 1.5, n_runs.max() * 1.5
+    grids, points = [], {k: [] for k in law.inputs}
+    for c in levels:
+        # N from the runs' range, kept where D = C/6N is within a decade of the runs' D
+        d_lo, d_hi = runs["D"].min() / 10, runs["D"].max() * 10
+        lo = max(n_lo, c / (FLOPS_PER_PARAM_TOKEN * d_hi))
+        hi = min(n_hi, c / (FLOPS_PER_PARAM_TOKEN * d_lo))
+        grid = np.geomspace(lo, hi, n_grid) if hi > lo else np.geomspace(n_lo, n_hi, n_grid)
+        grids.append(grid)
+        points["N"].append(grid)
+        points["D"].append(c / (FLOPS_PER_PARAM_TOKEN * grid))
+        for k, v in others.items():
+            points[k].append(np.full(n_grid, v))
+    stacked = {k: np.concatenate(v) for k, v in points.items()}
+    mean = predict_loss(fit, kind="mean", **stacked).to_numpy()
+    mean = mean.reshape(-1, mean.shape[-1])
+    lo_b, mid, hi_b = _band(mean, ci_prob)
+    for i, (c, grid) in enumerate(zip(levels, grids, strict=True)):
+        sl = slice(i * n_grid, (i + 1) * n_grid)
+        colour = colours(norm(c))
+        ax.fill_between(grid, lo_b[sl], hi_b[sl], color=colour, alpha=0.25, lw=0, zorder=1)
+        ax.plot(grid, mid[sl], color=colour, lw=1.6, zorder=2)
+        best = int(np.argmin(mid[sl]))
+        ax.plot(grid[best], mid[sl][best], "D", ms=5, mfc="white", mec=colour, mew=1.5, zorder=4)
+    ax.scatter(n_runs, y_runs, c=c_runs, cmap=colours, norm=norm, s=18, lw=0.3, ec="0.2", zorder=3)
+    bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=colours), ax=ax, pad=0.02)
+    bar.set_label(_label("C"), fontsize=10)
+    bar.ax.yaxis.set_major_formatter(HumanFormatter("flops"))
+    bar.ax.tick_params(labelsize=9)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(n_lo, n_hi)
+    human_log_axis(ax.xaxis, "count")
+    human_log_axis(ax.yaxis, "number")
+    ax.set_xlabel(_label("N"))
+    ax.set_ylabel(_label(law.output))
+    ax.set_title(
+        f"{law.name}: isoFLOP view ({len(runs)} runs, {len(levels)} budgets "
+        f"{human(float(levels.min()), 'C', unit=False)}–{human(float(levels.max()), 'C')})",
+        fontsize=10,
+    )
+    ax.grid(True, which="major", alpha=0.3)
+    handles = [
+        Line2D(
+            [], [], marker="o", ls="", color="0.4", ms=5, label=f"runs ({len(runs)}), coloured by C"
+        ),
+        Line2D([], [], color="0.3", lw=1.6, label="posterior mean along C = 6ND"),
+        Patch(color="0.3", alpha=0.25, lw=0, label=f"{100 * ci_prob:g}% credible band"),
+        Line2D(
+            [], [], marker="D", ls="", mfc="white", mec="0.3", ms=5, label="optimum N* of the mean"
+        ),
+    ]
+    _legend_below(ax, handles)
+    return fig, ax
+
+
+def _legend_below(ax: Any, handles: list | None = None, ncols: int = 2, **kwargs: Any) -> Any:
+    """A legend under the axes (outside the data area), in at least 9-pt type."""
+    if handles is None:
+        handles = ax.get_legend_handles_labels()[0]
+    return ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.14),
+        ncols=ncols,
+        fontsize=9,
+        frameon=False,
+        **kwargs,
+    )
 
 
 @deprecated_args(renamed={"prob": "ci_prob"})
@@ -544,8 +731,9 @@ def plot_residuals(
             else "residual of log loss (observed − fitted)"
         )
         a.grid(True, alpha=0.3)
-    axes[0].legend(fontsize=7.5, loc="best")
+    _legend_below(axes[0], ncols=1)
     fig.suptitle(f"{law.name}: residuals ({len(resid)} runs)", fontsize=10)
+    _finish(*axes)
     return fig, (axes[0] if x is not None else axes)
 
 
@@ -687,11 +875,12 @@ def plot_frontier(
             finite = np.concatenate([lo / mid, hi / mid])
             span = max(float(np.abs(np.log(finite)).max()) * 1.6, np.log(1.2))
             r.set_ylim(np.exp(-span), np.exp(span))
-            _plain_log_ticks(r.yaxis)
-    axes[0].legend(fontsize=7.5, loc="upper left")
+    handles = axes[0].get_legend_handles_labels()[0]
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3), fontsize=9)
     fig.suptitle(
         f"{' + '.join(_law_names(fit))}: compute-optimal allocation (C = 6ND)", fontsize=10
     )
+    _finish(*axes)
     return fig, axes
 
 
@@ -756,6 +945,8 @@ def plot_tokens_per_param(
     >>> ax.get_xscale()
     'log'
     """
+    from .display import human
+
     fig, ax = _axes(ax)
     C = np.logspace(18, 28, 61) if compute is None else np.asarray(compute, dtype=float)
     ratio = compute_optimal(fit, C, fixed=fixed)["tokens_per_param"]
@@ -784,21 +975,22 @@ def plot_tokens_per_param(
     if mark is not None:
         ax.axvline(mark, color="0.6", lw=0.8)
         ax.annotate(
-            f"{mark:.3g} FLOPs",
+            human(mark, "C"),
             (mark, 1.0),
             xycoords=("data", "axes fraction"),
             xytext=(3, -12),
             textcoords="offset points",
-            fontsize=8,
+            fontsize=9,
             color="0.4",
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("training compute C (FLOPs)")
     ax.set_ylabel("compute-optimal tokens per parameter D*/N*")
-    ax.set_title("Compute-optimal tokens per parameter")
+    ax.set_title("Compute-optimal tokens per parameter", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
+    _legend_below(ax)
+    _finish(ax)
     return fig, ax
 
 
@@ -869,6 +1061,8 @@ def plot_emergence(
     """
     from matplotlib.transforms import blended_transform_factory
 
+    from .display import number
+
     grid = np.asarray(x, dtype=float).ravel()
     draws = _draws(accuracy, len(grid))
     lo, mid, hi = _band(draws, ci_prob)
@@ -900,7 +1094,8 @@ def plot_emergence(
                 color="C1",
                 lw=1.5,
                 ls="--",
-                label=f"threshold: median {t_mid:.3g} [{pct}: {t_lo:.3g}, {t_hi:.3g}]{never_text}",
+                label=f"threshold: median {number(t_mid)} [{pct}: {number(t_lo)}, {number(t_hi)}]"
+                f"{never_text}",
             )
         else:  # most draws never reach the level: there is no finite median to draw
             ax.plot(
@@ -910,7 +1105,7 @@ def plot_emergence(
                 lw=1.5,
                 ls="--",
                 label=f"threshold: median not reached ({never:.0%} of draws never reach "
-                f"the level) [{pct}: {t_lo:.3g}, {t_hi:.3g}]",
+                f"the level) [{pct}: {number(t_lo)}, {number(t_hi)}]",
             )
         t = t_all[np.isfinite(t_all)]
         if t.size:
@@ -926,7 +1121,8 @@ def plot_emergence(
     ax.set_ylabel(ylabel)
     ax.set_title("Emergence: accuracy against scale", fontsize=10)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7.5, loc="upper left")
+    _legend_below(ax, ncols=1)
+    _finish(ax)
     return fig, ax
 
 
@@ -952,10 +1148,19 @@ def plot_backtest(
     *,
     x: str | None = None,
     ci_prob: float | None = None,
+    coverage: bool = True,
     ax: Any = None,
     title: str | None = None,
 ) -> tuple[Any, Any]:
-    """Held-out predictions against what was observed, with their intervals.
+    """Held-out predictions against what was observed, coloured by cutoff, and their coverage.
+
+    The left panel draws each held-out run's predictive median and central ``ci_prob`` interval,
+    coloured by the cutoff of the fit that predicted it (filled: the observed loss fell inside
+    the interval; open: outside), against the observed loss (with the identity line) or
+    against the column ``x`` (with the observed losses as black dots and each cutoff as a
+    dashed line in its colour). The right panel (``coverage=True``) shows the share of held-out
+    runs inside each interval level of the table against the nominal level, per cutoff and
+    pooled: points under the diagonal are intervals too narrow.
 
     Parameters
     ----------
@@ -964,8 +1169,8 @@ def plot_backtest(
         posterior predictive median) and the bounds of the central ``ci_prob`` predictive interval,
         named ``lo<pct>``/``hi<pct>`` (``lo90``/``hi90`` for ``ci_prob=0.9``, as
         :func:`bayescale.backtest` writes them) or ``lo``/``hi``, all in nats/token; optionally
-        ``inside<pct>`` (or ``inside``, next to ``lo``/``hi``), read instead of recomputed, and
-        the column named by ``x``. An object with a ``table`` attribute
+        ``inside<pct>`` (or ``inside``, next to ``lo``/``hi``), read instead of recomputed,
+        ``cutoff`` and the column named by ``x``. An object with a ``table`` attribute
         (:func:`bayescale.backtest`'s result) is read through that attribute.
     x : str, optional
         Column to plot against (e.g. ``"C"``, ``"N"``). Default: predicted against observed
@@ -973,13 +1178,17 @@ def plot_backtest(
     ci_prob : float, optional
         The probability of the intervals (picks ``lo<pct>``/``hi<pct>``; labels). Default: the
         widest ``lo<pct>``/``hi<pct>`` pair of the table, else ``lo``/``hi`` (whose probability
-        is ``table.attrs["ci_prob"]`` when recorded).
-    ax : matplotlib Axes, optional
+        is ``table.attrs["prob"]`` when recorded).
+    coverage : bool
+        Add the coverage-against-nominal panel (needs two axes when ``ax`` is given; a single
+        Axes draws the left panel only).
+    ax : matplotlib Axes or two Axes, optional
     title : str, optional
 
     Returns
     -------
-    fig, ax
+    fig, axes
+        ``axes`` is the pair (predictions, coverage) with the coverage panel, else one Axes.
 
     Examples
     --------
@@ -989,14 +1198,22 @@ def plot_backtest(
     >>> from bayescale.plots import plot_backtest
     >>> t = pd.DataFrame({"observed": [2.1, 2.0], "median": [2.12, 1.97], "lo": [2.05, 1.9],
     ...                   "hi": [2.2, 2.05], "C": [1e21, 1e23]})
-    >>> fig, ax = plot_backtest(t, x="C")
-    >>> ax.get_xscale()
-    'log'
+    >>> fig, (ax, cov) = plot_backtest(t, x="C")
+    >>> ax.get_xscale(), cov.get_xlabel()
+    ('log', 'nominal level of the interval')
     """
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import PercentFormatter
+
+    from .display import human
+
+    split = getattr(table, "split", None)
     if not isinstance(table, pd.DataFrame) and hasattr(table, "table"):
         table = table.table
+    split = split or table.attrs.get("split")
     if ci_prob is not None and not 0 < ci_prob < 1:
-        raise ValueError(f"ci_prob must be between 0 and 1, got {ci_prob!r}")
+        raise ValueError(f"prob must be between 0 and 1, got {ci_prob!r}")
     cols = set(map(str, table.columns))
     pairs = {}  # probability -> suffix of the lo<pct>/hi<pct> pairs of the table
     for c in cols:
@@ -1019,7 +1236,7 @@ def plot_backtest(
         suffix = f"{100 * ci_prob:g}"
         if f"lo{suffix}" not in cols and "lo" in cols:
             suffix = ""  # unnamed bounds, taken to be the central ``ci_prob`` interval
-    lo_col, hi_col, in_col = f"lo{suffix}", f"hi{suffix}", f"inside{suffix}"
+    lo_col, hi_col = f"lo{suffix}", f"hi{suffix}"
     need = ["observed", "median", lo_col, hi_col] + ([x] if x is not None else [])
     missing = [c for c in need if c not in table.columns]
     if missing:
@@ -1028,32 +1245,84 @@ def plot_backtest(
     med = table["median"].to_numpy(dtype=float)
     lo = table[lo_col].to_numpy(dtype=float)
     hi = table[hi_col].to_numpy(dtype=float)
-    if in_col in table.columns:
-        inside = table[in_col].to_numpy(dtype=bool)
+
+    def inside_of(p_suffix: str) -> np.ndarray:
+        flag = f"inside{p_suffix}"
+        if flag in table.columns:
+            return table[flag].to_numpy(dtype=bool)
+        lo_p = table[f"lo{p_suffix}"].to_numpy(dtype=float)
+        hi_p = table[f"hi{p_suffix}"].to_numpy(dtype=float)
+        return (obs >= lo_p) & (obs <= hi_p)
+
+    inside = inside_of(suffix)
+    if ax is not None and not np.iterable(ax):
+        coverage = False
+    if coverage:
+        if ax is None:
+            fig, pair = plt.subplots(
+                1, 2, figsize=(10.4, 4.8), layout="constrained", width_ratios=[2.2, 1.0]
+            )
+        else:
+            fig, pair = _panels(ax, 2, 2, (5.0, 4.4))
+        ax, cov_ax = pair[0], pair[1]
     else:
-        inside = (obs >= lo) & (obs <= hi)
-    fig, ax = _axes(ax)
+        fig, ax = _axes(ax)
+        cov_ax = None
+    if "cutoff" in table.columns:
+        cut = table["cutoff"].to_numpy(dtype=float)
+    else:
+        cut = np.full(len(obs), np.nan)
+    cutoffs = sorted({c for c in cut if np.isfinite(c)})
+    palette = plt.get_cmap("plasma")
+    colours = {c: palette(0.1 + 0.7 * i / max(len(cutoffs) - 1, 1)) for i, c in enumerate(cutoffs)}
+    groups = [(c, cut == c, colours[c]) for c in cutoffs] or [(None, np.ones(len(obs), bool), "C0")]
+    xs = obs if x is None else table[x].to_numpy(dtype=float)
     pct = f"{100 * ci_prob:g}% " if ci_prob is not None else ""
-    label_in = f"inside the {pct}interval ({int(inside.sum())} of {len(obs)})"
-    label_out = f"outside ({int((~inside).sum())})"
-    if x is None:
-        for sel, color, lab in ((inside, "C0", label_in), (~inside, "C3", label_out)):
-            if sel.any():
-                ax.errorbar(
-                    obs[sel],
-                    med[sel],
-                    yerr=[med[sel] - lo[sel], hi[sel] - med[sel]],
-                    fmt="o",
-                    ms=4,
-                    color=color,
-                    ecolor=color,
-                    elinewidth=1,
-                    capsize=2,
-                    label=f"prediction, {lab}",
+    handles = []
+    log_x = x is not None and (x in AXIS_LABELS or _is_log(xs))
+    for k, (c, sel, colour) in enumerate(groups):
+        # runs predicted by several cutoffs sit side by side (a small shift along a log x)
+        shift = 10 ** (0.02 * (k - (len(groups) - 1) / 2)) if log_x and len(groups) > 1 else 1.0
+        for flag, filled in ((inside, True), (~inside, False)):
+            part = sel & flag
+            if not part.any():
+                continue
+            ax.errorbar(
+                xs[part] * shift,
+                med[part],
+                yerr=[med[part] - lo[part], hi[part] - med[part]],
+                fmt="o" if x is None else "s",
+                ms=5,
+                mfc=colour if filled else "white",
+                mec=colour,
+                color=colour,
+                elinewidth=1.1,
+                capsize=2.5,
+                zorder=3,
+                label=f"prediction, {'inside the ' + pct + 'interval' if filled else 'outside'}",
+            )
+        if c is not None:
+            what = human(c, split, unit=False) if split else human(c)
+            rule = f"{split} < {what}" if split else f"cutoff {what}"
+            handles.append(
+                Line2D(
+                    [], [], marker="s", ls="", color=colour, ms=6,
+                    label=f"fit on {rule}: {int(sel.sum())} held out",
                 )
+            )  # fmt: skip
+        if c is not None and x is not None and (split is None or split == x):
+            ax.axvline(c, color=colour, lw=1.2, ls="--", zorder=1)
+    n_in = int(inside.sum())
+    handles += [
+        Line2D([], [], marker="o", ls="", mfc="0.4", mec="0.4", ms=5,
+               label=f"prediction, inside the {pct}interval ({n_in} of {len(obs)})"),
+        Line2D([], [], marker="o", ls="", mfc="white", mec="0.4", ms=5,
+               label=f"prediction, outside ({len(obs) - n_in})"),
+    ]  # fmt: skip
+    if x is None:
         span = np.array([min(obs.min(), lo.min()), max(obs.max(), hi.max())])
         pad = 0.03 * (span[1] - span[0] or 1.0)
-        ax.plot(
+        (line,) = ax.plot(
             span + np.array([-pad, pad]),
             span + np.array([-pad, pad]),
             color="0.4",
@@ -1061,36 +1330,54 @@ def plot_backtest(
             ls="--",
             label="predicted = observed",
         )
+        handles.append(line)
         ax.set_xlabel("observed loss (nats/token)")
         ax.set_ylabel("predicted loss (nats/token), median and interval")
         if _is_log(np.concatenate([obs, lo, hi])):
             ax.set_xscale("log")
             ax.set_yscale("log")
     else:
-        xs = table[x].to_numpy(dtype=float)
-        for sel, color, lab in ((inside, "C0", label_in), (~inside, "C3", label_out)):
-            if sel.any():
-                ax.errorbar(
-                    xs[sel],
-                    med[sel],
-                    yerr=[med[sel] - lo[sel], hi[sel] - med[sel]],
-                    fmt="s",
-                    ms=4,
-                    mfc="white",
-                    color=color,
-                    elinewidth=1.2,
-                    capsize=3,
-                    label=f"prediction, {lab}",
-                )
-        ax.scatter(xs, obs, s=16, color="k", zorder=3, label="observed")
+        ax.scatter(xs, obs, s=16, color="k", zorder=4, label="observed")
+        handles.append(Line2D([], [], marker="o", ls="", color="k", ms=4, label="observed"))
+        if cutoffs and (split is None or split == x):
+            handles.append(Line2D([], [], color="0.4", ls="--", lw=1.2, label="cutoff"))
         if x in AXIS_LABELS or _is_log(xs):
             ax.set_xscale("log")
         ax.set_xlabel(_label(x))
         ax.set_ylabel("loss (nats/token)")
     ax.set_title(title or f"Backtest: held-out runs against {pct}predictive intervals", fontsize=10)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7.5, loc="best")
-    return fig, ax
+    _legend_below(ax, handles, ncols=1 if coverage else 2)
+    if cov_ax is not None:
+        levels = sorted(pairs) if pairs else ([ci_prob] if ci_prob is not None else [])
+        suffixes = [pairs[p] for p in levels] if pairs else [suffix]
+        if levels:
+            flags = [inside_of(sfx) for sfx in suffixes]
+            for _c, sel, colour in groups if cutoffs else []:
+                cov_ax.plot(
+                    levels, [f[sel].mean() for f in flags], "o-", color=colour, lw=1, ms=4,
+                    alpha=0.8,
+                )  # fmt: skip
+            cov_ax.plot(
+                levels, [f.mean() for f in flags], "D-", color="k", lw=1.6, ms=5,
+                label=f"all {len(obs)} held-out runs", zorder=3,
+            )  # fmt: skip
+        cov_ax.plot([0, 1], [0, 1], color="0.5", ls="--", lw=1, label="nominal (calibrated)")
+        cov_ax.fill_between([0, 1], [0, 0], [0, 1], color="C3", alpha=0.06, lw=0)
+        cov_ax.text(0.62, 0.1, "too narrow", color="C3", fontsize=9, transform=cov_ax.transAxes)
+        cov_ax.set_xlim(0, 1)
+        cov_ax.set_ylim(0, 1.02)
+        cov_ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+        cov_ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        cov_ax.set_xlabel("nominal level of the interval")
+        cov_ax.set_ylabel("held-out runs inside the interval")
+        cov_ax.set_title("Coverage against nominal", fontsize=10)
+        cov_ax.grid(True, alpha=0.3)
+        if cutoffs:
+            cov_ax.plot([], [], "o-", color="0.5", lw=1, ms=4, label="one cutoff (colours)")
+        _legend_below(cov_ax, ncols=1)
+    _finish(ax)
+    return (fig, np.array([ax, cov_ax], dtype=object)) if coverage else (fig, ax)
 
 
 @deprecated_args(renamed={"prob": "ci_prob"})
@@ -1136,6 +1423,8 @@ def plot_params(
     5
     """
     from arviz_stats.base import array_stats
+
+    from .display import interval, number
 
     names = list(var_names or fit.law.natural_names)
     post = fit.posterior
@@ -1194,9 +1483,9 @@ def plot_params(
         desc = descriptions.get(name) or fit.law.notes.get(name, "")
         a.set_xlabel(name if not desc or len(desc) > 40 else f"{name}: {desc}", fontsize=9)
         if fixed:
-            a.set_title(f"{name} = {mid:.4g} (fixed)", fontsize=9)
+            a.set_title(f"{name} = {number(mid)} (fixed)", fontsize=9)
         else:
-            a.set_title(f"{name} = {mid:.4g} [{lo:.4g}, {hi:.4g}]", fontsize=9)
+            a.set_title(f"{name} = {interval(mid, lo, hi)}", fontsize=9)
     handles = {}
     for a in axes:
         for h, lab in zip(*a.get_legend_handles_labels(), strict=True):
@@ -1206,7 +1495,7 @@ def plot_params(
         list(handles),
         loc="outside lower center",
         ncols=min(len(handles), 4),
-        fontsize=8,
+        fontsize=9,
     )
     fig.suptitle(f"{fit.law.name}: posterior of the parameters ({len(fit.data)} runs)", fontsize=10)
     return fig, axes

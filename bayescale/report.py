@@ -2,11 +2,12 @@
 
 The bundle is a folder that can be zipped, attached or committed as is::
 
-    report.md          parameters, diagnostics, compute-optimal table, figures
-    report.html        the same, self-contained apart from the PNGs beside it
+    report.html        the answer first, then diagnostics, parameters, priors, provenance;
+                       one self-contained file (figures embedded as PNG)
+    report.md          the same, with the figures beside it
     summary.csv        fit.summary() at full precision
     optimal.csv        medians and intervals of N*, D*, D*/N*, loss per budget (laws with N, D)
-    fit.png, residuals.png, params.png, frontier.png, tokens_per_param.png
+    isoflops, fit, residuals, params, frontier, tokens_per_param (and backtest): .png and .svg
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pandas as pd
 
 from ._api import CI_PROB, deprecated_args
 from .analysis import compute_optimal
+from .display import DIGITS, cell, human, interval, prior_text
 from .export import export_summary, format_number, summary_table, to_html_table, to_markdown
 from .fit import Fit
 from .stacking import StackedFit
@@ -37,9 +39,8 @@ _CSS = (
 )
 
 
-def _cell(mid: float, lo: float, hi: float, digits: int = 4) -> str:
-    fmt = [format_number(v, digits) for v in (mid, lo, hi)]
-    return f"{fmt[0]} [{fmt[1]}, {fmt[2]}]"
+def _cell(mid: float, lo: float, hi: float, digits: int = DIGITS, name: str | None = None) -> str:
+    return interval(mid, lo, hi, name, digits=digits)
 
 
 def _parameter_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -62,7 +63,7 @@ def _parameter_table(table: pd.DataFrame) -> pd.DataFrame:
 
 @deprecated_args(renamed={"prob": "ci_prob"}, positional=("ci_prob",))
 def optimal_display(
-    opt_table: pd.DataFrame, *, ci_prob: float = CI_PROB, digits: int = 4
+    opt_table: pd.DataFrame, *, ci_prob: float = CI_PROB, digits: int = DIGITS
 ) -> pd.DataFrame:
     """One text cell "median [lo, hi]" per quantity and budget, for display.
 
@@ -87,8 +88,11 @@ def optimal_display(
             ("tokens_per_param", "D*/N*"),
             ("loss_opt", "loss at optimum (nats/token)"),
         ):
-            row[label] = _cell(r[f"{var}_median"], r[f"{var}_lo{pct}"], r[f"{var}_hi{pct}"], digits)
-        rows[format_number(float(c), 3)] = row
+            mid, lo, hi = r[f"{var}_median"], r[f"{var}_lo{pct}"], r[f"{var}_hi{pct}"]
+            # the unit is in the column's name: 70.2B [52B, 95.3B]
+            text = interval(mid, lo, hi, var, digits=digits)
+            row[label] = text.removesuffix(" parameters").removesuffix(" tokens")
+        rows[human(float(c), "C", unit=False)] = row
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "compute C (FLOPs)"
     return frame
@@ -122,28 +126,43 @@ def _card_table(
     return frame
 
 
+#: the budget the figures mark (Chinchilla's 5.88e23 FLOPs); always among the default budgets
+MARK = 5.88e23
+DEFAULT_COMPUTE = (1e21, 1e22, 1e23, MARK, 1e24, 1e25)
+
+
 @deprecated_args(renamed={"prob": "ci_prob", "fixed_inputs": "fixed"})
 def report(
     fit: Fit | StackedFit,
     out_dir: str | os.PathLike,
     *,
-    compute: Sequence[float] = (1e21, 1e22, 1e23, 1e24, 1e25),
+    compute: Sequence[float] = DEFAULT_COMPUTE,
     cards: Sequence[str] | None = None,
     title: str | None = None,
     ci_prob: float = CI_PROB,
     fixed: Mapping[str, Any] | None = None,
+    backtest: Any = None,
+    dataset: Any = None,
 ) -> str:
     """Write a report bundle of ``fit`` into ``out_dir`` and return the path of ``report.md``.
 
-    The folder receives ``report.md`` and ``report.html`` (the same content; the HTML needs
-    nothing but the PNG files beside it), ``summary.csv`` (``fit.summary()`` at full
-    precision), ``optimal.csv`` (median and central ``ci_prob`` interval of N*, D*, D*/N* and the
-    loss at each budget in ``compute``; laws with N and D inputs only) and the figures
-    ``fit.png``, ``residuals.png``, ``params.png`` and, for laws with N and D,
-    ``frontier.png`` and ``tokens_per_param.png``. A law with inputs besides N and D
-    (``data_constrained``'s U, ``precision``'s P) gets the compute-optimal table and frontier
-    only when those inputs are given in ``fixed``; otherwise the report says why they
-    are missing. For accuracy laws (proportions) the residuals are those of the accuracy.
+    The report gives the answer first: for each budget in ``compute`` the compute-optimal
+    N*, D*, tokens per parameter and the predicted loss with its ``ci_prob`` predictive interval,
+    where the published fits sit, and (with ``backtest``) how often held-out runs fell inside
+    the intervals, with a warning when that is less often than the nominal level. Then the
+    diagnostics, the parameters, the published fits, the priors in plain notation
+    (``α ~ LogNormal(μ=log 0.3, σ=0.7)``), the data's provenance (dataset, SHA-256 of its file
+    when known and of the fitted runs), the versions of bayescale and its libraries and the date.
+
+    The folder receives ``report.html`` (one self-contained file: the figures are embedded as
+    PNG, no other file is referenced), ``report.md`` (the same content, figures beside it),
+    ``summary.csv`` (``fit.summary()`` at full precision), ``optimal.csv`` (median and central
+    ``ci_prob`` interval of N*, D*, D*/N* and the loss at each budget; laws with N and D inputs
+    only) and each figure as PNG and SVG: ``fit``, ``residuals``, ``params`` and, for laws with
+    N and D, ``isoflops``, ``frontier`` and ``tokens_per_param`` (and ``backtest`` when given).
+    A law with inputs besides N and D (``data_constrained``'s U, ``precision``'s P) gets the
+    compute-optimal table and frontier only when those inputs are given in ``fixed``;
+    otherwise the report says why they are missing.
 
     A :class:`~bayescale.StackedFit` gets a bundle of the mixture: the members' weights, ELPD
     and diagnostics (``summary.csv`` is :meth:`StackedFit.summary
@@ -157,17 +176,24 @@ def report(
     out_dir : str or path-like
         Folder to write into (created if needed; existing files of the same names are replaced).
     compute : sequence of float
-        Budgets (FLOPs) of the compute-optimal table.
+        Budgets (FLOPs). The default includes 5.88e23, the budget the figures mark.
     cards : sequence of str, optional
         Reference cards to compare with (default: every card of the fit's law).
     title : str, optional
         Heading of the report.
     ci_prob : float
-        Probability of the intervals of the compute-optimal table and figures (default
-        :data:`~bayescale.CI_PROB`).
+        Probability of the intervals of the compute-optimal table, the predictive intervals and
+        the figures (default :data:`~bayescale.CI_PROB`).
     fixed : mapping, optional
-        Values of the law's inputs other than N and D, held fixed along C = 6ND in the
-        compute-optimal table and frontier (e.g. ``{"U": 25e9}`` for ``data_constrained``).
+        Values of the law's inputs other than N and D, held fixed along C = 6ND (e.g.
+        ``{"U": 25e9}`` for ``data_constrained``).
+    backtest : BacktestResult or DataFrame, optional
+        A :func:`~bayescale.backtest` result (or its table): its calibration is reported and
+        drawn.
+    dataset : str or DataFrame, optional
+        The dataset the runs came from: a registered name or the frame
+        :func:`~bayescale.load_dataset` returned (its provenance is read from ``attrs``).
+        Default: the fitted runs' own ``attrs``, when they carry one.
 
     Returns
     -------
@@ -191,7 +217,7 @@ def report(
     >>> import bayescale as bs, tempfile, os
     >>> path = bs.report(bs.testing.pinned_fit(random_seed=0), tempfile.mkdtemp(), compute=[1e22])
     >>> sorted(os.listdir(os.path.dirname(path)))[:4]
-    ['fit.png', 'frontier.png', 'optimal.csv', 'params.png']
+    ['fit.png', 'fit.svg', 'frontier.png', 'frontier.svg']
     """
     import matplotlib.pyplot as plt
 
@@ -199,14 +225,155 @@ def report(
     out, budgets, card_objs, fixed = _check_arguments(
         fit, out_dir, compute, cards, title, ci_prob, fixed
     )
-    drawn: list[tuple[Any, str, str]] = []  # (figure, file name, caption)
+    drawn: list[tuple[Any, str, str]] = []  # (figure, file stem, caption)
     try:
         if isinstance(fit, StackedFit):
             return _stack_report(fit, out, budgets, card_objs, title, ci_prob, fixed, drawn)
-        return _report(fit, out, budgets, card_objs, title, ci_prob, fixed, drawn)
+        return _report(
+            fit, out, budgets, card_objs, title, ci_prob, fixed, drawn, backtest, dataset
+        )
     finally:
         for fig, *_ in drawn:
             plt.close(fig)
+
+
+def _answer_table(
+    fit: Fit, opt: Any, budgets: np.ndarray, ci_prob: float, fixed: dict
+) -> tuple[pd.DataFrame, dict]:
+    """Per budget: N*, D*, D*/N* (medians and intervals) and the predicted loss of a run at
+    the median optimum with its ``ci_prob`` predictive interval; also the raw quantiles."""
+    from .analysis import predict_loss
+
+    lo_q, hi_q = (1 - ci_prob) / 2, (1 + ci_prob) / 2
+
+    def q(var: str) -> np.ndarray:
+        arr = opt[var].transpose("chain", "draw", "compute").to_numpy().reshape(-1, len(budgets))
+        return np.nanquantile(arr, [0.5, lo_q, hi_q], axis=0)
+
+    n, d, tpp = q("N_opt"), q("D_opt"), q("tokens_per_param")
+    extra = {k: np.full(len(budgets), float(v)) for k, v in fixed.items()}
+    pred = predict_loss(fit, kind="predictive", random_seed=0, N=n[0], D=d[0], **extra)
+    pred = np.asarray(pred.to_numpy(), dtype=float).reshape(-1, len(budgets))
+    loss = np.nanquantile(pred, [0.5, lo_q, hi_q], axis=0)
+    pct = f"{100 * ci_prob:g}%"
+    rows = {}
+    for i, c in enumerate(budgets):
+        rows[human(float(c), "C")] = {
+            f"N* [{pct}]": interval(*n[:, i], "N_opt"),
+            f"D* [{pct}]": interval(*d[:, i], "D_opt"),
+            "tokens per parameter": interval(*tpp[:, i]),
+            f"predicted loss [{pct} predictive]": interval(*loss[:, i]) + " nats/token",
+        }
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = "compute budget"
+    return frame, {"N": n, "D": d, "tpp": tpp, "loss": loss}
+
+
+def _cards_sentence(
+    card_objs: list, budgets: np.ndarray, quant: dict, ci_prob: float, fixed: dict
+) -> str | None:
+    """One sentence: where the published fits put N* at the marked (or largest) budget."""
+    from .plots import _card_optimum
+
+    i = int(np.argmin(np.abs(np.log(budgets / MARK))))
+    c = budgets[i]
+    lo, hi = quant["N"][1, i], quant["N"][2, i]
+    parts = []
+    for card in card_objs:
+        point = _card_optimum(card, np.asarray([c]), fixed)
+        if point is None:
+            continue
+        value = float(np.asarray(point["N"]).ravel()[0])
+        where = "inside" if lo <= value <= hi else ("below" if value < lo else "above")
+        parts.append(f"{card.name} at {human(value, 'N')} ({where} it)")
+    if not parts:
+        return None
+    return (
+        f"Where the published fits sit: at {human(float(c), 'C')} this fit's {100 * ci_prob:g}% "
+        f"interval of N* is {interval(lo, lo, hi, 'N_opt').split(' ', 1)[1]}; "
+        f"{', '.join(parts)}."
+    )
+
+
+def _calibration(backtest: Any) -> tuple[list[str], list[str]]:
+    """Sentences on a backtest's coverage, and warnings where it is below nominal."""
+    table = backtest.table if hasattr(backtest, "table") else backtest
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(
+            f"backtest must be a bayescale.backtest result or its table, got {type(backtest)}"
+        )
+    levels = sorted(
+        {int(c[6:]) for c in table.columns if c.startswith("inside") and c[6:].isdigit()}
+    )
+    if not levels:
+        raise ValueError("backtest table has no inside<pct> columns (e.g. inside95)")
+    n = len(table)
+    cov = {p: float(table[f"inside{p}"].astype(bool).mean()) for p in levels}
+    text = ", ".join(f"{p}% intervals hold {cov[p]:.0%}" for p in levels)
+    split = getattr(backtest, "split", None)
+    cutoffs = getattr(backtest, "cutoffs", None)
+    where = ""
+    if split is not None and cutoffs:
+        where = f" (fit on {split} below {', '.join(human(float(c), split) for c in cutoffs)})"
+    lines = [f"Backtest{where}: of {n} held-out runs, {text}."]
+    warns = [
+        f"Coverage is below nominal: the {p}% predictive intervals held {cov[p]:.0%} of the "
+        f"held-out runs; the intervals are too narrow beyond the fitted runs."
+        for p in levels
+        if cov[p] < p / 100
+    ]
+    return lines, warns
+
+
+def _provenance(fit: Fit, dataset: Any) -> list[tuple[str, str]]:
+    """Dataset name, source and checksums, and a SHA-256 of the fitted runs."""
+    import hashlib
+
+    attrs: dict = {}
+    if isinstance(dataset, pd.DataFrame):
+        attrs = dict(dataset.attrs)
+    elif isinstance(dataset, str):
+        from .datasets import load_dataset
+
+        try:
+            attrs = dict(load_dataset(dataset, download=False).attrs)
+        except Exception as err:  # provenance is best effort; the error is named in the report
+            attrs = {"dataset": dataset, "error": f"{type(err).__name__}: {err}"}
+    elif dataset is not None:
+        raise TypeError(f"dataset must be a dataset name or a DataFrame, got {dataset!r}")
+    else:
+        attrs = dict(getattr(fit.data, "attrs", {}) or {})
+    out = []
+    if attrs.get("dataset"):
+        name = str(attrs["dataset"])
+        if attrs.get("table"):
+            name += f" (table {attrs['table']})"
+        out.append(("dataset", name))
+    for src in attrs.get("sources") or ([attrs["source"]] if attrs.get("source") else []):
+        where = "/".join(str(src[k]) for k in ("repo", "path") if src.get(k))
+        commit = f" @ {str(src['commit'])[:12]}" if src.get("commit") else ""
+        sha = f", SHA-256 {src['sha256']}" if src.get("sha256") else ""
+        out.append(("source", f"{where}{commit}{sha}"))
+    if attrs.get("error"):
+        out.append(("provenance", f"not available: {attrs['error']}"))
+    runs = fit.data.to_csv(index=False).encode()
+    out.append(("fitted runs", f"{len(fit.data)} rows, SHA-256 {hashlib.sha256(runs).hexdigest()}"))
+    return out
+
+
+def _versions() -> str:
+    from importlib import metadata
+
+    parts = []
+    for pkg in ("bayescale", "pymc", "pytensor", "nutpie", "arviz", "numpy", "matplotlib"):
+        try:
+            parts.append(f"{pkg} {metadata.version(pkg)}")
+        except metadata.PackageNotFoundError:
+            if pkg == "bayescale":
+                from . import __version__
+
+                parts.append(f"bayescale {__version__}")
+    return ", ".join(parts)
 
 
 def _report(
@@ -218,8 +385,13 @@ def _report(
     ci_prob: float,
     fixed: dict,
     drawn: list,
+    backtest: Any = None,
+    dataset: Any = None,
 ) -> str:
     """:func:`report` on checked arguments; the figures it draws are appended to ``drawn``."""
+    import datetime
+    import io
+
     from . import plots
     from .io import atomic_write, atomic_write_text
 
@@ -236,125 +408,220 @@ def _report(
         )
         has_nd = False
     post = fit.posterior
-    summ = fit.summary()  # computed once: the CSV, the diagnostics and both tables use it
-    diag = fit._diagnostics(summ)
+    full = fit.summary(kind="all")  # computed once: the CSV, diagnostics and tables use it
+    summ = full.loc[[n for n in fit._published_names() if n in full.index]]
+    summ.attrs = dict(full.attrs)
+    diag = fit._diagnostics(full)
     title = title or f"bayescale report: {law.name} fit to {len(fit.data)} runs"
+    pct = f"{100 * ci_prob:g}"
+    held = "".join(f", {k} = {human(float(v), k)}" for k, v in fixed.items())
 
     # everything is computed, and every figure drawn, before the first file is written
     tables = {"summary.csv": summ}
+    answer = None
+    answer_lines: list[str] = []
+    warnings_: list[str] = []
     opt_frame = None
     if has_nd:
         opt = compute_optimal(fit, budgets.tolist(), fixed=fixed)
         opt_table = summary_table(opt, ci_prob=ci_prob)
         tables["optimal.csv"] = opt_table
         opt_frame = optimal_display(opt_table, ci_prob=ci_prob)
+        answer, quant = _answer_table(fit, opt, budgets, ci_prob, fixed)
+        sentence = _cards_sentence(card_objs, budgets, quant, ci_prob, fixed)
+        if sentence:
+            answer_lines.append(sentence)
+    if backtest is not None:
+        lines, warns = _calibration(backtest)
+        answer_lines += lines
+        warnings_ += warns
+    if diag["problems"]:
+        warnings_.append(
+            f"The sampler reports {len(diag['problems'])} problem(s) (see Diagnostics): "
+            "treat these numbers with care."
+        )
 
+    if has_nd:
+        fig, _ = plots.plot_isoflops(fit)
+        drawn.append((fig, "isoflops", "Loss against N, each run coloured by its compute budget"))
     fig, _ = plots.plot_fit(fit)
-    drawn.append((fig, "fit.png", "Runs with the posterior mean and bands"))
+    drawn.append((fig, "fit", "Runs with the posterior mean and bands"))
     fig, _ = plots.plot_residuals(fit)
     if fit.likelihood.output_domain == "unit":
         caption = f"Residuals of {law.output} (observed − posterior mean)"
     else:
         caption = "Residuals of log loss"
-    drawn.append((fig, "residuals.png", caption))
+    drawn.append((fig, "residuals", caption))
     fig, _ = plots.plot_params(fit, cards=card_objs)
-    drawn.append((fig, "params.png", "Posterior of the parameters"))
+    drawn.append((fig, "params", "Posterior of the parameters"))
     if has_nd:
         fig, _ = plots.plot_frontier(fit, ci_prob=ci_prob, cards=card_objs, fixed=fixed)
-        drawn.append((fig, "frontier.png", "Compute-optimal N* and D*"))
+        drawn.append((fig, "frontier", "Compute-optimal N* and D*"))
         tpp_cards = [c for c in card_objs if c.law == law.name]
-        fig, _ = plots.plot_tokens_per_param(fit, ci_prob=ci_prob, cards=tpp_cards, fixed=fixed)
-        drawn.append((fig, "tokens_per_param.png", "Compute-optimal tokens per parameter"))
-    figures = [(name, caption) for _, name, caption in drawn]
+        fig, _ = plots.plot_tokens_per_param(
+            fit, ci_prob=ci_prob, cards=tpp_cards, fixed=fixed, mark=MARK
+        )
+        drawn.append((fig, "tokens_per_param", "Compute-optimal tokens per parameter"))
+    if backtest is not None:
+        fig, _ = plots.plot_backtest(backtest)
+        drawn.append((fig, "backtest", "Backtest: held-out runs against predictive intervals"))
+    pngs = {}
+    for fig, stem, _ in drawn:
+        buf = io.BytesIO()
+        fig.savefig(buf, dpi=120, format="png")
+        pngs[stem] = buf.getvalue()
 
     params = _parameter_table(summ)
     comparison = _card_table(fit, card_objs, summ)
     status = "converged" if not diag["problems"] else f"{len(diag['problems'])} problem(s)"
-    facts = [
+    diagnostics = [
+        ("status", status),
+        ("sampler", f"{fit.sampler}, {post.sizes['chain']} chains × {post.sizes['draw']} draws"),
+        ("random seed", str(fit.random_seed)),
+        ("divergences", str(diag["divergences"])),
+        ("max R-hat (every parameter)", cell(diag["max_r_hat"], "r_hat")),
+        (
+            "min bulk / tail ESS",
+            f"{cell(diag['min_ess_bulk'], 'ess')} / {cell(diag['min_ess_tail'], 'ess')}",
+        ),
+    ] + [("problem", p) for p in diag["problems"]]
+    model = [
         ("law", f"{law.key}: {law.description}" if law.description else law.key),
         ("runs", str(len(fit.data))),
         ("likelihood", fit.likelihood.name),
-        ("sampler", f"{fit.sampler}, {post.sizes['chain']} chains × {post.sizes['draw']} draws"),
-        ("random seed", str(fit.random_seed)),
-        ("diagnostics", status),
-        ("divergences", str(diag["divergences"])),
-        ("max R-hat", f"{diag['max_r_hat']:.4f}"),
-        ("min bulk / tail ESS", f"{diag['min_ess_bulk']:.0f} / {diag['min_ess_tail']:.0f}"),
     ]
     if law.citation:
-        facts.append(("source", law.citation))
-    priors = pd.DataFrame(
-        {"prior": [repr(p) for p in fit.priors.values()]},
-        index=pd.Index(list(fit.priors), name="parameter"),
-    )
+        model.append(("source", law.citation))
+    priors = [prior_text(name, p) for name, p in fit.priors.items()]
+    provenance = _provenance(fit, dataset)
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    made = [("bayescale and libraries", _versions()), ("date", now)]
 
-    pct = f"{100 * ci_prob:g}"
-    md = [f"# {title}", ""]
-    md += [f"- **{k}**: {v}" for k, v in facts]
-    md += [f"- **problem**: {p}" for p in diag["problems"]]
-    md += ["", "## Parameters", "", to_markdown(params), ""]
-    if comparison is not None:
-        md += ["## Published fits", "", to_markdown(comparison), ""]
-    if opt_frame is not None:
-        held = "".join(f", {k} = {format_number(float(v))}" for k, v in fixed.items())
-        md += [
-            "## Compute-optimal allocation",
-            "",
-            f"Posterior median [{pct}% interval] under C = 6ND{held}; full precision in "
-            "`optimal.csv`.",
-            "",
-            to_markdown(opt_frame),
-            "",
-        ]
-    for note in notes:
-        md += [f"> **Note**: {note}", ""]
-    md += ["## Priors", "", to_markdown(priors), "", "## Figures", ""]
-    for name, caption in figures:
-        md += [f"### {caption}", "", f"![{caption}]({name})", ""]
-    md += ["Full-precision parameter table: `summary.csv`.", ""]
-    markdown = "\n".join(md)
-
-    esc = html.escape
-    badge = "ok" if not diag["problems"] else "bad"
-    body = [f"<h1>{esc(title)}</h1>", "<ul>"]
-    for k, v in facts:
-        cls = f' class="{badge}"' if k == "diagnostics" else ""
-        body.append(f"<li><b>{esc(k)}</b>: <span{cls}>{esc(v)}</span></li>")
-    body += [f'<li class="bad">{esc(p)}</li>' for p in diag["problems"]]
-    body += ["</ul>", "<h2>Parameters</h2>", to_html_table(params)]
-    if comparison is not None:
-        body += ["<h2>Published fits</h2>", to_html_table(comparison)]
-    if opt_frame is not None:
-        held = "".join(f", {k} = {format_number(float(v))}" for k, v in fixed.items())
-        body += [
-            "<h2>Compute-optimal allocation</h2>",
-            f"<p>Posterior median [{pct}% interval] under C = 6ND{esc(held)}; full precision in "
-            "<code>optimal.csv</code>.</p>",
-            to_html_table(opt_frame),
-        ]
-    body += [f'<p class="bad"><b>Note</b>: {esc(note)}</p>' for note in notes]
-    body += ["<h2>Priors</h2>", to_html_table(priors), "<h2>Figures</h2>"]
-    for name, caption in figures:
-        body.append(
-            f'<figure><img src="{esc(name)}" alt="{esc(caption)}">'
-            f"<figcaption>{esc(caption)}</figcaption></figure>"
+    # one list of blocks, rendered as Markdown and as HTML
+    blocks: list[tuple] = [("h1", title)]
+    blocks.append(("h2", "Answer"))
+    for w in warnings_:
+        blocks.append(("warn", w))
+    if answer is not None:
+        blocks.append(
+            (
+                "p",
+                f"Compute-optimal allocation under C = 6ND{held}: posterior median "
+                f"[{pct}% interval]; the loss is that of a new run at the median N*, D*, with its "
+                f"{pct}% predictive interval (noise and extrapolation drift included).",
+            )
         )
-    page = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>\n"
-        + "\n".join(body)
-        + "\n</body></html>\n"
-    )
+        blocks.append(("table", answer))
+    for line in answer_lines:
+        blocks.append(("p", line))
+    for note in notes:
+        blocks.append(("note", note))
+    blocks += [("h2", "Diagnostics"), ("facts", diagnostics)]
+    blocks += [("h2", "Model"), ("facts", model)]
+    blocks += [("h2", "Parameters"), ("table", params)]
+    if comparison is not None:
+        blocks += [("h2", "Published fits"), ("table", comparison)]
+    if opt_frame is not None:
+        blocks += [
+            ("h2", "Compute-optimal allocation"),
+            (
+                "p",
+                f"Posterior median [{pct}% interval] under C = 6ND{held}; full precision in "
+                "optimal.csv.",
+            ),
+            ("table", opt_frame),
+        ]
+    blocks += [("h2", "Priors"), ("list", priors)]
+    blocks += [("h2", "Figures")]
+    for _, stem, caption in drawn:
+        blocks.append(("fig", stem, caption))
+    blocks += [("h2", "Data and provenance"), ("facts", provenance + made)]
+    blocks.append(("p", "Full-precision tables: summary.csv, optimal.csv."))
+
+    markdown = _markdown(blocks)
+    page = _html(title, blocks, pngs)
 
     # one file at a time, each written whole (atomic_write); the pages last
     out.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         export_summary(table, out / name)
-    for fig, name, _ in drawn:
-        atomic_write(out / name, lambda tmp, fig=fig: fig.savefig(tmp, dpi=120, format="png"))
+    for fig, stem, _ in drawn:
+        atomic_write(out / f"{stem}.png", lambda tmp, b=pngs[stem]: Path(tmp).write_bytes(b))
+        atomic_write(out / f"{stem}.svg", lambda tmp, fig=fig: fig.savefig(tmp, format="svg"))
     atomic_write_text(out / "report.md", markdown)
     atomic_write_text(out / "report.html", page)
     return str(out / "report.md")
+
+
+def _markdown(blocks: list[tuple]) -> str:
+    md: list[str] = []
+    for kind, *rest in blocks:
+        if kind == "h1":
+            md += [f"# {rest[0]}", ""]
+        elif kind == "h2":
+            md += [f"## {rest[0]}", ""]
+        elif kind == "p":
+            md += [rest[0], ""]
+        elif kind == "warn":
+            md += [f"> **Warning**: {rest[0]}", ""]
+        elif kind == "note":
+            md += [f"> **Note**: {rest[0]}", ""]
+        elif kind == "table":
+            md += [to_markdown(rest[0]), ""]
+        elif kind == "facts":
+            md += [f"- **{k}**: {v}" for k, v in rest[0]] + [""]
+        elif kind == "list":
+            md += [f"- {v}" for v in rest[0]] + [""]
+        elif kind == "fig":
+            stem, caption = rest
+            md += [f"### {caption}", "", f"![{caption}]({stem}.png)", ""]
+    return "\n".join(md)
+
+
+def _html(title: str, blocks: list[tuple], pngs: dict[str, bytes]) -> str:
+    import base64
+
+    esc = html.escape
+    body: list[str] = []
+    for kind, *rest in blocks:
+        if kind == "h1":
+            body.append(f"<h1>{esc(rest[0])}</h1>")
+        elif kind == "h2":
+            body.append(f"<h2>{esc(rest[0])}</h2>")
+        elif kind == "p":
+            body.append(f"<p>{esc(rest[0])}</p>")
+        elif kind == "warn":
+            body.append(f'<p class="bad"><b>Warning</b>: {esc(rest[0])}</p>')
+        elif kind == "note":
+            body.append(f'<p class="bad"><b>Note</b>: {esc(rest[0])}</p>')
+        elif kind == "table":
+            body.append(to_html_table(rest[0]))
+        elif kind == "facts":
+            items = []
+            for k, v in rest[0]:
+                cls = ""
+                if k == "status":
+                    cls = ' class="ok"' if v == "converged" else ' class="bad"'
+                elif k == "problem":
+                    cls = ' class="bad"'
+                items.append(f"<li><b>{esc(k)}</b>: <span{cls}>{esc(v)}</span></li>")
+            body.append("<ul>" + "".join(items) + "</ul>")
+        elif kind == "list":
+            body.append("<ul>" + "".join(f"<li>{esc(v)}</li>" for v in rest[0]) + "</ul>")
+        elif kind == "fig":
+            stem, caption = rest
+            data = base64.b64encode(pngs[stem]).decode("ascii")
+            body.append(
+                f'<figure><img src="data:image/png;base64,{data}" alt="{esc(caption)}">'
+                f"<figcaption>{esc(caption)} ({esc(stem)}.png, {esc(stem)}.svg)</figcaption>"
+                "</figure>"
+            )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>\n"
+        + "\n".join(body)
+        + "\n</body></html>\n"
+    )
 
 
 def _stack_report(
@@ -498,16 +765,13 @@ def _stack_report(
 
 
 #: the files a report bundle may write (the command line will not replace them without --force)
+_FIGURES = ("isoflops", "fit", "residuals", "params", "frontier", "tokens_per_param", "backtest")
 BUNDLE_FILES = (
     "report.md",
     "report.html",
     "summary.csv",
     "optimal.csv",
-    "fit.png",
-    "residuals.png",
-    "params.png",
-    "frontier.png",
-    "tokens_per_param.png",
+    *(f"{stem}.{ext}" for stem in _FIGURES for ext in ("png", "svg")),
 )
 
 

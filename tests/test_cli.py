@@ -80,13 +80,16 @@ def test_optimal_matches_the_api(cli_fit, tmp_path, capsys):
     pd.testing.assert_frame_equal(read_summary(out), expected, check_exact=True)
     assert main(["optimal", str(cli_fit), "--compute", "1e24"]) == 0
     md = capsys.readouterr().out
-    assert md.startswith("| compute C (FLOPs) | N* (parameters) |") and "| 1e+24 |" in md
+    assert md.startswith("| compute C (FLOPs) | N* (parameters) |") and "| 1e24 |" in md
 
 
 def test_report_command(cli_fit, tmp_path, capsys):
-    assert main(["report", str(cli_fit), "--out", str(tmp_path / "r"), "--compute", "1e23"]) == 0
+    argv = ["report", str(cli_fit), "--out", str(tmp_path / "r"), "--compute", "1e23"]
+    assert main([*argv, "--dataset", "chinchilla_besiroglu2024"]) == 0
     assert capsys.readouterr().out.strip() == str(tmp_path / "r" / "report.md")
     assert (tmp_path / "r" / "frontier.png").is_file()
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert "**dataset**: chinchilla_besiroglu2024" in md
 
 
 def test_listing_commands(capsys):
@@ -207,3 +210,51 @@ def test_fixed_inputs_for_laws_with_more_inputs(tmp_path, capsys):
     assert "--fixed" in _error(capsys, ["optimal", path, "--compute", "1e22", "--fixed", "U"])
     assert main(["report", path, "--out", str(tmp_path / "rep"), "--fixed", "U=25e9"]) == 0
     assert (tmp_path / "rep" / "optimal.csv").exists()
+
+
+def test_fit_prints_results_on_stdout_and_diagnostics_on_stderr(runs_csv, tmp_path, capsys):
+    out = tmp_path / "g.nc"
+    assert main(["fit", "chinchilla", str(runs_csv), "--out", str(out), *SETTINGS]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("<bayescale.Fit chinchilla@1")
+    assert "alpha" in captured.out and "ci95_lo" in captured.out
+    assert "diagnostics" not in captured.out and "wrote" not in captured.out
+    assert "diagnostics: " in captured.err and f"wrote {out}" in captured.err
+
+
+def test_predict_matches_the_api(cli_fit, tmp_path, capsys):
+    capsys.readouterr()
+    argv = ["predict", str(cli_fit), "--at", "N=70e9,D=1.4e12", "--at", "N=1e9,D=2e10"]
+    assert main([*argv, "--format", "csv"]) == 0
+    (tmp_path / "p.csv").write_text(capsys.readouterr().out)
+    table = read_summary(tmp_path / "p.csv")
+    fit = bs.Fit.load(cli_fit)
+    draws = bs.predict_loss(
+        fit, kind="predictive", random_seed=0, N=[70e9, 1e9], D=[1.4e12, 2e10]
+    ).to_numpy()
+    draws = draws.reshape(-1, 2)
+    np.testing.assert_allclose(table["loss_median"], np.median(draws, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(table["loss_lo80"], np.quantile(draws, 0.1, axis=0), rtol=1e-12)
+    assert main(argv) == 0
+    md = capsys.readouterr().out
+    assert "| 70B | 1.4T |" in md  # inputs read as counts
+    runs = tmp_path / "planned.csv"
+    pd.DataFrame({"N": [70e9], "D": [1.4e12]}).to_csv(runs, index=False)
+    assert main(["predict", str(cli_fit), "--runs", str(runs), "--kind", "mean"]) == 0
+    assert "| 70B | 1.4T |" in capsys.readouterr().out
+    assert "--at" in _error(capsys, ["predict", str(cli_fit), "--at", "N=1e9"])
+    assert "--at" in _error(capsys, ["predict", str(cli_fit)])
+
+
+def test_plot_command_writes_the_figure(cli_fit, tmp_path, capsys):
+    for kind, ext in (("isoflops", "png"), ("frontier", "svg")):
+        out = tmp_path / f"{kind}.{ext}"
+        assert main(["plot", str(cli_fit), kind, "--out", str(out), "--dpi", "60"]) == 0
+        assert capsys.readouterr().out.strip() == str(out)
+        assert out.stat().st_size > 5000
+    assert "already exists" in _error(
+        capsys, ["plot", str(cli_fit), "isoflops", "--out", str(tmp_path / "isoflops.png")]
+    )
+    assert ".png, .svg or .pdf" in _error(
+        capsys, ["plot", str(cli_fit), "fit", "--out", str(tmp_path / "x.gif")]
+    )

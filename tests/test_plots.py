@@ -135,13 +135,13 @@ def _label_of(name):
 
 
 def test_plot_frontier(pinned):
-    _fig, axes = plots.plot_frontier(pinned, compute=np.logspace(19, 26, 15))
+    fig, axes = plots.plot_frontier(pinned, compute=np.logspace(19, 26, 15))
     assert len(axes) == 4
     assert axes[0].get_ylabel() == "compute-optimal parameters N*"
     assert axes[1].get_ylabel() == "compute-optimal training tokens D*"
     assert axes[2].get_xlabel() == "training compute C (FLOPs)"
     assert all(a.get_xscale() == "log" for a in axes)
-    labels = _legend_texts(axes[0])
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]  # below the panels
     assert "hoffmann2022 (point estimate)" in labels and "besiroglu2024 (point estimate)" in labels
     assert len(_bands(axes[0])) >= 1
     C = np.logspace(19, 26, 15)
@@ -227,8 +227,9 @@ def test_plot_emergence_counts_never_reached_threshold_draws():
     assert summary["median"] > np.median(t[np.isfinite(t)])  # dropping them biases it low
     _fig, ax = plots.plot_emergence(C, accuracy=acc, threshold=t)
     (label,) = [lab for lab in _legend_texts(ax) if lab.startswith("threshold")]
-    assert label.startswith(f"threshold: median {summary['median']:.3g} [95%: ")
-    assert f"{summary['lo']:.3g}, inf]" in label
+    number = bs.display.number
+    assert label.startswith(f"threshold: median {number(summary['median'])} [95%: ")
+    assert f"{number(summary['lo'])}, ∞]" in label
     assert f"never reached in {summary['p_never_reached']:.0%}" in label
     (line,) = [ln for ln in ax.lines if ln.get_label() == label]
     assert line.get_xdata()[0] == pytest.approx(summary["median"], rel=1e-12)
@@ -241,14 +242,14 @@ def test_plot_backtest_tables(pinned):
     table = pd.DataFrame(
         {"observed": runs.loss.values, "median": q[1], "lo": q[0], "hi": q[2], "N": runs.N.values}
     )
-    _fig, ax = plots.plot_backtest(table)
+    _fig, (ax, _cov) = plots.plot_backtest(table)
     assert ax.get_xlabel() == "observed loss (nats/token)"
     assert any("of 8" in t for t in _legend_texts(ax))
-    _fig, ax = plots.plot_backtest(table, x="N")
+    _fig, (ax, _cov) = plots.plot_backtest(table, x="N")
     assert ax.get_xscale() == "log" and ax.get_xlabel() == "parameters N"
     # the layout of bayescale.backtest's table: lo90/hi90 columns, read through .table
     result = type("R", (), {"table": table.rename(columns={"lo": "lo90", "hi": "hi90"})})()
-    _fig, ax = plots.plot_backtest(result, ci_prob=0.9)
+    _fig, (ax, _cov) = plots.plot_backtest(result, ci_prob=0.9)
     assert any("90% interval" in t and "of 8" in t for t in _legend_texts(ax))
     with pytest.raises(ValueError, match="missing columns"):
         plots.plot_backtest(table.drop(columns="hi"))
@@ -269,7 +270,7 @@ def test_plot_backtest_reads_the_table_backtest_writes(pinned):
     n_in = int(table["inside95"].sum())
     assert n_in == 6
     result = type("R", (), {"table": table})()
-    _fig, ax = plots.plot_backtest(result)  # default: the widest interval, 95%
+    _fig, (ax, _cov) = plots.plot_backtest(result)  # default: the widest interval, 95%
     labels = _legend_texts(ax)
     assert f"prediction, inside the 95% interval ({n_in} of 8)" in labels
     assert "prediction, outside (2)" in labels
@@ -277,7 +278,7 @@ def test_plot_backtest_reads_the_table_backtest_writes(pinned):
     inside = [c for c in ax.containers if c.get_label().startswith("prediction, inside")]
     assert len(inside[0].lines[0].get_xdata()) == n_in
     assert ax.get_title() == "Backtest: held-out runs against 95% predictive intervals"
-    _fig, ax = plots.plot_backtest(table, x="C", ci_prob=0.5)
+    _fig, (ax, _cov) = plots.plot_backtest(table, x="C", ci_prob=0.5)
     expected = int(table["inside50"].sum())
     assert any(f"50% interval ({expected} of 8)" in t for t in _legend_texts(ax))
 
@@ -307,3 +308,49 @@ def test_plots_render_on_a_sampled_fit(small_fit, tmp_path):
         fig, _ = call()
         fig.savefig(tmp_path / f"{name}.png", dpi=60)
         assert (tmp_path / f"{name}.png").stat().st_size > 5000
+
+
+def test_plot_backtest_colours_cutoffs_and_draws_coverage(pinned):
+    rng = np.random.default_rng(0)
+    rows = []
+    for cutoff in (1e20, 1e21):
+        for c in np.logspace(np.log10(cutoff) + 0.2, 22, 5):
+            med = 2.0 + rng.normal(0, 0.01)
+            obs = med + rng.normal(0, 0.05)
+            rows.append(
+                {"cutoff": cutoff, "C": c, "observed": obs, "median": med,
+                 "lo50": med - 0.02, "hi50": med + 0.02, "lo95": med - 0.06, "hi95": med + 0.06}
+            )  # fmt: skip
+    table = pd.DataFrame(rows)
+    result = type("R", (), {"table": table, "split": "C"})()
+    _fig, (ax, cov) = plots.plot_backtest(result, x="C")
+    labels = _legend_texts(ax)
+    assert "fit on C < 1e20: 5 held out" in labels and "fit on C < 1e21: 5 held out" in labels
+    cut_lines = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
+    assert sorted(ln.get_xdata()[0] for ln in cut_lines) == [1e20, 1e21]
+    assert cut_lines[0].get_color() != cut_lines[1].get_color()
+    (pooled,) = [ln for ln in cov.lines if ln.get_label().startswith("all 10")]
+    inside50 = ((table.observed >= table.lo50) & (table.observed <= table.hi50)).mean()
+    np.testing.assert_allclose(pooled.get_xdata(), [0.5, 0.95])
+    assert pooled.get_ydata()[0] == pytest.approx(inside50)
+    _fig, one = plt.subplots()
+    _fig, got = plots.plot_backtest(result, x="C", ax=one)  # one axes: no coverage panel
+    assert got is one
+
+
+def test_plot_isoflops_colours_runs_by_budget_and_draws_curves_along_c(pinned):
+    C = [1e19, 1e20, 1e21]
+    fig, ax = plots.plot_isoflops(pinned, compute=C, n_grid=30)
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "parameters N"
+    curves = [ln for ln in ax.lines if ln.get_linestyle() == "-" and len(ln.get_xdata()) == 30]
+    assert len(curves) == 3
+    for line, c in zip(curves, C, strict=True):
+        n = np.asarray(line.get_xdata(), dtype=float)
+        ref = bs.predict_loss(pinned, kind="mean", N=n, D=c / (6 * n))
+        expected = np.median(ref.to_numpy().reshape(-1, n.size), axis=0)
+        np.testing.assert_allclose(line.get_ydata(), expected, rtol=1e-9)
+    runs = [c for c in ax.collections if len(c.get_offsets()) == len(pinned.data)]
+    assert len(runs) == 1 and runs[0].get_array() is not None  # coloured by C
+    assert any("FLOPs" in a.get_ylabel() for a in fig.axes if a is not ax)  # colour bar
+    with pytest.raises(ValueError, match="inputs N and D"):
+        plots.plot_isoflops(bs.emergence.pinned_emergence_fit(random_seed=0))

@@ -15,7 +15,9 @@ import pandas as pd
 import pytest
 
 import bayescale as bs
+from bayescale.display import human
 from bayescale.export import export_summary, read_summary, summary_table, to_latex
+from bayescale.report import BUNDLE_FILES
 
 
 def _assert_same(back: pd.DataFrame, ref: pd.DataFrame) -> None:
@@ -74,10 +76,13 @@ def test_dataframe_export_and_display_formats(pinned, tmp_path):
     frame = pinned.summary()
     md = (tmp_path / "s.md").read_text() if export_summary(frame, tmp_path / "s.md") else ""
     assert md.startswith("| parameter | mean | sd |")
-    assert "| alpha | 0.3475 |" in md  # 4 significant digits for display
+    assert "| alpha | 0.347 |" in md  # 3 significant digits for display
     tex = open(export_summary(frame, tmp_path / "s.tex")).read()
     assert tex.startswith("\\begin{tabular}{lrrrrrrrrr}")
-    assert "ci95\\_lo" in tex and "log\\_A\\_ref" in tex and tex.rstrip().endswith("\\end{tabular}")
+    assert "ci95\\_lo" in tex and "log\\_A\\_ref" not in tex  # published parameters only
+    assert tex.rstrip().endswith("\\end{tabular}")
+    tex_all = to_latex(pinned.summary(kind="all"))
+    assert "log\\_A\\_ref" in tex_all
     opt_tex = to_latex(summary_table(bs.compute_optimal(pinned, compute=[1e24])))
     assert re.search(r"\$1\\times 10\^\{24\}\$", opt_tex)
     with pytest.raises(ValueError, match="extension"):
@@ -100,24 +105,81 @@ def test_report_bundle(pinned, tmp_path):
     out = tmp_path / "rep"
     assert path == str(out / "report.md")
     names = {p.name for p in out.iterdir()}
-    assert {
-        "report.md", "report.html", "summary.csv", "optimal.csv", "fit.png", "residuals.png",
-        "params.png", "frontier.png", "tokens_per_param.png",
-    } <= names  # fmt: skip
+    stems = ("isoflops", "fit", "residuals", "params", "frontier", "tokens_per_param")
+    assert {"report.md", "report.html", "summary.csv", "optimal.csv"} <= names
+    assert {f"{s}.{e}" for s in stems for e in ("png", "svg")} <= names
+    assert names <= set(BUNDLE_FILES)
     md = (out / "report.md").read_text()
-    assert md.startswith("# Pinned")
-    for heading in ("## Parameters", "## Published fits", "## Compute-optimal allocation"):
-        assert heading in md
-    assert "| 1e+22 |" in md and "hoffmann2022" in md
+    assert md.startswith("# Pinned\n\n## Answer")
+    headings = re.findall(r"^## (.+)$", md, re.M)
+    assert headings[:2] == ["Answer", "Diagnostics"]
+    for heading in ("Parameters", "Published fits", "Compute-optimal allocation", "Priors"):
+        assert heading in headings
+    assert "| 1e22 |" in md and "hoffmann2022" in md
     for png in re.findall(r"!\[[^]]*\]\(([^)]+)\)", md):
         assert (out / png).stat().st_size > 5000
-    html = (out / "report.html").read_text()
-    assert html.startswith("<!DOCTYPE html>") and "<table>" in html
-    for png in re.findall(r'<img src="([^"]+)"', html):
-        assert (out / png).is_file() and "/" not in png  # relative, beside the page
     _assert_same(pd.read_csv(out / "summary.csv", index_col=0), pinned.summary())
     opt = summary_table(bs.compute_optimal(pinned, compute=[1e22, 1e24]))
     _assert_same(pd.read_csv(out / "optimal.csv", index_col=0), opt)
+
+
+def test_report_html_is_one_self_contained_file(pinned, tmp_path):
+    bs.report(pinned, tmp_path, compute=[1e23], cards=["hoffmann2022"])
+    html = (tmp_path / "report.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and "<table>" in html
+    refs = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', html) + re.findall(r"url\(([^)]*)\)", html)
+    assert refs and all(r.startswith("data:image/png;base64,") for r in refs), refs[:3]
+    assert "<link" not in html and "<script" not in html
+    # an image decodes to the PNG written beside the page
+    import base64
+
+    first = re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1)
+    assert base64.b64decode(first)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_gives_the_answer_first_in_human_numbers(pinned, tmp_path):
+    md = open(bs.report(pinned, tmp_path, cards=["hoffmann2022", "besiroglu2024"])).read()
+    answer = md.split("## Diagnostics")[0]
+    assert "5.88e23 FLOPs" in answer  # the budget the figures mark is a default budget
+    opt = bs.compute_optimal(pinned, compute=[5.88e23])
+    n_med = float(opt["N_opt"].median())
+    assert human(n_med, "N", unit=False) + " [" in answer
+    assert "tokens per parameter" in answer and "predictive" in answer
+    assert re.search(r"\| \d\.\d+ \[\d\.\d+, \d\.\d+\] nats/token \|", answer)
+    assert "Where the published fits sit" in answer and "hoffmann2022 at" in answer
+    priors = md.split("## Priors")[1].split("##")[0]
+    assert "α ~ LogNormal(μ=log 0.3, σ=0.7)" in priors and "Prior(" not in priors
+    tail = md.split("## Data and provenance")[1]
+    assert "fitted runs**: 60 rows, SHA-256 " in tail
+    assert "bayescale " in tail and "pymc " in tail and "date**: 20" in tail
+
+
+def test_report_backtest_calibration_warns_below_nominal(pinned, tmp_path):
+    table = pd.DataFrame(
+        {
+            "C": [1e21, 2e21, 4e21, 8e21],
+            "observed": [2.0, 2.1, 2.5, 2.6],
+            "median": [2.0, 2.1, 2.2, 2.3],
+            "lo95": [1.9, 2.0, 2.1, 2.2],
+            "hi95": [2.1, 2.2, 2.3, 2.4],
+            "inside95": [True, True, False, False],
+        }
+    )
+    md = open(bs.report(pinned, tmp_path, compute=[1e22], backtest=table)).read()
+    answer = md.split("## Diagnostics")[0]
+    assert "of 4 held-out runs, 95% intervals hold 50%" in answer
+    assert "> **Warning**: Coverage is below nominal" in answer
+    assert (tmp_path / "backtest.png").is_file()
+    table["inside95"] = True
+    md = open(bs.report(pinned, tmp_path / "ok", compute=[1e22], backtest=table)).read()
+    assert "hold 100%" in md and "below nominal" not in md
+
+
+def test_report_provenance_of_a_loaded_dataset(pinned, tmp_path, chinchilla_runs):
+    md = open(bs.report(pinned, tmp_path, compute=[1e22], dataset=chinchilla_runs)).read()
+    tail = md.split("## Data and provenance")[1]
+    assert "chinchilla_besiroglu2024" in tail
+    assert chinchilla_runs.attrs["source"]["sha256"] in tail
 
 
 def test_fit_html_repr(pinned):
@@ -154,7 +216,7 @@ def test_report_on_a_law_with_more_inputs_than_n_and_d(tmp_path):
     # no closed-form optimum: the tokens-per-parameter figure is drawn with U held fixed
     assert "tokens_per_param.png" in os.listdir(tmp_path / "b")
     assert "(tokens_per_param.png)" in md
-    assert "U = 1e+12" in md and "Note" not in md
+    assert "U = 1T tokens" in md and "Note" not in md
     table = pd.read_csv(tmp_path / "b" / "optimal.csv", index_col=0)
     ref = summary_table(bs.compute_optimal(fit, [1e22], fixed={"U": 1e12}))
     assert table.loc[1e22, "N_opt_median"] == ref.loc[1e22, "N_opt_median"]
@@ -174,8 +236,8 @@ def test_report_on_an_accuracy_fit(tmp_path):
 def test_frontier_and_tokens_per_param_with_fixed_inputs_draw_the_law_s_card():
     fit = _pinned_data_constrained_fit()
     C = np.array([1e21, 1e22, 1e23])
-    _fig, axes = bs.plots.plot_frontier(fit, compute=C, fixed={"U": 1e12})
-    labels = [t.get_text() for t in axes[0].get_legend().get_texts()]
+    fig, _axes = bs.plots.plot_frontier(fit, compute=C, fixed={"U": 1e12})
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "muennighoff2023 (point estimate)" in labels  # no closed form: solved numerically
     _fig, ax = bs.plots.plot_tokens_per_param(
         fit, compute=C, cards=["muennighoff2023"], fixed={"U": 1e12}
