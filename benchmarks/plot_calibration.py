@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     points = pd.read_csv(args.points)
     levels = np.linspace(0.0, 1.0, 101)
-    fig, ax = plt.subplots(figsize=(5.2, 4.6), dpi=150)
+    fig, ax = plt.subplots(figsize=(5.4, 5.6), dpi=150, layout="constrained")
     ax.plot([0, 1], [0, 1], color="0.5", lw=1, ls="--", label="calibrated")
     for model, (label, colour) in MODELS.items():
         sub = points[points["model"] == model]
@@ -61,9 +61,8 @@ def main(argv: list[str] | None = None) -> None:
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_title("Real held-out runs beyond the fitted compute", fontsize=10)
-    ax.legend(loc="upper left", fontsize=9, frameon=False)
+    fig.legend(loc="outside lower center", fontsize=9, frameon=False)
     ax.tick_params(labelsize=9)
-    fig.tight_layout()
     fig.savefig(args.out)
     print(f"wrote {args.out}")
 
