@@ -401,7 +401,7 @@ def calibration_table(table: pd.DataFrame, probs: Sequence[float]) -> pd.DataFra
     >>> import pandas as pd
     >>> t = pd.DataFrame({"inside95": [True] * 14 + [False] * 6})
     >>> row = calibration_table(t, [0.95]).iloc[0]
-    >>> row["coverage"], row["verdict"]
+    >>> float(row["coverage"]), row["verdict"]
     (0.7, 'too narrow')
     """
     binom = _scipy_stats().binom
