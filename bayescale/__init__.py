@@ -18,6 +18,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 from . import plots, testing, xp
 from .analysis import compute_optimal, predict_loss
+from .batch import BatchResult, FitJob, JobResult, fit_many
 from .cards import Card, list_cards, load_card
 from .data import DataWarning
 from .datasets import list_datasets, load_dataset
@@ -57,12 +58,15 @@ from .validation import (
 
 __all__ = [
     "BacktestResult",
+    "BatchResult",
     "Card",
     "CardComparison",
     "DataWarning",
     "DiagnosticWarning",
     "Fit",
+    "FitJob",
     "IdentifiabilityWarning",
+    "JobResult",
     "Likelihood",
     "Parameter",
     "PredictiveCheck",
@@ -82,6 +86,7 @@ __all__ = [
     "emergence_threshold",
     "export_summary",
     "fit",
+    "fit_many",
     "get_law",
     "get_likelihood",
     "inference_optimal",
