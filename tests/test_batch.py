@@ -118,3 +118,26 @@ def test_bad_jobs_are_refused_up_front():
         bs.fit_many([bs.FitJob("chinchilla", runs, {"processes": 2})], progressbar=False)
     with pytest.raises(ValueError, match="processes"):
         bs.fit_many([("chinchilla", runs)], processes=0, progressbar=False)
+
+
+def test_rolling_backtest_runs_as_a_batch():
+    """A rolling backtest fits its cutoffs through fit_many: cutoff i's fit is bs.fit on the
+    runs below it with random_seed + i, in whatever processes; a failing fit names its cutoff."""
+    runs = bs.testing.simulate_chinchilla(n=60, seed=8)
+    kw = dict(draws=40, tune=40, chains=2, warn=False, random_seed=3)
+    bt = bs.backtest("chinchilla", runs, split={"N": [1e9, 3e9]}, processes=2, **kw)
+    serial = bs.backtest("chinchilla", runs, split={"N": [1e9, 3e9]}, processes=1, **kw)
+    assert bt.table.equals(serial.table) and bt.metrics.equals(serial.metrics)
+    for i, cutoff in enumerate([1e9, 3e9]):
+        train = runs[runs["N"] < cutoff]
+        alone = bs.fit("chinchilla", train, **{**kw, "random_seed": 3 + i}, progressbar=False)
+        for name, values in _draws(alone).items():
+            assert np.array_equal(values, _draws(bt.fits[cutoff])[name]), name
+    with pytest.raises(ValueError, match=r"fitting the \d+ runs with N < 1e\+09 failed: .*nope"):
+        bs.backtest(
+            "chinchilla",
+            runs,
+            split={"N": [1e9, 3e9]},
+            priors={"nope": bs.Prior("Normal", mu=0, sigma=1)},
+            **kw,
+        )
