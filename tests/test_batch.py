@@ -3,6 +3,7 @@ failing job fails alone."""
 
 from __future__ import annotations
 
+import logging
 import pickle
 
 import numpy as np
@@ -89,7 +90,11 @@ def test_dask_local_cluster_gives_the_same_draws(serial):
     reference = [_draws(f) if f is not None else {} for f in serial.fits]
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
