@@ -125,7 +125,7 @@ def main() -> None:
             from distributed import Client, LocalCluster
         except ImportError:
             print(
-                "dask.distributed is not installed: Dask run skipped (pip install 'bayescale[dask]')"
+                "dask.distributed is not installed: Dask run skipped (pip install bayescale[dask])"
             )
         else:
             t0 = time.perf_counter()
