@@ -32,7 +32,7 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,7 +85,11 @@ class JobResult:
         Position of the job in the batch.
     job : FitJob
     fit : Fit or None
-        The fit (without its PyMC model, rebuilt on demand by ``fit.model``), None on failure.
+        The fit (without its PyMC model, rebuilt on demand by ``fit.model``); None on failure
+        or when :func:`fit_many` was given ``reduce``.
+    value : Any
+        ``reduce(fit)`` when :func:`fit_many` was given ``reduce``, else the fit (None on
+        failure).
     error : BaseException or None
         The exception the job raised (a ``RuntimeError`` carrying its message when the original
         could not be sent back from the worker).
@@ -102,6 +106,7 @@ class JobResult:
     index: int
     job: FitJob
     fit: Fit | None = None
+    value: Any = None
     error: BaseException | None = None
     traceback: str = ""
     warnings: list[tuple[type[Warning], str]] = field(default_factory=list)
@@ -145,6 +150,12 @@ class BatchResult:
     def fits(self) -> list[Fit | None]:
         """The fit of each job in job order, None where the job failed."""
         return [r.fit for r in self.results]
+
+    @property
+    def values(self) -> list[Any]:
+        """``reduce(fit)`` of each job in job order (the fits without ``reduce``), None where
+        the job failed."""
+        return [r.value for r in self.results]
 
     @property
     def successes(self) -> list[JobResult]:
@@ -197,7 +208,9 @@ def _portable_error(err: BaseException) -> BaseException:
         return RuntimeError(f"{type(err).__name__}: {err}")
 
 
-def _run_job(index: int, job: FitJob, common: Mapping[str, Any]) -> JobResult:
+def _run_job(
+    index: int, job: FitJob, common: Mapping[str, Any], reduce: Callable[[Fit], Any] | None
+) -> JobResult:
     """Run one job here and now; every error is caught and returned in the result."""
     start = time.perf_counter()
     out = JobResult(index, job, worker=f"{socket.gethostname()}:{os.getpid()}")
@@ -208,7 +221,10 @@ def _run_job(index: int, job: FitJob, common: Mapping[str, Any]) -> JobResult:
             kwargs.update(progressbar=False, processes=1)
             fit = fit_law(job.law, job.data, **kwargs)
             fit._model = None  # the PyMC model does not pickle; Fit.model rebuilds it
-            out.fit = fit
+            if reduce is None:
+                out.fit = out.value = fit
+            else:
+                out.value = reduce(fit)
         except Exception as err:
             out.error = _portable_error(err)
             out.traceback = traceback.format_exc()
@@ -218,16 +234,16 @@ def _run_job(index: int, job: FitJob, common: Mapping[str, Any]) -> JobResult:
 
 
 def _run_pickled(index: int, payload: bytes) -> bytes:
-    """:func:`_run_job` on a cloudpickled ``(job, common)``; the result comes back cloudpickled
-    too (laws and likelihoods may hold lambdas, which the standard pickle refuses)."""
+    """:func:`_run_job` on a cloudpickled ``(job, common, reduce)``; the result comes back
+    cloudpickled too (laws and likelihoods may hold lambdas, which the standard pickle
+    refuses)."""
     import cloudpickle
 
-    job, common = cloudpickle.loads(payload)
-    result = _run_job(index, job, common)
+    result = _run_job(index, *cloudpickle.loads(payload))
     try:
         return cloudpickle.dumps(result)
     except Exception as err:  # a result that cannot travel is a failure of that job
-        result.fit = None
+        result.fit = result.value = None
         result.error = RuntimeError(f"the fit could not be sent back from the worker: {err}")
         return cloudpickle.dumps(result)
 
@@ -311,6 +327,7 @@ def fit_many(
     client: Any = None,
     processes: int | None = None,
     progressbar: bool = True,
+    reduce: Callable[[Fit], Any] | None = None,
     **fit_kwargs: Any,
 ) -> BatchResult:
     """Run a batch of fits in parallel: local processes by default, a Dask cluster on request.
@@ -327,6 +344,11 @@ def fit_many(
         one after another in this process. Ignored with ``client``.
     progressbar : bool
         One progress bar over the jobs (on stderr).
+    reduce : callable, optional
+        ``reduce(fit)`` is called in the worker on each job's fit and only its result comes
+        back (``result.values``), e.g. ``lambda f: f.summary()``: a fit of 240 runs with
+        4000 draws holds ≈ 8 MB of pointwise log-likelihood, so a batch of thousands of fits is
+        best reduced where it runs. An error it raises is the job's error.
     **fit_kwargs
         Keyword arguments of :func:`bayescale.fit` given to every job; a job's own ``kwargs``
         take precedence. Each fit runs its chains in its own process (``processes=1``), and
@@ -373,15 +395,15 @@ def fit_many(
     try:
         if client is not None:
             where = f"Dask cluster ({len(client.scheduler_info().get('workers', {}))} workers)"
-            _run_dask(client, jobs, fit_kwargs, done)
+            _run_dask(client, jobs, fit_kwargs, reduce, done)
         else:
             n_proc = _n_local(processes, len(jobs))
             where = f"{n_proc} local process{'es' if n_proc > 1 else ''}"
             if n_proc == 1:
                 for i, job in enumerate(jobs):
-                    done(_run_job(i, job, fit_kwargs))
+                    done(_run_job(i, job, fit_kwargs, reduce))
             else:
-                _run_local(jobs, fit_kwargs, n_proc, done)
+                _run_local(jobs, fit_kwargs, reduce, n_proc, done)
     finally:
         bar.close()
     final = [r for r in results if r is not None]
@@ -390,7 +412,24 @@ def fit_many(
     return BatchResult(final, seconds=time.perf_counter() - start, where=where)
 
 
-def _run_local(jobs: list[FitJob], common: Mapping[str, Any], n_proc: int, done: Any) -> None:
+def _one_thread() -> None:
+    """In a local worker: BLAS and OpenMP on one thread (the workers share the cores; Dask's
+    nanny sets the same limits through the environment)."""
+    if os.environ.get("BAYESCALE_BATCH_THREADS") == "keep":  # for benchmarks only
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - comes with PyMC
+        return
+    _LIMITS.append(threadpool_limits(limits=1))
+
+
+_LIMITS: list[Any] = []
+
+
+def _run_local(
+    jobs: list[FitJob], common: Mapping[str, Any], reduce: Any, n_proc: int, done: Any
+) -> None:
     """Jobs on a pool of ``n_proc`` local processes (forked after the warm-up when possible)."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -405,26 +444,37 @@ def _run_local(jobs: list[FitJob], common: Mapping[str, Any], n_proc: int, done:
         ctx = mp.get_context("spawn")
     else:
         _warm_up(jobs, common)
-    with warnings.catch_warnings():
-        # the parent may hold idle BLAS / sampler threads; the children only run fits
-        warnings.filterwarnings(
-            "ignore", message=".*use of fork\\(\\) may lead", category=DeprecationWarning
-        )
-        with ProcessPoolExecutor(max_workers=n_proc, mp_context=ctx) as pool:
+    pool = ProcessPoolExecutor(max_workers=n_proc, mp_context=ctx, initializer=_one_thread)
+    try:
+        with warnings.catch_warnings():
+            # the workers are forked at the first submit; the parent may hold idle BLAS or
+            # sampler threads, the children only run fits
+            warnings.filterwarnings(
+                "ignore", message=".*use of fork\\(\\) may lead", category=DeprecationWarning
+            )
             futures = {
-                pool.submit(_run_pickled, i, cloudpickle.dumps((job, common))): i
+                pool.submit(_run_pickled, i, cloudpickle.dumps((job, common, reduce))): i
                 for i, job in enumerate(jobs)
             }
-            for future in as_completed(futures):
-                i = futures[future]
-                try:
-                    result = cloudpickle.loads(future.result())
-                except Exception as err:  # the worker died (BrokenProcessPool) or similar
-                    result = _lost(i, jobs[i], err)
-                done(result)
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                result = cloudpickle.loads(future.result())
+            except Exception as err:  # the worker died (BrokenProcessPool) or similar
+                result = _lost(i, jobs[i], err)
+            done(result)
+    except BaseException:  # interrupted: drop the jobs not started, stop the workers
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in workers:
+            proc.terminate()
+        raise
+    pool.shutdown()
 
 
-def _run_dask(client: Any, jobs: list[FitJob], common: Mapping[str, Any], done: Any) -> None:
+def _run_dask(
+    client: Any, jobs: list[FitJob], common: Mapping[str, Any], reduce: Any, done: Any
+) -> None:
     """Jobs as tasks of a Dask cluster, one task per job."""
     import uuid
 
@@ -437,16 +487,20 @@ def _run_dask(client: Any, jobs: list[FitJob], common: Mapping[str, Any], done: 
         future = client.submit(
             _run_pickled,
             i,
-            cloudpickle.dumps((job, common)),
+            cloudpickle.dumps((job, common, reduce)),
             key=f"bayescale-fit-{batch}-{i}",
             pure=False,
         )
         futures[future] = i
-    for future in as_completed(list(futures)):
-        i = futures[future]
-        try:
-            result = cloudpickle.loads(future.result())
-        except Exception as err:  # KilledWorker, cancelled, lost connection
-            result = _lost(i, jobs[i], err)
-        future.release()
-        done(result)
+    try:
+        for future in as_completed(list(futures)):
+            i = futures[future]
+            try:
+                result = cloudpickle.loads(future.result())
+            except Exception as err:  # KilledWorker, cancelled, lost connection
+                result = _lost(i, jobs[i], err)
+            future.release()
+            done(result)
+    except BaseException:  # interrupted: cancel what is left
+        client.cancel(list(futures))
+        raise

@@ -146,3 +146,20 @@ def test_rolling_backtest_runs_as_a_batch():
             priors={"nope": bs.Prior("Normal", mu=0, sigma=1)},
             **kw,
         )
+
+
+def _alpha_median(fit: bs.Fit) -> float:
+    return float(fit.posterior["alpha"].median())
+
+
+def test_reduce_runs_in_the_worker(serial):
+    """With reduce=, only its value comes back; an error it raises is that job's error."""
+    jobs = _jobs()
+    out = bs.fit_many(jobs, processes=2, progressbar=False, reduce=_alpha_median, **KW)
+    assert out.fits == [None] * 4
+    assert out.values[2] is None and not out[2].ok
+    for value, fit in zip(out.values, serial.fits, strict=True):
+        if fit is not None:
+            assert value == _alpha_median(fit)
+    fails = bs.fit_many(jobs[:1], processes=1, progressbar=False, reduce=lambda f: 1 / 0, **KW)
+    assert isinstance(fails[0].error, ZeroDivisionError) and "1 / 0" in fails[0].traceback
