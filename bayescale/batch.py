@@ -214,8 +214,8 @@ def _run_job(
     """Run one job here and now; every error is caught and returned in the result."""
     start = time.perf_counter()
     out = JobResult(index, job, worker=f"{socket.gethostname()}:{os.getpid()}")
+    # the worker's own filters decide what is recorded, as they would for bs.fit
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
         try:
             kwargs = {**common, **dict(job.kwargs)}
             kwargs.update(progressbar=False, processes=1)
