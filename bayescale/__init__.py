@@ -19,6 +19,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 from . import plots, testing, xp
 from ._api import CI_PROB
 from .analysis import compute_optimal, predict_loss
+from .batch import BatchResult, FitJob, JobResult, fit_many
 from .cards import Card, list_cards, load_card
 from .data import DataWarning
 from .datasets import list_datasets, load_dataset
@@ -61,13 +62,16 @@ from .validation import (
 __all__ = [
     "CI_PROB",
     "BacktestResult",
+    "BatchResult",
     "CalibrationWarning",
     "Card",
     "CardComparison",
     "DataWarning",
     "DiagnosticWarning",
     "Fit",
+    "FitJob",
     "IdentifiabilityWarning",
+    "JobResult",
     "Likelihood",
     "Parameter",
     "PredictiveCheck",
@@ -88,6 +92,7 @@ __all__ = [
     "emergence_threshold",
     "export_summary",
     "fit",
+    "fit_many",
     "get_law",
     "get_likelihood",
     "inference_optimal",

@@ -291,6 +291,7 @@ def backtest(
     *,
     ci_probs: Sequence[float] = DEFAULT_CI_PROBS,
     random_seed: int = 0,
+    client: Any = None,
     **fit_kwargs: Any,
 ) -> BacktestResult:
     """Fit on the runs below a cutoff and score the predictions of the runs above it.
@@ -308,7 +309,12 @@ def backtest(
     ci_probs : sequence of float
         Central predictive intervals scored (default 50%, 80% and :data:`~bayescale.CI_PROB`).
     random_seed : int
-        Seed of the fits and of the predictive draws.
+        Seed of the fits (cutoff ``i`` is fitted with ``random_seed + i``) and of the predictive
+        draws.
+    client : distributed.Client, optional
+        Fit the cutoffs of a rolling backtest as tasks of this Dask cluster. Without it several
+        cutoffs are fitted in parallel local processes (:func:`bayescale.fit_many`; its
+        ``processes=`` is taken from ``processes`` here). The results do not depend on either.
     **fit_kwargs
         Passed to :func:`bayescale.fit` (``draws=``, ``tune=``, ``priors=``, ``likelihood=``,
         ``columns=``...).
@@ -347,8 +353,8 @@ def backtest(
     fit_kwargs.setdefault("progressbar", False)
     choice = fit_kwargs.get("likelihood")
     likelihood = get_likelihood(choice if choice is not None else law.default_likelihood)
-    rows, metric_rows, fits = [], {}, {}
-    for i, cutoff in enumerate(cutoffs):
+    splits = []
+    for cutoff in cutoffs:
         train_mask = (values < cutoff).to_numpy()
         train, test = frame[train_mask], frame[~train_mask]
         if len(test) == 0:
@@ -361,13 +367,11 @@ def backtest(
             raise ValueError(
                 f"the {len(test)} held-out runs with {column} >= {cutoff:g} cannot be scored: {err}"
             ) from err
-        try:
-            f = fit_law(law, train, random_seed=random_seed + i, **fit_kwargs)
-        except ValueError as err:
-            raise ValueError(
-                f"fitting the {len(train)} runs with {column} < {cutoff:g} failed: {err}"
-            ) from err
-        fits[cutoff] = f
+        splits.append((cutoff, train_mask, train, test, held_out))
+    fitted = _fit_cutoffs(law, column, splits, random_seed, client, fit_kwargs)
+    rows, metric_rows, fits = [], {}, {}
+    for i, (cutoff, train_mask, train, test, held_out) in enumerate(splits):
+        f = fits[cutoff] = fitted[i]
         inputs = {**held_out.inputs, **held_out.extra}
         draws = _predictive_draws(f, inputs, random_seed + 1000 + i, test)
         flat = draws.to_numpy().reshape(-1, len(test))
@@ -441,6 +445,44 @@ def _warn_calibration(calibration: pd.DataFrame, name: str) -> None:
             CalibrationWarning,
             stacklevel=3,
         )
+
+
+def _fit_cutoffs(
+    law: ScalingLaw,
+    column: str,
+    splits: list[tuple],
+    random_seed: int,
+    client: Any,
+    fit_kwargs: dict[str, Any],
+) -> list[Fit]:
+    """The fit of each cutoff's training runs (cutoff ``i`` with ``random_seed + i``): one
+    cutoff directly, several as a batch (:func:`bayescale.fit_many`), in the same order."""
+
+    def failed(train: pd.DataFrame, cutoff: float, err: ValueError) -> ValueError:
+        return ValueError(f"fitting the {len(train)} runs with {column} < {cutoff:g} failed: {err}")
+
+    if len(splits) == 1 and client is None:
+        cutoff, _, train, _, _ = splits[0]
+        try:
+            return [fit_law(law, train, random_seed=random_seed, **fit_kwargs)]
+        except ValueError as err:
+            raise failed(train, cutoff, err) from err
+    from .batch import FitJob, fit_many
+
+    kwargs = dict(fit_kwargs)
+    progressbar = bool(kwargs.pop("progressbar", False))
+    processes = kwargs.pop("processes", None)
+    jobs = [
+        FitJob(law, train, {**kwargs, "random_seed": random_seed + i}, f"{column} < {cutoff:g}")
+        for i, (cutoff, _, train, _, _) in enumerate(splits)
+    ]
+    batch = fit_many(jobs, client=client, processes=processes, progressbar=progressbar)
+    for (cutoff, _, train, _, _), result in zip(splits, batch, strict=True):
+        if isinstance(result.error, ValueError):
+            raise failed(train, cutoff, result.error) from result.error
+        if result.error is not None:
+            raise result.error
+    return batch.fits
 
 
 # ---------------------------------------------------------------------- model comparison

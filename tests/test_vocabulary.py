@@ -81,6 +81,7 @@ VAR_KEYWORD = {
     "chain": "the inputs of the loss law",
     "get_law": "the options of a law family (x=, breaks=, ...)",
     "load_dataset": "the options of a dataset's table",
+    "fit_many": "options of bs.fit shared by every job",
 }
 
 #: ``ci_prob`` parameters whose default is not the constant, and why.
@@ -95,6 +96,7 @@ RESULT_CLASSES = (
     "PredictiveCheck",
     "SBCResult",
     "StackedFit",
+    "BatchResult",
 )
 
 
@@ -294,6 +296,9 @@ def _results(pinned):
         "CardComparison": bs.compare_to_card(pinned, "besiroglu2024"),
         "PredictiveCheck": bs.posterior_predictive_check(pinned, random_seed=0),
         "SBCResult": sbc,
+        "BatchResult": bs.BatchResult(
+            [bs.batch.JobResult(0, bs.FitJob("chinchilla", pinned.data), fit=pinned)], 1.0, "here"
+        ),
         "StackedFit": bs.stack(
             {"a": pinned, "b": pinned}, weights={"a": 0.5, "b": 0.5}, warn=False
         ),

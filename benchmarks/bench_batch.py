@@ -1,0 +1,161 @@
+"""Throughput of ``bs.fit_many``: N Chinchilla fits on local processes and on a Dask cluster.
+
+Each job fits the Chinchilla law to its own simulated 240-run isoFLOP design
+(``bs.testing.chinchilla_design`` + ``bs.testing.simulate`` at Besiroglu et al.'s estimate,
+design, noise and sampler seeded by the job's index) with ``bs.fit``'s defaults (4 chains ×
+1000 draws after 1000 warm-up iterations) unless ``--draws``/``--tune``/``--chains`` say
+otherwise. The batch runs
+
+* on ``--processes`` local processes (``fit_many(processes=...)``),
+* on a ``distributed.LocalCluster`` with ``--workers`` single-threaded worker processes
+  (``fit_many(client=...)``; skipped when dask.distributed is not installed),
+* and, with ``--serial``, in this process one fit after another,
+
+checks that every job's draws are identical in every mode, and prints one row per mode: wall time
+(cluster start-up excluded, shown apart), seconds per fit, the time 1,000 fits would take at that
+rate, the compile time summed over the fits (the structure is compiled once, then only the data
+are swapped) and the median sampling time of a fit. The load average is printed first: on a
+shared machine the times are those of the cores actually available.
+
+Usage::
+
+    python benchmarks/bench_batch.py [--fits 20] [--processes 2] [--workers 2] [--serial]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import time
+
+import numpy as np
+import pandas as pd
+
+import bayescale as bs
+
+
+def make_jobs(n: int, runs: int) -> list[bs.FitJob]:
+    truth = bs.testing.BESIROGLU_TRUTH
+    jobs = []
+    for i in range(n):
+        design = bs.testing.chinchilla_design(runs, random_seed=i)
+        data = bs.testing.simulate("chinchilla", truth, design, random_seed=i)
+        jobs.append(bs.FitJob("chinchilla", data, {"random_seed": i}, name=f"sim {i}"))
+    return jobs
+
+
+def draws_of(result: bs.BatchResult) -> list[dict[str, np.ndarray] | None]:
+    return [
+        None if f is None else {k: v.to_numpy() for k, v in f.posterior.data_vars.items()}
+        for f in result.fits
+    ]
+
+
+def same(a: list, b: list) -> bool:
+    for x, y in zip(a, b, strict=True):
+        if (x is None) != (y is None):
+            return False
+        if x is not None and (
+            x.keys() != y.keys() or not all(np.array_equal(x[k], y[k]) for k in x)
+        ):
+            return False
+    return True
+
+
+def row(mode: str, workers: int, result: bs.BatchResult, startup: float = 0.0) -> dict:
+    fits = [f for f in result.fits if f is not None]
+    per_fit = result.seconds / len(result)
+    return {
+        "mode": mode,
+        "workers": workers,
+        "fits": len(fits),
+        "failed": len(result.failures),
+        "wall_s": result.seconds,
+        "startup_s": startup,
+        "s_per_fit": per_fit,
+        "1000_fits_min": per_fit * 1000 / 60,
+        "compile_s_sum": sum(f.timings.get("compile", 0.0) for f in fits),
+        "sampling_s_median": float(np.median([f.timings["sampling"] for f in fits])),
+        "divergent_fits": sum(f.divergences > 0 for f in fits),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--fits", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=240)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--serial", action="store_true", help="also run in this process")
+    parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args()
+    pd.set_option("display.width", 160)
+
+    kw = dict(draws=args.draws, tune=args.tune, chains=args.chains, warn=False)
+    progress = not args.no_progress
+    jobs = make_jobs(args.fits, args.runs)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (np.nan,) * 3
+    print(
+        f"{args.fits} Chinchilla fits of {args.runs} simulated runs, {args.chains} chains × "
+        f"{args.draws} draws (+{args.tune} warm-up); {cores} cores, load average "
+        f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
+    )
+
+    rows, reference, checks = [], None, []
+    if args.serial:
+        serial = bs.fit_many(jobs, processes=1, progressbar=progress, **kw)
+        rows.append(row("in-process", 1, serial))
+        reference = draws_of(serial)
+
+    local = bs.fit_many(jobs, processes=args.processes, progressbar=progress, **kw)
+    rows.append(row("local processes", args.processes, local))
+    if reference is None:
+        reference = draws_of(local)
+    else:
+        checks.append(("local processes vs in-process", same(draws_of(local), reference)))
+
+    if not args.no_dask:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            print(
+                "dask.distributed is not installed: Dask run skipped (pip install bayescale[dask])"
+            )
+        else:
+            t0 = time.perf_counter()
+            with (
+                LocalCluster(
+                    n_workers=args.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                ) as cluster,
+                Client(cluster) as client,
+            ):
+                startup = time.perf_counter() - t0
+                dask = bs.fit_many(jobs, client=client, progressbar=progress, **kw)
+            rows.append(row("Dask LocalCluster", args.workers, dask, startup))
+            checks.append(("Dask vs local processes", same(draws_of(dask), reference)))
+
+    table = pd.DataFrame(rows).set_index("mode")
+    print()
+    print(table.to_string(float_format=lambda v: f"{v:.2f}"))
+    print()
+    for label, ok in checks:
+        print(f"identical draws, {label}: {'yes' if ok else 'NO'}")
+    for result in (local,):
+        for failure in result.failures:
+            print(f"{failure.job.label(failure.index)} failed: {failure.message}")
+    if not all(ok for _, ok in checks):
+        raise SystemExit("draws differ between modes")
+
+
+if __name__ == "__main__":
+    main()
