@@ -16,7 +16,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+source"
 
-from . import plots, testing, xp
+from . import plots, sampling_laws, testing, xp
 from ._api import CI_PROB
 from .analysis import compute_optimal, predict_loss
 from .cards import Card, list_cards, load_card
@@ -47,6 +47,7 @@ from .law import (
 from .likelihoods import Likelihood, get_likelihood, list_likelihoods, register_likelihood
 from .priors import Prior
 from .report import report
+from .sampling_laws import PassAtKResult, fit_pass_at_k, samples_for_coverage
 from .stacking import StackedFit, load_stack, stack
 from .validation import (
     BacktestResult,
@@ -70,6 +71,7 @@ __all__ = [
     "IdentifiabilityWarning",
     "Likelihood",
     "Parameter",
+    "PassAtKResult",
     "PredictiveCheck",
     "Prior",
     "ScalingLaw",
@@ -88,6 +90,7 @@ __all__ = [
     "emergence_threshold",
     "export_summary",
     "fit",
+    "fit_pass_at_k",
     "get_law",
     "get_likelihood",
     "inference_optimal",
@@ -110,6 +113,8 @@ __all__ = [
     "register_law_family",
     "register_likelihood",
     "report",
+    "samples_for_coverage",
+    "sampling_laws",
     "stack",
     "testing",
     "xp",
