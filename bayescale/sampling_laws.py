@@ -20,6 +20,8 @@ so the exponent of the power law in 1 − coverage is α.
   (hierarchical), counts Beta-binomial. Returns a :class:`PassAtKResult`.
 * :func:`samples_for_coverage` — posterior of the k at which the coverage reaches a target.
 * :func:`point_fit_pass_at_k` — the plain baseline: OLS of ln(−ln c) on ln k per model.
+* :func:`extrapolation_check` — fit on the first k₀ samples, predict the coverage at larger k,
+  against the truth and the point fit.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from ._api import CI_PROB
 __all__ = [
     "PassAtKResult",
     "beta_pass_at_k",
+    "extrapolation_check",
     "fit_pass_at_k",
     "pass_at_k",
     "point_fit_pass_at_k",
@@ -372,3 +375,66 @@ def point_fit_pass_at_k(
         slope, intercept = np.polyfit(np.log(ks[ok]), np.log(-np.log(cov[ok])), 1)
         out.append((name, float(sub[size].iloc[0]), float(np.exp(intercept)), float(-slope)))
     return pd.DataFrame(out, columns=["model", "N", "a", "b"]).sort_values("N", ignore_index=True)
+
+
+def extrapolation_check(
+    data: pd.DataFrame,
+    *,
+    n_seen: int = 100,
+    k: Sequence[float] = (1000, 10000),
+    random_seed: int = 0,
+    ci_prob: float = CI_PROB,
+    result: PassAtKResult | None = None,
+    group: str = "model",
+    size: str = "N",
+    total: str = "n_samples",
+    correct: str = "n_correct",
+    **fit_options: Any,
+) -> pd.DataFrame:
+    """Fit on the first ``n_seen`` samples per problem, predict the coverage at larger ``k``.
+
+    The "first n_seen samples" are :func:`subsample_counts` with ``random_seed`` (a
+    hypergeometric draw of n_seen of each problem's samples); :func:`fit_pass_at_k` is fitted
+    to them (same ``random_seed``) and :meth:`PassAtKResult.predict_coverage` gives the
+    predictive interval of the coverage the full data report at each k. The truth is the
+    unbiased estimator on the full counts; ``point`` is :func:`point_fit_pass_at_k` on the
+    same subsampled counts. One row per model and k, with ``covered`` and the absolute errors.
+    Pass ``result`` (a fit to ``subsample_counts(data, n_samples=n_seen,
+    random_seed=random_seed)``) to reuse it instead of fitting again.
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> from bayescale.sampling_laws import extrapolation_check
+    >>> runs = bs.load_dataset("monkeys_pythia_math_brown2024")  # doctest: +SKIP
+    >>> table = extrapolation_check(runs, n_seen=100, k=[1000, 10000])  # doctest: +SKIP
+    >>> int(table["covered"].sum()), len(table)  # doctest: +SKIP
+    (14, 14)
+    """
+    cols = {"group": group, "total": total, "correct": correct}
+    seen = subsample_counts(
+        data, n_samples=n_seen, random_seed=random_seed, total=total, correct=correct
+    )
+    if result is None:
+        result = fit_pass_at_k(seen, random_seed=random_seed, size=size, **cols, **fit_options)
+    n_total = int(data[total].min())
+    if int(data[total].max()) != n_total:
+        raise ValueError(f"every row needs the same {total!r} for the held-out coverage")
+    table = result.predict_coverage(
+        k=list(k), n_total=n_total, random_seed=random_seed, ci_prob=ci_prob
+    )
+    truth = {
+        (m, float(kk)): float(pass_at_k(g[total], g[correct], kk).mean())
+        for m, g in data.groupby(group, sort=False)
+        for kk in k
+    }
+    point = point_fit_pass_at_k(seen, size=size, **cols).set_index("model")
+    table["truth"] = [truth[(m, kk)] for m, kk in zip(table["model"], table["k"], strict=True)]
+    table["point"] = [
+        float(np.exp(-point.loc[m, "a"] * kk ** (-point.loc[m, "b"])))
+        for m, kk in zip(table["model"], table["k"], strict=True)
+    ]
+    table["covered"] = (table["lower"] <= table["truth"]) & (table["truth"] <= table["upper"])
+    table["abs_error"] = (table["median"] - table["truth"]).abs()
+    table["point_abs_error"] = (table["point"] - table["truth"]).abs()
+    return table

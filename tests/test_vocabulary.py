@@ -83,6 +83,7 @@ VAR_KEYWORD = {
     "chain": "the inputs of the loss law",
     "get_law": "the options of a law family (x=, breaks=, ...)",
     "load_dataset": "the options of a dataset's table",
+    "sampling_laws.extrapolation_check": "options of fit_pass_at_k (draws=, tune=, chains=)",
 }
 
 #: ``ci_prob`` parameters whose default is not the constant, and why.
