@@ -124,3 +124,13 @@ def test_heldout_coverage_on_pythia(runs):
     assert len(table) == 14
     assert int(table["covered"].sum()) >= 12
     assert table["abs_error"].median() < 0.05
+
+
+def test_fit_and_subsample_reject_bad_counts():
+    rows = pd.DataFrame({"model": "m", "N": 1e9, "n_samples": [10, 10], "n_correct": [3, 11]})
+    with pytest.raises(ValueError, match="n_correct"):
+        bs.fit_pass_at_k(rows)
+    with pytest.raises(ValueError, match="missing"):
+        bs.fit_pass_at_k(rows.drop(columns="N"))
+    with pytest.raises(ValueError, match="at least n_samples"):
+        subsample_counts(rows, n_samples=100)
