@@ -16,7 +16,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+source"
 
-from . import plots, testing, xp
+from . import plots, sampling_laws, testing, xp
 from ._api import CI_PROB
 from .analysis import compute_optimal, predict_loss
 from .batch import BatchResult, FitJob, JobResult, fit_many
@@ -48,6 +48,7 @@ from .law import (
 from .likelihoods import Likelihood, get_likelihood, list_likelihoods, register_likelihood
 from .priors import Prior
 from .report import report
+from .sampling_laws import PassAtKResult, fit_pass_at_k, samples_for_coverage
 from .stacking import StackedFit, load_stack, stack
 from .validation import (
     BacktestResult,
@@ -74,6 +75,7 @@ __all__ = [
     "JobResult",
     "Likelihood",
     "Parameter",
+    "PassAtKResult",
     "PredictiveCheck",
     "Prior",
     "ScalingLaw",
@@ -93,6 +95,7 @@ __all__ = [
     "export_summary",
     "fit",
     "fit_many",
+    "fit_pass_at_k",
     "get_law",
     "get_likelihood",
     "inference_optimal",
@@ -115,6 +118,8 @@ __all__ = [
     "register_law_family",
     "register_likelihood",
     "report",
+    "samples_for_coverage",
+    "sampling_laws",
     "stack",
     "testing",
     "xp",

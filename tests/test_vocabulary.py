@@ -67,6 +67,8 @@ POSITIONAL_OPERANDS = {
     "emergence.per_token": ("length",),  # the inverse
     "emergence.metric_choice": ("length",),  # a per-token fit and sequence length
     "emergence.task_runs": ("column",),  # table and column
+    "sampling_laws.pass_at_k": ("c", "k"),  # the estimator of (n, c, k)
+    "sampling_laws.beta_pass_at_k": ("beta", "k"),  # a closed form of (α, β, k)
 }
 
 #: Callables that take ``**kwargs``, and why.
@@ -82,6 +84,7 @@ VAR_KEYWORD = {
     "get_law": "the options of a law family (x=, breaks=, ...)",
     "load_dataset": "the options of a dataset's table",
     "fit_many": "options of bs.fit shared by every job",
+    "sampling_laws.extrapolation_check": "options of fit_pass_at_k (draws=, tune=, chains=)",
 }
 
 #: ``ci_prob`` parameters whose default is not the constant, and why.
@@ -97,6 +100,7 @@ RESULT_CLASSES = (
     "SBCResult",
     "StackedFit",
     "BatchResult",
+    "PassAtKResult",
 )
 
 
@@ -106,7 +110,7 @@ def _public_callables() -> dict[str, object]:
     for name in bs.__all__:
         if inspect.isfunction(obj := getattr(bs, name)):
             out[name] = obj
-    for module in ("plots", "testing", "emergence"):
+    for module in ("plots", "testing", "emergence", "sampling_laws"):
         for sub in getattr(bs, module).__all__:
             member = getattr(getattr(bs, module), sub)
             seen = any(member is f for f in out.values())  # re-exported at the top level
@@ -301,6 +305,13 @@ def _results(pinned):
         ),
         "StackedFit": bs.stack(
             {"a": pinned, "b": pinned}, weights={"a": 0.5, "b": 0.5}, warn=False
+        ),
+        "PassAtKResult": bs.PassAtKResult(
+            models=["m"],
+            N=np.array([1e9]),
+            alpha=np.full((4, 1), 0.3),
+            beta=np.full((4, 1), 10.0),
+            counts=None,
         ),
     }
 
