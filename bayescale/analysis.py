@@ -29,7 +29,15 @@ def _as_1d(
 ) -> np.ndarray:
     """``values`` as a 1-D float array, every value finite and > 0 (>= 0 with ``allow_zero``;
     any finite value with ``positive=False``)."""
-    arr = np.atleast_1d(np.asarray(values, dtype=float))
+    raw = np.asarray(values, dtype=object)
+    if any(isinstance(v, bool | np.bool_) for v in raw.ravel()):
+        raise TypeError(f"{name} must be numbers, got a boolean: {values!r}")
+    try:
+        arr = np.atleast_1d(np.asarray(values, dtype=float))
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name} must be a number or a 1-D sequence of numbers, got {values!r}"
+        ) from None
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a number or a 1-D sequence, got shape {arr.shape}")
     if not positive:
@@ -291,6 +299,9 @@ def compute_optimal(
     law = fit.law
     if not {"N", "D"} <= set(law.inputs):
         raise ValueError(f"law {law.name!r} has inputs {law.inputs}; compute_optimal needs N and D")
+    k = flops_per_param_token
+    if isinstance(k, bool) or not isinstance(k, int | float) or not (np.isfinite(k) and k > 0):
+        raise ValueError(f"flops_per_param_token must be a finite number > 0, got {k!r}")
     C = _as_1d("compute", compute)
     extra = _fixed_inputs(law, len(C), _held_mapping("compute_optimal", fixed))
     q, dims, coords = _natural_draws(fit)
@@ -363,7 +374,15 @@ def _structure_terms(
         )
     for g in structure.groupings:
         if g.column in extra_groups:
-            frame[g.column] = np.broadcast_to(np.asarray(extra_groups[g.column]), (n_points,))
+            values = np.atleast_1d(np.asarray(extra_groups[g.column], dtype=object))
+            if values.ndim != 1 or len(values) not in (1, n_points):
+                raise ValueError(
+                    f"groups[{g.column!r}] has {values.size} values for {n_points} point(s): "
+                    "give one value, or one per point"
+                )
+            if any(v is None or (isinstance(v, float) and np.isnan(v)) for v in values):
+                raise ValueError(f"groups[{g.column!r}] has a missing (None/NaN) value")
+            frame[g.column] = np.broadcast_to(values, (n_points,))
         elif g.column not in frame and not (g.column == "C" and {"N", "D"} <= set(frame)):
             frame[g.column] = "<new group>"
     draws = {
@@ -421,9 +440,32 @@ def predict_loss(
     >>> loss.dims
     ('chain', 'draw')
     """
+    if not isinstance(fit, Fit):
+        raise TypeError(f"predict_loss needs a Fit (or a StackedFit), got {type(fit).__name__}")
     law = fit.law
     if kind not in ("mean", "predictive"):
         raise ValueError(f"kind must be 'mean' or 'predictive', got {kind!r}")
+    if random_seed is not None and (
+        isinstance(random_seed, bool) or not isinstance(random_seed, int | np.integer)
+    ):
+        raise TypeError(f"random_seed must be an int or None, got {random_seed!r}")
+    if groups is not None:
+        if not isinstance(groups, Mapping):
+            raise TypeError(
+                f"groups must be a mapping of grouping column to values, e.g. "
+                f"{{'experiment': 'web'}}, got {groups!r}"
+            )
+        known = [g.column for g in fit.structure.groupings]
+        unknown = sorted(set(groups) - set(known))
+        if unknown:
+            raise ValueError(
+                f"groups: {unknown} are not groupings of this fit ({known or 'it has none'})"
+            )
+        if groups and kind != "predictive":
+            raise ValueError(
+                "groups= enters predictive draws only (kind='predictive'); kind='mean' is the "
+                "law's own value, which no group offset changes"
+            )
     extra_cols = list(fit.likelihood.extra_columns) if kind == "predictive" else []
     unknown = sorted(set(inputs) - set(law.inputs) - set(fit.likelihood.extra_columns))
     missing = [k for k in (*law.inputs, *extra_cols) if k not in inputs]

@@ -30,6 +30,10 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 #: count columns: what they count, the smallest plausible maximum (below it the column is
 #: probably in millions or billions) and the largest plausible value
+#: Largest mean cross-entropy per token (nats) taken as a plausible loss: a uniform guess over
+#: a 1M-token vocabulary is ln(1e6) ≈ 13.8 nats.
+MAX_PLAUSIBLE_LOSS = 20.0
+
 COUNT_COLUMNS = {
     "N": ("parameters", 1e5, 1e15),
     "D": ("tokens", 1e5, 1e17),
@@ -128,6 +132,11 @@ def prepare_data(
     else:
         raise TypeError(
             f"data must be a pandas DataFrame or a mapping of columns, got {type(data)}"
+        )
+    if len(frame) == 0:
+        raise ValueError(
+            f"invalid data for law {law.name!r}: no runs (the data has 0 rows); give at least "
+            "one run per free parameter, or fewer with proper priors"
         )
 
     mapping = dict(columns or {})
@@ -294,6 +303,16 @@ def data_warnings(
                 f"{label(name)} ({what}) exceeds {high:g}, beyond any real training run, in "
                 f"{int(beyond.sum())} row(s): {_labels(frame.index, beyond)}; check the units "
                 "and the column mapping"
+            )
+    if law.output == "loss" and "loss" in frame and len(frame):
+        losses = frame["loss"].to_numpy(dtype=float)
+        if np.nanmax(losses) > MAX_PLAUSIBLE_LOSS:
+            big = losses > MAX_PLAUSIBLE_LOSS
+            messages.append(
+                f"{label('loss')} exceeds {MAX_PLAUSIBLE_LOSS:g} nats/token in "
+                f"{int(big.sum())} row(s): {_labels(frame.index, big)}; a language-model loss "
+                "this large is usually a percentage, a perplexity or bits summed over a "
+                "sequence: give the mean cross-entropy per token in nats"
             )
     if len(frame) > 1:
         for name in law.inputs:

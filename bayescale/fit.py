@@ -247,6 +247,8 @@ class Fit:
         """
         from . import convergence
 
+        if not (isinstance(ci_prob, int | float) and 0 < float(ci_prob) < 1):
+            raise ValueError(f"ci_prob must be a number in (0, 1), got {ci_prob!r}")
         if kind not in ("published", "all"):
             raise ValueError(f"kind must be 'published' or 'all', got {kind!r}")
         post = self.posterior
@@ -700,6 +702,21 @@ def fit(
     for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
         if not isinstance(value, int | np.integer) or value < (0 if name == "tune" else 1):
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if not isinstance(drift, bool | np.bool_):
+        raise TypeError(f"drift must be True or False, got {drift!r}")
+    if not (
+        groups is None
+        or groups is False
+        or isinstance(groups, str)
+        or (
+            isinstance(groups, Sequence | tuple)
+            and not isinstance(groups, bytes)
+            and all(isinstance(g, str) for g in groups)
+        )
+    ):
+        raise TypeError(
+            f"groups must be None, 'auto', a column name or a list of column names, got {groups!r}"
+        )
     loss_like = lik.output_domain == "positive"
     if not loss_like and groups not in (None, False, "auto", ()):
         raise ValueError(
@@ -718,6 +735,12 @@ def fit(
     defaults = {**law.default_priors, **lik.noise_priors, **structure.default_priors()}
     all_priors = merge_priors(defaults, priors)
     for par in law.parameters:
+        sizes = {k: np.size(v) for k, v in all_priors[par.name].params.items()}
+        if not par.shape and any(n > 1 for n in sizes.values()):
+            raise ValueError(
+                f"the prior of {par.name!r} has vector arguments {sizes} but {par.name!r} is a "
+                "scalar parameter: give numbers, e.g. Prior('Normal', mu=0.3, sigma=0.1)"
+            )
         if par.shape and all_priors[par.name].is_fixed:
             raise ValueError(
                 f"cannot fix the vector parameter {par.name!r} (shape {par.shape}) with "

@@ -101,6 +101,8 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[str], Any]) -> str:
     >>> open(path).read(), os.listdir(folder)
     ('hi', ['a.txt'])
     """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"the output path must be a str or path-like, got {path!r}")
     target = Path(path)
     if target.is_dir():
         raise IsADirectoryError(f"cannot write {target}: it is a directory")
@@ -109,7 +111,16 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[str], Any]) -> str:
         raise NotADirectoryError(f"cannot write {target}: {parent} is not a directory")
     parent.mkdir(parents=True, exist_ok=True)
     mode = (target.stat().st_mode & 0o7777) if target.exists() else (0o666 & ~_umask())
-    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}")
+    try:
+        fd, tmp = tempfile.mkstemp(
+            dir=parent, prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}"
+        )
+    except OSError as err:
+        raise type(err)(
+            err.errno,
+            f"cannot write {target}: the folder {parent} does not accept a new file "
+            f"({err.strerror}); choose a folder you can write to",
+        ) from None
     os.close(fd)
     try:
         writer(tmp)
@@ -246,6 +257,8 @@ def save_fit(fit: Fit, path: str | os.PathLike) -> str:
     before it replaces ``path``, so an existing file is replaced only by a complete, verified
     one.
     """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"Fit.save: path must be a str or path-like, got {path!r}")
     path = Path(path)
     if not isinstance(fit, Fit):
         raise TypeError(f"save_fit takes a bayescale.Fit, got {type(fit).__name__}")
@@ -337,6 +350,8 @@ def load_fit(path: str | os.PathLike, *, verify_law: bool = True) -> Fit:
         file), or a registered law whose code differs from the one the fit was made with
         (``verify_law=False`` loads it anyway, with a warning).
     """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"load_fit: path must be a str or path-like, got {path!r}")
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no fit file at {path}")

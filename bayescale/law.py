@@ -439,6 +439,11 @@ def get_law(name: str | ScalingLaw, *, version: str | None = None, **options: An
         return name
     from . import laws  # noqa: F401  (registers the built-in laws)
 
+    if not isinstance(name, str):
+        raise TypeError(
+            f"law must be a registered law's name (e.g. 'chinchilla') or a ScalingLaw, got "
+            f"{name!r}; bs.list_laws() lists them"
+        )
     if name in _FAMILIES:
         builders = _FAMILIES[name]
         if version is None:
