@@ -35,6 +35,7 @@ from .decisions import (
 from .emergence import chain, emergence_threshold, predict_accuracy
 from .export import export_summary, read_summary
 from .fit import DiagnosticWarning, Fit, SmallDataWarning, fit
+from .isoflops import IsoflopQualityWarning, IsoflopResult, fit_isoflops
 from .law import (
     IdentifiabilityWarning,
     Parameter,
@@ -68,6 +69,8 @@ __all__ = [
     "DiagnosticWarning",
     "Fit",
     "IdentifiabilityWarning",
+    "IsoflopQualityWarning",
+    "IsoflopResult",
     "Likelihood",
     "Parameter",
     "PredictiveCheck",
@@ -88,6 +91,7 @@ __all__ = [
     "emergence_threshold",
     "export_summary",
     "fit",
+    "fit_isoflops",
     "get_law",
     "get_likelihood",
     "inference_optimal",
