@@ -35,7 +35,7 @@ from .decisions import (
 from .emergence import chain, emergence_threshold, predict_accuracy
 from .export import export_summary, read_summary
 from .fit import DiagnosticWarning, Fit, SmallDataWarning, fit
-from .isoflops import IsoflopQualityWarning, IsoflopResult, fit_isoflops
+from .isoflops import IsoflopQualityWarning, IsoflopResult, compare_approaches, fit_isoflops
 from .law import (
     IdentifiabilityWarning,
     Parameter,
@@ -82,6 +82,7 @@ __all__ = [
     "backtest",
     "chain",
     "compare",
+    "compare_approaches",
     "compare_to_card",
     "compute_for_loss",
     "compute_optimal",

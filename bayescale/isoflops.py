@@ -37,7 +37,13 @@ import xarray as xr
 
 from ._api import CI_PROB, result_html
 
-__all__ = ["IsoflopQualityWarning", "IsoflopResult", "fit_isoflops", "pinned_isoflops"]
+__all__ = [
+    "IsoflopQualityWarning",
+    "IsoflopResult",
+    "compare_approaches",
+    "fit_isoflops",
+    "pinned_isoflops",
+]
 
 #: Noise degrees of freedom of the Student-t likelihood on log L.
 NU = 4.0
@@ -401,3 +407,119 @@ def pinned_isoflops(
         coords={"chain": np.arange(chains), "draw": np.arange(draws), "compute": budgets},
     )
     return IsoflopResult(posterior, runs, c_bar=c_bar)
+
+
+def _p_greater(x: np.ndarray, y: np.ndarray) -> float:
+    """P(X > Y) for independent X, Y given by their draws (all pairs, ties count half)."""
+    ys = np.sort(np.ravel(y))
+    x = np.ravel(x)
+    below = np.searchsorted(ys, x, side="left")
+    at_or_below = np.searchsorted(ys, x, side="right")
+    return float(np.mean((below + at_or_below) / 2.0) / len(ys))
+
+
+def compare_approaches(
+    runs: pd.DataFrame | None,
+    *,
+    compute: float | Sequence[float],
+    random_seed: int | None = None,
+    ci_prob: float = CI_PROB,
+    approach2: IsoflopResult | None = None,
+    approach3: Any = None,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 2,
+) -> pd.DataFrame:
+    """Approach 2 (isoFLOP parabolas) beside Approach 3 (the Chinchilla law) on the same runs.
+
+    Approach 2 is :func:`fit_isoflops`; Approach 3 is ``bs.fit("chinchilla", runs)`` and
+    :func:`~bayescale.compute_optimal`. For each quantity — the exponents a (N* ∝ C^a) and
+    b (D* ∝ C^b), and N*, D* at every budget in ``compute`` — the table gives each approach's
+    posterior median and central ``ci_prob`` interval and ``P(2 > 3)``, the probability that
+    Approach 2's value exceeds Approach 3's when the two posteriors are taken as independent
+    (every pair of draws compared). Values near 0 or 1 mean the approaches disagree.
+
+    Parameters
+    ----------
+    runs : DataFrame or None
+        One isoFLOP family with columns ``N``, ``D``, ``loss`` and, optionally, ``C`` (the
+        budget; else 6ND). May be None when both fits are given.
+    compute : float or sequence of float
+        Budgets (FLOPs) at which N* and D* are compared.
+    random_seed : int, optional
+        Seed of both fits.
+    ci_prob : float
+        Probability mass of the intervals.
+    approach2 : IsoflopResult, optional
+        An Approach 2 result to use instead of fitting one.
+    approach3 : Fit, optional
+        A Chinchilla-law fit to use instead of fitting one.
+    draws, tune, chains : int
+        NUTS settings of the fits made here.
+
+    Returns
+    -------
+    DataFrame
+        Index: ``a``, ``b``, ``N*[C=...]``, ``D*[C=...]``; columns ``approach2_median``,
+        ``approach2_lower``, ``approach2_upper``, the same for ``approach3`` and ``P(2 > 3)``.
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> t = bs.compare_approaches(
+    ...     None, compute=1e21,
+    ...     approach2=bs.testing.pinned_isoflops(random_seed=0),
+    ...     approach3=bs.testing.pinned_fit(random_seed=0),
+    ... )
+    >>> t.index.tolist()
+    ['a', 'b', 'N*[C=1e+21]', 'D*[C=1e+21]']
+    >>> bool(t.loc["a", "P(2 > 3)"] < 0.05)  # pinned: a2 = 0.49 < a3 ≈ 0.51
+    True
+    """
+    from .analysis import compute_optimal
+
+    if not 0 < ci_prob < 1:
+        raise ValueError(f"ci_prob must be in (0, 1), not {ci_prob!r}")
+    c = np.atleast_1d(np.asarray(compute, dtype=float))
+    if c.size == 0 or not np.all(np.isfinite(c)) or np.any(c <= 0):
+        raise ValueError("compute must be finite and positive FLOPs")
+    if runs is None and (approach2 is None or approach3 is None):
+        raise ValueError("compare_approaches needs runs unless approach2 and approach3 are given")
+    if approach2 is None:
+        approach2 = fit_isoflops(
+            runs, random_seed=random_seed, draws=draws, tune=tune, chains=chains
+        )
+    if approach3 is None:
+        from .fit import fit
+
+        approach3 = fit(
+            "chinchilla",
+            runs[["N", "D", "loss"]],
+            random_seed=random_seed,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            progressbar=False,
+        )
+    opt = compute_optimal(approach3, compute=c)
+    n2, d2 = approach2.n_opt(c), approach2.d_opt(c)
+    pairs = {
+        "a": (approach2.posterior["a"], approach3.posterior["a"]),
+        "b": (approach2.posterior["b"], approach3.posterior["b"]),
+    }
+    for cc in c:
+        pairs[f"N*[C={cc:.3g}]"] = (n2.sel(compute=cc), opt["N_opt"].sel(compute=cc))
+    for cc in c:
+        pairs[f"D*[C={cc:.3g}]"] = (d2.sel(compute=cc), opt["D_opt"].sel(compute=cc))
+    lo, hi = (1 - ci_prob) / 2, (1 + ci_prob) / 2
+    rows = {}
+    for name, (x2, x3) in pairs.items():
+        v2, v3 = np.ravel(x2.to_numpy()), np.ravel(x3.to_numpy())
+        row = {}
+        for label, v in (("approach2", v2), ("approach3", v3)):
+            row[f"{label}_median"] = float(np.median(v))
+            row[f"{label}_lower"] = float(np.quantile(v, lo))
+            row[f"{label}_upper"] = float(np.quantile(v, hi))
+        row["P(2 > 3)"] = _p_greater(v2, v3)
+        rows[name] = row
+    return pd.DataFrame(rows).T

@@ -115,3 +115,55 @@ def test_real_isoflops_near_published(experiment, published, tol):
         warnings.simplefilter("ignore", IsoflopQualityWarning)
         res = fit_isoflops(df[df.experiment == experiment], random_seed=0)
     assert abs(float(res.posterior["a"].median()) - published) < tol
+
+
+def test_p_greater_matches_all_pairs():
+    from bayescale.isoflops import _p_greater
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(0.1, 1, 300), rng.normal(0, 1, 200)
+    y[:5] = x[:5]  # ties count half
+    brute = np.mean((x[:, None] > y[None, :]) + 0.5 * (x[:, None] == y[None, :]))
+    assert _p_greater(x, y) == pytest.approx(brute, rel=1e-12)
+
+
+def test_compare_approaches_with_given_fits():
+    a2 = bs.testing.pinned_isoflops(random_seed=0)
+    a3 = bs.testing.pinned_fit(random_seed=0)
+    t = bs.compare_approaches(None, compute=[1e21, 1e23], approach2=a2, approach3=a3)
+    assert isinstance(t, pd.DataFrame)
+    assert t.index.tolist() == [
+        "a",
+        "b",
+        "N*[C=1e+21]",
+        "N*[C=1e+23]",
+        "D*[C=1e+21]",
+        "D*[C=1e+23]",
+    ]
+    a3_draws = a3.posterior["a"].to_numpy().ravel()
+    assert t.loc["a", "approach3_median"] == pytest.approx(np.median(a3_draws))
+    opt = bs.compute_optimal(a3, compute=1e23)
+    assert t.loc["N*[C=1e+23]", "approach3_median"] == pytest.approx(float(opt["N_opt"].median()))
+    # a2 = 0.49 < a3 ≈ 0.513 so b2 > b3; the two probabilities are complementary
+    assert t.loc["a", "P(2 > 3)"] < 0.05 and t.loc["b", "P(2 > 3)"] > 0.95
+    assert t.loc["a", "P(2 > 3)"] + t.loc["b", "P(2 > 3)"] == pytest.approx(1.0)
+    assert (t["approach2_lower"] <= t["approach2_median"]).all()
+    assert (t["approach3_median"] <= t["approach3_upper"]).all()
+
+
+def test_compare_approaches_bad_input():
+    with pytest.raises(ValueError, match="needs runs"):
+        bs.compare_approaches(None, compute=1e21)
+    with pytest.raises(ValueError, match="compute"):
+        bs.compare_approaches(None, compute=0.0)
+    with pytest.raises(ValueError, match="ci_prob"):
+        bs.compare_approaches(None, compute=1e21, ci_prob=1.5)
+
+
+@pytest.mark.slow
+def test_compare_approaches_fits_both():
+    runs = bs.testing.simulate_chinchilla(120, random_seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = bs.compare_approaches(runs, compute=1e22, random_seed=0, draws=300, tune=300)
+    assert t.loc["a", "approach2_lower"] < t.loc["a", "approach2_upper"]
