@@ -46,6 +46,7 @@ from .law import (
     register_law_family,
 )
 from .likelihoods import Likelihood, get_likelihood, list_likelihoods, register_likelihood
+from .misallocation import misallocation_cost, rule_of_thumb_check
 from .priors import Prior
 from .report import report
 from .stacking import StackedFit, load_stack, stack
@@ -104,6 +105,7 @@ __all__ = [
     "load_dataset",
     "load_stack",
     "loss_at",
+    "misallocation_cost",
     "overtraining_penalty",
     "plots",
     "posterior_predictive_check",
@@ -115,6 +117,7 @@ __all__ = [
     "register_law_family",
     "register_likelihood",
     "report",
+    "rule_of_thumb_check",
     "stack",
     "testing",
     "xp",
