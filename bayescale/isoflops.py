@@ -21,9 +21,10 @@ built in PyMC and sampled with nutpie through ``pm.sample(nuts_sampler="nutpie")
 
 Quality flags (:class:`IsoflopQualityWarning`, one warning per flagged curve, and
 ``IsoflopResult.flags``): ``too_few_points`` (fewer than 5 runs), ``off_center`` (the lowest
-loss is at the smallest or largest N of the curve), ``exact_duplicate`` (identical (N, D, loss)
-rows) and ``weak_curvature`` (posterior of k_j not clearly away from 0: median/sd < 3, which is
-where a curve whose data bend the wrong way ends up under the constraint k_j > 0).
+loss is at the smallest or largest N of the curve), ``exact_duplicate`` (two runs of a curve
+with the same N, to 6 significant digits, and the same loss to every digit) and
+``weak_curvature`` (posterior of k_j not clearly away from 0: median/sd < 3, which is where a
+curve whose data bend the wrong way ends up under the constraint k_j > 0).
 """
 
 from __future__ import annotations
@@ -85,7 +86,10 @@ def _data_flags(df: pd.DataFrame, budgets: np.ndarray) -> pd.DataFrame:
         i = int(np.argmin(d["loss"].to_numpy()))
         order = np.argsort(d["N"].to_numpy())
         off = n >= 2 and i in (order[0], order[-1])
-        dup = bool(d.duplicated(subset=["N", "D", "loss"]).any())
+        # the same model size (to 6 significant digits) with the same loss to every digit: a
+        # copied or twice-extracted point (tokens may differ where budgets were snapped)
+        n_key = np.array([float(f"{v:.6g}") for v in d["N"]])
+        dup = bool(pd.DataFrame({"n": n_key, "loss": d["loss"].to_numpy()}).duplicated().any())
         rows.append(
             {
                 "compute": c,

@@ -167,3 +167,13 @@ def test_compare_approaches_fits_both():
         warnings.simplefilter("ignore")
         t = bs.compare_approaches(runs, compute=1e22, random_seed=0, draws=300, tune=300)
     assert t.loc["a", "approach2_lower"] < t.loc["a", "approach2_upper"]
+
+
+def test_duplicate_is_same_size_and_loss_even_if_tokens_differ():
+    from bayescale.isoflops import _data_flags
+
+    runs = isoflop_runs(budgets=(1e20,))
+    copy = runs.iloc[[3]].assign(D=runs.D.iloc[3] * 1.001)  # budget snapped: tokens differ
+    assert _data_flags(pd.concat([runs, copy]), np.array([1e20]))["exact_duplicate"].all()
+    other = runs.iloc[[3]].assign(loss=runs.loss.iloc[3] + 1e-6)
+    assert not _data_flags(pd.concat([runs, other]), np.array([1e20]))["exact_duplicate"].any()
