@@ -17,7 +17,9 @@ about the power law. With C = 6ND, D* = C / (6 N*) so D* ∝ C^b with b = 1 − 
 Why a self-contained model and not a :class:`~bayescale.ScalingLaw`: the per-budget
 parameters (m_j, k_j, N*_j) are vectors indexed by a budget code, which the law machinery
 (scalar parameters, inputs held as logs) does not express, and the model is small; it is
-built in PyMC and sampled with nutpie through ``pm.sample(nuts_sampler="nutpie")``.
+built in PyMC and sampled with nutpie through bayescale's own path (``sampling.compile_model``
+and ``sampling.sample_nutpie``, as ``bs.fit`` does), because ``pm.sample(nuts_sampler="nutpie")``
+gave draws that changed from one Python process to the next for the same ``random_seed``.
 
 Quality flags (:class:`IsoflopQualityWarning`, one warning per flagged curve, and
 ``IsoflopResult.flags``): ``too_few_points`` (fewer than 5 runs), ``off_center`` (the lowest
@@ -127,7 +129,8 @@ def fit_isoflops(
         NUTS settings.
     random_seed : int, optional
     sampler : {"nutpie", "pymc"}
-        Passed to ``pm.sample(nuts_sampler=...)``.
+        ``"nutpie"``: bayescale's nutpie path (draws fixed by ``random_seed``, in any process);
+        ``"pymc"``: ``pm.sample`` with PyMC's NUTS.
     progressbar : bool
 
     Returns
@@ -168,33 +171,64 @@ def fit_isoflops(
     m0 = np.array([log_l[code == j].min() for j in range(len(budgets))])
 
     coords = {"compute": budgets}
-    with pm.Model(coords=coords):
+    with pm.Model(coords=coords) as model:
         a = pm.Normal("a", 0.5, 0.25)
         mu = pm.Normal("mu", float(argmin.mean()), 2.0)
         sigma_star = pm.HalfNormal("sigma_star", 0.3)
         z = pm.Normal("z", 0.0, 1.0, dims="compute")
-        log_n_opt = pm.Deterministic(
-            "log_n_opt", mu + a * (log_c - c_bar) + sigma_star * z, dims="compute"
-        )
+        log_n_opt = mu + a * (log_c - c_bar) + sigma_star * z
         m = pm.Normal("m", m0, 0.5, dims="compute")
         k = pm.HalfNormal("k", 0.5, dims="compute")
         sigma = pm.HalfNormal("sigma", 0.05)
         pred = m[code] + k[code] * (log_n - log_n_opt[code]) ** 2
         pm.StudentT("log_loss", nu=NU, mu=pred, sigma=sigma, observed=log_l)
-        idata = pm.sample(
+    if sampler == "nutpie":
+        # bayescale's own nutpie path (fit.py's): compiled once, each chain seeded from
+        # (random_seed, chain), so the draws do not depend on the process (pm.sample's do)
+        from .fit import _resolve_seed
+        from .sampling import compile_model, sample_nutpie
+
+        compiled = compile_model(model)
+        trace, _ = sample_nutpie(
+            compiled,
+            {},
+            compiled.x0,
             draws=draws,
             tune=tune,
             chains=chains,
-            random_seed=random_seed,
-            nuts_sampler=sampler,
+            seed=_resolve_seed(random_seed),
             progressbar=progressbar,
-            compute_convergence_checks=False,
+            processes=1,
         )
-    post = idata.posterior
+    else:
+        with model:
+            trace = pm.sample(
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                random_seed=random_seed,
+                progressbar=progressbar,
+                compute_convergence_checks=False,
+            )
+    post = trace["posterior"]
     post = post.to_dataset() if hasattr(post, "to_dataset") else post
-    keep = ["a", "mu", "sigma_star", "log_n_opt", "m", "k", "sigma"]
-    posterior = xr.Dataset({v: post[v] for v in keep})
-    posterior = posterior.assign_coords(compute=budgets)
+
+    def var(name: str) -> xr.DataArray:  # (chain, draw[, compute]) whatever the trace named it
+        v = post[name].to_numpy()
+        dims = ("chain", "draw", "compute")[: v.ndim]
+        return xr.DataArray(v, dims=dims)
+
+    posterior = xr.Dataset({n: var(n) for n in ("a", "mu", "sigma_star", "z", "m", "k", "sigma")})
+    posterior["log_n_opt"] = (
+        posterior["mu"]
+        + posterior["a"] * xr.DataArray(log_c - c_bar, dims="compute")
+        + posterior["sigma_star"] * posterior["z"]
+    )
+    posterior = posterior.drop_vars("z").assign_coords(
+        chain=np.arange(posterior.sizes["chain"]),
+        draw=np.arange(posterior.sizes["draw"]),
+        compute=budgets,
+    )
     return IsoflopResult(posterior, df, c_bar=c_bar)
 
 
