@@ -16,6 +16,7 @@ import xarray as xr
 from .analysis import FLOPS_PER_PARAM_TOKEN, _as_1d
 from .decisions import _bisect, _dataset, _expand, _flat_draws, _frontier_loss, _require_nd
 from .fit import Fit
+from .stacking import stackable
 
 __all__ = ["misallocation_cost", "rule_of_thumb_check"]
 
@@ -50,6 +51,7 @@ def _equivalent_compute(fit: Fit, n: np.ndarray, d: np.ndarray) -> dict[str, Any
             "coords": coords}  # fmt: skip
 
 
+@stackable
 def misallocation_cost(
     fit: Fit,
     *,
@@ -65,8 +67,8 @@ def misallocation_cost(
 
     Parameters
     ----------
-    fit : Fit
-        A fitted law of N and D only.
+    fit : Fit or StackedFit
+        A fitted law of N and D only (a stack mixes its members' draws).
     N, D : float
         The chosen plan: parameters and training tokens.
     price_per_flop : float, optional
@@ -118,6 +120,16 @@ def misallocation_cost(
     return ds
 
 
+def _recount_within(ds: xr.Dataset) -> xr.Dataset:
+    """The probabilities of a :func:`rule_of_thumb_check` result, recounted from its draws
+    (after draws were mixed over a stack)."""
+    within = ds.attrs["within"]
+    for name, var in (("p_within_loss", "loss_excess"), ("p_within_compute", "compute_overhead")):
+        ds[name] = (ds[var] <= within).mean(("chain", "draw"))
+    return ds
+
+
+@stackable(finish=_recount_within)
 def rule_of_thumb_check(
     fit: Fit,
     *,
@@ -135,8 +147,8 @@ def rule_of_thumb_check(
 
     Parameters
     ----------
-    fit : Fit
-        A fitted law of N and D only.
+    fit : Fit or StackedFit
+        A fitted law of N and D only (a stack mixes its members' draws).
     compute : float or sequence of float
         Budgets in FLOPs.
     tokens_per_param : float

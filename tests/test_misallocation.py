@@ -104,3 +104,14 @@ def test_bad_input_is_named(pinned):
         bs.rule_of_thumb_check(pinned, compute=1e21, tokens_per_param=0)
     with pytest.raises(ValueError, match="within"):
         bs.rule_of_thumb_check(pinned, compute=1e21, within=-0.1)
+
+
+def test_a_stack_mixes_draws_and_recounts():
+    f1 = bs.testing.pinned_fit(random_seed=0, chains=1, draws=40)
+    f2 = bs.testing.pinned_fit(random_seed=0, chains=1, draws=40, rel_sd=0.05)
+    st = bs.stack({"a": f1, "b": f2}, weights={"a": 0.5, "b": 0.5}, warn=False)
+    cost = bs.misallocation_cost(st, N=70e9, D=300e9)
+    assert cost["deadweight_flops"].sizes == {"chain": 1, "draw": 40}
+    check = bs.rule_of_thumb_check(st, compute=[1e21, 1e24], within=1e-4)
+    over = check["compute_overhead"].to_numpy().reshape(-1, 2)
+    np.testing.assert_allclose(check["p_within_compute"], (over <= 1e-4).mean(axis=0))
