@@ -36,6 +36,7 @@ from .decisions import (
 from .emergence import chain, emergence_threshold, predict_accuracy
 from .export import export_summary, read_summary
 from .fit import DiagnosticWarning, Fit, SmallDataWarning, fit
+from .isoflops import IsoflopQualityWarning, IsoflopResult, compare_approaches, fit_isoflops
 from .law import (
     IdentifiabilityWarning,
     Parameter,
@@ -46,6 +47,7 @@ from .law import (
     register_law_family,
 )
 from .likelihoods import Likelihood, get_likelihood, list_likelihoods, register_likelihood
+from .misallocation import misallocation_cost, rule_of_thumb_check
 from .priors import Prior
 from .report import report
 from .sampling_laws import PassAtKResult, fit_pass_at_k, samples_for_coverage
@@ -72,6 +74,8 @@ __all__ = [
     "Fit",
     "FitJob",
     "IdentifiabilityWarning",
+    "IsoflopQualityWarning",
+    "IsoflopResult",
     "JobResult",
     "Likelihood",
     "Parameter",
@@ -85,6 +89,7 @@ __all__ = [
     "backtest",
     "chain",
     "compare",
+    "compare_approaches",
     "compare_to_card",
     "compute_for_loss",
     "compute_optimal",
@@ -94,6 +99,7 @@ __all__ = [
     "emergence_threshold",
     "export_summary",
     "fit",
+    "fit_isoflops",
     "fit_many",
     "fit_pass_at_k",
     "get_law",
@@ -107,6 +113,7 @@ __all__ = [
     "load_dataset",
     "load_stack",
     "loss_at",
+    "misallocation_cost",
     "overtraining_penalty",
     "plots",
     "posterior_predictive_check",
@@ -118,6 +125,7 @@ __all__ = [
     "register_law_family",
     "register_likelihood",
     "report",
+    "rule_of_thumb_check",
     "samples_for_coverage",
     "sampling_laws",
     "stack",

@@ -25,6 +25,7 @@ __all__ = [
     "chinchilla_sampled",
     "fit_from_draws",
     "pinned_fit",
+    "pinned_isoflops",
     "pinned_law_fit",
     "simulate",
     "simulate_chinchilla",
@@ -296,3 +297,6 @@ def pinned_law_fit(
 from .sbc import SBCResult, sbc  # noqa: E402
 
 __all__ += ["SBCResult", "sbc"]
+
+# A pinned Approach 2 result (no MCMC) lives with its model in isoflops.py.
+from .isoflops import pinned_isoflops  # noqa: E402

@@ -96,6 +96,7 @@ RESULT_CLASSES = (
     "Fit",
     "BacktestResult",
     "CardComparison",
+    "IsoflopResult",
     "PredictiveCheck",
     "SBCResult",
     "StackedFit",
@@ -298,6 +299,7 @@ def _results(pinned):
         "Fit": pinned,
         "BacktestResult": backtest,
         "CardComparison": bs.compare_to_card(pinned, "besiroglu2024"),
+        "IsoflopResult": bs.testing.pinned_isoflops(random_seed=0),
         "PredictiveCheck": bs.posterior_predictive_check(pinned, random_seed=0),
         "SBCResult": sbc,
         "BatchResult": bs.BatchResult(
