@@ -239,7 +239,7 @@ def _fixed_inputs(law: ScalingLaw, n_budgets: int, fixed: Mapping[str, Any]) -> 
     return out
 
 
-@deprecated_args(into="fixed")
+@deprecated_args(renamed={"C": "compute"}, into="fixed")
 @stackable
 def compute_optimal(
     fit: Fit,

@@ -166,6 +166,8 @@ def _add_fixed_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _read_csv(path: str) -> pd.DataFrame:
+    if Path(path).is_dir():
+        raise UsageError(f"{path} is a folder, not a CSV file of runs")
     if not Path(path).is_file():
         raise UsageError(f"data file not found: {path}")
     try:

@@ -225,6 +225,17 @@ def report(
     out, budgets, card_objs, fixed = _check_arguments(
         fit, out_dir, compute, cards, title, ci_prob, fixed
     )
+    if isinstance(dataset, str):
+        from .datasets import list_datasets
+
+        names = list(list_datasets()["name"])
+        if dataset not in names:
+            raise ValueError(
+                f"dataset {dataset!r} is not registered; give one of {', '.join(names)}, or the "
+                "frame bs.load_dataset returned"
+            )
+    elif dataset is not None and not isinstance(dataset, pd.DataFrame):
+        raise TypeError(f"dataset must be a dataset name or a DataFrame, got {dataset!r}")
     drawn: list[tuple[Any, str, str]] = []  # (figure, file stem, caption)
     try:
         if isinstance(fit, StackedFit):

@@ -154,3 +154,23 @@ def test_frame_with_data_warning_runs_with_pandas_frames():
     f = bs.testing.pinned_fit(random_seed=0)
     out = bs.predict_loss(f, N=np.array([1e9, 2e9]), D=pd.Series([1e10, 2e10]))
     assert out.sizes["point"] == 2
+
+
+def test_report_refuses_an_unknown_dataset_before_writing(pinned, tmp_path):
+    with pytest.raises(ValueError, match="'nosuch' is not registered"):
+        bs.report(pinned, tmp_path / "rep", compute=[1e22], dataset="nosuch")
+    assert not (tmp_path / "rep").exists()
+
+
+def test_compute_optimal_old_budget_name_maps_to_compute(pinned):
+    with pytest.warns(FutureWarning, match="compute="):
+        old = bs.compute_optimal(pinned, C=1e22)
+    np.testing.assert_array_equal(old["N_opt"], bs.compute_optimal(pinned, 1e22)["N_opt"])
+
+
+def test_cli_folder_as_data_is_named(tmp_path, capsys):
+    from bayescale.cli import main
+
+    (tmp_path / "adir").mkdir()
+    code = main(["fit", "chinchilla", str(tmp_path / "adir"), "--out", str(tmp_path / "f.nc")])
+    assert code == 2 and "is a folder" in capsys.readouterr().err
