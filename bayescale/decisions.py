@@ -856,6 +856,7 @@ def compare_to_card(
     compute: float = 5.88e23,
     params: Sequence[str] | None = None,
     fixed: Mapping[str, Any] | None = None,
+    ci_prob: float = CI_PROB,
 ) -> CardComparison:
     """Where a published fit (a reference card) sits in the posterior.
 
@@ -879,6 +880,9 @@ def compare_to_card(
         The law's inputs other than N and D, held fixed in the allocation comparison as in
         :func:`~bayescale.compute_optimal` (e.g. ``fixed={"U": 25e9}`` for
         ``data_constrained``).
+    ci_prob : float
+        Probability of the allocation table's central interval (default
+        :data:`~bayescale.CI_PROB`).
 
     Returns
     -------
@@ -894,6 +898,8 @@ def compare_to_card(
     >>> bs.compare_to_card(fit, "besiroglu2024").joint_tail_prob > 0.05
     True
     """
+    if not (isinstance(ci_prob, int | float) and 0 < float(ci_prob) < 1):
+        raise ValueError(f"ci_prob must be a number in (0, 1), got {ci_prob!r}")
     if not isinstance(fit, Fit):
         raise TypeError(
             f"compare_to_card compares one posterior with a card, got {type(fit).__name__}; "
@@ -995,12 +1001,12 @@ def compare_to_card(
         card_vals = {"N_opt": n_c[0], "D_opt": d_c[0], "tokens_per_param": d_c[0] / n_c[0]}
         for var, cv in card_vals.items():
             draws = post[var].to_numpy().ravel()
-            lo, med, hi = np.quantile(draws, [(1 - CI_PROB) / 2, 0.5, (1 + CI_PROB) / 2])
+            lo, med, hi = np.quantile(draws, [(1 - ci_prob) / 2, 0.5, (1 + ci_prob) / 2])
             alloc_rows[var] = {
                 "card": cv,
                 "median": med,
-                f"ci{100 * CI_PROB:g}_lo": lo,
-                f"ci{100 * CI_PROB:g}_hi": hi,
+                f"ci{100 * ci_prob:g}_lo": lo,
+                f"ci{100 * ci_prob:g}_hi": hi,
                 "card/median": cv / med,
                 "quantile": float(np.mean(draws < cv)),
             }

@@ -249,6 +249,10 @@ def law_fingerprint(law: ScalingLaw) -> str:
 
 
 # ---------------------------------------------------------------------------------- fits
+#: Extensions of other formats, refused by :func:`save_fit` (a fit is NetCDF).
+_NOT_NETCDF = frozenset({".csv", ".json", ".md", ".tex", ".txt", ".png", ".svg", ".pdf", ".html"})
+
+
 def save_fit(fit: Fit, path: str | os.PathLike) -> str:
     """Write ``fit`` to ``path`` (NetCDF4/HDF5) atomically. Returns the path as a string.
 
@@ -259,6 +263,11 @@ def save_fit(fit: Fit, path: str | os.PathLike) -> str:
     """
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"Fit.save: path must be a str or path-like, got {path!r}")
+    if Path(path).suffix.lower() in _NOT_NETCDF:
+        raise ValueError(
+            f"Fit.save writes NetCDF, not {Path(path).suffix}: name the file {Path(path).stem}.nc "
+            "(bs.export_summary writes tables)"
+        )
     path = Path(path)
     if not isinstance(fit, Fit):
         raise TypeError(f"save_fit takes a bayescale.Fit, got {type(fit).__name__}")

@@ -499,9 +499,14 @@ def _same_runs(fits: Mapping[str, Fit]) -> None:
         var = next(iter(obs.data_vars))
         a, b = obs[var].to_numpy(), ref_obs[var].to_numpy()
         if a.shape != b.shape or not np.allclose(a, b, rtol=1e-12, atol=0):
+            what = (
+                f"{a.size} vs {b.size} observations"
+                if a.shape != b.shape
+                else f"the same number of runs ({a.size}) but different observed values"
+            )
             raise ValueError(
-                f"{name!r} and {ref_name!r} were fitted to different runs ({a.size} vs "
-                f"{b.size} observations): compare needs the same runs"
+                f"{name!r} and {ref_name!r} were fitted to different runs ({what}): compare "
+                "needs the same runs"
             )
 
 

@@ -174,3 +174,16 @@ def test_cli_folder_as_data_is_named(tmp_path, capsys):
     (tmp_path / "adir").mkdir()
     code = main(["fit", "chinchilla", str(tmp_path / "adir"), "--out", str(tmp_path / "f.nc")])
     assert code == 2 and "is a folder" in capsys.readouterr().err
+
+
+def test_fit_save_refuses_a_table_extension(pinned, tmp_path):
+    with pytest.raises(ValueError, match=r"name the file fit\.nc"):
+        pinned.save(tmp_path / "fit.csv")
+    assert os.listdir(tmp_path) == []
+
+
+def test_compare_to_card_takes_ci_prob(pinned):
+    res = bs.compare_to_card(pinned, "besiroglu2024", ci_prob=0.8)
+    assert "ci80_lo" in res.allocation.columns
+    with pytest.raises(ValueError, match="ci_prob"):
+        bs.compare_to_card(pinned, "besiroglu2024", ci_prob=1.0)
