@@ -17,8 +17,8 @@ about the power law. With C = 6ND, D* = C / (6 N*) so D* ∝ C^b with b = 1 − 
 Why a self-contained model and not a :class:`~bayescale.ScalingLaw`: the per-budget
 parameters (m_j, k_j, N*_j) are vectors indexed by a budget code, which the law machinery
 (scalar parameters, inputs held as logs) does not express, and the model is small; it is
-built in PyMC and sampled with nutpie through bayescale's own path (``sampling.compile_model``
-and ``sampling.sample_nutpie``, as ``bs.fit`` does), because ``pm.sample(nuts_sampler="nutpie")``
+built in PyMC and sampled with nutpie through bayescale's own path (``sampling.sample_model``, which
+compiles once and seeds each chain as ``bs.fit`` does), because ``pm.sample(nuts_sampler="nutpie")``
 gave draws that changed from one Python process to the next for the same ``random_seed``.
 
 Quality flags (:class:`IsoflopQualityWarning`, one warning per flagged curve, and
@@ -182,34 +182,18 @@ def fit_isoflops(
         sigma = pm.HalfNormal("sigma", 0.05)
         pred = m[code] + k[code] * (log_n - log_n_opt[code]) ** 2
         pm.StudentT("log_loss", nu=NU, mu=pred, sigma=sigma, observed=log_l)
-    if sampler == "nutpie":
-        # bayescale's own nutpie path (fit.py's): compiled once, each chain seeded from
-        # (random_seed, chain), so the draws do not depend on the process (pm.sample's do)
-        from .fit import _resolve_seed
-        from .sampling import compile_model, sample_nutpie
+    from .fit import _resolve_seed
+    from .sampling import sample_model
 
-        compiled = compile_model(model)
-        trace, _ = sample_nutpie(
-            compiled,
-            {},
-            compiled.x0,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            seed=_resolve_seed(random_seed),
-            progressbar=progressbar,
-            processes=1,
-        )
-    else:
-        with model:
-            trace = pm.sample(
-                draws=draws,
-                tune=tune,
-                chains=chains,
-                random_seed=random_seed,
-                progressbar=progressbar,
-                compute_convergence_checks=False,
-            )
+    trace = sample_model(
+        model,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=_resolve_seed(random_seed),
+        progressbar=progressbar,
+        sampler=sampler,
+    )
     post = trace["posterior"]
     post = post.to_dataset() if hasattr(post, "to_dataset") else post
 

@@ -34,6 +34,7 @@ __all__ = [
     "chain_seed",
     "compile_model",
     "find_mode",
+    "sample_model",
     "sample_nutpie",
     "sample_pymc",
     "trace_to_datatree",
@@ -1095,6 +1096,45 @@ def _sample_in_processes(run: Any, chains: int, n_proc: int, progressbar: bool) 
             raise RuntimeError(f"sampling failed in a worker process: {payload}")
         results += payload
     return results
+
+
+def sample_model(
+    model: Any,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    progressbar: bool = False,
+    sampler: str = "nutpie",
+) -> Any:
+    """Sample a self-contained PyMC model (no law, no data containers) the way ``bs.fit`` does.
+
+    ``sampler="nutpie"``: compiled once (cached by fingerprint) and sampled in this process
+    with each chain seeded from ``(seed, chain)``, so the draws depend on the seed alone —
+    unlike ``pm.sample(nuts_sampler="nutpie")``, whose draws change with the process.
+    ``"pymc"``: :func:`sample_pymc`. Returns the trace (a DataTree with ``posterior`` and
+    ``sample_stats``); the posterior holds the free variables only.
+    """
+    if sampler == "nutpie":
+        compiled = compile_model(model)
+        trace, _ = sample_nutpie(
+            compiled,
+            {},
+            compiled.x0,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            progressbar=progressbar,
+            processes=1,
+        )
+        return trace
+    if sampler == "pymc":
+        return sample_pymc(
+            model, draws=draws, tune=tune, chains=chains, seed=seed, progressbar=progressbar
+        )[0]
+    raise ValueError(f"sampler must be 'nutpie' or 'pymc', got {sampler!r}")
 
 
 def sample_pymc(

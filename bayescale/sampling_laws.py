@@ -26,7 +26,7 @@ so the exponent of the power law in 1 − coverage is α.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -212,6 +212,14 @@ class PassAtKResult:
         )
 
 
+def _beta_shapes(exp: Any, p: Mapping[str, Any], x: Any) -> tuple[Any, Any]:
+    """Beta shapes (α, β) per model: log-linear in centred log N plus a per-model offset. The
+    one expression, used by the PyMC model (``pm.math.exp``) and on the draws (``np.exp``)."""
+    alpha = exp(p["a0"] + p["a1"] * x + p["sigma_a"] * p["z"])
+    beta = exp(p["b0"] + p["b1"] * x + p["sigma_b"] * p["w"])
+    return alpha, beta
+
+
 def fit_pass_at_k(
     data: pd.DataFrame,
     *,
@@ -254,36 +262,31 @@ def fit_pass_at_k(
     c = data[correct].to_numpy(dtype=np.int64)
     if np.any(c < 0) or np.any(c > n):
         raise ValueError(f"{correct!r} must lie between 0 and {total!r}")
-    with pm.Model():
-        a0 = pm.Normal("a0", np.log(0.3), 1.5)
-        a1 = pm.Normal("a1", 0.0, 1.0)
-        b0 = pm.Normal("b0", np.log(10.0), 2.0)
-        b1 = pm.Normal("b1", 0.0, 1.0)
-        sa = pm.HalfNormal("sigma_a", 0.5)
-        sb = pm.HalfNormal("sigma_b", 0.5)
-        z = pm.Normal("z", 0.0, 1.0, shape=len(models))
-        w = pm.Normal("w", 0.0, 1.0, shape=len(models))
-        alpha = pm.Deterministic("alpha", pm.math.exp(a0 + a1 * x + sa * z))
-        beta = pm.Deterministic("beta", pm.math.exp(b0 + b1 * x + sb * w))
+    with pm.Model() as model:
+        p = {
+            "a0": pm.Normal("a0", np.log(0.3), 1.5),
+            "a1": pm.Normal("a1", 0.0, 1.0),
+            "b0": pm.Normal("b0", np.log(10.0), 2.0),
+            "b1": pm.Normal("b1", 0.0, 1.0),
+            "sigma_a": pm.HalfNormal("sigma_a", 0.5),
+            "sigma_b": pm.HalfNormal("sigma_b", 0.5),
+            "z": pm.Normal("z", 0.0, 1.0, shape=len(models)),
+            "w": pm.Normal("w", 0.0, 1.0, shape=len(models)),
+        }
+        alpha, beta = _beta_shapes(pm.math.exp, p, x)
         pm.BetaBinomial("obs", n=n, alpha=alpha[idx], beta=beta[idx], observed=c)
-        trace = pm.sample(
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            cores=1,
-            random_seed=random_seed,
-            nuts_sampler="nutpie",
-            progressbar=False,
-        )
-    post = trace.posterior
-    al = post["alpha"].values.reshape(-1, len(models))
-    be = post["beta"].values.reshape(-1, len(models))
-    diagnostics: dict[str, float] = {}
-    try:
-        diverging = trace.sample_stats["diverging"].values
-        diagnostics["divergences"] = float(np.sum(diverging))
-    except (KeyError, AttributeError):  # pragma: no cover - depends on the trace format
-        pass
+    from .fit import _resolve_seed
+    from .sampling import sample_model
+
+    # bayescale's nutpie path: the draws depend on random_seed alone (pm.sample's do not)
+    trace = sample_model(
+        model, draws=draws, tune=tune, chains=chains, seed=_resolve_seed(random_seed)
+    )
+    post = trace["posterior"]
+    # every draw as a row: scalars (S, 1) broadcast against the per-model vectors (S, models)
+    flat = {k: np.asarray(post[k].to_numpy(), float).reshape(chains * draws, -1) for k in p}
+    al, be = _beta_shapes(np.exp, flat, x)
+    diagnostics = {"divergences": float(np.sum(trace["sample_stats"]["diverging"].to_numpy()))}
     return PassAtKResult(
         models=models,
         N=N,
