@@ -17,11 +17,11 @@ from ._api import deprecated_args
 from .fit import Fit
 from .law import ScalingLaw
 from .stacking import stackable
+from .structure import FLOPS_PER_PARAM_TOKEN
 from .xp import numpy_ns
 
 __all__ = ["compute_optimal", "predict_loss"]
 
-FLOPS_PER_PARAM_TOKEN = 6.0
 
 
 def _as_1d(

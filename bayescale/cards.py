@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._api import deprecated_args
 from .priors import Prior
 
 __all__ = ["Card", "list_cards", "load_card"]
@@ -46,13 +47,13 @@ class Card:
     counting: str = ""
     notes: str = ""
 
+    @deprecated_args(renamed={"scale": "inflate"})
     def as_priors(
         self,
         law: Any = None,
         *,
         inflate: float = 1.0,
         rel_sd: float = 0.1,
-        scale: float | None = None,
     ) -> dict:
         """Priors centred on the card's values, for the law's parameters the card fixes.
 
@@ -61,7 +62,7 @@ class Card:
         error times ``inflate`` (> 1 admits that another dataset, corpus or architecture differs
         from the card's), or ``rel_sd`` × |value| × ``inflate`` when the card has none.
         Parameters defined at the data's reference scales (``log_A_ref``) keep their default
-        priors. ``scale`` is the old name of ``inflate`` (deprecated).
+        priors. ``scale=`` is the 0.x name of ``inflate`` (deprecated; warns).
 
         Examples
         --------
@@ -72,13 +73,6 @@ class Card:
         """
         from .law import get_law
 
-        if scale is not None:
-            import warnings
-
-            warnings.warn(
-                "as_priors(scale=...) is deprecated; use inflate=", DeprecationWarning, stacklevel=2
-            )
-            inflate = scale
         if not (isinstance(inflate, int | float) and math.isfinite(inflate) and inflate > 0):
             raise ValueError(f"inflate must be a positive number, got {inflate!r}")
         law = get_law(law or self.law)

@@ -56,6 +56,9 @@ __all__ = [
     "resolve_structure",
 ]
 
+#: FLOPs per parameter and token (C = 6ND); defined here, imported by ``analysis`` (which imports
+#: ``fit``, which imports this module) so the project has one value.
+FLOPS_PER_PARAM_TOKEN = 6.0
 #: Values of a numeric grouping column closer than this in log10 are one group.
 TOLERANCE_DECADES = 0.002
 #: Scale of the HalfNormal prior of each grouping's offset sd (relative error on the loss).
@@ -100,11 +103,16 @@ def cluster_log_values(
     return codes, centres
 
 
+def _six_nd(n: Any, d: Any) -> Any:
+    """Training compute C = 6ND, the one place this module computes it."""
+    return FLOPS_PER_PARAM_TOKEN * n * d
+
+
 def _column_values(frame: pd.DataFrame, column: str) -> pd.Series:
     if column in frame.columns:
         return frame[column]
     if column == "C" and {"N", "D"} <= set(frame.columns):
-        return 6.0 * frame["N"] * frame["D"]
+        return _six_nd(frame["N"], frame["D"])
     raise ValueError(
         f"grouping column {column!r} is not in the data (columns: {list(frame.columns)})"
     )
@@ -245,7 +253,7 @@ class Structure:
         dist = None
         for axis in self.axes:
             if axis == "C" and "C" not in inputs:
-                x = 6.0 * np.asarray(inputs["N"], float) * np.asarray(inputs["D"], float)
+                x = _six_nd(np.asarray(inputs["N"], float), np.asarray(inputs["D"], float))
             else:
                 x = np.asarray(inputs[axis], dtype=float)
             lx = np.log10(x)
@@ -397,7 +405,7 @@ def resolve_structure(
     ranges = {}
     for axis in axes:
         if axis == "C" and "C" not in frame.columns:  # 6ND, as the predictions measure it
-            x = 6.0 * frame["N"].to_numpy(dtype=float) * frame["D"].to_numpy(dtype=float)
+            x = _six_nd(frame["N"].to_numpy(dtype=float), frame["D"].to_numpy(dtype=float))
         else:
             x = frame[axis].to_numpy(dtype=float)
         lx = np.log10(x)

@@ -397,7 +397,7 @@ class CalibrationWarning(UserWarning):
     """Held-out runs fall outside the predictive intervals far more often than nominal."""
 
 
-def calibration_table(table: pd.DataFrame, probs: Sequence[float]) -> pd.DataFrame:
+def calibration_table(table: pd.DataFrame, ci_probs: Sequence[float]) -> pd.DataFrame:
     """Coverage against nominal per interval (see :attr:`BacktestResult.calibration`).
 
     Examples
@@ -410,7 +410,7 @@ def calibration_table(table: pd.DataFrame, probs: Sequence[float]) -> pd.DataFra
     """
     binom = _scipy_stats().binom
     rows = []
-    for p in probs:
+    for p in ci_probs:
         inside = np.asarray(table[f"inside{_pct(p)}"], dtype=bool)
         n, k = inside.size, int(inside.sum())
         p_below = float(binom.cdf(k, n, p)) if n else np.nan

@@ -192,6 +192,17 @@ def run_bayes(
     return out
 
 
+def _classical_log_loss(theta: np.ndarray, n: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """log L of the classical estimates ``theta`` (rows of [a, b, e, α, β]) through the
+    project's one Chinchilla formula."""
+    import classical
+
+    names = ("A", "B", "E", "alpha", "beta")
+    q = dict(zip(names, classical.natural_params(theta).T, strict=True))
+    q = {k: np.asarray(v)[..., None] for k, v in q.items()}
+    return np.log(bs.get_law("chinchilla").evaluate(q, N=n, D=d))
+
+
 def run_classical(split: dict, n_boot: int, seed: int) -> tuple[dict, pd.DataFrame] | None:
     """Huber point fit + bootstrap: parameter draws from refits, noise from the residuals."""
     import classical
@@ -209,15 +220,9 @@ def run_classical(split: dict, n_boot: int, seed: int) -> tuple[dict, pd.DataFra
         grid = classical.default_grid()[::9]  # every 9th of the 4500 starts: 500 starts
         best = classical.fit_grid(lN, lD, lL, grid=grid)
         thetas = classical.bootstrap(lN, lD, lL, n_boot=n_boot, seed=seed, start=best.theta)
-        a, b, e, alpha, beta = (thetas[:, i][:, None] for i in range(5))
-
-        def log_pred(a, b, e, alpha, beta, n, d):
-            return np.logaddexp(np.logaddexp(a - alpha * n, b - beta * d), e)
-
-        a0, b0, e0, al0, be0 = best.theta
-        resid = lL - log_pred(a0, b0, e0, al0, be0, lN, lD)
-        tN, tD = np.log(test["N"].to_numpy(float)), np.log(test["D"].to_numpy(float))
-        mu = log_pred(a, b, e, alpha, beta, tN[None, :], tD[None, :])
+        resid = lL - _classical_log_loss(best.theta[None, :], np.exp(lN), np.exp(lD))[0]
+        test_n, test_d = test["N"].to_numpy(float), test["D"].to_numpy(float)
+        mu = _classical_log_loss(thetas, test_n[None, :], test_d[None, :])
         noise = rng.choice(resid, size=mu.shape, replace=True)
         draws = np.exp(mu + noise)
         scored = _score(draws, test["loss"].to_numpy(float), PROBS)

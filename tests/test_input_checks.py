@@ -187,3 +187,13 @@ def test_compare_to_card_takes_ci_prob(pinned):
     assert "ci80_lo" in res.allocation.columns
     with pytest.raises(ValueError, match="ci_prob"):
         bs.compare_to_card(pinned, "besiroglu2024", ci_prob=1.0)
+
+
+def test_card_as_priors_old_scale_name_warns_and_means_inflate():
+    card = bs.load_card("besiroglu2024")
+    with pytest.warns(FutureWarning, match="inflate"):
+        old = card.as_priors(scale=3.0)
+    assert old == card.as_priors(inflate=3.0)
+    assert old["alpha"].params["sigma"] == pytest.approx(
+        3 * card.as_priors()["alpha"].params["sigma"]
+    )
