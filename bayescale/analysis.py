@@ -23,7 +23,6 @@ from .xp import numpy_ns
 __all__ = ["compute_optimal", "predict_loss"]
 
 
-
 def _as_1d(
     name: str, values: Any, *, allow_zero: bool = False, positive: bool = True
 ) -> np.ndarray:
@@ -390,7 +389,7 @@ def _structure_terms(
     }
     total = structure.offsets(draws, structure.new_codes(frame), rng)
     if structure.drift:
-        dist = structure.distance(inputs)
+        dist = structure.drift_factor(inputs)
         drift = draws["drift"]
         sign = rng.standard_normal(drift.shape)
         total = total + (drift * sign)[..., None] * dist

@@ -455,7 +455,9 @@ class Fit:
             sampled = pm.sample_prior_predictive(
                 draws=int(draws), model=self.model, random_seed=random_seed
             )
-        self.idata["prior"] = sampled["prior"]
+        seed = _resolve_seed(random_seed)
+        prior = self.structure.with_prior_only(sampled["prior"].to_dataset(), self.priors, seed)
+        self.idata["prior"] = xr.DataTree(prior)
         self.idata["prior_predictive"] = sampled["prior_predictive"]
         return self.idata["prior"]
 
@@ -673,7 +675,8 @@ def fit(
         correlation demands. Loss-type (positive) outputs only.
     drift : bool
         Add the extrapolation drift term (default True; loss-type outputs only): predictions
-        beyond the fitted runs widen by ``drift`` per decade of compute.
+        beyond the fitted runs (in compute, size or tokens) widen by ``drift · √d`` at ``d``
+        decades out (see :mod:`bayescale.structure`).
     **sampler_kwargs
         Passed to the sampler: e.g. ``target_accept`` (default 0.9) or ``processes`` (nutpie
         only; chains are split between forked processes, one per core by default; the draws do
@@ -816,6 +819,7 @@ def fit(
     sampled = [*law.parameter_names, *lik.noise_priors, *structure.parameter_names()]
     post = trace["posterior"].to_dataset()
     post = post[[n for n in sampled if n in post]]
+    post = structure.with_prior_only(post, all_priors, seed)
     stats = clean_sample_stats(trace["sample_stats"].to_dataset())
     attrs = {
         "bayescale_law": law.name,

@@ -54,6 +54,11 @@ def _posterior_with_derived(
         if value.shape[:2] != template.shape[:2]:
             value = np.broadcast_to(value, template.shape[:2] + value.shape[2:])
         out[name] = (dims + tuple(f"{name}_dim_{i}" for i in range(value.ndim - 2)), value)
+    # a fixed noise or structure parameter (``Prior.fixed``: nu, sigma, drift) is a constant
+    # draw, so the log-likelihood and the predictive read it like a sampled one
+    for name, prior in priors.items():
+        if prior.is_fixed and name not in out and name not in law.parameter_names:
+            out[name] = (dims, np.full(template.shape[:2], float(prior.params["value"])))
     return out
 
 

@@ -804,7 +804,13 @@ def _prior_samples(
     extra = {k: np.asarray(v)[None, :] for k, v in prepared.extra.items()}
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         out = np.asarray(lik.inverse(sim, **extra), dtype=float)
-    return idata["prior"].to_dataset(), out, prepared, all_priors, structure
+    seed = (
+        int(np.random.default_rng(random_seed).integers(2**31))
+        if random_seed is None
+        else random_seed
+    )
+    prior = structure.with_prior_only(idata["prior"].to_dataset(), all_priors, seed)
+    return prior, out, prepared, all_priors, structure
 
 
 @deprecated_args(renamed={"prob": "ci_prob"})

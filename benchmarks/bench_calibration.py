@@ -32,6 +32,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 import warnings
@@ -135,6 +136,7 @@ def run_bayes(
     seed: int,
     drift_scales: list[float],
     drift_spreads: list[float] | None = None,
+    drift_powers: list[float] | None = None,
 ) -> list[tuple[dict, pd.DataFrame]]:
     """Backtest one variant; with drift, also re-score with the drift prior's scale set to each
     of ``drift_scales`` (the drift is not in the likelihood, so its posterior is its prior and
@@ -167,9 +169,14 @@ def run_bayes(
     law = bs.get_law(split["law"])
     data = split["data"]
     col = data[split["column"]] if split["column"] in data else 6 * data["N"] * data["D"]
-    for scale, spread in ((a, b) for a in drift_scales for b in spreads):
+    powers = drift_powers or [None]
+    settings = [(a, b, c) for a in drift_scales for b in spreads for c in powers]
+    for scale, spread, power in settings:
         tables = []
         for i, (cutoff, f) in enumerate(bt.fits.items()):
+            own = f.structure
+            if power is not None:
+                f.structure = dataclasses.replace(own, drift_power=power)
             post = f.idata["posterior"]
             original = post["drift"].copy()
             if spread is None:  # the prior's median moves, its shape stays
@@ -184,8 +191,10 @@ def run_bayes(
             scored = _score(flat, test[law.output].to_numpy(float), PROBS)
             tables.append(pd.DataFrame(scored).assign(cutoff=cutoff))
             post["drift"] = original
+            f.structure = own
         table = pd.concat(tables, ignore_index=True)
         name = f"{variant} drift={scale:g}" + (f",spread={spread:g}" if spread else "")
+        name += f",power={power:g}" if power is not None else ""
         out.append(
             (_rows(split["name"], name, table, 0.0), table.assign(split=split["name"], model=name))
         )
@@ -255,6 +264,13 @@ def main(argv: list[str] | None = None) -> int:
         help="with --drift-scales: also vary the LogNormal prior's log-sd",
     )
     parser.add_argument(
+        "--drift-powers",
+        nargs="*",
+        type=float,
+        default=[],
+        help="with --drift-scales: also vary the power of the distance in the drift's sd",
+    )
+    parser.add_argument(
         "--models",
         nargs="*",
         default=None,
@@ -273,7 +289,13 @@ def main(argv: list[str] | None = None) -> int:
             continue
         for variant in variants:
             results = run_bayes(
-                split, variant, args.draws, args.seed, args.drift_scales, args.drift_spreads
+                split,
+                variant,
+                args.draws,
+                args.seed,
+                args.drift_scales,
+                args.drift_spreads,
+                args.drift_powers,
             )
             for row, table in results:
                 rows.append(row)
