@@ -69,7 +69,7 @@ def test_exchange_rate_is_the_brute_force_equal_performance_ratio():
 
 
 def test_jones_published_exchange_rate_in_the_law_parameters():
-    """"for each additional 10× of train-time compute, about 15× of test-time compute can be
+    """ "for each additional 10× of train-time compute, about 15× of test-time compute can be
     eliminated" (Jones 2021, Sec. IV, Fig. 9): a/b = log10 15 gives 15× per 10×."""
     a = 2.9
     q = {"a": a, "b": a / math.log10(15.0), "c": -40.0}
