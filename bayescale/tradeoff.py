@@ -48,7 +48,7 @@ def _positive_grid(name: str, values: Any) -> np.ndarray:
     return grid
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Tradeoff:
     """Posterior of the train/test compute exchange rate (from :func:`tradeoff`).
 
@@ -88,6 +88,17 @@ class Tradeoff:
     def plot(self, *, ax: Any = None) -> tuple[Any, Any]:
         """The figure of :func:`plot_tradeoff`."""
         return plot_tradeoff(self, ax=ax)
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html()
+
+    def __str__(self) -> str:
+        n = self.draws.sizes["chain"] * self.draws.sizes["draw"]
+        head = f"Train/test compute exchange rate at win rate {self.level:.3g}, {n} draws"
+        return head + "\n" + self.summary().to_string()
+
+    def __repr__(self) -> str:
+        return f"<bayescale.Tradeoff level={self.level:.3g} ci_prob={self.ci_prob:g}>"
 
 
 def tradeoff(
