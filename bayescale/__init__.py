@@ -52,6 +52,7 @@ from .priors import Prior
 from .report import report
 from .sampling_laws import PassAtKResult, fit_pass_at_k, samples_for_coverage
 from .stacking import StackedFit, load_stack, stack
+from .tradeoff import Tradeoff, tradeoff
 from .validation import (
     BacktestResult,
     CalibrationWarning,
@@ -85,6 +86,7 @@ __all__ = [
     "ScalingLaw",
     "SmallDataWarning",
     "StackedFit",
+    "Tradeoff",
     "__version__",
     "backtest",
     "chain",
@@ -130,5 +132,6 @@ __all__ = [
     "sampling_laws",
     "stack",
     "testing",
+    "tradeoff",
     "xp",
 ]

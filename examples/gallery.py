@@ -58,6 +58,7 @@ def figures() -> dict[str, Callable[[], tuple[Any, Any]]]:
         return plots.plot_emergence(C, accuracy=acc, observed=obs, threshold=thr, chance=0.25)
 
     bt = backtest_table(fit)
+    train_test = bs.testing.pinned_law_fit("train_test", random_seed=0)
     return {
         "isoflops": lambda: plots.plot_isoflops(fit),
         "fit": lambda: plots.plot_fit(fit, holdout=holdout),
@@ -70,6 +71,7 @@ def figures() -> dict[str, Callable[[], tuple[Any, Any]]]:
         "accuracy_fit": lambda: plots.plot_fit(acc_fit),
         "backtest": lambda: plots.plot_backtest(bt, x="C"),
         "backtest_identity": lambda: plots.plot_backtest(bt),
+        "tradeoff": lambda: bs.tradeoff(train_test).plot(),
     }
 
 

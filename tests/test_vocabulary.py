@@ -102,6 +102,7 @@ RESULT_CLASSES = (
     "StackedFit",
     "BatchResult",
     "PassAtKResult",
+    "Tradeoff",
 )
 
 
@@ -308,6 +309,7 @@ def _results(pinned):
         "StackedFit": bs.stack(
             {"a": pinned, "b": pinned}, weights={"a": 0.5, "b": 0.5}, warn=False
         ),
+        "Tradeoff": bs.tradeoff(bs.testing.pinned_law_fit("train_test", random_seed=0)),
         "PassAtKResult": bs.PassAtKResult(
             models=["m"],
             N=np.array([1e9]),

@@ -13,6 +13,7 @@ from .moe import build_routed, moe_granularity
 from .overtraining import overtraining
 from .power_law import build_power_law, build_pure_power_law
 from .saturating import saturating_compute
+from .train_test import train_test
 from .transfer import transfer
 
 __all__ = [
@@ -33,5 +34,6 @@ __all__ = [
     "overtraining",
     "precision",
     "saturating_compute",
+    "train_test",
     "transfer",
 ]
