@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 import bayescale as bs
+from bayescale.display import count
 from bayescale.export import format_number, to_markdown
 
 BUDGET = 5.88e23  # 6 × 70e9 parameters × 1.4e12 tokens: Chinchilla's own run
@@ -38,8 +39,8 @@ def interval(values: np.ndarray, prob: float) -> tuple[float, float, float]:
     return float(mid), float(lo), float(hi)
 
 
-def cell(mid: float, lo: float, hi: float) -> str:
-    return f"{format_number(mid)} [{format_number(lo)}, {format_number(hi)}]"
+def cell(mid: float, lo: float, hi: float, fmt=format_number) -> str:
+    return f"{fmt(mid)} [{fmt(lo)}, {fmt(hi)}]"
 
 
 def comparison_table(fits: dict[str, bs.Fit]) -> pd.DataFrame:
@@ -69,20 +70,20 @@ def optimum_table(fits: dict[str, bs.Fit]) -> pd.DataFrame:
     for label, fit in fits.items():
         opt = bs.compute_optimal(fit, compute=[BUDGET]).isel(compute=0)
         rows[label] = {
-            "N* (parameters)": cell(*interval(opt["N_opt"].to_numpy().ravel(), 0.8)),
-            "D* (tokens)": cell(*interval(opt["D_opt"].to_numpy().ravel(), 0.8)),
+            "N* (parameters)": cell(*interval(opt["N_opt"].to_numpy().ravel(), 0.8), fmt=count),
+            "D* (tokens)": cell(*interval(opt["D_opt"].to_numpy().ravel(), 0.8), fmt=count),
             "D*/N*": cell(*interval(opt["tokens_per_param"].to_numpy().ravel(), 0.8)),
         }
     hoffmann = bs.load_card("hoffmann2022")
     h = bs.get_law("chinchilla").optimum(bs.xp.numpy_ns, hoffmann.params, BUDGET)
     rows["Hoffmann et al. (point)"] = {
-        "N* (parameters)": format_number(float(h["N"])),
-        "D* (tokens)": format_number(float(h["D"])),
+        "N* (parameters)": count(float(h["N"])),
+        "D* (tokens)": count(float(h["D"])),
         "D*/N*": format_number(float(h["D"] / h["N"])),
     }
     rows["Besiroglu et al. (point)"] = {
-        "N* (parameters)": "7.31e+10",
-        "D* (tokens)": "1.34e+12",
+        "N* (parameters)": count(7.31e10),  # SOURCE.md of chinchilla_besiroglu2024, from their fit
+        "D* (tokens)": count(1.34e12),
         "D*/N*": "18.3",
     }
     table = pd.DataFrame.from_dict(rows, orient="index")
