@@ -29,6 +29,8 @@ def _as_1d(
 ) -> np.ndarray:
     """``values`` as a 1-D float array, every value finite and > 0 (>= 0 with ``allow_zero``;
     any finite value with ``positive=False``)."""
+    if values is None:
+        raise TypeError(f"{name} is None; give a number or a 1-D sequence of numbers")
     raw = np.asarray(values, dtype=object)
     if any(isinstance(v, bool | np.bool_) for v in raw.ravel()):
         raise TypeError(f"{name} must be numbers, got a boolean: {values!r}")
@@ -40,6 +42,8 @@ def _as_1d(
         ) from None
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a number or a 1-D sequence, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty; give at least one value")
     if not positive:
         bad, rule = ~np.isfinite(arr), "finite"
     else:

@@ -406,7 +406,7 @@ def export_summary(
             f"cannot tell the format of {str(path)!r} from its extension; "
             "use .csv, .json, .md or .tex"
         )
-    from .io import atomic_write_text
+    from .io import atomic_write_text, check_target
 
     check_digits(digits)
     if (
@@ -415,8 +415,7 @@ def export_summary(
         or not 0 < ci_prob < 1
     ):
         raise ValueError(f"ci_prob must be between 0 and 1, got {ci_prob!r}")
-    if path.is_dir():
-        raise IsADirectoryError(f"cannot write {path}: it is a directory")
+    check_target(path)
     text = render_table(summary_table(obj, ci_prob=ci_prob), fmt, digits=digits)
     return atomic_write_text(path, text)
 

@@ -15,7 +15,7 @@ import bayescale as bs
 from bayescale.cli import main
 from bayescale.export import read_summary, summary_table
 
-SETTINGS = ["--draws", "200", "--tune", "200", "--chains", "2", "--seed", "3"]
+SETTINGS = ["--draws", "200", "--tune", "200", "--chains", "2", "--random-seed", "3"]
 
 
 @pytest.fixture(scope="module")
