@@ -208,6 +208,19 @@ def _read_csv(path: str) -> pd.DataFrame:
         raise UsageError(f"{path} is a folder, not a CSV file of runs")
     if not Path(path).is_file():
         raise UsageError(f"data file not found: {path}")
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            header = [c.strip() for c in next(csv.reader(handle), [])]
+    except (UnicodeDecodeError, csv.Error):
+        header = []
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        raise UsageError(
+            f"{path}: the header names {', '.join(map(repr, twice))} more than once; "
+            "keep one column of each name"
+        )
     try:
         return pd.read_csv(path)
     except pd.errors.EmptyDataError:

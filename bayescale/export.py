@@ -399,6 +399,8 @@ def export_summary(
     >>> bool((back["median"] == fit.summary()["median"]).all())
     True
     """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"export_summary: path must be a str or path-like, got {path!r}")
     path = Path(path)
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:

@@ -373,11 +373,12 @@ def save_fit(fit: Fit, path: str | os.PathLike) -> str:
     if problem:  # a value NetCDF cannot hold as it is: refuse rather than save it changed
         raise ValueError(f"cannot save the fit to {path}: written and read back, {problem}")
 
-    def write(tmp: str) -> None:
-        with open(tmp, "wb") as handle:
-            handle.write(image)
+    return atomic_write(path, lambda tmp: _write_bytes(tmp, image))
 
-    return atomic_write(path, write)
+
+def _write_bytes(path: str, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
 
 
 def _checksum_problem(tree: xr.DataTree, expected: dict[str, Any]) -> str:

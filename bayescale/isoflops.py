@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._api import CI_PROB, result_html
+from ._api import CI_PROB, make_rng, result_html
 
 __all__ = [
     "IsoflopQualityWarning",
@@ -389,7 +389,7 @@ def pinned_isoflops(
     >>> res.posterior["n_opt"].dims
     ('chain', 'draw', 'compute')
     """
-    rng = np.random.default_rng(random_seed)
+    rng = make_rng(random_seed)
     budgets = np.array([1e19, 1e20, 1e21])
     c_bar = float(np.log(budgets).mean())
     mu = np.log(1e9) + a * (c_bar - np.log(1e20))

@@ -234,6 +234,13 @@ def _check_distribution(dist: str, params: Mapping[str, Any]) -> None:
             f"prior {dist}: missing parameter {', '.join(repr(k) for k in missing)}; PyMC's "
             f"{dist} accepts {', '.join(accepted)}"
         )
+    if "lower" in params and "upper" in params:
+        _check_number(dist, params, "lower")
+        _check_number(dist, params, "upper")
+        if np.any(np.asarray(params["lower"], float) >= np.asarray(params["upper"], float)):
+            raise ValueError(
+                f"prior {dist}: lower={params['lower']!r} must be below upper={params['upper']!r}"
+            )
     scales = _SCALE_REQUIRED.get(dist, ())
     if scales and not any(k in params for k in scales):
         example = ", ".join([*(f"{k}={v!r}" for k, v in params.items()), f"{scales[0]}=..."])
@@ -534,6 +541,11 @@ def merge_priors(
     ...
     ValueError: prior for 'alpha': fixed value -0.3 is outside the parameter's support (0, inf) ...
     """
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise TypeError(
+            "priors must be a mapping of parameter name to Prior, e.g. "
+            f"{{'alpha': Prior('Normal', mu=0.3, sigma=0.1)}}, got {overrides!r}"
+        )
     merged = dict(defaults)
     for name, prior in (overrides or {}).items():
         if name not in defaults:
