@@ -68,6 +68,25 @@ def check_seed(random_seed: Any) -> int | None:
     return int(random_seed)
 
 
+def check_ci_prob(ci_prob: Any, name: str = "ci_prob") -> float:
+    """``ci_prob`` checked: a real number strictly between 0 and 1 (not a bool or string).
+
+    Examples
+    --------
+    >>> check_ci_prob(0.9)
+    0.9
+    >>> check_ci_prob("0.9")
+    Traceback (most recent call last):
+    ...
+    TypeError: ci_prob must be a number between 0 and 1 (e.g. 0.95), got '0.9'
+    """
+    if isinstance(ci_prob, bool | np.bool_) or not isinstance(ci_prob, int | float | np.number):
+        raise TypeError(f"{name} must be a number between 0 and 1 (e.g. 0.95), got {ci_prob!r}")
+    if not 0 < float(ci_prob) < 1:  # NaN fails too
+        raise ValueError(f"{name} must be between 0 and 1 (e.g. 0.95), got {ci_prob!r}")
+    return float(ci_prob)
+
+
 def make_rng(random_seed: Any) -> np.random.Generator:
     """``numpy.random.default_rng`` of a checked seed (:func:`check_seed`); a Generator passes."""
     if isinstance(random_seed, np.random.Generator):

@@ -167,6 +167,10 @@ def prepare_data(
             f"(it needs {needed})"
         )
     source = {name: mapping.get(name, name) for name in needed}
+    shared = {c for c in source.values() if list(source.values()).count(c) > 1}
+    for col in sorted(shared):
+        names = [n for n, c in source.items() if c == col]
+        problems.append(f"columns= maps {names} to the same column {col!r}; give each its own")
     available = [str(c) for c in frame.columns]
     for name, col in source.items():
         if col not in frame.columns:

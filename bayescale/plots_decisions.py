@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ._api import CI_PROB
+from ._api import CI_PROB, check_ci_prob
 from .display import human, human_log_axis, number
 from .plots import _finish, _legend_below, _panels
 
@@ -62,8 +62,7 @@ def _result(obj: Any, question: str, solve: Callable[..., xr.Dataset], /, **kwar
 
 def _quantiles(values: xr.DataArray, ci_prob: float, dim: str) -> tuple[np.ndarray, ...]:
     """Lower, median and upper quantiles over the draws, ``dim`` last; NaN draws left out."""
-    if not 0 < ci_prob < 1:
-        raise ValueError(f"ci_prob must be between 0 and 1, got {ci_prob!r}")
+    check_ci_prob(ci_prob)
     arr = values.transpose(*_SAMPLE, ..., dim).to_numpy().astype(float)
     arr = arr.reshape(-1, arr.shape[-1])
     with warnings.catch_warnings():

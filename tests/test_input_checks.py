@@ -98,6 +98,68 @@ CASES = {
         TypeError,
         "groups",
     ),
+    # classes found by the hostile pass of issue 14 (one case per class)
+    "fit mapping of unequal lengths": (
+        lambda f, r: bs.fit("chinchilla", {"N": [1e8, 1e9], "D": [1e9] * 3, "loss": [3, 2]}),
+        ValueError,
+        "different lengths",
+    ),
+    "fit draws True": (lambda f, r: bs.fit("chinchilla", r, draws=True), ValueError, "draws"),
+    "fit priors a string": (lambda f, r: bs.fit("chinchilla", r, priors="x"), TypeError, "priors"),
+    "fit columns a string": (
+        lambda f, r: bs.fit("chinchilla", r, columns="N=params"),
+        TypeError,
+        "columns",
+    ),
+    "fit two names one column": (
+        lambda f, r: bs.fit("chinchilla", r.assign(x=r["N"]), columns={"N": "x", "D": "x"}),
+        ValueError,
+        "same column 'x'",
+    ),
+    "fit complex loss": (
+        lambda f, r: bs.fit("chinchilla", r.assign(loss=r["loss"] + 1j)),
+        ValueError,
+        "complex",
+    ),
+    "fit dates as N": (
+        lambda f, r: bs.fit("chinchilla", r.assign(N=pd.Timestamp("2020-01-01"))),
+        ValueError,
+        "dates",
+    ),
+    "Prior Uniform lower above upper": (
+        lambda f, r: bs.Prior("Uniform", lower=1, upper=0),
+        ValueError,
+        "lower=1 must be below upper=0",
+    ),
+    "predict numeric text": (lambda f, r: bs.predict_loss(f, N="1e9", D=1e10), TypeError, "N"),
+    "optimal numeric text": (lambda f, r: bs.compute_optimal(f, "1e22"), TypeError, "compute"),
+    "predict negative numpy seed": (
+        lambda f, r: bs.predict_loss(f, N=1e9, D=1e10, kind="predictive", random_seed=np.int64(-3)),
+        ValueError,
+        "random_seed",
+    ),
+    "simulate negative seed": (
+        lambda f, r: bs.testing.simulate_chinchilla(n=10, random_seed=-1),
+        ValueError,
+        "random_seed",
+    ),
+    "decision function given None": (
+        lambda f, r: bs.compute_for_loss(None, 2.0),
+        TypeError,
+        "compute_for_loss takes a fit",
+    ),
+    "decision_summary of text": (lambda f, r: bs.decision_summary("x"), TypeError, "Dataset"),
+    "decision_summary ci_prob text": (
+        lambda f, r: bs.decision_summary(bs.compute_for_loss(f, 2.0), ci_prob="0.9"),
+        TypeError,
+        "ci_prob",
+    ),
+    "report compute as text": (
+        lambda f, r: bs.report(f, "rep", compute="1e22"),
+        TypeError,
+        "compute",
+    ),
+    "export path None": (lambda f, r: bs.export_summary(f, None), TypeError, "path"),
     "save to None": (lambda f, r: f.save(None), TypeError, "path"),
     "load None": (lambda f, r: bs.Fit.load(None), TypeError, "path"),
 }
@@ -166,6 +228,17 @@ def test_compute_optimal_old_budget_name_maps_to_compute(pinned):
     with pytest.warns(FutureWarning, match="compute="):
         old = bs.compute_optimal(pinned, C=1e22)
     np.testing.assert_array_equal(old["N_opt"], bs.compute_optimal(pinned, 1e22)["N_opt"])
+
+
+def test_cli_refuses_a_header_naming_a_column_twice(tmp_path, capsys):
+    from bayescale.cli import main
+
+    path = tmp_path / "runs.csv"
+    path.write_text("N,D,loss,N\n1e8,2e9,3.1,1e8\n1e9,2e10,2.6,1e9\n")
+    code = main(["fit", "chinchilla", str(path), "--out", str(tmp_path / "f.nc")])
+    err = capsys.readouterr().err
+    assert code == 2 and "'N' more than once" in err and err.count("\n") == 1
+    assert not (tmp_path / "f.nc").exists()
 
 
 def test_cli_folder_as_data_is_named(tmp_path, capsys):
