@@ -817,7 +817,7 @@ def _check_arguments(
     if isinstance(compute, str | bytes) or any(
         isinstance(c, str | bytes) for c in np.atleast_1d(np.asarray(compute, dtype=object))
     ):
-        raise TypeError(
+        raise ValueError(
             f"compute must be budgets in FLOPs as numbers (1e22, not '1e22'), got {compute!r}"
         )
     try:
