@@ -25,6 +25,8 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+import numpy as np
+
 __all__ = ["CI_PROB", "deprecated_args", "result_html"]
 
 #: Default probability of every central credible interval in bayescale (``ci_prob=``).
@@ -43,6 +45,53 @@ def result_html(text: str, table: Any) -> str:
     import html
 
     return f"<pre>{html.escape(text)}</pre>\n{table.to_html()}"
+
+
+def check_seed(random_seed: Any) -> int | None:
+    """``random_seed`` checked: None or a whole number >= 0 (not a bool, float or string).
+
+    Examples
+    --------
+    >>> check_seed(3), check_seed(None)
+    (3, None)
+    >>> check_seed(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: random_seed must be a whole number >= 0 or None, got -1
+    """
+    if random_seed is None:
+        return None
+    if isinstance(random_seed, bool) or not isinstance(random_seed, int | np.integer):
+        raise TypeError(f"random_seed must be a whole number >= 0 or None, got {random_seed!r}")
+    if random_seed < 0:
+        raise ValueError(f"random_seed must be a whole number >= 0 or None, got {random_seed!r}")
+    return int(random_seed)
+
+
+def check_ci_prob(ci_prob: Any, name: str = "ci_prob") -> float:
+    """``ci_prob`` checked: a real number strictly between 0 and 1 (not a bool or string).
+
+    Examples
+    --------
+    >>> check_ci_prob(0.9)
+    0.9
+    >>> check_ci_prob("0.9")
+    Traceback (most recent call last):
+    ...
+    TypeError: ci_prob must be a number between 0 and 1 (e.g. 0.95), got '0.9'
+    """
+    if isinstance(ci_prob, bool | np.bool_) or not isinstance(ci_prob, int | float | np.number):
+        raise TypeError(f"{name} must be a number between 0 and 1 (e.g. 0.95), got {ci_prob!r}")
+    if not 0 < float(ci_prob) < 1:  # NaN fails too
+        raise ValueError(f"{name} must be between 0 and 1 (e.g. 0.95), got {ci_prob!r}")
+    return float(ci_prob)
+
+
+def make_rng(random_seed: Any) -> np.random.Generator:
+    """``numpy.random.default_rng`` of a checked seed (:func:`check_seed`); a Generator passes."""
+    if isinstance(random_seed, np.random.Generator):
+        return random_seed
+    return np.random.default_rng(check_seed(random_seed))
 
 
 def _warn(message: str) -> None:

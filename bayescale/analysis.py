@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ._api import deprecated_args
+from ._api import check_seed, deprecated_args, make_rng
 from .fit import Fit
 from .law import ScalingLaw
 from .stacking import stackable
@@ -28,9 +28,13 @@ def _as_1d(
 ) -> np.ndarray:
     """``values`` as a 1-D float array, every value finite and > 0 (>= 0 with ``allow_zero``;
     any finite value with ``positive=False``)."""
+    if values is None:
+        raise TypeError(f"{name} is None; give a number or a 1-D sequence of numbers")
     raw = np.asarray(values, dtype=object)
     if any(isinstance(v, bool | np.bool_) for v in raw.ravel()):
         raise TypeError(f"{name} must be numbers, got a boolean: {values!r}")
+    if any(isinstance(v, str | bytes) for v in raw.ravel()):
+        raise TypeError(f"{name} must be numbers, got text: {values!r}; give 1e22, not '1e22'")
     try:
         arr = np.atleast_1d(np.asarray(values, dtype=float))
     except (TypeError, ValueError):
@@ -39,6 +43,8 @@ def _as_1d(
         ) from None
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a number or a 1-D sequence, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty; give at least one value")
     if not positive:
         bad, rule = ~np.isfinite(arr), "finite"
     else:
@@ -444,10 +450,7 @@ def predict_loss(
     law = fit.law
     if kind not in ("mean", "predictive"):
         raise ValueError(f"kind must be 'mean' or 'predictive', got {kind!r}")
-    if random_seed is not None and (
-        isinstance(random_seed, bool) or not isinstance(random_seed, int | np.integer)
-    ):
-        raise TypeError(f"random_seed must be an int or None, got {random_seed!r}")
+    check_seed(random_seed)
     if groups is not None:
         if not isinstance(groups, Mapping):
             raise TypeError(
@@ -488,7 +491,7 @@ def predict_loss(
     mu = np.broadcast_to(mu, (*mu.shape[:2], max(sizes)))
     if kind == "predictive":
         noise = {n: v.to_numpy()[..., None] for n, v in fit.params("noise").items()}
-        rng = np.random.default_rng(random_seed)
+        rng = make_rng(random_seed)
         n_points = max(sizes)
         full = {k: np.broadcast_to(v, (n_points,)) for k, v in arrays.items()}
         mu = mu + _structure_terms(fit, full, groups, rng)

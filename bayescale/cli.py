@@ -4,12 +4,12 @@
 
     bayescale fit chinchilla runs.csv --out fit.nc [--columns N=params,D=tokens,loss=val_loss]
               [--prior alpha='Normal(mu=0.3, sigma=0.1)'] [--draws 1000 --tune 1000 --chains 4]
-              [--seed 0] [--likelihood binomial] [--option breaks=2 --option x=C] [--force]
+              [--random-seed 0] [--likelihood binomial] [--option breaks=2 --option x=C] [--force]
     bayescale summary fit.nc [--format md|csv|json|tex] [--out FILE [--force]]
-    bayescale optimal fit.nc --compute 1e24 1e25 [--prob 0.95] [--format md|csv|json|tex]
+    bayescale optimal fit.nc --compute 1e24 1e25 [--ci-prob 0.95] [--format md|csv|json|tex]
     bayescale report fit.nc --out DIR [--compute 1e23 1e24] [--title TEXT] [--force]
     bayescale predict fit.nc --at N=70e9,D=1.4e12 [--at ...] | --runs planned.csv
-              [--kind predictive|mean] [--prob 0.8] [--format md|csv|json|tex]
+              [--kind predictive|mean] [--ci-prob 0.95] [--format md|csv|json|tex]
     bayescale plot fit.nc isoflops|fit|residuals|params|frontier|tokens_per_param --out FIG.png
     bayescale datasets
     bayescale laws
@@ -64,6 +64,44 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+class _DeprecatedOption(argparse.Action):
+    """An old option name kept one release: stores into the new name's destination and warns
+    on stderr (``--prob`` → ``--ci-prob``, ``--seed`` → ``--random-seed``)."""
+
+    def __init__(self, *args: Any, new: str = "", **kwargs: Any) -> None:
+        self.new = new
+        super().__init__(*args, **kwargs)
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        print(
+            f"bayescale: warning: {option} is deprecated and will be removed; use {self.new}",
+            file=sys.stderr,
+        )
+        setattr(namespace, self.dest, values)
+
+
+def _add_ci_prob(p: argparse.ArgumentParser, default: float = CI_PROB) -> None:
+    p.add_argument(
+        "--ci-prob",
+        dest="ci_prob",
+        type=_probability,
+        default=default,
+        help=f"probability of the intervals, in (0, 1) (default {default})",
+    )
+    p.add_argument(
+        "--prob", dest="ci_prob", type=_probability, action=_DeprecatedOption,
+        new="--ci-prob", help=argparse.SUPPRESS,
+    )  # fmt: skip
+
+
+def _add_random_seed(p: argparse.ArgumentParser, default: int | None, help: str) -> None:
+    p.add_argument("--random-seed", dest="random_seed", type=_natural, default=default, help=help)
+    p.add_argument(
+        "--seed", dest="random_seed", type=_natural, action=_DeprecatedOption,
+        new="--random-seed", help=argparse.SUPPRESS,
+    )  # fmt: skip
 
 
 def _one_line(err: BaseException) -> str:
@@ -170,6 +208,19 @@ def _read_csv(path: str) -> pd.DataFrame:
         raise UsageError(f"{path} is a folder, not a CSV file of runs")
     if not Path(path).is_file():
         raise UsageError(f"data file not found: {path}")
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            header = [c.strip() for c in next(csv.reader(handle), [])]
+    except (UnicodeDecodeError, csv.Error):
+        header = []
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        raise UsageError(
+            f"{path}: the header names {', '.join(map(repr, twice))} more than once; "
+            "keep one column of each name"
+        )
     try:
         return pd.read_csv(path)
     except pd.errors.EmptyDataError:
@@ -201,6 +252,11 @@ def _check_writable(path: str, what: str) -> None:
     if target.exists() and not target.is_dir() and what == "folder":
         raise UsageError(f"cannot write the report into {path}: it is a file, not a folder")
     parent = target.parent
+    if what == "file" and not parent.exists():
+        raise UsageError(
+            f"cannot write {path}: the folder {parent} does not exist; create it first "
+            f"(mkdir -p {parent})"
+        )
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir():
@@ -272,7 +328,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             draws=args.draws,
             tune=args.tune,
             chains=args.chains,
-            random_seed=args.seed,
+            random_seed=args.random_seed,
             progressbar=progress,
             columns=columns,
         )
@@ -308,11 +364,11 @@ def _cmd_optimal(args: argparse.Namespace) -> int:
     _check_new(args.out, args.force, inputs=[args.fit])
     fixed = _parse_fixed(args.fixed)
     fit = _load_fit(args.fit)
-    table = summary_table(compute_optimal(fit, args.compute, fixed=fixed), ci_prob=args.prob)
+    table = summary_table(compute_optimal(fit, args.compute, fixed=fixed), ci_prob=args.ci_prob)
     if args.format in ("md", "tex"):
         from .report import optimal_display
 
-        table = optimal_display(table, ci_prob=args.prob, digits=args.digits)
+        table = optimal_display(table, ci_prob=args.ci_prob, digits=args.digits)
     _emit(render_table(table, args.format, digits=args.digits), args.out)
     return 0
 
@@ -332,7 +388,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.dataset:
         kwargs["dataset"] = args.dataset
     try:
-        path = report(fit, args.out, title=args.title, ci_prob=args.prob, **kwargs)
+        path = report(fit, args.out, title=args.title, ci_prob=args.ci_prob, **kwargs)
     except OSError as err:
         raise _os_error(args.out, err) from None
     print(path)
@@ -391,10 +447,10 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             )
         points = points[inputs]
     values = {k: points[k].to_numpy(dtype=float) for k in inputs}
-    draws = predict_loss(fit, kind=args.kind, random_seed=args.seed, **values)
+    draws = predict_loss(fit, kind=args.kind, random_seed=args.random_seed, **values)
     arr = np.asarray(draws.to_numpy(), dtype=float).reshape(-1, len(points))
-    pct = f"{100 * args.prob:g}"
-    lo, mid, hi = np.nanquantile(arr, [(1 - args.prob) / 2, 0.5, (1 + args.prob) / 2], axis=0)
+    pct = f"{100 * args.ci_prob:g}"
+    lo, mid, hi = np.nanquantile(arr, [(1 - args.ci_prob) / 2, 0.5, (1 + args.ci_prob) / 2], axis=0)
     out = fit.law.output
     table = points.reset_index(drop=True).copy()
     table[f"{out}_median"] = mid
@@ -555,7 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--draws", type=_count, default=1000, help="posterior draws per chain")
     p.add_argument("--tune", type=_natural, default=1000, help="warm-up iterations per chain")
     p.add_argument("--chains", type=_count, default=4, help="number of chains")
-    p.add_argument("--seed", type=_natural, default=None, help="random seed (reproducible draws)")
+    _add_random_seed(p, None, "random seed, a whole number >= 0 (reproducible draws)")
     p.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -579,12 +635,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--compute", type=_positive_float, nargs="+", required=True, help="budgets in FLOPs"
     )
-    p.add_argument(
-        "--prob",
-        type=_probability,
-        default=CI_PROB,
-        help=f"interval probability (default {CI_PROB})",
-    )
+    _add_ci_prob(p)
     p.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
     p.add_argument("--digits", type=_digits, default=3, help="significant digits for md/tex")
     p.add_argument("--out", help="write to this file instead of stdout")
@@ -596,12 +647,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("fit", help="fit file written by 'bayescale fit'")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--compute", type=_positive_float, nargs="+", help="budgets in FLOPs")
-    p.add_argument(
-        "--prob",
-        type=_probability,
-        default=CI_PROB,
-        help=f"interval probability (default {CI_PROB})",
-    )
+    _add_ci_prob(p)
     p.add_argument("--title", help="report heading")
     p.add_argument(
         "--dataset", help="registered dataset the runs came from (provenance and checksum)"
@@ -625,8 +671,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="predictive",
         help="predictive: a new run's observed loss (noise, drift); mean: the law's value",
     )
-    p.add_argument("--prob", type=_probability, default=0.8, help="interval probability")
-    p.add_argument("--seed", type=_natural, default=0, help="seed of the predictive draws")
+    _add_ci_prob(p)
+    _add_random_seed(p, 0, "seed of the predictive draws, a whole number >= 0 (default 0)")
     p.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
     p.add_argument("--digits", type=_digits, default=3, help="significant digits for md/tex")
     p.add_argument("--out", help="write to this file instead of stdout")

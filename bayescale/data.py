@@ -125,9 +125,23 @@ def prepare_data(
     ValueError: invalid data for law 'chinchilla':
       - column 'N' must be > 0: 1 row(s): 1 (-1.0)
     """
+    if columns is not None and (
+        not isinstance(columns, Mapping)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items())
+    ):
+        raise TypeError(
+            "columns must be a mapping of the law's names to your column names, e.g. "
+            f"{{'N': 'params', 'loss': 'val_loss'}}, got {columns!r}"
+        )
     if isinstance(data, pd.DataFrame):
         frame = data
     elif isinstance(data, Mapping):
+        lengths = {str(k): int(np.size(v)) for k, v in data.items()}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(
+                f"invalid data for law {law.name!r}: the columns have different lengths "
+                f"{lengths}; give one value per run in every column"
+            )
         frame = pd.DataFrame(dict(data))
     else:
         raise TypeError(
@@ -153,6 +167,10 @@ def prepare_data(
             f"(it needs {needed})"
         )
     source = {name: mapping.get(name, name) for name in needed}
+    shared = {c for c in source.values() if list(source.values()).count(c) > 1}
+    for col in sorted(shared):
+        names = [n for n, c in source.items() if c == col]
+        problems.append(f"columns= maps {names} to the same column {col!r}; give each its own")
     available = [str(c) for c in frame.columns]
     for name, col in source.items():
         if col not in frame.columns:
@@ -178,8 +196,20 @@ def prepare_data(
             problems.append(f"column {col!r} appears more than once")
             continue
         label = col if col == name else f"{col}' (as '{name}"
-        if raw.dtype == bool:
+        if raw.dtype == bool or str(raw.dtype) == "boolean":
             problems.append(f"column '{label}' is boolean, expected numbers")
+            continue
+        kind = getattr(raw.dtype, "kind", "O")
+        if kind in "mMc" or isinstance(raw.dtype, pd.DatetimeTZDtype | pd.PeriodDtype):
+            what = "complex numbers" if kind == "c" else "dates or durations"
+            problems.append(f"column '{label}' holds {what} ({raw.dtype}), expected real numbers")
+            continue
+        if kind == "O" and raw.map(lambda v: isinstance(v, bool | complex | np.bool_)).any():
+            bad = raw.map(lambda v: isinstance(v, bool | complex | np.bool_)).to_numpy()
+            problems.append(
+                f"column '{label}' has booleans or complex numbers in "
+                + _rows(frame.index, raw, bad)
+            )
             continue
         numeric = pd.to_numeric(raw, errors="coerce")
         bad = numeric.isna().to_numpy() & raw.notna().to_numpy()

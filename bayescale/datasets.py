@@ -448,6 +448,10 @@ def load_dataset(
     >>> last = load_dataset("misfitting_li2025", table="last_checkpoint")
     >>> emergent = load_dataset("obsscaling_ruan2024", table="emergent")
     """
+    if not isinstance(name, str):
+        raise TypeError(
+            f"load_dataset: name must be a dataset's name (see bs.list_datasets()), got {name!r}"
+        )
     info = _lookup(name)
     unknown = sorted(set(options) - set(_OPTIONS))
     if unknown:

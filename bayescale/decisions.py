@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._api import CI_PROB, deprecated_args, result_html
+from ._api import CI_PROB, check_ci_prob, deprecated_args, result_html
 from .analysis import (
     FLOPS_PER_PARAM_TOKEN,
     _as_1d,
@@ -1043,8 +1043,12 @@ def decision_summary(ds: xr.Dataset, *, ci_prob: float = CI_PROB) -> pd.DataFram
     >>> table.loc["C_needed", "n_missing"].tolist()  # 332 draws have E above 1.83
     [0, 332]
     """
-    if not 0 < ci_prob < 1:
-        raise ValueError(f"ci_prob must be in (0, 1), got {ci_prob}")
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(
+            "decision_summary takes the Dataset of a decision function (bs.compute_for_loss, "
+            f"bs.data_wall, ...), got {type(ds).__name__}"
+        )
+    check_ci_prob(ci_prob)
     lo_q, hi_q = (1 - ci_prob) / 2, (1 + ci_prob) / 2
     pct = f"{100 * ci_prob:g}"
     frames = []

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._api import CI_PROB, deprecated_args
+from ._api import CI_PROB, deprecated_args, make_rng
 from .analysis import predict_loss
 from .fit import Fit
 from .stacking import stackable
@@ -354,7 +354,7 @@ def chain(
     if any(len(v) not in (1, size) for v in (*arrays.values(), *extra.values())):
         raise ValueError("inputs must have equal lengths (or length 1)")
 
-    rng = np.random.default_rng(random_seed)
+    rng = make_rng(random_seed)
     ql, noise_l = _flat_params(loss_fit, method)
     qd, noise_d = _flat_params(downstream_fit, method)
     s1 = next(iter(ql.values())).size
@@ -608,7 +608,7 @@ def pinned_emergence_fit(
     from .law import get_law
     from .testing import fit_from_draws, simulate
 
-    rng = np.random.default_rng(random_seed)
+    rng = make_rng(random_seed)
     if law == "emergence":
         truth = dict(truth or {"T": 22.0, "k": 2.0, "floor": 0.0, "ceiling": 0.9})
         model = get_law("emergence", x="C", floor=float(truth["floor"]))

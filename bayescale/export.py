@@ -399,6 +399,8 @@ def export_summary(
     >>> bool((back["median"] == fit.summary()["median"]).all())
     True
     """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"export_summary: path must be a str or path-like, got {path!r}")
     path = Path(path)
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
@@ -406,7 +408,7 @@ def export_summary(
             f"cannot tell the format of {str(path)!r} from its extension; "
             "use .csv, .json, .md or .tex"
         )
-    from .io import atomic_write_text
+    from .io import atomic_write_text, check_target
 
     check_digits(digits)
     if (
@@ -415,8 +417,7 @@ def export_summary(
         or not 0 < ci_prob < 1
     ):
         raise ValueError(f"ci_prob must be between 0 and 1, got {ci_prob!r}")
-    if path.is_dir():
-        raise IsADirectoryError(f"cannot write {path}: it is a directory")
+    check_target(path)
     text = render_table(summary_table(obj, ci_prob=ci_prob), fmt, digits=digits)
     return atomic_write_text(path, text)
 

@@ -9,7 +9,9 @@ summarises the parameters and saves to / loads from NetCDF without pickles.
 from __future__ import annotations
 
 import json
+import os
 import time
+import traceback
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -19,7 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from ._api import CI_PROB, deprecated_args
-from .data import prepare_data
+from .data import data_warnings, prepare_data
 from .law import IdentifiabilityWarning, ScalingLaw, get_law
 from .likelihoods import Likelihood, get_likelihood
 from .model import build_model, data_values, observed_name
@@ -616,6 +618,89 @@ def _resolve_seed(random_seed: int | None) -> int:
     return int(random_seed)
 
 
+def _build_and_sample(
+    law: ScalingLaw,
+    prepared: Any,
+    all_priors: Mapping[str, Prior],
+    lik: Any,
+    reference: Mapping[str, float],
+    codes: Any,
+    structure: Any,
+    sampler: str,
+    settings: Mapping[str, Any],
+    sampler_kwargs: Mapping[str, Any],
+    t_start: float,
+) -> tuple[Any, dict[str, float], Any, Any]:
+    """The PyMC model and its draws (the part of :func:`fit` that runs inside PyMC, PyTensor
+    and nutpie)."""
+    values = data_values(law, prepared, reference, lik, codes)
+    model = build_model(law, prepared, all_priors, lik, reference, values, structure)
+    t_build = time.perf_counter()
+    timings: dict[str, float] = {"build": t_build - t_start}
+    if sampler == "nutpie":
+        from .sampling import compile_model, sample_nutpie
+
+        compiled = compile_model(model, cache=True)
+        t_compile = time.perf_counter()
+        timings["compile"] = t_compile - t_build
+        x0 = compiled.x0
+        trace, stimes = sample_nutpie(
+            compiled,
+            values,
+            x0,
+            draws=settings["draws"],
+            tune=settings["tune"],
+            chains=settings["chains"],
+            seed=settings["seed"],
+            progressbar=settings["progressbar"],
+            **sampler_kwargs,
+        )
+    else:
+        from .sampling import sample_pymc
+
+        timings["compile"] = 0.0
+        trace, stimes = sample_pymc(
+            model,
+            draws=settings["draws"],
+            tune=settings["tune"],
+            chains=settings["chains"],
+            seed=settings["seed"],
+            progressbar=settings["progressbar"],
+            **sampler_kwargs,
+        )
+    timings.update(stimes)
+    return trace, timings, values, model
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _sampling_failure(
+    err: Exception, law: ScalingLaw, prepared: Any, columns: Mapping[str, str] | None
+) -> Exception:
+    """An error raised inside PyMC, PyTensor or nutpie while building or sampling, restated
+    as a bayescale error: the law, the dependency's own first line, and what in the runs
+    probably caused it (the data warnings, e.g. a loss given in percent, naming the column).
+    Errors bayescale raised itself pass through unchanged."""
+    frames = traceback.extract_tb(err.__traceback__)
+    path = frames[-1].filename.replace(os.sep, "/") if frames else ""
+    if "-packages/" not in path or path.startswith(_PACKAGE_DIR.replace(os.sep, "/")):
+        return err  # raised by bayescale itself (or by the caller's own code): unchanged
+    source = {k: (columns or {}).get(k, k) for k in prepared.frame.columns}
+    hints = data_warnings(law, prepared.frame, source)
+    where = path.split("-packages/")[-1].split("/")[0]
+    first = next((ln.strip() for ln in str(err).splitlines() if ln.strip()), type(err).__name__)
+    cause = (
+        "; a possible cause in the runs: " + " | ".join(hints)
+        if hints
+        else "; check the runs' units and the priors (bs.prior_predictive shows what they imply)"
+    )
+    return ValueError(
+        f"fitting law {law.name!r} failed inside {where} ({type(err).__name__}: "
+        f"{first[:200]}){cause}"
+    )
+
+
 def fit(
     law: str | ScalingLaw,
     data: pd.DataFrame | Mapping[str, Any],
@@ -703,7 +788,11 @@ def fit(
             f"law {law.name!r} supports the likelihoods {list(law.likelihoods)}, not {lik.name!r}"
         )
     for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
-        if not isinstance(value, int | np.integer) or value < (0 if name == "tune" else 1):
+        if (
+            isinstance(value, bool | np.bool_)
+            or not isinstance(value, int | np.integer)
+            or value < (0 if name == "tune" else 1)
+        ):
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if not isinstance(drift, bool | np.bool_):
         raise TypeError(f"drift must be True or False, got {drift!r}")
@@ -780,42 +869,17 @@ def fit(
             "sampler='pymc' accepts tune=0"
         )
 
-    values = data_values(law, prepared, reference, lik, codes)
-    model = build_model(law, prepared, all_priors, lik, reference, values, structure)
-    t_build = time.perf_counter()
-    timings: dict[str, float] = {"build": t_build - t_start}
-    if sampler == "nutpie":
-        from .sampling import compile_model, sample_nutpie
-
-        compiled = compile_model(model, cache=True)
-        t_compile = time.perf_counter()
-        timings["compile"] = t_compile - t_build
-        x0 = compiled.x0
-        trace, stimes = sample_nutpie(
-            compiled,
-            values,
-            x0,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            seed=seed,
-            progressbar=progressbar,
-            **sampler_kwargs,
-        )
-    else:
-        from .sampling import sample_pymc
-
-        timings["compile"] = 0.0
-        trace, stimes = sample_pymc(
-            model,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            seed=seed,
-            progressbar=progressbar,
-            **sampler_kwargs,
-        )
-    timings.update(stimes)
+    try:
+        trace, timings, values, model = _build_and_sample(
+            law, prepared, all_priors, lik, reference, codes, structure, sampler,
+            dict(draws=draws, tune=tune, chains=chains, seed=seed, progressbar=progressbar),
+            sampler_kwargs, t_start,
+        )  # fmt: skip
+    except Exception as err:
+        failure = _sampling_failure(err, law, prepared, columns)
+        if failure is err:
+            raise
+        raise failure from err
     sampled = [*law.parameter_names, *lik.noise_priors, *structure.parameter_names()]
     post = trace["posterior"].to_dataset()
     post = post[[n for n in sampled if n in post]]

@@ -18,13 +18,17 @@ path and the problem. Nothing is pickled.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import inspect
+import io
 import json
 import os
+import signal
 import tempfile
 import textwrap
+import threading
 import types
 import warnings
 from collections.abc import Callable
@@ -72,15 +76,44 @@ def _umask() -> int:
     return mask
 
 
+def check_target(path: str | os.PathLike) -> Path:
+    """The checks :func:`atomic_write` makes before writing, for callers that validate first:
+    ``path`` is a str or path-like, not a folder, and its folder exists (bayescale does not
+    create missing folders for a file: a typo in a folder name is an error, not a new tree).
+
+    Examples
+    --------
+    >>> check_target("/no/such/folder/fit.nc")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: cannot write /no/such/folder/fit.nc: the folder /no/such/folder does ...
+    """
+    if not isinstance(path, str | os.PathLike) or (isinstance(path, str) and not path.strip()):
+        raise TypeError(f"the output path must be a non-empty str or path-like, got {path!r}")
+    target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(f"cannot write {target}: it is a directory")
+    parent = target.parent
+    if parent.exists() and not parent.is_dir():
+        raise NotADirectoryError(f"cannot write {target}: {parent} is not a directory")
+    if not parent.exists():
+        raise FileNotFoundError(
+            f"cannot write {target}: the folder {parent} does not exist; create it first "
+            f"(mkdir -p {parent})"
+        )
+    return target
+
+
 def atomic_write(path: str | os.PathLike, writer: Callable[[str], Any]) -> str:
     """Write ``path`` all at once: ``writer(tmp)`` fills a temporary file, which then replaces it.
 
-    The temporary file is made with :func:`tempfile.mkstemp` in the target's folder (created if
-    needed) and keeps the target's extension, so writers that read the format from the name
-    (matplotlib, xarray) work. Only when ``writer`` returns is the file flushed to disk and
-    moved over ``path`` with :func:`os.replace`; if anything fails the temporary is removed,
-    the error propagates and an existing ``path`` is left untouched. The new file gets the old
-    one's permissions (the usual ``0o666 & ~umask`` for a new file).
+    The temporary file is made with :func:`tempfile.mkstemp` in the target's folder (which must
+    exist: see :func:`check_target`) and keeps the target's extension, so writers that read the
+    format from the name (matplotlib, xarray) work. Only when ``writer`` returns is the file
+    flushed to disk and moved over ``path`` with :func:`os.replace`; if anything fails the
+    temporary is removed, the error propagates and an existing ``path`` is left untouched (a
+    full disk or the file-size limit gives one ``OSError`` naming the path, not a crash). The
+    new file gets the old one's permissions (the usual ``0o666 & ~umask`` for a new file).
 
     Returns the path as a string.
 
@@ -101,15 +134,8 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[str], Any]) -> str:
     >>> open(path).read(), os.listdir(folder)
     ('hi', ['a.txt'])
     """
-    if not isinstance(path, str | os.PathLike):
-        raise TypeError(f"the output path must be a str or path-like, got {path!r}")
-    target = Path(path)
-    if target.is_dir():
-        raise IsADirectoryError(f"cannot write {target}: it is a directory")
+    target = check_target(path)
     parent = target.parent
-    if parent.exists() and not parent.is_dir():
-        raise NotADirectoryError(f"cannot write {target}: {parent} is not a directory")
-    parent.mkdir(parents=True, exist_ok=True)
     mode = (target.stat().st_mode & 0o7777) if target.exists() else (0o666 & ~_umask())
     try:
         fd, tmp = tempfile.mkstemp(
@@ -123,16 +149,51 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[str], Any]) -> str:
         ) from None
     os.close(fd)
     try:
-        writer(tmp)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
+        with _no_size_signal():
+            writer(tmp)
+            with open(tmp, "rb") as handle:
+                os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, target)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if err.errno in _DISK_ERRORS:
+            raise OSError(
+                err.errno,
+                f"cannot write {target}: {_DISK_ERRORS[err.errno]} ({os.strerror(err.errno)}); "
+                f"nothing was changed{' (the old file is intact)' if target.exists() else ''}",
+            ) from None
+        raise
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     return str(target)
+
+
+#: errors of a full disk or a size limit, and what they mean for the user
+_DISK_ERRORS = {
+    errno.EFBIG: "the file would exceed the size limit for files (ulimit -f)",
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "the disk quota is exceeded",
+}
+
+
+@contextlib.contextmanager
+def _no_size_signal() -> Any:
+    """Ignore SIGXFSZ while writing, so a write past the file-size limit raises OSError (EFBIG)
+    instead of killing the process (Python ignores it by default; an embedding program may not).
+    Signal handlers can only be changed in the main thread; elsewhere nothing changes."""
+    sig = getattr(signal, "SIGXFSZ", None)
+    if sig is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(sig, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(sig, previous)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> str:
@@ -268,11 +329,9 @@ def save_fit(fit: Fit, path: str | os.PathLike) -> str:
             f"Fit.save writes NetCDF, not {Path(path).suffix}: name the file {Path(path).stem}.nc "
             "(bs.export_summary writes tables)"
         )
-    path = Path(path)
     if not isinstance(fit, Fit):
         raise TypeError(f"save_fit takes a bayescale.Fit, got {type(fit).__name__}")
-    if path.is_dir():
-        raise IsADirectoryError(f"cannot write {path}: it is a directory")
+    path = check_target(path)
     missing = [g for g in ("posterior", "constant_data") if g not in fit.idata.children]
     if missing:
         raise ValueError(f"cannot save the fit to {path}: its DataTree has no {missing} group")
@@ -300,15 +359,26 @@ def save_fit(fit: Fit, path: str | os.PathLike) -> str:
     checksums = {"data": data_checksums(tree), "definition": _definition_checksum(tree.attrs)}
     tree.attrs["bayescale_checksums"] = json.dumps(checksums, sort_keys=True)
 
-    def write(tmp: str) -> None:
-        tree.to_netcdf(tmp, engine="h5netcdf")
-        with xr.open_datatree(tmp, engine="h5netcdf") as handle:
-            back = handle.load()
-        problem = _checksum_problem(back, checksums)
-        if problem:  # a value NetCDF cannot hold as it is: refuse rather than save it changed
-            raise ValueError(f"cannot save the fit to {path}: written and read back, {problem}")
+    # The NetCDF image is made and verified in memory; only plain bytes go to disk. HDF5
+    # writing straight to a file cannot fail cleanly: when the disk is full or the file-size
+    # limit (RLIMIT_FSIZE) is reached, h5py raises and then crashes the process while closing
+    # the half-written file. A plain write raises OSError (ENOSPC, EFBIG) and atomic_write
+    # removes the temporary, so the old file stays as it was.
+    buffer = io.BytesIO()
+    tree.to_netcdf(buffer, engine="h5netcdf")
+    image = buffer.getvalue()
+    with xr.open_datatree(io.BytesIO(image), engine="h5netcdf") as handle:
+        back = handle.load()
+    problem = _checksum_problem(back, checksums)
+    if problem:  # a value NetCDF cannot hold as it is: refuse rather than save it changed
+        raise ValueError(f"cannot save the fit to {path}: written and read back, {problem}")
 
-    return atomic_write(path, write)
+    return atomic_write(path, lambda tmp: _write_bytes(tmp, image))
+
+
+def _write_bytes(path: str, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
 
 
 def _checksum_problem(tree: xr.DataTree, expected: dict[str, Any]) -> str:

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._api import CI_PROB, result_html
+from ._api import CI_PROB, check_ci_prob, make_rng, result_html
 
 __all__ = [
     "IsoflopQualityWarning",
@@ -314,8 +314,7 @@ class IsoflopResult:
         >>> s.index[:2].tolist()
         ['a', 'b']
         """
-        if not 0 < ci_prob < 1:
-            raise ValueError(f"ci_prob must be in (0, 1), not {ci_prob!r}")
+        check_ci_prob(ci_prob)
         lo, hi = (1 - ci_prob) / 2, (1 + ci_prob) / 2
         rows: dict[str, np.ndarray] = {}
         p = self.posterior
@@ -389,7 +388,7 @@ def pinned_isoflops(
     >>> res.posterior["n_opt"].dims
     ('chain', 'draw', 'compute')
     """
-    rng = np.random.default_rng(random_seed)
+    rng = make_rng(random_seed)
     budgets = np.array([1e19, 1e20, 1e21])
     c_bar = float(np.log(budgets).mean())
     mu = np.log(1e9) + a * (c_bar - np.log(1e20))
@@ -500,8 +499,7 @@ def compare_approaches(
     """
     from .analysis import compute_optimal
 
-    if not 0 < ci_prob < 1:
-        raise ValueError(f"ci_prob must be in (0, 1), not {ci_prob!r}")
+    check_ci_prob(ci_prob)
     c = np.atleast_1d(np.asarray(compute, dtype=float))
     if c.size == 0 or not np.all(np.isfinite(c)) or np.any(c <= 0):
         raise ValueError("compute must be finite and positive FLOPs")

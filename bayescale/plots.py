@@ -234,6 +234,8 @@ def plot_fit(
         Input on the horizontal axis (default: the law's first input, ``N`` for Chinchilla).
     by : str, optional
         Input that picks the curve (default: the other input, ``D``; none for a one-input law).
+        ``by="C"`` (laws of N and D, ``x`` N or D) is the isoFLOP view: each curve holds the
+        compute C = 6ND fixed, one per budget when the runs have a few distinct budgets.
     groups : int
         Number of curves.
     window : float
@@ -272,12 +274,22 @@ def plot_fit(
     x = x or inputs[0]
     if x not in inputs:
         raise ValueError(f"x must be one of the law's inputs {inputs}, got {x!r}")
+    # by="C": isoFLOP view, curves at fixed compute C = 6ND (x is N or D, the other follows)
+    partner = {"N": "D", "D": "N"}.get(x) if by == "C" and {"N", "D"} <= set(inputs) else None
     if by is None:
         rest = [k for k in inputs if k != x]
         by = rest[0] if rest else None
-    elif by not in inputs or by == x:
-        raise ValueError(f"by must be one of the law's inputs {inputs} other than x, got {by!r}")
+    elif partner is None and (by not in inputs or by == x):
+        allowed = [*inputs, *(["C"] if {"N", "D"} <= set(inputs) and x in "ND" else [])]
+        raise ValueError(
+            f"by must be one of {[k for k in allowed if k != x]} (the law's inputs other than "
+            f"x, or C = 6ND for an isoFLOP view with x = N or D), got {by!r}"
+        )
     runs = fit.data
+    if partner is not None:
+        runs = runs.assign(C=FLOPS_PER_PARAM_TOKEN * runs["N"] * runs["D"])
+        if holdout is not None:
+            holdout = holdout.assign(C=FLOPS_PER_PARAM_TOKEN * holdout["N"] * holdout["D"])
     parts = [runs.assign(_held=False)]
     if holdout is not None:
         missing = [c for c in [*inputs, law.output] if c not in holdout.columns]
@@ -285,7 +297,7 @@ def plot_fit(
             raise ValueError(f"holdout is missing columns {missing}")
         parts.append(holdout.assign(_held=True))
     every = pd.concat(parts, ignore_index=True)
-    fixed = {k: float(np.exp(np.log(runs[k]).mean())) for k in inputs if k not in (x, by)}
+    fixed = {k: float(np.exp(np.log(runs[k]).mean())) for k in inputs if k not in (x, by, partner)}
 
     if by is None:
         labels = np.zeros(len(every), dtype=int)
@@ -293,7 +305,12 @@ def plot_fit(
     else:
         log_by = np.log(every[by].to_numpy(dtype=float))
         n_groups = max(1, min(groups, len(np.unique(log_by))))
-        if n_groups == 1:
+        budgets = np.unique(np.round(log_by / np.log(10), 2))
+        if partner is not None and 1 < len(budgets) <= max(groups, 12):
+            # a few distinct budgets (an isoFLOP design): one curve per budget, every run coloured
+            labels = np.abs(np.round(log_by / np.log(10), 2)[:, None] - budgets).argmin(axis=1)
+            centres = [float(10**b) for b in budgets]
+        elif n_groups == 1:
             labels = np.zeros(len(every), dtype=int)
             centres = [float(np.exp(log_by.mean()))]
         else:
@@ -341,7 +358,9 @@ def plot_fit(
         grid = np.geomspace(xs.min() / 1.3, xs.max() * 1.3, n_grid)
         grids.append(grid)
         points[x].append(grid)
-        if by is not None:
+        if partner is not None:
+            points[partner].append(centre / (FLOPS_PER_PARAM_TOKEN * grid))
+        elif by is not None:
             points[by].append(np.full(n_grid, centre))
         for k, v in fixed.items():
             points[k].append(np.full(n_grid, v))
@@ -441,6 +460,8 @@ def plot_fit(
     ax.set_xlabel(_label(x))
     ax.set_ylabel(_label(law.output))
     where = "" if by is None else f", one curve per {_label(by)} bin"
+    if partner is not None:
+        where = f", one curve per compute budget ({partner} = C/(6{x}))"
     ax.set_title(f"{' + '.join(_law_names(fit))} fit: {law.output} against {x}{where}", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
     ax.grid(True, which="minor", alpha=0.1)

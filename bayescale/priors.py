@@ -64,6 +64,33 @@ _POSITIVE_BY_DIST = {
     "Wald": {"mu", "phi"},
     "Weibull": {"alpha", "beta"},
 }
+#: distributions whose scale PyMC defaults (to 1) when none is given: a prior must name one of
+#: these (alternatives), since a forgotten ``sigma`` would otherwise fit with sigma = 1 silently.
+#: ``tests/test_input_checks.py`` checks that every PyMC distribution with a defaulted scale is
+#: listed here or in ``_DEFAULT_SCALE_ALLOWED``.
+_SCALE_REQUIRED = {
+    "AR": ("sigma", "tau"),
+    "ExGaussian": ("sigma",),
+    "HalfNormal": ("sigma", "tau"),
+    "HalfStudentT": ("sigma", "lam"),
+    "LogNormal": ("sigma", "tau"),
+    "Logistic": ("s",),
+    "Lognormal": ("sigma", "tau"),
+    "Moyal": ("sigma",),
+    "Normal": ("sigma", "tau"),
+    "SkewNormal": ("sigma", "tau"),
+    "SkewStudentT": ("sigma", "lam"),
+    "StudentT": ("sigma", "lam"),
+    "TruncatedNormal": ("sigma", "tau"),
+    "VonMises": ("kappa",),
+}
+#: distributions with a defaulted scale-like argument that is not the prior's width (matrix
+#: distributions' extra noise, Beta/Gamma's alternative mu-sigma form, which PyMC refuses when
+#: half given)
+_DEFAULT_SCALE_ALLOWED = frozenset(
+    {"AsymmetricLaplace", "Beta", "Exponential", "Gamma", "ICAR", "InverseGamma",
+     "KroneckerNormal", "MvNormal", "MvStudentT", "Rice", "Wald", "ZeroSumNormal"}
+)  # fmt: skip
 #: distributions whose draws are positive / in (0, 1): the support of a parameter they are the
 #: default prior of (see :attr:`Prior.support`)
 _POSITIVE_SUPPORT = frozenset(
@@ -206,6 +233,21 @@ def _check_distribution(dist: str, params: Mapping[str, Any]) -> None:
         raise ValueError(
             f"prior {dist}: missing parameter {', '.join(repr(k) for k in missing)}; PyMC's "
             f"{dist} accepts {', '.join(accepted)}"
+        )
+    if "lower" in params and "upper" in params:
+        _check_number(dist, params, "lower")
+        _check_number(dist, params, "upper")
+        if np.any(np.asarray(params["lower"], float) >= np.asarray(params["upper"], float)):
+            raise ValueError(
+                f"prior {dist}: lower={params['lower']!r} must be below upper={params['upper']!r}"
+            )
+    scales = _SCALE_REQUIRED.get(dist, ())
+    if scales and not any(k in params for k in scales):
+        example = ", ".join([*(f"{k}={v!r}" for k, v in params.items()), f"{scales[0]}=..."])
+        names = " or ".join(repr(k) for k in scales)
+        raise ValueError(
+            f"prior {dist}: missing scale parameter {names}; PyMC would use {scales[0]}=1 "
+            f"silently, which is rarely meant: give it, e.g. Prior({dist!r}, {example})"
         )
     positive = set(_POSITIVE_BY_DIST.get(dist, ()))
     if dist not in _MATRIX_PARAMETERS:
@@ -499,6 +541,11 @@ def merge_priors(
     ...
     ValueError: prior for 'alpha': fixed value -0.3 is outside the parameter's support (0, inf) ...
     """
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise TypeError(
+            "priors must be a mapping of parameter name to Prior, e.g. "
+            f"{{'alpha': Prior('Normal', mu=0.3, sigma=0.1)}}, got {overrides!r}"
+        )
     merged = dict(defaults)
     for name, prior in (overrides or {}).items():
         if name not in defaults:

@@ -814,6 +814,12 @@ def _check_arguments(
                     f"cannot write the report into {out}: {parent} is not a folder"
                 )
             break
+    if isinstance(compute, str | bytes) or any(
+        isinstance(c, str | bytes) for c in np.atleast_1d(np.asarray(compute, dtype=object))
+    ):
+        raise ValueError(
+            f"compute must be budgets in FLOPs as numbers (1e22, not '1e22'), got {compute!r}"
+        )
     try:
         budgets = np.atleast_1d(np.asarray(compute, dtype=float))
     except (TypeError, ValueError):

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, gammaln
 
-from ._api import CI_PROB
+from ._api import CI_PROB, make_rng
 
 __all__ = [
     "PassAtKResult",
@@ -115,7 +115,7 @@ def subsample_counts(
     c = data[correct].to_numpy(dtype=float)
     if np.any(n < n_samples):
         raise ValueError(f"every row needs at least n_samples={n_samples} samples in {total!r}")
-    rng = np.random.default_rng(random_seed)
+    rng = make_rng(random_seed)
     good = c.astype(np.int64)
     sub = rng.hypergeometric(good, n.astype(np.int64) - good, n_samples)
     out = data.copy()
@@ -170,7 +170,7 @@ class PassAtKResult:
         is the unbiased estimator from (n_total, c_i) averaged over the problems.
         """
         ks = np.atleast_1d(np.asarray(k, dtype=float))
-        rng = np.random.default_rng(random_seed)
+        rng = make_rng(random_seed)
         rows = []
         for j, name in enumerate(self.models):
             sub = self.counts[self.counts[self.group] == name]

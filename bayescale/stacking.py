@@ -566,6 +566,11 @@ def stackable(
         @functools.wraps(f)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             target = args[0] if args else kwargs.get("fit")
+            if not isinstance(target, Fit | StackedFit):
+                raise TypeError(
+                    f"{f.__name__} takes a fit (bs.fit, bs.Fit.load or bs.stack) as its first "
+                    f"argument, got {type(target).__name__}"
+                )
             if isinstance(target, StackedFit):
                 if args:
                     out = target.mix(f, args=args[1:], kwargs=kwargs)

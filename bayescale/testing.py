@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._api import deprecated_args
+from ._api import deprecated_args, make_rng
 from .data import prepare_data
 from .law import ScalingLaw, get_law
 from .likelihoods import get_likelihood
@@ -45,7 +45,7 @@ def chinchilla_design(n: int = 240, *, random_seed: int = 0) -> pd.DataFrame:
     >>> bool(((d.C - 6 * d.N * d.D).abs() / d.C < 1e-12).all())
     True
     """
-    rng = np.random.default_rng(random_seed)
+    rng = make_rng(random_seed)
     budgets = np.array([6e18, 1e19, 3e19, 6e19, 1e20, 3e20, 6e20, 1e21, 3e21])
     C = rng.choice(budgets, size=n)
     n_opt = 0.1 * np.sqrt(C)  # roughly Chinchilla-optimal sizes
@@ -89,7 +89,7 @@ def simulate(
             f"pass noise={{...}} with {sorted(lik.noise_priors)}"
         )
     noise = {k: v for k, v in noise.items() if k in lik.noise_priors}
-    rng = np.random.default_rng(random_seed)
+    rng = make_rng(random_seed)
     inputs = {k: design[k].to_numpy(dtype=float) for k in law.inputs}
     extra = {k: design[k].to_numpy(dtype=float) for k in lik.extra_columns}
     mu = law.log_mean(params, **inputs)
@@ -137,7 +137,7 @@ def pinned_fit(
     truth = dict(truth or BESIROGLU_TRUTH)
     noise = dict(noise or {"sigma": 0.01, "nu": 5.0})
     runs = data if data is not None else simulate_chinchilla(60, random_seed=random_seed)
-    rng = np.random.default_rng(random_seed)
+    rng = make_rng(random_seed)
 
     def jittered(ref: Mapping[str, float]) -> dict[str, np.ndarray]:
         centre = {**chinchilla_sampled(truth, ref), **noise}
@@ -277,7 +277,7 @@ def pinned_law_fit(
     natural = dict(law.example_truth if natural is None else natural)
     runs = law.example_runs(random_seed=random_seed) if runs is None else runs
     noise = law.example_noise or {"sigma": 0.01, "nu": 10.0}
-    rng = np.random.default_rng(random_seed)
+    rng = make_rng(random_seed)
 
     def jittered(ref: Mapping[str, float]) -> dict[str, np.ndarray]:
         centre = {**law.sampled_params(natural, ref), **{k: noise[k] for k in lik.noise_priors}}

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._api import CI_PROB, deprecated_args, result_html
+from ._api import CI_PROB, check_ci_prob, deprecated_args, result_html
 from .analysis import predict_loss
 from .data import PreparedData, prepare_data
 from .fit import Fit
@@ -738,8 +738,7 @@ def posterior_predictive_check(
     >>> bool(0.8 < check.metrics["frac_inside"] <= 1.0)
     True
     """
-    if not 0 < ci_prob < 1:
-        raise ValueError(f"ci_prob must lie in (0, 1), got {ci_prob}")
+    check_ci_prob(ci_prob)
     inputs = _run_inputs(fit)
     draws = _predictive_draws(fit, inputs, random_seed)
     runs = fit.idata["constant_data"]["run"].to_numpy()
@@ -865,8 +864,7 @@ def prior_predictive(
     """
     law = get_law(law)
     lik = get_likelihood(likelihood if likelihood is not None else law.default_likelihood)
-    if not 0 < ci_prob < 1:
-        raise ValueError(f"ci_prob must lie in (0, 1), got {ci_prob}")
+    check_ci_prob(ci_prob)
     if not isinstance(draws, int | np.integer) or draws < 1:
         raise ValueError(f"draws must be a positive integer, got {draws!r}")
     frame = data.rename(columns={v: k for k, v in (columns or {}).items()})

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 import bayescale as bs
-from bayescale import plots
+from bayescale import plots, plots_decisions
 
 
 def backtest_table(fit: Any, cutoffs: tuple[float, ...] = (3e19, 3e20)) -> Any:
@@ -47,6 +47,7 @@ def backtest_table(fit: Any, cutoffs: tuple[float, ...] = (3e19, 3e20)) -> Any:
 def figures() -> dict[str, Callable[[], tuple[Any, Any]]]:
     """Name → a function drawing the figure (``(fig, axes)``)."""
     fit = bs.testing.pinned_fit(random_seed=0)
+    few = bs.testing.pinned_fit(random_seed=0, draws=100)  # decisions solve per draw: fewer
     acc_fit = bs.emergence.pinned_emergence_fit(random_seed=0)
     holdout = bs.testing.simulate_chinchilla(n=30, random_seed=11).nlargest(5, "C")
 
@@ -72,6 +73,23 @@ def figures() -> dict[str, Callable[[], tuple[Any, Any]]]:
         "backtest": lambda: plots.plot_backtest(bt, x="C"),
         "backtest_identity": lambda: plots.plot_backtest(bt),
         "tradeoff": lambda: bs.tradeoff(train_test).plot(),
+        "fit_isoflop_view": lambda: plots.plot_fit(fit, by="C"),
+        "compute_for_loss": lambda: plots_decisions.plot_compute_for_loss(
+            bs.compute_for_loss(fit, target_loss=np.linspace(1.85, 2.4, 12))
+        ),
+        "inference_optimal": lambda: plots_decisions.plot_inference_optimal(
+            bs.inference_optimal(
+                few, target_loss=[2.0, 2.1], inference_tokens=np.geomspace(1e10, 1e14, 7)
+            )
+        ),
+        "data_wall": lambda: plots_decisions.plot_data_wall(
+            bs.data_wall(
+                few, available_tokens=[5e12, 1.5e13, 4e13], compute=np.geomspace(1e23, 1e27, 7)
+            )
+        ),
+        "overtraining_penalty": lambda: plots_decisions.plot_overtraining_penalty(
+            bs.overtraining_penalty(few, N=np.geomspace(3e9, 3e11, 9), compute=[1e23, 1e24])
+        ),
     }
 
 

@@ -16,6 +16,7 @@ No MCMC: the fits are pinned (``bayescale.testing``) and saved once per session.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import sys
 import warnings
@@ -704,9 +705,14 @@ def test_fit_warns_before_building_the_model(monkeypatch):
 def _failing_writer(ws, what):
     """Functions that break half-way through a write."""
 
-    def half_then_fail(self, path, *args, **kwargs):
-        Path(path).write_bytes(b"half a file")
+    def half_then_fail(self, path=None, *args, **kwargs):
+        if isinstance(path, str | os.PathLike):
+            Path(path).write_bytes(b"half a file")
         raise OSError(28, "No space left on device", str(path))
+
+    def disk_full(tmp, image):
+        Path(tmp).write_bytes(image[: len(image) // 2])
+        raise OSError(28, "No space left on device", str(tmp))
 
     def replace_fails(src, dst):
         raise PermissionError(13, "Permission denied", str(dst))
@@ -716,6 +722,7 @@ def _failing_writer(ws, what):
 
     return {
         "netcdf": ("xarray.DataTree.to_netcdf", half_then_fail),
+        "disk": ("bayescale.io._write_bytes", disk_full),
         "replace": ("bayescale.io.os.replace", replace_fails),
         "plot": ("bayescale.plots.plot_frontier", plot_fails),
     }[what]
@@ -724,6 +731,8 @@ def _failing_writer(ws, what):
 FAILURE_CASES = [
     ("save-disk-full", "netcdf", lambda w: w.fit.save(w.p("fit.nc")), OSError, "No space left"),
     ("save-new-disk-full", "netcdf", lambda w: w.fit.save(w.p("new.nc")), OSError, "No space left"),
+    ("save-disk-full-on-write", "disk", lambda w: w.fit.save(w.p("fit.nc")), OSError, "fit.nc"),
+    ("save-new-disk-full-on-write", "disk", lambda w: w.fit.save(w.p("n.nc")), OSError, "n.nc"),
     (
         "save-replace-fails",
         "replace",

@@ -15,7 +15,7 @@ import bayescale as bs
 from bayescale.cli import main
 from bayescale.export import read_summary, summary_table
 
-SETTINGS = ["--draws", "200", "--tune", "200", "--chains", "2", "--seed", "3"]
+SETTINGS = ["--draws", "200", "--tune", "200", "--chains", "2", "--random-seed", "3"]
 
 
 @pytest.fixture(scope="module")
@@ -234,6 +234,11 @@ def test_predict_matches_the_api(cli_fit, tmp_path, capsys):
     ).to_numpy()
     draws = draws.reshape(-1, 2)
     np.testing.assert_allclose(table["loss_median"], np.median(draws, axis=0), rtol=1e-12)
+    # the one default interval, bs.CI_PROB = 0.95, as everywhere; --ci-prob picks another
+    np.testing.assert_allclose(table["loss_lo95"], np.quantile(draws, 0.025, axis=0), rtol=1e-12)
+    assert main([*argv, "--format", "csv", "--ci-prob", "0.8"]) == 0
+    (tmp_path / "p80.csv").write_text(capsys.readouterr().out)
+    table = read_summary(tmp_path / "p80.csv")
     np.testing.assert_allclose(table["loss_lo80"], np.quantile(draws, 0.1, axis=0), rtol=1e-12)
     assert main(argv) == 0
     md = capsys.readouterr().out

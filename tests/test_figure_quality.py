@@ -48,6 +48,11 @@ def test_the_gallery_covers_every_plot_function(drawn):
 
     for name in plots.__all__:
         assert f"plots.{name}(" in source, name
+    import bayescale.plots_decisions as plots_decisions
+
+    for name in plots_decisions.__all__:
+        assert f"plots_decisions.{name}(" in source, name
+    assert 'by="C"' in source  # the isoFLOP view of plot_fit
 
 
 def test_every_text_is_at_least_9_points(drawn):

@@ -98,6 +98,68 @@ CASES = {
         TypeError,
         "groups",
     ),
+    # classes found by the hostile pass of issue 14 (one case per class)
+    "fit mapping of unequal lengths": (
+        lambda f, r: bs.fit("chinchilla", {"N": [1e8, 1e9], "D": [1e9] * 3, "loss": [3, 2]}),
+        ValueError,
+        "different lengths",
+    ),
+    "fit draws True": (lambda f, r: bs.fit("chinchilla", r, draws=True), ValueError, "draws"),
+    "fit priors a string": (lambda f, r: bs.fit("chinchilla", r, priors="x"), TypeError, "priors"),
+    "fit columns a string": (
+        lambda f, r: bs.fit("chinchilla", r, columns="N=params"),
+        TypeError,
+        "columns",
+    ),
+    "fit two names one column": (
+        lambda f, r: bs.fit("chinchilla", r.assign(x=r["N"]), columns={"N": "x", "D": "x"}),
+        ValueError,
+        "same column 'x'",
+    ),
+    "fit complex loss": (
+        lambda f, r: bs.fit("chinchilla", r.assign(loss=r["loss"] + 1j)),
+        ValueError,
+        "complex",
+    ),
+    "fit dates as N": (
+        lambda f, r: bs.fit("chinchilla", r.assign(N=pd.Timestamp("2020-01-01"))),
+        ValueError,
+        "dates",
+    ),
+    "Prior Uniform lower above upper": (
+        lambda f, r: bs.Prior("Uniform", lower=1, upper=0),
+        ValueError,
+        "lower=1 must be below upper=0",
+    ),
+    "predict numeric text": (lambda f, r: bs.predict_loss(f, N="1e9", D=1e10), TypeError, "N"),
+    "optimal numeric text": (lambda f, r: bs.compute_optimal(f, "1e22"), TypeError, "compute"),
+    "predict negative numpy seed": (
+        lambda f, r: bs.predict_loss(f, N=1e9, D=1e10, kind="predictive", random_seed=np.int64(-3)),
+        ValueError,
+        "random_seed",
+    ),
+    "simulate negative seed": (
+        lambda f, r: bs.testing.simulate_chinchilla(n=10, random_seed=-1),
+        ValueError,
+        "random_seed",
+    ),
+    "decision function given None": (
+        lambda f, r: bs.compute_for_loss(None, 2.0),
+        TypeError,
+        "compute_for_loss takes a fit",
+    ),
+    "decision_summary of text": (lambda f, r: bs.decision_summary("x"), TypeError, "Dataset"),
+    "decision_summary ci_prob text": (
+        lambda f, r: bs.decision_summary(bs.compute_for_loss(f, 2.0), ci_prob="0.9"),
+        TypeError,
+        "ci_prob",
+    ),
+    "report compute as text": (
+        lambda f, r: bs.report(f, "rep", compute="1e22"),
+        ValueError,
+        "compute",
+    ),
+    "export path None": (lambda f, r: bs.export_summary(f, None), TypeError, "path"),
     "save to None": (lambda f, r: f.save(None), TypeError, "path"),
     "load None": (lambda f, r: bs.Fit.load(None), TypeError, "path"),
 }
@@ -168,6 +230,17 @@ def test_compute_optimal_old_budget_name_maps_to_compute(pinned):
     np.testing.assert_array_equal(old["N_opt"], bs.compute_optimal(pinned, 1e22)["N_opt"])
 
 
+def test_cli_refuses_a_header_naming_a_column_twice(tmp_path, capsys):
+    from bayescale.cli import main
+
+    path = tmp_path / "runs.csv"
+    path.write_text("N,D,loss,N\n1e8,2e9,3.1,1e8\n1e9,2e10,2.6,1e9\n")
+    code = main(["fit", "chinchilla", str(path), "--out", str(tmp_path / "f.nc")])
+    err = capsys.readouterr().err
+    assert code == 2 and "'N' more than once" in err and err.count("\n") == 1
+    assert not (tmp_path / "f.nc").exists()
+
+
 def test_cli_folder_as_data_is_named(tmp_path, capsys):
     from bayescale.cli import main
 
@@ -197,3 +270,162 @@ def test_card_as_priors_old_scale_name_warns_and_means_inflate():
     assert old["alpha"].params["sigma"] == pytest.approx(
         3 * card.as_priors()["alpha"].params["sigma"]
     )
+
+
+# --------------------------------------------------------------- classes of problem (issue 14)
+_FSIZE_SCRIPT = r"""
+import os, resource, signal, sys
+import bayescale as bs
+fit = bs.testing.pinned_fit(random_seed=0, draws=50)
+path = sys.argv[1]
+fit.save(path)
+before = open(path, "rb").read()
+# the process would be killed by SIGXFSZ under its default action: bayescale must ignore it
+signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, resource.RLIM_INFINITY))
+try:
+    bs.testing.pinned_fit(random_seed=1, draws=50).save(path)
+except OSError as err:
+    print("OSError", err)
+else:
+    print("saved")
+assert open(path, "rb").read() == before, "the old file changed"
+print("listing", sorted(os.listdir(os.path.dirname(path))))
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("resource"), "RLIMIT_FSIZE"), reason="POSIX only")
+def test_save_past_the_file_size_limit_fails_cleanly_and_keeps_the_old_file(tmp_path):
+    import subprocess
+    import sys
+
+    target = tmp_path / "fit.nc"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.run(
+        [sys.executable, "-c", _FSIZE_SCRIPT, str(target)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]  # no segfault, no SIGXFSZ kill
+    assert "OSError" in proc.stdout and "fit.nc" in proc.stdout and "size limit" in proc.stdout
+    assert "listing ['fit.nc']" in proc.stdout  # no temporary left behind
+    bs.Fit.load(target)  # the old file is whole and verifies
+
+
+def _defaulted_scales(dist: str) -> list[str]:
+    import inspect
+
+    import pymc as pm
+
+    params = inspect.signature(getattr(pm, dist).dist).parameters
+    scale_names = ("sigma", "tau", "lam", "sd", "scale", "beta", "b", "s", "kappa", "phi")
+    return [
+        n for n in scale_names if n in params and params[n].default is not inspect.Parameter.empty
+    ]
+
+
+def test_every_pymc_distribution_with_a_defaulted_scale_is_classified():
+    # a new PyMC distribution whose scale has a default must be sorted into "required" or
+    # "allowed"; otherwise a forgotten sigma could fit with PyMC's sigma = 1 again
+    from bayescale import priors
+
+    unsorted = [
+        d
+        for d in priors._pymc_distributions()
+        if _defaulted_scales(d)
+        and d not in priors._SCALE_REQUIRED
+        and d not in priors._DEFAULT_SCALE_ALLOWED
+    ]
+    assert not unsorted, unsorted
+
+
+@pytest.mark.parametrize("dist", sorted(__import__("bayescale").priors._SCALE_REQUIRED))
+def test_a_prior_without_its_scale_is_an_error_naming_it(dist):
+    from bayescale import priors
+
+    scales = priors._SCALE_REQUIRED[dist]
+    others = {k: 1.0 for k in priors._signature(dist)[1]}  # e.g. StudentT's nu, AR's rho
+    with pytest.raises(ValueError, match="missing scale parameter") as excinfo:
+        bs.Prior(dist, **others)
+    assert all(repr(s) in str(excinfo.value) for s in scales)
+    assert _raised_by_bayescale(excinfo)
+
+
+def test_a_prior_with_its_scale_is_accepted():
+    assert bs.Prior("Normal", mu=0.3, sigma=0.1).params == {"mu": 0.3, "sigma": 0.1}
+    assert bs.Prior("Normal", mu=0.3, tau=100.0).params["tau"] == 100.0
+    assert bs.Prior("StudentT", nu=4, mu=0, lam=2.0).params["lam"] == 2.0
+    with pytest.raises(ValueError, match="'sigma' or 'tau'"):
+        bs.Prior.parse("Normal(mu=0.3)")
+
+
+def test_cli_new_option_names_and_deprecated_aliases(tmp_path, pinned, capsys):
+    from bayescale.cli import main
+
+    path = tmp_path / "fit.nc"
+    pinned.save(path)
+    assert main(["optimal", str(path), "--compute", "1e22", "--ci-prob", "0.9"]) == 0
+    new = capsys.readouterr()
+    assert "deprecated" not in new.err
+    assert main(["optimal", str(path), "--compute", "1e22", "--prob", "0.9"]) == 0
+    old = capsys.readouterr()
+    assert "--prob is deprecated" in old.err and "--ci-prob" in old.err
+    assert old.out == new.out  # the alias means the same thing
+    args = ["predict", str(path), "--at", "N=1e9,D=2e10", "--format", "csv"]
+    assert main([*args, "--random-seed", "4"]) == 0
+    new = capsys.readouterr()
+    assert main([*args, "--seed", "4"]) == 0
+    old = capsys.readouterr()
+    assert "--seed is deprecated" in old.err and old.out == new.out
+    for bad in (["--random-seed", "-1"], ["--random-seed", "1.5"], ["--ci-prob", "1"]):
+        assert main([*args, *bad]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and bad[0] in err, err
+
+
+def test_writers_refuse_a_missing_folder(pinned, tmp_path, capsys):
+    from bayescale.cli import main
+
+    missing = tmp_path / "no_such_folder"
+    with pytest.raises(FileNotFoundError, match="no_such_folder does not exist"):
+        pinned.save(missing / "fit.nc")
+    with pytest.raises(FileNotFoundError, match="no_such_folder does not exist"):
+        bs.export_summary(pinned, missing / "summary.csv")
+    path = tmp_path / "fit.nc"
+    pinned.save(path)
+    assert main(["summary", str(path), "--out", str(missing / "s.md")]) == 2
+    assert "no_such_folder does not exist" in capsys.readouterr().err
+    assert not missing.exists()
+    # (a report bundle is a folder of its own: bs.report creates it, see tests/test_report.py)
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda f: bs.predict_loss(f, N=[], D=[]), "N"),
+        (lambda f: bs.compute_optimal(f, compute=[]), "compute"),
+        (lambda f: bs.compute_for_loss(f, target_loss=[]), "target_loss"),
+        (lambda f: bs.inference_optimal(f, target_loss=[], inference_tokens=1e12), "target_loss"),
+        (lambda f: bs.data_wall(f, available_tokens=[]), "available_tokens"),
+        (lambda f: bs.overtraining_penalty(f, N=[], compute=1e22), "N"),
+        (lambda f: bs.predict_loss(f, N=np.zeros((0, 2)), D=1e10), "N"),
+        (lambda f: bs.compute_optimal(f, compute=None), "compute"),
+    ],
+)
+def test_empty_or_missing_inputs_to_analysis_functions_are_named(pinned, call, name):
+    with pytest.raises((ValueError, TypeError), match=rf"^{name} ") as excinfo:
+        call(pinned)
+    assert _raised_by_bayescale(excinfo)
+
+
+def test_a_failure_inside_the_sampler_is_restated_with_the_likely_cause(runs):
+    # any error raised inside PyMC/PyTensor/nutpie reaches the user as one bayescale error
+    # naming the law and, when the runs look wrong, the column (here a loss in percent)
+    with pytest.raises(ValueError, match="inside nutpie") as excinfo:
+        with pytest.warns(bs.DataWarning, match="nats"):
+            bs.fit("chinchilla", runs.assign(loss=runs["loss"] * 100), bogus_setting=1, **FAST)
+    message = str(excinfo.value)
+    assert "bogus_setting" in message and "column 'loss'" in message and "percentage" in message
+    assert _raised_by_bayescale(excinfo)
