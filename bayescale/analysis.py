@@ -23,7 +23,6 @@ from .xp import numpy_ns
 __all__ = ["compute_optimal", "predict_loss"]
 
 
-
 def _as_1d(
     name: str, values: Any, *, allow_zero: bool = False, positive: bool = True
 ) -> np.ndarray:

@@ -788,6 +788,10 @@ def fit(
         t_compile = time.perf_counter()
         timings["compile"] = t_compile - t_build
         x0 = compiled.x0
+        if law.multistart.n_starts and "starts" not in sampler_kwargs:
+            from .multistart import law_starts
+
+            sampler_kwargs["starts"] = law_starts(law, model, compiled, seed)
         trace, stimes = sample_nutpie(
             compiled,
             values,
