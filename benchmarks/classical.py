@@ -20,11 +20,19 @@ parameterised on the log scale as
 
 with :math:`A = e^a`, :math:`B = e^b`, :math:`E = e^e`.  The point estimate
 minimises the *summed* Huber loss (``delta = 1e-3``) of the log-loss residuals
-:math:`\\log \\hat L - \\log L`, using L-BFGS-B started from every point of a
-4500-point grid of initialisations and keeping the best optimum.  Uncertainty
-is quantified by a nonparametric bootstrap over training runs: each resample
-is refit by L-BFGS-B starting from the full-data point estimate, and standard
-errors / 95% percentile intervals are read off the bootstrap distribution.
+:math:`\\log \\hat L - \\log L` (analytic gradient), using L-BFGS started from
+every point of a 4500-point grid of initialisations and keeping the best
+optimum.  Uncertainty is quantified by a nonparametric bootstrap over training
+runs: each resample is refit by L-BFGS starting from the full-data point
+estimate, and standard errors / 95% percentile intervals are read off the
+bootstrap distribution.
+
+The 4500 starts are optimised *together* (:func:`lbfgs_batch`, one numpy
+evaluation of the objective for every start still running), and so are the
+4000 resamples (a resample is a vector of run counts, i.e. weights on the 240
+runs): the whole procedure takes ≈ 30 s on two cores instead of minutes of
+per-start SciPy calls.  Passing ``options`` uses SciPy's L-BFGS-B one start at
+a time instead.
 
 Running the module as a script performs the full procedure on the 240
 Chinchilla runs (the 245 extracted points minus the 5 with highest loss),
@@ -53,6 +61,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 __all__ = [
+    "BATCH_OPTIONS",
     "DEFAULT_GRID",
     "LBFGS_OPTIONS",
     "PARAM_NAMES",
@@ -62,6 +71,8 @@ __all__ = [
     "default_grid",
     "fit_grid",
     "huber_objective",
+    "huber_objective_batch",
+    "lbfgs_batch",
     "load_chinchilla",
     "natural_params",
     "refit",
@@ -524,7 +535,9 @@ def fit_grid(logN, logD, logL, delta=1e-3, grid=None, options=None, n_jobs=1):
         beta`` gives per-coordinate axes whose Cartesian product is used;
         an array of shape ``(n_starts, 5)`` lists starts explicitly.
     options : dict, optional
-        L-BFGS-B options (default :data:`LBFGS_OPTIONS`).
+        SciPy L-BFGS-B options (e.g. :data:`LBFGS_OPTIONS`): optimise one start
+        at a time with SciPy. Default: all starts at once with
+        :func:`lbfgs_batch` (:data:`BATCH_OPTIONS`).
     n_jobs : int, default 1
         Number of worker processes (``-1``: all CPUs). The result does not
         depend on it.
