@@ -39,6 +39,7 @@ from .fit import DiagnosticWarning, Fit, SmallDataWarning, fit
 from .isoflops import IsoflopQualityWarning, IsoflopResult, compare_approaches, fit_isoflops
 from .law import (
     IdentifiabilityWarning,
+    MultiStart,
     Parameter,
     ScalingLaw,
     get_law,
@@ -79,6 +80,7 @@ __all__ = [
     "IsoflopResult",
     "JobResult",
     "Likelihood",
+    "MultiStart",
     "Parameter",
     "PassAtKResult",
     "PredictiveCheck",

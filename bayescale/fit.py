@@ -644,6 +644,11 @@ def _build_and_sample(
         t_compile = time.perf_counter()
         timings["compile"] = t_compile - t_build
         x0 = compiled.x0
+        sampler_kwargs = dict(sampler_kwargs)
+        if law.multistart.n_starts and "starts" not in sampler_kwargs:
+            from .multistart import law_starts
+
+            sampler_kwargs["starts"] = law_starts(law, model, compiled, settings["seed"])
         trace, stimes = sample_nutpie(
             compiled,
             values,

@@ -21,7 +21,8 @@ And what makes the law complete as data, so that every law-level test loops over
 * ``example_design(n, seed)`` and ``example_truth`` — runs at which the law is identified and
   natural parameters to simulate them from; ``example_noise`` the noise values of the default
   likelihood. Recovery, save/load and evaluator tests are generated from these.
-* ``multistart`` — optional natural-parameter points a mode search may start from.
+* ``multistart`` — an optional :class:`MultiStart`: points and a Sobol box of sampled
+  parameters from which a mode search starts before NUTS (for multimodal posteriors).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from .xp import ArrayNamespace, numpy_ns
 
 __all__ = [
     "IdentifiabilityWarning",
+    "MultiStart",
     "Parameter",
     "ScalingLaw",
     "get_law",
@@ -69,6 +71,60 @@ class Parameter:
     prior: Prior
     description: str = ""
     shape: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class MultiStart:
+    """A multi-start mode search declared as data: where L-BFGS starts before NUTS.
+
+    ``points`` are partial points of the *sampled* parameters (a parameter not named keeps the
+    model's initial point; a vector parameter given a number gets it in every entry); ``sobol``
+    more starts are a scrambled Sobol sample of ``box`` (``name -> (low, high)`` in sampled
+    units), scrambled by a generator drawn from the fit's ``random_seed`` alone
+    (:func:`bayescale.multistart.multistart_rng`). A short L-BFGS runs from each start and
+    from the default start, the best mode is polished and every chain starts there
+    (:func:`bayescale.sampling.sample_nutpie`). Iterating yields ``points``.
+
+    Examples
+    --------
+    >>> from bayescale import MultiStart
+    >>> ms = MultiStart(points=({"d_loc": 0.0},), sobol=16, box={"d_loc": (-1.5, 1.5)})
+    >>> ms.n_starts
+    17
+    """
+
+    points: tuple[dict[str, Any], ...] = ()
+    sobol: int = 0
+    box: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "points", tuple(dict(p) for p in self.points))
+        if isinstance(self.sobol, bool) or not isinstance(self.sobol, int) or self.sobol < 0:
+            raise ValueError(
+                f"MultiStart: sobol must be a non-negative integer, got {self.sobol!r}"
+            )
+        if self.sobol and not self.box:
+            raise ValueError("MultiStart: sobol starts need a box of parameter ranges")
+        for name, bounds in self.box.items():
+            lo, hi = (float(v) for v in bounds)
+            if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+                raise ValueError(f"MultiStart: box[{name!r}] must be (low, high), got {bounds!r}")
+
+    @property
+    def n_starts(self) -> int:
+        """Number of declared starts (points + Sobol points)."""
+        return len(self.points) + self.sobol
+
+    @property
+    def names(self) -> set[str]:
+        """Every sampled parameter the declaration names."""
+        return {n for p in self.points for n in p} | set(self.box)
+
+    def __iter__(self) -> Any:
+        return iter(self.points)
+
+    def __len__(self) -> int:
+        return self.n_starts
 
 
 def _identity_natural(xp: ArrayNamespace, p: Mapping[str, Any], ref: Mapping[str, float]) -> dict:
@@ -146,9 +202,10 @@ class ScalingLaw:
         ``{"sigma": 0.01, "nu": 10.0}`` for the log-output likelihoods).
     example_size : int
         Number of runs of :meth:`example_runs` (default 60).
-    multistart : tuple of dict
-        Optional natural-parameter points a mode search may start from (e.g. break positions
-        spread over the data), besides its default start.
+    multistart : MultiStart or tuple of dict
+        Optional multi-start mode search before NUTS (:class:`MultiStart`; a tuple of dicts is
+        taken as its ``points``): for posteriors with several modes, e.g. break positions spread
+        over the data.
 
     Examples
     --------
@@ -194,7 +251,7 @@ class ScalingLaw:
     example_truth: dict[str, Any] = field(default_factory=dict)
     example_noise: dict[str, float] | None = None
     example_size: int = 60
-    multistart: tuple[dict[str, Any], ...] = ()
+    multistart: MultiStart = field(default_factory=lambda: MultiStart())
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.parameters]
@@ -204,6 +261,13 @@ class ScalingLaw:
             raise ValueError(f"law {self.name!r} needs at least one input column")
         if not self.natural_names:
             object.__setattr__(self, "natural_names", tuple(names))
+        if not isinstance(self.multistart, MultiStart):
+            object.__setattr__(self, "multistart", MultiStart(points=tuple(self.multistart)))
+        unknown_start = sorted(self.multistart.names - set(names))
+        if unknown_start:
+            raise ValueError(
+                f"law {self.name!r}: multistart names unknown parameters {unknown_start}"
+            )
         if self.sampled_from_natural is None and self.natural is _identity_natural:
             object.__setattr__(self, "sampled_from_natural", _identity_inverse)
         if self.floor is not None and self.floor not in self.natural_names:

@@ -628,12 +628,21 @@ def _prune_graph_store(folder: Any, keep: int | None = None) -> None:
 
 
 def find_mode(
-    compiled: CompiledModel, data: Mapping[str, np.ndarray], x0: np.ndarray
+    compiled: CompiledModel,
+    data: Mapping[str, np.ndarray],
+    x0: np.ndarray,
+    starts: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Posterior mode in the unconstrained space by L-BFGS, and a diagonal scale estimate.
 
     Returns ``(x_mode, scale)``; ``scale`` is the square root of the diagonal of the
     optimiser's inverse-Hessian approximation (clipped to a sensible range).
+
+    ``starts`` (rows of unconstrained points, e.g. a law's multi-start declaration,
+    :func:`bayescale.multistart.law_starts`) adds a multi-start search: a short L-BFGS
+    (≤ 100 iterations) runs from ``x0`` and from every start, and the best end point (highest
+    log density; ties to the earliest) is then optimised to convergence. Deterministic given
+    the starts.
     """
     from scipy import optimize
 
@@ -641,16 +650,34 @@ def find_mode(
     fn = compiled.logp_fn
 
     def negative(x: np.ndarray) -> tuple[float, np.ndarray]:
-        value, grad = fn(x, *args)[:2]
-        if not np.isfinite(value):
+        try:
+            value, grad = fn(x, *args)[:2]
+        except Exception:  # a parameter check of the model failed: outside the support
+            return 1e300, np.zeros_like(x)
+        if not np.isfinite(value) or not np.all(np.isfinite(grad)):
             return 1e300, np.zeros_like(x)
         return -float(value), -np.asarray(grad)
 
+    def minimise(start: np.ndarray, maxiter: int) -> Any:
+        # L-BFGS-B's products are tiny: BLAS threads only contend (≈ 10× slower on a busy
+        # machine), so one thread
+        with _one_blas_thread():
+            return optimize.minimize(
+                negative,
+                start,
+                jac=True,
+                method="L-BFGS-B",
+                options={"maxiter": maxiter, "maxcor": 20},
+            )
+
+    if starts is not None and len(starts):
+        scouts = [minimise(s, 100) for s in (x0, *np.asarray(starts, dtype=float))]
+        scouts = [r for r in scouts if np.all(np.isfinite(r.x)) and r.fun < 1e299]
+        if scouts:
+            x0 = min(scouts, key=lambda r: r.fun).x  # min keeps the earliest of equal values
     best = None
     for start in (x0, np.zeros_like(x0)):
-        res = optimize.minimize(
-            negative, start, jac=True, method="L-BFGS-B", options={"maxiter": 2000, "maxcor": 20}
-        )
+        res = minimise(start, 2000)
         if np.all(np.isfinite(res.x)) and (best is None or res.fun < best.fun):
             best = res
         if best is not None and best.fun < 1e299 and (best.success or best.nit > 50):
@@ -665,6 +692,18 @@ def find_mode(
     if not np.all(np.isfinite(scale)):
         scale = np.full_like(best.x, 0.1)
     return best.x, scale
+
+
+def _one_blas_thread() -> Any:
+    """BLAS limited to one thread in this block (threadpoolctl, which comes with PyMC's
+    dependencies); a no-op without threadpoolctl."""
+    import contextlib
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def whitening(
@@ -732,6 +771,7 @@ def sample_nutpie(
     jitter: float = 1.0,
     target_accept: float = 0.9,
     processes: int | None = None,
+    starts: np.ndarray | None = None,
     **kwargs: Any,
 ) -> tuple[Any, dict[str, float]]:
     """Run nutpie on a compiled model; returns the DataTree and timing information.
@@ -752,6 +792,9 @@ def sample_nutpie(
     Timings: ``init`` (mode finding), ``sampling`` (wall clock) and its split into ``tune`` and
     ``draws`` in proportion to the leapfrog steps taken in each phase.
 
+    ``starts`` (rows of unconstrained points) makes the mode search multi-start
+    (:func:`find_mode`): every chain starts around the best mode found.
+
     ``target_accept`` defaults to 0.9 rather than nutpie's 0.8: on the Chinchilla runs the smaller
     step size removes the occasional divergence in the tails of the Student-t noise parameters
     for about 10% more gradient evaluations.
@@ -766,7 +809,7 @@ def sample_nutpie(
     from nutpie.compiled_pyfunc import from_pyfunc
 
     t0 = time.perf_counter()
-    x_mode, scale = find_mode(compiled, data, x0)
+    x_mode, scale = find_mode(compiled, data, x0, starts)
     # NUTS runs on z with x = x_mode + L z, L from the Laplace approximation at the mode.
     L = whitening(compiled, data, x_mode, scale)
     Lt = np.ascontiguousarray(L.T)
@@ -777,7 +820,7 @@ def sample_nutpie(
     names, shapes = compiled.rv_names, compiled.rv_shapes
     sizes = [int(np.prod(s)) for s in shapes]
     ends = list(np.cumsum(sizes))
-    starts = [0, *ends[:-1]]
+    offsets = [0, *ends[:-1]]
 
     # Every draw nutpie stores is a point where the log density was already evaluated during the
     # trajectory, and that evaluation returned the constrained values too. Keep them by position
@@ -785,13 +828,19 @@ def sample_nutpie(
     # emptied store) is simply evaluated again.
     seen: dict[bytes, np.ndarray] = {}
 
+    def position(z: np.ndarray) -> np.ndarray:
+        return x_mode + L @ z
+
+    def z_density(z: np.ndarray, out: Any) -> tuple[float, np.ndarray]:
+        return float(out[0]), Lt @ out[1]
+
     def make_logp() -> Any:
         def logp(z: np.ndarray, **_: Any) -> tuple[float, np.ndarray]:
-            out = logp_fn(x_mode + L @ z, *logp_args)
+            out = logp_fn(position(z), *logp_args)
             if len(seen) >= 4096:
                 seen.clear()
             seen[z.tobytes()] = out[2]
-            return float(out[0]), Lt @ out[1]
+            return z_density(z, out)
 
         return logp
 
@@ -799,23 +848,30 @@ def sample_nutpie(
         def expand(z: np.ndarray, **_: Any) -> dict[str, np.ndarray]:
             flat = seen.get(z.tobytes())
             if flat is None:
-                flat = logp_fn(x_mode + L @ z, *logp_args)[2]
+                flat = logp_fn(position(z), *logp_args)[2]
             return {
                 n: flat[a:b].reshape(s)
-                for n, a, b, s in zip(names, starts, ends, shapes, strict=True)
+                for n, a, b, s in zip(names, offsets, ends, shapes, strict=True)
             }
 
         return expand
 
-    def run_chain(chain: int, show: bool) -> dict[str, dict[str, np.ndarray]]:
-        """Chain ``chain`` alone, as numpy arrays by group (see :func:`_chain_arrays`)."""
+    def run_chain(chain: int, report: Any) -> dict[str, dict[str, np.ndarray]]:
+        """Chain ``chain`` alone, as numpy arrays by group (see :func:`_chain_arrays`);
+        ``report(chain, finished, divergences)`` (or None) receives its progress."""
         nutpie_seed, rng = chain_seed(seed, chain)
+        callback = None
+        if report is not None:
+
+            def callback(progress: list[Any]) -> None:
+                state = progress[0]
+                report(chain, int(state.finished_draws), int(state.divergences))
 
         def initial_point(_: int) -> np.ndarray:
             # nutpie's own seed argument is not used: the chain's generator decides
             for _ in range(20):
                 z = jitter * rng.standard_normal(x_mode.shape)
-                value = logp_fn(x_mode + L @ z, *logp_args)[0]
+                value = logp_fn(position(z), *logp_args)[0]
                 if np.isfinite(value):
                     return z
             return np.zeros_like(x_mode)
@@ -836,7 +892,8 @@ def sample_nutpie(
             chains=1,
             cores=1,
             seed=nutpie_seed,
-            progress_bar=show,
+            progress_bar=False,  # progress goes to the parent's one bar (bayescale.progress)
+            progress_callback=callback,
             adaptation=adaptation,
             target_accept=target_accept,
             save_warmup=True,
@@ -844,19 +901,29 @@ def sample_nutpie(
             **kwargs,
         )
         (draw_batch,), (stat_batch,) = raw.get_arrow_trace()
+        arrays = _chain_arrays(draw_batch, stat_batch, names, shapes)
+        if report is not None:
+            report(chain, tune + draws, int(np.sum(arrays["sample_stats"].get("diverging", 0))))
         # numpy arrays of what is kept: small and fast to send from a worker process
-        return _chain_arrays(draw_batch, stat_batch, names, shapes)
+        return arrays
 
-    def run(chain_ids: list[int], show: bool) -> list[dict[str, dict[str, np.ndarray]]]:
-        return [run_chain(c, show) for c in chain_ids]
+    def run(chain_ids: list[int], report: Any) -> list[dict[str, dict[str, np.ndarray]]]:
+        return [run_chain(c, report) for c in chain_ids]
+
+    from .progress import ChainProgress
 
     t1 = time.perf_counter()
     n_proc = _n_processes(processes, chains)
+    bar = ChainProgress(chains, tune + draws, enabled=progressbar)
+    report = bar.update if progressbar else None
     per_chain = None
-    if n_proc > 1:
-        per_chain = _sample_in_processes(run, chains, n_proc, progressbar)
-    if per_chain is None:
-        per_chain = run(list(range(chains)), progressbar)
+    try:
+        if n_proc > 1:
+            per_chain = _sample_in_processes(run, chains, n_proc, report)
+        if per_chain is None:
+            per_chain = run(list(range(chains)), report)
+    finally:
+        bar.close()
     trace = _datatree_from_chains(per_chain)
     elapsed = time.perf_counter() - t1
     # Chains interleave in wall-clock time; split the sampling time in proportion to the
@@ -1033,26 +1100,40 @@ def _n_processes(processes: int | None, chains: int) -> int:
     return max(1, min(cores, chains))
 
 
-def _worker(conn: Any, run: Any, chain_ids: list[int], show: bool) -> None:
+def _worker(conn: Any, run: Any, chain_ids: list[int], progress: bool) -> None:
+    """Run ``chain_ids`` in a forked process; send ``("progress", chain, finished, divergences)``
+    messages while sampling (if ``progress``), then ``("ok", results)`` or ``("error", text)``.
+    The child never writes to the terminal or a notebook: the parent draws the one bar."""
     import pickle
 
+    lock = threading.Lock()  # nutpie reports from its own thread
+
+    def send(message: tuple) -> None:
+        with lock:
+            conn.send_bytes(pickle.dumps(message))
+
+    def report(chain: int, finished: int, divergences: int) -> None:
+        send(("progress", chain, finished, divergences))
+
     try:
-        conn.send_bytes(pickle.dumps(("ok", run(chain_ids, show))))
+        send(("ok", run(chain_ids, report if progress else None)))
     except BaseException as err:  # report any failure to the parent
-        conn.send_bytes(pickle.dumps(("error", f"{type(err).__name__}: {err}")))
+        send(("error", f"{type(err).__name__}: {err}"))
     finally:
         conn.close()
 
 
-def _sample_in_processes(run: Any, chains: int, n_proc: int, progressbar: bool) -> list | None:
-    """Run ``run(chain_ids, show)`` for consecutive blocks of chains in ``n_proc`` forked
-    processes; returns the results of all chains, in chain order.
+def _sample_in_processes(run: Any, chains: int, n_proc: int, report: Any) -> list | None:
+    """Run ``run(chain_ids, report)`` for consecutive blocks of chains in ``n_proc`` forked
+    processes; returns the results of all chains, in chain order. The workers' progress
+    messages are passed to ``report(chain, finished, divergences)`` here, in the parent.
 
     Returns None (so the caller samples in-process) if processes cannot be forked here.
     """
     import multiprocessing as mp
     import pickle
     import warnings
+    from multiprocessing.connection import wait
 
     try:
         ctx = mp.get_context("fork")
@@ -1065,7 +1146,7 @@ def _sample_in_processes(run: Any, chains: int, n_proc: int, progressbar: bool) 
         for k in range(n_proc):
             chain_ids = list(range(bounds[k], bounds[k + 1]))
             recv, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_worker, args=(send, run, chain_ids, progressbar and k == 0))
+            proc = ctx.Process(target=_worker, args=(send, run, chain_ids, report is not None))
             with warnings.catch_warnings():
                 # the parent may hold idle BLAS threads; the child only runs the sampler
                 warnings.filterwarnings(
@@ -1083,19 +1164,31 @@ def _sample_in_processes(run: Any, chains: int, n_proc: int, progressbar: bool) 
             stacklevel=3,
         )
         return None
-    results = []
-    for proc, recv in workers:
-        try:
-            status, payload = pickle.loads(recv.recv_bytes())
-        except EOFError:
-            status, payload = "error", f"sampler process exited with code {proc.exitcode}"
-        proc.join()
-        if status != "ok":
-            for other, _ in workers:
-                other.kill()
-            raise RuntimeError(f"sampling failed in a worker process: {payload}")
-        results += payload
-    return results
+    results: dict[int, list] = {}
+    pending = {recv: (k, proc) for k, (proc, recv) in enumerate(workers)}
+    failure = None
+    while pending and failure is None:
+        for recv in wait(list(pending)):
+            k, proc = pending[recv]
+            try:
+                message = pickle.loads(recv.recv_bytes())
+            except EOFError:
+                message = ("error", f"sampler process exited with code {proc.exitcode}")
+            if message[0] == "progress":
+                if report is not None:
+                    report(*message[1:])
+                continue
+            del pending[recv]
+            proc.join()
+            if message[0] != "ok":
+                failure = message[1]
+                break
+            results[k] = message[1]
+    if failure is not None:
+        for other, _ in workers:
+            other.kill()
+        raise RuntimeError(f"sampling failed in a worker process: {failure}")
+    return [chain for k in range(n_proc) for chain in results[k]]
 
 
 def sample_model(

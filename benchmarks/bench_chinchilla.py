@@ -2,14 +2,20 @@
 
 Scenarios (each run ``--repeats`` times; the table shows medians):
 
-* ``cold process``  — a new Python process with empty compilation caches (PyTensor's compile
-  directory, which also holds bayescale's stored rewritten graphs, and numba's cache);
+* ``cold process``  — a new Python process with empty compilation caches (PyTensor's base
+  compile directory, which holds bayescale's stored rewritten graphs and PyTensor's numba
+  cache, and ``NUMBA_CACHE_DIR``);
 * ``warm process``  — a new Python process whose caches were filled by an earlier run;
 * ``second fit``    — a second fit in the same process on new data (a bootstrap resample of the
   240 runs), reusing the compiled model;
-* ``classical``     — Huber (δ = 1e-3) on log-loss, L-BFGS from Besiroglu et al.'s 4500-point grid
-  of starts, then 4000 bootstrap refits (``benchmarks/classical.py``), in a new process; once in
-  one process and once split over two (NUTS splits its chains over the cores the same way).
+* ``classical``     — Huber (δ = 1e-3) on log-loss residuals of the log-sum-exp Chinchilla law,
+  analytic gradient, L-BFGS from every point of the 4500-point grid of starts, then 4000
+  bootstrap refits (``benchmarks/classical.py``, vectorised over starts and resamples), in a new
+  process; once in one process and once split over two (NUTS splits its chains over the cores
+  the same way).
+* ``warm (base)`` / ``second (base)`` — with ``--baseline DIR``: the warm and second fits of
+  another bayescale source tree (e.g. ``git archive`` of an earlier commit), timed in the same
+  run, so a change's effect on speed is measured on the same machine load.
 
 Each bayescale scenario is a default ``bs.fit`` (diagnostics computed) followed by
 ``fit.summary()``; 'wall' runs from the start of ``import bayescale`` to the summary.
@@ -22,7 +28,7 @@ draws (independent, so ESS = 4000).
 
 Usage::
 
-    python benchmarks/bench_chinchilla.py [--repeats 3] [--classical-repeats 1]
+    python benchmarks/bench_chinchilla.py [--repeats 3] [--classical-repeats 1] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -85,6 +91,16 @@ def _row(fit, summary, t_import: float, wall: float) -> dict:
     }
 
 
+def _cache_env(base: dict, folder: str) -> dict:
+    """``base`` with every compilation cache in ``folder``: PyTensor's base compile directory
+    (its compile directory, bayescale's stored graphs and PyTensor's numba cache) and numba's."""
+    return {
+        **base,
+        "NUMBA_CACHE_DIR": f"{folder}/numba",
+        "PYTENSOR_FLAGS": f"base_compiledir={folder}/pytensor",
+    }
+
+
 def run_worker(env: dict, second: bool) -> list[dict]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker"]
     if second:
@@ -124,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--classical-repeats", type=int, default=1)
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        help="a bayescale source tree whose warm and second fits are timed in the same run",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--second", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -135,21 +156,18 @@ def main(argv: list[str] | None = None) -> int:
     repo = HERE.parent
     if "BAYESCALE_DATA_DIR" not in base and (repo.parent / "shared" / "data").is_dir():
         base["BAYESCALE_DATA_DIR"] = str(repo.parent / "shared" / "data")
-    cold, warm, second, plain = [], [], [], []
+    cold, warm, second, plain, base_warm, base_second = [], [], [], [], [], []
     with tempfile.TemporaryDirectory() as keep:
-        warm_env = {
-            **base,
-            "NUMBA_CACHE_DIR": f"{keep}/numba",
-            "PYTENSOR_FLAGS": f"compiledir={keep}/pytensor",
-        }
+        warm_env = _cache_env(base, keep)
+        baseline_env = None
+        if args.baseline:
+            baseline_env = {
+                **_cache_env(base, f"{keep}/baseline"),
+                "PYTHONPATH": str(Path(args.baseline).resolve()),
+            }
         for i in range(args.repeats):
             with tempfile.TemporaryDirectory() as tmp:
-                env = {
-                    **base,
-                    "NUMBA_CACHE_DIR": f"{tmp}/numba",
-                    "PYTENSOR_FLAGS": f"compiledir={tmp}/pytensor",
-                }
-                cold += run_worker(env, second=False)
+                cold += run_worker(_cache_env(base, tmp), second=False)
             if i == 0:
                 run_worker(warm_env, second=False)  # fill the warm cache
             first, again = run_worker(warm_env, second=True)
@@ -160,6 +178,12 @@ def main(argv: list[str] | None = None) -> int:
             if i == 0:
                 run_worker(old_env, second=False)
             plain.append(run_worker(old_env, second=False)[0])
+            if baseline_env is not None:
+                if i == 0:
+                    run_worker(baseline_env, second=False)
+                first_b, again_b = run_worker(baseline_env, second=True)
+                base_warm.append(first_b)
+                base_second.append(again_b)
             print(
                 f"  repeat {i + 1}/{args.repeats}: cold {cold[-1]['wall']:.1f} s, "
                 f"warm {first['wall']:.1f} s, second fit {again['wall']:.1f} s",
@@ -192,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         ("second fit", second),
         ("warm, no drift", plain),
     )
+    if base_warm:
+        scenarios += (("warm (base)", base_warm), ("second (base)", base_second))
     for name, rows in scenarios:
         m = median_row(rows)
         print(
@@ -217,6 +243,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"speed-up over the {name} classical procedure: cold {cl / cold_w:.1f}x, "
             f"warm {cl / w:.1f}x, second fit {cl / s2:.1f}x"
+        )
+    if base_warm:
+        print(
+            f"this tree / baseline: warm {w / median_row(base_warm)['wall']:.2f}x, second fit "
+            f"{s2 / median_row(base_second)['wall']:.2f}x (wall time; < 1 is faster)"
         )
     print(
         f"default (with drift) / model before the calibration work, warm process: "

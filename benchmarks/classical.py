@@ -20,11 +20,19 @@ parameterised on the log scale as
 
 with :math:`A = e^a`, :math:`B = e^b`, :math:`E = e^e`.  The point estimate
 minimises the *summed* Huber loss (``delta = 1e-3``) of the log-loss residuals
-:math:`\\log \\hat L - \\log L`, using L-BFGS-B started from every point of a
-4500-point grid of initialisations and keeping the best optimum.  Uncertainty
-is quantified by a nonparametric bootstrap over training runs: each resample
-is refit by L-BFGS-B starting from the full-data point estimate, and standard
-errors / 95% percentile intervals are read off the bootstrap distribution.
+:math:`\\log \\hat L - \\log L` (analytic gradient), using L-BFGS started from
+every point of a 4500-point grid of initialisations and keeping the best
+optimum.  Uncertainty is quantified by a nonparametric bootstrap over training
+runs: each resample is refit by L-BFGS starting from the full-data point
+estimate, and standard errors / 95% percentile intervals are read off the
+bootstrap distribution.
+
+The 4500 starts are optimised *together* (:func:`lbfgs_batch`, one numpy
+evaluation of the objective for every start still running), and so are the
+4000 resamples (a resample is a vector of run counts, i.e. weights on the 240
+runs): the whole procedure takes ≈ 30 s on two cores instead of minutes of
+per-start SciPy calls.  Passing ``options`` uses SciPy's L-BFGS-B one start at
+a time instead.
 
 Running the module as a script performs the full procedure on the 240
 Chinchilla runs (the 245 extracted points minus the 5 with highest loss),
@@ -53,6 +61,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 __all__ = [
+    "BATCH_OPTIONS",
     "DEFAULT_GRID",
     "LBFGS_OPTIONS",
     "PARAM_NAMES",
@@ -62,6 +71,8 @@ __all__ = [
     "default_grid",
     "fit_grid",
     "huber_objective",
+    "huber_objective_batch",
+    "lbfgs_batch",
     "load_chinchilla",
     "natural_params",
     "refit",
@@ -176,6 +187,180 @@ def huber_objective(theta, logN, logD, logL, delta=1e-3):
         ]
     )
     return value, grad
+
+
+def huber_objective_batch(theta, logN, logD, logL, weights=None, delta=1e-3):
+    """:func:`huber_objective` for many parameter vectors at once (vectorised numpy).
+
+    Parameters
+    ----------
+    theta : ndarray, shape (K, 5)
+        One ``[a, b, e, alpha, beta]`` per row.
+    logN, logD, logL : ndarray, shape (n,)
+        The runs (shared by every row).
+    weights : ndarray, shape (K, n), optional
+        Weight of each run in each row's sum (a bootstrap resample is the count of each run);
+        default 1.
+    delta : float
+        Huber threshold.
+
+    Returns
+    -------
+    value : ndarray, shape (K,)
+    grad : ndarray, shape (K, 5)
+
+    Every operation is row by row (no matrix products), so a row's value and gradient are the
+    same bits whichever other rows are evaluated with it.
+    """
+    a, b, e, alpha, beta = (theta[:, k : k + 1] for k in range(5))
+    u1 = a - alpha * logN
+    u2 = b - beta * logD
+    m = np.maximum(np.maximum(u1, u2), e)
+    x1 = np.exp(u1 - m)
+    x2 = np.exp(u2 - m)
+    x3 = np.exp(e - m)
+    s = x1 + x2 + x3
+    r = m + np.log(s) - logL
+    absr = np.abs(r)
+    quad = absr <= delta
+    h = np.where(quad, 0.5 * r * r, delta * (absr - 0.5 * delta))
+    psi = np.where(quad, r, delta * np.sign(r)) / s
+    if weights is not None:
+        h = h * weights
+        psi = psi * weights
+    g1 = psi * x1
+    g2 = psi * x2
+    grad = np.stack(
+        [g1.sum(1), g2.sum(1), (psi * x3).sum(1), -(g1 * logN).sum(1), -(g2 * logD).sum(1)],
+        axis=1,
+    )
+    return h.sum(1), grad
+
+
+#: Settings of the vectorised L-BFGS (:func:`lbfgs_batch`): history length, and the stopping
+#: rules — the largest gradient entry below ``gtol`` times the run count, or a relative decrease
+#: of the objective below ``ftol`` over an iteration, or ``maxiter`` iterations.
+BATCH_OPTIONS = {"m": 10, "gtol": 1e-13, "ftol": 1e-13, "maxiter": 3000}
+
+
+def lbfgs_batch(fun, x0, *, m=10, gtol=1e-13, ftol=1e-13, maxiter=3000, max_ls=40):
+    """Minimise ``K`` independent smooth problems at once with L-BFGS (vectorised numpy).
+
+    ``fun(x, rows)`` returns the values ``(len(rows),)`` and gradients ``(len(rows), d)`` of
+    problems ``rows`` at the points ``x`` (one row each). Each problem keeps its own history of
+    ``m`` steps, its own step length (backtracking from 1 with the Armijo condition and a
+    safeguarded quadratic interpolation) and its own stopping rule; only the problems still
+    running are evaluated. A problem's path does not depend on the others.
+
+    Returns ``(x, f, converged, iterations)``.
+    """
+    x = np.array(x0, dtype=np.float64)
+    K, d = x.shape
+    f, g = fun(x, np.arange(K))
+    S = np.zeros((K, m, d))
+    Y = np.zeros((K, m, d))
+    rho = np.zeros((K, m))
+    newest = np.full(K, -1)  # slot of the newest pair (-1: no history)
+    n_iter = np.zeros(K, dtype=np.int64)
+    done = ~np.isfinite(f) | (np.abs(g).max(1) <= gtol)
+    converged = done & np.isfinite(f)
+    for _ in range(maxiter):
+        act = np.flatnonzero(~done)
+        if act.size == 0:
+            break
+        xa, fa, ga = x[act], f[act], g[act]
+        Sa, Ya, ra, na = S[act], Y[act], rho[act], newest[act]
+        rows = np.arange(act.size)
+        # two-loop recursion, newest pair first (empty slots have rho = 0 and do nothing)
+        q = ga.copy()
+        alphas = np.zeros((act.size, m))
+        for j in range(m):
+            slot = (na - j) % m
+            sj, yj, rj = Sa[rows, slot], Ya[rows, slot], ra[rows, slot]
+            alphas[:, j] = rj * (sj * q).sum(1)
+            q -= alphas[:, j : j + 1] * yj
+        have = na >= 0
+        s_new, y_new = Sa[rows, na % m], Ya[rows, na % m]
+        yy = (y_new * y_new).sum(1)
+        gamma = np.where(
+            have & (yy > 0),
+            (s_new * y_new).sum(1) / np.where(yy > 0, yy, 1.0),
+            1.0 / np.maximum(np.sqrt((ga * ga).sum(1)), 1e-300),
+        )
+        gamma = np.where(have, gamma, np.minimum(gamma, 1.0))
+        r = gamma[:, None] * q
+        for j in range(m - 1, -1, -1):
+            slot = (na - j) % m
+            sj, yj, rj = Sa[rows, slot], Ya[rows, slot], ra[rows, slot]
+            beta = rj * (yj * r).sum(1)
+            r += sj * (alphas[:, j] - beta)[:, None]
+        p = -r
+        slope = (p * ga).sum(1)
+        bad = ~(slope < 0) | ~np.all(np.isfinite(p), axis=1)
+        if bad.any():  # not a descent direction: forget the history, steepest descent
+            scale = 1.0 / np.maximum(np.sqrt((ga[bad] * ga[bad]).sum(1)), 1e-300)
+            p[bad] = -ga[bad] * np.minimum(scale, 1.0)[:, None]
+            slope[bad] = (p[bad] * ga[bad]).sum(1)
+            ra[bad] = 0.0
+            na[bad] = -1
+        # backtracking line search, problem by problem
+        t = np.ones(act.size)
+        f_new = np.full(act.size, np.inf)
+        g_new = np.zeros_like(ga)
+        pending = np.arange(act.size)
+        accepted = np.zeros(act.size, dtype=bool)
+        for _ls in range(max_ls):
+            xt = xa[pending] + t[pending, None] * p[pending]
+            ft, gt = fun(xt, act[pending])
+            ok = np.isfinite(ft) & (ft <= fa[pending] + 1e-4 * t[pending] * slope[pending])
+            f_new[pending[ok]] = ft[ok]
+            g_new[pending[ok]] = gt[ok]
+            accepted[pending[ok]] = True
+            rest = pending[~ok]
+            if rest.size == 0:
+                break
+            # safeguarded minimum of the quadratic through f(0), f'(0) and f(t)
+            tr, fr = t[rest], ft[~ok]
+            denom = 2.0 * (fr - fa[rest] - slope[rest] * tr)
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                t_q = -slope[rest] * tr * tr / denom
+            t_q = np.where(np.isfinite(t_q) & np.isfinite(fr), t_q, 0.1 * tr)
+            t[rest] = np.clip(t_q, 0.1 * tr, 0.5 * tr)
+            pending = rest
+        s_step = t[:, None] * p
+        y_step = g_new - ga
+        sy = (s_step * y_step).sum(1)
+        store = accepted & (
+            sy > 1e-12 * np.sqrt((y_step * y_step).sum(1) * (s_step * s_step).sum(1))
+        )
+        slot = (na + 1) % m
+        idx = np.flatnonzero(store)
+        Sa[idx, slot[idx]] = s_step[idx]
+        Ya[idx, slot[idx]] = y_step[idx]
+        ra[idx, slot[idx]] = 1.0 / sy[idx]
+        na[idx] = slot[idx]
+        # write back
+        xa[accepted] = xa[accepted] + s_step[accepted]
+        decrease = np.where(accepted, fa - f_new, 0.0)
+        fa = np.where(accepted, f_new, fa)
+        ga[accepted] = g_new[accepted]
+        x[act], f[act], g[act] = xa, fa, ga
+        S[act], Y[act], rho[act], newest[act] = Sa, Ya, ra, na
+        n_iter[act] += 1
+        small_g = np.abs(ga).max(1) <= gtol
+        small_f = decrease <= ftol * np.maximum(np.abs(fa), 1e-300)
+        stop = ~accepted | small_g | small_f
+        done[act[stop]] = True
+        converged[act[stop]] = (accepted | small_g)[stop]
+    return x, f, converged, n_iter
+
+
+def _batch_fun(logN, logD, logL, delta, weights=None):
+    def fun(x, rows):
+        w = None if weights is None else weights[rows]
+        return huber_objective_batch(x, logN, logD, logL, w, delta)
+
+    return fun
 
 
 # ---------------------------------------------------------------------------
@@ -350,7 +535,9 @@ def fit_grid(logN, logD, logL, delta=1e-3, grid=None, options=None, n_jobs=1):
         beta`` gives per-coordinate axes whose Cartesian product is used;
         an array of shape ``(n_starts, 5)`` lists starts explicitly.
     options : dict, optional
-        L-BFGS-B options (default :data:`LBFGS_OPTIONS`).
+        SciPy L-BFGS-B options (e.g. :data:`LBFGS_OPTIONS`): optimise one start
+        at a time with SciPy. Default: all starts at once with
+        :func:`lbfgs_batch` (:data:`BATCH_OPTIONS`).
     n_jobs : int, default 1
         Number of worker processes (``-1``: all CPUs). The result does not
         depend on it.
@@ -365,14 +552,23 @@ def fit_grid(logN, logD, logL, delta=1e-3, grid=None, options=None, n_jobs=1):
     logN, logD, logL = (np.asarray(v, dtype=np.float64) for v in (logN, logD, logL))
     starts = _as_grid(grid)
 
-    def run(block):
-        xs = np.empty_like(block)
-        funs = np.empty(len(block))
-        ok = np.empty(len(block), dtype=bool)
-        for k, x0 in enumerate(block):
-            res = refit(x0, logN, logD, logL, delta, options)
-            xs[k], funs[k], ok[k] = res.x, res.fun, res.success
-        return xs, funs, ok
+    if options is None:  # every start at once: vectorised L-BFGS
+
+        def run(block):
+            fun = _batch_fun(logN, logD, logL, delta)
+            xs, funs, ok, _ = lbfgs_batch(fun, block, **BATCH_OPTIONS)
+            return xs, funs, ok
+
+    else:  # SciPy's L-BFGS-B, one start at a time, with the given options
+
+        def run(block):
+            xs = np.empty_like(block)
+            funs = np.empty(len(block))
+            ok = np.empty(len(block), dtype=bool)
+            for k, x0 in enumerate(block):
+                res = refit(x0, logN, logD, logL, delta, options)
+                xs[k], funs[k], ok[k] = res.x, res.fun, res.success
+            return xs, funs, ok
 
     xs, funs, ok = _map_chunks(run, starts, n_jobs)
     finite = np.isfinite(funs)
@@ -429,6 +625,11 @@ def bootstrap(
     resamples = rng.integers(0, n, size=(n_boot, n))
 
     def run(block):
+        if options is None:  # all resamples at once: a resample is a count per run
+            weights = np.stack([np.bincount(idx, minlength=n) for idx in block]).astype(float)
+            fun = _batch_fun(logN, logD, logL, delta, weights)
+            x0 = np.repeat(start[None, :], len(block), axis=0)
+            return (lbfgs_batch(fun, x0, **BATCH_OPTIONS)[0],)
         out = np.empty((len(block), 5))
         for k, idx in enumerate(block):
             out[k] = refit(start, logN[idx], logD[idx], logL[idx], delta, options).x

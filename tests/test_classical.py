@@ -178,3 +178,29 @@ def test_run_classical_small(chinchilla_logs):
     assert out["n_starts"] == 4 and out["boot"].shape == (10, 5)
     assert set(out["estimate"]) == set(classical.PARAM_NAMES)
     assert out["estimate"]["alpha"] == pytest.approx(PLAIN_GRID_REF["alpha"], abs=5e-4)
+
+
+def test_batched_objective_and_lbfgs_match_the_one_start_versions(chinchilla_logs):
+    logN, logD, logL = chinchilla_logs
+    starts = classical.default_grid()[::500]  # 9 starts spread over the grid
+    rng = np.random.default_rng(0)
+    weights = rng.integers(0, 3, size=(len(starts), logN.size)).astype(float)
+    values, grads = classical.huber_objective_batch(starts, logN, logD, logL, weights)
+    for k, theta in enumerate(starts):
+        idx = np.repeat(np.arange(logN.size), weights[k].astype(int))
+        value, grad = classical.huber_objective(theta, logN[idx], logD[idx], logL[idx])
+        np.testing.assert_allclose(values[k], value, rtol=1e-12)
+        np.testing.assert_allclose(grads[k], grad, rtol=1e-9, atol=1e-12)
+    # the best of the starts optimised together is SciPy's best (one start at a time), and
+    # every converged start ends at a stationary point (starts may reach different local optima)
+    fun = classical._batch_fun(logN, logD, logL, 1e-3)
+    x, f, converged, _ = classical.lbfgs_batch(fun, starts, **classical.BATCH_OPTIONS)
+    scipy_f = np.array([classical.refit(s0, logN, logD, logL).fun for s0 in starts])
+    best = int(np.argmin(f))
+    assert f[best] == pytest.approx(scipy_f.min(), rel=1e-9)
+    assert converged.sum() >= len(starts) - 2
+    _, g_end = classical.huber_objective_batch(x[converged], logN, logD, logL)
+    assert np.abs(g_end).max() < 1e-6
+    # a row's path does not depend on the rows optimised with it
+    alone = classical.lbfgs_batch(fun, starts[best : best + 1], **classical.BATCH_OPTIONS)[0]
+    np.testing.assert_array_equal(alone[0], x[best])

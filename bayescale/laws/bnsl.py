@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from ..law import Parameter, ScalingLaw, register_law_family
+from ..law import MultiStart, Parameter, ScalingLaw, register_law_family
 from ..priors import Prior
 from ..xp import ArrayNamespace
 from ._common import check_column, column_design, mean_sd
@@ -140,7 +140,13 @@ def build_bnsl(breaks: int = 1, x: str = "x") -> ScalingLaw:
         example_noise={"sigma": 0.005, "nu": 10.0},
         example_size=50,
         # break positions spread over the data, in units of its log-x spread
-        multistart=tuple({"d_loc": [float(v)] * k} for v in (-1.0, 0.0, 1.0)) if k == 1 else (),
+        # break positions spread over the data (in units of its log-x spread), then a Sobol
+        # sample over break positions, sharpness and slope changes
+        multistart=MultiStart(
+            points=tuple({"d_loc": float(v)} for v in (-1.0, 0.0, 1.0)) if k == 1 else (),
+            sobol=16,
+            box={"d_loc": (-1.5, 1.5), "log_f": (float(np.log(0.02)), 0.0), "c": (-2.0, 8.0)},
+        ),
         options={"breaks": k, "x": x},
         description=f"broken neural scaling law with {k} break(s) in {x}",
         citation="Caballero et al. 2023, Broken Neural Scaling Laws, arXiv:2210.14891 (ICLR 2023)",

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..law import Parameter, ScalingLaw, register_law_family
+from ..law import MultiStart, Parameter, ScalingLaw, register_law_family
 from ..priors import Prior
 from ..xp import ArrayNamespace
 from ._common import column_design, lognormal_median
@@ -244,6 +244,9 @@ def build_emergence(
         example_truth=truth,
         example_noise=EXAMPLE_NOISE,
         example_size=60,
+        # the midpoint may sit anywhere along (or beyond) the data when few points are in the
+        # transition: a Sobol sample over midpoint and steepness
+        multistart=MultiStart(sobol=16, box={"T_offset": (-4.0, 4.0), "k": (0.3, 30.0)}),
         options={"x": x, "floor": floor, "ceiling": ceiling, "output": output},
         description=(
             f"acc = floor + (ceiling − floor)·σ(k·(log10 {x} − T))"
