@@ -48,6 +48,8 @@ from .law import (
 )
 from .likelihoods import Likelihood, get_likelihood, list_likelihoods, register_likelihood
 from .misallocation import misallocation_cost, rule_of_thumb_check
+from .next_runs import NextRunsResult, next_runs
+from .plan import Plan, plan
 from .priors import Prior
 from .report import report
 from .sampling_laws import PassAtKResult, fit_pass_at_k, samples_for_coverage
@@ -78,8 +80,10 @@ __all__ = [
     "IsoflopResult",
     "JobResult",
     "Likelihood",
+    "NextRunsResult",
     "Parameter",
     "PassAtKResult",
+    "Plan",
     "PredictiveCheck",
     "Prior",
     "ScalingLaw",
@@ -114,7 +118,9 @@ __all__ = [
     "load_stack",
     "loss_at",
     "misallocation_cost",
+    "next_runs",
     "overtraining_penalty",
+    "plan",
     "plots",
     "posterior_predictive_check",
     "predict_accuracy",

@@ -102,6 +102,8 @@ RESULT_CLASSES = (
     "StackedFit",
     "BatchResult",
     "PassAtKResult",
+    "NextRunsResult",
+    "Plan",
 )
 
 
