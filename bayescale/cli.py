@@ -455,12 +455,20 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     for w in caught:
         if issubclass(w.category, bs.CalibrationWarning | bs.DiagnosticWarning):
             print(f"bayescale: warning: {w.message}", file=sys.stderr)
-    calibration = result.calibration.reset_index()
-    text = (
-        str(result) + "\n\n" + render_table(result.summary(), args.format, digits=args.digits)
-        + "\n\ncalibration (pooled over every held-out run):\n\n"
-        + render_table(calibration, args.format, digits=args.digits)
-    )  # fmt: skip
+    calibration = result.calibration
+    if args.format in ("csv", "json"):  # machine-readable: the per-cutoff table only
+        text = render_table(result.summary(), args.format, digits=args.digits)
+        line = ", ".join(
+            f"{100 * p:g}%: {int(r['covered'])}/{int(r['n'])} ({r['verdict']})"
+            for p, r in calibration.iterrows()
+        )
+        print(f"calibration (pooled): {line}", file=sys.stderr)
+    else:
+        text = (
+            str(result) + "\n\n" + render_table(result.summary(), args.format, digits=args.digits)
+            + "\n\ncalibration (pooled over every held-out run):\n\n"
+            + render_table(calibration, args.format, digits=args.digits)
+        )  # fmt: skip
     _emit(text if text.endswith("\n") else text + "\n", args.out)
     return 0
 

@@ -305,6 +305,11 @@ class NextRunsResult:
 
         return plot_next_runs(self, ax=ax, label_best=label_best)
 
+    def _repr_html_(self) -> str:
+        from ._api import result_html
+
+        return result_html(repr(self), self.summary())
+
     def __repr__(self) -> str:
         from .display import human
 

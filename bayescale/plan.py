@@ -143,9 +143,9 @@ class Plan:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        import html
+        from ._api import result_html
 
-        return f"<pre>{html.escape(self.to_markdown())}</pre>"
+        return result_html(self.to_markdown(), self.summary())
 
     def __repr__(self) -> str:
         from .display import flops, human

@@ -39,11 +39,13 @@ SETTINGS = {"draws": 1500, "tune": 1000, "chains": 4, "warn": False}
 SEED = 0
 
 
-def widths(fit: bs.Fit) -> np.ndarray:
-    """80% width of N*(C) at each budget (same weighted-quantile rule as next_runs)."""
+def spreads(fit: bs.Fit) -> np.ndarray:
+    """80% width of N*(C) and sd of log N*(C) at each budget, shape (2, budgets), by the same
+    weighted-quantile rule as next_runs."""
     n = bs.compute_optimal(fit, list(BUDGETS))["N_opt"].transpose("chain", "draw", "compute")
     v = n.to_numpy().reshape(-1, len(BUDGETS))
-    return np.array([_spread(v[:, i], np.ones((1, len(v))), CI)[0][0] for i in range(len(BUDGETS))])
+    out = [_spread(v[:, i], np.ones((1, len(v))), CI) for i in range(len(BUDGETS))]
+    return np.array([[w[0] for w, _ in out], [s[0] for _, s in out]])
 
 
 def main() -> int:
@@ -59,12 +61,20 @@ def main() -> int:
     )
     base.raise_on_failure()
     fit = base.fits[0]
-    width_now = np.mean([widths(f) for f in base.fits], axis=0)
+    seeds = np.array([spreads(f) for f in base.fits])  # (4, 2, budgets)
+    now = seeds.mean(axis=0)
+    width_now = now[0]
+    mc = seeds[:, 0].std(axis=0, ddof=1) / width_now
     print(
         f"{len(train)} runs with C < 1e21; today's 80% width of N*(C) (mean of 4 seeds): "
         + ", ".join(
             f"{c:g}: {bs.display.human(w, 'N')}" for c, w in zip(BUDGETS, width_now, strict=True)
         ),
+        flush=True,
+    )
+    print(
+        "Monte Carlo spread of today's width between the 4 seeds (sd / mean): "
+        + ", ".join(f"{c:g}: {m:.1%}" for c, m in zip(BUDGETS, mc, strict=True)),
         flush=True,
     )
 
@@ -94,6 +104,7 @@ def main() -> int:
                 idx,
                 float(table.loc[idx, "shrinkage"]),
                 int(table.loc[idx, "n_refit"]),
+                float(table.loc[idx, "sd_shrinkage"]),
             )
         print(
             f"next_runs for N*({c:g}): max Pareto k {table['max_pareto_k'].max():.2f}, "
@@ -127,17 +138,18 @@ def main() -> int:
             )
             owner.append(j)
     print(f"refitting {len(jobs)} fits ({len(idx)} candidates × {REPLICATES})", flush=True)
-    batch = bs.fit_many(jobs, processes=2, progressbar=False, reduce=widths, **SETTINGS)
+    batch = bs.fit_many(jobs, processes=2, progressbar=False, reduce=spreads, **SETTINGS)
     batch.raise_on_failure()
     shrink = {j: [] for j in idx}
     for j, w in zip(owner, batch.values, strict=True):
-        shrink[j].append(1.0 - np.asarray(w) / width_now)
+        shrink[j].append(1.0 - np.asarray(w) / now)  # (2, budgets): width, sd
 
     rows = []
     for b, c in enumerate(BUDGETS):
         for role in ("top", "median"):
-            j, est, n_refit = estimates[(b, role)]
-            s = np.array(shrink[j])[:, b]
+            j, est, n_refit, est_sd = estimates[(b, role)]
+            s = np.array(shrink[j])[:, 0, b]
+            s_sd = np.array(shrink[j])[:, 1, b]
             rows.append(
                 {
                     "budget": c,
@@ -149,12 +161,16 @@ def main() -> int:
                     "refit_mean": s.mean(),
                     "refit_se": s.std(ddof=1) / np.sqrt(len(s)),
                     "n_refit_in_next_runs": n_refit,
+                    "sd_preposterior": est_sd,
+                    "sd_refit_mean": s_sd.mean(),
+                    "sd_refit_se": s_sd.std(ddof=1) / np.sqrt(len(s_sd)),
                 }
             )
     table = pd.DataFrame(rows)
     table["rel_error"] = (table["preposterior"] - table["refit_mean"]).abs() / table[
         "refit_mean"
     ].abs()
+    table["z"] = (table["preposterior"] - table["refit_mean"]) / table["refit_se"]
     with pd.option_context("display.width", 200, "display.float_format", "{:.4g}".format):
         print(table.to_string(index=False))
     top = table[table.role == "top"].set_index("budget")
@@ -170,6 +186,19 @@ def main() -> int:
         "preposterior estimate within 25% of the refit average (top-ranked): "
         + ", ".join(f"{c:g}: {e:.0%}" for c, e in top["rel_error"].items())
         + f" → {'PASS' if within.all() else 'FAIL'}"
+    )
+    print(
+        "preposterior estimate minus refit average in refit standard errors (top-ranked): "
+        + ", ".join(f"{c:g}: {z:+.1f}" for c, z in top["z"].items())
+    )
+    sd_err = (top["sd_preposterior"] - top["sd_refit_mean"]).abs() / top["sd_refit_mean"].abs()
+    print(
+        "the same for the sd of log N*(C): preposterior vs refit average "
+        + ", ".join(
+            f"{c:g}: {r['sd_preposterior']:.2%} vs {r['sd_refit_mean']:.2%} ± "
+            f"{r['sd_refit_se']:.2%} ({e:.0%} apart)"
+            for (c, r), e in zip(top.iterrows(), sd_err, strict=True)
+        )
     )
     print(f"done in {time.perf_counter() - t0:.0f} s")
     return 0
