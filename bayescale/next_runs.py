@@ -53,17 +53,28 @@ def psis_log_weights(log_ratios: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Examples
     --------
-    >>> lw, k = psis_log_weights(np.zeros((2, 100)))
-    >>> np.allclose(np.exp(lw).sum(axis=-1), 1.0)
-    True
+    >>> ratios = np.random.default_rng(0).normal(size=(2, 1000))
+    >>> lw, k = psis_log_weights(ratios)
+    >>> bool(np.allclose(np.exp(lw).sum(axis=-1), 1.0)), k.shape
+    (True, (2,))
+    >>> psis_log_weights(np.zeros((1, 4)))[0].round(3).tolist()  # equal ratios: equal weights
+    [[-1.386, -1.386, -1.386, -1.386]]
     """
     from arviz_stats.base import array_stats
 
     ratios = np.asarray(log_ratios, dtype=float)
-    lw, k = array_stats.psislw(-ratios, r_eff=1.0, axis=-1)
-    lw = np.asarray(lw, dtype=float)
-    lw = lw - np.logaddexp.reduce(lw, axis=-1, keepdims=True)
-    return lw, np.asarray(k, dtype=float)
+    lead, n = ratios.shape[:-1], ratios.shape[-1]
+    flat = ratios.reshape(-1, n)
+    lw = np.full(flat.shape, -np.log(n))
+    k = np.zeros(flat.shape[0])
+    # equal ratios (a run that cannot tell the draws apart): equal weights, no tail to fit
+    varies = np.ptp(flat, axis=1) > 1e-12 * np.maximum(1.0, np.abs(flat).max(axis=1))
+    if varies.any():
+        w, kk = array_stats.psislw(-flat[varies], r_eff=1.0, axis=-1)
+        w = np.asarray(w, dtype=float)
+        lw[varies] = w - np.logaddexp.reduce(w, axis=-1, keepdims=True)
+        k[varies] = np.asarray(kk, dtype=float)
+    return lw.reshape(*lead, n), k.reshape(lead)
 
 
 # ------------------------------------------------------------------ weighted summaries
@@ -83,14 +94,14 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, probs: Any) -> n
     v = np.asarray(values, dtype=float)
     order = np.argsort(v)
     vs = v[order]
+    lead = np.shape(weights)[:-1]
     w = np.atleast_2d(np.asarray(weights, dtype=float))
-    lead = w.shape[:-1]
     w = w.reshape(-1, w.shape[-1])[:, order]
     w = w / w.sum(axis=1, keepdims=True)
     cdf = np.cumsum(w, axis=1) - 0.5 * w
     p = np.atleast_1d(np.asarray(probs, dtype=float))
     out = np.stack([np.interp(p, row, vs) for row in cdf])
-    return out.reshape(*lead, len(p)) if lead else out
+    return out.reshape(*lead, len(p))
 
 
 def _spread(values: np.ndarray, weights: np.ndarray, ci_prob: float) -> tuple[np.ndarray, ...]:
