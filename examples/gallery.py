@@ -70,6 +70,7 @@ def figures() -> dict[str, Callable[[], tuple[Any, Any]]]:
         "accuracy_fit": lambda: plots.plot_fit(acc_fit),
         "backtest": lambda: plots.plot_backtest(bt, x="C"),
         "backtest_identity": lambda: plots.plot_backtest(bt),
+        "plan": lambda: bs.plan(fit, compute=1e24, n_outcomes=4, random_seed=0).plot(),
     }
 
 
