@@ -141,8 +141,10 @@ def main() -> int:
     batch = bs.fit_many(jobs, processes=2, progressbar=False, reduce=spreads, **SETTINGS)
     batch.raise_on_failure()
     shrink = {j: [] for j in idx}
+    shrink0 = {j: [] for j in idx}
     for j, w in zip(owner, batch.values, strict=True):
         shrink[j].append(1.0 - np.asarray(w) / now)  # (2, budgets): width, sd
+        shrink0[j].append(1.0 - np.asarray(w) / seeds[0])  # against the fit next_runs used
 
     rows = []
     for b, c in enumerate(BUDGETS):
@@ -160,6 +162,7 @@ def main() -> int:
                     "preposterior": est,
                     "refit_mean": s.mean(),
                     "refit_se": s.std(ddof=1) / np.sqrt(len(s)),
+                    "refit_mean_vs_seed0": np.array(shrink0[j])[:, 0, b].mean(),
                     "n_refit_in_next_runs": n_refit,
                     "sd_preposterior": est_sd,
                     "sd_refit_mean": s_sd.mean(),
