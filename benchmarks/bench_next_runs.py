@@ -16,6 +16,16 @@ budgets (N*(C) at 1e22, 1e23, 1e24 FLOPs):
 Prints whether the top-ranked candidate shrinks the width more on average at every budget, and
 whether next_runs' preposterior estimate is within 25% of the refit average.
 
+Result (2026-12-05, 2 shared cores, 9–12 min; identical on a second run): the top-ranked run
+(N = 5.77B, D = 28.9B, 1e21 FLOPs, the same at all three budgets) shrinks the 80% width of
+N*(C) by 1.56%, 1.58%, 1.45% on average over 20 refits (se ≈ 0.75 points), the median-ranked
+one of equal FLOPs by −0.06%, −0.06%, −0.37%: PASS at all three budgets. next_runs' estimate
+for the top run is 2.54%, 2.61%, 2.37%: 63–66% above the refit average, so the 25% criterion
+FAILS — but the difference is 1.1–1.4 refit standard errors, and today's width itself varies
+by 1.1–1.5% between seeds of the same fit, as large as the effect. The sd of log N*(C) (less
+noisy): 2.45% vs 2.06% ± 0.65% (19–21% apart). One run among 222 moves N*(C) by ~2%, too little
+for 20 refits with MCMC noise to check a 25% tolerance.
+
 Run: ``BAYESCALE_DATA_DIR=/work/shared/data python benchmarks/bench_next_runs.py`` (≈ 10–20 min
 on 2 cores).
 """
