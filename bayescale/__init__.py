@@ -49,6 +49,8 @@ from .law import (
 )
 from .likelihoods import Likelihood, get_likelihood, list_likelihoods, register_likelihood
 from .misallocation import misallocation_cost, rule_of_thumb_check
+from .next_runs import NextRunsResult, next_runs
+from .plan import Plan, plan
 from .priors import Prior
 from .report import report
 from .sampling_laws import PassAtKResult, fit_pass_at_k, samples_for_coverage
@@ -81,8 +83,10 @@ __all__ = [
     "JobResult",
     "Likelihood",
     "MultiStart",
+    "NextRunsResult",
     "Parameter",
     "PassAtKResult",
+    "Plan",
     "PredictiveCheck",
     "Prior",
     "ScalingLaw",
@@ -118,7 +122,9 @@ __all__ = [
     "load_stack",
     "loss_at",
     "misallocation_cost",
+    "next_runs",
     "overtraining_penalty",
+    "plan",
     "plots",
     "posterior_predictive_check",
     "predict_accuracy",

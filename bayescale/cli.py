@@ -11,6 +11,10 @@
     bayescale predict fit.nc --at N=70e9,D=1.4e12 [--at ...] | --runs planned.csv
               [--kind predictive|mean] [--ci-prob 0.95] [--format md|csv|json|tex]
     bayescale plot fit.nc isoflops|fit|residuals|params|frontier|tokens_per_param --out FIG.png
+    bayescale plan fit.nc --budget 1e24 [--inference-tokens 1e13] [--price-per-flop 1e-18]
+              [--prob 0.95] [--seed 0] [--out plan.md [--force]]
+    bayescale backtest chinchilla runs.csv --split C --cutoff 1e21 [3e21 ...]
+              [--columns ...] [--draws 1000 --tune 1000 --chains 4] [--seed 0] [--out FILE]
     bayescale datasets
     bayescale laws
 
@@ -462,6 +466,69 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from .plan import plan
+
+    _check_new(args.out, args.force, inputs=[args.fit])
+    fit = _load_fit(args.fit)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = plan(
+            fit,
+            compute=args.budget,
+            inference_tokens=args.inference_tokens,
+            price_per_flop=args.price_per_flop,
+            ci_prob=args.prob,
+            n_outcomes=args.outcomes,
+            random_seed=args.seed,
+        )
+    _emit(result.to_markdown() + "\n", args.out)
+    return 0
+
+
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    import bayescale as bs
+
+    from .export import render_table
+
+    law = bs.get_law(args.law, **_parse_options(args.option))
+    data = _read_csv(args.data)
+    _check_new(args.out, args.force, inputs=[args.data])
+    columns = _parse_columns(args.columns)
+    if columns:
+        data = data.rename(columns={v: k for k, v in columns.items()})
+    if args.split not in data.columns and not (args.split == "C" and {"N", "D"} <= set(data)):
+        raise UsageError(
+            f"--split {args.split!r}: no such column in {args.data} (columns: "
+            f"{', '.join(map(str, data.columns))})"
+        )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = bs.backtest(
+            law, data, split={args.split: args.cutoff}, random_seed=args.seed,
+            draws=args.draws, tune=args.tune, chains=args.chains, warn=False,
+        )  # fmt: skip
+    for w in caught:
+        if issubclass(w.category, bs.CalibrationWarning | bs.DiagnosticWarning):
+            print(f"bayescale: warning: {w.message}", file=sys.stderr)
+    calibration = result.calibration
+    if args.format in ("csv", "json"):  # machine-readable: the per-cutoff table only
+        text = render_table(result.summary(), args.format, digits=args.digits)
+        line = ", ".join(
+            f"{100 * p:g}%: {int(r['covered'])}/{int(r['n'])} ({r['verdict']})"
+            for p, r in calibration.iterrows()
+        )
+        print(f"calibration (pooled): {line}", file=sys.stderr)
+    else:
+        text = (
+            str(result) + "\n\n" + render_table(result.summary(), args.format, digits=args.digits)
+            + "\n\ncalibration (pooled over every held-out run):\n\n"
+            + render_table(calibration, args.format, digits=args.digits)
+        )  # fmt: skip
+    _emit(text if text.endswith("\n") else text + "\n", args.out)
+    return 0
+
+
 PLOTS = ("isoflops", "fit", "residuals", "params", "frontier", "tokens_per_param")
 
 
@@ -522,6 +589,16 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a finite number > 0: {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0: {text!r}")
     return value
 
 
@@ -686,6 +763,51 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dpi", type=_count, default=150, help="resolution of a PNG")
     p.add_argument("--force", action="store_true", help="replace an existing output")
     p.set_defaults(func=_cmd_plot)
+
+    p = sub.add_parser("plan", help="the one-page plan for a budget: N, D, loss, rules, next run")
+    p.add_argument("fit", help="fit file written by 'bayescale fit'")
+    p.add_argument(
+        "--budget", "--compute", dest="budget", type=_positive_float, required=True,
+        help="training budget in FLOPs",
+    )  # fmt: skip
+    p.add_argument(
+        "--inference-tokens", type=_non_negative_float, default=None,
+        help="lifetime inference tokens (recommends the training + inference optimum)",
+    )  # fmt: skip
+    p.add_argument(
+        "--price-per-flop", type=_non_negative_float, default=None,
+        help="price of one FLOP (adds the rules' deadweight cost)",
+    )  # fmt: skip
+    p.add_argument(
+        "--prob", type=_probability, default=CI_PROB,
+        help=f"interval probability (default {CI_PROB})",
+    )  # fmt: skip
+    p.add_argument("--outcomes", type=_count, default=16,
+                   help="simulated outcomes per pilot candidate (default 16)")  # fmt: skip
+    p.add_argument("--seed", type=_natural, default=0, help="seed of the simulations")
+    p.add_argument("--out", help="write the Markdown to this file instead of stdout")
+    p.add_argument("--force", action="store_true", help="replace an existing output")
+    p.set_defaults(func=_cmd_plan)
+
+    p = sub.add_parser("backtest", help="fit below cutoffs, score the held-out runs above")
+    p.add_argument("law", help="registered law name (see 'bayescale laws')")
+    p.add_argument("data", help="CSV file, one row per training run")
+    p.add_argument("--split", default="C", help="column the cutoffs apply to (default C = 6ND)")
+    p.add_argument(
+        "--cutoff", type=_positive_float, nargs="+", required=True,
+        help="cutoff(s): runs below are fitted, runs at or above predicted",
+    )  # fmt: skip
+    p.add_argument("--columns", help="canonical=column pairs, e.g. N=params,D=tokens,loss=val_loss")
+    p.add_argument("--option", action="append", metavar="KEY=VALUE", help="law family option")
+    p.add_argument("--draws", type=_count, default=1000, help="posterior draws per chain")
+    p.add_argument("--tune", type=_natural, default=1000, help="warm-up iterations per chain")
+    p.add_argument("--chains", type=_count, default=4, help="number of chains")
+    p.add_argument("--seed", type=_natural, default=0, help="random seed")
+    p.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
+    p.add_argument("--digits", type=_digits, default=3, help="significant digits for md/tex")
+    p.add_argument("--out", help="write to this file instead of stdout")
+    p.add_argument("--force", action="store_true", help="replace an existing output")
+    p.set_defaults(func=_cmd_backtest)
 
     p = sub.add_parser("datasets", help="list the registered datasets")
     p.set_defaults(func=_cmd_datasets)

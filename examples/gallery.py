@@ -90,6 +90,7 @@ def figures() -> dict[str, Callable[[], tuple[Any, Any]]]:
         "overtraining_penalty": lambda: plots_decisions.plot_overtraining_penalty(
             bs.overtraining_penalty(few, N=np.geomspace(3e9, 3e11, 9), compute=[1e23, 1e24])
         ),
+        "plan": lambda: bs.plan(fit, compute=1e24, n_outcomes=4, random_seed=0).plot(),
     }
 
 

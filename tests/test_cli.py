@@ -263,3 +263,65 @@ def test_plot_command_writes_the_figure(cli_fit, tmp_path, capsys):
     assert ".png, .svg or .pdf" in _error(
         capsys, ["plot", str(cli_fit), "fit", "--out", str(tmp_path / "x.gif")]
     )
+
+
+def test_plan_command_prints_the_plan_and_predict_checks_its_run(cli_fit, tmp_path, capsys):
+    capsys.readouterr()
+    argv = ["plan", str(cli_fit), "--budget", "1e24", "--outcomes", "4", "--prob", "0.8"]
+    assert main(argv) == 0
+    md = capsys.readouterr().out
+    fit = bs.Fit.load(cli_fit)
+    p = bs.plan(fit, compute=1e24, n_outcomes=4, ci_prob=0.8, random_seed=0)
+    assert md == p.to_markdown() + "\n"
+    assert md.startswith("# Plan for 1e24 FLOPs")
+    assert "Best next pilot run" in md and "D = 20·N" in md
+    # bayescale predict on the plan's run gives the plan's predictive loss
+    assert main(["predict", str(fit_path := cli_fit), "--at", f"N={p.N!r},D={p.D!r}",
+                 "--format", "csv"]) == 0  # fmt: skip
+    (tmp_path / "p.csv").write_text(capsys.readouterr().out)
+    table = read_summary(tmp_path / "p.csv")
+    row = p.summary().loc["loss_predictive"]
+    assert table["loss_median"].iloc[0] == pytest.approx(row["median"], rel=1e-12)
+    assert table["loss_lo80"].iloc[0] == pytest.approx(row["lo"], rel=1e-12)
+    out = tmp_path / "plan.md"
+    assert main([*argv, "--out", str(out)]) == 0
+    assert out.read_text() == md
+    capsys.readouterr()
+    assert "already exists" in _error(capsys, [*argv, "--out", str(out)])
+    assert main([*argv, "--out", str(out), "--force"]) == 0
+    capsys.readouterr()
+    assert "must be a finite number > 0" in _error(
+        capsys, ["plan", str(fit_path), "--budget", "-1e22"]
+    )
+    assert "fit file not found" in _error(capsys, ["plan", str(tmp_path / "no.nc"), "--budget",
+                                                   "1e24"])  # fmt: skip
+    assert "required" in _error(capsys, ["plan", str(fit_path)])
+
+
+def test_backtest_command_prints_the_table_and_calibration(runs_csv, tmp_path, capsys):
+    capsys.readouterr()
+    argv = ["backtest", "chinchilla", str(runs_csv), "--cutoff", "1e20", *SETTINGS]
+    assert main([*argv, "--format", "csv", "--out", str(tmp_path / "bt.csv")]) == 0
+    capsys.readouterr()
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        api = bs.backtest("chinchilla", pd.read_csv(runs_csv), split={"C": 1e20}, draws=200,
+                          tune=200, chains=2, random_seed=3, warn=False)  # fmt: skip
+    assert text.startswith(str(api))
+    assert "calibration" in text and "coverage_80" in text
+    calibration = text.split("calibration (pooled over every held-out run):")[1]
+    assert "nominal" in calibration and "verdict" in calibration
+    for verdict in api.calibration["verdict"]:
+        assert f"| {verdict} |" in calibration
+    written = read_summary(tmp_path / "bt.csv")
+    np.testing.assert_allclose(written["coverage_80"], api.metrics["coverage_80"], rtol=1e-12)
+    assert "already exists" in _error(capsys, [*argv, "--out", str(tmp_path / "bt.csv")])
+    assert "no such column" in _error(capsys, [*argv, "--split", "steps"])
+    assert "data file not found" in _error(
+        capsys, ["backtest", "chinchilla", str(tmp_path / "no.csv"), "--cutoff", "1e20"]
+    )
+    assert "nothing to predict" in _error(
+        capsys, ["backtest", "chinchilla", str(runs_csv), "--cutoff", "1e40", *SETTINGS]
+    )

@@ -53,6 +53,7 @@ POSITIONAL_OPERANDS = {
     "chain": ("downstream_fit",),  # the two fits being chained
     "compare_to_card": ("card",),  # what the fit is compared with
     "compute_optimal": ("compute",),  # the budgets are the question
+    "next_runs": ("candidates",),  # the runs being ranked
     "compute_for_loss": ("target_loss",),  # the target is the question
     "inference_optimal": ("target_loss", "inference_tokens"),  # the question's two numbers
     "data_wall": ("available_tokens",),  # the question's number
@@ -103,6 +104,8 @@ RESULT_CLASSES = (
     "BatchResult",
     "PassAtKResult",
     "Tradeoff",
+    "NextRunsResult",
+    "Plan",
 )
 
 
@@ -317,6 +320,15 @@ def _results(pinned):
             beta=np.full((4, 1), 10.0),
             counts=None,
         ),
+        "NextRunsResult": bs.next_runs(
+            pinned,
+            [[1e9, 2e10], [2e9, 4e10]],
+            compute=1e23,
+            n_outcomes=4,
+            refit=False,
+            random_seed=0,
+        ),
+        "Plan": bs.plan(pinned, compute=1e23, n_outcomes=4),
     }
 
 

@@ -1,0 +1,529 @@
+"""Which run to do next: the expected shrinkage of a target's posterior per FLOP (preposterior).
+
+For a candidate run (N, D) the question is how much narrower the posterior of a target quantity
+(N*(C) at a budget, the loss of a planned run, the compute needed for a loss) would be once the
+run's loss is known. The answer is an expectation over the loss the run could show:
+
+1. simulate its loss from the posterior predictive (:func:`bayescale.predict_loss` with
+   ``kind="predictive"``: the law, the extrapolation drift and the fitted noise), ``n_outcomes``
+   times per candidate;
+2. for each simulated loss, reweight the existing posterior draws by that loss's likelihood
+   under each draw (the fit's own numpy log-density, :mod:`bayescale.likelihoods`) —
+   Pareto-smoothed importance sampling (PSIS, Vehtari et al. 2024) through ``arviz_stats``;
+3. where the Pareto k of the weights is high (the one run moves the posterior further than
+   reweighting can follow), refit with the run added (:func:`bayescale.fit_many`, one batch);
+4. the interval width and sd of the target under each updated posterior, averaged over the
+   simulated losses, against today's.
+
+The refit uses the likelihood of the new run without the drift term (as a refit does: the drift
+is a prior-only widening of predictions beyond the fitted runs), while the simulated losses
+include it, so a run far beyond today's runs is simulated as uncertain as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._api import CI_PROB
+from .analysis import FLOPS_PER_PARAM_TOKEN, _as_1d, predict_loss
+from .fit import Fit
+from .xp import numpy_ns
+
+__all__ = ["NextRunsResult", "next_runs"]
+
+#: Pareto k above which importance weights are not trusted (Vehtari et al. 2024, for S ≥ 2000
+#: draws the threshold min(1 − 1/log10 S, 0.7) is 0.7)
+K_THRESHOLD = 0.7
+
+TARGETS = ("N_opt", "loss", "compute_for_loss")
+
+
+# ------------------------------------------------------------------ the one reliance on arviz_stats
+def psis_log_weights(log_ratios: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pareto-smoothed, normalised log importance weights over the last axis, and Pareto k.
+
+    ``log_ratios`` are log p_new(θ)/p_old(θ) per draw (here: the new run's log-likelihood).
+    ``arviz_stats``' PSIS expects the negated ratios (its LOO convention, weights ∝ 1/p);
+    this is the one place that knows it.
+
+    Examples
+    --------
+    >>> ratios = np.random.default_rng(0).normal(size=(2, 1000))
+    >>> lw, k = psis_log_weights(ratios)
+    >>> bool(np.allclose(np.exp(lw).sum(axis=-1), 1.0)), k.shape
+    (True, (2,))
+    >>> psis_log_weights(np.zeros((1, 4)))[0].round(3).tolist()  # equal ratios: equal weights
+    [[-1.386, -1.386, -1.386, -1.386]]
+    """
+    from arviz_stats.base import array_stats
+
+    ratios = np.asarray(log_ratios, dtype=float)
+    lead, n = ratios.shape[:-1], ratios.shape[-1]
+    flat = ratios.reshape(-1, n)
+    lw = np.full(flat.shape, -np.log(n))
+    k = np.zeros(flat.shape[0])
+    # equal ratios (a run that cannot tell the draws apart): equal weights, no tail to fit
+    varies = np.ptp(flat, axis=1) > 1e-12 * np.maximum(1.0, np.abs(flat).max(axis=1))
+    if varies.any():
+        w, kk = array_stats.psislw(-flat[varies], r_eff=1.0, axis=-1)
+        w = np.asarray(w, dtype=float)
+        lw[varies] = w - np.logaddexp.reduce(w, axis=-1, keepdims=True)
+        k[varies] = np.asarray(kk, dtype=float)
+    return lw.reshape(*lead, n), k.reshape(lead)
+
+
+# ------------------------------------------------------------------ weighted summaries
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray, probs: Any) -> np.ndarray:
+    """Quantiles of ``values`` (1-D) under ``weights`` (``(..., S)``), one row per weight row.
+
+    The CDF sits at the midpoints of the cumulative weights (Hazen's rule), interpolated
+    linearly; with equal weights this is ``np.quantile(..., method="hazen")``.
+
+    Examples
+    --------
+    >>> x = np.arange(10.0)
+    >>> q = float(weighted_quantiles(x, np.ones(10), 0.5)[0])
+    >>> q == float(np.quantile(x, 0.5, method="hazen"))
+    True
+    """
+    v = np.asarray(values, dtype=float)
+    order = np.argsort(v)
+    vs = v[order]
+    lead = np.shape(weights)[:-1]
+    w = np.atleast_2d(np.asarray(weights, dtype=float))
+    w = w.reshape(-1, w.shape[-1])[:, order]
+    w = w / w.sum(axis=1, keepdims=True)
+    cdf = np.cumsum(w, axis=1) - 0.5 * w
+    p = np.atleast_1d(np.asarray(probs, dtype=float))
+    out = np.stack([np.interp(p, row, vs) for row in cdf])
+    return out.reshape(*lead, len(p))
+
+
+def _spread(values: np.ndarray, weights: np.ndarray, ci_prob: float) -> tuple[np.ndarray, ...]:
+    """Width of the central ``ci_prob`` interval and sd of log(values), per weight row."""
+    q = weighted_quantiles(values, weights, [(1 - ci_prob) / 2, (1 + ci_prob) / 2])
+    w = np.asarray(weights, dtype=float)
+    w = w / w.sum(axis=-1, keepdims=True)
+    logv = np.log(values)
+    mean = np.sum(w * logv, axis=-1)
+    sd = np.sqrt(np.maximum(np.sum(w * logv**2, axis=-1) - mean**2, 0.0))
+    return q[..., 1] - q[..., 0], sd
+
+
+# ------------------------------------------------------------------ targets
+@dataclass(frozen=True)
+class _Target:
+    """A target quantity: a function of a fit's draws, flat over (chain, draw)."""
+
+    kind: str
+    value: float
+    N: float | None = None
+    D: float | None = None
+
+    @property
+    def label(self) -> str:
+        from .display import human
+
+        if self.kind == "N_opt":
+            return f"N*(C) at {human(self.value, 'C')}"
+        if self.kind == "loss":
+            return f"loss of N={human(self.N, 'N')}, D={human(self.D, 'D')}"
+        return f"compute for loss {self.value:g}"
+
+    def __call__(self, fit: Fit) -> np.ndarray:
+        if self.kind == "N_opt":
+            from .analysis import compute_optimal
+
+            out = compute_optimal(fit, self.value)["N_opt"].isel(compute=0)
+        elif self.kind == "loss":
+            out = predict_loss(fit, N=self.N, D=self.D, kind="mean")
+        else:
+            from .decisions import compute_for_loss
+
+            out = compute_for_loss(fit, self.value)["C_needed"].isel(target_loss=0)
+        return np.asarray(out.transpose("chain", "draw").to_numpy(), dtype=float).reshape(-1)
+
+
+def _resolve_target(target: str, compute: Any, N: Any, D: Any, target_loss: Any) -> _Target:
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {list(TARGETS)}, got {target!r}")
+    if target == "N_opt":
+        if compute is None:
+            raise ValueError("target='N_opt' needs compute= (the budget in FLOPs)")
+        return _Target("N_opt", float(_as_1d("compute", compute)[0]))
+    if target == "loss":
+        if N is None or D is None:
+            raise ValueError("target='loss' needs the planned run: N= and D=")
+        n, d = float(_as_1d("N", N)[0]), float(_as_1d("D", D)[0])
+        return _Target("loss", FLOPS_PER_PARAM_TOKEN * n * d, N=n, D=d)
+    if target_loss is None:
+        raise ValueError("target='compute_for_loss' needs target_loss=")
+    return _Target("compute_for_loss", float(_as_1d("target_loss", target_loss)[0]))
+
+
+def _candidates(candidates: Any) -> pd.DataFrame:
+    """Candidates as a DataFrame with columns N, D (a DataFrame, a mapping or an (n, 2) array)."""
+    if isinstance(candidates, pd.DataFrame | Mapping):
+        frame = pd.DataFrame(candidates)
+        missing = [c for c in ("N", "D") if c not in frame.columns]
+        if missing:
+            raise ValueError(f"candidates: missing the column(s) {missing} (runs need N and D)")
+        frame = frame[["N", "D"]]
+    else:
+        arr = np.asarray(candidates, dtype=float)
+        if arr.ndim != 2 or arr.shape[1] != 2:
+            raise ValueError(
+                f"candidates must be a DataFrame with columns N, D or an array of shape (n, 2), "
+                f"got shape {arr.shape}"
+            )
+        frame = pd.DataFrame(arr, columns=["N", "D"])
+    if len(frame) == 0:
+        raise ValueError("candidates: no runs given")
+    n = _as_1d("candidates['N']", frame["N"].to_numpy(dtype=float))
+    d = _as_1d("candidates['D']", frame["D"].to_numpy(dtype=float))
+    return pd.DataFrame({"N": n, "D": d})
+
+
+def _flat(fit: Fit, kind: str) -> dict[str, np.ndarray]:
+    return {
+        k: np.asarray(v.transpose("chain", "draw").to_numpy(), dtype=float).reshape(-1)
+        for k, v in fit.params(kind).items()
+    }
+
+
+def new_run_loglik(fit: Fit, N: Any, D: Any, loss: Any) -> np.ndarray:
+    """Log-likelihood of observing ``loss`` at runs (N, D) under each posterior draw.
+
+    ``N``, ``D`` are 1-D (J runs), ``loss`` is ``(J, K)`` (K outcomes per run); the result is
+    ``(J, K, S)`` over the S draws, flat over (chain, draw) — the fit's own numpy log-density on
+    the law's log mean (no drift, no group offset: what a refit's likelihood of the run is).
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> fit = bs.testing.pinned_fit(random_seed=0, draws=20)
+    >>> new_run_loglik(fit, [1e9], [2e10], [[2.5, 2.6]]).shape
+    (1, 2, 80)
+    """
+    law, lik = fit.law, fit.likelihood
+    q = _flat(fit, "natural")
+    noise = _flat(fit, "noise")
+    n = np.asarray(N, dtype=float)[:, None]
+    d = np.asarray(D, dtype=float)[:, None]
+    mu = law.log_mean({k: v[None, :] for k, v in q.items()}, numpy_ns, N=n, D=d)  # (J, S)
+    obs = lik.transform(np.asarray(loss, dtype=float))  # (J, K)
+    return lik.logpdf(obs[..., None], mu[:, None, :], **{k: v for k, v in noise.items()})
+
+
+def _refit_kwargs(fit: Fit, fit_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
+    post = fit.posterior
+    kwargs: dict[str, Any] = {
+        "priors": dict(fit.priors),
+        "likelihood": fit.likelihood.name,
+        "drift": bool(fit.structure.drift),
+        "draws": int(post.sizes["draw"]),
+        "tune": int(post.sizes["draw"]),
+        "chains": int(post.sizes["chain"]),
+        "warn": False,
+    }
+    groups = [g.column for g in fit.structure.groupings]
+    if groups:
+        kwargs["groups"] = groups
+    kwargs.update(fit_kwargs or {})
+    return kwargs
+
+
+def refit_with_runs(
+    fit: Fit,
+    runs: list[dict[str, float]],
+    reduce: Any,
+    *,
+    seeds: list[int],
+    fit_kwargs: Mapping[str, Any] | None = None,
+    processes: int | None = None,
+) -> list[Any]:
+    """``reduce(refit)`` of the fit refitted once per added run (one :func:`fit_many` batch)."""
+    from .batch import FitJob, fit_many
+
+    kwargs = _refit_kwargs(fit, fit_kwargs)
+    base = fit.data
+    jobs = []
+    for run, seed in zip(runs, seeds, strict=True):
+        row = pd.DataFrame([{**{c: np.nan for c in base.columns}, **run}])[list(base.columns)]
+        jobs.append(
+            FitJob(
+                fit.law,
+                pd.concat([base, row], ignore_index=True),
+                {**kwargs, "random_seed": int(seed)},
+            )
+        )
+    batch = fit_many(jobs, processes=processes, progressbar=False, reduce=reduce)
+    batch.raise_on_failure()
+    return batch.values
+
+
+# ------------------------------------------------------------------ the result
+@dataclass
+class NextRunsResult:
+    """What :func:`next_runs` found: one row per candidate, and every simulated outcome.
+
+    ``summary()`` ranks the candidates by expected shrinkage of the target's interval width per
+    FLOP; ``outcomes`` holds each simulated loss with its Pareto k, whether it was refitted, and
+    the target's width and sd after it; ``plot()`` draws expected shrinkage against FLOPs.
+    """
+
+    candidates: pd.DataFrame
+    outcomes: pd.DataFrame
+    target: str
+    target_label: str
+    ci_prob: float
+    width_now: float
+    sd_now: float
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> pd.DataFrame:
+        """Candidates ranked by ``shrinkage_per_flop`` (rank 1 = best).
+
+        Columns: ``N``, ``D``, ``compute`` (6ND), ``width_now``, ``width_expected``,
+        ``shrinkage`` (1 − expected width / today's), ``shrinkage_se`` (over the simulated
+        outcomes), ``sd_now``/``sd_expected`` (sd of the log target), ``sd_shrinkage``,
+        ``shrinkage_per_flop``, ``max_pareto_k``, ``n_refit``, ``rank``.
+        """
+        return self.candidates.sort_values("rank").reset_index(drop=True)
+
+    @property
+    def best(self) -> pd.Series:
+        """The top-ranked candidate's row."""
+        return self.summary().iloc[0]
+
+    def plot(self, *, ax: Any = None, label_best: bool = True) -> tuple[Any, Any]:
+        """Expected shrinkage of the target's interval width against the candidate's FLOPs.
+
+        Examples
+        --------
+        >>> import bayescale as bs
+        >>> fit = bs.testing.pinned_fit(random_seed=0, draws=100)
+        >>> res = bs.next_runs(fit, [[1e8, 2e9], [4e8, 8e9]], target="N_opt", compute=1e23,
+        ...                    n_outcomes=4, random_seed=0, refit=False)
+        >>> fig, ax = res.plot()
+        """
+        from .next_runs_plot import plot_next_runs
+
+        return plot_next_runs(self, ax=ax, label_best=label_best)
+
+    def _repr_html_(self) -> str:
+        from ._api import result_html
+
+        return result_html(repr(self), self.summary())
+
+    def __repr__(self) -> str:
+        from .display import human
+
+        b = self.best
+        return (
+            f"<NextRunsResult: {len(self.candidates)} candidates for {self.target_label}; best "
+            f"N={human(b['N'], 'N')}, D={human(b['D'], 'D')} ({human(b['compute'], 'C')}), "
+            f"expected shrinkage {100 * b['shrinkage']:.1f}%>"
+        )
+
+
+def next_runs(
+    fit: Fit,
+    candidates: Any,
+    *,
+    target: str = "N_opt",
+    compute: Any = None,
+    N: Any = None,
+    D: Any = None,
+    target_loss: Any = None,
+    ci_prob: float = CI_PROB,
+    n_outcomes: int = 16,
+    refit: bool = True,
+    k_threshold: float = K_THRESHOLD,
+    fit_kwargs: Mapping[str, Any] | None = None,
+    processes: int | None = None,
+    random_seed: int | None = None,
+) -> NextRunsResult:
+    """Rank candidate runs by the expected shrinkage of a target's posterior spread per FLOP.
+
+    Parameters
+    ----------
+    fit : Fit
+        A fitted law of N and D.
+    candidates : DataFrame, mapping or array
+        The runs one could do next: columns ``N`` and ``D`` (or an ``(n, 2)`` array).
+    target : {"N_opt", "loss", "compute_for_loss"}
+        ``"N_opt"``: the compute-optimal size at ``compute``; ``"loss"``: the expected loss of
+        the planned run ``N``, ``D``; ``"compute_for_loss"``: the compute needed to reach
+        ``target_loss`` on the frontier.
+    compute, N, D, target_loss : float
+        What defines the target (see ``target``).
+    ci_prob : float
+        Probability of the central interval whose width is measured.
+    n_outcomes : int
+        Simulated losses per candidate (16–32 is usual).
+    refit : bool
+        Refit (NUTS, through :func:`bayescale.fit_many`) the outcomes whose importance weights
+        have Pareto k above ``k_threshold``; with False they keep their reweighted estimate and
+        are counted in ``n_unreliable``.
+    k_threshold : float
+        Pareto k above which the importance weights are not trusted (0.7).
+    fit_kwargs : mapping, optional
+        Options of the refits (default: the fit's draws, chains, priors, likelihood, drift).
+    processes : int, optional
+        Local processes for the refits (:func:`bayescale.fit_many`).
+    random_seed : int, optional
+        Seeds the simulated outcomes and the refits.
+
+    Returns
+    -------
+    NextRunsResult
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> fit = bs.testing.pinned_fit(random_seed=0, draws=100)
+    >>> res = bs.next_runs(fit, {"N": [1e8, 4e8], "D": [2e9, 8e9]}, target="N_opt",
+    ...                    compute=1e23, n_outcomes=4, random_seed=0, refit=False)
+    >>> list(res.summary()["rank"])
+    [1, 2]
+    """
+    if not isinstance(fit, Fit):
+        raise TypeError(f"next_runs needs a Fit, got {type(fit).__name__}")
+    if set(fit.law.inputs) != {"N", "D"}:
+        raise ValueError(
+            f"next_runs needs a law of N and D only; {fit.law.name!r} has {list(fit.law.inputs)}"
+        )
+    if not (isinstance(ci_prob, float | int) and 0 < ci_prob < 1):
+        raise ValueError(f"ci_prob must be between 0 and 1, got {ci_prob!r}")
+    if isinstance(n_outcomes, bool) or not isinstance(n_outcomes, int) or n_outcomes < 2:
+        raise ValueError(f"n_outcomes must be a whole number >= 2, got {n_outcomes!r}")
+    if random_seed is not None and (
+        isinstance(random_seed, bool) or not isinstance(random_seed, int | np.integer)
+    ):
+        raise TypeError(f"random_seed must be an int or None, got {random_seed!r}")
+    spec = _resolve_target(target, compute, N, D, target_loss)
+    cands = _candidates(candidates)
+    values = spec(fit)
+    n_draws = values.size
+    if n_outcomes > n_draws:
+        raise ValueError(f"n_outcomes={n_outcomes} exceeds the fit's {n_draws} draws")
+    ok = np.isfinite(values) & (values > 0)
+    if not ok.all():
+        raise ValueError(
+            f"the target {spec.label} is not finite and positive in {int((~ok).sum())} of "
+            f"{n_draws} draws (e.g. a loss below the irreducible floor); choose another target"
+        )
+    uniform = np.ones(n_draws)
+    width_now, sd_now = (float(x[0]) for x in _spread(values, uniform[None, :], ci_prob))
+
+    ss = np.random.SeedSequence(random_seed)
+    pred_seed, pick_seed, refit_seed = (int(s.generate_state(1)[0]) for s in ss.spawn(3))
+    n, d = cands["N"].to_numpy(), cands["D"].to_numpy()
+    pred = predict_loss(fit, N=n, D=d, kind="predictive", random_seed=pred_seed)
+    pred = np.asarray(pred.transpose("chain", "draw", "point").to_numpy()).reshape(n_draws, -1)
+    rng = np.random.default_rng(pick_seed)
+    picks = np.stack([rng.choice(n_draws, size=n_outcomes, replace=False) for _ in range(len(n))])
+    y = np.take_along_axis(pred.T, picks, axis=1)  # (J, K)
+
+    lw, khat = psis_log_weights(new_run_loglik(fit, n, d, y))  # (J, K, S), (J, K)
+    width, sd = _spread(values, np.exp(lw), ci_prob)
+    refitted = np.zeros(y.shape, dtype=bool)
+    high = khat > k_threshold
+    if refit and high.any():
+        where = np.argwhere(high)
+        seeds = np.random.SeedSequence(refit_seed).generate_state(len(where)).tolist()
+        out = fit.law.output
+        runs = [{"N": n[j], "D": d[j], out: y[j, k]} for j, k in where]
+
+        def reduce(f: Fit) -> tuple[float, float]:
+            v = spec(f)
+            w, s = _spread(v, np.ones((1, v.size)), ci_prob)
+            return float(w[0]), float(s[0])
+
+        for (j, k), (w, s) in zip(
+            where,
+            refit_with_runs(
+                fit, runs, reduce, seeds=seeds, fit_kwargs=fit_kwargs, processes=processes
+            ),
+            strict=True,
+        ):
+            width[j, k], sd[j, k], refitted[j, k] = w, s, True
+
+    flops = FLOPS_PER_PARAM_TOKEN * n * d
+    shrink = 1.0 - width / width_now
+    table = cands.copy()
+    table["compute"] = flops
+    table["width_now"] = width_now
+    table["width_expected"] = width.mean(axis=1)
+    table["shrinkage"] = shrink.mean(axis=1)
+    table["shrinkage_se"] = shrink.std(axis=1, ddof=1) / np.sqrt(n_outcomes)
+    table["sd_now"] = sd_now
+    table["sd_expected"] = sd.mean(axis=1)
+    table["sd_shrinkage"] = 1.0 - table["sd_expected"] / sd_now
+    table["shrinkage_per_flop"] = table["shrinkage"] / flops
+    table["max_pareto_k"] = khat.max(axis=1)
+    table["n_refit"] = refitted.sum(axis=1)
+    table["n_unreliable"] = (high & ~refitted).sum(axis=1)
+    order = np.argsort(-table["shrinkage_per_flop"].to_numpy(), kind="stable")
+    rank = np.empty(len(order), dtype=int)
+    rank[order] = np.arange(1, len(order) + 1)
+    table["rank"] = rank
+    outcomes = pd.DataFrame(
+        {
+            "candidate": np.repeat(np.arange(len(n)), n_outcomes),
+            "outcome": np.tile(np.arange(n_outcomes), len(n)),
+            fit.law.output: y.ravel(),
+            "pareto_k": khat.ravel(),
+            "refit": refitted.ravel(),
+            "width": width.ravel(),
+            "sd": sd.ravel(),
+        }
+    )
+    return NextRunsResult(
+        candidates=table,
+        outcomes=outcomes,
+        target=spec.kind,
+        target_label=spec.label,
+        ci_prob=float(ci_prob),
+        width_now=width_now,
+        sd_now=sd_now,
+        attrs={
+            "random_seed": random_seed,
+            "n_outcomes": n_outcomes,
+            "k_threshold": k_threshold,
+            "refit": refit,
+        },
+    )
+
+
+def candidate_grid(
+    fit: Fit,
+    *,
+    compute: Any = None,
+    tokens_per_param: Any = (5.0, 10.0, 20.0, 40.0, 80.0),
+) -> pd.DataFrame:
+    """A default grid of pilot runs: at each budget, one run per tokens-per-parameter ratio.
+
+    Default budgets: the fit's largest run's compute × (1, 3, 10).
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> grid = candidate_grid(bs.testing.pinned_fit(random_seed=0, draws=10), compute=[1e20])
+    >>> len(grid), round(float(grid["D"][2] / grid["N"][2]))
+    (5, 20)
+    """
+    if compute is None:
+        c_max = float((FLOPS_PER_PARAM_TOKEN * fit.data["N"] * fit.data["D"]).max())
+        compute = [c_max, 3 * c_max, 10 * c_max]
+    c = _as_1d("compute", compute)
+    r = _as_1d("tokens_per_param", tokens_per_param)
+    cc, rr = np.meshgrid(c, r, indexing="ij")
+    n = np.sqrt(cc / (FLOPS_PER_PARAM_TOKEN * rr))
+    return pd.DataFrame({"N": n.ravel(), "D": (rr * n).ravel(), "compute": cc.ravel()})
