@@ -12,9 +12,9 @@
               [--kind predictive|mean] [--ci-prob 0.95] [--format md|csv|json|tex]
     bayescale plot fit.nc isoflops|fit|residuals|params|frontier|tokens_per_param --out FIG.png
     bayescale plan fit.nc --budget 1e24 [--inference-tokens 1e13] [--price-per-flop 1e-18]
-              [--prob 0.95] [--seed 0] [--out plan.md [--force]]
+              [--ci-prob 0.95] [--random-seed 0] [--out plan.md [--force]]
     bayescale backtest chinchilla runs.csv --split C --cutoff 1e21 [3e21 ...]
-              [--columns ...] [--draws 1000 --tune 1000 --chains 4] [--seed 0] [--out FILE]
+              [--columns ...] [--draws 1000 --tune 1000 --chains 4] [--random-seed 0] [--out FILE]
     bayescale datasets
     bayescale laws
 
@@ -478,9 +478,9 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             compute=args.budget,
             inference_tokens=args.inference_tokens,
             price_per_flop=args.price_per_flop,
-            ci_prob=args.prob,
+            ci_prob=args.ci_prob,
             n_outcomes=args.outcomes,
-            random_seed=args.seed,
+            random_seed=args.random_seed,
         )
     _emit(result.to_markdown() + "\n", args.out)
     return 0
@@ -505,7 +505,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = bs.backtest(
-            law, data, split={args.split: args.cutoff}, random_seed=args.seed,
+            law, data, split={args.split: args.cutoff}, random_seed=args.random_seed,
             draws=args.draws, tune=args.tune, chains=args.chains, warn=False,
         )  # fmt: skip
     for w in caught:
@@ -778,13 +778,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--price-per-flop", type=_non_negative_float, default=None,
         help="price of one FLOP (adds the rules' deadweight cost)",
     )  # fmt: skip
-    p.add_argument(
-        "--prob", type=_probability, default=CI_PROB,
-        help=f"interval probability (default {CI_PROB})",
-    )  # fmt: skip
+    _add_ci_prob(p)
     p.add_argument("--outcomes", type=_count, default=16,
                    help="simulated outcomes per pilot candidate (default 16)")  # fmt: skip
-    p.add_argument("--seed", type=_natural, default=0, help="seed of the simulations")
+    _add_random_seed(p, 0, "seed of the simulations (default 0)")
     p.add_argument("--out", help="write the Markdown to this file instead of stdout")
     p.add_argument("--force", action="store_true", help="replace an existing output")
     p.set_defaults(func=_cmd_plan)
@@ -802,7 +799,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--draws", type=_count, default=1000, help="posterior draws per chain")
     p.add_argument("--tune", type=_natural, default=1000, help="warm-up iterations per chain")
     p.add_argument("--chains", type=_count, default=4, help="number of chains")
-    p.add_argument("--seed", type=_natural, default=0, help="random seed")
+    _add_random_seed(p, 0, "random seed (default 0)")
     p.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
     p.add_argument("--digits", type=_digits, default=3, help="significant digits for md/tex")
     p.add_argument("--out", help="write to this file instead of stdout")

@@ -30,7 +30,7 @@ LAWS = ["chinchilla", "chinchilla_shared_exponent", "kaplan"]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--draws", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--random-seed", dest="seed", type=int, default=0)
     args = parser.parse_args()
     pd.set_option("display.width", 160)
 

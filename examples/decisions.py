@@ -41,7 +41,7 @@ def fmt(table, *key) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--draws", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--random-seed", dest="seed", type=int, default=0)
     args = parser.parse_args()
 
     runs = bs.load_dataset("chinchilla_besiroglu2024")

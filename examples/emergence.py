@@ -53,7 +53,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--tune", type=int, default=1000)
     ap.add_argument("--chains", type=int, default=4)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--random-seed", dest="seed", type=int, default=0)
     ap.add_argument("--level", type=float, default=0.5, help="accuracy level of the threshold")
     ap.add_argument(
         "--relative",

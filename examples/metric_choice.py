@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--tune", type=int, default=1000)
     ap.add_argument("--chains", type=int, default=4)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--random-seed", dest="seed", type=int, default=0)
     ap.add_argument("--out", default="results/metric_choice")
     args = ap.parse_args(argv)
     L = args.length

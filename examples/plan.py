@@ -37,7 +37,7 @@ def main() -> int:
     parser.add_argument("--inference-tokens", type=float, default=None)
     parser.add_argument("--price-per-flop", type=float, default=None)
     parser.add_argument("--draws", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--random-seed", dest="seed", type=int, default=0)
     parser.add_argument("--force", action="store_true", help="replace existing files")
     args = parser.parse_args()
 

@@ -11,7 +11,7 @@ ln β are linear in ln N plus a per-model offset; counts are Beta-binomial; NUTS
 
 The held-out test: only the first 100 samples per problem are "seen" — simulated honestly as a
 hypergeometric draw of 100 of each problem's 10,000 samples (``subsample_counts``, fixed
-``--seed``). The model fitted to those counts predicts the coverage the full 10,000 samples
+``--random-seed``). The model fitted to those counts predicts the coverage the full 10,000 samples
 report at k = 1,000 and 10,000 (posterior predictive of the same statistic: the unbiased
 estimator on 10,000 samples averaged over the 128 problems; at k = 10,000 it is the share of
 problems solved at least once). Printed: each model's 95% interval against the truth, the count
@@ -19,7 +19,7 @@ of the 14 covered, and the median absolute error next to a plain point fit of
 −ln c = a·k^(−b) per model on the k ≤ 100 coverage curve of the same counts. Then the samples
 needed to reach 50% coverage, with intervals.
 
-Run:  python examples/repeated_sampling.py [--seed 0] [--draws 1000]
+Run:  python examples/repeated_sampling.py [--random-seed 0] [--draws 1000]
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from bayescale.sampling_laws import (
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--random-seed", dest="seed", type=int, default=0)
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--n-seen", type=int, default=100)
     parser.add_argument("--target", type=float, default=0.5)

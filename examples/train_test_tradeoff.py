@@ -19,7 +19,7 @@ printed rate as: at a fixed test-time FLOP budget, a 10× larger Pythia (fewer, 
 is worth only about 1.1× that budget — in FLOPs, repeated sampling from the smaller model does
 nearly as well, as Brown et al. observe.
 
-Run:  python examples/train_test_tradeoff.py [--seed 1] [--draws 500]
+Run:  python examples/train_test_tradeoff.py [--random-seed 1] [--draws 500]
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def coverage_runs() -> pd.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--random-seed", dest="seed", type=int, default=1)
     parser.add_argument("--draws", type=int, default=500)
     args = parser.parse_args()
 

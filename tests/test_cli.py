@@ -267,7 +267,7 @@ def test_plot_command_writes_the_figure(cli_fit, tmp_path, capsys):
 
 def test_plan_command_prints_the_plan_and_predict_checks_its_run(cli_fit, tmp_path, capsys):
     capsys.readouterr()
-    argv = ["plan", str(cli_fit), "--budget", "1e24", "--outcomes", "4", "--prob", "0.8"]
+    argv = ["plan", str(cli_fit), "--budget", "1e24", "--outcomes", "4", "--ci-prob", "0.8"]
     assert main(argv) == 0
     md = capsys.readouterr().out
     fit = bs.Fit.load(cli_fit)
