@@ -277,7 +277,7 @@ def test_plan_command_prints_the_plan_and_predict_checks_its_run(cli_fit, tmp_pa
     assert "Best next pilot run" in md and "D = 20·N" in md
     # bayescale predict on the plan's run gives the plan's predictive loss
     assert main(["predict", str(fit_path := cli_fit), "--at", f"N={p.N!r},D={p.D!r}",
-                 "--format", "csv"]) == 0  # fmt: skip
+                 "--format", "csv", "--ci-prob", "0.8"]) == 0  # fmt: skip
     (tmp_path / "p.csv").write_text(capsys.readouterr().out)
     table = read_summary(tmp_path / "p.csv")
     row = p.summary().loc["loss_predictive"]
