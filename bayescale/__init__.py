@@ -16,10 +16,11 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+source"
 
-from . import plots, sampling_laws, testing, xp
+from . import capabilities, plots, sampling_laws, testing, xp
 from ._api import CI_PROB
 from .analysis import compute_optimal, predict_loss
 from .batch import BatchResult, FitJob, JobResult, fit_many
+from .capabilities import CapabilityFit, fit_capabilities
 from .cards import Card, list_cards, load_card
 from .data import DataWarning
 from .datasets import list_datasets, load_dataset
@@ -71,6 +72,7 @@ __all__ = [
     "BacktestResult",
     "BatchResult",
     "CalibrationWarning",
+    "CapabilityFit",
     "Card",
     "CardComparison",
     "DataWarning",
@@ -95,6 +97,7 @@ __all__ = [
     "Tradeoff",
     "__version__",
     "backtest",
+    "capabilities",
     "chain",
     "compare",
     "compare_approaches",
@@ -107,6 +110,7 @@ __all__ = [
     "emergence_threshold",
     "export_summary",
     "fit",
+    "fit_capabilities",
     "fit_isoflops",
     "fit_many",
     "fit_pass_at_k",

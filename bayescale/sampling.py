@@ -1200,13 +1200,15 @@ def sample_model(
     seed: int,
     progressbar: bool = False,
     sampler: str = "nutpie",
+    **kwargs: Any,
 ) -> Any:
     """Sample a self-contained PyMC model (no law, no data containers) the way ``bs.fit`` does.
 
     ``sampler="nutpie"``: compiled once (cached by fingerprint) and sampled in this process
     with each chain seeded from ``(seed, chain)``, so the draws depend on the seed alone —
     unlike ``pm.sample(nuts_sampler="nutpie")``, whose draws change with the process.
-    ``"pymc"``: :func:`sample_pymc`. Returns the trace (a DataTree with ``posterior`` and
+    ``"pymc"``: :func:`sample_pymc` (``kwargs`` such as ``target_accept`` go to it). Returns
+    the trace (a DataTree with ``posterior`` and
     ``sample_stats``); the posterior holds the free variables only.
     """
     if sampler == "nutpie":
@@ -1225,7 +1227,13 @@ def sample_model(
         return trace
     if sampler == "pymc":
         return sample_pymc(
-            model, draws=draws, tune=tune, chains=chains, seed=seed, progressbar=progressbar
+            model,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            progressbar=progressbar,
+            **kwargs,
         )[0]
     raise ValueError(f"sampler must be 'nutpie' or 'pymc', got {sampler!r}")
 

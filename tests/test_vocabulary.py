@@ -54,6 +54,7 @@ POSITIONAL_OPERANDS = {
     "compare_to_card": ("card",),  # what the fit is compared with
     "compute_optimal": ("compute",),  # the budgets are the question
     "next_runs": ("candidates",),  # the runs being ranked
+    "fit_capabilities": ("benchmarks",),  # the table and which of its columns are scores
     "compute_for_loss": ("target_loss",),  # the target is the question
     "inference_optimal": ("target_loss", "inference_tokens"),  # the question's two numbers
     "data_wall": ("available_tokens",),  # the question's number
@@ -106,6 +107,7 @@ RESULT_CLASSES = (
     "Tradeoff",
     "NextRunsResult",
     "Plan",
+    "CapabilityFit",
 )
 
 
@@ -312,6 +314,7 @@ def _results(pinned):
         "StackedFit": bs.stack(
             {"a": pinned, "b": pinned}, weights={"a": 0.5, "b": 0.5}, warn=False
         ),
+        "CapabilityFit": bs.capabilities.pinned_capability_fit(),
         "Tradeoff": bs.tradeoff(bs.testing.pinned_law_fit("train_test", random_seed=0)),
         "PassAtKResult": bs.PassAtKResult(
             models=["m"],
