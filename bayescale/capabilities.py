@@ -244,8 +244,6 @@ class CapabilityFit:
     def _repr_html_(self) -> str:
         table = self.summary().to_html(float_format="{:.3g}".format)
         return f"<p>{_html_escape(repr(self))}</p>" + table
-            float_format="{:.3g}".format
-        )
 
     def __repr__(self) -> str:
         return (
