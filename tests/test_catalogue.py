@@ -161,6 +161,8 @@ def _misses(fit, law, truth, level=0.95):
 #: One seed of the example runs for every law (the runs of seed 0 put transfer's β 2.7 standard
 #: errors from the truth by least squares too: an unlucky draw, not a bias).
 RECOVERY_SEED = 1
+#: Level of the joint band over every law's natural parameters and every law of the catalogue.
+CATALOGUE_LEVEL = 1.0 - 0.05 / len(LAWS)
 
 
 @pytest.mark.slow
@@ -174,7 +176,11 @@ def test_recovers_the_example_truth(name):
         warnings.simplefilter("error", bs.DataWarning)
         warnings.simplefilter("error", bs.IdentifiabilityWarning)
         f = bs.fit(law, runs, draws=500, tune=500, chains=2, random_seed=3, progressbar=False)
-    assert _misses(f, law, law.example_truth) == {}
+    # the band is joint over the whole catalogue (Bonferroni over laws too): with a per-law 95%
+    # band, a calibrated catalogue of ~35 laws would miss somewhere most of the time (precision's
+    # γ sat at its posterior's 0.5% quantile for the runs of RECOVERY_SEED, at sampler seeds
+    # 3, 4 and 5 alike); this still fails for a truth more than ≈ 3.7 posterior sd away
+    assert _misses(f, law, law.example_truth, level=CATALOGUE_LEVEL) == {}
 
 
 # ---------------------------------------------------------------- a new law is one file
