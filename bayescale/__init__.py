@@ -48,6 +48,8 @@ from .law import (
 )
 from .likelihoods import Likelihood, get_likelihood, list_likelihoods, register_likelihood
 from .misallocation import misallocation_cost, rule_of_thumb_check
+from .plots_groups import plot_groups
+from .pooling import NEW_GROUP
 from .priors import Prior
 from .report import report
 from .sampling_laws import PassAtKResult, fit_pass_at_k, samples_for_coverage
@@ -64,6 +66,7 @@ from .validation import (
 
 __all__ = [
     "CI_PROB",
+    "NEW_GROUP",
     "BacktestResult",
     "BatchResult",
     "CalibrationWarning",
@@ -115,6 +118,7 @@ __all__ = [
     "loss_at",
     "misallocation_cost",
     "overtraining_penalty",
+    "plot_groups",
     "plots",
     "posterior_predictive_check",
     "predict_accuracy",

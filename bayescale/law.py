@@ -149,6 +149,10 @@ class ScalingLaw:
     multistart : tuple of dict
         Optional natural-parameter points a mode search may start from (e.g. break positions
         spread over the data), besides its default start.
+    pool : dict
+        Default pooling mode of sampled parameters in a fit with ``group=``
+        (:mod:`bayescale.pooling`): ``"shared"``, ``"partial"`` or ``"independent"``; a
+        parameter not named is ``"partial"``.
 
     Examples
     --------
@@ -195,6 +199,7 @@ class ScalingLaw:
     example_noise: dict[str, float] | None = None
     example_size: int = 60
     multistart: tuple[dict[str, Any], ...] = ()
+    pool: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.parameters]
@@ -211,6 +216,9 @@ class ScalingLaw:
                 f"law {self.name!r}: floor {self.floor!r} is not a natural parameter "
                 f"({', '.join(self.natural_names)})"
             )
+        unknown = sorted(set(self.pool) - set(names))
+        if unknown:
+            raise ValueError(f"law {self.name!r}: pool names unknown parameters {unknown}")
         unknown = sorted(set(self.example_truth) - set(self.natural_names))
         if unknown:
             raise ValueError(f"law {self.name!r}: example_truth names unknown parameters {unknown}")
