@@ -39,15 +39,15 @@ def load_runs() -> pd.DataFrame:
     return iso[["N", "D", "C", "loss", "experiment"]].reset_index(drop=True)
 
 
-def fit(runs: pd.DataFrame, args: argparse.Namespace, **kwargs) -> bs.Fit:
+def fit(runs: pd.DataFrame, args: argparse.Namespace, loeo: bool = False, **kwargs) -> bs.Fit:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bs.DataWarning)
         return bs.fit(
             "chinchilla",
             runs,
-            draws=args.draws,
-            tune=args.tune,
-            chains=args.chains,
+            draws=args.loeo_draws if loeo else args.draws,
+            tune=args.loeo_tune if loeo else args.tune,
+            chains=args.loeo_chains if loeo else args.chains,
             random_seed=args.seed,
             progressbar=False,
             warn=False,
@@ -61,23 +61,38 @@ def main() -> None:
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--skip-loeo", action="store_true", help="skip leave-one-experiment-out")
+    parser.add_argument("--loeo-draws", type=int, default=1000)
+    parser.add_argument("--loeo-tune", type=int, default=1000)
+    parser.add_argument("--loeo-chains", type=int, default=4)
+    parser.add_argument(
+        "--part",
+        choices=("all", "main", "loeo"),
+        default="all",
+        help="main: the 7-experiment fits and comparison; loeo: leave-one-experiment-out",
+    )
     args = parser.parse_args()
 
     runs = load_runs()
     experiments = sorted(runs["experiment"].unique())
     print(f"{len(runs)} runs in {len(experiments)} experiments")
 
+    if args.part in ("all", "main"):
+        main_part(runs, experiments, args)
+    if args.part in ("all", "loeo"):
+        loeo_part(runs, experiments, args)
+
+
+def main_part(runs: pd.DataFrame, experiments: list[str], args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     pooled = fit(runs, args, group="experiment")
-    cold = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    pooled = fit(runs, args, group="experiment")
-    warm = time.perf_counter() - t0
+    seconds = time.perf_counter() - t0
     diag = pooled.diagnostics()
+    stats = pooled.idata["sample_stats"]
     print(
-        f"\nhierarchical fit: {args.chains} chains x {args.draws} draws; first fit {cold:.1f} s, "
-        f"warm {warm:.1f} s (sampling {pooled.timings['sampling']:.1f} s); "
+        f"\nhierarchical fit: {args.chains} chains x {args.draws} draws (+{args.tune} warm-up): "
+        f"{seconds:.1f} s (compile {pooled.timings['compile']:.1f} s, "
+        f"sampling {pooled.timings['sampling']:.1f} s; mean tree depth "
+        f"{float(stats['tree_depth'].mean()):.1f}); "
         f"max R-hat {diag['max_r_hat']:.3f}, min bulk ESS {diag['min_ess_bulk']:.0f}, "
         f"{diag['divergences']} divergences"
     )
@@ -115,15 +130,15 @@ def main() -> None:
         "the experiments have in common and lets tau say how much that is."
     )
 
-    if args.skip_loeo:
-        return
+
+def loeo_part(runs: pd.DataFrame, experiments: list[str], args: argparse.Namespace) -> None:
     print("\nleave-one-experiment-out: the held-out experiment's runs as a new group")
     rows = []
     for held in experiments:
         train = runs[runs["experiment"] != held].reset_index(drop=True)
         test = runs[runs["experiment"] == held]
         t0 = time.perf_counter()
-        f = fit(train, args, group="experiment")
+        f = fit(train, args, loeo=True, group="experiment")
         seconds = time.perf_counter() - t0
         pred = bs.predict_loss(
             f,
