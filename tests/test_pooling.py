@@ -241,7 +241,6 @@ def test_recovery_shrinkage_analysis_and_save(population_fits, tmp_path):
 def test_pooled_model_and_numpy_loglik_agree(name):
     """The PyMC model of a pooled fit and the numpy pointwise log-likelihood (per-group values
     recomputed from mu, tau, z) give the same observed log density at a random point."""
-    import pymc as pm
 
     from bayescale.data import prepare_data
     from bayescale.model import build_model, data_values, observed_name
