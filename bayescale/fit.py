@@ -538,7 +538,8 @@ class Fit:
         if table is None:
             table = self.summary()
         out = []
-        for name in self.law.natural_names:
+        names = self.law.natural_names if self.pooling is None else self.pooling.population_names()
+        for name in names:
             if name in table.index:
                 r = table.loc[name]
                 out.append((name, interval(r["median"], r["ci95_lo"], r["ci95_hi"], name)))
