@@ -153,6 +153,11 @@ def loeo_part(runs: pd.DataFrame, experiments: list[str], args: argparse.Namespa
         y = test["loss"].to_numpy()
         covered = (y >= lo) & (y <= hi)
         width = float(np.median(np.log(hi / lo)))
+        print(
+            f"  {held:<45} {len(test):>4} runs  coverage {covered.mean():.3f}  "
+            f"median log-width {width:.3f}  divergences {f.divergences}  fit {seconds:.0f} s",
+            flush=True,
+        )
         rows.append(
             {
                 "held out": held,
