@@ -33,9 +33,13 @@ BUDGET = 1e24
 DUPLICATE = "llama_3__exp_loss"
 
 
-def load_runs() -> pd.DataFrame:
+def load_runs(llama: str = "raw") -> pd.DataFrame:
+    """The distinct experiments; ``llama`` picks Llama 3's plotted values (``"raw"``, the
+    default: the paper's "validation loss" axis, on another scale than the other corpora's
+    nats) or their exponential (``"exp"``, nats)."""
     iso = bs.load_dataset("isoflops_openathena")
-    iso = iso[iso["experiment"] != DUPLICATE]
+    drop = DUPLICATE if llama == "raw" else "llama_3__raw_loss"
+    iso = iso[iso["experiment"] != drop]
     return iso[["N", "D", "C", "loss", "experiment"]].reset_index(drop=True)
 
 
@@ -64,6 +68,8 @@ def main() -> None:
     parser.add_argument("--loeo-draws", type=int, default=1000)
     parser.add_argument("--loeo-tune", type=int, default=1000)
     parser.add_argument("--loeo-chains", type=int, default=4)
+    parser.add_argument("--llama", choices=("raw", "exp"), default="raw")
+    parser.add_argument("--held", nargs="*", help="hold out only these experiments")
     parser.add_argument(
         "--part",
         choices=("all", "main", "loeo"),
@@ -72,7 +78,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    runs = load_runs()
+    runs = load_runs(args.llama)
     experiments = sorted(runs["experiment"].unique())
     print(f"{len(runs)} runs in {len(experiments)} experiments")
 
@@ -134,7 +140,7 @@ def main_part(runs: pd.DataFrame, experiments: list[str], args: argparse.Namespa
 def loeo_part(runs: pd.DataFrame, experiments: list[str], args: argparse.Namespace) -> None:
     print("\nleave-one-experiment-out: the held-out experiment's runs as a new group")
     rows = []
-    for held in experiments:
+    for held in args.held or experiments:
         train = runs[runs["experiment"] != held].reset_index(drop=True)
         test = runs[runs["experiment"] == held]
         t0 = time.perf_counter()
