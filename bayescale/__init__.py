@@ -52,6 +52,8 @@ from .likelihoods import Likelihood, get_likelihood, list_likelihoods, register_
 from .misallocation import misallocation_cost, rule_of_thumb_check
 from .next_runs import NextRunsResult, next_runs
 from .plan import Plan, plan
+from .plots_groups import plot_groups
+from .pooling import NEW_GROUP
 from .priors import Prior
 from .report import report
 from .sampling_laws import PassAtKResult, fit_pass_at_k, samples_for_coverage
@@ -69,6 +71,7 @@ from .validation import (
 
 __all__ = [
     "CI_PROB",
+    "NEW_GROUP",
     "BacktestResult",
     "BatchResult",
     "CalibrationWarning",
@@ -129,6 +132,7 @@ __all__ = [
     "next_runs",
     "overtraining_penalty",
     "plan",
+    "plot_groups",
     "plots",
     "posterior_predictive_check",
     "predict_accuracy",

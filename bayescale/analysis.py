@@ -16,6 +16,7 @@ import xarray as xr
 from ._api import check_seed, deprecated_args, make_rng
 from .fit import Fit
 from .law import ScalingLaw
+from .pooling import groupable
 from .stacking import stackable
 from .structure import FLOPS_PER_PARAM_TOKEN
 from .xp import numpy_ns
@@ -246,6 +247,7 @@ def _fixed_inputs(law: ScalingLaw, n_budgets: int, fixed: Mapping[str, Any]) -> 
 
 @deprecated_args(renamed={"C": "compute"}, into="fixed")
 @stackable
+@groupable
 def compute_optimal(
     fit: Fit,
     compute: Any,
@@ -403,6 +405,7 @@ def _structure_terms(
 
 
 @stackable
+@groupable
 def predict_loss(
     fit: Fit,
     *,

@@ -45,6 +45,7 @@ from .analysis import (
 from .cards import Card, load_card
 from .fit import Fit
 from .law import ScalingLaw
+from .pooling import groupable
 from .stacking import stackable
 from .xp import numpy_ns
 
@@ -200,6 +201,7 @@ def _recount_status(ds: xr.Dataset) -> xr.Dataset:
 
 
 @stackable(finish=_recount_status)
+@groupable
 def compute_for_loss(
     fit: Fit,
     target_loss: Any,
@@ -296,6 +298,7 @@ def compute_for_loss(
 
 # ---------------------------------------------------------------------- loss of plans
 @stackable
+@groupable
 def loss_at(
     fit: Fit,
     *,
@@ -399,6 +402,7 @@ def loss_at(
 
 @deprecated_args(renamed={"C": "compute"})
 @stackable
+@groupable
 def overtraining_penalty(
     fit: Fit,
     *,
@@ -485,6 +489,7 @@ def overtraining_penalty(
 
 # ---------------------------------------------------------------------- inference-aware optimum
 @stackable
+@groupable
 def inference_optimal(
     fit: Fit,
     target_loss: Any,
@@ -628,6 +633,7 @@ def _unique_input(law: ScalingLaw, unique_input: str | None) -> str | None:
 
 
 @stackable
+@groupable
 def data_wall(
     fit: Fit,
     available_tokens: Any,

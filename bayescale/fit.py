@@ -25,6 +25,7 @@ from .data import data_warnings, prepare_data
 from .law import IdentifiabilityWarning, ScalingLaw, get_law
 from .likelihoods import Likelihood, get_likelihood
 from .model import build_model, data_values, observed_name
+from .pooling import Pooling, resolve_pooling
 from .posterior import assemble_datatree, clean_sample_stats
 from .priors import Prior, merge_priors
 from .structure import Structure, resolve_structure
@@ -73,6 +74,15 @@ def _group_frame(
                 f"groups: column {name!r} is not in the data (columns: {list(source.columns)})"
             )
         out[name] = source.loc[frame.index, original].to_numpy()
+    return out
+
+
+def _labels(da: xr.DataArray, idx: tuple[int, ...]) -> list[str]:
+    """Index ``idx`` of ``da``'s extra dimensions as text: the group's label on a ``group``
+    dimension (pooled fits), the position otherwise."""
+    out = []
+    for dim, i in zip(da.dims[2:], idx, strict=True):
+        out.append(str(da[dim].to_numpy()[i]) if dim == "group" and dim in da.coords else str(i))
     return out
 
 
@@ -125,6 +135,7 @@ class Fit:
         random_seed: int | None = None,
         model: Any = None,
         structure: Structure | None = None,
+        pooling: Pooling | None = None,
     ) -> None:
         self.law = law
         self.likelihood = likelihood
@@ -137,6 +148,8 @@ class Fit:
         self.random_seed = random_seed
         self._model = model
         self.structure = structure if structure is not None else Structure()
+        #: per-group law parameters (:mod:`bayescale.pooling`), None for a fit without groups
+        self.pooling = pooling
 
     # ------------------------------------------------------------------ access
     @property
@@ -152,6 +165,7 @@ class Fit:
                 self.reference,
                 structure=self.structure,
                 codes=self.group_codes(),
+                pooling=self.pooling,
             )
         return self._model
 
@@ -164,6 +178,12 @@ class Fit:
                 out[g.index_name] = np.asarray(const[g.index_name].to_numpy(), dtype=np.int64)
             else:
                 out[g.index_name] = self.structure.codes(self.data)[g.index_name]
+        if self.pooling is not None:
+            name = self.pooling.index_name
+            if name in const:
+                out[name] = np.asarray(const[name].to_numpy(), dtype=np.int64)
+            else:
+                out[name] = self.pooling.grouping.assign(self.data[self.pooling.column].to_numpy())
         return out
 
     @property
@@ -276,7 +296,7 @@ class Fit:
             idx_iter = np.ndindex(*arr.shape[2:]) if extra else [()]
             for idx in idx_iter:
                 x = arr[(slice(None), slice(None), *idx)]
-                label = name if not idx else f"{name}[{','.join(map(str, idx))}]"
+                label = name if not idx else f"{name}[{','.join(_labels(da, idx))}]"
                 flat = x.ravel()
                 with np.errstate(invalid="ignore", divide="ignore"):
                     ess_b = convergence.ess(x, method="bulk")
@@ -316,6 +336,8 @@ class Fit:
         names = [*self.law.natural_names, *self.law.derived(numpy_ns, self._dummy_q())]
         names += list(self.likelihood.noise_priors)
         names += list(self.structure.default_priors())
+        if self.pooling is not None:
+            names += self.pooling.population_names()
         return [n for n in dict.fromkeys(names) if n in post]
 
     def _dummy_q(self) -> dict[str, float]:
@@ -390,7 +412,10 @@ class Fit:
         candidates = [
             p.name
             for p in self.law.parameters
-            if not p.shape and not p.name.endswith("_ref") and p.name in post
+            if not p.shape
+            and not p.name.endswith("_ref")
+            and p.name in post
+            and post[p.name].ndim == 2
         ]
         if names is not None:
             unknown = sorted(set(names) - set(candidates))
@@ -517,7 +542,8 @@ class Fit:
         if table is None:
             table = self.summary()
         out = []
-        for name in self.law.natural_names:
+        names = self.law.natural_names if self.pooling is None else self.pooling.population_names()
+        for name in names:
             if name in table.index:
                 r = table.loc[name]
                 out.append((name, interval(r["median"], r["ci95_lo"], r["ci95_hi"], name)))
@@ -630,11 +656,14 @@ def _build_and_sample(
     settings: Mapping[str, Any],
     sampler_kwargs: Mapping[str, Any],
     t_start: float,
+    pooling: Any = None,
 ) -> tuple[Any, dict[str, float], Any, Any]:
     """The PyMC model and its draws (the part of :func:`fit` that runs inside PyMC, PyTensor
     and nutpie)."""
     values = data_values(law, prepared, reference, lik, codes)
-    model = build_model(law, prepared, all_priors, lik, reference, values, structure)
+    model = build_model(
+        law, prepared, all_priors, lik, reference, values, structure, pooling=pooling
+    )
     t_build = time.perf_counter()
     timings: dict[str, float] = {"build": t_build - t_start}
     if sampler == "nutpie":
@@ -722,6 +751,8 @@ def fit(
     warn: bool = True,
     groups: Any = None,
     drift: bool = True,
+    group: str | None = None,
+    pool: Mapping[str, str] | str | None = None,
     **sampler_kwargs: Any,
 ) -> Fit:
     """Fit a scaling law to training runs with NUTS.
@@ -767,6 +798,13 @@ def fit(
         Add the extrapolation drift term (default True; loss-type outputs only): predictions
         beyond the fitted runs (in compute, size or tokens) widen by ``drift · √d`` at ``d``
         decades out (see :mod:`bayescale.structure`).
+    group : str, optional
+        A column (e.g. ``"experiment"``) whose groups get their own values of the law's
+        parameters (:mod:`bayescale.pooling`): many families in one hierarchical model.
+    pool : str or mapping, optional
+        With ``group``: per sampled law parameter ``"shared"``, ``"partial"`` (hierarchical,
+        non-centred; the default) or ``"independent"``; one string applies to all. The priors
+        of the between-group spreads are named ``<parameter>_tau``.
     **sampler_kwargs
         Passed to the sampler: e.g. ``target_accept`` (default 0.9) or ``processes`` (nutpie
         only; chains are split between forked processes, one per core by default; the draws do
@@ -822,6 +860,10 @@ def fit(
         )
     prepared = prepare_data(law, data, columns, likelihood=lik, warn=True)
     frame = _group_frame(prepared.frame, data, columns, groups)
+    if group is not None:
+        if not isinstance(group, str):
+            raise TypeError(f"group must be a column name, got {group!r}")
+        frame = _group_frame(frame, data, columns, group)
     structure, codes = resolve_structure(
         groups if loss_like else None,
         bool(drift) and loss_like,
@@ -829,7 +871,14 @@ def fit(
         law.inputs,
         law.required_positive,
     )
+    law_priors = merge_priors(
+        law.default_priors, {k: v for k, v in (priors or {}).items() if k in law.parameter_names}
+    )
+    pooling, pool_codes = resolve_pooling(law, group, pool, frame, law_priors)
     defaults = {**law.default_priors, **lik.noise_priors, **structure.default_priors()}
+    if pooling is not None:
+        defaults.update(pooling.default_priors(law_priors))
+        codes = {**codes, **pool_codes}
     all_priors = merge_priors(defaults, priors)
     for par in law.parameters:
         sizes = {k: np.size(v) for k, v in all_priors[par.name].params.items()}
@@ -878,14 +927,17 @@ def fit(
         trace, timings, values, model = _build_and_sample(
             law, prepared, all_priors, lik, reference, codes, structure, sampler,
             dict(draws=draws, tune=tune, chains=chains, seed=seed, progressbar=progressbar),
-            sampler_kwargs, t_start,
+            sampler_kwargs, t_start, pooling,
         )  # fmt: skip
     except Exception as err:
         failure = _sampling_failure(err, law, prepared, columns)
         if failure is err:
             raise
         raise failure from err
-    sampled = [*law.parameter_names, *lik.noise_priors, *structure.parameter_names()]
+    law_sampled = (
+        pooling.sampled_names(law.parameter_names) if pooling else list(law.parameter_names)
+    )
+    sampled = [*law_sampled, *lik.noise_priors, *structure.parameter_names()]
     post = trace["posterior"].to_dataset()
     post = post[[n for n in sampled if n in post]]
     post = structure.with_prior_only(post, all_priors, seed)
@@ -899,6 +951,8 @@ def fit(
         "bayescale_random_seed": seed,
         "bayescale_structure": json.dumps(structure.to_dict()),
     }
+    if pooling is not None:
+        attrs["bayescale_pooling"] = json.dumps(pooling.to_dict())
     if "warmup_sample_stats" in trace and "n_steps" in trace["warmup_sample_stats"]:
         attrs["bayescale_tune_steps"] = int(trace["warmup_sample_stats"]["n_steps"].sum())
     observed = values[f"{observed_name(law, lik)}_data"]
@@ -914,6 +968,7 @@ def fit(
         observed=observed,
         structure=structure,
         codes=codes,
+        pooling=pooling,
     )
     timings["total"] = time.perf_counter() - t_start
     result = Fit(
@@ -928,6 +983,7 @@ def fit(
         random_seed=seed,
         model=model,
         structure=structure,
+        pooling=pooling,
     )
     if warn:
         result._warn_diagnostics()

@@ -43,6 +43,7 @@ from . import __version__
 from .fit import Fit
 from .law import ScalingLaw, get_law
 from .likelihoods import get_likelihood
+from .pooling import Pooling
 from .priors import Prior
 from .structure import Structure
 
@@ -63,6 +64,7 @@ DEFINITION_ATTRS = (
     "bayescale_sampler",
     "bayescale_random_seed",
     "bayescale_structure",
+    "bayescale_pooling",
 )
 _REQUIRED_ATTRS = ("bayescale_law", "bayescale_law_version", "bayescale_likelihood")
 _REQUIRED_ATTRS += ("bayescale_priors", "bayescale_reference")
@@ -352,6 +354,10 @@ def save_fit(fit: Fit, path: str | os.PathLike) -> str:
             "bayescale_structure": json.dumps(fit.structure.to_dict()),
         }
     )
+    if fit.pooling is not None:
+        tree.attrs["bayescale_pooling"] = json.dumps(fit.pooling.to_dict())
+    else:
+        tree.attrs.pop("bayescale_pooling", None)
     if fit.random_seed is not None:
         tree.attrs["bayescale_random_seed"] = int(fit.random_seed)
     else:
@@ -520,9 +526,16 @@ def _fit_from_tree(tree: xr.DataTree, path: Path, verify_law: bool) -> Fit:
         structure = Structure.from_dict(json.loads(attrs.get("bayescale_structure", "{}")))
     except (ValueError, KeyError, TypeError) as err:
         raise ValueError(f"cannot load {path}: its structure is not valid: {err}") from None
+    try:
+        raw = attrs.get("bayescale_pooling")
+        pooling = Pooling.from_dict(json.loads(raw)) if raw else None
+    except (ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"cannot load {path}: its pooling is not valid: {err}") from None
     expected = (
         set(law.parameter_names) | set(likelihood.noise_priors) | set(structure.default_priors())
     )
+    if pooling is not None:
+        expected |= {f"{n}_tau" for n in pooling.names("partial")}
     if set(priors) != expected:
         raise ValueError(
             f"cannot load {path}: its priors name {sorted(priors)}, but {law.key} with the "
@@ -540,6 +553,9 @@ def _fit_from_tree(tree: xr.DataTree, path: Path, verify_law: bool) -> Fit:
         if g.column not in data.columns and not (g.column == "C" and {"N", "D"} <= set(data)):
             codes = np.asarray(const[g.index_name].to_numpy(), dtype=np.int64)
             data[g.column] = np.asarray(g.labels, dtype=object)[codes]
+    if pooling is not None and pooling.column not in data.columns:
+        codes = np.asarray(const[pooling.index_name].to_numpy(), dtype=np.int64)
+        data[pooling.column] = np.asarray(pooling.labels, dtype=object)[codes]
     seed = attrs.get("bayescale_random_seed")
     timings = json.loads(attrs.get("bayescale_timings", "{}"))
     sampler = str(attrs.get("bayescale_sampler", "nutpie"))
@@ -553,6 +569,7 @@ def _fit_from_tree(tree: xr.DataTree, path: Path, verify_law: bool) -> Fit:
             "bayescale_random_seed",
             "bayescale_tune_steps",
             "bayescale_structure",
+            "bayescale_pooling",
         ):
             del tree.attrs[key]
     return Fit(
@@ -566,4 +583,5 @@ def _fit_from_tree(tree: xr.DataTree, path: Path, verify_law: bool) -> Fit:
         sampler=sampler,
         random_seed=None if seed is None else int(seed),
         structure=structure,
+        pooling=pooling,
     )

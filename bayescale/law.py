@@ -206,6 +206,10 @@ class ScalingLaw:
         Optional multi-start mode search before NUTS (:class:`MultiStart`; a tuple of dicts is
         taken as its ``points``): for posteriors with several modes, e.g. break positions spread
         over the data.
+    pool : dict
+        Default pooling mode of sampled parameters in a fit with ``group=``
+        (:mod:`bayescale.pooling`): ``"shared"``, ``"partial"`` or ``"independent"``; a
+        parameter not named is ``"partial"``.
 
     Examples
     --------
@@ -252,6 +256,7 @@ class ScalingLaw:
     example_noise: dict[str, float] | None = None
     example_size: int = 60
     multistart: MultiStart = field(default_factory=lambda: MultiStart())
+    pool: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.parameters]
@@ -275,6 +280,9 @@ class ScalingLaw:
                 f"law {self.name!r}: floor {self.floor!r} is not a natural parameter "
                 f"({', '.join(self.natural_names)})"
             )
+        unknown = sorted(set(self.pool) - set(names))
+        if unknown:
+            raise ValueError(f"law {self.name!r}: pool names unknown parameters {unknown}")
         unknown = sorted(set(self.example_truth) - set(self.natural_names))
         if unknown:
             raise ValueError(f"law {self.name!r}: example_truth names unknown parameters {unknown}")

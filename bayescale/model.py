@@ -15,6 +15,7 @@ import numpy as np
 from .data import PreparedData
 from .law import ScalingLaw
 from .likelihoods import Likelihood
+from .pooling import Pooling
 from .priors import Prior
 from .structure import Structure
 from .xp import pytensor_ns
@@ -69,6 +70,7 @@ def build_model(
     values: Mapping[str, np.ndarray] | None = None,
     structure: Structure | None = None,
     codes: Mapping[str, np.ndarray] | None = None,
+    pooling: Pooling | None = None,
 ) -> Any:
     """The PyMC model of ``law`` on ``prepared`` runs.
 
@@ -76,7 +78,9 @@ def build_model(
     the observation is ``likelihood`` on ``log(output)``. ``values`` are the data containers'
     values if already computed by :func:`data_values` (computed here otherwise).
     ``structure`` adds group offsets to the log output (and the drift parameter); ``codes``
-    are the runs' group codes when ``values`` is not given.
+    are the runs' group codes when ``values`` is not given. ``pooling`` gives the law's
+    parameters per-group values (:mod:`bayescale.pooling`); natural parameters are then not
+    recorded as deterministics (the posterior recomputes them per group).
 
     Examples
     --------
@@ -97,6 +101,8 @@ def build_model(
     sampled_names = set(law.parameter_names) | set(likelihood.noise_priors)
     if structure is not None:
         sampled_names |= set(structure.parameter_names())
+    if pooling is not None:
+        sampled_names |= set(pooling.sampled_names(law.parameter_names))
     obs = observed_name(law, likelihood)
     clash = sampled_names & (set(law.inputs) | {obs})
     if clash:
@@ -114,18 +120,22 @@ def build_model(
             for k in law.inputs
         }
         ref = {k: pm.Data(reference_name(k), values[reference_name(k)]) for k in reference}
-        p = {
-            par.name: priors[par.name].create(
-                par.name, **({"shape": par.shape} if par.shape else {})
-            )
-            for par in law.parameters
-        }
+        if pooling is not None:
+            p = pooling.build(law, priors, values)
+        else:
+            p = {
+                par.name: priors[par.name].create(
+                    par.name, **({"shape": par.shape} if par.shape else {})
+                )
+                for par in law.parameters
+            }
         q = law.natural(pytensor_ns, p, ref)
-        for name, value in q.items():
-            if name not in p:
+        if pooling is None:
+            for name, value in q.items():
+                if name not in p:
+                    pm.Deterministic(name, value)
+            for name, value in law.derived(pytensor_ns, q).items():
                 pm.Deterministic(name, value)
-        for name, value in law.derived(pytensor_ns, q).items():
-            pm.Deterministic(name, value)
         noise = {name: priors[name].create(name) for name in likelihood.noise_priors}
         mu = law.expression(pytensor_ns, inputs, q)
         if structure is not None and not structure.empty:

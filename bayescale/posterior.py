@@ -18,6 +18,7 @@ from .data import PreparedData
 from .law import ScalingLaw
 from .likelihoods import Likelihood
 from .model import observed_name
+from .pooling import Pooling, pooled_posterior
 from .priors import Prior
 from .structure import Structure
 from .xp import numpy_ns
@@ -71,13 +72,19 @@ def pointwise_loglik(
     extra: Mapping[str, np.ndarray] | None = None,
     structure: Structure | None = None,
     codes: Mapping[str, np.ndarray] | None = None,
+    pooling: Pooling | None = None,
 ) -> np.ndarray:
     """Log-likelihood of each run under each draw, shape ``(chain, draw, run)``.
 
     ``observed`` is on the likelihood's observed scale (log-loss for the default likelihoods);
-    ``structure`` and ``codes`` add the runs' group offsets (conditional on them).
+    ``structure`` and ``codes`` add the runs' group offsets (conditional on them); with
+    ``pooling`` each run takes its group's parameters (code ``codes[pooling.index_name]``).
     """
-    q = {n: _expand_param(post[n].to_numpy()) for n in law.natural_names}
+    if pooling is not None:
+        q = {n: post[n].transpose("chain", "draw", ...).to_numpy() for n in law.natural_names}
+        q = pooling.per_run(q, (codes or {})[pooling.index_name])
+    else:
+        q = {n: _expand_param(post[n].to_numpy()) for n in law.natural_names}
     mu = law.log_mean(q, numpy_ns, **{k: np.asarray(v)[None, None, :] for k, v in inputs.items()})
     if structure is not None and structure.groupings:
         draws = {n: post[n].to_numpy() for n in structure.parameter_names() if n in post}
@@ -105,13 +112,17 @@ def assemble_datatree(
     observed: np.ndarray | None = None,
     structure: Structure | None = None,
     codes: Mapping[str, np.ndarray] | None = None,
+    pooling: Pooling | None = None,
 ) -> xr.DataTree:
     """Put posterior, stats, log-likelihood and data into one ArviZ DataTree.
 
     ``observed`` is the output on the likelihood's observed scale if already computed
     (``likelihood.transform`` of ``prepared.y``; computed here otherwise).
     """
-    post = _posterior_with_derived(law, priors, reference, posterior)
+    if pooling is not None:
+        post = pooled_posterior(law, pooling, priors, reference, posterior)
+    else:
+        post = _posterior_with_derived(law, priors, reference, posterior)
     if structure is not None:
         post = _with_group_offsets(structure, post)
     run = np.asarray(prepared.frame.index)
@@ -120,7 +131,7 @@ def assemble_datatree(
         observed = likelihood.transform(prepared.y, **prepared.extra)
     observed = np.asarray(observed, dtype=float)
     loglik = pointwise_loglik(
-        law, likelihood, post, prepared.inputs, observed, prepared.extra, structure, codes
+        law, likelihood, post, prepared.inputs, observed, prepared.extra, structure, codes, pooling
     )
     groups: dict[str, xr.Dataset] = {
         "posterior": post,

@@ -1,0 +1,528 @@
+"""Many families in one model: per-group law parameters, shared, partially pooled or independent.
+
+Real scaling data come in families (pretraining corpora, model families, tasks). A fit with
+``bs.fit(law, runs, group="experiment", pool={...})`` gives every group of the column
+``experiment`` its own values of the law's parameters, one of three ways per sampled
+(reference-scale) parameter ``θ``:
+
+* ``"shared"``: one value for every group (the ordinary fit);
+* ``"partial"``: hierarchical. Group values are drawn from a population, non-centred so NUTS
+  sees a round posterior: ``θ[g] = h⁻¹(h(θ_mu) + θ_tau · θ_z[g])`` with ``θ_z[g] ~ Normal(0, 1)``.
+  ``θ_mu`` (the population's typical value) has the parameter's own default prior; ``h`` maps the
+  prior's support to the real line (identity for a real parameter, ``log`` for a positive one
+  such as an exponent, ``logit`` for one in (0, 1)), so ``θ_tau`` is the between-group spread on
+  that scale (for an exponent: a relative spread, 0.1 ≈ 10%). ``θ_tau ~ HalfNormal(s)`` with
+  ``s`` = :data:`TAU_FRACTION` × the prior's own spread on the same scale (its ``sigma`` for a
+  Normal or LogNormal prior, :data:`DEFAULT_TAU_SCALE` otherwise): groups are a priori closer to
+  each other than the prior is wide, and the data decide how close. Override with
+  ``priors={"alpha_tau": Prior("HalfNormal", sigma=0.05)}``.
+* ``"independent"``: one value per group, each with the parameter's default prior; a new group
+  learns nothing from the others (its values are prior draws).
+
+The default for every scalar parameter is ``"partial"``: whatever the groups share (an exponent,
+the scale of a term at the data's reference size) is learnt from all of them, and a group
+that differs gets its own value once ``tau`` grows; a law may declare other defaults as data
+(``ScalingLaw.pool``). Fixed parameters (``Prior.fixed``) and vector parameters are always
+shared.
+
+Groups are a :class:`~bayescale.structure.Grouping` — the same class as the structured noise's
+group offsets (``groups=``): one notion of group codes, new groups and JSON persistence. In the
+posterior, per-group values sit on a ``group`` dimension whose coordinates are the labels.
+Analysis and decision functions decorated with :func:`groupable` answer per group (a ``group``
+dimension), for one group (``group="dclm"``) or for a new group of the population
+(``group=bs.NEW_GROUP``: per posterior draw, ``z ~ Normal(0, 1)`` seeded by ``random_seed``, or
+by the fit's own seed when the function has none).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .priors import Prior
+from .structure import Grouping
+from .xp import numpy_ns
+
+__all__ = [
+    "DEFAULT_TAU_SCALE",
+    "NEW_GROUP",
+    "POOL_MODES",
+    "TAU_FRACTION",
+    "Pooling",
+    "group_view",
+    "groupable",
+    "resolve_pooling",
+]
+
+POOL_MODES = ("shared", "partial", "independent")
+#: The label that asks an analysis function for a new group of the population.
+NEW_GROUP = "<new group>"
+#: The HalfNormal scale of a partial parameter's ``tau`` as a fraction of its prior's spread.
+TAU_FRACTION = 0.5
+#: The HalfNormal scale of ``tau`` when the prior's spread has no closed form on the pooling scale.
+DEFAULT_TAU_SCALE = 0.5
+#: The posterior dimension of per-group values.
+GROUP_DIM = "group"
+#: Spawn key of the new-group draws' random stream (apart from a function's own noise stream).
+_NEW_GROUP_STREAM = 0x6E6577
+
+
+# ---------------------------------------------------------------------- support maps
+def _maps(prior: Prior, exp: Callable, log: Callable) -> tuple[Callable, Callable]:
+    """``(h, h⁻¹)``: the prior's support to the real line and back."""
+    low, high = prior.support
+    if math.isinf(low) and math.isinf(high):
+        return (lambda x: x), (lambda u: u)
+    if math.isinf(high):
+        return (lambda x: log(x - low)), (lambda u: low + exp(u))
+    if math.isinf(low):
+        return (lambda x: -log(high - x)), (lambda u: high - exp(-u))
+    width = high - low
+
+    def to_real(x: Any) -> Any:
+        s = (x - low) / width
+        return log(s) - log(1.0 - s)
+
+    def from_real(u: Any) -> Any:
+        return low + width / (1.0 + exp(-u))
+
+    return to_real, from_real
+
+
+def tau_scale(prior: Prior) -> float:
+    """HalfNormal scale of ``tau`` for a parameter with this prior (see the module docstring).
+
+    Examples
+    --------
+    >>> tau_scale(Prior("LogNormal", mu=-1.2, sigma=0.7))  # an exponent: 35% on the log scale
+    0.35
+    >>> tau_scale(Prior("Normal", mu=0.5, sigma=1.0))
+    0.5
+    """
+    low, high = prior.support
+    if prior.dist == "Normal" and math.isinf(low) and math.isinf(high):
+        return TAU_FRACTION * float(prior.params["sigma"])
+    if prior.dist == "LogNormal":
+        return TAU_FRACTION * float(prior.params["sigma"])
+    return DEFAULT_TAU_SCALE
+
+
+# ---------------------------------------------------------------------- the spec
+@dataclass(frozen=True)
+class Pooling:
+    """Which law parameters vary by group, and how (see the module docstring).
+
+    Attributes
+    ----------
+    grouping : Grouping
+        The group column and its labels (codes of the fitted runs are stored with the fit).
+    modes : dict
+        Every sampled law parameter → ``"shared"``, ``"partial"`` or ``"independent"``.
+    """
+
+    grouping: Grouping
+    modes: dict[str, str]
+
+    @property
+    def column(self) -> str:
+        return self.grouping.column
+
+    @property
+    def index_name(self) -> str:
+        """Name of the data container holding each run's group code."""
+        return f"pool_{self.grouping.column}"
+
+    @property
+    def labels(self) -> tuple[Any, ...]:
+        return self.grouping.labels
+
+    def names(self, mode: str) -> list[str]:
+        """Parameters pooled with ``mode``, in the law's order."""
+        return [n for n, m in self.modes.items() if m == mode]
+
+    def default_priors(self, priors: Mapping[str, Prior]) -> dict[str, Prior]:
+        """The ``<name>_tau`` prior of each partial parameter, from its own prior ``priors``."""
+        return {
+            f"{n}_tau": Prior("HalfNormal", sigma=tau_scale(priors[n]))
+            for n in self.names("partial")
+        }
+
+    def population_names(self) -> list[str]:
+        """``<name>_mu`` and ``<name>_tau`` of each partial parameter."""
+        return [f"{n}_{s}" for n in self.names("partial") for s in ("mu", "tau")]
+
+    def sampled_names(self, law_names: Sequence[str]) -> list[str]:
+        """The model's free variables standing for the law's sampled parameters."""
+        out = []
+        for n in law_names:
+            mode = self.modes.get(n, "shared")
+            out += [f"{n}_mu", f"{n}_tau", f"{n}_z"] if mode == "partial" else [n]
+        return out
+
+    # ------------------------------------------------------------------ model
+    def build(self, law: Any, priors: Mapping[str, Prior], values: Mapping[str, Any]) -> dict:
+        """Inside a PyMC model: the law's sampled parameters, one value per run."""
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        idx = pm.Data(self.index_name, values[self.index_name], dims="run")
+        size = self.grouping.size
+        ones = pt.ones_like(idx, dtype="float64")
+        p = {}
+        for par in law.parameters:
+            mode = self.modes.get(par.name, "shared")
+            prior = priors[par.name]
+            if mode == "shared":
+                p[par.name] = prior.create(par.name) * ones
+            elif mode == "independent":
+                p[par.name] = prior.create(par.name, shape=size)[idx]
+            else:
+                to_real, from_real = _maps(prior, pt.exp, pt.log)
+                mu = prior.create(f"{par.name}_mu")
+                tau = priors[f"{par.name}_tau"].create(f"{par.name}_tau")
+                z = pm.Normal(f"{par.name}_z", 0.0, 1.0, shape=size)
+                p[par.name] = from_real(to_real(mu) + tau * z)[idx]
+        return p
+
+    # ------------------------------------------------------------------ draws
+    def group_values(
+        self, draws: Mapping[str, np.ndarray], priors: Mapping[str, Prior], law_names: Sequence[str]
+    ) -> dict[str, np.ndarray]:
+        """Sampled law parameters from posterior ``draws``: ``(chain, draw, group)`` for pooled
+        ones, ``(chain, draw)`` for shared ones (fixed ones as constants)."""
+        template = next(iter(draws.values()))
+        out = {}
+        for n in law_names:
+            mode = self.modes.get(n, "shared")
+            if mode == "partial":
+                to_real, from_real = _maps(priors[n], np.exp, np.log)
+                mu, tau = draws[f"{n}_mu"], draws[f"{n}_tau"]
+                out[n] = from_real(to_real(mu)[..., None] + tau[..., None] * draws[f"{n}_z"])
+            elif n in draws:
+                out[n] = np.asarray(draws[n], dtype=float)
+            else:
+                out[n] = np.full(template.shape[:2], float(priors[n].params["value"]))
+        return out
+
+    def new_group_values(
+        self,
+        draws: Mapping[str, np.ndarray],
+        priors: Mapping[str, Prior],
+        law_names: Sequence[str],
+        rng: np.random.Generator,
+    ) -> dict[str, np.ndarray]:
+        """Sampled law parameters of a new group, ``(chain, draw)``: a fresh ``z`` per draw for
+        partial parameters, a prior draw for independent ones (in the law's parameter order)."""
+        template = next(iter(draws.values()))
+        shape = template.shape[:2]
+        out = {}
+        for n in law_names:
+            mode = self.modes.get(n, "shared")
+            if mode == "partial":
+                to_real, from_real = _maps(priors[n], np.exp, np.log)
+                z = rng.standard_normal(shape)
+                out[n] = from_real(to_real(draws[f"{n}_mu"]) + draws[f"{n}_tau"] * z)
+            elif mode == "independent":
+                import pymc as pm
+
+                dist = getattr(pm, priors[n].dist).dist(**priors[n].params)
+                seed = int(rng.integers(2**31))
+                flat = pm.draw(dist, draws=int(np.prod(shape)), random_seed=seed)
+                out[n] = np.asarray(flat, dtype=float).reshape(shape)
+            elif n in draws:
+                out[n] = np.asarray(draws[n], dtype=float)
+            else:
+                out[n] = np.full(shape, float(priors[n].params["value"]))
+        return out
+
+    def per_run(self, q: Mapping[str, np.ndarray], codes: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-group parameters ``(chain, draw[, group])`` → per run ``(chain, draw, run)``."""
+        codes = np.asarray(codes, dtype=np.int64)
+        return {k: v[..., codes] if v.ndim == 3 else v[..., None] for k, v in q.items()}
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict[str, Any]:
+        return {"grouping": self.grouping.to_dict(), "modes": dict(self.modes)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Pooling:
+        modes = {str(k): str(v) for k, v in data["modes"].items()}
+        bad = {k: v for k, v in modes.items() if v not in POOL_MODES}
+        if bad:
+            raise ValueError(f"unknown pooling modes {bad}; choose from {list(POOL_MODES)}")
+        return cls(Grouping.from_dict(data["grouping"]), modes)
+
+    def describe(self) -> str:
+        """One line for people: the group column and each mode's parameters."""
+        parts = [f"{m}: {', '.join(self.names(m))}" for m in POOL_MODES if self.names(m)]
+        return f"{self.grouping.size} groups of {self.column!r} ({'; '.join(parts)})"
+
+
+def resolve_pooling(
+    law: Any,
+    group: str | None,
+    pool: Mapping[str, str] | str | None,
+    frame: pd.DataFrame,
+    priors: Mapping[str, Prior],
+) -> tuple[Pooling | None, dict[str, np.ndarray]]:
+    """The :class:`Pooling` of a fit and each run's group code (``{}`` without ``group``).
+
+    ``pool`` is a mode for every parameter (``"partial"``) or a mapping parameter → mode;
+    parameters it does not name take the law's default (``law.pool``, else ``"partial"``).
+    ``priors`` are the law parameters' priors (defaults merged with the user's): fixed ones must
+    be shared.
+
+    Examples
+    --------
+    >>> import bayescale as bs, pandas as pd
+    >>> law = bs.get_law("chinchilla")
+    >>> runs = pd.DataFrame({"N": [1e8, 2e8, 1e8], "D": [1e9] * 3, "corpus": ["a", "b", "a"]})
+    >>> pooling, codes = resolve_pooling(law, "corpus", {"alpha": "shared"}, runs,
+    ...                                  law.default_priors)
+    >>> pooling.describe()
+    "2 groups of 'corpus' (shared: alpha; partial: log_E, log_A_ref, log_B_ref, beta)"
+    >>> codes["pool_corpus"].tolist()
+    [0, 1, 0]
+    """
+    if group is None:
+        if pool is not None:
+            raise ValueError("pool= needs group=, the column whose groups the parameters vary by")
+        return None, {}
+    if not isinstance(group, str) or not group:
+        raise TypeError(f"group must be a column name (a non-empty string), got {group!r}")
+    names = list(law.parameter_names)
+    declared = dict(getattr(law, "pool", {}) or {})
+    if pool is None:
+        given: dict[str, str] = {}
+    elif isinstance(pool, str):
+        given = {n: pool for n in names}
+    elif isinstance(pool, Mapping):
+        given = {str(k): v for k, v in pool.items()}
+    else:
+        raise TypeError(f"pool must be a mode or a mapping parameter → mode, got {pool!r}")
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise ValueError(
+            f"pool: {unknown} are not sampled parameters of {law.name!r}; choose from {names}"
+        )
+    bad = {k: v for k, v in given.items() if v not in POOL_MODES}
+    if bad:
+        raise ValueError(f"pool: unknown modes {bad}; each must be one of {list(POOL_MODES)}")
+    modes = {}
+    for par in law.parameters:
+        fixed_or_vector = bool(par.shape) or priors[par.name].is_fixed
+        mode = given.get(
+            par.name, "shared" if fixed_or_vector else declared.get(par.name, "partial")
+        )
+        if mode != "shared" and par.shape:
+            raise ValueError(
+                f"pool[{par.name!r}]={mode!r}: {par.name!r} is a vector parameter (shape "
+                f"{par.shape}); only scalar parameters vary by group"
+            )
+        if mode != "shared" and priors[par.name].is_fixed:
+            raise ValueError(
+                f"pool[{par.name!r}]={mode!r}: {par.name!r} is fixed (Prior.fixed); a fixed "
+                "parameter is shared by every group"
+            )
+        modes[par.name] = mode
+    if group not in frame.columns:
+        raise ValueError(
+            f"group: column {group!r} is not in the data (columns: {list(frame.columns)})"
+        )
+    grouping, codes = Grouping.from_frame(frame, group)
+    pooling = Pooling(grouping, modes)
+    if grouping.size < 2:
+        raise ValueError(
+            f"group={group!r} has {grouping.size} group; pooling needs at least two groups"
+        )
+    return pooling, {pooling.index_name: codes}
+
+
+# ---------------------------------------------------------------------- posterior
+def natural_dataset(
+    law: Any,
+    p: Mapping[str, np.ndarray],
+    reference: Mapping[str, float],
+    coords: Mapping[str, Any],
+) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
+    """Natural and derived parameters from sampled ``p`` (``(chain, draw[, group])``), as
+    ``name -> (dims, values)``; a value that does not vary by group stays ``(chain, draw)``."""
+    has_group = any(np.ndim(v) == 3 for v in p.values())
+    pp = {k: (v[..., None] if has_group and np.ndim(v) == 2 else v) for k, v in p.items()}
+    q = law.natural(numpy_ns, pp, reference)
+    extra = law.derived(numpy_ns, q)
+    shape2 = next(iter(p.values())).shape[:2]
+    out = {}
+    for name, value in {**q, **extra}.items():
+        value = np.asarray(value, dtype=float)
+        if has_group and value.ndim == 3 and value.shape[-1] == 1:
+            value = value[..., 0]
+        if has_group and value.ndim == 3:
+            value = np.broadcast_to(value, (*shape2, len(coords[GROUP_DIM])))
+            out[name] = (("chain", "draw", GROUP_DIM), value)
+        else:
+            out[name] = (("chain", "draw"), np.broadcast_to(value, shape2))
+    return out
+
+
+def pooled_posterior(
+    law: Any,
+    pooling: Pooling,
+    priors: Mapping[str, Prior],
+    reference: Mapping[str, float],
+    post: xr.Dataset,
+) -> xr.Dataset:
+    """The sampled posterior of a pooled fit with a ``group`` dimension (labels as coordinates),
+    the per-group sampled values and the natural and derived parameters added."""
+    per_group = {*pooling.names("independent"), *(f"{k}_z" for k in pooling.names("partial"))}
+    coords = {GROUP_DIM: list(pooling.labels)}
+    variables = {}
+    for n in post.data_vars:
+        da = post[n].transpose("chain", "draw", ...)
+        if n in per_group:
+            variables[n] = (("chain", "draw", GROUP_DIM), da.to_numpy())
+        else:
+            variables[n] = da
+    out = xr.Dataset(variables, coords={"chain": post["chain"], "draw": post["draw"], **coords})
+    draws = {n: out[n].to_numpy() for n in out.data_vars}
+    p = pooling.group_values(draws, priors, law.parameter_names)
+    for n in pooling.names("partial"):
+        out[n] = (("chain", "draw", GROUP_DIM), p[n])
+    for name, (dims, value) in natural_dataset(law, p, reference, coords).items():
+        if name not in out:
+            out[name] = (dims, np.array(value))
+    return out
+
+
+# ---------------------------------------------------------------------- views for analysis
+def _group_seed(fit: Any, random_seed: int | None) -> np.random.Generator:
+    seed = random_seed if random_seed is not None else (fit.random_seed or 0)
+    return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(_NEW_GROUP_STREAM,)))
+
+
+def group_view(fit: Any, group: Any, *, random_seed: int | None = None) -> Any:
+    """A :class:`~bayescale.Fit` whose parameters are one group's (a seen label) or a new
+    group's (:data:`NEW_GROUP`): scalar draws over ``(chain, draw)`` that every analysis
+    function of a fit without groups accepts.
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> runs = bs.testing.simulate_chinchilla(40, random_seed=0)
+    >>> runs["corpus"] = ["a", "b"] * 20
+    >>> fit = bs.fit("chinchilla", runs, group="corpus", draws=100, tune=100, chains=2,
+    ...              progressbar=False, warn=False)
+    >>> group_view(fit, "a").params()["alpha"].dims
+    ('chain', 'draw')
+    >>> group_view(fit, NEW_GROUP, random_seed=0).params()["alpha"].dims
+    ('chain', 'draw')
+    """
+    from .fit import Fit
+
+    pooling: Pooling = fit.pooling
+    post = fit.posterior
+    pool_vars = [v for v in pooling.population_names() if v in post]
+    pool_vars += [f"{n}_z" for n in pooling.names("partial") if f"{n}_z" in post]
+    if group == NEW_GROUP:
+        rng = _group_seed(fit, random_seed)
+        draws = {n: post[n].transpose("chain", "draw", ...).to_numpy() for n in post.data_vars}
+        p = pooling.new_group_values(draws, fit.priors, fit.law.parameter_names, rng)
+        ds = post.drop_vars(
+            [v for v in post.data_vars if GROUP_DIM in post[v].dims or v in pool_vars]
+        )
+        ds = ds.drop_dims([GROUP_DIM], errors="ignore")
+        for n in fit.law.parameter_names:
+            ds[n] = (("chain", "draw"), p[n])
+        for name, (dims, value) in natural_dataset(fit.law, p, fit.reference, {}).items():
+            if name not in fit.law.parameter_names:
+                ds[name] = (dims, np.array(value))
+        data = fit.data
+    else:
+        if group not in pooling.labels:
+            raise ValueError(
+                f"group={group!r} is not a group of this fit ({list(pooling.labels)}); "
+                f"use group=bs.NEW_GROUP for a new group of the population"
+            )
+        ds = post.sel({GROUP_DIM: group}, drop=True).drop_vars(pool_vars)
+        data = fit.data[fit.data[pooling.column].astype(str) == str(group)]
+    tree = {"posterior": ds}
+    if "sample_stats" in fit.idata.children:
+        tree["sample_stats"] = fit.idata["sample_stats"].to_dataset()
+    idata = xr.DataTree.from_dict(tree)
+    idata.attrs.update(fit.idata.attrs)
+    priors = {
+        k: v for k, v in fit.priors.items() if not k.endswith("_tau") or k[:-4] not in pooling.modes
+    }
+    return Fit(
+        fit.law,
+        fit.likelihood,
+        priors,
+        data,
+        fit.reference,
+        idata,
+        sampler=fit.sampler,
+        random_seed=fit.random_seed,
+        structure=fit.structure,
+    )
+
+
+def _combine(parts: list[Any], labels: list[Any]) -> Any:
+    index = pd.Index(labels, name=GROUP_DIM)
+    first = parts[0]
+    if isinstance(first, xr.DataArray | xr.Dataset):
+        return xr.concat(parts, dim=index, combine_attrs="override")
+    if isinstance(first, pd.DataFrame | pd.Series):
+        return pd.concat(parts, keys=labels, names=[GROUP_DIM])
+    return dict(zip(labels, parts, strict=True))
+
+
+def groupable(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Let an analysis function of a :class:`~bayescale.Fit` (its first argument) answer for the
+    groups of a pooled fit: every group along a ``group`` dimension (default), one group
+    (``group="label"``) or a new group of the population (``group=NEW_GROUP``). Adds the
+    keyword ``group`` to the signature; a fit without groups refuses ``group=``."""
+    sig = inspect.signature(func)
+    has_seed = "random_seed" in sig.parameters
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, group: Any = None, **kwargs: Any) -> Any:
+        target = args[0] if args else kwargs.get("fit")
+        pooling = getattr(target, "pooling", None)
+        if pooling is None:
+            if group is not None and hasattr(target, "posterior"):
+                raise ValueError(
+                    f"group={group!r}: this fit has no groups (fit with bs.fit(..., group=...))"
+                )
+            return func(*args, **kwargs)
+        single = group is not None and (isinstance(group, str) or np.ndim(group) == 0)
+        if group is None:
+            labels = list(pooling.labels)
+        elif single:
+            labels = [group]
+        else:
+            labels = list(group)
+        seed = kwargs.get("random_seed") if has_seed else None
+        parts = []
+        for label in labels:
+            view = group_view(target, label, random_seed=seed)
+            if args:
+                parts.append(func(view, *args[1:], **kwargs))
+            else:
+                parts.append(func(**{**kwargs, "fit": view}))
+        return parts[0] if single else _combine(parts, labels)
+
+    params = list(sig.parameters.values())
+    extra = inspect.Parameter("group", inspect.Parameter.KEYWORD_ONLY, default=None)
+    where = next(
+        (i for i, p in enumerate(params) if p.kind is inspect.Parameter.VAR_KEYWORD), len(params)
+    )
+    wrapper.__signature__ = sig.replace(parameters=[*params[:where], extra, *params[where:]])
+    return wrapper
