@@ -871,6 +871,8 @@ def fit(
         law.inputs,
         law.required_positive,
     )
+    if priors is not None and not isinstance(priors, Mapping):
+        merge_priors({}, priors)  # the one error for priors that are not a mapping
     law_priors = merge_priors(
         law.default_priors, {k: v for k, v in (priors or {}).items() if k in law.parameter_names}
     )
