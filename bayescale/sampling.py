@@ -772,6 +772,7 @@ def sample_nutpie(
     target_accept: float = 0.9,
     processes: int | None = None,
     starts: np.ndarray | None = None,
+    init: str = "mode",
     **kwargs: Any,
 ) -> tuple[Any, dict[str, float]]:
     """Run nutpie on a compiled model; returns the DataTree and timing information.
@@ -793,7 +794,9 @@ def sample_nutpie(
     ``draws`` in proportion to the leapfrog steps taken in each phase.
 
     ``starts`` (rows of unconstrained points) makes the mode search multi-start
-    (:func:`find_mode`): every chain starts around the best mode found.
+    (:func:`find_mode`): every chain starts around the best mode found. ``init="point"`` skips
+    the mode and its Laplace metric: chains start around the model's initial point with an
+    identity metric that nutpie adapts (for hierarchical fits, whose mode is in a funnel's neck).
 
     ``target_accept`` defaults to 0.9 rather than nutpie's 0.8: on the Chinchilla runs the smaller
     step size removes the occasional divergence in the tails of the Student-t noise parameters
@@ -809,9 +812,17 @@ def sample_nutpie(
     from nutpie.compiled_pyfunc import from_pyfunc
 
     t0 = time.perf_counter()
-    x_mode, scale = find_mode(compiled, data, x0, starts)
-    # NUTS runs on z with x = x_mode + L z, L from the Laplace approximation at the mode.
-    L = whitening(compiled, data, x_mode, scale)
+    if init == "mode":
+        x_mode, scale = find_mode(compiled, data, x0, starts)
+        # NUTS runs on z with x = x_mode + L z, L from the Laplace approximation at the mode.
+        L = whitening(compiled, data, x_mode, scale)
+    elif init == "point":
+        # hierarchical posteriors: the mode sits in the neck of the funnels (group spreads at
+        # zero), where the Laplace metric is useless; start at the model's initial point and
+        # let nutpie's adaptation find the metric
+        x_mode, L = np.asarray(x0, dtype=float), np.eye(len(x0))
+    else:
+        raise ValueError(f"init must be 'mode' or 'point', got {init!r}")
     Lt = np.ascontiguousarray(L.T)
     t_init = time.perf_counter() - t0
 
