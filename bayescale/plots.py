@@ -1364,6 +1364,13 @@ def plot_backtest(
             handles.append(Line2D([], [], color="0.4", ls="--", lw=1.2, label="cutoff"))
         if x in AXIS_LABELS or _is_log(xs):
             ax.set_xscale("log")
+            # room for the side-by-side markers and caps of the first and last runs (a run at
+            # a cutoff sits on the left edge otherwise)
+            ends = np.concatenate([xs[np.isfinite(xs) & (xs > 0)], cutoffs])
+            if ends.size:
+                span = np.log10(ends.max() / ends.min())
+                pad = 10 ** (0.06 * span + 0.05 * max(len(groups), 1))
+                ax.set_xlim(ends.min() / pad, ends.max() * pad)
         ax.set_xlabel(_label(x))
         ax.set_ylabel("loss (nats/token)")
     ax.set_title(title or f"Backtest: held-out runs against {pct}predictive intervals", fontsize=10)
