@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--random-seed", dest="seed", type=int, default=0)
     parser.add_argument("--loeo-draws", type=int, default=1000)
     parser.add_argument("--loeo-tune", type=int, default=1000)
     parser.add_argument("--loeo-chains", type=int, default=4)
