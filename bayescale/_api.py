@@ -177,7 +177,8 @@ def deprecated_args(
                     kwargs[new] = kwargs.pop(old)
                     _warn(f"{name}(): {old}= is deprecated, use {new}=")
             if into is not None:
-                unknown = [k for k in kwargs if k not in params]
+                # random_seed is never a law input: it goes on (a pooled fit's new group)
+                unknown = [k for k in kwargs if k not in params and k != "random_seed"]
                 if unknown:
                     held = dict(kwargs.get(into) or {})
                     for k in unknown:

@@ -488,7 +488,9 @@ def groupable(func: Callable[..., Any]) -> Callable[..., Any]:
     """Let an analysis function of a :class:`~bayescale.Fit` (its first argument) answer for the
     groups of a pooled fit: every group along a ``group`` dimension (default), one group
     (``group="label"``) or a new group of the population (``group=NEW_GROUP``). Adds the
-    keyword ``group`` to the signature; a fit without groups refuses ``group=``."""
+    keyword ``group`` to the signature; a fit without groups refuses ``group=``. A new group's
+    draws are seeded by ``random_seed`` (accepted for a pooled fit even by a function without
+    one), else by the fit's own seed."""
     sig = inspect.signature(func)
     has_seed = "random_seed" in sig.parameters
 
@@ -509,7 +511,9 @@ def groupable(func: Callable[..., Any]) -> Callable[..., Any]:
             labels = [group]
         else:
             labels = list(group)
-        seed = kwargs.get("random_seed") if has_seed else None
+        # a function without a seed of its own (compute_optimal) still takes random_seed for
+        # a new group's draws; for a fit without groups it stays the function's error
+        seed = kwargs.get("random_seed") if has_seed else kwargs.pop("random_seed", None)
         parts = []
         for label in labels:
             view = group_view(target, label, random_seed=seed)

@@ -7,6 +7,8 @@ coverage, shrinkage against an independent fit, analysis over groups, save/load.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -295,3 +297,18 @@ def test_pooled_model_and_numpy_loglik_agree(name):
     )
     assert ll.shape == (1, 1, len(prep.frame))
     assert float(ll.sum()) == pytest.approx(logp, rel=1e-9, abs=1e-8)
+
+
+@pytest.mark.slow
+def test_a_new_group_takes_random_seed_even_where_the_function_has_none(population_fits):
+    *_, partial, _ = population_fits
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # not read as a held input
+        a = bs.compute_optimal(partial, compute=1e22, group=NEW_GROUP, random_seed=1)
+        b = bs.compute_optimal(partial, compute=1e22, group=NEW_GROUP, random_seed=1)
+        c = bs.compute_optimal(partial, compute=1e22, group=NEW_GROUP, random_seed=2)
+    np.testing.assert_array_equal(a["N_opt"].to_numpy(), b["N_opt"].to_numpy())
+    assert not np.array_equal(a["N_opt"].to_numpy(), c["N_opt"].to_numpy())
+    # a fit without groups: compute_optimal has no random_seed, and says so
+    with pytest.raises(TypeError, match="random_seed"):
+        bs.compute_optimal(bs.testing.pinned_fit(random_seed=0), compute=1e22, random_seed=1)
