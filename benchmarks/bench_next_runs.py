@@ -26,7 +26,7 @@ by 1.1–1.5% between seeds of the same fit, as large as the effect. The sd of l
 noisy): 2.45% vs 2.06% ± 0.65% (19–21% apart). One run among 222 moves N*(C) by ~2%, too little
 for 20 refits with MCMC noise to check a 25% tolerance.
 
-Run: ``BAYESCALE_DATA_DIR=/work/shared/data python benchmarks/bench_next_runs.py`` (≈ 10–20 min
+Run: ``BAYESCALE_DATA_DIR=<folder holding the datasets> python benchmarks/bench_next_runs.py`` (≈ 10–20 min
 on 2 cores).
 """
 
