@@ -213,10 +213,12 @@ class CapabilityFit:
                 x = np.where(rate > 0, (target - c[:, j]) / rate, np.inf)
             logc = self.x_mean + self.x_sd * x
             q = np.quantile(logc, [0.5, (1 - ci_prob) / 2, (1 + ci_prob) / 2])
+            with np.errstate(over="ignore"):  # beyond 1e308 FLOPs: inf
+                q = np.power(10.0, q)
             rows[b] = {
-                "median": 10 ** q[0],
-                "lo": 10 ** q[1],
-                "hi": 10 ** q[2],
+                "median": q[0],
+                "lo": q[1],
+                "hi": q[2],
                 "never": float(np.mean(~np.isfinite(x))),
             }
         out = pd.DataFrame.from_dict(rows, orient="index")
@@ -311,6 +313,54 @@ def _check_prob(ci_prob: float) -> None:
         raise ValueError(f"ci_prob must lie in (0, 1), got {ci_prob!r}")
 
 
+def _ops(library: str) -> dict[str, Any]:
+    """The few array functions :func:`_expected_scores` needs, from numpy or PyTensor."""
+    if library == "numpy":
+        return {"cat": np.concatenate, "take": np.take, "sigmoid": special.expit,
+                "zeros_like": np.zeros_like}  # fmt: skip
+    import pytensor.tensor as pt
+
+    return {"cat": pt.concatenate, "take": pt.take, "sigmoid": pt.sigmoid,
+            "zeros_like": pt.zeros_like}  # fmt: skip
+
+
+def _slope_mean(k: int) -> np.ndarray:
+    """Population slope of each capability on standardised log compute: 1, then 0s."""
+    out = np.zeros(k)
+    out[0] = 1.0
+    return out
+
+
+def _expected_scores(
+    ops: Mapping[str, Any],
+    p: Mapping[str, Any],
+    x: np.ndarray,
+    fam: np.ndarray,
+    chance: np.ndarray,
+    k: int,
+) -> tuple[Any, Any, Any]:
+    """The model's one expression: capabilities ``S`` (… × model × K), loadings ``W``
+    (… × benchmark × K) and expected scores (… × model × benchmark) from the sampled variables
+    ``p``, for PyTensor (the model; no leading axes) and numpy (draws; leading chain, draw)."""
+    cat, take = ops["cat"], ops["take"]
+    mu_b = _slope_mean(k)
+    a = p["z_a"] * p["tau_a"][..., None, :]
+    b = mu_b + p["z_b"] * p["tau_b"][..., None, :]
+    ze = p["z_e"]
+    resid = cat([ze[..., :1] * p["sigma_model"][..., None, None], ze[..., 1:]], axis=-1)
+    s = take(a, fam, axis=-2) + take(b, fam, axis=-2) * x[:, None] + resid
+    # loadings: positive on capability 1; lower-triangular with a positive diagonal beyond
+    first = p["w_first"]
+    columns = [first[..., None]]
+    for q in range(1, k):
+        column = [ops["zeros_like"](first[..., :q]), p[f"w_diag_{q}"][..., None],
+                  p[f"w_below_{q}"]]  # fmt: skip
+        columns.append(cat(column, axis=-1)[..., None])
+    w = cat(columns, axis=-1)
+    logit = p["intercept"][..., None, :] + (s[..., :, None, :] * w[..., None, :, :]).sum(axis=-1)
+    return s, w, chance + (1 - chance) * ops["sigmoid"](logit)
+
+
 def _build(
     y: np.ndarray,
     mask: np.ndarray,
@@ -321,35 +371,25 @@ def _build(
     k: int,
 ) -> Any:
     import pymc as pm
-    import pytensor.tensor as pt
 
     n, j = y.shape
     rows, cols = np.nonzero(mask)
     with pm.Model() as model:
-        tau_a = pm.HalfNormal("tau_a", 1.0, shape=k)
-        tau_b = pm.HalfNormal("tau_b", 0.5, shape=k)
-        sigma0 = pm.HalfNormal("sigma_model", 1.0)
-        za = pm.Normal("z_a", 0.0, 1.0, shape=(n_fam, k))
-        zb = pm.Normal("z_b", 0.0, 1.0, shape=(n_fam, k))
-        ze = pm.Normal("z_e", 0.0, 1.0, shape=(n, k))
-        mu_b = np.zeros(k)
-        mu_b[0] = 1.0
-        a = za * tau_a
-        b = mu_b + zb * tau_b
-        resid_sd = pt.concatenate([pt.atleast_1d(sigma0), pt.ones(k - 1)])
-        s = a[fam] + b[fam] * x[:, None] + ze * resid_sd
-        # loadings: positive on capability 1; lower-triangular with positive diagonal beyond
-        w_first = pm.HalfNormal("w_first", 2.0, shape=j)
-        columns = [w_first[:, None]]
+        p = {
+            "tau_a": pm.HalfNormal("tau_a", 1.0, shape=k),
+            "tau_b": pm.HalfNormal("tau_b", 0.5, shape=k),
+            "sigma_model": pm.HalfNormal("sigma_model", 1.0),
+            "z_a": pm.Normal("z_a", 0.0, 1.0, shape=(n_fam, k)),
+            "z_b": pm.Normal("z_b", 0.0, 1.0, shape=(n_fam, k)),
+            "z_e": pm.Normal("z_e", 0.0, 1.0, shape=(n, k)),
+            "w_first": pm.HalfNormal("w_first", 2.0, shape=j),
+        }
         for q in range(1, k):
-            diag = pm.HalfNormal(f"w_diag_{q}", 2.0)
-            below = pm.Normal(f"w_below_{q}", 0.0, 2.0, shape=j - q - 1)
-            columns.append(pt.concatenate([pt.zeros(q), pt.atleast_1d(diag), below])[:, None])
-        w = pt.concatenate(columns, axis=1)
-        c = pm.Normal("intercept", 0.0, 3.0, shape=j)
+            p[f"w_diag_{q}"] = pm.HalfNormal(f"w_diag_{q}", 2.0)
+            p[f"w_below_{q}"] = pm.Normal(f"w_below_{q}", 0.0, 2.0, shape=j - q - 1)
+        p["intercept"] = pm.Normal("intercept", 0.0, 3.0, shape=j)
         sigma = pm.HalfNormal("sigma", 0.1, shape=j)
-        logit = c + pt.dot(s, w.T)
-        mean = chance + (1 - chance) * pm.math.sigmoid(logit)
+        _, _, mean = _expected_scores(_ops("pytensor"), p, x, fam, chance, k)
         pm.Normal("score", mu=mean[rows, cols], sigma=sigma[cols], observed=y[rows, cols])
     return model
 
@@ -482,20 +522,9 @@ def _derived(
     """Loadings, capabilities and expected scores per draw, in numpy."""
     g = lambda n: post[n].transpose("chain", "draw", ...).to_numpy()  # noqa: E731
     chains, draws = post.sizes["chain"], post.sizes["draw"]
-    j = len(benchmarks)
-    w = np.zeros((chains, draws, j, k))
-    w[..., 0] = g("w_first")
-    for q in range(1, k):
-        w[..., q, q] = g(f"w_diag_{q}")
-        w[..., q + 1 :, q] = g(f"w_below_{q}")
-    mu_b = np.zeros(k)
-    mu_b[0] = 1.0
-    a = g("z_a") * g("tau_a")[:, :, None, :]
-    b = mu_b + g("z_b") * g("tau_b")[:, :, None, :]
-    resid = np.concatenate([g("sigma_model")[..., None], np.ones((chains, draws, k - 1))], axis=-1)
-    s = a[:, :, fam] + b[:, :, fam] * x[None, None, :, None] + g("z_e") * resid[:, :, None, :]
-    logit = g("intercept")[:, :, None, :] + np.einsum("cdik,cdjk->cdij", s, w)
-    mean = chance + (1 - chance) * special.expit(logit)
+    p = {n: g(n) for n in post.data_vars}
+    s, w, mean = _expected_scores(_ops("numpy"), p, x, fam, chance, k)
+    mu_b = _slope_mean(k)
     dims = ("chain", "draw")
     labels = [str(v) for v in index]
     return xr.Dataset(

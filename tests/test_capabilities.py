@@ -114,3 +114,42 @@ def test_a_fit_that_did_not_converge_says_so():
             warnings.filterwarnings("ignore", category=UserWarning, module="pymc")
             bs.fit_capabilities(t, ["b0", "b1", "b2", "b3"], draws=20, tune=20, chains=2,
                                 random_seed=0)  # fmt: skip
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_one_expression_for_the_model_and_the_draws(k):
+    # the PyMC model and the numpy draws share _expected_scores: PyTensor on one point must
+    # equal numpy on the same point
+    import pytensor.tensor as pt
+
+    from bayescale.capabilities import _expected_scores, _ops
+
+    rng = np.random.default_rng(k)
+    n, j, n_fam = 7, 5, 3
+    p = {"tau_a": rng.uniform(0.1, 1, k), "tau_b": rng.uniform(0.1, 1, k),
+         "sigma_model": np.float64(0.3), "z_a": rng.normal(size=(n_fam, k)),
+         "z_b": rng.normal(size=(n_fam, k)), "z_e": rng.normal(size=(n, k)),
+         "w_first": rng.uniform(0.5, 2, j), "intercept": rng.normal(size=j)}  # fmt: skip
+    for q in range(1, k):
+        p[f"w_diag_{q}"] = np.float64(rng.uniform(0.5, 2))
+        p[f"w_below_{q}"] = rng.normal(size=j - q - 1)
+    x, fam = rng.normal(size=n), rng.integers(0, n_fam, n)
+    chance = np.array([0.25, 0.0, 0.5, 0.0, 0.25])
+    s_np, w_np, m_np = _expected_scores(_ops("numpy"), p, x, fam, chance, k)
+    symbolic = {key: pt.as_tensor_variable(v) for key, v in p.items()}
+    s_pt, w_pt, m_pt = _expected_scores(_ops("pytensor"), symbolic, x, fam, chance, k)
+    np.testing.assert_allclose(m_pt.eval(), m_np, rtol=1e-12)
+    np.testing.assert_allclose(w_pt.eval(), w_np, rtol=1e-12)
+    np.testing.assert_allclose(s_pt.eval(), s_np, rtol=1e-12)
+    # and against the formula written out
+    w = np.zeros((j, k))
+    w[:, 0] = p["w_first"]
+    for q in range(1, k):
+        w[q, q], w[q + 1 :, q] = p[f"w_diag_{q}"], p[f"w_below_{q}"]
+    slope = np.r_[1.0, np.zeros(k - 1)]
+    sd = np.r_[0.3, np.ones(k - 1)]
+    cap = (p["z_a"] * p["tau_a"])[fam] + (slope + p["z_b"] * p["tau_b"])[fam] * x[:, None]
+    cap = cap + p["z_e"] * sd
+    expected = chance + (1 - chance) / (1 + np.exp(-(p["intercept"] + cap @ w.T)))
+    np.testing.assert_allclose(m_np, expected, rtol=1e-12)
+    np.testing.assert_allclose(s_np, cap, rtol=1e-12)
