@@ -19,6 +19,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 from . import capabilities, plots, sampling_laws, testing, xp
 from ._api import CI_PROB
 from .analysis import compute_optimal, predict_loss
+from .approach1 import Approach1Result, fit_approach1, training_envelope
 from .batch import BatchResult, FitJob, JobResult, fit_many
 from .capabilities import CapabilityFit, fit_capabilities
 from .cards import Card, list_cards, load_card
@@ -72,6 +73,7 @@ from .validation import (
 __all__ = [
     "CI_PROB",
     "NEW_GROUP",
+    "Approach1Result",
     "BacktestResult",
     "BatchResult",
     "CalibrationWarning",
@@ -113,6 +115,7 @@ __all__ = [
     "emergence_threshold",
     "export_summary",
     "fit",
+    "fit_approach1",
     "fit_capabilities",
     "fit_isoflops",
     "fit_many",
@@ -149,5 +152,6 @@ __all__ = [
     "stack",
     "testing",
     "tradeoff",
+    "training_envelope",
     "xp",
 ]

@@ -1,0 +1,95 @@
+"""Approach 1 beside Approach 3 on the (Mis)Fitting runs (Li, Kudugunta, Zettlemoyer 2025).
+
+``misfitting_li2025`` logs every checkpoint of 11 model sizes (12M–1B non-embedding parameters)
+trained for several lengths at several peak learning rates. That is what Hoffmann et al.'s
+Approach 1 needs (their Sec. 3.1): for each compute C = 6·N·D_seen the lowest loss of any run
+(the envelope of the training curves), the N holding it, and N*(C) = k·C^a through those.
+``bs.fit_approach1`` fits the power law through the envelope's crossings between model sizes
+with an exact Student-t posterior (see :mod:`bayescale.approach1`).
+
+Approach 3 is the Chinchilla law fitted to the final checkpoints, keeping each (size, length)'s
+best learning rate. The runs are not isoFLOP curves, so Approach 2 is left out here;
+``bs.compare_approaches`` compares the two that the data allow and gives P(1 > 3).
+
+Prints: the cleaning counts, Approach 1's crossings, a and b with 95% intervals for both
+approaches, N* and D* at 1e19 (inside the data) and 1e21 FLOPs, and P(1 > 3).
+
+Usage::
+
+    BAYESCALE_DATA_DIR=../shared/data python examples/approaches_misfitting.py [--draws 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+import pandas as pd
+
+import bayescale as bs
+from bayescale.display import human
+
+#: One training run: model size, peak learning rate, planned length, checkpoint interval, sweep.
+RUN = ["group", "peak_lr", "total_steps", "total_epochs", "sweep"]
+
+
+def checkpoints() -> pd.DataFrame:
+    """Every checkpoint, one curve per run; rows logged twice are kept once, and the few runs
+    whose key does not tell two runs apart (same tokens, different losses) are left out."""
+    runs = bs.load_dataset("misfitting_li2025", table="all_checkpoints")
+    once = runs.drop_duplicates([*RUN, "D", "loss"])
+    ambiguous = once.duplicated([*RUN, "D"], keep=False)
+    bad = once.loc[ambiguous, RUN].drop_duplicates()
+    keep = ~once.set_index(RUN).index.isin(pd.MultiIndex.from_frame(bad))
+    print(
+        f"{len(runs)} checkpoints; {len(runs) - len(once)} logged twice; {len(bad)} runs "
+        f"({int((~keep).sum())} checkpoints) left out as ambiguous"
+    )
+    return once[keep].reset_index(drop=True)
+
+
+def final_best_lr() -> pd.DataFrame:
+    """Final checkpoints, the best peak learning rate of each (size, tokens)."""
+    last = bs.load_dataset("misfitting_li2025", table="last_checkpoint")
+    best = last.loc[last.groupby(["group", "D"])["loss"].idxmin(), ["N", "D", "loss"]]
+    return best.reset_index(drop=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--random-seed", dest="seed", type=int, default=0)
+    args = parser.parse_args()
+
+    a1 = bs.fit_approach1(checkpoints(), curve=RUN, random_seed=args.seed)
+    print(a1)
+    pts = a1.points.assign(
+        compute=lambda t: t["compute"].map(lambda c: human(c, "C")),
+        N=lambda t: t["N"].map(lambda n: human(n, "N")),
+    )
+    print("crossings (C where two sizes tie; N = their geometric mean):")
+    print(pts[["compute", "N", "n_crossings"]].to_string(index=False))
+
+    final = final_best_lr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bs.DataWarning)
+        a3 = bs.fit(
+            "chinchilla",
+            final,
+            draws=args.draws,
+            tune=args.tune,
+            random_seed=args.seed,
+            progressbar=False,
+        )
+    print(f"Approach 3: Chinchilla law on {len(final)} final checkpoints (best learning rate)")
+    table = bs.compare_approaches(None, compute=[1e19, 1e21], approach1=a1, approach3=a3)
+    with pd.option_context(
+        "display.width", 250, "display.max_columns", 20, "display.float_format", "{:.4g}".format
+    ):
+        print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
