@@ -19,7 +19,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 from . import capabilities, plots, sampling_laws, testing, xp
 from ._api import CI_PROB
 from .analysis import compute_optimal, predict_loss
-from .approach1 import Approach1Result, fit_approach1, training_envelope
+from .approach1 import Approach1Result, fit_approach1, isoflop_slices, training_envelope
 from .batch import BatchResult, FitJob, JobResult, fit_many
 from .capabilities import CapabilityFit, fit_capabilities
 from .cards import Card, list_cards, load_card
@@ -123,6 +123,7 @@ __all__ = [
     "get_law",
     "get_likelihood",
     "inference_optimal",
+    "isoflop_slices",
     "list_cards",
     "list_datasets",
     "list_laws",

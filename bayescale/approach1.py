@@ -38,6 +38,7 @@ from ._api import CI_PROB, check_ci_prob, make_rng, result_html
 __all__ = [
     "Approach1Result",
     "fit_approach1",
+    "isoflop_slices",
     "simulate_training_curves",
     "training_envelope",
 ]
@@ -160,6 +161,45 @@ def training_envelope(
             "curve": best[covered],
         }
     )
+
+
+def isoflop_slices(
+    runs: pd.DataFrame,
+    *,
+    compute: Sequence[float],
+    curve: str | Sequence[str] = "group",
+) -> pd.DataFrame:
+    """IsoFLOP profiles cut from training curves: at each budget, every model size's lowest loss.
+
+    Each run's curve is interpolated (as in :func:`training_envelope`) at every budget it spans;
+    per model size the lowest of its runs (best learning rate or length) is kept. The result is
+    the input of :func:`~bayescale.fit_isoflops` (Approach 2 on runs with checkpoints).
+
+    Returns
+    -------
+    DataFrame
+        ``N``, ``D`` (= C / 6N), ``C`` (the budget) and ``loss``, one row per size and budget.
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> runs = bs.testing.simulate_training_curves(random_seed=0)
+    >>> cut = isoflop_slices(runs, compute=[1e18, 1e19], curve="run")
+    >>> sorted(cut["C"].unique().tolist()), int(cut.groupby("C").size().min()) >= 5
+    ([1e+18, 1e+19], True)
+    """
+    df, _ = _curves(runs, curve)
+    grid = np.sort(np.atleast_1d(np.asarray(compute, dtype=float)))
+    if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid <= 0):
+        raise ValueError("compute must be finite and positive FLOPs")
+    log_l, sizes = _on_grid(df, grid)
+    rows = []
+    for g, c in enumerate(grid):
+        ok = np.isfinite(log_l[:, g])
+        per = pd.DataFrame({"N": sizes[ok], "log_l": log_l[ok, g]}).groupby("N")["log_l"].min()
+        for n, v in per.items():
+            rows.append({"N": n, "D": c / (6.0 * n), "C": c, "loss": float(np.exp(v))})
+    return pd.DataFrame(rows, columns=["N", "D", "C", "loss"])
 
 
 def _crossings(df: pd.DataFrame, n_grid: int) -> pd.DataFrame:

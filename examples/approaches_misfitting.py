@@ -1,4 +1,4 @@
-"""Approach 1 beside Approach 3 on the (Mis)Fitting runs (Li, Kudugunta, Zettlemoyer 2025).
+"""Approaches 1, 2 and 3 on the (Mis)Fitting runs (Li, Kudugunta, Zettlemoyer 2025).
 
 ``misfitting_li2025`` logs every checkpoint of 11 model sizes (12M–1B non-embedding parameters)
 trained for several lengths at several peak learning rates. That is what Hoffmann et al.'s
@@ -7,12 +7,15 @@ Approach 1 needs (their Sec. 3.1): for each compute C = 6·N·D_seen the lowest 
 ``bs.fit_approach1`` fits the power law through the envelope's crossings between model sizes
 with an exact Student-t posterior (see :mod:`bayescale.approach1`).
 
+Approach 2 needs isoFLOP profiles; the runs were not planned as isoFLOP curves, but their
+checkpoints can be cut at fixed budgets (``bs.isoflop_slices``: at each of 6 budgets from 3e17
+to 1e19 FLOPs, each size's lowest interpolated loss), and ``bs.fit_isoflops`` fits those.
 Approach 3 is the Chinchilla law fitted to the final checkpoints, keeping each (size, length)'s
-best learning rate. The runs are not isoFLOP curves, so Approach 2 is left out here;
-``bs.compare_approaches`` compares the two that the data allow and gives P(1 > 3).
+best learning rate. ``bs.compare_approaches`` puts the three side by side with P(i > j).
 
-Prints: the cleaning counts, Approach 1's crossings, a and b with 95% intervals for both
-approaches, N* and D* at 1e19 (inside the data) and 1e21 FLOPs, and P(1 > 3).
+Prints: the cleaning counts, Approach 1's crossings, and for each approach a, b, N* and D* at
+1e19 (inside the data) and 1e21 FLOPs with 95% intervals, and P(1 > 2), P(1 > 3), P(2 > 3).
+N counts embedding parameters (the dataset's ``N``), which dominate the smallest models.
 
 Usage::
 
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import warnings
 
+import numpy as np
 import pandas as pd
 
 import bayescale as bs
@@ -62,7 +66,8 @@ def main() -> int:
     parser.add_argument("--random-seed", dest="seed", type=int, default=0)
     args = parser.parse_args()
 
-    a1 = bs.fit_approach1(checkpoints(), curve=RUN, random_seed=args.seed)
+    checkpoints_ = checkpoints()
+    a1 = bs.fit_approach1(checkpoints_, curve=RUN, random_seed=args.seed)
     print(a1)
     pts = a1.points.assign(
         compute=lambda t: t["compute"].map(lambda c: human(c, "C")),
@@ -70,6 +75,12 @@ def main() -> int:
     )
     print("crossings (C where two sizes tie; N = their geometric mean):")
     print(pts[["compute", "N", "n_crossings"]].to_string(index=False))
+
+    cut = bs.isoflop_slices(checkpoints_, compute=np.geomspace(3e17, 1e19, 6), curve=RUN)
+    a2 = bs.fit_isoflops(
+        cut, draws=args.draws, tune=args.tune, random_seed=args.seed
+    )  # flags curves that do not bracket their minimum
+    print(a2)
 
     final = final_best_lr()
     with warnings.catch_warnings():
@@ -83,7 +94,9 @@ def main() -> int:
             progressbar=False,
         )
     print(f"Approach 3: Chinchilla law on {len(final)} final checkpoints (best learning rate)")
-    table = bs.compare_approaches(None, compute=[1e19, 1e21], approach1=a1, approach3=a3)
+    table = bs.compare_approaches(
+        None, compute=[1e19, 1e21], approach1=a1, approach2=a2, approach3=a3
+    )
     with pd.option_context(
         "display.width", 250, "display.max_columns", 20, "display.float_format", "{:.4g}".format
     ):

@@ -175,3 +175,17 @@ def test_real_misfitting_runs():
     # the runs have 11 sizes; the envelope crosses between at least 4 pairs of them
     assert len(res.points) >= 4
     assert 0.3 < s.loc["a", "median"] < 0.8 and s.loc["a", "lower"] < s.loc["a", "upper"]
+
+
+def test_isoflop_slices_agree_with_the_envelope_and_brute_force():
+    runs = tiny_runs()
+    grid = [8e17, 1.5e18, 3e18]
+    cut = bs.isoflop_slices(runs, compute=grid, curve=["size", "lr"])
+    want = brute_envelope(runs, np.array(grid))
+    np.testing.assert_allclose(cut.groupby("C")["loss"].min(), [w[0] for w in want], rtol=1e-12)
+    # at 1.5e18 the small model's two learning rates both span C: the better one is kept
+    small = cut[(cut["C"] == 1.5e18) & (cut["N"] == 1e8)]["loss"].item()
+    lo = brute_envelope(runs[runs["lr"] == "lo"], np.array([1.5e18]))[0][0]
+    hi = brute_envelope(runs[(runs["lr"] == "hi")], np.array([1.5e18]))[0][0]
+    assert small == pytest.approx(min(lo, hi), rel=1e-12) and lo != hi
+    np.testing.assert_allclose(cut["D"], cut["C"] / (6 * cut["N"]), rtol=1e-12)
