@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -427,6 +428,42 @@ class Approach1Result:
                 for k, v in rows.items()
             }
         ).T
+
+    def plot(self, *, ax: Any = None, ci_prob: float = CI_PROB) -> tuple[Any, Any]:
+        """N_opt(C) of the envelope (steps), the crossings and N*(C) = k·C^a with its band.
+
+        Examples
+        --------
+        >>> import bayescale as bs
+        >>> res = bs.fit_approach1(bs.testing.simulate_training_curves(random_seed=0),
+        ...                        curve="run", random_seed=0)
+        >>> fig, ax = res.plot()
+        """
+        import matplotlib.pyplot as plt
+
+        check_ci_prob(ci_prob)
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+        else:
+            fig = ax.figure
+        env = self.envelope
+        ax.step(env["compute"], env["N"], where="mid", color="0.6", lw=1.0,
+                label="envelope: size of the best run")  # fmt: skip
+        grid = np.geomspace(env["compute"].min(), env["compute"].max(), 100)
+        n = self.n_opt(grid).to_numpy().reshape(-1, grid.size)
+        lo, hi = np.quantile(n, [(1 - ci_prob) / 2, (1 + ci_prob) / 2], axis=0)
+        ax.fill_between(grid, lo, hi, color="C0", alpha=0.25, lw=0,
+                        label=f"N* = k·C^a, {ci_prob:.0%} interval")  # fmt: skip
+        ax.plot(grid, np.median(n, axis=0), color="C0", lw=1.5)
+        ax.scatter(self.points["compute"], self.points["N"], color="C3", s=22, zorder=3,
+                   label="crossings between sizes")  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("compute C = 6·N·D (FLOPs)", fontsize=10)
+        ax.set_ylabel("parameters N", fontsize=10)
+        ax.tick_params(labelsize=9)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9, frameon=False)
+        return fig, ax
 
 
 #: Hoffmann et al. (2022) Approach 3 fit (Sec. 3.3, Eq. 10): the law of the simulated curves.

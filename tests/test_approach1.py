@@ -189,3 +189,24 @@ def test_isoflop_slices_agree_with_the_envelope_and_brute_force():
     hi = brute_envelope(runs[(runs["lr"] == "hi")], np.array([1.5e18]))[0][0]
     assert small == pytest.approx(min(lo, hi), rel=1e-12) and lo != hi
     np.testing.assert_allclose(cut["D"], cut["C"] / (6 * cut["N"]), rtol=1e-12)
+
+
+def test_plot_returns_figure_with_readable_text():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    res = bs.fit_approach1(simulate_training_curves(random_seed=0), curve="run", random_seed=0)
+    fig, ax = res.plot()
+    fig.canvas.draw()
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+    assert min(sizes) >= 9
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 >= ax.get_window_extent().x1  # the legend sits right of the data
+    plt.close(fig)
+    fig2, ax2 = plt.subplots()
+    assert res.plot(ax=ax2)[1] is ax2
+    plt.close(fig2)
