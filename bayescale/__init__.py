@@ -19,6 +19,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 from . import capabilities, plots, sampling_laws, testing, xp
 from ._api import CI_PROB
 from .analysis import compute_optimal, predict_loss
+from .approach1 import Approach1Result, fit_approach1, isoflop_slices, training_envelope
 from .batch import BatchResult, FitJob, JobResult, fit_many
 from .capabilities import CapabilityFit, fit_capabilities
 from .cards import Card, list_cards, load_card
@@ -72,6 +73,7 @@ from .validation import (
 __all__ = [
     "CI_PROB",
     "NEW_GROUP",
+    "Approach1Result",
     "BacktestResult",
     "BatchResult",
     "CalibrationWarning",
@@ -113,6 +115,7 @@ __all__ = [
     "emergence_threshold",
     "export_summary",
     "fit",
+    "fit_approach1",
     "fit_capabilities",
     "fit_isoflops",
     "fit_many",
@@ -120,6 +123,7 @@ __all__ = [
     "get_law",
     "get_likelihood",
     "inference_optimal",
+    "isoflop_slices",
     "list_cards",
     "list_datasets",
     "list_laws",
@@ -149,5 +153,6 @@ __all__ = [
     "stack",
     "testing",
     "tradeoff",
+    "training_envelope",
     "xp",
 ]

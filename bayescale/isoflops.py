@@ -447,24 +447,27 @@ def compare_approaches(
     ci_prob: float = CI_PROB,
     approach2: IsoflopResult | None = None,
     approach3: Any = None,
+    approach1: Any = None,
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 2,
 ) -> pd.DataFrame:
-    """Approach 2 (isoFLOP parabolas) beside Approach 3 (the Chinchilla law) on the same runs.
+    """Approaches 2 (isoFLOP parabolas) and 3 (the Chinchilla law), and 1 where data allow.
 
     Approach 2 is :func:`fit_isoflops`; Approach 3 is ``bs.fit("chinchilla", runs)`` and
-    :func:`~bayescale.compute_optimal`. For each quantity — the exponents a (N* ∝ C^a) and
+    :func:`~bayescale.compute_optimal`; Approach 1 (the envelope of training curves,
+    :func:`~bayescale.fit_approach1`) needs runs with intermediate checkpoints, so it enters
+    only when given as ``approach1=``. For each quantity — the exponents a (N* ∝ C^a) and
     b (D* ∝ C^b), and N*, D* at every budget in ``compute`` — the table gives each approach's
-    posterior median and central ``ci_prob`` interval and ``P(2 > 3)``, the probability that
-    Approach 2's value exceeds Approach 3's when the two posteriors are taken as independent
-    (every pair of draws compared). Values near 0 or 1 mean the approaches disagree.
+    posterior median and central ``ci_prob`` interval and, for every pair, ``P(i > j)``, the
+    probability that approach i's value exceeds approach j's when the posteriors are taken as
+    independent (every pair of draws compared). Values near 0 or 1 mean the approaches disagree.
 
     Parameters
     ----------
     runs : DataFrame or None
         One isoFLOP family with columns ``N``, ``D``, ``loss`` and, optionally, ``C`` (the
-        budget; else 6ND). May be None when both fits are given.
+        budget; else 6ND). With None, only the given approaches are compared (at least two).
     compute : float or sequence of float
         Budgets (FLOPs) at which N* and D* are compared.
     random_seed : int, optional
@@ -475,14 +478,17 @@ def compare_approaches(
         An Approach 2 result to use instead of fitting one.
     approach3 : Fit, optional
         A Chinchilla-law fit to use instead of fitting one.
+    approach1 : Approach1Result, optional
+        Approach 1 on training curves with checkpoints (:func:`~bayescale.fit_approach1`).
     draws, tune, chains : int
         NUTS settings of the fits made here.
 
     Returns
     -------
     DataFrame
-        Index: ``a``, ``b``, ``N*[C=...]``, ``D*[C=...]``; columns ``approach2_median``,
-        ``approach2_lower``, ``approach2_upper``, the same for ``approach3`` and ``P(2 > 3)``.
+        Index: ``a``, ``b``, ``N*[C=...]``, ``D*[C=...]``; columns ``approach<i>_median``,
+        ``approach<i>_lower``, ``approach<i>_upper`` for each approach compared, then
+        ``P(1 > 2)``, ``P(1 > 3)``, ``P(2 > 3)`` for the pairs present.
 
     Examples
     --------
@@ -503,13 +509,16 @@ def compare_approaches(
     c = np.atleast_1d(np.asarray(compute, dtype=float))
     if c.size == 0 or not np.all(np.isfinite(c)) or np.any(c <= 0):
         raise ValueError("compute must be finite and positive FLOPs")
-    if runs is None and (approach2 is None or approach3 is None):
-        raise ValueError("compare_approaches needs runs unless approach2 and approach3 are given")
-    if approach2 is None:
+    given = [x for x in (approach1, approach2, approach3) if x is not None]
+    if runs is None and len(given) < 2:
+        raise ValueError(
+            "compare_approaches needs runs, or at least two of approach1, approach2, approach3"
+        )
+    if runs is not None and approach2 is None:
         approach2 = fit_isoflops(
             runs, random_seed=random_seed, draws=draws, tune=tune, chains=chains
         )
-    if approach3 is None:
+    if runs is not None and approach3 is None:
         from .fit import fit
 
         approach3 = fit(
@@ -521,25 +530,34 @@ def compare_approaches(
             chains=chains,
             progressbar=False,
         )
-    opt = compute_optimal(approach3, compute=c)
-    n2, d2 = approach2.n_opt(c), approach2.d_opt(c)
-    pairs = {
-        "a": (approach2.posterior["a"], approach3.posterior["a"]),
-        "b": (approach2.posterior["b"], approach3.posterior["b"]),
-    }
-    for cc in c:
-        pairs[f"N*[C={cc:.3g}]"] = (n2.sel(compute=cc), opt["N_opt"].sel(compute=cc))
-    for cc in c:
-        pairs[f"D*[C={cc:.3g}]"] = (d2.sel(compute=cc), opt["D_opt"].sel(compute=cc))
+    draws_of: dict[str, dict[str, Any]] = {}
+    for label, res in (("1", approach1), ("2", approach2)):
+        if res is not None:
+            draws_of[label] = {"a": res.posterior["a"], "b": res.posterior["b"],
+                               "N": res.n_opt(c), "D": res.d_opt(c)}  # fmt: skip
+    if approach3 is not None:
+        opt = compute_optimal(approach3, compute=c)
+        draws_of["3"] = {"a": approach3.posterior["a"], "b": approach3.posterior["b"],
+                         "N": opt["N_opt"], "D": opt["D_opt"]}  # fmt: skip
+    quantities = [("a", "a", None), ("b", "b", None)]
+    quantities += [(f"{k}*[C={cc:.3g}]", k, cc) for k in ("N", "D") for cc in c]
+
+    def values(label: str, key: str, cc: float | None) -> np.ndarray:
+        x = draws_of[label][key]
+        return np.ravel((x if cc is None else x.sel(compute=cc)).to_numpy())
+
     lo, hi = (1 - ci_prob) / 2, (1 + ci_prob) / 2
+    labels = sorted(draws_of)
     rows = {}
-    for name, (x2, x3) in pairs.items():
-        v2, v3 = np.ravel(x2.to_numpy()), np.ravel(x3.to_numpy())
+    for name, key, cc in quantities:
+        v = {label: values(label, key, cc) for label in labels}
         row = {}
-        for label, v in (("approach2", v2), ("approach3", v3)):
-            row[f"{label}_median"] = float(np.median(v))
-            row[f"{label}_lower"] = float(np.quantile(v, lo))
-            row[f"{label}_upper"] = float(np.quantile(v, hi))
-        row["P(2 > 3)"] = _p_greater(v2, v3)
+        for label in labels:
+            row[f"approach{label}_median"] = float(np.median(v[label]))
+            row[f"approach{label}_lower"] = float(np.quantile(v[label], lo))
+            row[f"approach{label}_upper"] = float(np.quantile(v[label], hi))
+        for i, li in enumerate(labels):
+            for lj in labels[i + 1 :]:
+                row[f"P({li} > {lj})"] = _p_greater(v[li], v[lj])
         rows[name] = row
     return pd.DataFrame(rows).T

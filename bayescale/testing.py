@@ -299,4 +299,7 @@ from .sbc import SBCResult, sbc  # noqa: E402
 __all__ += ["SBCResult", "sbc"]
 
 # A pinned Approach 2 result (no MCMC) lives with its model in isoflops.py.
+from .approach1 import simulate_training_curves  # noqa: E402
 from .isoflops import pinned_isoflops  # noqa: E402
+
+__all__ += ["simulate_training_curves"]

@@ -192,3 +192,40 @@ def test_refits_replace_high_k_outcomes():
     # the refits and the reweighted draws see the same run: their widths agree loosely
     # (independent MCMC error of 400 draws)
     np.testing.assert_allclose(res.outcomes["width"], low.outcomes["width"], rtol=0.3)
+
+
+def test_small_shrinkage_is_unbiased_where_the_truth_is_exact():
+    # the regime of benchmarks/bench_next_runs.py (one run shrinks the 80% width by ~2%): a weak
+    # conjugate run (σ = 5 S) shrinks the sd of log E by exactly 1 − (1 + S²/σ²)^-½ = 1.94%;
+    # reweighting keeps the old draws' support, which must not bias the expected shrinkage
+    sigma = 5 * S
+    exact = 1 - (1 + S**2 / sigma**2) ** -0.5
+    runs = bs.testing.simulate_chinchilla(30, random_seed=1)
+    width, sd = [], []
+    for seed in range(4):
+
+        def draws(ref, seed=seed):
+            out = {
+                k: np.full((2, 1500), v)
+                for k, v in chinchilla_sampled(BESIROGLU_TRUTH, ref).items()
+            }
+            out["log_E"] = M + S * np.random.default_rng(seed).standard_normal((2, 1500))
+            out["sigma"] = np.full((2, 1500), sigma)
+            return out
+
+        fit = fit_from_draws("chinchilla", runs, draws, likelihood="normal", random_seed=0)
+        t = bs.next_runs(
+            fit,
+            {"N": [HUGE], "D": [HUGE]},
+            target="loss",
+            N=HUGE,
+            D=HUGE,
+            ci_prob=0.8,
+            n_outcomes=50,
+            random_seed=seed,
+            refit=False,
+        ).candidates
+        width.append(t.loc[0, "shrinkage"])
+        sd.append(t.loc[0, "sd_shrinkage"])
+    assert np.mean(sd) == pytest.approx(exact, rel=0.05)
+    assert np.mean(width) == pytest.approx(exact, rel=0.2)  # 80% width ∝ sd; quantile noise

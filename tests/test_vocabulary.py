@@ -99,6 +99,7 @@ RESULT_CLASSES = (
     "BacktestResult",
     "CardComparison",
     "IsoflopResult",
+    "Approach1Result",
     "PredictiveCheck",
     "SBCResult",
     "StackedFit",
@@ -306,6 +307,9 @@ def _results(pinned):
         "BacktestResult": backtest,
         "CardComparison": bs.compare_to_card(pinned, "besiroglu2024"),
         "IsoflopResult": bs.testing.pinned_isoflops(random_seed=0),
+        "Approach1Result": bs.fit_approach1(
+            bs.testing.simulate_training_curves(random_seed=0), curve="run", random_seed=0
+        ),
         "PredictiveCheck": bs.posterior_predictive_check(pinned, random_seed=0),
         "SBCResult": sbc,
         "BatchResult": bs.BatchResult(
