@@ -173,8 +173,8 @@ def _check_arguments(
     fixed: Any,
 ) -> tuple[Path, np.ndarray, list, dict]:
     """:func:`report`'s arguments, checked: (folder, budgets, cards, fixed inputs)."""
+    from ._plotting import _cards_for, _law_names
     from .analysis import _as_1d
-    from .plots import _cards_for, _law_names
 
     if not isinstance(fit, Fit | StackedFit):
         raise TypeError(f"report takes a bayescale.Fit or StackedFit, got {type(fit).__name__}")

@@ -107,7 +107,7 @@ def _cards_sentence(
     card_objs: list, budgets: np.ndarray, quant: dict, ci_prob: float, fixed: dict
 ) -> str | None:
     """One sentence: where the published fits put N* at the marked (or largest) budget."""
-    from .plots import _card_optimum
+    from ._plotting import _card_optimum
 
     i = int(np.argmin(np.abs(np.log(budgets / MARK))))
     c = budgets[i]
