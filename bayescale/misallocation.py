@@ -13,8 +13,15 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ._decisions_common import (
+    _bisect,
+    _dataset,
+    _expand,
+    _flat_draws,
+    _frontier_loss,
+    _require_nd,
+)
 from .analysis import FLOPS_PER_PARAM_TOKEN, _as_1d
-from .decisions import _bisect, _dataset, _expand, _flat_draws, _frontier_loss, _require_nd
 from .fit import Fit
 from .stacking import stackable
 

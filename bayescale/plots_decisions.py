@@ -26,8 +26,8 @@ import numpy as np
 import xarray as xr
 
 from ._api import CI_PROB, check_ci_prob
+from ._plotting import _finish, _legend_below, _panels
 from .display import human, human_log_axis, number
-from .plots import _finish, _legend_below, _panels
 
 __all__ = [
     "plot_compute_for_loss",
