@@ -75,6 +75,8 @@ MODELS: dict[str, tuple[dict[str, float], dict[str, str] | None]] = {
 LOO_MODELS = ("single trend, ceiling 1", "family offsets", "family offsets and slopes",
               "no pooling")  # fmt: skip
 LATENT = "latent capability"
+#: The partially pooled models (what a new family is predicted with).
+PARTIAL = ("family offsets", "family offsets and slopes")
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -181,11 +183,12 @@ def holdout_table(scores: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
-def loo_choice(loos: dict[str, pd.DataFrame]) -> tuple[str, pd.DataFrame, str]:
-    """The pooling LOO prefers over all tasks (summed ELPD), the per-task ranks and a sentence
-    that explains the choice."""
+def loo_choice(loos: dict[str, pd.DataFrame]) -> tuple[str, str, pd.DataFrame, str]:
+    """The pooling LOO prefers over all tasks (summed ELPD), the partially pooled model new
+    families are predicted with, the per-task ranks and a sentence that explains the choice."""
     elpd = pd.DataFrame({t: c["elpd"] for t, c in loos.items()}).T
     ranks = pd.DataFrame({t: c["rank"] for t, c in loos.items()}).T.astype(int)
+    elpd, ranks = elpd[list(LOO_MODELS)], ranks[list(LOO_MODELS)]
     total = elpd.sum().sort_values(ascending=False)
     best, second = total.index[0], total.index[1]
     # the se of the summed difference: per-task pointwise differences, summed in quadrature
@@ -209,19 +212,31 @@ def loo_choice(loos: dict[str, pd.DataFrame]) -> tuple[str, pd.DataFrame, str]:
         "single trend, ceiling 1": "the fitted families do not differ enough for their own "
         "midpoints to pay for the extra parameters",
     }[best]
+    close = diff < 2 * se
+    order = ", ".join(f"'{m}' {total[m]:.1f}" for m in total.index)
     sentence = (
         f"LOO prefers '{best}': first on {wins} of {len(loos)} tasks and in total ELPD "
         f"({total[best]:.1f} against {total[second]:.1f} for '{second}', a difference of "
-        f"{diff:.1f} ± {se:.1f}); {why}. "
-        + (
-            f"'no pooling' is last or near it: a family with a single fitted model gets its "
-            f"midpoint from that point alone ({high_k['no pooling']} runs with Pareto k above "
-            "the threshold), and a new family learns nothing from the others."
-            if best != "no pooling"
-            else ""
-        )
+        f"{diff:.1f} ± {se:.1f}"
+        + ("; within two standard errors, so the fitted models hardly separate them" * close)
+        + f"); {why}. Total ELPD: {order}."
     )
-    return best, ranks, sentence
+    if high_k["no pooling"]:
+        sentence += (
+            f" 'no pooling' has {high_k['no pooling']} fitted scores with Pareto k above the "
+            "threshold (a family with one or two fitted models sets its own midpoint), so its "
+            "LOO estimate is unreliable, and a new family learns nothing from the others."
+        )
+    partial = [m for m in total.index if m in PARTIAL]
+    family_model = partial[0]
+    if best != family_model:
+        sentence += (
+            f" For a new family (most held-out models) '{best}' "
+            + ("has only the prior of T" if best == "no pooling" else "has no family effect")
+            + f", so the figure and the thresholds use '{family_model}', the better of the "
+            "partially pooled models by LOO."
+        )
+    return best, family_model, ranks, sentence
 
 
 def threshold_text(s: dict[str, float]) -> str:
@@ -266,50 +281,47 @@ def threshold_table(
 def plot(
     results: dict[str, dict[str, Any]], latent: pd.DataFrame, best: str, path: str
 ) -> tuple[Any, Any]:
-    """One panel per task: fitted models, held-out models and three models' 90% intervals."""
+    """One panel per task: each held-out model (in order of compute) with three models' 90%
+    predictive intervals side by side and its observed accuracy."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from bayescale.display import human_log_axis
-
-    shown = [("single trend", "C3", 0.8), (best, "C0", 1.0), (LATENT, "C2", 1.25)]
-    fig, axes = plt.subplots(2, 3, figsize=(13.5, 7.6), squeeze=False)
+    shown = [("single trend", "C3", -0.25), (best, "C0", 0.0), (LATENT, "C2", 0.25)]
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8), squeeze=False)
     for ax, (column, res) in zip(axes.ravel(), results.items(), strict=False):
-        train, test = res["train"], res["test"]
-        ax.scatter(train["C"], train["accuracy"], s=14, color="0.55", label="fitted models",
-                   zorder=2)  # fmt: skip
-        ax.scatter(test["C"], test["accuracy"], s=26, marker="D", facecolor="none",
-                   edgecolor="k", lw=1.0, label="held-out models", zorder=4)  # fmt: skip
+        order = res["test"].sort_values("C")["model"].tolist()
+        pos = {m: i for i, m in enumerate(order)}
+        covered = []
         for name, color, shift in shown:
             s = latent[latent["task"] == column] if name == LATENT else res["scores"][name]
-            cov = f"{int(s['inside'].sum())}/{len(s)}"
-            ax.vlines(s["C"] * shift, s["lo"], s["hi"], color=color, lw=1.6, alpha=0.75,
-                      label=f"{name}: 90% interval ({cov} cover)", zorder=3)  # fmt: skip
-        ax.axvline(CUTOFF, color="0.3", lw=0.8, ls="-.")
-        ax.set_xscale("log")
-        human_log_axis(ax.xaxis, "flops")
+            x = s["model"].map(pos).to_numpy() + shift
+            ax.vlines(x, s["lo"], s["hi"], color=color, lw=2.2, alpha=0.8,
+                      label=f"{name}: 90% predictive interval")  # fmt: skip
+            covered.append(f"{int(s['inside'].sum())}/{len(s)}")
+        obs = res["test"]
+        ax.scatter(obs["model"].map(pos), obs["accuracy"], s=22, marker="D", color="k",
+                   zorder=4, label="observed accuracy")  # fmt: skip
+        ax.set_xlim(-0.8, len(order) - 0.2)
         ax.set_ylim(-0.03, 1.05)
-        covs = []
-        for name, _, _ in shown:
-            s = latent[latent["task"] == column] if name == LATENT else res["scores"][name]
-            covs.append(f"{int(s['inside'].sum())}/{len(s)}")
-        ax.set_title(f"{TASKS[column][0]}: covered {' · '.join(covs)}", fontsize=10)
-        ax.set_xlabel("training compute (FLOPs)", fontsize=10)
+        ax.set_xticks([])
+        lo_c, hi_c = flops(obs["C"].min(), unit=False), flops(obs["C"].max(), unit=False)
+        ax.set_xlabel(f"held-out models by training compute ({lo_c} → {hi_c} FLOPs)",
+                      fontsize=10)  # fmt: skip
         ax.set_ylabel("accuracy", fontsize=10)
         ax.tick_params(labelsize=9)
-    last = axes.ravel()[len(results)]
-    last.axis("off")
+        ax.set_title(f"{TASKS[column][0]}: covered {' · '.join(covered)}", fontsize=10)
+    for ax in axes.ravel()[len(results) :]:
+        ax.axis("off")
     handles, labels = axes.ravel()[0].get_legend_handles_labels()
-    labels = [lab.split(": 90%")[0] + (": 90% predictive interval" if ": 90%" in lab else "")
-              for lab in labels]  # fmt: skip
-    title = f"fitted: C ≤ {flops(CUTOFF)} (dash-dot line)"
-    last.legend(handles, labels, loc="center", fontsize=10, frameon=False, title=title,
-                title_fontsize=10)  # fmt: skip
+    where = axes.ravel()[len(results)] if len(results) < axes.size else fig
+    title = f"fitted on the models with C ≤ {flops(CUTOFF)}"
+    where.legend(handles, labels, loc="center", fontsize=10, frameon=False, title=title,
+                 title_fontsize=10)  # fmt: skip
     names = " · ".join(name for name, _, _ in shown)
-    fig.suptitle(f"Held-out models above the cutoff against 90% predictive intervals; panel "
-                 f"titles: held-out scores covered by {names}", fontsize=11)  # fmt: skip
+    fig.suptitle(f"Models above the cutoff, predicted from those below: covered by {names}",
+                 fontsize=11)  # fmt: skip
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -333,7 +345,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     t_latent = time.perf_counter() - t_start - t_tasks
 
     # 1. pooled vs unpooled, by LOO on the fitted models
-    best, ranks, sentence = loo_choice({c: r["loo"] for c, r in results.items()})
+    best, family_model, ranks, sentence = loo_choice({c: r["loo"] for c, r in results.items()})
     print("LOO on the fitted models (bs.compare; rank 0 = best) per task:")
     ranks.index = [TASKS[c][0] for c in ranks.index]
     print(ranks.to_string())
@@ -357,7 +369,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
           "others' of a Beta: compare it with care")  # fmt: skip
 
     # 3. thresholds for a new family
-    thr = threshold_table(results, latent_fit, best, args.level, args.seed)
+    thr = threshold_table(results, latent_fit, family_model, args.level, args.seed)
     print(f"\nCompute at which a new family's expected accuracy reaches {args.level:g}, "
           f"median [{100 * THRESHOLD_PROB:g}% interval]:")  # fmt: skip
     print(thr.iloc[:, :3].to_string())
@@ -383,10 +395,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             atomic_write_text(os.path.join(args.out, name), text)
         if not args.no_plot:
             fig_path = os.path.join(args.out, "emergence.png")
-            plot(results, latent, best, fig_path)
+            plot(results, latent, family_model, fig_path)
             print(f"figure: {fig_path}")
-    return {"holdout": held, "held_out": held_out, "thresholds": thr, "ranks": ranks,
-            "best": best, "sentence": sentence, "results": results}  # fmt: skip
+    return {
+        "holdout": held,
+        "held_out": held_out,
+        "thresholds": thr,
+        "ranks": ranks,
+        "best": best,
+        "family_model": family_model,
+        "sentence": sentence,
+        "results": results,
+    }
 
 
 if __name__ == "__main__":
