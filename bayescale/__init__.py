@@ -38,6 +38,7 @@ from .decisions import (
 from .emergence import chain, emergence_threshold, predict_accuracy
 from .export import export_summary, read_summary
 from .fit import DiagnosticWarning, Fit, SmallDataWarning, fit
+from .holdout import score_holdout
 from .isoflops import IsoflopQualityWarning, IsoflopResult, compare_approaches, fit_isoflops
 from .law import (
     IdentifiabilityWarning,
@@ -150,6 +151,7 @@ __all__ = [
     "rule_of_thumb_check",
     "samples_for_coverage",
     "sampling_laws",
+    "score_holdout",
     "stack",
     "testing",
     "tradeoff",

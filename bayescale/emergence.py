@@ -30,6 +30,7 @@ import xarray as xr
 from ._api import CI_PROB, deprecated_args, make_rng
 from .analysis import predict_loss
 from .fit import Fit
+from .pooling import groupable
 from .stacking import stackable
 from .xp import numpy_ns
 
@@ -97,6 +98,7 @@ def _recount_threshold(ds: xr.Dataset) -> xr.Dataset:
 
 @deprecated_args(positional=("level",))
 @stackable(finish=_recount_threshold)
+@groupable
 def emergence_threshold(
     fit: Fit,
     *,
@@ -109,7 +111,10 @@ def emergence_threshold(
     Parameters
     ----------
     fit : Fit or StackedFit
-        A fit of the ``emergence`` law (a stack of them mixes their draws).
+        A fit of the ``emergence`` law (a stack of them mixes their draws). For a fit with
+        groups (``bs.fit(..., group="family", pool=...)``): ``group="label"`` gives one group's
+        threshold, ``group=bs.NEW_GROUP`` a new group's (seeded by ``random_seed``), and no
+        ``group`` every group's along a ``group`` dimension.
     level : float
         Accuracy level in (0, 1): an absolute accuracy, or with ``relative=True`` the fraction
         of the way from the floor (chance) to the ceiling (``relative=True, level=0.5`` gives the
@@ -238,6 +243,7 @@ def threshold_summary(threshold: xr.Dataset, *, ci_prob: float = CI_PROB) -> dic
         }
 
 
+@groupable
 def predict_accuracy(
     fit: Fit, *, kind: str = "mean", random_seed: int | None = None, **inputs: Any
 ) -> xr.DataArray:
@@ -245,7 +251,8 @@ def predict_accuracy(
     accuracy laws, capped at 1).
 
     ``kind="mean"`` gives the expected accuracy of each draw; ``"predictive"`` a new observed
-    accuracy (count likelihoods need ``n_items=``).
+    accuracy (count likelihoods need ``n_items=``). A fit with groups answers per group, for
+    ``group="label"`` or for a new group (``group=bs.NEW_GROUP``), as ``predict_loss`` does.
 
     Examples
     --------

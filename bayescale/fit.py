@@ -680,7 +680,13 @@ def _build_and_sample(
             # initial point took 552 leapfrog steps per draw and R-hat 1.022, against 1006 and
             # 1.085 from the mode with its Laplace metric
             sampler_kwargs["init"] = "point"
-        if law.multistart.n_starts and "starts" not in sampler_kwargs:
+        # the multi-start search refines the mode: a fit started at the model's initial point
+        # (init="point", pooled fits) has none, and its law parameters may be pooled names
+        if (
+            law.multistart.n_starts
+            and "starts" not in sampler_kwargs
+            and sampler_kwargs.get("init", "mode") == "mode"
+        ):
             from .multistart import law_starts
 
             sampler_kwargs["starts"] = law_starts(law, model, compiled, settings["seed"])

@@ -55,6 +55,7 @@ POSITIONAL_OPERANDS = {
     "compute_optimal": ("compute",),  # the budgets are the question
     "next_runs": ("candidates",),  # the runs being ranked
     "fit_capabilities": ("benchmarks",),  # the table and which of its columns are scores
+    "score_holdout": ("runs",),  # the fit and the held-out runs it is scored on
     "compute_for_loss": ("target_loss",),  # the target is the question
     "inference_optimal": ("target_loss", "inference_tokens"),  # the question's two numbers
     "data_wall": ("available_tokens",),  # the question's number
