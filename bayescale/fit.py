@@ -28,6 +28,7 @@ from .model import build_model, data_values, observed_name
 from .pooling import Pooling, resolve_pooling
 from .posterior import assemble_datatree, clean_sample_stats
 from .priors import Prior, merge_priors
+from .pseudo_forecast import law_mode_fit
 from .structure import Structure, resolve_structure
 from .xp import numpy_ns
 
@@ -948,6 +949,12 @@ def fit(
     sampled = [*law_sampled, *lik.noise_priors, *structure.parameter_names()]
     post = trace["posterior"].to_dataset()
     post = post[[n for n in sampled if n in post]]
+    if structure.drift and pooling is None and "drift" not in (priors or {}):
+        # the drift's prior median from the law's in-sample pseudo-forecast (structure.py)
+        mode_fit = law_mode_fit(law, model, values, reference)
+        obs_log = values[f"{observed_name(law, lik)}_data"]
+        structure = structure.adapt_drift(prepared.inputs, obs_log, mode_fit, n_law + 2)
+        all_priors = {**all_priors, "drift": structure.default_priors()["drift"]}
     post = structure.with_prior_only(post, all_priors, seed)
     stats = clean_sample_stats(trace["sample_stats"].to_dataset())
     attrs = {
