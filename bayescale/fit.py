@@ -658,7 +658,7 @@ def _build_and_sample(
     sampler_kwargs: Mapping[str, Any],
     t_start: float,
     pooling: Any = None,
-) -> tuple[Any, dict[str, float], Any, Any]:
+) -> tuple[Any, dict[str, float], Any, Any, Any]:
     """The PyMC model and its draws (the part of :func:`fit` that runs inside PyMC, PyTensor
     and nutpie)."""
     values = data_values(law, prepared, reference, lik, codes)
@@ -667,6 +667,7 @@ def _build_and_sample(
     )
     t_build = time.perf_counter()
     timings: dict[str, float] = {"build": t_build - t_start}
+    compiled = None  # returned for the pseudo-forecast's mode fit (no second fingerprint)
     if sampler == "nutpie":
         from .sampling import compile_model, sample_nutpie
 
@@ -710,7 +711,7 @@ def _build_and_sample(
             **sampler_kwargs,
         )
     timings.update(stimes)
-    return trace, timings, values, model
+    return trace, timings, values, model, compiled
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -933,7 +934,7 @@ def fit(
         )
 
     try:
-        trace, timings, values, model = _build_and_sample(
+        trace, timings, values, model, compiled = _build_and_sample(
             law, prepared, all_priors, lik, reference, codes, structure, sampler,
             dict(draws=draws, tune=tune, chains=chains, seed=seed, progressbar=progressbar),
             sampler_kwargs, t_start, pooling,
@@ -951,7 +952,7 @@ def fit(
     post = post[[n for n in sampled if n in post]]
     if structure.drift and pooling is None and "drift" not in (priors or {}):
         # the drift's prior median from the law's in-sample pseudo-forecast (structure.py)
-        mode_fit = law_mode_fit(law, model, values, reference)
+        mode_fit = law_mode_fit(law, model, values, reference, compiled)
         obs_log = values[f"{observed_name(law, lik)}_data"]
         structure = structure.adapt_drift(prepared.inputs, obs_log, mode_fit, n_law + 2)
         all_priors = {**all_priors, "drift": structure.default_priors()["drift"]}

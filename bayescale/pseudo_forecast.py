@@ -51,7 +51,11 @@ class PseudoForecast:
 
 
 def law_mode_fit(
-    law: Any, model: Any, values: Mapping[str, Any], reference: Mapping[str, float]
+    law: Any,
+    model: Any,
+    values: Mapping[str, Any],
+    reference: Mapping[str, float],
+    compiled: Any = None,
 ) -> Callable[[np.ndarray], tuple[Callable[..., Any], float]]:
     """``mode_fit`` of :meth:`Structure.adapt_drift` for a fit's PyMC ``model`` (no pooling):
     the posterior mode on a subset of the runs by the fit's own mode finder (L-BFGS on the
@@ -59,7 +63,8 @@ def law_mode_fit(
     log output at the mode and the noise scale ``sigma``. Deterministic given the runs."""
     from .sampling import compile_model, find_mode
 
-    compiled = compile_model(model, cache=True)
+    if compiled is None:  # the fit's own compiled model when given
+        compiled = compile_model(model, cache=True)
     n = int(values["run"])
 
     def mode_fit(mask: np.ndarray) -> tuple[Callable[..., Any], float]:
