@@ -952,7 +952,7 @@ def fit(
     post = post[[n for n in sampled if n in post]]
     if structure.drift and pooling is None and "drift" not in (priors or {}):
         # the drift's prior median from the law's in-sample pseudo-forecast (structure.py)
-        mode_fit = law_mode_fit(law, model, values, reference, compiled)
+        mode_fit = law_mode_fit(law, model, values, reference, all_priors, compiled)
         obs_log = values[f"{observed_name(law, lik)}_data"]
         structure = structure.adapt_drift(prepared.inputs, obs_log, mode_fit, n_law + 2)
         all_priors = {**all_priors, "drift": structure.default_priors()["drift"]}

@@ -55,12 +55,14 @@ def law_mode_fit(
     model: Any,
     values: Mapping[str, Any],
     reference: Mapping[str, float],
+    priors: Mapping[str, Any],
     compiled: Any = None,
 ) -> Callable[[np.ndarray], tuple[Callable[..., Any], float]]:
     """``mode_fit`` of :meth:`Structure.adapt_drift` for a fit's PyMC ``model`` (no pooling):
     the posterior mode on a subset of the runs by the fit's own mode finder (L-BFGS on the
     compiled log density, data as arguments, so nothing is recompiled), returned as the law's
-    log output at the mode and the noise scale ``sigma``. Deterministic given the runs."""
+    log output at the mode and the noise scale ``sigma``. Parameters held by ``Prior.fixed`` in
+    ``priors`` keep their values. Deterministic given the runs."""
     from .sampling import compile_model, find_mode
 
     if compiled is None:  # the fit's own compiled model when given
@@ -86,6 +88,8 @@ def law_mode_fit(
             name: part.reshape(shape)
             for name, part, shape in zip(compiled.rv_names, parts, compiled.rv_shapes, strict=True)
         }
+        fixed = {k: v.params["value"] for k, v in priors.items() if v.is_fixed}
+        p = {**fixed, **p}
         q = law.natural_params({k: p[k] for k in law.parameter_names}, reference)
         sigma = float(p["sigma"]) if "sigma" in p else float("nan")
         return (lambda **inputs: law.log_mean(q, **inputs)), sigma

@@ -361,8 +361,8 @@ class Structure:
         try:
             log_mean, sigma = mode_fit(~held)
             predicted = np.asarray(log_mean(**held_inputs), dtype=float)
-        except (RuntimeError, ValueError, FloatingPointError):
-            return self
+        except (RuntimeError, ArithmeticError, ValueError, np.linalg.LinAlgError):
+            return self  # no mode on the subset: the default stands
         errors = np.asarray(log_y, dtype=float)[held] - predicted
         if not np.all(np.isfinite(errors)) or not d.mean() > 0:
             return self

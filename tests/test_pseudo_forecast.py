@@ -83,6 +83,14 @@ def test_a_given_drift_prior_is_kept(missed_fit):
     assert f.priors["drift"] == prior and f.structure.pseudo is None
 
 
+def test_fixed_law_parameters_keep_their_values_in_the_mode_fit(missed_fit):
+    # β held at its true value: the pseudo-forecast still finds the planted miss
+    priors = {"beta": bs.Prior.fixed(TRUTH["beta"])}
+    f = bs.fit("chinchilla", missed_fit.data, priors=priors, random_seed=0, **FAST)
+    assert f.structure.pseudo.error == pytest.approx(MISS, abs=0.004)
+    assert f.structure.drift_scale == pytest.approx(missed_fit.structure.drift_scale, rel=0.1)
+
+
 def test_saved_fits_round_trip_and_old_files_keep_the_default(missed_fit, tmp_path):
     f = missed_fit
     g = bs.Fit.load(f.save(tmp_path / "fit.nc"))
