@@ -28,6 +28,7 @@ from .model import build_model, data_values, observed_name
 from .pooling import Pooling, resolve_pooling
 from .posterior import assemble_datatree, clean_sample_stats
 from .priors import Prior, merge_priors
+from .pseudo_forecast import law_mode_fit
 from .structure import Structure, resolve_structure
 from .xp import numpy_ns
 
@@ -657,7 +658,7 @@ def _build_and_sample(
     sampler_kwargs: Mapping[str, Any],
     t_start: float,
     pooling: Any = None,
-) -> tuple[Any, dict[str, float], Any, Any]:
+) -> tuple[Any, dict[str, float], Any, Any, Any]:
     """The PyMC model and its draws (the part of :func:`fit` that runs inside PyMC, PyTensor
     and nutpie)."""
     values = data_values(law, prepared, reference, lik, codes)
@@ -666,6 +667,7 @@ def _build_and_sample(
     )
     t_build = time.perf_counter()
     timings: dict[str, float] = {"build": t_build - t_start}
+    compiled = None  # returned for the pseudo-forecast's mode fit (no second fingerprint)
     if sampler == "nutpie":
         from .sampling import compile_model, sample_nutpie
 
@@ -715,7 +717,7 @@ def _build_and_sample(
             **sampler_kwargs,
         )
     timings.update(stimes)
-    return trace, timings, values, model
+    return trace, timings, values, model, compiled
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -938,7 +940,7 @@ def fit(
         )
 
     try:
-        trace, timings, values, model = _build_and_sample(
+        trace, timings, values, model, compiled = _build_and_sample(
             law, prepared, all_priors, lik, reference, codes, structure, sampler,
             dict(draws=draws, tune=tune, chains=chains, seed=seed, progressbar=progressbar),
             sampler_kwargs, t_start, pooling,
@@ -954,6 +956,12 @@ def fit(
     sampled = [*law_sampled, *lik.noise_priors, *structure.parameter_names()]
     post = trace["posterior"].to_dataset()
     post = post[[n for n in sampled if n in post]]
+    if structure.drift and pooling is None and "drift" not in (priors or {}):
+        # the drift's prior median from the law's in-sample pseudo-forecast (structure.py)
+        mode_fit = law_mode_fit(law, model, values, reference, all_priors, compiled)
+        obs_log = values[f"{observed_name(law, lik)}_data"]
+        structure = structure.adapt_drift(prepared.inputs, obs_log, mode_fit, n_law + 2)
+        all_priors = {**all_priors, "drift": structure.default_priors()["drift"]}
     post = structure.with_prior_only(post, all_priors, seed)
     stats = clean_sample_stats(trace["sample_stats"].to_dataset())
     attrs = {

@@ -202,6 +202,22 @@ def _true_values(prior: Any, names: list[str], i: int) -> dict[str, np.ndarray]:
     return {n: np.asarray(prior[n].isel(chain=0, draw=i).to_numpy(), dtype=float) for n in names}
 
 
+def _moved_drift(value: np.ndarray, simulated: Prior, fitted: Prior) -> np.ndarray:
+    """The true drift of a simulation under the prior its fit used.
+
+    The drift's prior median depends on the runs (``Structure.adapt_drift``), so the joint
+    model draws it after the runs: ``drift | runs ~ LogNormal(log m(runs), s)``. A draw of the
+    simulation's ``LogNormal(μ, s)`` (independent of the runs) moved by its quantile,
+    ``exp(log m + (log value − μ))``, is a draw of exactly that.
+    """
+    if simulated == fitted:
+        return value
+    if simulated.dist != "LogNormal" or fitted.dist != "LogNormal":
+        raise ValueError(f"cannot move a drift drawn from {simulated} to {fitted}")
+    z = (np.log(value) - simulated.params["mu"]) / simulated.params["sigma"]
+    return np.exp(fitted.params["mu"] + fitted.params["sigma"] * z)
+
+
 @deprecated_args(renamed={"seed": "random_seed"}, positional=("n_sims",))
 def sbc(
     law: str | ScalingLaw,
@@ -337,6 +353,10 @@ def sbc(
                     failed.append(f"sim {i}: {type(err).__name__}: {err}")
                 else:
                     truth = _true_values(prior, free, i)
+                    if "drift" in truth:
+                        truth["drift"] = _moved_drift(
+                            truth["drift"], all_priors["drift"], f.priors["drift"]
+                        )
                     post = f.posterior
                     row: dict[str, int] = {}
                     for name in free:

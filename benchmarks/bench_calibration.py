@@ -7,7 +7,12 @@ width (relative to the observed loss), mean CRPS and the KS p-value of the PIT v
 * ``independent``: Student-t noise only (the model before structured noise; ``groups=None,
   drift=False``);
 * ``default``: what ``bs.fit(law, runs)`` does today (extrapolation drift; no group offsets);
-* further variants given with ``--variants`` (see ``VARIANTS``);
+* further variants given with ``--variants`` or ``--models`` (see ``VARIANTS``): e.g.
+  ``drift_fixed``, the drift prior before the pseudo-forecast (LogNormal(log 0.02, 0.5) for
+  every fit), ``nu_away`` (Student-t ν ~ Gamma(3, 0.15)), ``normal``;
+* ``--drift-adaptive``: the same fits re-scored with a data-adaptive drift median (``ADAPTIVE``,
+  the issue-10 study; exact, the drift being prior-only); ``--cache DIR`` keeps the backtests
+  so re-scoring does not refit;
 * ``classical``: Besiroglu et al.'s Huber/L-BFGS point fit with bootstrap intervals
   (``benchmarks/classical.py``; bootstrap refits give parameter uncertainty, residuals resampled
   from the fit's own residuals give the noise), Chinchilla law only.
@@ -27,12 +32,16 @@ Usage::
     python benchmarks/bench_calibration.py                      # all splits, default + independent
     python benchmarks/bench_calibration.py --variants normal --no-classical --draws 500
     python benchmarks/bench_calibration.py --out results/calibration.csv --figure fig.png
+    python benchmarks/bench_calibration.py --models default drift_fixed --no-classical
+    python benchmarks/bench_calibration.py --models drift_fixed --no-classical \
+        --drift-adaptive pf_max pf_rms pfC_max pfC_rms --cache /tmp/calib
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import pickle
 import sys
 import time
 import warnings
@@ -56,6 +65,11 @@ VARIANTS = {
     "groups_and_drift": {"groups": "auto"},
     "normal": {"likelihood": "normal"},
     "normal_independent": {"likelihood": "normal", "groups": None, "drift": False},
+    # the drift prior before the pseudo-forecast: LogNormal(log 0.02, 0.5) for every fit
+    "drift_fixed": {"priors": {"drift": bs.Prior("LogNormal", mu=float(np.log(0.02)), sigma=0.5)}},
+    # issue 10 study: a Student-t ν kept away from very small values (mean 20 as the default
+    # Gamma(2, 0.1), 5% quantile 5.5 instead of 3.6)
+    "nu_away": {"priors": {"nu": bs.Prior("Gamma", alpha=3.0, beta=0.15)}},
 }
 
 
@@ -137,22 +151,42 @@ def run_bayes(
     drift_scales: list[float],
     drift_spreads: list[float] | None = None,
     drift_powers: list[float] | None = None,
+    adaptive: list[str] | None = None,
+    cache: str | None = None,
 ) -> list[tuple[dict, pd.DataFrame]]:
     """Backtest one variant; with drift, also re-score with the drift prior's scale set to each
     of ``drift_scales`` (the drift is not in the likelihood, so its posterior is its prior and
     rescaling the draws is exact: no refit needed)."""
     t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        bt = bs.backtest(
-            split["law"],
-            split["data"],
-            split={split["column"]: split["cutoffs"]},
-            random_seed=seed,
-            draws=draws,
-            **VARIANTS[variant],
-        )
-    seconds = time.perf_counter() - t0
+    cached = _cache_path(cache, split, variant, draws, seed)
+    if cached is not None and cached.exists():
+        with open(cached, "rb") as handle:
+            bt, seconds = pickle.load(handle)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            bt = bs.backtest(
+                split["law"],
+                split["data"],
+                split={split["column"]: split["cutoffs"]},
+                random_seed=seed,
+                draws=draws,
+                **VARIANTS[variant],
+            )
+        seconds = time.perf_counter() - t0
+        if cached is not None:
+            import cloudpickle
+
+            from bayescale.io import atomic_write
+
+            for f in bt.fits.values():
+                f._model = None  # the PyMC model does not pickle; Fit.model rebuilds it
+
+            def write(tmp: str) -> None:
+                with open(tmp, "wb") as handle:
+                    cloudpickle.dump((bt, seconds), handle)
+
+            atomic_write(cached, write)
     out = [
         (
             _rows(split["name"], variant, bt.table, seconds),
@@ -171,6 +205,7 @@ def run_bayes(
     col = data[split["column"]] if split["column"] in data else 6 * data["N"] * data["D"]
     powers = drift_powers or [None]
     settings = [(a, b, c) for a in drift_scales for b in spreads for c in powers]
+    settings += [(rule, None, None) for rule in adaptive or []]
     for scale, spread, power in settings:
         tables = []
         for i, (cutoff, f) in enumerate(bt.fits.items()):
@@ -179,7 +214,12 @@ def run_bayes(
                 f.structure = dataclasses.replace(own, drift_power=power)
             post = f.idata["posterior"]
             original = post["drift"].copy()
-            if spread is None:  # the prior's median moves, its shape stays
+            # each fit's own prior median (data-adaptive since the pseudo-forecast)
+            prior = f.priors["drift"]
+            base = np.exp(prior.params["mu"]) if lognormal else prior.params["sigma"]
+            if isinstance(scale, str):  # a data-adaptive median, the prior's shape kept
+                post["drift"] = original * (_adaptive_median(scale, f, law) / base)
+            elif spread is None:  # the prior's median moves, its shape stays
                 post["drift"] = original * (scale / base)
             else:  # LogNormal(log scale, spread) from the same standard normal draws
                 z = (np.log(original) - np.log(base)) / prior.params["sigma"]
@@ -193,12 +233,45 @@ def run_bayes(
             post["drift"] = original
             f.structure = own
         table = pd.concat(tables, ignore_index=True)
+        if isinstance(scale, str):
+            out.append(
+                (
+                    _rows(split["name"], f"{variant} {scale}", table, 0.0),
+                    table.assign(split=split["name"], model=f"{variant} {scale}"),
+                )
+            )
+            continue
         name = f"{variant} drift={scale:g}" + (f",spread={spread:g}" if spread else "")
         name += f",power={power:g}" if power is not None else ""
         out.append(
             (_rows(split["name"], name, table, 0.0), table.assign(split=split["name"], model=name))
         )
     return out
+
+
+#: Data-adaptive drift medians (issue 10 study): ``e`` is the in-sample pseudo-forecast error
+#: per √decade beyond noise (``_pseudo.pseudo_forecast``: MAP fit below the top slice of an
+#: axis, predict the slice), over every scale axis (``max``/``rms``) or compute only (``C``).
+ADAPTIVE = ("pf_max", "pf_rms", "pfC_max", "pfC_rms")
+
+
+def _adaptive_median(rule: str, fit, law) -> float:
+    from _pseudo import pseudo_forecast
+
+    axes: dict = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        best = pseudo_forecast(law, fit.data, per_axis=axes)
+    e = axes["C"].drift if rule.startswith("pfC") and "C" in axes else best.drift
+    base = bs.structure.DRIFT_SCALE
+    return max(base, e) if rule.endswith("max") else float(np.hypot(base, e))
+
+
+def _cache_path(cache, split, variant, draws, seed):
+    if cache is None:
+        return None
+    name = f"{split['name']}_{variant}_{draws}_{seed}".replace(" ", "_").replace("<", "lt")
+    return Path(cache) / f"{name}.pkl"
 
 
 def _classical_log_loss(theta: np.ndarray, n: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -276,6 +349,15 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="run only these variants (default: independent, default, ...)",
     )
+    parser.add_argument(
+        "--drift-adaptive",
+        nargs="*",
+        default=[],
+        help=f"also score data-adaptive drift medians: {list(ADAPTIVE)}",
+    )
+    parser.add_argument(
+        "--cache", default=None, help="folder of pickled backtests (reused when present)"
+    )
     parser.add_argument("--only", default=None, help="run the splits whose name contains this")
     parser.add_argument("--out", default=None, help="CSV of the per-split table")
     parser.add_argument("--points", default=None, help="CSV of every held-out prediction")
@@ -296,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
                 args.drift_scales,
                 args.drift_spreads,
                 args.drift_powers,
+                args.drift_adaptive,
+                args.cache,
             )
             for row, table in results:
                 rows.append(row)

@@ -1,0 +1,97 @@
+"""The law's in-sample pseudo-forecast, which sets the extrapolation drift's prior median.
+
+:meth:`bayescale.structure.Structure.adapt_drift` holds out a fit's runs at its largest compute,
+fits the law's mode to the others (:func:`law_mode_fit`) and summarises the held-out runs' error
+as a :class:`PseudoForecast`. See :mod:`bayescale.structure` for the model and the measurements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["PseudoForecast", "law_mode_fit"]
+
+
+@dataclass(frozen=True)
+class PseudoForecast:
+    """The law's in-sample pseudo-forecast (:meth:`Structure.adapt_drift`).
+
+    Attributes: ``n_held`` runs held out, their mean ``distance`` (decades beyond the runs
+    fitted), mean log ``error`` (observed − predicted), the noise scale ``sigma`` of the fit,
+    and ``drift``, the error per √decade beyond noise.
+    """
+
+    n_held: int
+    distance: float
+    error: float
+    sigma: float
+    drift: float
+
+    @classmethod
+    def from_errors(cls, errors: Any, distance: float, sigma: float) -> PseudoForecast:
+        """``drift = sqrt(max(ē² − σ²/n, 0) / distance)`` from the held-out runs' errors."""
+        errors = np.asarray(errors, dtype=float)
+        ebar = float(errors.mean())
+        noise = float(sigma) ** 2 / errors.size if np.isfinite(sigma) else 0.0
+        drift = float(np.sqrt(max(ebar**2 - noise, 0.0) / distance))
+        return cls(int(errors.size), float(distance), ebar, float(sigma), drift)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("n_held", "distance", "error", "sigma", "drift")}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PseudoForecast:
+        return cls(
+            int(data["n_held"]), *(float(data[k]) for k in ("distance", "error", "sigma", "drift"))
+        )
+
+
+def law_mode_fit(
+    law: Any,
+    model: Any,
+    values: Mapping[str, Any],
+    reference: Mapping[str, float],
+    priors: Mapping[str, Any],
+    compiled: Any = None,
+) -> Callable[[np.ndarray], tuple[Callable[..., Any], float]]:
+    """``mode_fit`` of :meth:`Structure.adapt_drift` for a fit's PyMC ``model`` (no pooling):
+    the posterior mode on a subset of the runs by the fit's own mode finder (L-BFGS on the
+    compiled log density, data as arguments, so nothing is recompiled), returned as the law's
+    log output at the mode and the noise scale ``sigma``. Parameters held by ``Prior.fixed`` in
+    ``priors`` keep their values. Deterministic given the runs."""
+    from .sampling import compile_model, find_mode
+
+    if compiled is None:  # the fit's own compiled model when given
+        compiled = compile_model(model, cache=True)
+    n = int(values["run"])
+
+    def mode_fit(mask: np.ndarray) -> tuple[Callable[..., Any], float]:
+        sub = {
+            k: np.asarray(v)[mask] if np.ndim(v) == 1 and len(v) == n else v
+            for k, v in values.items()
+        }
+        sub["run"] = np.asarray(int(mask.sum()), dtype=np.int64)
+        starts = None
+        if law.multistart.n_starts:
+            from .multistart import law_starts
+
+            starts = law_starts(law, model, compiled, 0)
+        x, _ = find_mode(compiled, sub, compiled.x0, starts)
+        flat = np.asarray(compiled.logp_fn(x, *compiled.data_args(sub, compiled.data_names))[2])
+        sizes = [int(np.prod(shape)) for shape in compiled.rv_shapes]
+        parts = np.split(flat, np.cumsum(sizes)[:-1])
+        p = {
+            name: part.reshape(shape)
+            for name, part, shape in zip(compiled.rv_names, parts, compiled.rv_shapes, strict=True)
+        }
+        fixed = {k: v.params["value"] for k, v in priors.items() if v.is_fixed}
+        p = {**fixed, **p}
+        q = law.natural_params({k: p[k] for k in law.parameter_names}, reference)
+        sigma = float(p["sigma"]) if "sigma" in p else float("nan")
+        return (lambda **inputs: law.log_mean(q, **inputs)), sigma
+
+    return mode_fit
