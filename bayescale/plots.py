@@ -16,7 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from ._api import CI_PROB, deprecated_args
-from .analysis import FLOPS_PER_PARAM_TOKEN, compute_optimal, predict_loss
+from .analysis import FLOPS_PER_PARAM_TOKEN, compute_optimal, noise_draws, predict_loss
 from .cards import Card, list_cards, load_card
 from .fit import Fit
 from .law import get_law
@@ -544,7 +544,7 @@ def plot_isoflops(
 
     from .display import HumanFormatter, human, human_log_axis
 
-    law = fit.law
+    law = _template(fit, "plot_isoflops").law
     if not {"N", "D"} <= set(law.inputs):
         raise ValueError(
             f"plot_isoflops needs a law with inputs N and D; {law.name!r} has {law.inputs}"
@@ -683,7 +683,7 @@ def plot_residuals(
     >>> [a.get_xlabel() for a in axes]
     ['parameters N', 'training tokens D']
     """
-    law = fit.law
+    law = _template(fit, "plot_residuals").law
     choices = [*law.inputs, "fitted"]
     if x is not None and x not in choices:
         raise ValueError(f"x must be one of {choices}, got {x!r}")
@@ -694,23 +694,16 @@ def plot_residuals(
     inputs = {k: runs[k].to_numpy(dtype=float) for k in law.inputs}
     mean = predict_loss(fit, kind="mean", **inputs).to_numpy().reshape(-1, len(runs))
     observed = runs[law.output].to_numpy(dtype=float)
-    noise = {k: v.to_numpy().reshape(-1) for k, v in fit.params("noise").items()}
-    proportion = fit.likelihood.output_domain == "unit"
+    proportion = _template(fit, "plot_residuals").likelihood.output_domain == "unit"
     if proportion:
         fitted = mean.mean(axis=0)
         resid = observed - fitted
         lo = hi = None
         outside = np.zeros(len(resid), dtype=bool)
     else:
-        if not noise:
-            raise ValueError(
-                f"plot_residuals: the {fit.likelihood.name!r} likelihood has no noise parameters "
-                "to draw a noise band from"
-            )
         fitted = np.log(mean).mean(axis=0)
         resid = np.log(observed) - fitted
-        rng = np.random.default_rng(random_seed)
-        eps = fit.likelihood.sample(rng, np.zeros_like(next(iter(noise.values()))), **noise)
+        eps = noise_draws(fit, random_seed=random_seed).to_numpy().ravel()
         lo, _, hi = _band(np.asarray(eps), ci_prob)
         outside = (resid < lo) | (resid > hi)
     if x is not None and ax is not None and not np.iterable(ax):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import json
 import os
 import re
@@ -30,7 +31,7 @@ import xarray as xr
 
 from .fit import Fit
 
-__all__ = ["StackedFit", "load_stack", "stack", "stackable"]
+__all__ = ["StackedFit", "load_stack", "stack", "stackable", "template_fit"]
 
 STACK_FILE = "stack.json"
 _FORMAT = 1
@@ -243,6 +244,65 @@ class StackedFit:
     def data(self) -> pd.DataFrame:
         """The runs every member was fitted to."""
         return next(iter(self.fits.values())).data
+
+    # ------------------------------------------------------------------ the mixture as a posterior
+    def _one(self, what: str, key: Callable[[Fit], Any], need: str) -> Fit:
+        """The first member, after checking every member has the same ``key``."""
+        values = {name: key(f) for name, f in self.fits.items()}
+        if len(set(values.values())) > 1:
+            listed = ", ".join(f"{n}: {v}" for n, v in values.items())
+            raise ValueError(
+                f"the stack's members have different {what} ({listed}); {need} — use a member "
+                "(stack.fits[name]) or stack fits of one " + what.rstrip("s")
+            )
+        return next(iter(self.fits.values()))
+
+    @property
+    def law(self) -> Any:
+        """The members' law when they all share it (same name, version and options): what
+        functions of the parameters (:func:`~bayescale.compare_to_card`,
+        :func:`~bayescale.tradeoff`, ``plot_params``) read. Members of different laws raise a
+        ``ValueError``: a mixture of laws has no one set of parameters."""
+        need = "this needs the parameters of one law"
+        return self._one("laws", lambda f: f.law.key, need).law
+
+    @property
+    def likelihood(self) -> Any:
+        """The members' likelihood when they all share it; members with different likelihoods
+        raise a ``ValueError`` (functions of predictions mix each member's own draws)."""
+        need = "this needs one noise model"
+        return self._one("likelihoods", lambda f: f.likelihood.name, need).likelihood
+
+    def params(self, kind: str = "natural") -> dict[str, xr.DataArray]:
+        """Mixed draws of the members' parameters (one chain of :attr:`n_draws` draws), as
+        :meth:`Fit.params <bayescale.Fit.params>`: ``"natural"``/``"sampled"`` need one law,
+        ``"noise"`` one likelihood.
+
+        Examples
+        --------
+        >>> import bayescale as bs
+        >>> runs = bs.testing.simulate_chinchilla(60, random_seed=0)
+        >>> st = bs.stack({"a": bs.testing.pinned_fit(random_seed=0, data=runs),
+        ...                "b": bs.testing.pinned_fit(random_seed=1, data=runs)},
+        ...               weights={"a": 0.5, "b": 0.5})
+        >>> st.params()["alpha"].sizes
+        Frozen({'chain': 1, 'draw': 1000})
+        """
+        if kind in ("natural", "sampled"):
+            self.law  # noqa: B018 - one law, or a clear error
+        elif kind == "noise":
+            self.likelihood  # noqa: B018
+        mixed = self.mix(_params_dataset, args=(kind,))
+        return {k: mixed[k] for k in mixed.data_vars}
+
+    @property
+    def posterior(self) -> xr.Dataset:
+        """The mixture's posterior: the variables every member's posterior has, mixed by weight
+        (one chain of :attr:`n_draws` draws); the members must share one law."""
+        self.law  # noqa: B018
+        posts = [f.posterior for f in self.fits.values()]
+        common = [v for v in posts[0].data_vars if all(v in p.data_vars for p in posts[1:])]
+        return self.mix(_posterior_of, args=(common,))
 
     def draw_counts(self) -> pd.Series:
         """Draws each member contributes to a mixed result (largest-remainder rounding)."""
@@ -516,6 +576,50 @@ class StackedFit:
         )
 
 
+def _params_dataset(fit: Fit, kind: str) -> xr.Dataset:
+    return xr.Dataset(fit.params(kind))
+
+
+def _posterior_of(fit: Fit, names: list[str]) -> xr.Dataset:
+    return fit.posterior[names]
+
+
+def template_fit(fit: Fit | StackedFit, what: str) -> Fit:
+    """The fit whose law's inputs and output (and the likelihood's output domain and extra
+    columns) a function reads: ``fit`` itself, or a stack's first member when every member
+    agrees on them (a ``ValueError`` naming the members otherwise).
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> runs = bs.testing.simulate_chinchilla(60, random_seed=0)
+    >>> st = bs.stack({"a": bs.testing.pinned_fit(random_seed=0, data=runs),
+    ...                "b": bs.testing.pinned_fit(random_seed=1, data=runs)},
+    ...               weights={"a": 0.5, "b": 0.5})
+    >>> template_fit(st, "example").law.inputs
+    ('N', 'D')
+    """
+    if isinstance(fit, Fit):
+        return fit
+    if not isinstance(fit, StackedFit):
+        raise TypeError(f"{what} takes a Fit or a StackedFit, got {type(fit).__name__}")
+
+    def shape(f: Fit) -> tuple:
+        lik = f.likelihood
+        return (f.law.inputs, f.law.output, lik.output_domain, lik.extra_columns)
+
+    (first_name, first), *rest = fit.fits.items()
+    for name, member in rest:
+        if shape(member) != shape(first):
+            raise ValueError(
+                f"{what}: stack member {name!r} ({member.law.key}, {member.likelihood.name}) "
+                f"has inputs {list(member.law.inputs)} and output {member.law.output!r}, member "
+                f"{first_name!r} ({first.law.key}, {first.likelihood.name}) "
+                f"{list(first.law.inputs)} and {first.law.output!r}: use the members separately"
+            )
+    return first
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -563,9 +667,11 @@ def stackable(
     (e.g. counts over draws)."""
 
     def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        first = next(iter(inspect.signature(f).parameters))  # "fit", "loss_fit", ...
+
         @functools.wraps(f)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            target = args[0] if args else kwargs.get("fit")
+            target = args[0] if args else kwargs.get(first)
             if not isinstance(target, Fit | StackedFit):
                 raise TypeError(
                     f"{f.__name__} takes a fit (bs.fit, bs.Fit.load or bs.stack) as its first "
@@ -575,7 +681,7 @@ def stackable(
                 if args:
                     out = target.mix(f, args=args[1:], kwargs=kwargs)
                 else:
-                    rest = {k: v for k, v in kwargs.items() if k != "fit"}
+                    rest = {k: v for k, v in kwargs.items() if k != first}
                     out = target.mix(f, kwargs=rest)
                 return finish(out) if finish is not None else out
             return f(*args, **kwargs)
