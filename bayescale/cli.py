@@ -562,6 +562,25 @@ def _backtest_law(text: str, options: dict) -> Any:
 
 
 def _cmd_stack(args: argparse.Namespace) -> int:
+    """``bayescale stack FIT FIT ... --out DIR``: stack saved fits of the same runs (LOO
+    weights, or ``--weights``) and save the stack folder, which every fit-reading command takes.
+
+    Examples
+    --------
+    >>> import os, tempfile, bayescale as bs
+    >>> d = tempfile.mkdtemp()
+    >>> runs = bs.testing.simulate_chinchilla(60, random_seed=0)
+    >>> a = bs.testing.pinned_fit(random_seed=0, data=runs).save(os.path.join(d, "a.nc"))
+    >>> b = bs.testing.pinned_fit(random_seed=1, data=runs).save(os.path.join(d, "b.nc"))
+    >>> out = os.path.join(d, "stack")
+    >>> argv = ["stack", a, b, "--weights", "1", "3", "--out", out, "--format", "csv"]
+    >>> main(argv)  # doctest: +ELLIPSIS
+    member,law,likelihood,weight,...
+    0
+    >>> main(["optimal", out, "--compute", "1e22", "--format", "csv"])  # doctest: +ELLIPSIS
+    compute,N_opt_median,...
+    0
+    """
     from .export import render_table
     from .fit import Fit
     from .stacking import STACK_FILE, _check_fits, stack

@@ -11,6 +11,30 @@ first member), taken evenly spaced over its flattened chain × draw; the parts a
 along ``draw`` with one chain, so the result has the variables and dimensions it has for a single
 fit. Functions with a ``random_seed`` give member ``k`` the seed
 ``SeedSequence(random_seed, spawn_key=(k,))`` (independent streams; same seed, same draws).
+
+The same mixing serves everything else that takes a fit, in three ways:
+
+- *functions of draws* (``predict_loss``, ``compute_optimal``, the decision functions,
+  ``chain``, ``misallocation_cost``, and the private draw-level steps of
+  ``posterior_predictive_check``, ``next_runs``, ``backtest`` and ``plot_residuals``:
+  ``validation._predictive_draws``, ``next_runs._loglik_draws``, ``analysis.noise_draws``) are
+  :func:`stackable`: each member answers with its own law, likelihood and seed;
+- *functions of the parameters* (``compare_to_card``, ``tradeoff``, ``plot_params``) read
+  :attr:`StackedFit.law`, :meth:`StackedFit.params` and :attr:`StackedFit.posterior`: the
+  mixture's draws of one law's parameters (members of different laws raise a ``ValueError``:
+  a mixture of laws has no one set of parameters);
+- what reads a fit's runs, inputs and output (figures, ``posterior_predictive_check``,
+  ``next_runs``, the CLI's ``predict``) takes :func:`template_fit`, the first member when all
+  members agree on them.
+
+Because every result selects the same draws of each member, results of different functions on
+one stack line up draw by draw: ``next_runs`` on a stack reweights the mixed draws by the
+outcome's likelihood under each draw's own member, which updates the members' draws and their
+weights together (member ``k``'s weight becomes ∝ ``w_k · p_k(y)``, its predictive density of
+the outcome — the Bayesian update of a mixture; stacking weights are not re-optimised).
+``backtest`` takes a stack or several laws and refits every member at each cutoff, then stacks
+again (:mod:`bayescale.stacking_backtest`). Saved stacks are folders (:meth:`StackedFit.save`);
+the CLI reads them wherever it reads a fit, and ``bayescale stack`` makes one from fit files.
 """
 
 from __future__ import annotations
@@ -178,16 +202,21 @@ def _check_weights(names: Sequence[str], weights: Mapping[str, Any] | pd.Series)
 class StackedFit:
     """A weighted mixture of fits to the same runs (result of :func:`stack`).
 
-    Pass it wherever an analysis or decision function takes a :class:`~bayescale.Fit`
+    Pass it wherever a function takes a :class:`~bayescale.Fit`
     (:func:`~bayescale.compute_optimal`, :func:`~bayescale.predict_loss`,
     :func:`~bayescale.compute_for_loss`, :func:`~bayescale.loss_at`,
     :func:`~bayescale.overtraining_penalty`, :func:`~bayescale.inference_optimal`,
-    :func:`~bayescale.data_wall`, :func:`~bayescale.predict_accuracy`,
-    :func:`~bayescale.emergence_threshold`): the answer is the mixture of the members' answers,
-    one chain of :attr:`n_draws` draws (see :mod:`bayescale.stacking`). The figures
-    :func:`~bayescale.plots.plot_fit`, :func:`~bayescale.plots.plot_frontier` and
-    :func:`~bayescale.plots.plot_tokens_per_param` and :func:`~bayescale.export_summary` (the
-    :meth:`summary` table) take it too.
+    :func:`~bayescale.data_wall`, :func:`~bayescale.misallocation_cost`,
+    :func:`~bayescale.rule_of_thumb_check`, :func:`~bayescale.predict_accuracy`,
+    :func:`~bayescale.emergence_threshold`, :func:`~bayescale.chain`,
+    :func:`~bayescale.compare_to_card`, :func:`~bayescale.tradeoff`,
+    :func:`~bayescale.posterior_predictive_check`, :func:`~bayescale.next_runs`,
+    :func:`~bayescale.plan`, :func:`~bayescale.backtest` (members refitted per cutoff),
+    :func:`~bayescale.report`, :func:`~bayescale.export_summary`): the answer is the mixture of
+    the members' answers, one chain of :attr:`n_draws` draws (see :mod:`bayescale.stacking`).
+    The figures of :mod:`bayescale.plots` (``plot_fit``, ``plot_isoflops``, ``plot_residuals``,
+    ``plot_frontier``, ``plot_tokens_per_param``, ``plot_params``) and
+    :mod:`bayescale.plots_decisions` take it too, and so does the CLI (a saved stack folder).
 
     Attributes
     ----------

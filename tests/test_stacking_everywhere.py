@@ -267,3 +267,15 @@ def test_next_runs_on_a_stack_updates_members_and_weights_by_the_closed_form():
     # the update moves the members' weights: outcomes near b's mean favour b
     w_far, _, _ = _mixture_posterior(0.62, [0.5, 0.5])
     assert w_far[1] > 0.8
+
+
+def test_what_a_stack_cannot_be_says_why(members, st):
+    t, _ = members
+    with pytest.raises(TypeError, match="'s' is a StackedFit: compare ranks single fits"):
+        bs.compare({"s": st, "t": t})
+    with pytest.raises(TypeError, match="is a StackedFit"):
+        bs.compare([t, st])
+    with pytest.raises(ValueError, match=r"plot_groups draws one pooled fit.*stack\.fits"):
+        bs.plot_groups(st)
+    with pytest.raises(TypeError, match="backtest refits at every cutoff"):
+        bs.backtest(t, t.data, split={"C": 1e21})
