@@ -314,9 +314,11 @@ def test_report_of_a_stack(members, tmp_path):
     assert files == [
         "fit.png",
         "frontier.png",
+        "isoflops.png",
         "optimal.csv",
         "report.html",
         "report.md",
+        "residuals.png",
         "summary.csv",
         "tokens_per_param.png",
     ]

@@ -106,3 +106,16 @@ def test_cli_backtest_of_a_saved_stack(given, runs, result, tmp_path, capsys):
         result.metrics.loc[CUTOFF, "coverage_95"]
     )
     assert table.loc[CUTOFF, "mean_crps"] == pytest.approx(result.metrics.loc[CUTOFF, "mean_crps"])
+
+
+def test_report_of_a_stack_with_its_backtest(given, result, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    path = bs.report(given, tmp_path / "rep", compute=[1e22], backtest=result)
+    text = open(path).read()
+    n = len(result.table)
+    covered = int(result.table["inside95"].sum())
+    assert "## Calibration" in text and f"of {n} held-out runs" in text
+    assert f"95% intervals hold {covered / n:.0%}" in text
+    assert (tmp_path / "rep" / "backtest.png").is_file()

@@ -29,7 +29,7 @@ def test_refitted_outcomes_of_a_stack():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = bs.next_runs(st, {"N": [3e8], "D": [6e9]}, compute=1e22, n_outcomes=2,
-                           k_threshold=-1.0, fit_kwargs=FIT_KWARGS, random_seed=0,
+                           k_threshold=-100.0, fit_kwargs=FIT_KWARGS, random_seed=0,
                            processes=1)  # fmt: skip
     out = res.outcomes
     assert out["refit"].all() and res.candidates.loc[0, "n_refit"] == 2
