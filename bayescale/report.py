@@ -240,7 +240,7 @@ def report(
     try:
         if isinstance(fit, StackedFit):
             return _stack_report(
-                fit, out, budgets, card_objs, title, ci_prob, fixed, drawn, backtest
+                fit, out, budgets, card_objs, title, ci_prob, fixed, drawn, backtest, dataset
             )
         return _report(
             fit, out, budgets, card_objs, title, ci_prob, fixed, drawn, backtest, dataset
@@ -647,6 +647,7 @@ def _stack_report(
     fixed: dict,
     drawn: list,
     backtest: Any = None,
+    dataset: Any = None,
 ) -> str:
     """:func:`report` of a :class:`StackedFit` on checked arguments."""
     from . import plots
@@ -726,6 +727,7 @@ def _stack_report(
         ("weights", stack.method),
         ("mixed draws", str(stack.n_draws)),
         ("diagnostics", "converged" if not problems else f"{len(problems)} problem(s)"),
+        *_provenance(stack, dataset),  # the members' runs are the same
     ]
 
     pct = f"{100 * ci_prob:g}"

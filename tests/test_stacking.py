@@ -325,3 +325,7 @@ def test_report_of_a_stack(members, tmp_path):
     text = open(path).read()
     assert "## Members" in text and "| a | chinchilla@1 | studentt | 0.5 | 500 |" in text
     assert bs.read_summary(tmp_path / "rep" / "optimal.csv").shape[0] == 2
+    import hashlib
+
+    digest = hashlib.sha256(st.data.to_csv(index=False).encode()).hexdigest()
+    assert f"**fitted runs**: 60 rows, SHA-256 {digest}" in text
