@@ -43,7 +43,7 @@ class Plan:
     """The plan for one budget (see :func:`plan`): ``summary()``, ``rules``, ``next_runs``,
     ``to_markdown()``, ``plot()`` and an HTML view in notebooks."""
 
-    fit: Fit
+    fit: Fit | StackedFit
     compute: float
     N: float
     D: float

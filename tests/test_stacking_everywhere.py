@@ -279,3 +279,73 @@ def test_what_a_stack_cannot_be_says_why(members, st):
         bs.plot_groups(st)
     with pytest.raises(TypeError, match="backtest refits at every cutoff"):
         bs.backtest(t, t.data, split={"C": 1e21})
+
+
+def test_misallocation_of_a_stack_mixes_and_recounts(members, st):
+    t, n = members
+    got = bs.misallocation_cost(st, N=1e9, D=2e10)
+    for var in ("deadweight_fraction", "C_equivalent"):
+        want = _mixed([_flat(bs.misallocation_cost(f, N=1e9, D=2e10)[var]) for f in (t, n)])
+        np.testing.assert_array_equal(_flat(got[var]), want)
+    # within=0.002: a tolerance the draws straddle, so the recount matters
+    check = bs.rule_of_thumb_check(st, compute=[1e22], tokens_per_param=60.0, within=0.002)
+    excess = _mixed([
+        _flat(bs.rule_of_thumb_check(f, compute=[1e22], tokens_per_param=60.0)["loss_excess"])
+        for f in (t, n)
+    ])  # fmt: skip
+    np.testing.assert_array_equal(_flat(check["loss_excess"]), excess)
+    p = float(np.mean(excess <= 0.002))
+    assert 0 < p < 1
+    assert float(check["p_within_loss"][0]) == pytest.approx(p, abs=1e-12)
+
+
+# every public function whose first argument is a fit, and where a stack is tested with it
+COVERED = {
+    "chain": "test_chain_from_a_stack_of_loss_fits",
+    "compare_to_card": "test_compare_to_card_equals_a_fit_of_the_mixed_draws",
+    "compute_for_loss": "test_stacking.py::test_compute_for_loss_counts_follow_the_mixture",
+    "compute_optimal": "test_stacking.py::test_weight_one_gives_that_member",
+    "data_wall": "test_stacking.py::test_other_analysis_functions_accept_a_stack",
+    "emergence_threshold": "test_stacking.py::test_other_analysis_functions_accept_a_stack",
+    "inference_optimal": "test_stacking.py::test_other_analysis_functions_accept_a_stack",
+    "loss_at": "test_stacking.py::test_other_analysis_functions_accept_a_stack",
+    "misallocation_cost": "test_misallocation_of_a_stack_mixes_and_recounts",
+    "next_runs": "test_next_runs_on_a_stack_updates_members_and_weights_by_the_closed_form",
+    "overtraining_penalty": "test_stacking.py::test_other_analysis_functions_accept_a_stack",
+    "plan": "test_decision_figures_and_plan_take_a_stack",
+    "plot_groups": "refused with its reason: test_what_a_stack_cannot_be_says_why",
+    "posterior_predictive_check": "test_posterior_predictive_check_mixes_each_members_own_draws",
+    "predict_accuracy": "test_stacking.py::test_other_analysis_functions_accept_a_stack",
+    "predict_loss": "test_stacking.py::test_mixture_draws_are_the_members_draws",
+    "report": "test_stacking.py::test_report_of_a_stack",
+    "rule_of_thumb_check": "test_misallocation_of_a_stack_mixes_and_recounts",
+    "tradeoff": "test_tradeoff_of_a_stack_is_the_mixture_of_exchange_rates",
+    "plot_fit": "test_stacking.py::test_plots_and_export_take_a_stack",
+    "plot_frontier": "test_stacking.py::test_plots_and_export_take_a_stack",
+    "plot_isoflops": "test_decision_figures_and_plan_take_a_stack",
+    "plot_params": "test_decision_figures_and_plan_take_a_stack",
+    "plot_residuals": "test_plot_residuals_band_is_the_mixture_of_member_noise",
+    "plot_tokens_per_param": "test_stacking.py::test_plots_and_export_take_a_stack",
+    "noise_draws": "test_plot_residuals_band_is_the_mixture_of_member_noise",
+}
+
+
+def test_every_function_of_a_fit_is_covered_for_stacks():
+    """A new public function of a fit must be made to take a stack (and listed here)."""
+    import inspect
+
+    from bayescale import plots, plots_decisions
+
+    found = set()
+    for module, names in (
+        (bs, bs.__all__),
+        (plots, dir(plots)),
+        (plots_decisions, dir(plots_decisions)),
+    ):
+        for name in names:
+            obj = getattr(module, name)
+            if inspect.isfunction(obj) and not name.startswith("_"):
+                params = list(inspect.signature(obj).parameters)
+                if params and params[0] in ("fit", "loss_fit"):
+                    found.add(name)
+    assert found == set(COVERED)
