@@ -40,13 +40,9 @@ the CLI reads them wherever it reads a fit, and ``bayescale stack`` makes one fr
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
-import json
 import os
-import re
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -496,78 +492,18 @@ class StackedFit:
         >>> bs.load_stack(folder).weights.to_dict()
         {'a': 0.5, 'b': 0.5}
         """
-        from . import __version__
-        from .io import atomic_write_text
+        from .stacking_io import save_stack
 
-        folder = Path(path)
-        if folder.exists() and not folder.is_dir():
-            raise NotADirectoryError(f"cannot save a stack to {folder}: it is not a folder")
-        folder.mkdir(parents=True, exist_ok=True)
-        members = []
-        for i, (name, member) in enumerate(self.fits.items()):
-            file = f"member_{i}.nc"
-            member.save(str(folder / file))
-            members.append(
-                {
-                    "name": name,
-                    "file": file,
-                    "sha256": _sha256(folder / file),
-                    "weight": float(self.weights[name]),
-                    "law": member.law.key,
-                    "likelihood": member.likelihood.name,
-                }
-            )
-        meta = {
-            "format": _FORMAT,
-            "bayescale_version": __version__,
-            "method": self.method,
-            "members": members,
-        }
-        atomic_write_text(folder / STACK_FILE, json.dumps(meta, indent=2) + "\n")
-        listed = {m["file"] for m in members}
-        for stale in folder.glob("member_*.nc"):  # members of a larger stack saved here before
-            if stale.name not in listed:
-                stale.unlink()
-        return str(folder)
+        return save_stack(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> StackedFit:
         """Read a stack written by :meth:`save`; every member file must exist, match its
         recorded SHA-256 and load (:meth:`Fit.load <bayescale.Fit.load>`). Problems raise one
         ``ValueError`` naming the path and the member."""
-        from .io import load_fit
+        from .stacking_io import read_stack
 
-        folder = Path(path)
-        meta_path = folder / STACK_FILE
-        if not meta_path.is_file():
-            raise ValueError(f"{folder} is not a saved stack: {STACK_FILE} is missing")
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            members = meta["members"]
-            method = str(meta["method"])
-            if meta.get("format") != _FORMAT:
-                raise ValueError(f"unknown stack format {meta.get('format')!r}")
-            entries = [(str(m["name"]), str(m["file"]), m["sha256"], m["weight"]) for m in members]
-        except (ValueError, KeyError, TypeError) as err:
-            raise ValueError(f"{meta_path}: not a valid stack description ({err})") from err
-        fits, weights = {}, {}
-        for name, file, digest, weight in entries:
-            member_path = folder / file
-            if Path(file).name != file or not re.fullmatch(r"[\w.-]+\.nc", file):
-                raise ValueError(f"{meta_path}: member {name!r} has a bad file name {file!r}")
-            if not member_path.is_file():
-                raise ValueError(f"{folder}: the file {file} of member {name!r} is missing")
-            if _sha256(member_path) != digest:
-                raise ValueError(
-                    f"{folder}: the file {file} of member {name!r} does not match the SHA-256 "
-                    f"recorded in {STACK_FILE} (replaced or edited since the stack was saved)"
-                )
-            try:
-                fits[name] = load_fit(member_path)
-            except ValueError as err:
-                raise ValueError(f"{folder}: member {name!r} cannot be loaded: {err}") from err
-            weights[name] = weight
-        return cls(fits, weights, method=method)
+        return read_stack(cls, path)
 
     # ------------------------------------------------------------------ display
     def _rows(self) -> list[tuple[str, str, str, float, int]]:
@@ -647,14 +583,6 @@ def template_fit(fit: Fit | StackedFit, what: str) -> Fit:
                 f"{list(first.law.inputs)} and {first.law.output!r}: use the members separately"
             )
     return first
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _take(result: Any, n: int) -> Any:
