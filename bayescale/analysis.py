@@ -507,3 +507,33 @@ def predict_loss(
         out = out.assign_coords({k: ("point", np.broadcast_to(v, (max(sizes),)))})
     out.attrs = {"kind": kind}
     return out.isel(point=0, drop=True) if scalar else out
+
+
+@stackable
+def noise_draws(fit: Fit, *, random_seed: int | None = 0) -> xr.DataArray:
+    """One draw of the fitted noise around zero per posterior draw, on the observed scale
+    (the log output for a loss): the spread a run shows around the law. A
+    :class:`~bayescale.StackedFit` mixes each member's draws from its own likelihood.
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> eps = noise_draws(bs.testing.pinned_fit(random_seed=0), random_seed=0)
+    >>> eps.dims, bool(0.005 < float(abs(eps).median()) < 0.02)
+    (('chain', 'draw'), True)
+    """
+    noise = {k: v.transpose("chain", "draw") for k, v in fit.params("noise").items()}
+    if not noise:
+        raise ValueError(
+            f"the {fit.likelihood.name!r} likelihood has no noise parameters to draw from"
+        )
+    first = next(iter(noise.values()))
+    flat = {k: v.to_numpy().reshape(-1) for k, v in noise.items()}
+    rng = np.random.default_rng(random_seed)
+    eps = fit.likelihood.sample(rng, np.zeros(first.size), **flat)
+    return xr.DataArray(
+        np.asarray(eps, dtype=float).reshape(first.shape),
+        dims=("chain", "draw"),
+        coords={d: first[d].to_numpy() for d in ("chain", "draw")},
+        name="noise",
+    )

@@ -15,6 +15,11 @@
               [--ci-prob 0.95] [--random-seed 0] [--out plan.md [--force]]
     bayescale backtest chinchilla runs.csv --split C --cutoff 1e21 [3e21 ...]
               [--columns ...] [--draws 1000 --tune 1000 --chains 4] [--random-seed 0] [--out FILE]
+    bayescale backtest chinchilla,kaplan runs.csv --cutoff 1e21 [--stack pseudo-BMA]  (or STACK/)
+    bayescale stack fit1.nc fit2.nc --out STACK/ [--names a b] [--weights 0.7 0.3] [--force]
+
+Every command that reads a fit (summary, optimal, report, predict, plot, plan) also reads a
+saved stack: the folder written by ``bayescale stack`` or :meth:`bayescale.StackedFit.save`.
     bayescale datasets
     bayescale laws
 
@@ -234,10 +239,14 @@ def _read_csv(path: str) -> pd.DataFrame:
 
 
 def _load_fit(path: str):
+    """A saved fit (a NetCDF file) or a saved stack (a folder with ``stack.json``)."""
     from .fit import Fit
+    from .stacking import STACK_FILE, load_stack
 
     if Path(path).is_dir():
-        raise UsageError(f"{path} is a folder, not a fit file")
+        if (Path(path) / STACK_FILE).is_file():
+            return load_stack(path)
+        raise UsageError(f"{path} is a folder, not a fit file or a saved stack ({STACK_FILE})")
     if not Path(path).is_file():
         raise UsageError(f"fit file not found: {path}")
     try:
@@ -432,7 +441,10 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     if bool(args.at) == bool(args.runs):
         raise UsageError("give the planned runs with --at N=...,D=... (repeatable) or --runs CSV")
     fit = _load_fit(args.fit)
-    inputs = list(fit.law.inputs)
+    from .stacking import template_fit
+
+    law = template_fit(fit, "predict").law
+    inputs = list(law.inputs)
     if args.runs:
         frame = _read_csv(args.runs)
         missing = [k for k in inputs if k not in frame.columns]
@@ -445,7 +457,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         missing = [k for k in inputs if k not in points.columns or points[k].isna().any()]
         if unknown or missing:
             raise UsageError(
-                f"--at: law {fit.law.name!r} takes the inputs {inputs}"
+                f"--at: law {law.name!r} takes the inputs {inputs}"
                 + (f"; unknown {unknown}" if unknown else "")
                 + (f"; missing {missing}" if missing else "")
             )
@@ -455,7 +467,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     arr = np.asarray(draws.to_numpy(), dtype=float).reshape(-1, len(points))
     pct = f"{100 * args.ci_prob:g}"
     lo, mid, hi = np.nanquantile(arr, [(1 - args.ci_prob) / 2, 0.5, (1 + args.ci_prob) / 2], axis=0)
-    out = fit.law.output
+    out = law.output
     table = points.reset_index(drop=True).copy()
     table[f"{out}_median"] = mid
     table[f"{out}_lo{pct}"] = lo
@@ -491,7 +503,9 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 
     from .export import render_table
 
-    law = bs.get_law(args.law, **_parse_options(args.option))
+    law = _backtest_law(args.law, _parse_options(args.option))
+    if args.stack is not None and isinstance(law, bs.ScalingLaw):
+        raise UsageError("--stack weighs several laws: give them as LAW1,LAW2 or a stack folder")
     data = _read_csv(args.data)
     _check_new(args.out, args.force, inputs=[args.data])
     columns = _parse_columns(args.columns)
@@ -507,6 +521,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         result = bs.backtest(
             law, data, split={args.split: args.cutoff}, random_seed=args.random_seed,
             draws=args.draws, tune=args.tune, chains=args.chains, warn=False,
+            **({} if args.stack is None else {"stack": args.stack}),
         )  # fmt: skip
     for w in caught:
         if issubclass(w.category, bs.CalibrationWarning | bs.DiagnosticWarning):
@@ -526,6 +541,92 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
             + render_table(calibration, args.format, digits=args.digits)
         )  # fmt: skip
     _emit(text if text.endswith("\n") else text + "\n", args.out)
+    return 0
+
+
+def _backtest_law(text: str, options: dict) -> Any:
+    """One law, several comma-separated laws (a stack) or a saved stack folder (its members
+    refitted at each cutoff)."""
+    import bayescale as bs
+
+    if Path(text).is_dir():
+        if options:
+            raise UsageError("--option applies to a law name, not to a saved stack")
+        return _load_fit(text)
+    names = [t.strip() for t in text.split(",")]
+    if len(names) == 1:
+        return bs.get_law(text, **options)
+    if not all(names):
+        raise UsageError(f"cannot read the laws {text!r}: give names separated by commas")
+    return [bs.get_law(n, **options) for n in names]
+
+
+def _cmd_stack(args: argparse.Namespace) -> int:
+    """``bayescale stack FIT FIT ... --out DIR``: stack saved fits of the same runs (LOO
+    weights, or ``--weights``) and save the stack folder, which every fit-reading command takes.
+
+    Examples
+    --------
+    >>> import os, tempfile, bayescale as bs
+    >>> d = tempfile.mkdtemp()
+    >>> runs = bs.testing.simulate_chinchilla(60, random_seed=0)
+    >>> a = bs.testing.pinned_fit(random_seed=0, data=runs).save(os.path.join(d, "a.nc"))
+    >>> b = bs.testing.pinned_fit(random_seed=1, data=runs).save(os.path.join(d, "b.nc"))
+    >>> out = os.path.join(d, "stack")
+    >>> argv = ["stack", a, b, "--weights", "1", "3", "--out", out, "--format", "csv"]
+    >>> main(argv)  # doctest: +ELLIPSIS
+    member,law,likelihood,weight,...
+    0
+    >>> main(["optimal", out, "--compute", "1e22", "--format", "csv"])  # doctest: +ELLIPSIS
+    compute,N_opt_median,...
+    0
+    """
+    from .export import render_table
+    from .fit import Fit
+    from .stacking import STACK_FILE, _check_fits, stack
+
+    target = Path(args.out)
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"cannot write the stack into {args.out}: it is a file, not a folder")
+    if (target / STACK_FILE).exists() and not args.force:
+        raise UsageError(f"{args.out} already holds a stack; pass --force to replace it")
+    _check_writable(args.out, "folder")
+    if args.names is not None and len(args.names) != len(args.fits):
+        raise UsageError(f"--names gives {len(args.names)} names for {len(args.fits)} fits")
+    if args.names is not None and len(set(args.names)) != len(args.names):
+        raise UsageError(f"--names must be distinct, got {args.names}")
+    if args.weights is not None:
+        if len(args.weights) != len(args.fits):
+            raise UsageError(
+                f"--weights gives {len(args.weights)} numbers for {len(args.fits)} fits"
+            )
+        if args.method != "stacking":
+            raise UsageError("give --weights or --method, not both")
+        if sum(args.weights) <= 0:
+            raise UsageError("--weights must not all be 0")
+    fits = [_load_fit(path) for path in args.fits]
+    for path, f in zip(args.fits, fits, strict=True):
+        if not isinstance(f, Fit):
+            raise UsageError(f"{path} is a saved stack; bayescale stack takes fit files (.nc)")
+    named = _check_fits(dict(zip(args.names, fits, strict=True)) if args.names else fits)
+    if args.weights is None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = stack(named, method=args.method)
+        for w in caught:
+            print(f"bayescale: warning: {w.message}", file=sys.stderr)
+    else:
+        total = sum(args.weights)
+        result = stack(
+            named, weights={n: w / total for n, w in zip(named, args.weights, strict=True)}
+        )
+    try:
+        path = result.save(args.out)
+    except OSError as err:
+        raise _os_error(args.out, err) from None
+    text = render_table(result.summary(), args.format, digits=args.digits)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    print(f"wrote {path}", file=sys.stderr)
     return 0
 
 
@@ -787,7 +888,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_plan)
 
     p = sub.add_parser("backtest", help="fit below cutoffs, score the held-out runs above")
-    p.add_argument("law", help="registered law name (see 'bayescale laws')")
+    p.add_argument(
+        "law", help="registered law name (see 'bayescale laws'); LAW1,LAW2 or a saved stack "
+        "folder backtests a stack (members refitted and stacked again at each cutoff)",
+    )  # fmt: skip
     p.add_argument("data", help="CSV file, one row per training run")
     p.add_argument("--split", default="C", help="column the cutoffs apply to (default C = 6ND)")
     p.add_argument(
@@ -796,6 +900,11 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("--columns", help="canonical=column pairs, e.g. N=params,D=tokens,loss=val_loss")
     p.add_argument("--option", action="append", metavar="KEY=VALUE", help="law family option")
+    p.add_argument(
+        "--stack", choices=("stacking", "pseudo-BMA", "BB-pseudo-BMA"), default=None,
+        help="weights of a stack's members at each cutoff (default: stacking; a saved stack "
+        "keeps its own method)",
+    )  # fmt: skip
     p.add_argument("--draws", type=_count, default=1000, help="posterior draws per chain")
     p.add_argument("--tune", type=_natural, default=1000, help="warm-up iterations per chain")
     p.add_argument("--chains", type=_count, default=4, help="number of chains")
@@ -805,6 +914,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write to this file instead of stdout")
     p.add_argument("--force", action="store_true", help="replace an existing output")
     p.set_defaults(func=_cmd_backtest)
+
+    p = sub.add_parser("stack", help="average saved fits of the same runs (a stack folder)")
+    p.add_argument("fits", nargs="+", help="fit files written by 'bayescale fit' (same runs)")
+    p.add_argument("--out", required=True, help="output folder (member fits + stack.json)")
+    p.add_argument(
+        "--method", choices=("stacking", "pseudo-BMA", "BB-pseudo-BMA"), default="stacking",
+        help="how LOO gives the weights (default stacking)",
+    )  # fmt: skip
+    p.add_argument(
+        "--weights", type=_non_negative_float, nargs="+",
+        help="given weights, one per fit (normalised to sum 1) instead of LOO",
+    )  # fmt: skip
+    p.add_argument("--names", nargs="+", help="member names, one per fit")
+    p.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
+    p.add_argument("--digits", type=_digits, default=3, help="significant digits for md/tex")
+    p.add_argument("--force", action="store_true", help="replace an existing stack")
+    p.set_defaults(func=_cmd_stack)
 
     p = sub.add_parser("datasets", help="list the registered datasets")
     p.set_defaults(func=_cmd_datasets)

@@ -19,6 +19,7 @@ from .analysis import FLOPS_PER_PARAM_TOKEN, _fixed_inputs, _held_mapping, _opti
 from .cards import Card, load_card
 from .fit import Fit
 from .law import ScalingLaw
+from .stacking import StackedFit
 
 __all__ = ["CardComparison", "compare_to_card"]
 
@@ -132,9 +133,13 @@ def compare_to_card(
     fraction of posterior draws lying farther out. And the compute-optimal allocation at
     ``compute`` under the card against its posterior.
 
+    A :class:`~bayescale.StackedFit` of one law is compared through its mixed draws (the
+    mixture of the members' posteriors, :meth:`StackedFit.params
+    <bayescale.StackedFit.params>`).
+
     Parameters
     ----------
-    fit : Fit
+    fit : Fit or StackedFit
     card : str or Card
         A card name (``"hoffmann2022"``) or a :class:`~bayescale.Card` of the same law.
     compute : float
@@ -165,10 +170,10 @@ def compare_to_card(
     """
     if not (isinstance(ci_prob, int | float) and 0 < float(ci_prob) < 1):
         raise ValueError(f"ci_prob must be a number in (0, 1), got {ci_prob!r}")
-    if not isinstance(fit, Fit):
+    if not isinstance(fit, Fit | StackedFit):
         raise TypeError(
-            f"compare_to_card compares one posterior with a card, got {type(fit).__name__}; "
-            "for a stack compare each member (stack.fits[name])"
+            f"compare_to_card compares a fit (bs.fit, bs.Fit.load or bs.stack) with a card, got "
+            f"{type(fit).__name__}"
         )
     law = fit.law
     fixed = _held_mapping("compare_to_card", fixed)

@@ -279,6 +279,7 @@ def _flat_params(fit: Fit, method: str) -> tuple[dict[str, np.ndarray], dict[str
     return nat, noise
 
 
+@stackable
 def chain(
     loss_fit: Fit,
     downstream_fit: Fit,
@@ -298,8 +299,9 @@ def chain(
 
     Parameters
     ----------
-    loss_fit : Fit
-        A fit of a loss law (e.g. ``chinchilla``).
+    loss_fit : Fit or StackedFit
+        A fit of a loss law (e.g. ``chinchilla``); a stack gives the mixture of its members'
+        forecasts (member ``k`` with its own seed, see :mod:`bayescale.stacking`).
     downstream_fit : Fit
         A fit of the ``downstream`` law (one input: the loss).
     kind : {"predictive", "mean"}

@@ -28,10 +28,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import xarray as xr
+from scipy.special import logsumexp
 
 from ._api import CI_PROB
 from .analysis import FLOPS_PER_PARAM_TOKEN, _as_1d, predict_loss
 from .fit import Fit
+from .stacking import StackedFit, stackable, template_fit
 from .xp import numpy_ns
 
 __all__ = ["NextRunsResult", "next_runs"]
@@ -196,12 +199,14 @@ def _flat(fit: Fit, kind: str) -> dict[str, np.ndarray]:
     }
 
 
-def new_run_loglik(fit: Fit, N: Any, D: Any, loss: Any) -> np.ndarray:
+def new_run_loglik(fit: Fit | StackedFit, N: Any, D: Any, loss: Any) -> np.ndarray:
     """Log-likelihood of observing ``loss`` at runs (N, D) under each posterior draw.
 
     ``N``, ``D`` are 1-D (J runs), ``loss`` is ``(J, K)`` (K outcomes per run); the result is
     ``(J, K, S)`` over the S draws, flat over (chain, draw) — the fit's own numpy log-density on
-    the law's log mean (no drift, no group offset: what a refit's likelihood of the run is).
+    the law's log mean (no drift, no group offset: what a refit's likelihood of the run is). A
+    :class:`~bayescale.StackedFit` gives it over its mixed draws, each draw under its own
+    member's law and likelihood.
 
     Examples
     --------
@@ -210,6 +215,13 @@ def new_run_loglik(fit: Fit, N: Any, D: Any, loss: Any) -> np.ndarray:
     >>> new_run_loglik(fit, [1e9], [2e10], [[2.5, 2.6]]).shape
     (1, 2, 80)
     """
+    ll = _loglik_draws(fit, N, D, loss).transpose("run", "outcome", "chain", "draw").to_numpy()
+    return ll.reshape(*ll.shape[:2], -1)
+
+
+@stackable
+def _loglik_draws(fit: Fit, N: Any, D: Any, loss: Any) -> xr.DataArray:
+    """:func:`new_run_loglik` of one fit as a DataArray over (chain, draw, run, outcome)."""
     law, lik = fit.law, fit.likelihood
     q = _flat(fit, "natural")
     noise = _flat(fit, "noise")
@@ -217,7 +229,44 @@ def new_run_loglik(fit: Fit, N: Any, D: Any, loss: Any) -> np.ndarray:
     d = np.asarray(D, dtype=float)[:, None]
     mu = law.log_mean({k: v[None, :] for k, v in q.items()}, numpy_ns, N=n, D=d)  # (J, S)
     obs = lik.transform(np.asarray(loss, dtype=float))  # (J, K)
-    return lik.logpdf(obs[..., None], mu[:, None, :], **{k: v for k, v in noise.items()})
+    ll = lik.logpdf(obs[..., None], mu[:, None, :], **{k: v for k, v in noise.items()})
+    post = fit.posterior
+    shape = (post.sizes["chain"], post.sizes["draw"], *ll.shape[:2])
+    return xr.DataArray(np.moveaxis(ll, -1, 0).reshape(shape), dims=_LL_DIMS)
+
+
+_LL_DIMS = ("chain", "draw", "run", "outcome")
+
+
+def _refit_stack(
+    stack: StackedFit,
+    runs: list[dict[str, float]],
+    loglik: list[np.ndarray],
+    spec: Any,
+    ci_prob: float,
+    *,
+    seeds: list[int],
+    fit_kwargs: Mapping[str, Any] | None,
+    processes: int | None,
+) -> list[tuple[float, float]]:
+    """Width and sd of the target once each run is added to a stack: every member refitted
+    with the run, the weights updated by each member's predictive density of it,
+    ``w_k · p_k(y)``, with ``p_k(y)`` the mean likelihood over member k's draws (``loglik[k]``,
+    one value per run), as the reweighting does."""
+    refits = [
+        refit_with_runs(m, runs, None, seeds=seeds, fit_kwargs=fit_kwargs, processes=processes)
+        for m in stack.fits.values()
+    ]
+    log_w = np.log(stack.weights.to_numpy())[:, None] + np.stack(loglik)  # (members, runs)
+    out = []
+    for i in range(len(runs)):
+        w = np.exp(log_w[:, i] - log_w[:, i].max())
+        weights = dict(zip(stack.names, w / w.sum(), strict=True))
+        mixed = StackedFit({n: r[i] for n, r in zip(stack.names, refits, strict=True)}, weights)
+        v = spec(mixed)
+        width, sd = _spread(v, np.ones((1, v.size)), ci_prob)
+        out.append((float(width[0]), float(sd[0])))
+    return out
 
 
 def _refit_kwargs(fit: Fit, fit_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -351,9 +400,17 @@ def next_runs(
 ) -> NextRunsResult:
     """Rank candidate runs by the expected shrinkage of a target's posterior spread per FLOP.
 
+    A :class:`~bayescale.StackedFit` (members of laws of N and D) is treated as the mixture it
+    is: its mixed draws (target, simulated losses and log-likelihoods each from the draw's own
+    member) are reweighted by the outcome's likelihood, which updates each member's draws and
+    the members' weights together — member ``k``'s total weight becomes proportional to
+    ``w_k · p_k(y)``, its predictive density of the outcome (the Bayesian update of a mixture;
+    the stacking weights are not re-optimised). Refitted outcomes refit every member with the
+    run and mix them with those updated weights.
+
     Parameters
     ----------
-    fit : Fit
+    fit : Fit or StackedFit
         A fitted law of N and D.
     candidates : DataFrame, mapping or array
         The runs one could do next: columns ``N`` and ``D`` (or an ``(n, 2)`` array).
@@ -393,11 +450,12 @@ def next_runs(
     >>> list(res.summary()["rank"])
     [1, 2]
     """
-    if not isinstance(fit, Fit):
-        raise TypeError(f"next_runs needs a Fit, got {type(fit).__name__}")
-    if set(fit.law.inputs) != {"N", "D"}:
+    if not isinstance(fit, Fit | StackedFit):
+        raise TypeError(f"next_runs needs a Fit or a StackedFit, got {type(fit).__name__}")
+    law = template_fit(fit, "next_runs").law
+    if set(law.inputs) != {"N", "D"}:
         raise ValueError(
-            f"next_runs needs a law of N and D only; {fit.law.name!r} has {list(fit.law.inputs)}"
+            f"next_runs needs a law of N and D only; {law.name!r} has {list(law.inputs)}"
         )
     if not (isinstance(ci_prob, float | int) and 0 < ci_prob < 1):
         raise ValueError(f"ci_prob must be between 0 and 1, got {ci_prob!r}")
@@ -438,21 +496,26 @@ def next_runs(
     if refit and high.any():
         where = np.argwhere(high)
         seeds = np.random.SeedSequence(refit_seed).generate_state(len(where)).tolist()
-        out = fit.law.output
-        runs = [{"N": n[j], "D": d[j], out: y[j, k]} for j, k in where]
+        runs = [{"N": n[j], "D": d[j], law.output: y[j, k]} for j, k in where]
 
         def reduce(f: Fit) -> tuple[float, float]:
             v = spec(f)
             w, s = _spread(v, np.ones((1, v.size)), ci_prob)
             return float(w[0]), float(s[0])
 
-        for (j, k), (w, s) in zip(
-            where,
-            refit_with_runs(
+        if isinstance(fit, StackedFit):
+            member_ll = [  # log of each member's mean likelihood of each added run
+                logsumexp(new_run_loglik(m, n, d, y)[where[:, 0], where[:, 1]], axis=-1)
+                - np.log(m.n_draws)
+                for m in fit.fits.values()
+            ]
+            kw = {"seeds": seeds, "fit_kwargs": fit_kwargs, "processes": processes}
+            refits = _refit_stack(fit, runs, member_ll, spec, ci_prob, **kw)
+        else:
+            refits = refit_with_runs(
                 fit, runs, reduce, seeds=seeds, fit_kwargs=fit_kwargs, processes=processes
-            ),
-            strict=True,
-        ):
+            )
+        for (j, k), (w, s) in zip(where, refits, strict=True):
             width[j, k], sd[j, k], refitted[j, k] = w, s, True
 
     flops = FLOPS_PER_PARAM_TOKEN * n * d
@@ -478,7 +541,7 @@ def next_runs(
         {
             "candidate": np.repeat(np.arange(len(n)), n_outcomes),
             "outcome": np.tile(np.arange(n_outcomes), len(n)),
-            fit.law.output: y.ravel(),
+            law.output: y.ravel(),
             "pareto_k": khat.ravel(),
             "refit": refitted.ravel(),
             "width": width.ravel(),

@@ -20,6 +20,7 @@ from ._api import CI_PROB
 from .analysis import FLOPS_PER_PARAM_TOKEN, compute_optimal, predict_loss
 from .fit import Fit
 from .next_runs import NextRunsResult, candidate_grid, next_runs
+from .stacking import StackedFit
 
 __all__ = ["Plan", "plan"]
 
@@ -42,7 +43,7 @@ class Plan:
     """The plan for one budget (see :func:`plan`): ``summary()``, ``rules``, ``next_runs``,
     ``to_markdown()``, ``plot()`` and an HTML view in notebooks."""
 
-    fit: Fit
+    fit: Fit | StackedFit
     compute: float
     N: float
     D: float
@@ -70,7 +71,11 @@ class Plan:
         from .display import flops, human, interval
 
         pct = f"{100 * self.ci_prob:g}%"
-        law = self.fit.law
+        fitted = (
+            f"Law `{self.fit.law.name}`"
+            if isinstance(self.fit, Fit)
+            else "Stack of " + ", ".join(f"`{n}` ({w:.2f})" for n, w in self.fit.weights.items())
+        )
         lines = [f"# Plan for {flops(self.compute)}", ""]
         mode = (
             "compute-optimal"
@@ -79,7 +84,7 @@ class Plan:
             "of inference at the compute-optimal run's loss"
         )
         lines += [
-            f"Law `{law.name}` fitted to {len(self.fit.data)} runs; {mode}.",
+            f"{fitted} fitted to {len(self.fit.data)} runs; {mode}.",
             "",
             f"**Train N = {human(self.N, 'N')} on D = {human(self.D, 'D')}** "
             f"({self.D / self.N:.3g} tokens per parameter, "
@@ -177,7 +182,7 @@ def plan(
 
     Parameters
     ----------
-    fit : Fit
+    fit : Fit or StackedFit
         A fitted law of N and D.
     compute : float
         The training budget in FLOPs.
@@ -216,8 +221,8 @@ def plan(
     from .decisions import inference_optimal
     from .misallocation import misallocation_cost, rule_of_thumb_check
 
-    if not isinstance(fit, Fit):
-        raise TypeError(f"plan needs a Fit, got {type(fit).__name__}")
+    if not isinstance(fit, Fit | StackedFit):
+        raise TypeError(f"plan needs a Fit or a StackedFit, got {type(fit).__name__}")
     c = np.asarray(compute, dtype=float)
     if c.ndim != 0 or not (np.isfinite(c) and c > 0):
         raise ValueError(f"compute must be one finite budget > 0 in FLOPs, got {compute!r}")

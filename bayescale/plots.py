@@ -395,7 +395,7 @@ def plot_isoflops(
 
     from .display import HumanFormatter, human, human_log_axis
 
-    law = fit.law
+    law = _template(fit, "plot_isoflops").law
     if not {"N", "D"} <= set(law.inputs):
         raise ValueError(
             f"plot_isoflops needs a law with inputs N and D; {law.name!r} has {law.inputs}"

@@ -22,8 +22,9 @@ from ._plotting import (
     _label,
     _legend_below,
     _panels,
+    _template,
 )
-from .analysis import predict_loss
+from .analysis import noise_draws, predict_loss
 from .fit import Fit
 
 __all__ = ["plot_backtest", "plot_residuals"]
@@ -77,7 +78,7 @@ def plot_residuals(
     >>> [a.get_xlabel() for a in axes]
     ['parameters N', 'training tokens D']
     """
-    law = fit.law
+    law = _template(fit, "plot_residuals").law
     choices = [*law.inputs, "fitted"]
     if x is not None and x not in choices:
         raise ValueError(f"x must be one of {choices}, got {x!r}")
@@ -88,23 +89,16 @@ def plot_residuals(
     inputs = {k: runs[k].to_numpy(dtype=float) for k in law.inputs}
     mean = predict_loss(fit, kind="mean", **inputs).to_numpy().reshape(-1, len(runs))
     observed = runs[law.output].to_numpy(dtype=float)
-    noise = {k: v.to_numpy().reshape(-1) for k, v in fit.params("noise").items()}
-    proportion = fit.likelihood.output_domain == "unit"
+    proportion = _template(fit, "plot_residuals").likelihood.output_domain == "unit"
     if proportion:
         fitted = mean.mean(axis=0)
         resid = observed - fitted
         lo = hi = None
         outside = np.zeros(len(resid), dtype=bool)
     else:
-        if not noise:
-            raise ValueError(
-                f"plot_residuals: the {fit.likelihood.name!r} likelihood has no noise parameters "
-                "to draw a noise band from"
-            )
         fitted = np.log(mean).mean(axis=0)
         resid = np.log(observed) - fitted
-        rng = np.random.default_rng(random_seed)
-        eps = fit.likelihood.sample(rng, np.zeros_like(next(iter(noise.values()))), **noise)
+        eps = noise_draws(fit, random_seed=random_seed).to_numpy().ravel()
         lo, _, hi = _band(np.asarray(eps), ci_prob)
         outside = (resid < lo) | (resid > hi)
     if x is not None and ax is not None and not np.iterable(ax):

@@ -28,6 +28,8 @@ import xarray as xr
 from ._api import CI_PROB, check_ci_prob
 from ._plotting import _finish, _legend_below, _panels
 from .display import human, human_log_axis, number
+from .fit import Fit
+from .stacking import StackedFit
 
 __all__ = [
     "plot_compute_for_loss",
@@ -50,7 +52,7 @@ def _result(obj: Any, question: str, solve: Callable[..., xr.Dataset], /, **kwar
         if given:
             raise ValueError(f"plot_{question}: {given} are taken from the result; omit them")
         return obj
-    if not hasattr(obj, "law") or not hasattr(obj, "idata"):
+    if not isinstance(obj, Fit | StackedFit):
         raise TypeError(
             f"plot_{question} takes a fit or the Dataset of bs.{question}, got {type(obj).__name__}"
         )

@@ -42,6 +42,8 @@ def plot_groups(
     from .structure import FLOPS_PER_PARAM_TOKEN
 
     pooling = getattr(fit, "pooling", None)
+    if hasattr(fit, "weights") and hasattr(fit, "fits"):  # a StackedFit
+        raise ValueError("plot_groups draws one pooled fit; plot a member: stack.fits[name]")
     if pooling is None:
         raise ValueError("plot_groups needs a fit with groups (bs.fit(..., group=...))")
     if not (isinstance(ci_prob, int | float) and 0 < ci_prob < 1):

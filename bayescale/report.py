@@ -143,7 +143,9 @@ def report(
     drawn: list[tuple[Any, str, str]] = []  # (figure, file stem, caption)
     try:
         if isinstance(fit, StackedFit):
-            return _stack_report(fit, out, budgets, card_objs, title, ci_prob, fixed, drawn)
+            return _stack_report(
+                fit, out, budgets, card_objs, title, ci_prob, fixed, drawn, backtest, dataset
+            )
         return _report(
             fit, out, budgets, card_objs, title, ci_prob, fixed, drawn, backtest, dataset
         )

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ._report_common import _CSS, optimal_display
 from .analysis import compute_optimal
 from .export import export_summary, format_number, summary_table, to_html_table, to_markdown
+from .report_fit import _calibration, _provenance
 from .stacking import StackedFit
 
 
@@ -24,6 +26,8 @@ def _stack_report(
     ci_prob: float,
     fixed: dict,
     drawn: list,
+    backtest: Any = None,
+    dataset: Any = None,
 ) -> str:
     """:func:`report` of a :class:`StackedFit` on checked arguments."""
     from . import plots
@@ -76,6 +80,19 @@ def _stack_report(
         drawn.append((fig, "frontier.png", "Compute-optimal N* and D* of the mixture"))
         fig, _ = plots.plot_tokens_per_param(stack, ci_prob=ci_prob, cards=card_objs, fixed=fixed)
         drawn.append((fig, "tokens_per_param.png", "Compute-optimal tokens per parameter"))
+    if same_inputs:
+        fig, _ = plots.plot_residuals(stack, ci_prob=ci_prob)
+        caption = "Residuals from the mixture's mean; band: the members' noise, mixed"
+        drawn.append((fig, "residuals.png", caption))
+        if has_nd and not fixed:
+            fig, _ = plots.plot_isoflops(stack, ci_prob=ci_prob)
+            drawn.append((fig, "isoflops.png", "Loss against N per budget (the mixture)"))
+    calibration: list[str] = []
+    if backtest is not None:
+        calibration, warns = _calibration(backtest)
+        notes += warns
+        fig, _ = plots.plot_backtest(backtest)
+        drawn.append((fig, "backtest.png", "Backtest: held-out runs against predictive intervals"))
     figures = [(name, caption) for _, name, caption in drawn]
 
     problems = []
@@ -90,6 +107,7 @@ def _stack_report(
         ("weights", stack.method),
         ("mixed draws", str(stack.n_draws)),
         ("diagnostics", "converged" if not problems else f"{len(problems)} problem(s)"),
+        *_provenance(stack, dataset),  # the members' runs are the same
     ]
 
     pct = f"{100 * ci_prob:g}"
@@ -108,6 +126,8 @@ def _stack_report(
             to_markdown(opt_frame),
             "",
         ]
+    if calibration:
+        md += ["## Calibration", "", *calibration, ""]
     for note in notes:
         md += [f"> **Note**: {note}", ""]
     md += ["## Figures", ""]
@@ -131,6 +151,8 @@ def _stack_report(
             "precision in <code>optimal.csv</code>.</p>",
             to_html_table(opt_frame),
         ]
+    if calibration:
+        body += ["<h2>Calibration</h2>", *(f"<p>{esc(line)}</p>" for line in calibration)]
     body += [f'<p class="bad"><b>Note</b>: {esc(note)}</p>' for note in notes]
     body += ["<h2>Figures</h2>"]
     for name, caption in figures:

@@ -11,17 +11,38 @@ first member), taken evenly spaced over its flattened chain × draw; the parts a
 along ``draw`` with one chain, so the result has the variables and dimensions it has for a single
 fit. Functions with a ``random_seed`` give member ``k`` the seed
 ``SeedSequence(random_seed, spawn_key=(k,))`` (independent streams; same seed, same draws).
+
+The same mixing serves everything else that takes a fit, in three ways:
+
+- *functions of draws* (``predict_loss``, ``compute_optimal``, the decision functions,
+  ``chain``, ``misallocation_cost``, and the private draw-level steps of
+  ``posterior_predictive_check``, ``next_runs``, ``backtest`` and ``plot_residuals``:
+  ``validation._predictive_draws``, ``next_runs._loglik_draws``, ``analysis.noise_draws``) are
+  :func:`stackable`: each member answers with its own law, likelihood and seed;
+- *functions of the parameters* (``compare_to_card``, ``tradeoff``, ``plot_params``) read
+  :attr:`StackedFit.law`, :meth:`StackedFit.params` and :attr:`StackedFit.posterior`: the
+  mixture's draws of one law's parameters (members of different laws raise a ``ValueError``:
+  a mixture of laws has no one set of parameters);
+- what reads a fit's runs, inputs and output (figures, ``posterior_predictive_check``,
+  ``next_runs``, the CLI's ``predict``) takes :func:`template_fit`, the first member when all
+  members agree on them.
+
+Because every result selects the same draws of each member, results of different functions on
+one stack line up draw by draw: ``next_runs`` on a stack reweights the mixed draws by the
+outcome's likelihood under each draw's own member, which updates the members' draws and their
+weights together (member ``k``'s weight becomes ∝ ``w_k · p_k(y)``, its predictive density of
+the outcome — the Bayesian update of a mixture; stacking weights are not re-optimised).
+``backtest`` takes a stack or several laws and refits every member at each cutoff, then stacks
+again (:mod:`bayescale.stacking_backtest`). Saved stacks are folders (:meth:`StackedFit.save`);
+the CLI reads them wherever it reads a fit, and ``bayescale stack`` makes one from fit files.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
+import inspect
 import os
-import re
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,7 +51,7 @@ import xarray as xr
 
 from .fit import Fit
 
-__all__ = ["StackedFit", "load_stack", "stack", "stackable"]
+__all__ = ["StackedFit", "load_stack", "stack", "stackable", "template_fit"]
 
 STACK_FILE = "stack.json"
 _FORMAT = 1
@@ -177,16 +198,21 @@ def _check_weights(names: Sequence[str], weights: Mapping[str, Any] | pd.Series)
 class StackedFit:
     """A weighted mixture of fits to the same runs (result of :func:`stack`).
 
-    Pass it wherever an analysis or decision function takes a :class:`~bayescale.Fit`
+    Pass it wherever a function takes a :class:`~bayescale.Fit`
     (:func:`~bayescale.compute_optimal`, :func:`~bayescale.predict_loss`,
     :func:`~bayescale.compute_for_loss`, :func:`~bayescale.loss_at`,
     :func:`~bayescale.overtraining_penalty`, :func:`~bayescale.inference_optimal`,
-    :func:`~bayescale.data_wall`, :func:`~bayescale.predict_accuracy`,
-    :func:`~bayescale.emergence_threshold`): the answer is the mixture of the members' answers,
-    one chain of :attr:`n_draws` draws (see :mod:`bayescale.stacking`). The figures
-    :func:`~bayescale.plots.plot_fit`, :func:`~bayescale.plots.plot_frontier` and
-    :func:`~bayescale.plots.plot_tokens_per_param` and :func:`~bayescale.export_summary` (the
-    :meth:`summary` table) take it too.
+    :func:`~bayescale.data_wall`, :func:`~bayescale.misallocation_cost`,
+    :func:`~bayescale.rule_of_thumb_check`, :func:`~bayescale.predict_accuracy`,
+    :func:`~bayescale.emergence_threshold`, :func:`~bayescale.chain`,
+    :func:`~bayescale.compare_to_card`, :func:`~bayescale.tradeoff`,
+    :func:`~bayescale.posterior_predictive_check`, :func:`~bayescale.next_runs`,
+    :func:`~bayescale.plan`, :func:`~bayescale.backtest` (members refitted per cutoff),
+    :func:`~bayescale.report`, :func:`~bayescale.export_summary`): the answer is the mixture of
+    the members' answers, one chain of :attr:`n_draws` draws (see :mod:`bayescale.stacking`).
+    The figures of :mod:`bayescale.plots` (``plot_fit``, ``plot_isoflops``, ``plot_residuals``,
+    ``plot_frontier``, ``plot_tokens_per_param``, ``plot_params``) and
+    :mod:`bayescale.plots_decisions` take it too, and so does the CLI (a saved stack folder).
 
     Attributes
     ----------
@@ -243,6 +269,65 @@ class StackedFit:
     def data(self) -> pd.DataFrame:
         """The runs every member was fitted to."""
         return next(iter(self.fits.values())).data
+
+    # ------------------------------------------------------------------ the mixture as a posterior
+    def _one(self, what: str, key: Callable[[Fit], Any], need: str) -> Fit:
+        """The first member, after checking every member has the same ``key``."""
+        values = {name: key(f) for name, f in self.fits.items()}
+        if len(set(values.values())) > 1:
+            listed = ", ".join(f"{n}: {v}" for n, v in values.items())
+            raise ValueError(
+                f"the stack's members have different {what} ({listed}); {need} — use a member "
+                "(stack.fits[name]) or stack fits of one " + what.rstrip("s")
+            )
+        return next(iter(self.fits.values()))
+
+    @property
+    def law(self) -> Any:
+        """The members' law when they all share it (same name, version and options): what
+        functions of the parameters (:func:`~bayescale.compare_to_card`,
+        :func:`~bayescale.tradeoff`, ``plot_params``) read. Members of different laws raise a
+        ``ValueError``: a mixture of laws has no one set of parameters."""
+        need = "this needs the parameters of one law"
+        return self._one("laws", lambda f: f.law.key, need).law
+
+    @property
+    def likelihood(self) -> Any:
+        """The members' likelihood when they all share it; members with different likelihoods
+        raise a ``ValueError`` (functions of predictions mix each member's own draws)."""
+        need = "this needs one noise model"
+        return self._one("likelihoods", lambda f: f.likelihood.name, need).likelihood
+
+    def params(self, kind: str = "natural") -> dict[str, xr.DataArray]:
+        """Mixed draws of the members' parameters (one chain of :attr:`n_draws` draws), as
+        :meth:`Fit.params <bayescale.Fit.params>`: ``"natural"``/``"sampled"`` need one law,
+        ``"noise"`` one likelihood.
+
+        Examples
+        --------
+        >>> import bayescale as bs
+        >>> runs = bs.testing.simulate_chinchilla(60, random_seed=0)
+        >>> st = bs.stack({"a": bs.testing.pinned_fit(random_seed=0, data=runs),
+        ...                "b": bs.testing.pinned_fit(random_seed=1, data=runs)},
+        ...               weights={"a": 0.5, "b": 0.5})
+        >>> st.params()["alpha"].sizes
+        Frozen({'chain': 1, 'draw': 1000})
+        """
+        if kind in ("natural", "sampled"):
+            self.law  # noqa: B018 - one law, or a clear error
+        elif kind == "noise":
+            self.likelihood  # noqa: B018
+        mixed = self.mix(_params_dataset, args=(kind,))
+        return {k: mixed[k] for k in mixed.data_vars}
+
+    @property
+    def posterior(self) -> xr.Dataset:
+        """The mixture's posterior: the variables every member's posterior has, mixed by weight
+        (one chain of :attr:`n_draws` draws); the members must share one law."""
+        self.law  # noqa: B018
+        posts = [f.posterior for f in self.fits.values()]
+        common = [v for v in posts[0].data_vars if all(v in p.data_vars for p in posts[1:])]
+        return self.mix(_posterior_of, args=(common,))
 
     def draw_counts(self) -> pd.Series:
         """Draws each member contributes to a mixed result (largest-remainder rounding)."""
@@ -407,78 +492,18 @@ class StackedFit:
         >>> bs.load_stack(folder).weights.to_dict()
         {'a': 0.5, 'b': 0.5}
         """
-        from . import __version__
-        from .io import atomic_write_text
+        from .stacking_io import save_stack
 
-        folder = Path(path)
-        if folder.exists() and not folder.is_dir():
-            raise NotADirectoryError(f"cannot save a stack to {folder}: it is not a folder")
-        folder.mkdir(parents=True, exist_ok=True)
-        members = []
-        for i, (name, member) in enumerate(self.fits.items()):
-            file = f"member_{i}.nc"
-            member.save(str(folder / file))
-            members.append(
-                {
-                    "name": name,
-                    "file": file,
-                    "sha256": _sha256(folder / file),
-                    "weight": float(self.weights[name]),
-                    "law": member.law.key,
-                    "likelihood": member.likelihood.name,
-                }
-            )
-        meta = {
-            "format": _FORMAT,
-            "bayescale_version": __version__,
-            "method": self.method,
-            "members": members,
-        }
-        atomic_write_text(folder / STACK_FILE, json.dumps(meta, indent=2) + "\n")
-        listed = {m["file"] for m in members}
-        for stale in folder.glob("member_*.nc"):  # members of a larger stack saved here before
-            if stale.name not in listed:
-                stale.unlink()
-        return str(folder)
+        return save_stack(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> StackedFit:
         """Read a stack written by :meth:`save`; every member file must exist, match its
         recorded SHA-256 and load (:meth:`Fit.load <bayescale.Fit.load>`). Problems raise one
         ``ValueError`` naming the path and the member."""
-        from .io import load_fit
+        from .stacking_io import read_stack
 
-        folder = Path(path)
-        meta_path = folder / STACK_FILE
-        if not meta_path.is_file():
-            raise ValueError(f"{folder} is not a saved stack: {STACK_FILE} is missing")
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            members = meta["members"]
-            method = str(meta["method"])
-            if meta.get("format") != _FORMAT:
-                raise ValueError(f"unknown stack format {meta.get('format')!r}")
-            entries = [(str(m["name"]), str(m["file"]), m["sha256"], m["weight"]) for m in members]
-        except (ValueError, KeyError, TypeError) as err:
-            raise ValueError(f"{meta_path}: not a valid stack description ({err})") from err
-        fits, weights = {}, {}
-        for name, file, digest, weight in entries:
-            member_path = folder / file
-            if Path(file).name != file or not re.fullmatch(r"[\w.-]+\.nc", file):
-                raise ValueError(f"{meta_path}: member {name!r} has a bad file name {file!r}")
-            if not member_path.is_file():
-                raise ValueError(f"{folder}: the file {file} of member {name!r} is missing")
-            if _sha256(member_path) != digest:
-                raise ValueError(
-                    f"{folder}: the file {file} of member {name!r} does not match the SHA-256 "
-                    f"recorded in {STACK_FILE} (replaced or edited since the stack was saved)"
-                )
-            try:
-                fits[name] = load_fit(member_path)
-            except ValueError as err:
-                raise ValueError(f"{folder}: member {name!r} cannot be loaded: {err}") from err
-            weights[name] = weight
-        return cls(fits, weights, method=method)
+        return read_stack(cls, path)
 
     # ------------------------------------------------------------------ display
     def _rows(self) -> list[tuple[str, str, str, float, int]]:
@@ -516,12 +541,48 @@ class StackedFit:
         )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _params_dataset(fit: Fit, kind: str) -> xr.Dataset:
+    return xr.Dataset(fit.params(kind))
+
+
+def _posterior_of(fit: Fit, names: list[str]) -> xr.Dataset:
+    return fit.posterior[names]
+
+
+def template_fit(fit: Fit | StackedFit, what: str) -> Fit:
+    """The fit whose law's inputs and output (and the likelihood's output domain and extra
+    columns) a function reads: ``fit`` itself, or a stack's first member when every member
+    agrees on them (a ``ValueError`` naming the members otherwise).
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> runs = bs.testing.simulate_chinchilla(60, random_seed=0)
+    >>> st = bs.stack({"a": bs.testing.pinned_fit(random_seed=0, data=runs),
+    ...                "b": bs.testing.pinned_fit(random_seed=1, data=runs)},
+    ...               weights={"a": 0.5, "b": 0.5})
+    >>> template_fit(st, "example").law.inputs
+    ('N', 'D')
+    """
+    if isinstance(fit, Fit):
+        return fit
+    if not isinstance(fit, StackedFit):
+        raise TypeError(f"{what} takes a Fit or a StackedFit, got {type(fit).__name__}")
+
+    def shape(f: Fit) -> tuple:
+        lik = f.likelihood
+        return (f.law.inputs, f.law.output, lik.output_domain, lik.extra_columns)
+
+    (first_name, first), *rest = fit.fits.items()
+    for name, member in rest:
+        if shape(member) != shape(first):
+            raise ValueError(
+                f"{what}: stack member {name!r} ({member.law.key}, {member.likelihood.name}) "
+                f"has inputs {list(member.law.inputs)} and output {member.law.output!r}, member "
+                f"{first_name!r} ({first.law.key}, {first.likelihood.name}) "
+                f"{list(first.law.inputs)} and {first.law.output!r}: use the members separately"
+            )
+    return first
 
 
 def _take(result: Any, n: int) -> Any:
@@ -563,9 +624,11 @@ def stackable(
     (e.g. counts over draws)."""
 
     def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        first = next(iter(inspect.signature(f).parameters))  # "fit", "loss_fit", ...
+
         @functools.wraps(f)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            target = args[0] if args else kwargs.get("fit")
+            target = args[0] if args else kwargs.get(first)
             if not isinstance(target, Fit | StackedFit):
                 raise TypeError(
                     f"{f.__name__} takes a fit (bs.fit, bs.Fit.load or bs.stack) as its first "
@@ -575,7 +638,7 @@ def stackable(
                 if args:
                     out = target.mix(f, args=args[1:], kwargs=kwargs)
                 else:
-                    rest = {k: v for k, v in kwargs.items() if k != "fit"}
+                    rest = {k: v for k, v in kwargs.items() if k != first}
                     out = target.mix(f, kwargs=rest)
                 return finish(out) if finish is not None else out
             return f(*args, **kwargs)

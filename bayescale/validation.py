@@ -30,6 +30,7 @@ from .law import ScalingLaw, get_law
 from .likelihoods import Likelihood, get_likelihood
 from .model import build_model, observed_name
 from .priors import Prior, merge_priors
+from .stacking import StackedFit, stackable, template_fit
 from .structure import Structure, resolve_structure
 
 __all__ = [
@@ -168,13 +169,17 @@ def _run_inputs(fit: Fit) -> dict[str, np.ndarray]:
     return {k: const[k].to_numpy() for k in names}
 
 
+@stackable
 def _predictive_draws(
     fit: Fit,
     inputs: Mapping[str, np.ndarray],
-    seed: int | None,
+    *,
+    random_seed: int | None,
     frame: pd.DataFrame | None = None,
 ) -> xr.DataArray:
-    """Predictive draws at ``inputs``; ``frame`` holds the runs' other grouping columns."""
+    """Predictive draws at ``inputs``; ``frame`` holds the runs' other grouping columns (a
+    stack: each member with its own groups and seed)."""
+    seed = random_seed
     groups = {}
     if frame is not None:
         for g in fit.structure.groupings:
@@ -207,7 +212,7 @@ class BacktestResult:
     overall : Series
         The same figures pooled over every held-out prediction.
     fits : dict
-        The fit of each cutoff.
+        The fit of each cutoff (a :class:`~bayescale.StackedFit` when a stack was backtested).
     """
 
     split: str
@@ -216,7 +221,7 @@ class BacktestResult:
     table: pd.DataFrame
     metrics: pd.DataFrame
     overall: pd.Series
-    fits: dict[float, Fit] = field(repr=False, default_factory=dict)
+    fits: dict[float, Fit | StackedFit] = field(repr=False, default_factory=dict)
 
     @property
     def calibration(self) -> pd.DataFrame:
@@ -285,20 +290,26 @@ def _split_values(frame: pd.DataFrame, column: str) -> pd.Series:
 
 @deprecated_args(renamed={"probs": "ci_probs"})
 def backtest(
-    law: str | ScalingLaw,
+    law: str | ScalingLaw | StackedFit | Sequence[Any] | Mapping[str, Any],
     data: pd.DataFrame,
     split: Mapping[str, Any],
     *,
     ci_probs: Sequence[float] = DEFAULT_CI_PROBS,
     random_seed: int = 0,
     client: Any = None,
+    stack: str | Mapping[str, float] | None = None,
     **fit_kwargs: Any,
 ) -> BacktestResult:
     """Fit on the runs below a cutoff and score the predictions of the runs above it.
 
+    A stack is backtested by refitting every member at each cutoff and stacking again
+    (:mod:`bayescale.stacking_backtest`): pass a :class:`~bayescale.StackedFit` (members
+    refitted with their own settings) or several laws (a list, or a mapping name → law or
+    ``(law, fit_kwargs)``); ``fits`` then holds the stack of each cutoff.
+
     Parameters
     ----------
-    law : str or ScalingLaw
+    law : str, ScalingLaw, StackedFit, list or mapping
     data : DataFrame
         The runs, with the law's inputs and output (and the split column).
     split : mapping
@@ -315,6 +326,10 @@ def backtest(
         Fit the cutoffs of a rolling backtest as tasks of this Dask cluster. Without it several
         cutoffs are fitted in parallel local processes (:func:`bayescale.fit_many`; its
         ``processes=`` is taken from ``processes`` here). The results do not depend on either.
+    stack : {"stacking", "pseudo-BMA", "BB-pseudo-BMA"} or mapping, optional
+        How a stack's members are weighted at each cutoff: LOO weights on the cutoff's training
+        runs (default for several laws; a StackedFit keeps its own method, and given weights),
+        or fixed weights name → weight.
     **fit_kwargs
         Passed to :func:`bayescale.fit` (``draws=``, ``tune=``, ``priors=``, ``likelihood=``,
         ``columns=``...).
@@ -333,8 +348,26 @@ def backtest(
     ['coverage_50', 'coverage_80', 'coverage_95']
     >>> bool(bt.overall["coverage_95"] >= 0.7)
     True
+
+    A stack of two likelihoods, refitted and restacked at the cutoff (run by
+    tests/test_stacking_backtest.py):
+
+    >>> bt2 = bs.backtest(["chinchilla", ("chinchilla", {"likelihood": "normal"})], runs,
+    ...                   split={"C": 1e21}, draws=200, tune=200, chains=2,
+    ...                   warn=False)  # doctest: +SKIP
+    >>> bt2.fits[1e21].names  # doctest: +SKIP
+    ['chinchilla@1:studentt', 'chinchilla@1:normal']
     """
-    law = get_law(law)
+    from .stacking_backtest import fit_stack_cutoffs, stack_members
+
+    members = stack_members(law, stack)
+    if members is not None:
+        first_law, first_kwargs = next(iter(members[0].values()))
+        law = first_law
+        fit_kwargs_first = first_kwargs
+    else:
+        law = get_law(law)
+        fit_kwargs_first = {}
     if not isinstance(split, Mapping) or len(split) != 1:
         raise ValueError(
             "split must be one {column: cutoff} entry, e.g. {'C': 1e21} or {'N': 1e9}; "
@@ -351,7 +384,7 @@ def backtest(
         frame = frame.rename(columns={v: k for k, v in columns.items()})
     values = _split_values(frame, column)
     fit_kwargs.setdefault("progressbar", False)
-    choice = fit_kwargs.get("likelihood")
+    choice = fit_kwargs.get("likelihood", fit_kwargs_first.get("likelihood"))
     likelihood = get_likelihood(choice if choice is not None else law.default_likelihood)
     splits = []
     for cutoff in cutoffs:
@@ -368,12 +401,15 @@ def backtest(
                 f"the {len(test)} held-out runs with {column} >= {cutoff:g} cannot be scored: {err}"
             ) from err
         splits.append((cutoff, train_mask, train, test, held_out))
-    fitted = _fit_cutoffs(law, column, splits, random_seed, client, fit_kwargs)
+    if members is not None:
+        fitted = fit_stack_cutoffs(*members, column, splits, random_seed, client, fit_kwargs)
+    else:
+        fitted = _fit_cutoffs(law, column, splits, random_seed, client, fit_kwargs)
     rows, metric_rows, fits = [], {}, {}
     for i, (cutoff, train_mask, train, test, held_out) in enumerate(splits):
         f = fits[cutoff] = fitted[i]
         inputs = {**held_out.inputs, **held_out.extra}
-        draws = _predictive_draws(f, inputs, random_seed + 1000 + i, test)
+        draws = _predictive_draws(f, inputs, random_seed=random_seed + 1000 + i, frame=test)
         flat = draws.to_numpy().reshape(-1, len(test))
         observed = held_out.y
         scored = _score(flat, observed, probs)
@@ -389,7 +425,7 @@ def backtest(
     metrics.index.name = "cutoff"
     overall = pd.Series(_metrics(table, probs), name="pooled")
     result = BacktestResult(column, cutoffs, probs, table, metrics, overall, fits)
-    _warn_calibration(result.calibration, law.name)
+    _warn_calibration(result.calibration, law.name if members is None else "the stack")
     return result
 
 
@@ -558,15 +594,24 @@ def compare(
     else:
         named = {}
         for f in fits:
+            if isinstance(f, StackedFit):
+                named["stack"] = f  # refused below, with the reason
+                break
             name, k = f.law.name, 2
             while name in named:
                 name, k = f"{f.law.name}_{k}", k + 1
             named[name] = f
-    if len(named) < 2:
-        raise ValueError("compare needs at least two fits")
     for name, f in named.items():
+        if isinstance(f, StackedFit):
+            raise TypeError(
+                f"{name!r} is a StackedFit: compare ranks single fits by ELPD-LOO; the members' "
+                "ELPD and weights are in stack.summary() (a stack's own LOO score would reuse "
+                "the runs its weights were fitted on)"
+            )
         if not isinstance(f, Fit):
             raise TypeError(f"{name!r} is not a bayescale.Fit but {type(f).__name__}")
+    if len(named) < 2:
+        raise ValueError("compare needs at least two fits")
     _same_runs(named)
     loos, messages = {}, []
     extra: dict[str, dict[str, float]] = {}
@@ -714,9 +759,12 @@ def posterior_predictive_check(
 ) -> PredictiveCheck:
     """Posterior predictive draws at the fitted runs and how the observed runs fall in them.
 
+    A :class:`~bayescale.StackedFit` is checked with the mixture's predictive draws (each
+    member's own, mixed by weight).
+
     Parameters
     ----------
-    fit : Fit
+    fit : Fit or StackedFit
     ci_prob : float
         Central band used for ``frac_inside`` (default :data:`~bayescale.CI_PROB`).
     random_seed : int, optional
@@ -739,13 +787,14 @@ def posterior_predictive_check(
     True
     """
     check_ci_prob(ci_prob)
-    inputs = _run_inputs(fit)
-    draws = _predictive_draws(fit, inputs, random_seed)
-    runs = fit.idata["constant_data"]["run"].to_numpy()
+    ref = template_fit(fit, "posterior_predictive_check")  # a stack: its first member's runs
+    inputs = _run_inputs(ref)
+    draws = _predictive_draws(fit, inputs, random_seed=random_seed)
+    runs = ref.idata["constant_data"]["run"].to_numpy()
     draws = draws.rename(point="run").drop_vars(list(inputs), errors="ignore")
     draws = draws.assign_coords(run=runs)
-    observed = fit.idata["constant_data"][fit.law.output].to_numpy()
-    law_inputs = {k: v for k, v in inputs.items() if k in fit.law.inputs}
+    observed = ref.idata["constant_data"][ref.law.output].to_numpy()
+    law_inputs = {k: v for k, v in inputs.items() if k in ref.law.inputs}
     return _check("posterior", draws, law_inputs, observed, ci_prob)
 
 

@@ -298,8 +298,9 @@ def test_plots_and_export_take_a_stack(members, runs, tmp_path):
     mixed = bs.stack({"chin": a, "pow": _power_law_fit(runs)}, weights={"chin": 0.5, "pow": 0.5})
     with pytest.raises(ValueError, match=r"plot_fit: stack member 'pow'"):
         plots.plot_fit(mixed)
-    with pytest.raises(TypeError, match="for a stack compare each member"):
-        bs.compare_to_card(st, "hoffmann2022")
+    # a stack of two laws has no one set of parameters to compare with a card
+    with pytest.raises(ValueError, match=r"different laws .*chin: chinchilla@1, pow: power_law"):
+        bs.compare_to_card(mixed, "hoffmann2022")
 
 
 def test_report_of_a_stack(members, tmp_path):
@@ -313,12 +314,18 @@ def test_report_of_a_stack(members, tmp_path):
     assert files == [
         "fit.png",
         "frontier.png",
+        "isoflops.png",
         "optimal.csv",
         "report.html",
         "report.md",
+        "residuals.png",
         "summary.csv",
         "tokens_per_param.png",
     ]
     text = open(path).read()
     assert "## Members" in text and "| a | chinchilla@1 | studentt | 0.5 | 500 |" in text
     assert bs.read_summary(tmp_path / "rep" / "optimal.csv").shape[0] == 2
+    import hashlib
+
+    digest = hashlib.sha256(st.data.to_csv(index=False).encode()).hexdigest()
+    assert f"**fitted runs**: 60 rows, SHA-256 {digest}" in text
