@@ -116,6 +116,11 @@ def score_holdout(
     >>> bool(s["hi"].ge(s["lo"]).all()), s.attrs["ci_prob"]
     (True, 0.9)
     """
+    if hasattr(fit, "weights") and hasattr(fit, "fits"):  # a StackedFit
+        raise TypeError(
+            "score_holdout scores one fit's draws; for a stack score each member "
+            "(stack.fits[name]) or backtest the stack: bs.backtest(stack, runs, split=...)"
+        )
     if not isinstance(fit, Fit):
         raise TypeError(f"score_holdout needs a bayescale.Fit, got {type(fit).__name__}")
     if isinstance(ci_prob, bool) or not isinstance(ci_prob, int | float) or not 0 < ci_prob < 1:

@@ -277,6 +277,8 @@ def test_what_a_stack_cannot_be_says_why(members, st):
         bs.compare([t, st])
     with pytest.raises(ValueError, match=r"plot_groups draws one pooled fit.*stack\.fits"):
         bs.plot_groups(st)
+    with pytest.raises(TypeError, match=r"score_holdout scores one fit.*stack\.fits"):
+        bs.score_holdout(st, t.data)
     with pytest.raises(TypeError, match="backtest refits at every cutoff"):
         bs.backtest(t, t.data, split={"C": 1e21})
 
@@ -326,7 +328,7 @@ COVERED = {
     "plot_params": "test_decision_figures_and_plan_take_a_stack",
     "plot_residuals": "test_plot_residuals_band_is_the_mixture_of_member_noise",
     "plot_tokens_per_param": "test_stacking.py::test_plots_and_export_take_a_stack",
-    "noise_draws": "test_plot_residuals_band_is_the_mixture_of_member_noise",
+    "score_holdout": "refused with its reason: test_what_a_stack_cannot_be_says_why",
 }
 
 
