@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._api import CI_PROB, check_ci_prob, deprecated_args, result_html
+from ._api import CI_PROB, check_ci_prob, check_number, deprecated_args, result_html
 from .analysis import (
     FLOPS_PER_PARAM_TOKEN,
     _as_1d,
@@ -158,6 +158,15 @@ def _floor(q: Mapping[str, np.ndarray]) -> np.ndarray | float:
     return q["E"] if "E" in q else 0.0
 
 
+def _compute_bounds(min_compute: Any, max_compute: Any) -> tuple[float, float]:
+    """``min_compute`` and ``max_compute`` checked: numbers with 0 < min_compute < max_compute."""
+    lo = check_number(min_compute, "min_compute", example="1e10 FLOPs")
+    hi = check_number(max_compute, "max_compute", example="1e60 FLOPs")
+    if not lo < hi:
+        raise ValueError(f"min_compute={min_compute!r} must be below max_compute={max_compute!r}")
+    return lo, hi
+
+
 def _invert_frontier(
     law: ScalingLaw,
     q: Mapping[str, np.ndarray],
@@ -170,6 +179,7 @@ def _invert_frontier(
     Status codes index :data:`_STATUS`; the log C of any draw that is not ``reached`` is NaN.
     """
     target = np.asarray(target, dtype=float)
+    min_compute, max_compute = _compute_bounds(min_compute, max_compute)
     lo_c, hi_c = np.log(min_compute), np.log(max_compute)
     shape = np.broadcast_shapes(target.shape, *(np.shape(v) for v in q.values()))
     target = np.broadcast_to(target, shape)
@@ -252,8 +262,7 @@ def compute_for_loss(
     law = fit.law
     _require_nd(law, "compute_for_loss")
     targets = _as_1d("target_loss", target_loss)
-    if not 0 < min_compute < max_compute:
-        raise ValueError("need 0 < min_compute < max_compute")
+    min_compute, max_compute = _compute_bounds(min_compute, max_compute)
     q, sample_shape, coords = _flat_draws(fit, "compute_for_loss")
     qb = _expand(q, 1)
     log_c, status = _invert_frontier(law, qb, targets[None, :], min_compute, max_compute)
@@ -709,6 +718,7 @@ def data_wall(
     qb = _expand(q, 1)
     tok = tokens[None, :]
     shape = np.broadcast_shapes((next(iter(q.values())).size, 1), tok.shape)
+    min_compute, max_compute = _compute_bounds(min_compute, max_compute)
     lo_c = np.full(shape, np.log(min_compute))
     hi_c = np.full(shape, np.log(max_compute))
 
@@ -912,6 +922,7 @@ def compare_to_card(
             "for a stack compare each member (stack.fits[name])"
         )
     law = fit.law
+    compute = check_number(compute, "compute", example="5.88e23 FLOPs; one budget")
     fixed = _held_mapping("compare_to_card", fixed)
     unknown_inputs = sorted(set(fixed) - (set(law.inputs) - {"N", "D"}))
     if unknown_inputs:

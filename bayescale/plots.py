@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._api import CI_PROB, deprecated_args
+from ._api import CI_PROB, check_ax, check_ci_prob, deprecated_args
 from .analysis import FLOPS_PER_PARAM_TOKEN, compute_optimal, predict_loss
 from .cards import Card, list_cards, load_card
 from .fit import Fit
@@ -48,7 +48,7 @@ def _axes(ax: Any, figsize: tuple[float, float] = (6.4, 4.4)) -> tuple[Any, Any]
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize, layout="constrained")
         return fig, ax
-    return ax.figure, ax
+    return check_ax(ax).figure, ax
 
 
 def _panels(ax: Any, n: int, ncols: int, panel: tuple[float, float]) -> tuple[Any, np.ndarray]:
@@ -81,8 +81,7 @@ def _label(name: str) -> str:
 
 def _band(samples: np.ndarray, prob: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lower, median and upper central-``prob`` quantiles along axis 0."""
-    if not 0 < prob < 1:
-        raise ValueError(f"prob must be between 0 and 1, got {prob!r}")
+    prob = check_ci_prob(prob)  # every figure's ci_prob reaches this
     lo, mid, hi = np.quantile(samples, [(1 - prob) / 2, 0.5, (1 + prob) / 2], axis=0)
     return lo, mid, hi
 
@@ -822,6 +821,7 @@ def plot_frontier(
     """
     import matplotlib.pyplot as plt
 
+    ci_prob = check_ci_prob(ci_prob)
     C = np.logspace(18, 27, 46) if compute is None else np.asarray(compute, dtype=float)
     opt = compute_optimal(fit, C, fixed=fixed)
     n_axes = 4 if relative else 2

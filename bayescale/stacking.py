@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ._api import check_path
 from .fit import Fit
 
 __all__ = ["StackedFit", "load_stack", "stack", "stackable"]
@@ -448,7 +449,7 @@ class StackedFit:
         ``ValueError`` naming the path and the member."""
         from .io import load_fit
 
-        folder = Path(path)
+        folder = check_path(path)
         meta_path = folder / STACK_FILE
         if not meta_path.is_file():
             raise ValueError(f"{folder} is not a saved stack: {STACK_FILE} is missing")
