@@ -65,8 +65,8 @@ def check_seed(random_seed: Any) -> int | None:
         raise TypeError(f"random_seed must be a whole number >= 0 or None, got {random_seed!r}")
     if random_seed < 0:
         raise ValueError(f"random_seed must be a whole number >= 0 or None, got {random_seed!r}")
-    if random_seed >= 2**63:  # a fit records its seed as a 64-bit integer (NetCDF attribute)
-        raise ValueError(f"random_seed must be below 2**63, got {random_seed!r}")
+    if random_seed >= 2**64:  # a fit records its seed as a 64-bit integer (NetCDF attribute)
+        raise ValueError(f"random_seed must be below 2**64, got {random_seed!r}")
     return int(random_seed)
 
 
@@ -115,12 +115,12 @@ def check_number(
     >>> check_number("1e22", "compute")
     Traceback (most recent call last):
     ...
-    TypeError: compute must be a number > 0, got text '1e22'; write 1e22, not '1e22'
+    TypeError: compute must be one number > 0, got text '1e22'; write 1e22, not '1e22'
     """
     lo = "" if low is None else f"{'>' if low_open else '>='} {low:g}"
     hi = "" if high is None else f"{'<' if high_open else '<='} {high:g}"
     rule = " and ".join(r for r in (lo, hi) if r)
-    what = f"a number {rule}" if rule else "a finite number"
+    what = f"one number {rule}" if rule else "one finite number"
     what += f" (e.g. {example})" if example else ""
     if value is None:
         if none:
@@ -133,9 +133,9 @@ def check_number(
     if isinstance(value, bool | np.bool_):
         raise TypeError(f"{name} must be {what}, got the boolean {value!r}")
     if hasattr(value, "shape") and np.ndim(value) != 0:  # an array, Series or DataArray
-        raise TypeError(f"{name} must be one number ({what}), got shape {np.shape(value)}")
+        raise TypeError(f"{name} must be {what}, got an array of shape {np.shape(value)}")
     if not hasattr(value, "shape") and not isinstance(value, int | float | complex | np.number):
-        raise TypeError(f"{name} must be one number ({what}), got {type(value).__name__}")
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}: {value!r}")
     if np.iscomplexobj(value):
         raise TypeError(f"{name} must be a real number, got the complex number {value!r}")
     try:

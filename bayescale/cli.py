@@ -653,8 +653,8 @@ def _natural(text: str) -> int:
 
 
 def _seed(text: str) -> int:
-    """A seed: a whole number from 0 to 2**63 - 1 (a fit records it as a 64-bit integer)."""
-    return _whole(text, 0, 2**63 - 1)
+    """A seed: a whole number from 0 to 2**64 - 1 (a fit records it as a 64-bit integer)."""
+    return _whole(text, 0, 2**64 - 1)
 
 
 def _dpi(text: str) -> int:

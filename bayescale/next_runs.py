@@ -407,7 +407,7 @@ def next_runs(
         )
     ci_prob, random_seed = check_ci_prob(ci_prob), check_seed(random_seed)
     n_outcomes, refit = check_count(n_outcomes, "n_outcomes", 2), check_flag(refit, "refit")
-    k_threshold = check_number(k_threshold, "k_threshold", example="0.7")
+    k_threshold = check_number(k_threshold, "k_threshold", low=None, example="0.7")
     if getattr(fit, "pooling", None) is not None:
         raise ValueError(
             "next_runs takes a fit without groups; for a pooled fit (group=...) plan the next "
