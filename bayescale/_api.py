@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["CI_PROB", "deprecated_args", "result_html"]
+__all__ = ["CI_PROB", "deprecated_args", "result_html"]  # check_* are internal: one place per rule
 
 #: Default probability of every central credible interval in bayescale (``ci_prob=``).
 #: ArviZ 1.x defaults to 0.89 (``rcParams["stats.ci_prob"]``) to stress that the level is a
@@ -65,6 +65,8 @@ def check_seed(random_seed: Any) -> int | None:
         raise TypeError(f"random_seed must be a whole number >= 0 or None, got {random_seed!r}")
     if random_seed < 0:
         raise ValueError(f"random_seed must be a whole number >= 0 or None, got {random_seed!r}")
+    if random_seed >= 2**64:  # a fit records its seed as a 64-bit integer (NetCDF attribute)
+        raise ValueError(f"random_seed must be below 2**64, got {random_seed!r}")
     return int(random_seed)
 
 
@@ -85,6 +87,229 @@ def check_ci_prob(ci_prob: Any, name: str = "ci_prob") -> float:
     if not 0 < float(ci_prob) < 1:  # NaN fails too
         raise ValueError(f"{name} must be between 0 and 1 (e.g. 0.95), got {ci_prob!r}")
     return float(ci_prob)
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str | bytes | np.str_ | np.bytes_)
+
+
+def check_number(
+    value: Any,
+    name: str,
+    *,
+    low: float | None = 0.0,
+    high: float | None = None,
+    low_open: bool = True,
+    high_open: bool = True,
+    none: bool = False,
+    example: str = "",
+) -> float | None:
+    """One real number (an option such as ``price_per_flop=`` or ``level=``) checked: not a
+    bool, text, array or complex number; finite; within ``(low, high)`` (closed ends with
+    ``low_open=False`` / ``high_open=False``; ``None`` = unbounded); None only with ``none``.
+
+    Examples
+    --------
+    >>> check_number(0.5, "level", high=1.0)
+    0.5
+    >>> check_number("1e22", "compute")
+    Traceback (most recent call last):
+    ...
+    TypeError: compute must be one number > 0, got text '1e22'; write 1e22, not '1e22'
+    """
+    lo = "" if low is None else f"{'>' if low_open else '>='} {low:g}"
+    hi = "" if high is None else f"{'<' if high_open else '<='} {high:g}"
+    rule = " and ".join(r for r in (lo, hi) if r)
+    what = f"one number {rule}" if rule else "one finite number"
+    what += f" (e.g. {example})" if example else ""
+    if value is None:
+        if none:
+            return None
+        raise TypeError(f"{name} must be {what}, got None")
+    if _is_text(value):
+        raise TypeError(
+            f"{name} must be {what}, got text {value!r}; write {value!s}, not {value!r}"
+        )
+    if isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be {what}, got the boolean {value!r}")
+    if hasattr(value, "shape") and np.ndim(value) != 0:  # an array, Series or DataArray
+        raise TypeError(f"{name} must be {what}, got an array of shape {np.shape(value)}")
+    if not hasattr(value, "shape") and not isinstance(value, int | float | complex | np.number):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}: {value!r}")
+    if np.iscomplexobj(value):
+        raise TypeError(f"{name} must be a real number, got the complex number {value!r}")
+    try:
+        x = float(np.asarray(value).item())
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be {what}, got {value!r}") from None
+    bad = not np.isfinite(x)
+    if low is not None:
+        bad |= x <= low if low_open else x < low
+    if high is not None:
+        bad |= x >= high if high_open else x > high
+    if bad:
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    return x
+
+
+def check_count(value: Any, name: str, minimum: int = 1) -> int:
+    """A whole number >= ``minimum`` (``draws=``, ``chains=``, ``n_outcomes=``): not a bool,
+    float or text.
+
+    Examples
+    --------
+    >>> check_count(4, "chains")
+    4
+    >>> check_count(2.5, "draws")
+    Traceback (most recent call last):
+    ...
+    TypeError: draws must be a whole number >= 1, got 2.5
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_flag(value: Any, name: str) -> bool:
+    """``True`` or ``False`` (``progressbar=``, ``warn=``, ``refit=``): ``"no"`` is not False.
+
+    Examples
+    --------
+    >>> check_flag("no", "warn")
+    Traceback (most recent call last):
+    ...
+    TypeError: warn must be True or False, got 'no'
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_values(
+    name: str, values: Any, *, allow_zero: bool = False, positive: bool = True
+) -> np.ndarray:
+    """``values`` (a number or a 1-D sequence: list, array, Series, DataArray) as a 1-D float
+    array, every value finite and > 0 (>= 0 with ``allow_zero``; any finite value with
+    ``positive=False``); text, booleans, mappings, sets, generators and 2-D arrays are refused
+    with an error naming ``name``.
+
+    Examples
+    --------
+    >>> check_values("compute", [1e21, 1e22]).tolist()
+    [1e+21, 1e+22]
+    >>> check_values("compute", {1e22})
+    Traceback (most recent call last):
+    ...
+    TypeError: compute must be a number or a 1-D sequence of numbers, got set: {1e+22}
+    """
+    if values is None:
+        raise TypeError(f"{name} is None; give a number or a 1-D sequence of numbers")
+    if (
+        isinstance(values, Mapping | set | frozenset)
+        or inspect.isgenerator(values)
+        or (hasattr(values, "__iter__") and hasattr(values, "__next__"))
+    ):
+        raise TypeError(
+            f"{name} must be a number or a 1-D sequence of numbers, got "
+            f"{type(values).__name__}: {values!r}"
+        )
+    if _is_text(values):
+        raise TypeError(f"{name} must be numbers, got text: {values!r}; give 1e22, not '1e22'")
+    raw = np.asarray(values, dtype=object)
+    if any(isinstance(v, bool | np.bool_) for v in raw.ravel()):
+        raise TypeError(f"{name} must be numbers, got a boolean: {values!r}")
+    if any(_is_text(v) for v in raw.ravel()):
+        raise TypeError(f"{name} must be numbers, got text: {values!r}; give 1e22, not '1e22'")
+    if any(isinstance(v, complex | np.complexfloating) for v in raw.ravel()):
+        raise TypeError(f"{name} must be real numbers, got a complex number: {values!r}")
+    try:
+        arr = np.atleast_1d(np.asarray(values, dtype=float))
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name} must be a number or a 1-D sequence of numbers, got {values!r}"
+        ) from None
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a number or a 1-D sequence, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty; give at least one value")
+    if not positive:
+        bad, rule = ~np.isfinite(arr), "finite"
+    else:
+        bad = ~np.isfinite(arr) | ((arr < 0) if allow_zero else (arr <= 0))
+        rule = f"finite and {'>=' if allow_zero else '>'} 0"
+    if bad.any():
+        raise ValueError(
+            f"{name} must be {rule}; bad values at positions "
+            f"{np.flatnonzero(bad).tolist()}: {arr[bad].tolist()}"
+        )
+    return arr
+
+
+def check_path(path: Any, name: str = "path") -> Any:
+    """A file or folder name: a non-empty ``str`` or ``os.PathLike`` (not bytes, None, a number).
+
+    Examples
+    --------
+    >>> check_path(None)
+    Traceback (most recent call last):
+    ...
+    TypeError: path must be a file name (str or pathlib.Path), got None
+    """
+    import os
+    from pathlib import Path
+
+    if not isinstance(path, str | os.PathLike) or isinstance(os.fspath(path), bytes):
+        raise TypeError(f"{name} must be a file name (str or pathlib.Path), got {path!r}")
+    if not os.fspath(path).strip():
+        raise ValueError(f"{name} is empty; give a file name")
+    return Path(path)
+
+
+def check_frame(data: Any, name: str, columns: Sequence[str] = ()) -> Any:
+    """A pandas DataFrame holding ``columns`` (each named once): a TypeError naming ``name``
+    for anything else, a ValueError naming the missing columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_frame(pd.DataFrame({"N": [1.0]}), "runs", ["N", "loss"])
+    Traceback (most recent call last):
+    ...
+    ValueError: runs is missing column(s) ['loss']; its columns are ['N']
+    """
+    import pandas as pd
+
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame, got {type(data).__name__}")
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise ValueError(
+            f"{name} is missing column(s) {missing}; "
+            f"its columns are {[str(c) for c in data.columns]}"
+        )
+    twice = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
+    if twice:
+        raise ValueError(f"{name} names column(s) {twice} more than once; drop the copies")
+    return data
+
+
+def check_ax(ax: Any) -> Any:
+    """``ax=`` of a figure: None or a matplotlib Axes (anything with ``.figure`` and ``.plot``).
+
+    Examples
+    --------
+    >>> check_ax("left")
+    Traceback (most recent call last):
+    ...
+    TypeError: ax must be a matplotlib Axes (e.g. fig, ax = plt.subplots()) or None, got 'left'
+    """
+    if ax is not None and not (hasattr(ax, "figure") and hasattr(ax, "plot")):
+        raise TypeError(
+            f"ax must be a matplotlib Axes (e.g. fig, ax = plt.subplots()) or None, got {ax!r}"
+        )
+    return ax
 
 
 def make_rng(random_seed: Any) -> np.random.Generator:

@@ -8,10 +8,12 @@ Private to :mod:`bayescale.decisions`, its sibling modules and :mod:`bayescale.m
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
+from ._api import check_number
 from .analysis import FLOPS_PER_PARAM_TOKEN, _natural_draws, _optimum
 from .fit import Fit
 from .law import ScalingLaw
@@ -104,6 +106,15 @@ def _floor(q: Mapping[str, np.ndarray]) -> np.ndarray | float:
     return q["E"] if "E" in q else 0.0
 
 
+def _compute_bounds(min_compute: Any, max_compute: Any) -> tuple[float, float]:
+    """``min_compute`` and ``max_compute`` checked: numbers with 0 < min_compute < max_compute."""
+    lo = check_number(min_compute, "min_compute", example="1e10 FLOPs")
+    hi = check_number(max_compute, "max_compute", example="1e60 FLOPs")
+    if not lo < hi:
+        raise ValueError(f"min_compute={min_compute!r} must be below max_compute={max_compute!r}")
+    return lo, hi
+
+
 def _invert_frontier(
     law: ScalingLaw,
     q: Mapping[str, np.ndarray],
@@ -116,6 +127,7 @@ def _invert_frontier(
     Status codes index :data:`_STATUS`; the log C of any draw that is not ``reached`` is NaN.
     """
     target = np.asarray(target, dtype=float)
+    min_compute, max_compute = _compute_bounds(min_compute, max_compute)
     lo_c, hi_c = np.log(min_compute), np.log(max_compute)
     shape = np.broadcast_shapes(target.shape, *(np.shape(v) for v in q.values()))
     target = np.broadcast_to(target, shape)

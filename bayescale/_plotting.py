@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ._api import check_ax, check_ci_prob
 from .analysis import FLOPS_PER_PARAM_TOKEN
 from .cards import Card, list_cards, load_card
 from .fit import Fit
@@ -33,7 +34,7 @@ def _axes(ax: Any, figsize: tuple[float, float] = (6.4, 4.4)) -> tuple[Any, Any]
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize, layout="constrained")
         return fig, ax
-    return ax.figure, ax
+    return check_ax(ax).figure, ax
 
 
 def _panels(ax: Any, n: int, ncols: int, panel: tuple[float, float]) -> tuple[Any, np.ndarray]:
@@ -66,8 +67,7 @@ def _label(name: str) -> str:
 
 def _band(samples: np.ndarray, prob: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lower, median and upper central-``prob`` quantiles along axis 0."""
-    if not 0 < prob < 1:
-        raise ValueError(f"prob must be between 0 and 1, got {prob!r}")
+    prob = check_ci_prob(prob)  # every figure's ci_prob reaches this
     lo, mid, hi = np.quantile(samples, [(1 - prob) / 2, 0.5, (1 + prob) / 2], axis=0)
     return lo, mid, hi
 

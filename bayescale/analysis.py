@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ._api import check_seed, deprecated_args, make_rng
+from ._api import check_seed, check_values, deprecated_args, make_rng
 from .fit import Fit
 from .law import ScalingLaw
 from .pooling import groupable
@@ -27,36 +27,8 @@ __all__ = ["compute_optimal", "predict_loss"]
 def _as_1d(
     name: str, values: Any, *, allow_zero: bool = False, positive: bool = True
 ) -> np.ndarray:
-    """``values`` as a 1-D float array, every value finite and > 0 (>= 0 with ``allow_zero``;
-    any finite value with ``positive=False``)."""
-    if values is None:
-        raise TypeError(f"{name} is None; give a number or a 1-D sequence of numbers")
-    raw = np.asarray(values, dtype=object)
-    if any(isinstance(v, bool | np.bool_) for v in raw.ravel()):
-        raise TypeError(f"{name} must be numbers, got a boolean: {values!r}")
-    if any(isinstance(v, str | bytes) for v in raw.ravel()):
-        raise TypeError(f"{name} must be numbers, got text: {values!r}; give 1e22, not '1e22'")
-    try:
-        arr = np.atleast_1d(np.asarray(values, dtype=float))
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{name} must be a number or a 1-D sequence of numbers, got {values!r}"
-        ) from None
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be a number or a 1-D sequence, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty; give at least one value")
-    if not positive:
-        bad, rule = ~np.isfinite(arr), "finite"
-    else:
-        bad = ~np.isfinite(arr) | ((arr < 0) if allow_zero else (arr <= 0))
-        rule = f"finite and {'>=' if allow_zero else '>'} 0"
-    if bad.any():
-        raise ValueError(
-            f"{name} must be {rule}; bad values at positions "
-            f"{np.flatnonzero(bad).tolist()}: {arr[bad].tolist()}"
-        )
-    return arr
+    """``values`` as a 1-D float array, checked (:func:`bayescale._api.check_values`)."""
+    return check_values(name, values, allow_zero=allow_zero, positive=positive)
 
 
 def _natural_draws(

@@ -395,6 +395,8 @@ def fit_many(
     from .sbc import _Progress
 
     jobs = [_as_job(item, i) for i, item in enumerate(jobs)]
+    if reduce is not None and not callable(reduce):
+        raise TypeError(f"reduce must be a function of a Fit (or None), got {reduce!r}")
     for i, job in enumerate(jobs):
         if job.kwargs.get("processes", 1) != 1:
             raise ValueError(

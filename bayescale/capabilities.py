@@ -36,7 +36,7 @@ import pandas as pd
 import xarray as xr
 from scipy import special
 
-from ._api import CI_PROB
+from ._api import CI_PROB, check_ci_prob
 from .display import flops
 
 __all__ = ["CapabilityFit", "fit_capabilities"]
@@ -66,6 +66,8 @@ def _check_frame(
         v = pd.to_numeric(frame[b], errors="coerce")
         if frame[b].notna().sum() != v.notna().sum():
             raise ValueError(f"column {b!r} has non-numeric values")
+        if v.notna().sum() == 0:
+            raise ValueError(f"column {b!r} has no score at all; drop it from benchmarks")
         out = frame.index[v.notna() & ~((v >= 0) & (v <= 1))]
         if len(out):
             raise ValueError(
@@ -309,8 +311,7 @@ def _threshold_text(median: float, lo: float, hi: float) -> str:
 
 
 def _check_prob(ci_prob: float) -> None:
-    if isinstance(ci_prob, bool) or not isinstance(ci_prob, int | float) or not 0 < ci_prob < 1:
-        raise ValueError(f"ci_prob must lie in (0, 1), got {ci_prob!r}")
+    check_ci_prob(ci_prob)
 
 
 def _ops(library: str) -> dict[str, Any]:
@@ -461,6 +462,8 @@ def fit_capabilities(
     from .fit import _resolve_seed
     from .sampling import sample_model
 
+    if isinstance(benchmarks, str) or not isinstance(benchmarks, Sequence | pd.Index):
+        raise TypeError(f"benchmarks must be a list of column names, got {benchmarks!r}")
     benchmarks = [str(b) for b in benchmarks]
     if isinstance(n_capabilities, bool) or not isinstance(n_capabilities, int | np.integer):
         raise TypeError(f"n_capabilities must be an int, got {n_capabilities!r}")

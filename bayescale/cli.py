@@ -106,9 +106,9 @@ def _add_ci_prob(p: argparse.ArgumentParser, default: float = CI_PROB) -> None:
 
 
 def _add_random_seed(p: argparse.ArgumentParser, default: int | None, help: str) -> None:
-    p.add_argument("--random-seed", dest="random_seed", type=_natural, default=default, help=help)
+    p.add_argument("--random-seed", dest="random_seed", type=_seed, default=default, help=help)
     p.add_argument(
-        "--seed", dest="random_seed", type=_natural, action=_DeprecatedOption,
+        "--seed", dest="random_seed", type=_seed, action=_DeprecatedOption,
         new="--random-seed", help=argparse.SUPPRESS,
     )  # fmt: skip
 
@@ -131,6 +131,8 @@ def _parse_columns(text: str | None) -> dict[str, str] | None:
     mapping = {}
     for item in text.split(","):
         key, sep, value = item.partition("=")
+        if key.strip() in mapping:
+            raise UsageError(f"--columns: {key.strip()!r} is mapped twice; map each name once")
         if not sep or not key.strip() or not value.strip():
             raise UsageError(
                 f"--columns: cannot read {item!r}; expected CANONICAL=column pairs such as "
@@ -232,6 +234,11 @@ def _read_csv(path: str) -> pd.DataFrame:
         )
     try:
         return pd.read_csv(path)
+    except UnicodeDecodeError as err:
+        raise UsageError(
+            f"cannot read {path} as a UTF-8 CSV file ({err.reason} at byte {err.start}); "
+            "save it as UTF-8 text"
+        ) from None
     except pd.errors.EmptyDataError:
         raise UsageError(f"data file {path} is empty") from None
     except pd.errors.ParserError as err:
@@ -308,6 +315,23 @@ def _check_new(
         raise UsageError(f"{path} already exists; pass --force to replace it")
 
 
+def _resolve_format(args: argparse.Namespace) -> None:
+    """``--format`` from ``--out``'s extension when not given (default md); an extension that
+    contradicts an explicit ``--format`` is an error, not a file of one format under another's
+    name."""
+    if "format" not in args:
+        return
+    suffix = Path(args.out).suffix.lower() if getattr(args, "out", None) else ""
+    implied = {".csv": "csv", ".md": "md", ".markdown": "md", ".tex": "tex", ".json": "json"}
+    if args.format is None:
+        args.format = implied.get(suffix, "md")
+    elif suffix in implied and implied[suffix] != args.format:
+        raise UsageError(
+            f"--out {args.out} ends in {suffix} but --format is {args.format}; drop --format "
+            f"or name the file with .{args.format}"
+        )
+
+
 def _emit(text: str, out: str | None) -> None:
     from .io import atomic_write_text
 
@@ -328,6 +352,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     law = bs.get_law(args.law, **options)
     data = _read_csv(args.data)
     _check_new(args.out, args.force, inputs=[args.data])
+    from .io import check_fit_path
+
+    check_fit_path(args.out)  # before sampling, not after
     columns = _parse_columns(args.columns)
     priors = _parse_priors(args.prior)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
@@ -423,6 +450,8 @@ def _parse_point(text: str) -> dict[str, float]:
             number = float(value)
         except ValueError:
             number = None
+        if key.strip() in point:
+            raise UsageError(f"--at {text}: {key.strip()!r} is given twice; give each input once")
         if not sep or not key.strip().isidentifier() or number is None:
             raise UsageError(
                 f"--at: cannot read {item!r}; expected INPUT=NUMBER pairs such as N=70e9,D=1.4e12"
@@ -724,6 +753,16 @@ def _natural(text: str) -> int:
     return _whole(text, 0)
 
 
+def _seed(text: str) -> int:
+    """A seed: a whole number from 0 to 2**64 - 1 (a fit records it as a 64-bit integer)."""
+    return _whole(text, 0, 2**64 - 1)
+
+
+def _dpi(text: str) -> int:
+    """Dots per inch of a figure: 1 to 1200 (beyond, a PNG needs gigabytes of memory)."""
+    return _whole(text, 1, 1200)
+
+
 def _digits(text: str) -> int:
     """Significant digits, 1 to 17."""
     return _whole(text, 1, 17)
@@ -802,7 +841,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="parameter table of a saved fit")
     p.add_argument("fit", help="fit file written by 'bayescale fit'")
-    p.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
+    p.add_argument(
+        "--format", choices=FORMATS, help="output format (default: --out's extension, else md)"
+    )
     p.add_argument("--digits", type=_digits, default=3, help="significant digits for md/tex")
     p.add_argument("--out", help="write to this file instead of stdout")
     p.add_argument("--force", action="store_true", help="replace an existing output")
@@ -814,7 +855,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--compute", type=_positive_float, nargs="+", required=True, help="budgets in FLOPs"
     )
     _add_ci_prob(p)
-    p.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
+    p.add_argument(
+        "--format", choices=FORMATS, help="output format (default: --out's extension, else md)"
+    )
     p.add_argument("--digits", type=_digits, default=3, help="significant digits for md/tex")
     p.add_argument("--out", help="write to this file instead of stdout")
     p.add_argument("--force", action="store_true", help="replace an existing output")
@@ -851,7 +894,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_ci_prob(p)
     _add_random_seed(p, 0, "seed of the predictive draws, a whole number >= 0 (default 0)")
-    p.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
+    p.add_argument(
+        "--format", choices=FORMATS, help="output format (default: --out's extension, else md)"
+    )
     p.add_argument("--digits", type=_digits, default=3, help="significant digits for md/tex")
     p.add_argument("--out", help="write to this file instead of stdout")
     p.add_argument("--force", action="store_true", help="replace an existing output")
@@ -861,7 +906,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("fit", help="fit file written by 'bayescale fit'")
     p.add_argument("kind", choices=PLOTS, help="which figure")
     p.add_argument("--out", required=True, help="output file: .png, .svg or .pdf")
-    p.add_argument("--dpi", type=_count, default=150, help="resolution of a PNG")
+    p.add_argument("--dpi", type=_dpi, default=150, help="resolution of a PNG (1 to 1200)")
     p.add_argument("--force", action="store_true", help="replace an existing output")
     p.set_defaults(func=_cmd_plot)
 
@@ -909,7 +954,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tune", type=_natural, default=1000, help="warm-up iterations per chain")
     p.add_argument("--chains", type=_count, default=4, help="number of chains")
     _add_random_seed(p, 0, "random seed (default 0)")
-    p.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
+    p.add_argument(
+        "--format", choices=FORMATS, help="output format (default: --out's extension, else md)"
+    )
     p.add_argument("--digits", type=_digits, default=3, help="significant digits for md/tex")
     p.add_argument("--out", help="write to this file instead of stdout")
     p.add_argument("--force", action="store_true", help="replace an existing output")
@@ -953,6 +1000,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         args = build_parser().parse_args(argv)
+        _resolve_format(args)
         return int(args.func(args) or 0)
     except UsageError as err:
         message = str(err)
@@ -961,6 +1009,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as err:  # e.g. an output path that cannot be written
         where = f": {err.filename}" if err.filename else ""
         message = f"{err.strerror or _one_line(err)}{where}"
+    except MemoryError:  # e.g. a figure of --dpi far beyond any screen or printer
+        message = "out of memory; ask for less (a smaller --dpi, fewer draws or budgets)"
     except KeyboardInterrupt:
         print("bayescale: interrupted", file=sys.stderr)
         return 130

@@ -142,6 +142,12 @@ def prepare_data(
                 f"invalid data for law {law.name!r}: the columns have different lengths "
                 f"{lengths}; give one value per run in every column"
             )
+        shapes = {str(k): np.shape(v) for k, v in data.items() if np.ndim(v) != 1}
+        if shapes:
+            raise ValueError(
+                f"invalid data for law {law.name!r}: every column must be a 1-D sequence of one "
+                f"value per run; got shapes {shapes} (a single run is a one-row DataFrame)"
+            )
         frame = pd.DataFrame(dict(data))
     else:
         raise TypeError(
@@ -326,6 +332,13 @@ def data_warnings(
             messages.append(
                 f"{label(name)} ({what}) is at most {np.nanmax(values):g}: it looks like it is "
                 f"in millions or billions; give raw counts (e.g. 7e9, not 7)"
+            )
+        elif (values < low).any():  # some rows only: units mixed within the column
+            small = values < low
+            messages.append(
+                f"{label(name)} ({what}) is below {low:g} in {int(small.sum())} row(s): "
+                f"{_labels(frame.index, small)}, unlike the other rows; are these in millions or "
+                "billions? give every row in raw counts"
             )
         beyond = values > high
         if beyond.any():

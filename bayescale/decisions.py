@@ -40,6 +40,7 @@ from ._decisions_common import (  # noqa: F401 (_bisect, _frontier_loss re-expor
     _SAMPLE_DIMS,
     _STATUS,
     _bisect,
+    _compute_bounds,
     _dataset,
     _expand,
     _flat_draws,
@@ -134,8 +135,7 @@ def compute_for_loss(
     law = fit.law
     _require_nd(law, "compute_for_loss")
     targets = _as_1d("target_loss", target_loss)
-    if not 0 < min_compute < max_compute:
-        raise ValueError("need 0 < min_compute < max_compute")
+    min_compute, max_compute = _compute_bounds(min_compute, max_compute)
     q, sample_shape, coords = _flat_draws(fit, "compute_for_loss")
     qb = _expand(q, 1)
     log_c, status = _invert_frontier(law, qb, targets[None, :], min_compute, max_compute)

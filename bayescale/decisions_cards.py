@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._api import CI_PROB, deprecated_args, result_html
+from ._api import CI_PROB, check_number, deprecated_args, result_html
 from ._decisions_common import _flat_draws
 from .analysis import FLOPS_PER_PARAM_TOKEN, _fixed_inputs, _held_mapping, _optimum, compute_optimal
 from .cards import Card, load_card
@@ -176,6 +176,7 @@ def compare_to_card(
             f"{type(fit).__name__}"
         )
     law = fit.law
+    compute = check_number(compute, "compute", example="5.88e23 FLOPs; one budget")
     fixed = _held_mapping("compare_to_card", fixed)
     unknown_inputs = sorted(set(fixed) - (set(law.inputs) - {"N", "D"}))
     if unknown_inputs:

@@ -15,6 +15,7 @@ import xarray as xr
 
 from ._decisions_common import (
     _bisect,
+    _compute_bounds,
     _dataset,
     _expand,
     _flat_draws,
@@ -257,6 +258,7 @@ def data_wall(
     qb = _expand(q, 1)
     tok = tokens[None, :]
     shape = np.broadcast_shapes((next(iter(q.values())).size, 1), tok.shape)
+    min_compute, max_compute = _compute_bounds(min_compute, max_compute)
     lo_c = np.full(shape, np.log(min_compute))
     hi_c = np.full(shape, np.log(max_compute))
 

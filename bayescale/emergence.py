@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._api import CI_PROB, deprecated_args, make_rng
+from ._api import CI_PROB, check_number, deprecated_args, make_rng
 from .analysis import predict_loss
 from .fit import Fit
 from .pooling import groupable
@@ -57,11 +57,7 @@ def _emergence_params(fit: Fit) -> dict[str, xr.DataArray]:
 
 
 def _check_unit(name: str, value: float, *, open_low: bool = True) -> float:
-    value = float(value)
-    ok = (0.0 < value < 1.0) if open_low else (0.0 <= value < 1.0)
-    if not np.isfinite(value) or not ok:
-        raise ValueError(f"{name} must lie strictly between 0 and 1, got {value!r}")
-    return value
+    return check_number(value, name, high=1.0, low_open=open_low)
 
 
 def _crossing(T: Any, k: Any, floor: Any, ceiling: Any, level: Any) -> np.ndarray:
@@ -262,6 +258,12 @@ def predict_accuracy(
     >>> acc.median(("chain", "draw")).values.round(2).tolist()
     [0.11, 0.45, 0.79]
     """
+    lik = getattr(fit, "likelihood", None)
+    if lik is not None and lik.output_domain == "positive":
+        raise ValueError(
+            f"predict_accuracy needs a fit of an accuracy law (emergence, downstream, ...); "
+            f"law {fit.law.name!r} predicts {fit.law.output!r} (use bs.predict_loss)"
+        )
     out = predict_loss(fit, kind=kind, random_seed=random_seed, **inputs)
     return out.clip(max=1.0)
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._api import CI_PROB, deprecated_args
+from ._api import CI_PROB, check_path, deprecated_args
 from .display import DIGITS, cell, number
 
 __all__ = [
@@ -436,14 +436,22 @@ def read_summary(path: str | os.PathLike) -> pd.DataFrame:
     >>> read_summary(path).index.name
     'parameter'
     """
-    path = Path(path)
+    path = check_path(path)
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        frame = pd.read_csv(path, index_col=0, keep_default_na=False, na_values=["NaN"])
-    elif suffix == ".json":
-        frame = pd.read_json(path, orient="table", precise_float=True)
-    else:
+    if suffix not in (".csv", ".json"):
         raise ValueError(f"read_summary reads .csv or .json files, got {str(path)!r}")
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise FileNotFoundError(f"read_summary: {path} {what}; give a table from export_summary")
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(path, index_col=0, keep_default_na=False, na_values=["NaN"])
+        else:
+            frame = pd.read_json(path, orient="table", precise_float=True)
+    except (ValueError, KeyError, UnicodeDecodeError, pd.errors.ParserError) as err:
+        raise ValueError(
+            f"read_summary: {path} is not a table written by export_summary ({err})"
+        ) from None
     for col in frame.columns:
         if not pd.api.types.is_numeric_dtype(frame[col]):
             frame[col] = frame[col].fillna("")

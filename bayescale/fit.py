@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import traceback
 import warnings
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._api import CI_PROB, deprecated_args
+from ._api import CI_PROB, check_flag, check_seed, deprecated_args
 from .data import data_warnings, prepare_data
 from .law import IdentifiabilityWarning, ScalingLaw, get_law
 from .likelihoods import Likelihood, get_likelihood
@@ -282,6 +283,17 @@ class Fit:
                 names += [n for n in post.data_vars if n not in names]
                 names = list(dict.fromkeys(names))
         else:
+            if isinstance(var_names, str) or not (
+                isinstance(var_names, Sequence) and all(isinstance(n, str) for n in var_names)
+            ):
+                raise TypeError(
+                    f"var_names must be a list of variable names, got {var_names!r}"
+                    + (
+                        " (ci_prob is keyword-only: summary(ci_prob=0.9))"
+                        if isinstance(var_names, float)
+                        else ""
+                    )
+                )
             missing = [n for n in var_names if n not in post]
             if missing:
                 raise KeyError(
@@ -638,11 +650,7 @@ class Fit:
 def _resolve_seed(random_seed: int | None) -> int:
     if random_seed is None:
         return int(np.random.SeedSequence().generate_state(1)[0])
-    if isinstance(random_seed, bool) or not isinstance(random_seed, int | np.integer):
-        raise TypeError(f"random_seed must be an int or None, got {random_seed!r}")
-    if random_seed < 0:
-        raise ValueError(f"random_seed must be non-negative, got {random_seed}")
-    return int(random_seed)
+    return check_seed(random_seed)
 
 
 def _build_and_sample(
@@ -732,17 +740,27 @@ def _sampling_failure(
     Errors bayescale raised itself pass through unchanged."""
     frames = traceback.extract_tb(err.__traceback__)
     path = frames[-1].filename.replace(os.sep, "/") if frames else ""
-    if "-packages/" not in path or path.startswith(_PACKAGE_DIR.replace(os.sep, "/")):
+    # a failure in a forked sampler process reaches the parent as sampling.py's RuntimeError
+    worker = isinstance(err, RuntimeError) and str(err).startswith("sampling failed in a worker")
+    if not worker and (
+        "-packages/" not in path or path.startswith(_PACKAGE_DIR.replace(os.sep, "/"))
+    ):
         return err  # raised by bayescale itself (or by the caller's own code): unchanged
     source = {k: (columns or {}).get(k, k) for k in prepared.frame.columns}
     hints = data_warnings(law, prepared.frame, source)
-    where = path.split("-packages/")[-1].split("/")[0]
+    where = "a sampler process" if worker else path.split("-packages/")[-1].split("/")[0]
     first = next((ln.strip() for ln in str(err).splitlines() if ln.strip()), type(err).__name__)
+    unknown = re.search(r"Unknown settings attribute: (\w+)", str(err))
     cause = (
         "; a possible cause in the runs: " + " | ".join(hints)
         if hints
         else "; check the runs' units and the priors (bs.prior_predictive shows what they imply)"
     )
+    if unknown:
+        cause = (
+            f"; {unknown.group(1)!r} is not an option of bs.fit or of the sampler (a misspelt "
+            "keyword? bs.fit takes draws, tune, chains, random_seed, priors, ...)" + cause
+        )
     return ValueError(
         f"fitting law {law.name!r} failed inside {where} ({type(err).__name__}: "
         f"{first[:200]}){cause}"
@@ -853,6 +871,8 @@ def fit(
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if not isinstance(drift, bool | np.bool_):
         raise TypeError(f"drift must be True or False, got {drift!r}")
+    check_flag(progressbar, "progressbar")
+    check_flag(warn, "warn")
     if not (
         groups is None
         or groups is False
@@ -877,6 +897,11 @@ def fit(
     if group is not None:
         if not isinstance(group, str):
             raise TypeError(f"group must be a column name, got {group!r}")
+        if group == law.output or group == (columns or {}).get(law.output):
+            raise ValueError(
+                f"group={group!r} is the law's output column; group by a label such as the "
+                "experiment or corpus of each run"
+            )
         frame = _group_frame(frame, data, columns, group)
     structure, codes = resolve_structure(
         groups if loss_like else None,
@@ -945,7 +970,9 @@ def fit(
             dict(draws=draws, tune=tune, chains=chains, seed=seed, progressbar=progressbar),
             sampler_kwargs, t_start, pooling,
         )  # fmt: skip
-    except Exception as err:
+    except BaseException as err:  # nutpie's Rust panics (PanicException) are BaseExceptions
+        if not isinstance(err, Exception) and type(err).__name__ != "PanicException":
+            raise  # KeyboardInterrupt, SystemExit
         failure = _sampling_failure(err, law, prepared, columns)
         if failure is err:
             raise

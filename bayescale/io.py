@@ -316,6 +316,19 @@ def law_fingerprint(law: ScalingLaw) -> str:
 _NOT_NETCDF = frozenset({".csv", ".json", ".md", ".tex", ".txt", ".png", ".svg", ".pdf", ".html"})
 
 
+def check_fit_path(path: Any) -> None:
+    """A name a fit can be saved under: a str or path-like without another format's extension
+    (checked by :func:`save_fit`, and by ``bayescale fit --out`` before it samples)."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"Fit.save: path must be a str or path-like, got {path!r}")
+    if Path(path).suffix.lower() in _NOT_NETCDF:
+        raise ValueError(
+            f"{path}: Fit.save writes NetCDF, not {Path(path).suffix}: name the file "
+            f"{Path(path).stem}.nc "
+            "(bs.export_summary writes tables)"
+        )
+
+
 def save_fit(fit: Fit, path: str | os.PathLike) -> str:
     """Write ``fit`` to ``path`` (NetCDF4/HDF5) atomically. Returns the path as a string.
 
@@ -324,13 +337,7 @@ def save_fit(fit: Fit, path: str | os.PathLike) -> str:
     before it replaces ``path``, so an existing file is replaced only by a complete, verified
     one.
     """
-    if not isinstance(path, str | os.PathLike):
-        raise TypeError(f"Fit.save: path must be a str or path-like, got {path!r}")
-    if Path(path).suffix.lower() in _NOT_NETCDF:
-        raise ValueError(
-            f"Fit.save writes NetCDF, not {Path(path).suffix}: name the file {Path(path).stem}.nc "
-            "(bs.export_summary writes tables)"
-        )
+    check_fit_path(path)
     if not isinstance(fit, Fit):
         raise TypeError(f"save_fit takes a bayescale.Fit, got {type(fit).__name__}")
     path = check_target(path)

@@ -38,7 +38,17 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._api import CI_PROB, check_ci_prob, make_rng, result_html
+from ._api import (
+    CI_PROB,
+    check_ax,
+    check_ci_prob,
+    check_count,
+    check_frame,
+    check_seed,
+    check_values,
+    make_rng,
+    result_html,
+)
 
 __all__ = [
     "IsoflopQualityWarning",
@@ -157,6 +167,10 @@ def fit_isoflops(
 
     if sampler not in ("nutpie", "pymc"):
         raise ValueError(f"sampler must be 'nutpie' or 'pymc', not {sampler!r}")
+    check_frame(runs, "runs")
+    draws, tune, chains = (
+        check_count(v, k) for k, v in (("draws", draws), ("tune", tune), ("chains", chains))
+    )
     df = _prepare(runs, compute_column)
     budgets = np.sort(df["C"].unique())
     if len(budgets) < 2:
@@ -291,9 +305,7 @@ class IsoflopResult:
         >>> bool(abs(ratio - 100 ** float(res.posterior["a"].median())) < 0.05 * ratio)
         True
         """
-        c = np.atleast_1d(np.asarray(compute, dtype=float))
-        if not np.all(np.isfinite(c)) or np.any(c <= 0):
-            raise ValueError("compute must be finite and positive FLOPs")
+        c = check_values("compute", compute)
         cc = xr.DataArray(c, dims="compute", coords={"compute": c})
         p = self.posterior
         out = np.exp(p["mu"] + p["a"] * (np.log(cc) - self.c_bar))
@@ -344,7 +356,7 @@ class IsoflopResult:
         if ax is None:
             fig, ax = plt.subplots(figsize=(7, 4.5))
         else:
-            fig = ax.figure
+            fig = check_ax(ax).figure
         p = self.posterior
         budgets = p["compute"].to_numpy()
         norm = LogNorm(budgets.min(), budgets.max() if budgets.max() > budgets.min() else None)
@@ -506,6 +518,11 @@ def compare_approaches(
     from .analysis import compute_optimal
 
     check_ci_prob(ci_prob)
+    check_seed(random_seed)
+    if approach3 is not None and not hasattr(approach3, "posterior"):
+        raise TypeError(f"approach3 must be a fit (bs.fit) of a law of N and D, got {approach3!r}")
+    if approach2 is not None and not isinstance(approach2, IsoflopResult):
+        raise TypeError(f"approach2 must be an IsoflopResult (bs.fit_isoflops), got {approach2!r}")
     c = np.atleast_1d(np.asarray(compute, dtype=float))
     if c.size == 0 or not np.all(np.isfinite(c)) or np.any(c <= 0):
         raise ValueError("compute must be finite and positive FLOPs")

@@ -98,6 +98,10 @@ class MultiStart:
     box: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if isinstance(self.points, Mapping) or not all(isinstance(p, Mapping) for p in self.points):
+            raise TypeError(
+                f"MultiStart: points must be a tuple of mappings name → value, got {self.points!r}"
+            )
         object.__setattr__(self, "points", tuple(dict(p) for p in self.points))
         if isinstance(self.sobol, bool) or not isinstance(self.sobol, int) or self.sobol < 0:
             raise ValueError(
@@ -480,6 +484,8 @@ def register_law(law: ScalingLaw, *, overwrite: bool = False) -> ScalingLaw:
     >>> bs.register_law(law) is law
     True
     """
+    if not isinstance(law, ScalingLaw):
+        raise TypeError(f"register_law takes a ScalingLaw, got {type(law).__name__}: {law!r}")
     if law.name in _FAMILIES:
         raise ValueError(f"{law.name!r} is registered as a law family; use register_law_family")
     versions = _REGISTRY.setdefault(law.name, {})

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ._api import check_number
 from ._decisions_common import (
     _bisect,
     _dataset,
@@ -102,8 +103,7 @@ def misallocation_cost(
     n, d = _as_1d("N", N), _as_1d("D", D)
     if n.size != 1 or d.size != 1:
         raise ValueError("misallocation_cost takes one plan: N and D are single numbers")
-    if price_per_flop is not None and not (np.isfinite(price_per_flop) and price_per_flop >= 0):
-        raise ValueError(f"price_per_flop must be a finite number >= 0, not {price_per_flop!r}")
+    price_per_flop = check_number(price_per_flop, "price_per_flop", low_open=False, none=True)
     r = _equivalent_compute(fit, n, d)
     c = float(r["c"][0])
     dead = c - r["c_prime"]
@@ -178,10 +178,8 @@ def rule_of_thumb_check(
     [1.0, 1.0]
     """
     c = _as_1d("compute", compute)
-    if not (np.isfinite(tokens_per_param) and tokens_per_param > 0):
-        raise ValueError(f"tokens_per_param must be > 0, not {tokens_per_param!r}")
-    if not (np.isfinite(within) and within >= 0):
-        raise ValueError(f"within must be a fraction >= 0, not {within!r}")
+    tokens_per_param = check_number(tokens_per_param, "tokens_per_param", example="20")
+    within = check_number(within, "within", low_open=False, example="0.05")
     n = np.sqrt(c / (FLOPS_PER_PARAM_TOKEN * tokens_per_param))
     d = tokens_per_param * n
     r = _equivalent_compute(fit, n, d)

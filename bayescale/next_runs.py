@@ -31,7 +31,7 @@ import pandas as pd
 import xarray as xr
 from scipy.special import logsumexp
 
-from ._api import CI_PROB
+from ._api import CI_PROB, check_ci_prob, check_count, check_flag, check_number, check_seed
 from .analysis import FLOPS_PER_PARAM_TOKEN, _as_1d, predict_loss
 from .fit import Fit
 from .stacking import StackedFit, stackable, template_fit
@@ -178,7 +178,13 @@ def _candidates(candidates: Any) -> pd.DataFrame:
             raise ValueError(f"candidates: missing the column(s) {missing} (runs need N and D)")
         frame = frame[["N", "D"]]
     else:
-        arr = np.asarray(candidates, dtype=float)
+        try:
+            arr = np.asarray(candidates, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(
+                "candidates must be a DataFrame with columns N, D or an array of shape (n, 2) "
+                f"of numbers, got {candidates!r}"
+            ) from None
         if arr.ndim != 2 or arr.shape[1] != 2:
             raise ValueError(
                 f"candidates must be a DataFrame with columns N, D or an array of shape (n, 2), "
@@ -457,14 +463,14 @@ def next_runs(
         raise ValueError(
             f"next_runs needs a law of N and D only; {law.name!r} has {list(law.inputs)}"
         )
-    if not (isinstance(ci_prob, float | int) and 0 < ci_prob < 1):
-        raise ValueError(f"ci_prob must be between 0 and 1, got {ci_prob!r}")
-    if isinstance(n_outcomes, bool) or not isinstance(n_outcomes, int) or n_outcomes < 2:
-        raise ValueError(f"n_outcomes must be a whole number >= 2, got {n_outcomes!r}")
-    if random_seed is not None and (
-        isinstance(random_seed, bool) or not isinstance(random_seed, int | np.integer)
-    ):
-        raise TypeError(f"random_seed must be an int or None, got {random_seed!r}")
+    ci_prob, random_seed = check_ci_prob(ci_prob), check_seed(random_seed)
+    n_outcomes, refit = check_count(n_outcomes, "n_outcomes", 2), check_flag(refit, "refit")
+    k_threshold = check_number(k_threshold, "k_threshold", low=None, example="0.7")
+    if getattr(fit, "pooling", None) is not None:
+        raise ValueError(
+            "next_runs takes a fit without groups; for a pooled fit (group=...) plan the next "
+            "run of one group with a fit of that group's runs"
+        )
     spec = _resolve_target(target, compute, N, D, target_loss)
     cands = _candidates(candidates)
     values = spec(fit)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._api import CI_PROB
+from ._api import CI_PROB, check_ci_prob, check_number, check_seed, check_values
 from .analysis import FLOPS_PER_PARAM_TOKEN, compute_optimal, predict_loss
 from .fit import Fit
 from .next_runs import NextRunsResult, candidate_grid, next_runs
@@ -223,16 +223,12 @@ def plan(
 
     if not isinstance(fit, Fit | StackedFit):
         raise TypeError(f"plan needs a Fit or a StackedFit, got {type(fit).__name__}")
-    c = np.asarray(compute, dtype=float)
-    if c.ndim != 0 or not (np.isfinite(c) and c > 0):
-        raise ValueError(f"compute must be one finite budget > 0 in FLOPs, got {compute!r}")
-    c = float(c)
-    if inference_tokens is not None and not (
-        np.isfinite(inference_tokens) and inference_tokens >= 0
-    ):
-        raise ValueError(f"inference_tokens must be a number >= 0, got {inference_tokens!r}")
-    if not 0 < ci_prob < 1:
-        raise ValueError(f"ci_prob must be between 0 and 1, got {ci_prob!r}")
+    c = check_number(compute, "compute", example="1e23 FLOPs; one budget per plan")
+    inference_tokens = check_number(inference_tokens, "inference_tokens", low_open=False, none=True)
+    price_per_flop = check_number(price_per_flop, "price_per_flop", low_open=False, none=True)
+    ci_prob = check_ci_prob(ci_prob)
+    random_seed = check_seed(random_seed)
+    check_values("rules", rules)
     opt = compute_optimal(fit, c).isel(compute=0)
     n_draws, d_draws = opt["N_opt"].to_numpy(), opt["D_opt"].to_numpy()
     notes = {"N": "compute-optimal N*(C)", "D": "compute-optimal D*(C)"}

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ._api import CI_PROB, deprecated_args
+from ._api import CI_PROB, check_ci_prob, deprecated_args
 from ._plotting import (
     _CARD_COLORS,
     _CARD_STYLES,
@@ -97,6 +97,7 @@ def plot_frontier(
     """
     import matplotlib.pyplot as plt
 
+    ci_prob = check_ci_prob(ci_prob)
     C = np.logspace(18, 27, 46) if compute is None else np.asarray(compute, dtype=float)
     opt = compute_optimal(fit, C, fixed=fixed)
     n_axes = 4 if relative else 2

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._api import CI_PROB
+from ._api import CI_PROB, check_ax
 
 __all__ = ["plot_groups"]
 
@@ -61,7 +61,7 @@ def plot_groups(
     if ax is None:
         fig, ax = plt.subplots(figsize=(7.5, 4.5), constrained_layout=True)
     else:
-        fig = ax.figure
+        fig = check_ax(ax).figure
     grid = np.geomspace(xs.min(), xs.max(), n_points)
     if x == "compute":
         curve = compute_optimal(fit, compute=grid)["loss_opt"]

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ._api import check_seed
 from .priors import Prior
 from .structure import Grouping
 from .xp import numpy_ns
@@ -404,7 +405,7 @@ def pooled_posterior(
 
 # ---------------------------------------------------------------------- views for analysis
 def _group_seed(fit: Any, random_seed: int | None) -> np.random.Generator:
-    seed = random_seed if random_seed is not None else (fit.random_seed or 0)
+    seed = check_seed(random_seed) if random_seed is not None else (fit.random_seed or 0)
     return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(_NEW_GROUP_STREAM,)))
 
 
@@ -510,7 +511,9 @@ def groupable(func: Callable[..., Any]) -> Callable[..., Any]:
         elif single:
             labels = [group]
         else:
-            labels = list(group)
+            labels = list(group) if isinstance(group, list | tuple | np.ndarray | pd.Index) else []
+            if not labels:
+                raise ValueError(f"group={group!r}: give a label, a list of labels or bs.NEW_GROUP")
         # a function without a seed of its own (compute_optimal) still takes random_seed for
         # a new group's draws; for a fit without groups it stays the function's error
         seed = kwargs.get("random_seed") if has_seed else kwargs.pop("random_seed", None)

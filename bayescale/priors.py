@@ -548,6 +548,8 @@ def merge_priors(
         )
     merged = dict(defaults)
     for name, prior in (overrides or {}).items():
+        if not isinstance(name, str):
+            raise TypeError(f"priors: a key must be a parameter name (str), got {name!r}")
         if name not in defaults:
             import difflib
 

@@ -847,7 +847,10 @@ def sample_nutpie(
 
     def make_logp() -> Any:
         def logp(z: np.ndarray, **_: Any) -> tuple[float, np.ndarray]:
-            out = logp_fn(position(z), *logp_args)
+            try:
+                out = logp_fn(position(z), *logp_args)
+            except ValueError:  # a parameter check failed (e.g. nu > 0 underflowed): no density;
+                return -np.inf, np.zeros_like(z)  # raised into nutpie it would panic the sampler
             if len(seen) >= 4096:
                 seen.clear()
             seen[z.tobytes()] = out[2]

@@ -34,7 +34,15 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, gammaln
 
-from ._api import CI_PROB, make_rng
+from ._api import (
+    CI_PROB,
+    check_ci_prob,
+    check_count,
+    check_frame,
+    check_number,
+    check_seed,
+    make_rng,
+)
 
 __all__ = [
     "PassAtKResult",
@@ -220,6 +228,11 @@ def _beta_shapes(exp: Any, p: Mapping[str, Any], x: Any) -> tuple[Any, Any]:
     return alpha, beta
 
 
+def _rows(mask: pd.Series) -> list:
+    """The first eight row labels where ``mask`` holds."""
+    return list(mask.index[mask.to_numpy()])[:8]
+
+
 def fit_pass_at_k(
     data: pd.DataFrame,
     *,
@@ -250,9 +263,40 @@ def fit_pass_at_k(
     """
     import pymc as pm
 
-    for col in (group, size, total, correct):
-        if col not in data.columns:
-            raise ValueError(f"column {col!r} is missing")
+    check_frame(data, "data", (group, size, total, correct))
+    draws, tune, chains = (
+        check_count(v, k) for k, v in (("draws", draws), ("tune", tune), ("chains", chains))
+    )
+    check_seed(random_seed)
+    if len(data) == 0:
+        raise ValueError("data has no rows; give one row per (model, problem)")
+    if data[group].isna().any():
+        raise ValueError(
+            f"column {group!r} has missing model names in rows {_rows(data[group].isna())}"
+        )
+    for col, rule in (
+        (size, "> 0"),
+        (total, "a whole number >= 1"),
+        (correct, "a whole number >= 0"),
+    ):
+        v = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype=float)
+        whole = col != size
+        bad = ~np.isfinite(v) | ((v <= 0) if col != correct else (v < 0))
+        bad |= whole & (np.round(v) != v)
+        if bad.any():
+            raise ValueError(
+                f"column {col!r} must be {rule}; rows {_rows(pd.Series(bad, data.index))}"
+            )
+    if correct != total and (data[correct] > data[total]).any():
+        raise ValueError(
+            f"column {correct!r} exceeds {total!r} in rows {_rows(data[correct] > data[total])}"
+        )
+    varies = data.groupby(group, sort=False)[size].nunique()
+    if (varies > 1).any():
+        raise ValueError(
+            f"column {size!r} must be one size per model; models "
+            f"{list(varies.index[varies > 1])[:8]} have several"
+        )
     sizes = data.groupby(group, sort=False)[size].first().sort_values()
     models = list(sizes.index)
     N = sizes.to_numpy(dtype=float)
@@ -317,9 +361,10 @@ def samples_for_coverage(
     >>> round(float(samples_for_coverage(res, target=0.9)["median"].iloc[0]), 6)  # 1 − 1/(k+1)
     9.0
     """
-    target = float(target)
-    if not 0.0 < target < 1.0:
-        raise ValueError(f"target must lie strictly between 0 and 1, got {target!r}")
+    if not isinstance(result, PassAtKResult):
+        raise TypeError(f"result must be a PassAtKResult (bs.fit_pass_at_k), got {result!r}")
+    target = check_number(target, "target", high=1.0, example="0.5, a coverage")
+    check_ci_prob(ci_prob)
     rows = []
     for j, name in enumerate(result.models):
         a, b = result.alpha[:, j], result.beta[:, j]

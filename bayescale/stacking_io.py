@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ._api import check_path
 from .stacking import _FORMAT, STACK_FILE
 
 __all__ = ["read_stack", "save_stack"]
@@ -61,7 +62,7 @@ def read_stack(cls: Any, path: str | os.PathLike) -> Any:
     ``cls`` (a :class:`~bayescale.StackedFit`)."""
     from .io import load_fit
 
-    folder = Path(path)
+    folder = check_path(path)
     meta_path = folder / STACK_FILE
     if not meta_path.is_file():
         raise ValueError(f"{folder} is not a saved stack: {STACK_FILE} is missing")

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._api import CI_PROB
+from ._api import CI_PROB, check_ci_prob, check_number, check_values
 
 if TYPE_CHECKING:
     from .fit import Fit
@@ -31,21 +31,11 @@ TRAIN_MULTIPLES = (1.0, 2.0, 5.0, 10.0)
 
 
 def _check_ci_prob(ci_prob: Any) -> float:
-    if isinstance(ci_prob, bool) or not isinstance(ci_prob, int | float | np.floating):
-        raise ValueError(f"ci_prob must be a number in (0, 1), got {ci_prob!r}")
-    if not 0.0 < float(ci_prob) < 1.0:
-        raise ValueError(f"ci_prob must be in (0, 1), got {ci_prob!r}")
-    return float(ci_prob)
+    return check_ci_prob(ci_prob)
 
 
 def _positive_grid(name: str, values: Any) -> np.ndarray:
-    try:
-        grid = np.atleast_1d(np.asarray(values, dtype=float))
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be positive finite numbers, got {values!r}") from None
-    if grid.ndim != 1 or grid.size == 0 or not np.all(np.isfinite(grid) & (grid > 0)):
-        raise ValueError(f"{name} must be positive finite numbers, got {values!r}")
-    return grid
+    return check_values(name, values)
 
 
 @dataclass(frozen=True, repr=False)
@@ -162,11 +152,7 @@ def tradeoff(
     if level is None:
         z_mid = a * log10_c.mean() + b * log10_t.mean() + c
         level = float(np.median(1.0 / (1.0 + np.exp(-z_mid))))
-    if isinstance(level, bool) or not isinstance(level, int | float | np.floating):
-        raise ValueError(f"level must be a win rate in (0, 1), got {level!r}")
-    level = float(level)
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be a win rate in (0, 1), got {level!r}")
+    level = check_number(level, "level", high=1.0, example="0.5, a win rate")
     if compute is None:
         compute = np.logspace(log10_c.min(), log10_c.max(), 50)
     grid = _positive_grid("compute", compute)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._api import CI_PROB, check_ci_prob, deprecated_args, result_html
+from ._api import CI_PROB, check_ci_prob, check_count, check_seed, deprecated_args, result_html
 from .analysis import predict_loss
 from .data import PreparedData, prepare_data
 from .fit import Fit
@@ -373,9 +373,9 @@ def backtest(
             "split must be one {column: cutoff} entry, e.g. {'C': 1e21} or {'N': 1e9}; "
             "give a list of cutoffs for a rolling backtest"
         )
-    probs = tuple(float(p) for p in ci_probs)
-    if not probs or any(not 0 < p < 1 for p in probs):
-        raise ValueError(f"ci_probs must lie in (0, 1), got {probs}")
+    if isinstance(ci_probs, str | int | float) or not len(ci_probs):
+        raise TypeError(f"ci_probs must be a non-empty list of probabilities, got {ci_probs!r}")
+    probs = tuple(check_ci_prob(p, "ci_probs") for p in ci_probs)
     column, raw = next(iter(split.items()))
     cutoffs = sorted(float(c) for c in np.atleast_1d(np.asarray(raw, dtype=float)))
     frame = data.copy()
@@ -914,8 +914,7 @@ def prior_predictive(
     law = get_law(law)
     lik = get_likelihood(likelihood if likelihood is not None else law.default_likelihood)
     check_ci_prob(ci_prob)
-    if not isinstance(draws, int | np.integer) or draws < 1:
-        raise ValueError(f"draws must be a positive integer, got {draws!r}")
+    draws, random_seed = check_count(draws, "draws"), check_seed(random_seed)
     frame = data.rename(columns={v: k for k, v in (columns or {}).items()})
     has_output = law.output in frame.columns
     params, out, prepared, _, _ = _prior_samples(law, frame, priors, lik, draws, random_seed)

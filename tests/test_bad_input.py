@@ -15,6 +15,7 @@ No MCMC: the fits are pinned (``bayescale.testing``) and saved once per session.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -81,6 +82,8 @@ def assets(tmp_path_factory):
     export_summary(fit, root / "opt.json")
     bs.report(fit, root / "report", compute=[1e22])
     (root / "a-file").write_text("not a folder\n")
+    (root / "latin1.csv").write_bytes("N,D,loss,note\n1e9,2e10,2.5,caf\xe9\n".encode("latin-1"))
+    (root / "bad-table.csv").write_bytes(bytes(range(128, 256)))
     (root / "text.nc").write_text("hello, not NetCDF\n")
     (root / "empty.nc").write_bytes(b"")
     data = (root / "fit.nc").read_bytes()
@@ -568,7 +571,341 @@ API_CASES: list[tuple[str, Callable, type, list[str]]] = [
     ),
     ("report-title", lambda w: bs.report(w.fit, w.p("report"), title=5), TypeError, ["title", "5"]),
     ("report-not-a-fit", lambda w: bs.report("fit.nc", w.p("report")), TypeError, ["Fit", "str"]),
+    # classes found by the hostile pass of issue 14 (round 2): one representative each
+    (
+        "seed-beyond-64-bit",
+        lambda w: _predictive(w, random_seed=2**70),
+        ValueError,
+        ["random_seed", "2**64"],
+    ),
+    (
+        "prior-predictive-seed-float",
+        lambda w: bs.prior_predictive("chinchilla", _runs(), draws=20, random_seed=1.5),
+        TypeError,
+        ["random_seed", "1.5"],
+    ),
+    (
+        "prior-predictive-seed-negative",
+        lambda w: bs.prior_predictive("chinchilla", _runs(), draws=20, random_seed=-2),
+        ValueError,
+        ["random_seed", "-2"],
+    ),
+    (
+        "next-runs-seed-negative",
+        lambda w: bs.next_runs(w.fit, [(1e8, 2e9)], compute=1e22, random_seed=-1),
+        ValueError,
+        ["random_seed"],
+    ),
+    (
+        "next-runs-refit-text",
+        lambda w: bs.next_runs(w.fit, [(1e8, 2e9)], compute=1e22, refit="no"),
+        TypeError,
+        ["refit", "True or False"],
+    ),
+    (
+        "next-runs-candidates-text",
+        lambda w: bs.next_runs(w.fit, "grid", compute=1e22),
+        TypeError,
+        ["candidates", "'grid'"],
+    ),
+    (
+        "plan-rules-negative",
+        lambda w: bs.plan(w.fit, compute=1e22, rules=[-20.0]),
+        ValueError,
+        ["rules", "-20.0"],
+    ),
+    (
+        "compute-for-loss-bounds-swapped",
+        lambda w: bs.compute_for_loss(w.fit, 2.2, min_compute=1e30, max_compute=1e20),
+        ValueError,
+        ["min_compute=1e+30", "max_compute=1e+20"],
+    ),
+    (
+        "summary-ci-prob-by-position",
+        lambda w: w.fit.summary(0.9),
+        TypeError,
+        ["var_names", "keyword-only"],
+    ),
+    ("summary-var-names-text", lambda w: w.fit.summary("alpha"), TypeError, ["var_names"]),
+    (
+        "fit-progressbar-text",
+        lambda w: bs.fit("chinchilla", _runs(), progressbar="no"),
+        TypeError,
+        ["progressbar", "'no'"],
+    ),
+    (
+        "fit-prior-key-none",
+        lambda w: bs.fit("chinchilla", _runs(), priors={None: 1.0}),
+        TypeError,
+        ["priors", "None"],
+    ),
+    (
+        "fit-data-scalars",
+        lambda w: bs.fit("chinchilla", {"N": 1e9, "D": 2e10, "loss": 3.0}),
+        ValueError,
+        ["1-D", "'N'", "one-row DataFrame"],
+    ),
+    (
+        "fit-group-is-the-output",
+        lambda w: bs.fit("chinchilla", _runs().assign(run=range(12)), group="loss"),
+        ValueError,
+        ["group='loss'", "output"],
+    ),
+    (
+        "read-summary-missing",
+        lambda w: bs.read_summary(w.p("none.csv")),
+        FileNotFoundError,
+        ["none.csv", "does not exist"],
+    ),
+    (
+        "read-summary-not-a-table",
+        lambda w: bs.read_summary(w.p("bad-table.csv")),
+        ValueError,
+        ["bad-table.csv", "export_summary"],
+    ),
+    ("load-stack-none", lambda w: bs.load_stack(None), TypeError, ["path", "None"]),
+    (
+        "fit-isoflops-list",
+        lambda w: bs.fit_isoflops([1e20, 2e20]),
+        TypeError,
+        ["runs", "DataFrame", "list"],
+    ),
+    (
+        "fit-isoflops-draws-zero",
+        lambda w: bs.fit_isoflops(_iso_runs(), draws=0),
+        ValueError,
+        ["draws", "0"],
+    ),
+    (
+        "compare-approaches-approach2",
+        lambda w: bs.compare_approaches(None, compute=1e21, approach2=w.fit, approach3=w.fit),
+        TypeError,
+        ["approach2"],
+    ),
+    (
+        "compare-approaches-seed",
+        lambda w: bs.compare_approaches(
+            None, compute=1e21, random_seed="1", approach2=None, approach3=w.fit
+        ),
+        TypeError,
+        ["random_seed"],
+    ),
+    ("pass-at-k-not-a-table", lambda w: bs.fit_pass_at_k([1, 2]), TypeError, ["data", "DataFrame"]),
+    (
+        "pass-at-k-size-nan",
+        lambda w: bs.fit_pass_at_k(_counts(N=[np.nan, 1e8, 1e9, 1e9])),
+        ValueError,
+        ["'N'", "rows [0]"],
+    ),
+    (
+        "pass-at-k-fractional-count",
+        lambda w: bs.fit_pass_at_k(_counts(n_correct=[1.5, 2, 5, 6])),
+        ValueError,
+        ["'n_correct'", "whole", "rows [0]"],
+    ),
+    (
+        "pass-at-k-two-sizes-one-model",
+        lambda w: bs.fit_pass_at_k(_counts(N=[1e8, 2e8, 1e9, 1e9])),
+        ValueError,
+        ["'N'", "one size per model", "'a'"],
+    ),
+    (
+        "samples-for-coverage-of-a-fit",
+        lambda w: bs.samples_for_coverage(w.fit),
+        TypeError,
+        ["result", "PassAtKResult"],
+    ),
+    (
+        "capabilities-benchmarks-text",
+        lambda w: bs.fit_capabilities(_scores(), "b0b1"),
+        TypeError,
+        ["benchmarks", "'b0b1'"],
+    ),
+    (
+        "capabilities-benchmark-without-scores",
+        lambda w: bs.fit_capabilities(_scores().assign(b1=np.nan), ["b0", "b1"]),
+        ValueError,
+        ["'b1'", "no score"],
+    ),
+    (
+        "predict-accuracy-of-a-loss-fit",
+        lambda w: bs.predict_accuracy(w.fit, N=1e9, D=2e10),
+        ValueError,
+        ["predict_accuracy", "'loss'", "predict_loss"],
+    ),
+    (
+        "register-law-text",
+        lambda w: bs.register_law("chinchilla"),
+        TypeError,
+        ["ScalingLaw", "str"],
+    ),
+    (
+        "multistart-points-text",
+        lambda w: bs.MultiStart(points="alpha"),
+        TypeError,
+        ["points", "'alpha'"],
+    ),
+    (
+        "fit-many-reduce-not-callable",
+        lambda w: bs.fit_many([("chinchilla", _runs())], reduce=3),
+        TypeError,
+        ["reduce", "3"],
+    ),
+    (
+        "backtest-ci-probs-text",
+        lambda w: bs.backtest("chinchilla", _runs(), {"C": 1e19}, ci_probs=["0.9"]),
+        TypeError,
+        ["ci_probs", "'0.9'"],
+    ),
+    (
+        "backtest-ci-probs-number",
+        lambda w: bs.backtest("chinchilla", _runs(), {"C": 1e19}, ci_probs=0.9),
+        TypeError,
+        ["ci_probs", "list"],
+    ),
+    (
+        "plot-ax-not-axes",
+        lambda w: bs.plots.plot_fit(w.fit, ax="left"),
+        TypeError,
+        ["ax", "Axes", "'left'"],
+    ),
+    (
+        "plot-frontier-ci-prob-list",
+        lambda w: bs.plots.plot_frontier(w.fit, ci_prob=[0.5, 0.9]),
+        TypeError,
+        ["ci_prob", "[0.5, 0.9]"],
+    ),
 ]
+
+
+def _predictive(w, **kwargs):
+    return bs.predict_loss(w.fit, N=1e9, D=2e10, kind="predictive", **kwargs)
+
+
+def _iso_runs():
+    return bs.isoflops.pinned_isoflops(random_seed=0, draws=20, chains=1).runs
+
+
+def _counts(**columns):
+    rows = {"model": ["a", "a", "b", "b"], "N": [1e8, 1e8, 1e9, 1e9]}
+    rows |= {"n_samples": [10, 10, 10, 10], "n_correct": [1, 2, 5, 6]}
+    return pd.DataFrame(rows).assign(**columns)
+
+
+def _scores():
+    return pd.DataFrame(
+        {
+            "C": [1e21, 1e22, 1e23, 1e24],
+            "family": ["f", "f", "g", "g"],
+            "b0": [0.1, 0.3, 0.2, 0.6],
+            "b1": [0.2, 0.4, 0.3, 0.7],
+        }
+    )
+
+
+# ------------------------------------------------------ classes: every scalar option, every kind
+# (function of the workspace and one hostile value, the option's name). Each option must refuse
+# every kind of value below with a TypeError or ValueError naming it, raised by bayescale.
+SCALAR_OPTIONS = [
+    (lambda w, v: bs.misallocation_cost(w.fit, N=1e9, D=2e10, price_per_flop=v), "price_per_flop"),
+    (
+        lambda w, v: bs.rule_of_thumb_check(w.fit, compute=1e22, tokens_per_param=v),
+        "tokens_per_param",
+    ),
+    (lambda w, v: bs.rule_of_thumb_check(w.fit, compute=1e22, within=v), "within"),
+    (lambda w, v: bs.compute_for_loss(w.fit, 2.2, min_compute=v), "min_compute"),
+    (lambda w, v: bs.data_wall(w.fit, 1e12, max_compute=v), "max_compute"),
+    (lambda w, v: bs.compare_to_card(w.fit, "besiroglu2024", compute=v), "compute"),
+    (lambda w, v: bs.plan(w.fit, compute=v), "compute"),
+    (lambda w, v: bs.plan(w.fit, compute=1e22, inference_tokens=v), "inference_tokens"),
+    (lambda w, v: bs.plan(w.fit, compute=1e22, ci_prob=v), "ci_prob"),
+    (lambda w, v: bs.next_runs(w.fit, [(1e8, 2e9)], compute=1e22, k_threshold=v), "k_threshold"),
+    (lambda w, v: bs.tradeoff(_train_test_fit(), level=v), "level"),
+    (lambda w, v: bs.emergence_threshold(_emergence_fit(), level=v), "level"),
+    (lambda w, v: bs.plots.plot_fit(w.fit, ci_prob=v), "ci_prob"),
+]
+HOSTILE_SCALARS = {
+    "text": "1e22",
+    "bytes": b"1e22",
+    "dict": {"a": 1e22},
+    "set": {1e22},
+    "2-d-array": np.full((2, 2), 1e22),
+    "series": pd.Series([1e22, 2e22], index=["x", "y"]),
+    "nan": float("nan"),
+    "inf": float("inf"),
+    "negative": -1e22,
+    "boolean": True,
+    "complex": 1e22 + 1j,
+}
+SEQUENCE_OPTIONS = [
+    (lambda w, v: bs.compute_optimal(w.fit, v), "compute"),
+    (lambda w, v: bs.predict_loss(w.fit, N=v, D=2e10), "N"),
+    (lambda w, v: bs.rule_of_thumb_check(w.fit, compute=v), "compute"),
+    (lambda w, v: bs.tradeoff(_train_test_fit(), train_multiples=v), "train_multiples"),
+    (lambda w, v: bs.tradeoff(_train_test_fit(), compute=v), "compute"),
+    (lambda w, v: bs.plan(w.fit, compute=1e22, rules=v), "rules"),
+]
+HOSTILE_SEQUENCES = {
+    k: HOSTILE_SCALARS[k] for k in ("text", "bytes", "dict", "set", "2-d-array", "nan", "boolean")
+} | {"generator": None, "complex": [1e22 + 1j], "empty": []}
+
+
+@functools.cache
+def _train_test_fit():
+    return bs.testing.pinned_law_fit("train_test", draws=20)
+
+
+@functools.cache
+def _emergence_fit():
+    return bs.testing.pinned_law_fit("emergence", draws=20)
+
+
+@pytest.fixture
+def quiet(assets, tmp_path, monkeypatch):
+    """The session's pinned fit, run in an empty folder: ``unchanged()`` asserts nothing was
+    written there or beside the assets (cheaper than copying the workspace for every case)."""
+    monkeypatch.chdir(tmp_path)
+    before = _digest(assets.root)
+
+    def unchanged() -> None:
+        assert os.listdir(tmp_path) == [], "files appeared"
+        assert _digest(assets.root) == before, "files changed"
+
+    return SimpleNamespace(fit=assets.fit, unchanged=unchanged)
+
+
+def _hostile(call, value, name, ws):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises((TypeError, ValueError)) as excinfo:
+            call(ws, value)
+    assert name in str(excinfo.value), (name, str(excinfo.value))
+    _own_frame(excinfo)
+    ws.unchanged()
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE_SCALARS))
+@pytest.mark.parametrize(
+    ("call", "name"), SCALAR_OPTIONS, ids=[f"{i}-{c[1]}" for i, c in enumerate(SCALAR_OPTIONS)]
+)
+def test_every_scalar_option_refuses_every_kind_of_bad_value(quiet, call, name, kind):
+    value = HOSTILE_SCALARS[kind]
+    if kind == "negative" and name in ("price_per_flop", "inference_tokens"):
+        value = -1.0  # >= 0 allowed: still a negative number
+    if kind == "negative" and name == "k_threshold":
+        value = -np.inf  # any finite threshold is allowed (k_threshold=-1 refits every outcome)
+    _hostile(call, value, name, quiet)
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE_SEQUENCES))
+@pytest.mark.parametrize(
+    ("call", "name"), SEQUENCE_OPTIONS, ids=[f"{i}-{c[1]}" for i, c in enumerate(SEQUENCE_OPTIONS)]
+)
+def test_every_sequence_option_refuses_every_kind_of_bad_value(quiet, call, name, kind):
+    value = HOSTILE_SEQUENCES[kind]
+    if kind == "generator":
+        value = (c for c in [1e22, 2e22])
+    _hostile(call, value, name, quiet)
 
 
 @pytest.mark.parametrize(
@@ -600,6 +937,13 @@ def _labelled(n=12):
 
 # (id, law, data, column mapping, substrings of one DataWarning)
 WARNING_CASES = [
+    (
+        "d-some-rows-in-billions",
+        "chinchilla",
+        lambda: _with(_labelled(), D=np.r_[20.0, _runs()["D"].to_numpy()[1:]]),
+        None,
+        ["column 'D'", "below 100000 in 1 row(s)", "'run0'", "raw counts"],
+    ),
     (
         "n-in-billions",
         "chinchilla",
@@ -1029,6 +1373,37 @@ CLI_CASES = [
         ["fixed['U']", "-5.0"],
     ),
     (
+        "fit-out-not-netcdf-refused-before-sampling",
+        ["fit", "chinchilla", "{runs.csv}", "--out", "{new.csv}"],
+        ["{new.csv}", "name the file new.nc"],
+    ),
+    (
+        "fit-seed-beyond-64-bit",
+        ["fit", "chinchilla", "{runs.csv}", "--out", "{new.nc}", "--random-seed", str(2**70)],
+        ["--random-seed", "from 0 to"],
+    ),
+    (
+        "fit-csv-not-utf8",
+        ["fit", "chinchilla", "{latin1.csv}", "--out", "{new.nc}"],
+        ["{latin1.csv}", "UTF-8"],
+    ),
+    (
+        "fit-columns-twice",
+        ["fit", "chinchilla", "{runs.csv}", "--out", "{new.nc}", "--columns", "N=a,N=b"],
+        ["--columns", "'N'", "twice"],
+    ),
+    (
+        "summary-format-contradicts-out",
+        ["summary", "{fit.nc}", "--format", "csv", "--out", "{new.json}"],
+        ["{new.json}", ".json", "--format is csv"],
+    ),
+    ("predict-at-twice", ["predict", "{fit.nc}", "--at", "N=1e9,N=2e9,D=1e10"], ["'N'", "twice"]),
+    (
+        "plot-dpi-huge",
+        ["plot", "{fit.nc}", "fit", "--out", "{new.png}", "--dpi", "100000"],
+        ["--dpi", "from 1 to 1200"],
+    ),
+    (
         "report-compute-negative",
         ["report", "{fit.nc}", "--out", "{new-report}", "--compute", "-1e22"],
         ["--compute", "'-1e22'"],
@@ -1041,7 +1416,7 @@ CLI_CASES = [
 )
 def test_cli_refuses_bad_input(ws, capsys, argv, needles):
     names = {p.name: str(p) for p in ws.root.iterdir()}
-    names |= {"new.nc": str(ws.p("new.nc")), "new-report": str(ws.p("new-report"))}
+    names |= {n: str(ws.p(n)) for n in ("new.nc", "new-report", "new.csv", "new.json", "new.png")}
 
     def fill(text: str) -> str:
         for name, path in names.items():
@@ -1065,3 +1440,17 @@ def test_cli_force_replaces_an_output(ws, capsys):
 def test_case_count():
     n = len(API_CASES) + len(WARNING_CASES) + len(FAILURE_CASES) + len(CLI_CASES)
     assert n >= 80, n
+
+
+def test_python_dash_m_runs_the_command():
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "bayescale", "summary", "no-such-fit.nc"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("bayescale: error: ") and "no-such-fit.nc" in proc.stderr

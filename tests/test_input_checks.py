@@ -429,3 +429,13 @@ def test_a_failure_inside_the_sampler_is_restated_with_the_likely_cause(runs):
     message = str(excinfo.value)
     assert "bogus_setting" in message and "column 'loss'" in message and "percentage" in message
     assert _raised_by_bayescale(excinfo)
+
+
+def test_a_parameter_check_failing_inside_the_sampler_is_a_rejected_step_not_a_panic(runs):
+    # one run leaves the posterior wide: with this seed a trajectory reaches a point where the
+    # Student-t's nu underflows to 0 and PyMC's parameter check raises inside nutpie's callback,
+    # which used to panic the Rust sampler (pyo3 PanicException, a BaseException) mid-fit
+    with pytest.warns(bs.SmallDataWarning, match="1 runs"):
+        f = bs.fit("chinchilla", runs.iloc[:1], random_seed=0, **{**FAST, "draws": 50, "tune": 50})
+    assert f.posterior.sizes["draw"] == 50
+    assert np.isfinite(f.posterior["alpha"].to_numpy()).all()
