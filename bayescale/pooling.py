@@ -19,6 +19,25 @@ Real scaling data come in families (pretraining corpora, model families, tasks).
 * ``"independent"``: one value per group, each with the parameter's default prior; a new group
   learns nothing from the others (its values are prior draws).
 
+A partial parameter is sampled one of two ways, the same model in other coordinates
+(Betancourt & Girolami 2013, "Hamiltonian Monte Carlo for hierarchical models"; Stan User's
+Guide, "Reparameterization"). *Non-centred* (above) suits groups their data say little about:
+``z`` then follows its prior and NUTS sees no funnel. *Centred*, ``u[g] = h(θ[g]) ~
+Normal(h(θ_mu), θ_tau)`` sampled directly, suits groups their data pin down: non-centred, each
+``z[g]`` is then a thin ridge ``z[g] ≈ (u_data[g] − h(θ_mu)) / θ_tau`` whose width is the data's
+sd over ``θ_tau``, curved with ``θ_mu`` and ``θ_tau`` — a funnel the other way. ``pool="partial"``
+chooses from the runs (:func:`centred_by_default`): centred when every group has at least
+:data:`CENTRED_RUNS_PER_PARAMETER` (10) runs per free law parameter, non-centred otherwise;
+``"partial_centred"`` / ``"partial_noncentred"`` (or ``"partial_centered"`` /
+``"partial_noncentered"``) decide per parameter. Measured on the 7 isoFLOP experiments of
+``examples/hierarchical_isoflops.py`` (85-176 runs each; 4 chains × 500 + 500 warm-up):
+non-centred, 8.8 mean tree depth and R-hat 1.024; centred, depth 4.0 (15 leapfrog steps a
+draw), R-hat 1.011, 0 divergences — and the posterior there shows why: each group's sd on the
+pooling scale (0.01-0.10) is 4-16× below the population's ``tau`` (0.2-0.5). Either way the
+posterior records ``θ_z`` (a centred fit's ``(u − h(θ_mu)) / θ_tau``), so analysis, new groups
+and saved files do not depend on the choice; the choice is saved with the fit (``centred``;
+fits saved before it are non-centred).
+
 The default for every scalar parameter is ``"partial"``: whatever the groups share (an exponent,
 the scale of a term at the data's reference size) is learnt from all of them, and a group
 that differs gets its own value once ``tau`` grows; a law may declare other defaults as data
@@ -52,23 +71,36 @@ from .structure import Grouping
 from .xp import numpy_ns
 
 __all__ = [
+    "CENTRED_RUNS_PER_PARAMETER",
     "DEFAULT_TAU_SCALE",
     "NEW_GROUP",
     "POOL_MODES",
+    "PARTIAL_FORMS",
     "TAU_FRACTION",
     "Pooling",
+    "centred_by_default",
     "group_view",
     "groupable",
     "resolve_pooling",
 ]
 
 POOL_MODES = ("shared", "partial", "independent")
+#: Ways of sampling a partial parameter: chosen per parameter from the data (``"partial"``) or
+#: given (``"partial_centred"``, ``"partial_noncentred"``; US spellings accepted).
+PARTIAL_FORMS = {
+    "partial_centred": True,
+    "partial_centered": True,
+    "partial_noncentred": False,
+    "partial_noncentered": False,
+}
 #: The label that asks an analysis function for a new group of the population.
 NEW_GROUP = "<new group>"
 #: The HalfNormal scale of a partial parameter's ``tau`` as a fraction of its prior's spread.
 TAU_FRACTION = 0.5
 #: The HalfNormal scale of ``tau`` when the prior's spread has no closed form on the pooling scale.
 DEFAULT_TAU_SCALE = 0.5
+#: ``pool="partial"`` samples centred when every group has this many runs per law parameter.
+CENTRED_RUNS_PER_PARAMETER = 10
 #: The posterior dimension of per-group values.
 GROUP_DIM = "group"
 #: Spawn key of the new-group draws' random stream (apart from a function's own noise stream).
@@ -115,6 +147,22 @@ def tau_scale(prior: Prior) -> float:
     return DEFAULT_TAU_SCALE
 
 
+def centred_by_default(runs_per_group: Sequence[int], n_parameters: int) -> bool:
+    """Whether ``pool="partial"`` samples a fit's partial parameters centred.
+
+    Centred when every group has at least :data:`CENTRED_RUNS_PER_PARAMETER` runs per free law
+    parameter (see the module docstring).
+
+    Examples
+    --------
+    >>> centred_by_default([120, 85, 176], 5), centred_by_default([30, 30, 3], 5)
+    (True, False)
+    """
+    return bool(len(runs_per_group)) and min(runs_per_group) >= CENTRED_RUNS_PER_PARAMETER * max(
+        n_parameters, 1
+    )
+
+
 # ---------------------------------------------------------------------- the spec
 @dataclass(frozen=True)
 class Pooling:
@@ -126,10 +174,14 @@ class Pooling:
         The group column and its labels (codes of the fitted runs are stored with the fit).
     modes : dict
         Every sampled law parameter → ``"shared"``, ``"partial"`` or ``"independent"``.
+    centred : tuple
+        The partial parameters sampled centred (``u[g] = h(θ[g]) ~ Normal(h(θ_mu), θ_tau)``);
+        the others are non-centred. Fits saved before the choice existed are non-centred.
     """
 
     grouping: Grouping
     modes: dict[str, str]
+    centred: tuple[str, ...] = ()
 
     @property
     def column(self) -> str:
@@ -164,7 +216,10 @@ class Pooling:
         out = []
         for n in law_names:
             mode = self.modes.get(n, "shared")
-            out += [f"{n}_mu", f"{n}_tau", f"{n}_z"] if mode == "partial" else [n]
+            if mode != "partial":
+                out.append(n)
+            else:
+                out += [f"{n}_mu", f"{n}_tau", f"{n}_u" if n in self.centred else f"{n}_z"]
         return out
 
     # ------------------------------------------------------------------ model
@@ -188,8 +243,11 @@ class Pooling:
                 to_real, from_real = _maps(prior, pt.exp, pt.log)
                 mu = prior.create(f"{par.name}_mu")
                 tau = priors[f"{par.name}_tau"].create(f"{par.name}_tau")
-                z = pm.Normal(f"{par.name}_z", 0.0, 1.0, shape=size)
-                p[par.name] = from_real(to_real(mu) + tau * z)[idx]
+                if par.name in self.centred:
+                    u = pm.Normal(f"{par.name}_u", to_real(mu), tau, shape=size)
+                else:
+                    u = to_real(mu) + tau * pm.Normal(f"{par.name}_z", 0.0, 1.0, shape=size)
+                p[par.name] = from_real(u)[idx]
         return p
 
     # ------------------------------------------------------------------ draws
@@ -250,19 +308,34 @@ class Pooling:
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict[str, Any]:
-        return {"grouping": self.grouping.to_dict(), "modes": dict(self.modes)}
+        return {
+            "grouping": self.grouping.to_dict(),
+            "modes": dict(self.modes),
+            "centred": list(self.centred),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Pooling:
+        """The inverse of :meth:`to_dict`; a dict without ``"centred"`` (fits saved before the
+        choice existed) is non-centred throughout."""
         modes = {str(k): str(v) for k, v in data["modes"].items()}
         bad = {k: v for k, v in modes.items() if v not in POOL_MODES}
         if bad:
             raise ValueError(f"unknown pooling modes {bad}; choose from {list(POOL_MODES)}")
-        return cls(Grouping.from_dict(data["grouping"]), modes)
+        centred = tuple(str(n) for n in data.get("centred", ()))
+        stray = sorted(set(centred) - {n for n, m in modes.items() if m == "partial"})
+        if stray:
+            raise ValueError(f"centred parameters {stray} are not partially pooled")
+        return cls(Grouping.from_dict(data["grouping"]), modes, centred)
 
     def describe(self) -> str:
-        """One line for people: the group column and each mode's parameters."""
-        parts = [f"{m}: {', '.join(self.names(m))}" for m in POOL_MODES if self.names(m)]
+        """One line for people: the group column and each mode's parameters (centred partial
+        parameters marked ``(c)``)."""
+        parts = [
+            f"{m}: {', '.join(n + (' (c)' if n in self.centred else '') for n in self.names(m))}"
+            for m in POOL_MODES
+            if self.names(m)
+        ]
         return f"{self.grouping.size} groups of {self.column!r} ({'; '.join(parts)})"
 
 
@@ -313,15 +386,19 @@ def resolve_pooling(
         raise ValueError(
             f"pool: {unknown} are not sampled parameters of {law.name!r}; choose from {names}"
         )
-    bad = {k: v for k, v in given.items() if v not in POOL_MODES}
+    choices = [*POOL_MODES, *PARTIAL_FORMS]
+    bad = {k: v for k, v in given.items() if v not in choices}
     if bad:
-        raise ValueError(f"pool: unknown modes {bad}; each must be one of {list(POOL_MODES)}")
-    modes = {}
+        raise ValueError(f"pool: unknown modes {bad}; each must be one of {choices}")
+    modes, forms = {}, {}
     for par in law.parameters:
         fixed_or_vector = bool(par.shape) or priors[par.name].is_fixed
         mode = given.get(
             par.name, "shared" if fixed_or_vector else declared.get(par.name, "partial")
         )
+        if mode in PARTIAL_FORMS:
+            forms[par.name] = PARTIAL_FORMS[mode]
+            mode = "partial"
         if mode != "shared" and par.shape:
             raise ValueError(
                 f"pool[{par.name!r}]={mode!r}: {par.name!r} is a vector parameter (shape "
@@ -338,7 +415,10 @@ def resolve_pooling(
             f"group: column {group!r} is not in the data (columns: {list(frame.columns)})"
         )
     grouping, codes = Grouping.from_frame(frame, group)
-    pooling = Pooling(grouping, modes)
+    runs = np.bincount(codes, minlength=grouping.size)
+    auto = centred_by_default(runs, sum(not priors[n].is_fixed for n in names))
+    centred = tuple(n for n, m in modes.items() if m == "partial" and forms.get(n, auto))
+    pooling = Pooling(grouping, modes, centred)
     if grouping.size < 2:
         raise ValueError(
             f"group={group!r} has {grouping.size} group; pooling needs at least two groups"
@@ -382,12 +462,22 @@ def pooled_posterior(
 ) -> xr.Dataset:
     """The sampled posterior of a pooled fit with a ``group`` dimension (labels as coordinates),
     the per-group sampled values and the natural and derived parameters added."""
-    per_group = {*pooling.names("independent"), *(f"{k}_z" for k in pooling.names("partial"))}
+    partial = pooling.names("partial")
+    per_group = {*pooling.names("independent"), *(f"{k}_z" for k in partial)}
     coords = {GROUP_DIM: list(pooling.labels)}
+    centred = {f"{k}_u": k for k in partial}
     variables = {}
     for n in post.data_vars:
         da = post[n].transpose("chain", "draw", ...)
-        if n in per_group:
+        if n in centred:
+            # a centred parameter is recorded in its non-centred coordinates,
+            # z = (u - h(mu)) / tau: one posterior layout (and file format) either way
+            k = centred[n]
+            to_real, _ = _maps(priors[k], np.exp, np.log)
+            mu = to_real(post[f"{k}_mu"].transpose("chain", "draw").to_numpy())[..., None]
+            tau = post[f"{k}_tau"].transpose("chain", "draw").to_numpy()[..., None]
+            variables[f"{k}_z"] = (("chain", "draw", GROUP_DIM), (da.to_numpy() - mu) / tau)
+        elif n in per_group:
             variables[n] = (("chain", "draw", GROUP_DIM), da.to_numpy())
         else:
             variables[n] = da

@@ -14,7 +14,15 @@ import pandas as pd
 import pytest
 
 import bayescale as bs
-from bayescale.pooling import NEW_GROUP, Pooling, _maps, resolve_pooling, tau_scale
+from bayescale.pooling import (
+    CENTRED_RUNS_PER_PARAMETER,
+    NEW_GROUP,
+    Pooling,
+    _maps,
+    centred_by_default,
+    resolve_pooling,
+    tau_scale,
+)
 from bayescale.testing import chinchilla_design, simulate
 from bayescale.xp import numpy_ns
 
@@ -46,6 +54,94 @@ def test_default_pool_is_partial_and_fixed_parameters_are_shared():
     ]
     back = Pooling.from_dict(pooling.to_dict())
     assert back == pooling
+
+
+def _runs_per_group(sizes: list[int]) -> pd.DataFrame:
+    runs = bs.testing.simulate_chinchilla(sum(sizes), random_seed=0)
+    runs["corpus"] = np.repeat([f"g{i}" for i in range(len(sizes))], sizes)
+    return runs
+
+
+def test_centred_or_not_follows_the_runs_per_group_unless_given():
+    """pool="partial" samples centred when every group has >= 10 runs per law parameter (5 for
+    Chinchilla: 50 runs); "partial_centred"/"partial_noncentred" (or US spellings) decide."""
+    assert CENTRED_RUNS_PER_PARAMETER == 10
+    big = _runs_per_group([50, 60])
+    small = _runs_per_group([49, 60])
+    law_names = tuple(LAW.parameter_names)
+    assert resolve_pooling(LAW, "corpus", None, big, LAW.default_priors)[0].centred == law_names
+    assert resolve_pooling(LAW, "corpus", None, small, LAW.default_priors)[0].centred == ()
+    # a fixed parameter does not count: 4 free parameters need 40 runs per group
+    priors = {**LAW.default_priors, "beta": bs.Prior.fixed(0.3)}
+    mid = _runs_per_group([40, 45])
+    assert resolve_pooling(LAW, "corpus", None, mid, priors)[0].centred == law_names[:4]
+    mixed = {"alpha": "partial_centered", "beta": "partial_noncentred", "log_E": "shared"}
+    pooling, _ = resolve_pooling(LAW, "corpus", mixed, small, LAW.default_priors)
+    assert pooling.centred == ("alpha",)
+    assert pooling.modes["alpha"] == pooling.modes["beta"] == "partial"
+    assert "alpha (c)" in pooling.describe() and "beta (c)" not in pooling.describe()
+    assert pooling.sampled_names(law_names) == [
+        "log_E",
+        *("log_A_ref_mu", "log_A_ref_tau", "log_A_ref_z"),
+        *("log_B_ref_mu", "log_B_ref_tau", "log_B_ref_z"),
+        *("alpha_mu", "alpha_tau", "alpha_u"),
+        *("beta_mu", "beta_tau", "beta_z"),
+    ]
+    forced, _ = resolve_pooling(LAW, "corpus", "partial_noncentred", big, LAW.default_priors)
+    assert forced.centred == ()
+    assert centred_by_default([], 5) is False
+
+
+def test_centred_spec_round_trips_and_old_specs_load_non_centred():
+    pooling, _ = resolve_pooling(
+        LAW, "corpus", {"alpha": "partial_centred"}, _two_groups(), LAW.default_priors
+    )
+    data = pooling.to_dict()
+    assert data["centred"] == ["alpha"]
+    assert Pooling.from_dict(data) == pooling
+    old = {k: v for k, v in data.items() if k != "centred"}  # a fit saved before the choice
+    assert Pooling.from_dict(old).centred == ()
+    with pytest.raises(ValueError, match="not partially pooled"):
+        Pooling.from_dict({**data, "modes": {**data["modes"], "alpha": "shared"}})
+
+
+def test_centred_and_non_centred_models_differ_by_the_jacobian_only():
+    """The same hierarchical model in two coordinates: at u = h(mu) + tau z the centred
+    density is the non-centred one minus G·log(tau) per partial parameter (Normal(u; m, tau)
+    = Normal(z; 0, 1) / tau), whatever the data say."""
+    from bayescale.data import prepare_data
+    from bayescale.model import build_model, data_values
+
+    lik = bs.get_likelihood("studentt")
+    runs = _two_groups()
+    prep = prepare_data(LAW, runs, likelihood=lik, warn=False)
+    frame = prep.frame.assign(corpus=runs.loc[prep.frame.index, "corpus"].to_numpy())
+    ref = LAW.compute_reference(prep.inputs)
+    models = {}
+    for form in ("partial_centred", "partial_noncentred"):
+        pooling, codes = resolve_pooling(LAW, "corpus", form, frame, LAW.default_priors)
+        priors = {
+            **LAW.default_priors,
+            **lik.noise_priors,
+            **pooling.default_priors(LAW.default_priors),
+        }
+        values = data_values(LAW, prep, ref, lik, codes)
+        models[form] = build_model(LAW, prep, priors, lik, ref, values, pooling=pooling)
+    rng = np.random.default_rng(2)
+    nc = models["partial_noncentred"]
+    point = {k: v + 0.3 * rng.standard_normal(np.shape(v)) for k, v in nc.initial_point().items()}
+    c_point = {k: v for k, v in point.items() if not k.endswith("_z")}
+    expected = 0.0
+    for n in LAW.parameter_names:
+        mu_value = point[next(k for k in point if k.startswith(f"{n}_mu"))]
+        mu = np.exp(mu_value) if n in ("alpha", "beta") else mu_value  # log-transformed values
+        to_real, _ = _maps(LAW.default_priors[n], np.exp, np.log)
+        tau = np.exp(point[f"{n}_tau_log__"])
+        c_point[f"{n}_u"] = to_real(mu) + tau * point[f"{n}_z"]
+        expected -= 3 * np.log(tau)
+    logp_nc = float(nc.compile_logp(jacobian=False)(point))
+    logp_c = float(models["partial_centred"].compile_logp(jacobian=False)(c_point))
+    assert logp_c - logp_nc == pytest.approx(expected, rel=1e-9, abs=1e-9)
 
 
 @pytest.mark.parametrize(
@@ -232,17 +328,19 @@ def test_recovery_shrinkage_analysis_and_save(population_fits, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "name",
+    ("name", "form"),
     [
-        "chinchilla",
-        "emergence",
-        pytest.param("data_constrained", marks=pytest.mark.slow),
-        pytest.param("power_law", marks=pytest.mark.slow),
+        ("chinchilla", "partial"),
+        ("chinchilla", "partial_centred"),
+        ("emergence", "partial"),
+        pytest.param("data_constrained", "partial", marks=pytest.mark.slow),
+        pytest.param("power_law", "partial", marks=pytest.mark.slow),
     ],
 )
-def test_pooled_model_and_numpy_loglik_agree(name):
+def test_pooled_model_and_numpy_loglik_agree(name, form):
     """The PyMC model of a pooled fit and the numpy pointwise log-likelihood (per-group values
-    recomputed from mu, tau, z) give the same observed log density at a random point."""
+    recomputed from mu, tau, z; a centred fit's z from its sampled u) give the same observed
+    log density at a random point."""
 
     from bayescale.data import prepare_data
     from bayescale.model import build_model, data_values, observed_name
@@ -254,7 +352,8 @@ def test_pooled_model_and_numpy_loglik_agree(name):
     runs["corpus"] = ["a", "b", "c"] * 8
     prep = prepare_data(law, runs, likelihood=lik, warn=False)
     frame = prep.frame.assign(corpus=runs.loc[prep.frame.index, "corpus"].to_numpy())
-    pool = {law.parameter_names[0]: "independent"}
+    pool = {n: form for n in law.parameter_names[1:] if form != "partial"}
+    pool[law.parameter_names[0]] = "independent"
     pooling, codes = resolve_pooling(law, "corpus", pool, frame, law.default_priors)
     priors = {
         **law.default_priors,
