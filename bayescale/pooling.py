@@ -59,7 +59,7 @@ import functools
 import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -74,8 +74,8 @@ __all__ = [
     "CENTRED_RUNS_PER_PARAMETER",
     "DEFAULT_TAU_SCALE",
     "NEW_GROUP",
-    "POOL_MODES",
     "PARTIAL_FORMS",
+    "POOL_MODES",
     "TAU_FRACTION",
     "Pooling",
     "centred_by_default",
@@ -99,8 +99,8 @@ NEW_GROUP = "<new group>"
 TAU_FRACTION = 0.5
 #: The HalfNormal scale of ``tau`` when the prior's spread has no closed form on the pooling scale.
 DEFAULT_TAU_SCALE = 0.5
-#: ``pool="partial"`` samples centred when every group has this many runs per law parameter.
-CENTRED_RUNS_PER_PARAMETER = 10
+#: ``pool="partial"`` samples a group centred when it has this many runs per law parameter.
+CENTRED_RUNS_PER_PARAMETER = 5
 #: The posterior dimension of per-group values.
 GROUP_DIM = "group"
 #: Spawn key of the new-group draws' random stream (apart from a function's own noise stream).
@@ -147,20 +147,17 @@ def tau_scale(prior: Prior) -> float:
     return DEFAULT_TAU_SCALE
 
 
-def centred_by_default(runs_per_group: Sequence[int], n_parameters: int) -> bool:
-    """Whether ``pool="partial"`` samples a fit's partial parameters centred.
-
-    Centred when every group has at least :data:`CENTRED_RUNS_PER_PARAMETER` runs per free law
-    parameter (see the module docstring).
+def centred_by_default(runs_per_group: Sequence[int], n_parameters: int) -> tuple[int, ...]:
+    """The groups (codes) whose values ``pool="partial"`` samples centred: those with at least
+    :data:`CENTRED_RUNS_PER_PARAMETER` runs per free law parameter (see the module docstring).
 
     Examples
     --------
     >>> centred_by_default([120, 85, 176], 5), centred_by_default([30, 30, 3], 5)
-    (True, False)
+    ((0, 1, 2), (0, 1))
     """
-    return bool(len(runs_per_group)) and min(runs_per_group) >= CENTRED_RUNS_PER_PARAMETER * max(
-        n_parameters, 1
-    )
+    need = CENTRED_RUNS_PER_PARAMETER * max(n_parameters, 1)
+    return tuple(g for g, n in enumerate(runs_per_group) if n >= need)
 
 
 # ---------------------------------------------------------------------- the spec
@@ -174,14 +171,21 @@ class Pooling:
         The group column and its labels (codes of the fitted runs are stored with the fit).
     modes : dict
         Every sampled law parameter → ``"shared"``, ``"partial"`` or ``"independent"``.
-    centred : tuple
-        The partial parameters sampled centred (``u[g] = h(θ[g]) ~ Normal(h(θ_mu), θ_tau)``);
-        the others are non-centred. Fits saved before the choice existed are non-centred.
+    centred : dict
+        Partial parameter → the groups (codes) whose values are sampled centred
+        (``u[g] = h(θ[g]) ~ Normal(h(θ_mu), θ_tau)``); the other groups, and parameters not
+        named, are non-centred. Fits saved before the choice existed are non-centred.
     """
 
     grouping: Grouping
     modes: dict[str, str]
-    centred: tuple[str, ...] = ()
+    centred: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Codes of the groups of partial parameter ``name`` sampled centred and non-centred."""
+        centred = np.asarray(sorted(self.centred.get(name, ())), dtype=np.int64)
+        rest = np.setdiff1d(np.arange(self.grouping.size), centred).astype(np.int64)
+        return centred, rest
 
     @property
     def column(self) -> str:
@@ -218,8 +222,11 @@ class Pooling:
             mode = self.modes.get(n, "shared")
             if mode != "partial":
                 out.append(n)
-            else:
-                out += [f"{n}_mu", f"{n}_tau", f"{n}_u" if n in self.centred else f"{n}_z"]
+                continue
+            centred, rest = self.split(n)
+            out += [f"{n}_mu", f"{n}_tau"]
+            out += [f"{n}_z"] if rest.size else []
+            out += [f"{n}_u"] if centred.size else []
         return out
 
     # ------------------------------------------------------------------ model
@@ -243,10 +250,14 @@ class Pooling:
                 to_real, from_real = _maps(prior, pt.exp, pt.log)
                 mu = prior.create(f"{par.name}_mu")
                 tau = priors[f"{par.name}_tau"].create(f"{par.name}_tau")
-                if par.name in self.centred:
-                    u = pm.Normal(f"{par.name}_u", to_real(mu), tau, shape=size)
-                else:
-                    u = to_real(mu) + tau * pm.Normal(f"{par.name}_z", 0.0, 1.0, shape=size)
+                centred, rest = self.split(par.name)
+                u = pt.zeros(size)
+                if rest.size:
+                    z = pm.Normal(f"{par.name}_z", 0.0, 1.0, shape=rest.size)
+                    u = pt.set_subtensor(u[rest], to_real(mu) + tau * z)
+                if centred.size:
+                    uc = pm.Normal(f"{par.name}_u", to_real(mu), tau, shape=centred.size)
+                    u = pt.set_subtensor(u[centred], uc)
                 p[par.name] = from_real(u)[idx]
         return p
 
@@ -311,7 +322,7 @@ class Pooling:
         return {
             "grouping": self.grouping.to_dict(),
             "modes": dict(self.modes),
-            "centred": list(self.centred),
+            "centred": {n: [int(g) for g in sorted(c)] for n, c in self.centred.items()},
         }
 
     @classmethod
@@ -322,20 +333,27 @@ class Pooling:
         bad = {k: v for k, v in modes.items() if v not in POOL_MODES}
         if bad:
             raise ValueError(f"unknown pooling modes {bad}; choose from {list(POOL_MODES)}")
-        centred = tuple(str(n) for n in data.get("centred", ()))
+        grouping = Grouping.from_dict(data["grouping"])
+        centred = {
+            str(n): tuple(int(g) for g in c) for n, c in dict(data.get("centred", {})).items()
+        }
         stray = sorted(set(centred) - {n for n, m in modes.items() if m == "partial"})
         if stray:
             raise ValueError(f"centred parameters {stray} are not partially pooled")
-        return cls(Grouping.from_dict(data["grouping"]), modes, centred)
+        bad = {n: c for n, c in centred.items() if any(not 0 <= g < grouping.size for g in c)}
+        if bad:
+            raise ValueError(f"centred groups {bad} are not codes of the {grouping.size} groups")
+        return cls(grouping, modes, centred)
 
     def describe(self) -> str:
-        """One line for people: the group column and each mode's parameters (centred partial
-        parameters marked ``(c)``)."""
-        parts = [
-            f"{m}: {', '.join(n + (' (c)' if n in self.centred else '') for n in self.names(m))}"
-            for m in POOL_MODES
-            if self.names(m)
-        ]
+        """One line for people: the group column and each mode's parameters (a partial
+        parameter sampled centred in k of the G groups marked ``(centred k/G)``)."""
+
+        def mark(n: str) -> str:
+            k = len(self.centred.get(n, ()))
+            return f"{n} (centred {k}/{self.grouping.size})" if k else n
+
+        parts = [f"{m}: {', '.join(map(mark, self.names(m)))}" for m in POOL_MODES if self.names(m)]
         return f"{self.grouping.size} groups of {self.column!r} ({'; '.join(parts)})"
 
 
@@ -417,7 +435,12 @@ def resolve_pooling(
     grouping, codes = Grouping.from_frame(frame, group)
     runs = np.bincount(codes, minlength=grouping.size)
     auto = centred_by_default(runs, sum(not priors[n].is_fixed for n in names))
-    centred = tuple(n for n, m in modes.items() if m == "partial" and forms.get(n, auto))
+    every = tuple(range(grouping.size))
+    centred = {}
+    for n, m in modes.items():
+        chosen = auto if n not in forms else (every if forms[n] else ())
+        if m == "partial" and chosen:
+            centred[n] = chosen
     pooling = Pooling(grouping, modes, centred)
     if grouping.size < 2:
         raise ValueError(
@@ -465,18 +488,27 @@ def pooled_posterior(
     partial = pooling.names("partial")
     per_group = {*pooling.names("independent"), *(f"{k}_z" for k in partial)}
     coords = {GROUP_DIM: list(pooling.labels)}
-    centred = {f"{k}_u": k for k in partial}
     variables = {}
     for n in post.data_vars:
         da = post[n].transpose("chain", "draw", ...)
-        if n in centred:
-            # a centred parameter is recorded in its non-centred coordinates,
-            # z = (u - h(mu)) / tau: one posterior layout (and file format) either way
-            k = centred[n]
-            to_real, _ = _maps(priors[k], np.exp, np.log)
-            mu = to_real(post[f"{k}_mu"].transpose("chain", "draw").to_numpy())[..., None]
-            tau = post[f"{k}_tau"].transpose("chain", "draw").to_numpy()[..., None]
-            variables[f"{k}_z"] = (("chain", "draw", GROUP_DIM), (da.to_numpy() - mu) / tau)
+        k = n[:-2]
+        if n.endswith(("_z", "_u")) and k in partial:
+            if f"{k}_z" in variables:
+                continue
+            # recorded in non-centred coordinates whichever groups were sampled centred,
+            # z = (u - h(mu)) / tau: one posterior layout (and file format)
+            centred, rest = pooling.split(k)
+            shape = (post.sizes["chain"], post.sizes["draw"], pooling.grouping.size)
+            z = np.empty(shape)
+            if rest.size:
+                z[..., rest] = post[f"{k}_z"].transpose("chain", "draw", ...).to_numpy()
+            if centred.size:
+                to_real, _ = _maps(priors[k], np.exp, np.log)
+                mu = to_real(post[f"{k}_mu"].transpose("chain", "draw").to_numpy())[..., None]
+                tau = post[f"{k}_tau"].transpose("chain", "draw").to_numpy()[..., None]
+                u = post[f"{k}_u"].transpose("chain", "draw", ...).to_numpy()
+                z[..., centred] = (u - mu) / tau
+            variables[f"{k}_z"] = (("chain", "draw", GROUP_DIM), z)
         elif n in per_group:
             variables[n] = (("chain", "draw", GROUP_DIM), da.to_numpy())
         else:

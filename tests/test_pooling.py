@@ -63,33 +63,40 @@ def _runs_per_group(sizes: list[int]) -> pd.DataFrame:
 
 
 def test_centred_or_not_follows_the_runs_per_group_unless_given():
-    """pool="partial" samples centred when every group has >= 10 runs per law parameter (5 for
-    Chinchilla: 50 runs); "partial_centred"/"partial_noncentred" (or US spellings) decide."""
-    assert CENTRED_RUNS_PER_PARAMETER == 10
-    big = _runs_per_group([50, 60])
-    small = _runs_per_group([49, 60])
-    law_names = tuple(LAW.parameter_names)
-    assert resolve_pooling(LAW, "corpus", None, big, LAW.default_priors)[0].centred == law_names
-    assert resolve_pooling(LAW, "corpus", None, small, LAW.default_priors)[0].centred == ()
-    # a fixed parameter does not count: 4 free parameters need 40 runs per group
+    """pool="partial" samples a group centred when it has >= 5 runs per law parameter (25 for
+    Chinchilla's 5), the others non-centred; "partial_centred"/"partial_noncentred" (or US
+    spellings) decide for every group."""
+    assert CENTRED_RUNS_PER_PARAMETER == 5
+    names = tuple(LAW.parameter_names)
+    pooling, _ = resolve_pooling(
+        LAW, "corpus", None, _runs_per_group([24, 25, 60]), LAW.default_priors
+    )
+    assert pooling.centred == {n: (1, 2) for n in names}
+    centred, rest = pooling.split("alpha")
+    assert centred.tolist() == [1, 2] and rest.tolist() == [0]
+    assert pooling.sampled_names(["alpha"]) == ["alpha_mu", "alpha_tau", "alpha_z", "alpha_u"]
+    assert "alpha (centred 2/3)" in pooling.describe()
+    few = _runs_per_group([24, 20])
+    assert resolve_pooling(LAW, "corpus", None, few, LAW.default_priors)[0].centred == {}
+    # a fixed parameter does not count: 4 free parameters need 20 runs per group
     priors = {**LAW.default_priors, "beta": bs.Prior.fixed(0.3)}
-    mid = _runs_per_group([40, 45])
-    assert resolve_pooling(LAW, "corpus", None, mid, priors)[0].centred == law_names[:4]
+    pooling, _ = resolve_pooling(LAW, "corpus", None, few, priors)
+    assert pooling.centred == {n: (0, 1) for n in names[:4]}
     mixed = {"alpha": "partial_centered", "beta": "partial_noncentred", "log_E": "shared"}
-    pooling, _ = resolve_pooling(LAW, "corpus", mixed, small, LAW.default_priors)
-    assert pooling.centred == ("alpha",)
+    pooling, _ = resolve_pooling(LAW, "corpus", mixed, few, LAW.default_priors)
+    assert pooling.centred == {"alpha": (0, 1)}
     assert pooling.modes["alpha"] == pooling.modes["beta"] == "partial"
-    assert "alpha (c)" in pooling.describe() and "beta (c)" not in pooling.describe()
-    assert pooling.sampled_names(law_names) == [
+    assert pooling.sampled_names(names) == [
         "log_E",
         *("log_A_ref_mu", "log_A_ref_tau", "log_A_ref_z"),
         *("log_B_ref_mu", "log_B_ref_tau", "log_B_ref_z"),
         *("alpha_mu", "alpha_tau", "alpha_u"),
         *("beta_mu", "beta_tau", "beta_z"),
     ]
-    forced, _ = resolve_pooling(LAW, "corpus", "partial_noncentred", big, LAW.default_priors)
-    assert forced.centred == ()
-    assert centred_by_default([], 5) is False
+    many = _runs_per_group([30, 40])
+    forced, _ = resolve_pooling(LAW, "corpus", "partial_noncentred", many, LAW.default_priors)
+    assert forced.centred == {}
+    assert centred_by_default([], 5) == ()
 
 
 def test_centred_spec_round_trips_and_old_specs_load_non_centred():
@@ -97,12 +104,17 @@ def test_centred_spec_round_trips_and_old_specs_load_non_centred():
         LAW, "corpus", {"alpha": "partial_centred"}, _two_groups(), LAW.default_priors
     )
     data = pooling.to_dict()
-    assert data["centred"] == ["alpha"]
+    assert data["centred"] == {"alpha": [0, 1, 2]}
     assert Pooling.from_dict(data) == pooling
+    import json
+
+    assert Pooling.from_dict(json.loads(json.dumps(data))) == pooling
     old = {k: v for k, v in data.items() if k != "centred"}  # a fit saved before the choice
-    assert Pooling.from_dict(old).centred == ()
+    assert Pooling.from_dict(old).centred == {}
     with pytest.raises(ValueError, match="not partially pooled"):
         Pooling.from_dict({**data, "modes": {**data["modes"], "alpha": "shared"}})
+    with pytest.raises(ValueError, match="not codes"):
+        Pooling.from_dict({**data, "centred": {"alpha": [0, 3]}})
 
 
 def test_centred_and_non_centred_models_differ_by_the_jacobian_only():
@@ -332,6 +344,7 @@ def test_recovery_shrinkage_analysis_and_save(population_fits, tmp_path):
     [
         ("chinchilla", "partial"),
         ("chinchilla", "partial_centred"),
+        ("chinchilla", "mixed"),
         ("emergence", "partial"),
         pytest.param("data_constrained", "partial", marks=pytest.mark.slow),
         pytest.param("power_law", "partial", marks=pytest.mark.slow),
@@ -339,8 +352,8 @@ def test_recovery_shrinkage_analysis_and_save(population_fits, tmp_path):
 )
 def test_pooled_model_and_numpy_loglik_agree(name, form):
     """The PyMC model of a pooled fit and the numpy pointwise log-likelihood (per-group values
-    recomputed from mu, tau, z; a centred fit's z from its sampled u) give the same observed
-    log density at a random point."""
+    recomputed from mu, tau, z; z of groups sampled centred from their u) give the same
+    observed log density at a random point."""
 
     from bayescale.data import prepare_data
     from bayescale.model import build_model, data_values, observed_name
@@ -352,9 +365,12 @@ def test_pooled_model_and_numpy_loglik_agree(name, form):
     runs["corpus"] = ["a", "b", "c"] * 8
     prep = prepare_data(law, runs, likelihood=lik, warn=False)
     frame = prep.frame.assign(corpus=runs.loc[prep.frame.index, "corpus"].to_numpy())
-    pool = {n: form for n in law.parameter_names[1:] if form != "partial"}
+    pool = {n: form for n in law.parameter_names[1:] if form.startswith("partial_")}
     pool[law.parameter_names[0]] = "independent"
     pooling, codes = resolve_pooling(law, "corpus", pool, frame, law.default_priors)
+    if form == "mixed":  # groups a and c centred, b not
+        centred = {n: (0, 2) for n in pooling.names("partial")}
+        pooling = Pooling(pooling.grouping, pooling.modes, centred)
     priors = {
         **law.default_priors,
         **lik.noise_priors,
