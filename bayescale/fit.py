@@ -809,11 +809,11 @@ def fit(
         A column (e.g. ``"experiment"``) whose groups get their own values of the law's
         parameters (:mod:`bayescale.pooling`): many families in one hierarchical model.
     pool : str or mapping, optional
-        With ``group``: per sampled law parameter ``"shared"``, ``"partial"`` (hierarchical;
-        the default: centred when every group has ≥ 10 runs per law parameter, non-centred
-        otherwise; ``"partial_centred"`` / ``"partial_noncentred"`` force one) or
-        ``"independent"``; one string applies to all. The priors of the between-group spreads
-        are named ``<parameter>_tau``.
+        With ``group``: per sampled law parameter ``"shared"``, ``"partial"`` (hierarchical,
+        non-centred; the default), ``"partial_centred"`` (hierarchical, centred: for groups
+        their data pin down, see ``bayescale.pooling.centring_ratio``) or ``"independent"``;
+        one string applies to all. The priors of the between-group spreads are named
+        ``<parameter>_tau``.
     **sampler_kwargs
         Passed to the sampler: e.g. ``target_accept`` (default 0.9) or ``processes`` (nutpie
         only; chains are split between forked processes, one per core by default; the draws do

@@ -21,22 +21,30 @@ Real scaling data come in families (pretraining corpora, model families, tasks).
 
 A partial parameter is sampled one of two ways, the same model in other coordinates
 (Betancourt & Girolami 2013, "Hamiltonian Monte Carlo for hierarchical models"; Stan User's
-Guide, "Reparameterization"). *Non-centred* (above) suits groups their data say little about:
-``z`` then follows its prior and NUTS sees no funnel. *Centred*, ``u[g] = h(θ[g]) ~
-Normal(h(θ_mu), θ_tau)`` sampled directly, suits groups their data pin down: non-centred, each
-``z[g]`` is then a thin ridge ``z[g] ≈ (u_data[g] − h(θ_mu)) / θ_tau`` whose width is the data's
-sd over ``θ_tau``, curved with ``θ_mu`` and ``θ_tau`` — a funnel the other way. ``pool="partial"``
-chooses from the runs (:func:`centred_by_default`): centred when every group has at least
-:data:`CENTRED_RUNS_PER_PARAMETER` (10) runs per free law parameter, non-centred otherwise;
-``"partial_centred"`` / ``"partial_noncentred"`` (or ``"partial_centered"`` /
-``"partial_noncentered"``) decide per parameter. Measured on the 7 isoFLOP experiments of
-``examples/hierarchical_isoflops.py`` (85-176 runs each; 4 chains × 500 + 500 warm-up):
-non-centred, 8.8 mean tree depth and R-hat 1.024; centred, depth 4.0 (15 leapfrog steps a
-draw), R-hat 1.011, 0 divergences — and the posterior there shows why: each group's sd on the
-pooling scale (0.01-0.10) is 4-16× below the population's ``tau`` (0.2-0.5). Either way the
-posterior records ``θ_z`` (a centred fit's ``(u − h(θ_mu)) / θ_tau``), so analysis, new groups
-and saved files do not depend on the choice; the choice is saved with the fit (``centred``;
-fits saved before it are non-centred).
+Guide, "Reparameterization"). *Non-centred* (above; ``"partial"``, the default) suits groups
+their data say little about, or a spread ``θ_tau`` that may be small: ``z`` then follows its
+prior and NUTS sees no funnel. *Centred* (``"partial_centred"``), ``u[g] = h(θ[g]) ~
+Normal(h(θ_mu), θ_tau)`` sampled directly, suits groups their data pin down well inside the
+spread between groups: non-centred, each ``z[g]`` is then a thin ridge of width (data sd) /
+``θ_tau``, curved with ``θ_mu`` and ``θ_tau`` — a funnel the other way. ``Pooling.centred``
+names the groups sampled centred per parameter (a mixed form is possible; the ``pool`` options
+centre every group or none). :func:`centring_ratio` of a fit reports, per parameter, the
+groups' posterior sd over ``θ_tau``: well below 1, centre. Measured (4 chains × 500 + 500
+warm-up unless said):
+
+* the 7 isoFLOP experiments of ``examples/hierarchical_isoflops.py`` (85-176 runs each; ratio
+  0.03-0.18): non-centred, 8.8 mean tree depth, R-hat 1.024; centred, depth 4.0 (15 leapfrog
+  steps a draw), R-hat 1.011 (1.004 with 1000 draws), 0 divergences;
+* the simulated population of ``tests/test_pooling.py`` (small true spreads, ``tau`` 0.05-0.15;
+  2 chains): five groups of 60 runs, centred 32 divergences, non-centred none (four of 60 and
+  one of 3: 0 against 134 when the four are centred); four of 30 and one of 3: non-centred 0
+  divergences, the four centred 8. A rule on run counts alone therefore cannot choose: how
+  many runs pin a group depends on the noise and on ``tau``, which only the fit knows — so
+  the default stays non-centred, and :func:`centring_ratio` says when to switch.
+
+Either way the posterior records ``θ_z`` (for a centred group ``(u − h(θ_mu)) / θ_tau``), so
+analysis, new groups and saved files do not depend on the choice; the choice is saved with the
+fit (``centred``; fits saved before it are non-centred).
 
 The default for every scalar parameter is ``"partial"``: whatever the groups share (an exponent,
 the scale of a term at the data's reference size) is learnt from all of them, and a group
@@ -71,22 +79,21 @@ from .structure import Grouping
 from .xp import numpy_ns
 
 __all__ = [
-    "CENTRED_RUNS_PER_PARAMETER",
     "DEFAULT_TAU_SCALE",
     "NEW_GROUP",
     "PARTIAL_FORMS",
     "POOL_MODES",
     "TAU_FRACTION",
     "Pooling",
-    "centred_by_default",
+    "centring_ratio",
     "group_view",
     "groupable",
     "resolve_pooling",
 ]
 
 POOL_MODES = ("shared", "partial", "independent")
-#: Ways of sampling a partial parameter: chosen per parameter from the data (``"partial"``) or
-#: given (``"partial_centred"``, ``"partial_noncentred"``; US spellings accepted).
+#: Ways of sampling a partial parameter (``"partial"`` alone is non-centred): centred or
+#: non-centred in every group (US spellings accepted).
 PARTIAL_FORMS = {
     "partial_centred": True,
     "partial_centered": True,
@@ -99,8 +106,6 @@ NEW_GROUP = "<new group>"
 TAU_FRACTION = 0.5
 #: The HalfNormal scale of ``tau`` when the prior's spread has no closed form on the pooling scale.
 DEFAULT_TAU_SCALE = 0.5
-#: ``pool="partial"`` samples a group centred when it has this many runs per law parameter.
-CENTRED_RUNS_PER_PARAMETER = 5
 #: The posterior dimension of per-group values.
 GROUP_DIM = "group"
 #: Spawn key of the new-group draws' random stream (apart from a function's own noise stream).
@@ -147,17 +152,34 @@ def tau_scale(prior: Prior) -> float:
     return DEFAULT_TAU_SCALE
 
 
-def centred_by_default(runs_per_group: Sequence[int], n_parameters: int) -> tuple[int, ...]:
-    """The groups (codes) whose values ``pool="partial"`` samples centred: those with at least
-    :data:`CENTRED_RUNS_PER_PARAMETER` runs per free law parameter (see the module docstring).
+def centring_ratio(fit: Any) -> pd.Series:
+    """Per partial parameter of a pooled fit: how tightly its groups' data pin their values,
+    relative to the spread between groups — the median over groups of the posterior sd of
+    ``h(θ[g])`` divided by the posterior median of ``θ_tau``. Well below 1 (say < 0.3), the
+    data dominate and the centred form samples better (``pool="partial_centred"``); near or
+    above 1 the non-centred one (the default).
 
     Examples
     --------
-    >>> centred_by_default([120, 85, 176], 5), centred_by_default([30, 30, 3], 5)
-    ((0, 1, 2), (0, 1))
+    >>> import bayescale as bs
+    >>> runs = bs.testing.simulate_chinchilla(40, random_seed=0)
+    >>> runs["corpus"] = ["a", "b"] * 20
+    >>> fit = bs.fit("chinchilla", runs, group="corpus", draws=100, tune=100, chains=2,
+    ...              progressbar=False, warn=False)
+    >>> sorted(centring_ratio(fit).index)
+    ['alpha', 'beta', 'log_A_ref', 'log_B_ref', 'log_E']
     """
-    need = CENTRED_RUNS_PER_PARAMETER * max(n_parameters, 1)
-    return tuple(g for g, n in enumerate(runs_per_group) if n >= need)
+    pooling: Pooling = fit.pooling
+    post = fit.posterior
+    out = {}
+    for n in pooling.names("partial"):
+        to_real, _ = _maps(fit.priors[n], np.exp, np.log)
+        mu = to_real(post[f"{n}_mu"].transpose("chain", "draw").to_numpy())[..., None]
+        tau = post[f"{n}_tau"].transpose("chain", "draw").to_numpy()
+        u = mu + tau[..., None] * post[f"{n}_z"].transpose("chain", "draw", GROUP_DIM).to_numpy()
+        sd = u.reshape(-1, u.shape[-1]).std(axis=0)
+        out[n] = float(np.median(sd) / np.median(tau))
+    return pd.Series(out, name="group sd / tau")
 
 
 # ---------------------------------------------------------------------- the spec
@@ -433,14 +455,8 @@ def resolve_pooling(
             f"group: column {group!r} is not in the data (columns: {list(frame.columns)})"
         )
     grouping, codes = Grouping.from_frame(frame, group)
-    runs = np.bincount(codes, minlength=grouping.size)
-    auto = centred_by_default(runs, sum(not priors[n].is_fixed for n in names))
     every = tuple(range(grouping.size))
-    centred = {}
-    for n, m in modes.items():
-        chosen = auto if n not in forms else (every if forms[n] else ())
-        if m == "partial" and chosen:
-            centred[n] = chosen
+    centred = {n: every for n, m in modes.items() if m == "partial" and forms.get(n, False)}
     pooling = Pooling(grouping, modes, centred)
     if grouping.size < 2:
         raise ValueError(

@@ -15,11 +15,10 @@ import pytest
 
 import bayescale as bs
 from bayescale.pooling import (
-    CENTRED_RUNS_PER_PARAMETER,
     NEW_GROUP,
     Pooling,
     _maps,
-    centred_by_default,
+    centring_ratio,
     resolve_pooling,
     tau_scale,
 )
@@ -62,28 +61,18 @@ def _runs_per_group(sizes: list[int]) -> pd.DataFrame:
     return runs
 
 
-def test_centred_or_not_follows_the_runs_per_group_unless_given():
-    """pool="partial" samples a group centred when it has >= 5 runs per law parameter (25 for
-    Chinchilla's 5), the others non-centred; "partial_centred"/"partial_noncentred" (or US
-    spellings) decide for every group."""
-    assert CENTRED_RUNS_PER_PARAMETER == 5
+def test_partial_is_non_centred_unless_asked():
+    """pool="partial" stays non-centred (whatever the runs per group); "partial_centred" /
+    "partial_noncentred" (or US spellings) decide for every group of a parameter."""
     names = tuple(LAW.parameter_names)
-    pooling, _ = resolve_pooling(
-        LAW, "corpus", None, _runs_per_group([24, 25, 60]), LAW.default_priors
-    )
-    assert pooling.centred == {n: (1, 2) for n in names}
-    centred, rest = pooling.split("alpha")
-    assert centred.tolist() == [1, 2] and rest.tolist() == [0]
-    assert pooling.sampled_names(["alpha"]) == ["alpha_mu", "alpha_tau", "alpha_z", "alpha_u"]
-    assert "alpha (centred 2/3)" in pooling.describe()
-    few = _runs_per_group([24, 20])
-    assert resolve_pooling(LAW, "corpus", None, few, LAW.default_priors)[0].centred == {}
-    # a fixed parameter does not count: 4 free parameters need 20 runs per group
-    priors = {**LAW.default_priors, "beta": bs.Prior.fixed(0.3)}
-    pooling, _ = resolve_pooling(LAW, "corpus", None, few, priors)
-    assert pooling.centred == {n: (0, 1) for n in names[:4]}
-    mixed = {"alpha": "partial_centered", "beta": "partial_noncentred", "log_E": "shared"}
-    pooling, _ = resolve_pooling(LAW, "corpus", mixed, few, LAW.default_priors)
+    many = _runs_per_group([120, 90])
+    assert resolve_pooling(LAW, "corpus", None, many, LAW.default_priors)[0].centred == {}
+    pooling, _ = resolve_pooling(LAW, "corpus", "partial_centred", many, LAW.default_priors)
+    assert pooling.centred == {n: (0, 1) for n in names}
+    assert set(pooling.modes.values()) == {"partial"}
+    assert "alpha (centred 2/2)" in pooling.describe()
+    mixed = {"alpha": "partial_centered", "beta": "partial_noncentered", "log_E": "shared"}
+    pooling, _ = resolve_pooling(LAW, "corpus", mixed, many, LAW.default_priors)
     assert pooling.centred == {"alpha": (0, 1)}
     assert pooling.modes["alpha"] == pooling.modes["beta"] == "partial"
     assert pooling.sampled_names(names) == [
@@ -93,10 +82,14 @@ def test_centred_or_not_follows_the_runs_per_group_unless_given():
         *("alpha_mu", "alpha_tau", "alpha_u"),
         *("beta_mu", "beta_tau", "beta_z"),
     ]
-    many = _runs_per_group([30, 40])
-    forced, _ = resolve_pooling(LAW, "corpus", "partial_noncentred", many, LAW.default_priors)
-    assert forced.centred == {}
-    assert centred_by_default([], 5) == ()
+    # a mixed form: group 1 centred, group 0 not
+    part = Pooling(pooling.grouping, pooling.modes, {"alpha": (1,)})
+    centred, rest = part.split("alpha")
+    assert centred.tolist() == [1] and rest.tolist() == [0]
+    assert part.sampled_names(["alpha"]) == ["alpha_mu", "alpha_tau", "alpha_z", "alpha_u"]
+    with pytest.raises(ValueError, match="fixed"):
+        priors = {**LAW.default_priors, "beta": bs.Prior.fixed(0.3)}
+        resolve_pooling(LAW, "corpus", {"beta": "partial_centred"}, many, priors)
 
 
 def test_centred_spec_round_trips_and_old_specs_load_non_centred():
@@ -231,15 +224,17 @@ def test_group_values_are_the_non_centred_formula():
     assert np.all(np.abs(z) < 6)
 
 
-def _population(seed: int = 3):
-    """Five groups with known sampled parameters (four of 30 runs, one of 3) and the truth."""
+def _population(seed: int = 3, sizes: tuple[int, ...] = (30, 30, 30, 30, 3), spread: float = 1.0):
+    """Five groups with known sampled parameters (by default four of 30 runs, one of 3; true
+    spreads tau × ``spread``) and the truth."""
     rng = np.random.default_rng(seed)
-    designs = [chinchilla_design(3 if g == 4 else 30, random_seed=10 + g) for g in range(5)]
+    designs = [chinchilla_design(n, random_seed=10 + g) for g, n in enumerate(sizes)]
     inputs = {k: np.concatenate([d[k].to_numpy() for d in designs]) for k in ("N", "D")}
     ref = LAW.compute_reference(inputs)
     centre = LAW.sampled_params(bs.testing.BESIROGLU_TRUTH, ref)
     mu = {k: float(centre[k]) for k in LAW.parameter_names}
     tau = {"log_E": 0.08, "log_A_ref": 0.15, "log_B_ref": 0.15, "alpha": 0.08, "beta": 0.05}
+    tau = {k: spread * v for k, v in tau.items()}
     z = {k: rng.standard_normal(5) for k in LAW.parameter_names}
     groups = {}
     for k in LAW.parameter_names:
@@ -297,6 +292,13 @@ def test_recovery_shrinkage_analysis_and_save(population_fits, tmp_path):
     assert abs(table.loc["alpha[g4]", "median"] - centre) < abs(
         ind.loc["alpha[g4]", "median"] - centre
     )
+    # centring_ratio: median over groups of sd(h(theta[g])) / median tau, here recomputed from
+    # the per-group values the posterior holds (log for the positive exponents)
+    ratio = centring_ratio(partial)
+    post = partial.posterior
+    for k, h in (("alpha", np.log), ("log_E", lambda x: x)):
+        sd = h(post[k]).std(("chain", "draw")).median().item()
+        assert ratio[k] == pytest.approx(sd / post[f"{k}_tau"].median().item(), rel=1e-6)
     # published summary: population rows and per-group rows with labels
     pub = partial.summary()
     assert {"alpha_mu", "alpha_tau", "alpha[g0]", "E[g4]"} <= set(pub.index)
