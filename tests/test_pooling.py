@@ -110,6 +110,22 @@ def test_centred_spec_round_trips_and_old_specs_load_non_centred():
         Pooling.from_dict({**data, "centred": {"alpha": [0, 3]}})
 
 
+def test_a_centred_fit_repeats_with_its_seed_and_saves_and_loads(tmp_path):
+    kw = dict(draws=30, tune=30, chains=1, random_seed=3, progressbar=False, warn=False)
+    runs = _two_groups()
+    first = bs.fit("chinchilla", runs, group="corpus", pool={"alpha": "partial_centred"}, **kw)
+    again = bs.fit("chinchilla", runs, group="corpus", pool={"alpha": "partial_centred"}, **kw)
+    assert first.pooling.centred == {"alpha": (0, 1, 2)}
+    assert "alpha_u" not in first.posterior and first.posterior["alpha_z"].dims[-1] == "group"
+    np.testing.assert_array_equal(first.posterior["alpha"], again.posterior["alpha"])
+    back = bs.Fit.load(first.save(str(tmp_path / "centred.nc")))
+    assert back.pooling == first.pooling
+    np.testing.assert_array_equal(
+        bs.predict_loss(back, N=1e9, D=2e10, group=NEW_GROUP, random_seed=1),
+        bs.predict_loss(first, N=1e9, D=2e10, group=NEW_GROUP, random_seed=1),
+    )
+
+
 def test_centred_and_non_centred_models_differ_by_the_jacobian_only():
     """The same hierarchical model in two coordinates: at u = h(mu) + tau z the centred
     density is the non-centred one minus G·log(tau) per partial parameter (Normal(u; m, tau)
