@@ -16,6 +16,24 @@ Llama 3's runs come twice in the dataset, as the paper's plotted values
   coverage of the 95% predictive intervals per held-out experiment;
 * the warm time of the 7-experiment fit, its max R-hat and divergences.
 
+Measured (default settings, seed 0; wall times on a machine shared by many jobs, load 9-20):
+the 7-experiment fit 0 divergences, max R-hat 1.004, min bulk ESS 1654, mean tree depth 4.0,
+25 CPU-seconds warm (so ≈ 13 s on two idle cores: an estimate); non-centred, depth 8.8, R-hat
+1.024 (4 × 500 draws). Leave-one-experiment-out, new-group 95% predictive intervals:
+
+    held out                                      runs  coverage  median log-width  divergences
+    epochai_chinchilla__massivetext__chinchilla    123     1.00        1.01              0
+    llama_3__exp_loss                              133     1.00        0.95              0
+    marin_202603__comma__llama_2                    85     1.00        1.01              0
+    marin_202603__dclm__llama_2                     85     1.00        1.01              0
+    marin_202603__nemotron__llama_2                 88     1.00        1.07              0
+    misfitting__fineweb_c4__transformer            176     1.00        1.04             15
+    ml_scalefit__massivetext__chinchilla           124     1.00        0.98              0
+
+Every held-out experiment is covered, by intervals about a factor e ≈ 2.7 wide (log-width
+1.0): six experiments say only that loosely where a seventh corpus's losses sit. The fit
+without misfitting (the only one below 1.2B parameters) has 15 divergences.
+
 Usage::
 
     BAYESCALE_DATA_DIR=../shared/data python examples/hierarchical_isoflops.py [--draws 1000]
