@@ -14,7 +14,14 @@ import pandas as pd
 import pytest
 
 import bayescale as bs
-from bayescale.pooling import NEW_GROUP, Pooling, _maps, resolve_pooling, tau_scale
+from bayescale.pooling import (
+    NEW_GROUP,
+    Pooling,
+    _maps,
+    centring_ratio,
+    resolve_pooling,
+    tau_scale,
+)
 from bayescale.testing import chinchilla_design, simulate
 from bayescale.xp import numpy_ns
 
@@ -46,6 +53,116 @@ def test_default_pool_is_partial_and_fixed_parameters_are_shared():
     ]
     back = Pooling.from_dict(pooling.to_dict())
     assert back == pooling
+
+
+def _runs_per_group(sizes: list[int]) -> pd.DataFrame:
+    runs = bs.testing.simulate_chinchilla(sum(sizes), random_seed=0)
+    runs["corpus"] = np.repeat([f"g{i}" for i in range(len(sizes))], sizes)
+    return runs
+
+
+def test_partial_is_non_centred_unless_asked():
+    """pool="partial" stays non-centred (whatever the runs per group); "partial_centred" /
+    "partial_noncentred" (or US spellings) decide for every group of a parameter."""
+    names = tuple(LAW.parameter_names)
+    many = _runs_per_group([120, 90])
+    assert resolve_pooling(LAW, "corpus", None, many, LAW.default_priors)[0].centred == {}
+    pooling, _ = resolve_pooling(LAW, "corpus", "partial_centred", many, LAW.default_priors)
+    assert pooling.centred == {n: (0, 1) for n in names}
+    assert set(pooling.modes.values()) == {"partial"}
+    assert "alpha (centred 2/2)" in pooling.describe()
+    mixed = {"alpha": "partial_centered", "beta": "partial_noncentered", "log_E": "shared"}
+    pooling, _ = resolve_pooling(LAW, "corpus", mixed, many, LAW.default_priors)
+    assert pooling.centred == {"alpha": (0, 1)}
+    assert pooling.modes["alpha"] == pooling.modes["beta"] == "partial"
+    assert pooling.sampled_names(names) == [
+        "log_E",
+        *("log_A_ref_mu", "log_A_ref_tau", "log_A_ref_z"),
+        *("log_B_ref_mu", "log_B_ref_tau", "log_B_ref_z"),
+        *("alpha_mu", "alpha_tau", "alpha_u"),
+        *("beta_mu", "beta_tau", "beta_z"),
+    ]
+    # a mixed form: group 1 centred, group 0 not
+    part = Pooling(pooling.grouping, pooling.modes, {"alpha": (1,)})
+    centred, rest = part.split("alpha")
+    assert centred.tolist() == [1] and rest.tolist() == [0]
+    assert part.sampled_names(["alpha"]) == ["alpha_mu", "alpha_tau", "alpha_z", "alpha_u"]
+    with pytest.raises(ValueError, match="fixed"):
+        priors = {**LAW.default_priors, "beta": bs.Prior.fixed(0.3)}
+        resolve_pooling(LAW, "corpus", {"beta": "partial_centred"}, many, priors)
+
+
+def test_centred_spec_round_trips_and_old_specs_load_non_centred():
+    pooling, _ = resolve_pooling(
+        LAW, "corpus", {"alpha": "partial_centred"}, _two_groups(), LAW.default_priors
+    )
+    data = pooling.to_dict()
+    assert data["centred"] == {"alpha": [0, 1, 2]}
+    assert Pooling.from_dict(data) == pooling
+    import json
+
+    assert Pooling.from_dict(json.loads(json.dumps(data))) == pooling
+    old = {k: v for k, v in data.items() if k != "centred"}  # a fit saved before the choice
+    assert Pooling.from_dict(old).centred == {}
+    with pytest.raises(ValueError, match="not partially pooled"):
+        Pooling.from_dict({**data, "modes": {**data["modes"], "alpha": "shared"}})
+    with pytest.raises(ValueError, match="not codes"):
+        Pooling.from_dict({**data, "centred": {"alpha": [0, 3]}})
+
+
+def test_a_centred_fit_repeats_with_its_seed_and_saves_and_loads(tmp_path):
+    kw = dict(draws=30, tune=30, chains=1, random_seed=3, progressbar=False, warn=False)
+    runs = _two_groups()
+    first = bs.fit("chinchilla", runs, group="corpus", pool={"alpha": "partial_centred"}, **kw)
+    again = bs.fit("chinchilla", runs, group="corpus", pool={"alpha": "partial_centred"}, **kw)
+    assert first.pooling.centred == {"alpha": (0, 1, 2)}
+    assert "alpha_u" not in first.posterior and first.posterior["alpha_z"].dims[-1] == "group"
+    np.testing.assert_array_equal(first.posterior["alpha"], again.posterior["alpha"])
+    back = bs.Fit.load(first.save(str(tmp_path / "centred.nc")))
+    assert back.pooling == first.pooling
+    np.testing.assert_array_equal(
+        bs.predict_loss(back, N=1e9, D=2e10, group=NEW_GROUP, random_seed=1),
+        bs.predict_loss(first, N=1e9, D=2e10, group=NEW_GROUP, random_seed=1),
+    )
+
+
+def test_centred_and_non_centred_models_differ_by_the_jacobian_only():
+    """The same hierarchical model in two coordinates: at u = h(mu) + tau z the centred
+    density is the non-centred one minus G·log(tau) per partial parameter (Normal(u; m, tau)
+    = Normal(z; 0, 1) / tau), whatever the data say."""
+    from bayescale.data import prepare_data
+    from bayescale.model import build_model, data_values
+
+    lik = bs.get_likelihood("studentt")
+    runs = _two_groups()
+    prep = prepare_data(LAW, runs, likelihood=lik, warn=False)
+    frame = prep.frame.assign(corpus=runs.loc[prep.frame.index, "corpus"].to_numpy())
+    ref = LAW.compute_reference(prep.inputs)
+    models = {}
+    for form in ("partial_centred", "partial_noncentred"):
+        pooling, codes = resolve_pooling(LAW, "corpus", form, frame, LAW.default_priors)
+        priors = {
+            **LAW.default_priors,
+            **lik.noise_priors,
+            **pooling.default_priors(LAW.default_priors),
+        }
+        values = data_values(LAW, prep, ref, lik, codes)
+        models[form] = build_model(LAW, prep, priors, lik, ref, values, pooling=pooling)
+    rng = np.random.default_rng(2)
+    nc = models["partial_noncentred"]
+    point = {k: v + 0.3 * rng.standard_normal(np.shape(v)) for k, v in nc.initial_point().items()}
+    c_point = {k: v for k, v in point.items() if not k.endswith("_z")}
+    expected = 0.0
+    for n in LAW.parameter_names:
+        mu_value = point[next(k for k in point if k.startswith(f"{n}_mu"))]
+        mu = np.exp(mu_value) if n in ("alpha", "beta") else mu_value  # log-transformed values
+        to_real, _ = _maps(LAW.default_priors[n], np.exp, np.log)
+        tau = np.exp(point[f"{n}_tau_log__"])
+        c_point[f"{n}_u"] = to_real(mu) + tau * point[f"{n}_z"]
+        expected -= 3 * np.log(tau)
+    logp_nc = float(nc.compile_logp(jacobian=False)(point))
+    logp_c = float(models["partial_centred"].compile_logp(jacobian=False)(c_point))
+    assert logp_c - logp_nc == pytest.approx(expected, rel=1e-9, abs=1e-9)
 
 
 @pytest.mark.parametrize(
@@ -123,15 +240,17 @@ def test_group_values_are_the_non_centred_formula():
     assert np.all(np.abs(z) < 6)
 
 
-def _population(seed: int = 3):
-    """Five groups with known sampled parameters (four of 30 runs, one of 3) and the truth."""
+def _population(seed: int = 3, sizes: tuple[int, ...] = (30, 30, 30, 30, 3), spread: float = 1.0):
+    """Five groups with known sampled parameters (by default four of 30 runs, one of 3; true
+    spreads tau × ``spread``) and the truth."""
     rng = np.random.default_rng(seed)
-    designs = [chinchilla_design(3 if g == 4 else 30, random_seed=10 + g) for g in range(5)]
+    designs = [chinchilla_design(n, random_seed=10 + g) for g, n in enumerate(sizes)]
     inputs = {k: np.concatenate([d[k].to_numpy() for d in designs]) for k in ("N", "D")}
     ref = LAW.compute_reference(inputs)
     centre = LAW.sampled_params(bs.testing.BESIROGLU_TRUTH, ref)
     mu = {k: float(centre[k]) for k in LAW.parameter_names}
     tau = {"log_E": 0.08, "log_A_ref": 0.15, "log_B_ref": 0.15, "alpha": 0.08, "beta": 0.05}
+    tau = {k: spread * v for k, v in tau.items()}
     z = {k: rng.standard_normal(5) for k in LAW.parameter_names}
     groups = {}
     for k in LAW.parameter_names:
@@ -189,6 +308,13 @@ def test_recovery_shrinkage_analysis_and_save(population_fits, tmp_path):
     assert abs(table.loc["alpha[g4]", "median"] - centre) < abs(
         ind.loc["alpha[g4]", "median"] - centre
     )
+    # centring_ratio: median over groups of sd(h(theta[g])) / median tau, here recomputed from
+    # the per-group values the posterior holds (log for the positive exponents)
+    ratio = centring_ratio(partial)
+    post = partial.posterior
+    for k, h in (("alpha", np.log), ("log_E", lambda x: x)):
+        sd = h(post[k]).std(("chain", "draw")).median().item()
+        assert ratio[k] == pytest.approx(sd / post[f"{k}_tau"].median().item(), rel=1e-6)
     # published summary: population rows and per-group rows with labels
     pub = partial.summary()
     assert {"alpha_mu", "alpha_tau", "alpha[g0]", "E[g4]"} <= set(pub.index)
@@ -232,17 +358,20 @@ def test_recovery_shrinkage_analysis_and_save(population_fits, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "name",
+    ("name", "form"),
     [
-        "chinchilla",
-        "emergence",
-        pytest.param("data_constrained", marks=pytest.mark.slow),
-        pytest.param("power_law", marks=pytest.mark.slow),
+        ("chinchilla", "partial"),
+        ("chinchilla", "partial_centred"),
+        ("chinchilla", "mixed"),
+        ("emergence", "partial"),
+        pytest.param("data_constrained", "partial", marks=pytest.mark.slow),
+        pytest.param("power_law", "partial", marks=pytest.mark.slow),
     ],
 )
-def test_pooled_model_and_numpy_loglik_agree(name):
+def test_pooled_model_and_numpy_loglik_agree(name, form):
     """The PyMC model of a pooled fit and the numpy pointwise log-likelihood (per-group values
-    recomputed from mu, tau, z) give the same observed log density at a random point."""
+    recomputed from mu, tau, z; z of groups sampled centred from their u) give the same
+    observed log density at a random point."""
 
     from bayescale.data import prepare_data
     from bayescale.model import build_model, data_values, observed_name
@@ -254,8 +383,12 @@ def test_pooled_model_and_numpy_loglik_agree(name):
     runs["corpus"] = ["a", "b", "c"] * 8
     prep = prepare_data(law, runs, likelihood=lik, warn=False)
     frame = prep.frame.assign(corpus=runs.loc[prep.frame.index, "corpus"].to_numpy())
-    pool = {law.parameter_names[0]: "independent"}
+    pool = {n: form for n in law.parameter_names[1:] if form.startswith("partial_")}
+    pool[law.parameter_names[0]] = "independent"
     pooling, codes = resolve_pooling(law, "corpus", pool, frame, law.default_priors)
+    if form == "mixed":  # groups a and c centred, b not
+        centred = {n: (0, 2) for n in pooling.names("partial")}
+        pooling = Pooling(pooling.grouping, pooling.modes, centred)
     priors = {
         **law.default_priors,
         **lik.noise_priors,
