@@ -666,49 +666,34 @@ def _build_and_sample(
     )
     t_build = time.perf_counter()
     timings: dict[str, float] = {"build": t_build - t_start}
-    if sampler == "nutpie":
-        from .sampling import compile_model, sample_nutpie
+    from .sampling import get_backend
 
-        compiled = compile_model(model, cache=True)
-        t_compile = time.perf_counter()
-        timings["compile"] = t_compile - t_build
-        x0 = compiled.x0
-        sampler_kwargs = dict(sampler_kwargs)
-        if pooling is not None and "init" not in sampler_kwargs:
+    backend = get_backend(sampler)
+    compiled = backend.compile(model)
+    timings["compile"] = time.perf_counter() - t_build
+    options = dict(sampler_kwargs)
+    if backend.name == "nutpie":
+        if pooling is not None and "init" not in options:
             # a pooled fit's mode sits in the neck of its funnels (group spreads at zero): on
             # the 6 non-Llama isoFLOP experiments (2 x 300 draws) starting at the model's
             # initial point took 552 leapfrog steps per draw and R-hat 1.022, against 1006 and
             # 1.085 from the mode with its Laplace metric
-            sampler_kwargs["init"] = "point"
-        if law.multistart.n_starts and "starts" not in sampler_kwargs:
+            options["init"] = "point"
+        if law.multistart.n_starts and "starts" not in options:
             from .multistart import law_starts
 
-            sampler_kwargs["starts"] = law_starts(law, model, compiled, settings["seed"])
-        trace, stimes = sample_nutpie(
-            compiled,
-            values,
-            x0,
-            draws=settings["draws"],
-            tune=settings["tune"],
-            chains=settings["chains"],
-            seed=settings["seed"],
-            progressbar=settings["progressbar"],
-            **sampler_kwargs,
-        )
-    else:
-        from .sampling import sample_pymc
-
-        timings["compile"] = 0.0
-        trace, stimes = sample_pymc(
-            model,
-            draws=settings["draws"],
-            tune=settings["tune"],
-            chains=settings["chains"],
-            seed=settings["seed"],
-            progressbar=settings["progressbar"],
-            **sampler_kwargs,
-        )
-    timings.update(stimes)
+            options["starts"] = law_starts(law, model, compiled, settings["seed"])
+    ready = backend.set_data(compiled, values)
+    trace = backend.sample(
+        ready,
+        draws=settings["draws"],
+        tune=settings["tune"],
+        chains=settings["chains"],
+        random_seed=settings["seed"],
+        progressbar=settings["progressbar"],
+        **options,
+    )
+    timings.update(ready.timings)
     return trace, timings, values, model
 
 
@@ -782,9 +767,11 @@ def fit(
         from ``(random_seed, c)`` (:func:`bayescale.sampling.chain_seed`): the draws depend on
         the data, law, priors, likelihood, settings and this seed only, not on the number of
         processes, the caches or other fits run before in the process.
-    sampler : {"nutpie", "pymc"}, optional
+    sampler : {"nutpie", "nutpie-compiled", "pymc"}, optional
         ``"nutpie"`` (default): nutpie with low-rank mass-matrix adaptation on the cached compiled
-        model. ``"pymc"``: PyMC's own NUTS.
+        model. ``"nutpie-compiled"``: nutpie's own compiled PyMC model (data swapped between
+        fits of one structure; nutpie's initialisation). ``"pymc"``: PyMC's own NUTS. See
+        :mod:`bayescale.sampling.backends`.
     progressbar : bool
         Show the sampler's progress bar.
     columns : mapping, optional
@@ -923,9 +910,11 @@ def fit(
     reference = law.compute_reference(prepared.inputs)
     seed = _resolve_seed(random_seed)
     sampler = (sampler or "nutpie").lower()
-    if sampler not in ("nutpie", "pymc"):
-        raise ValueError(f"sampler must be 'nutpie' or 'pymc', got {sampler!r}")
-    if sampler == "nutpie" and tune == 0:
+    if sampler not in ("nutpie", "nutpie-compiled", "pymc"):
+        raise ValueError(
+            f"sampler must be 'nutpie', 'nutpie-compiled' or 'pymc', got {sampler!r}"
+        )
+    if sampler.startswith("nutpie") and tune == 0:
         raise ValueError(
             "tune=0: nutpie needs at least one warm-up iteration (tune >= 1); "
             "sampler='pymc' accepts tune=0"
