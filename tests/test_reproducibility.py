@@ -239,3 +239,49 @@ def test_graph_store_refuses_entries_others_could_have_written(tmp_path, monkeyp
     link.symlink_to(store)
     assert graph_store._load_compiled_graph(store) is not None
     assert graph_store._load_compiled_graph(link) is None
+
+
+def test_structure_shortcut_finds_only_the_same_model():
+    """compile_model(cache=True) finds a model compiled before by its structure (no log-density
+    graph built) — the same law, priors and likelihood on new data — and never a model whose
+    density differs in a Python function, a transform's bounds or the bound checks."""
+    import pymc as pm
+    from pymc.distributions.transforms import Interval
+
+    from bayescale.sampling.fingerprint import structure_key
+
+    y = np.array([0.1, -0.3, 0.7])
+
+    def custom(variant, data=y):
+        def normal(value, mu):
+            return pm.logp(pm.Normal.dist(mu, 1.0), value)
+
+        def laplace(value, mu):
+            return pm.logp(pm.Laplace.dist(mu, 1.0), value)
+
+        with pm.Model() as m:
+            obs = pm.Data("y", data)
+            mu = pm.Normal("mu", 0, 1)
+            pm.CustomDist("obs", mu, logp=(normal, laplace)[variant], observed=obs)
+        return m
+
+    def bounds(variant, data=None):
+        with pm.Model() as m:
+            pm.Normal("s", 0.5, 1, transform=Interval(0.0, (1.0, 5.0)[variant]))
+        return m
+
+    def checks(variant, data=y):
+        with pm.Model(check_bounds=bool(variant)) as m:
+            sd = pm.HalfNormal("sd", 1)
+            pm.Normal("obs", 0, sd, observed=pm.Data("y", data))
+        return m
+
+    for build in (custom, bounds, checks):
+        keys = [structure_key(build(v)) for v in (0, 1)]
+        assert None not in keys and keys[0] != keys[1], build.__name__
+        assert structure_key(build(0)) == keys[0], build.__name__
+        compiling._CACHE.clear()
+        first = sampling.compile_model(build(0), cache=True)
+        assert sampling.compile_model(build(1), cache=True) is not first, build.__name__
+        again = sampling.compile_model(build(0, np.array([2.0, 3.0])), cache=True)
+        assert again is first and compiling._KEYS[keys[0]] == sampling.model_fingerprint(build(0))

@@ -13,8 +13,8 @@ import numpy as np
 import bayescale as bs
 from bayescale import sampling
 from bayescale.sampling import _internals
-from bayescale.sampling import store as graph_store
 from bayescale.sampling import compile as compiling
+from bayescale.sampling import store as graph_store
 
 
 def _toy_model():

@@ -17,12 +17,15 @@ from typing import Any
 import numpy as np
 
 from . import _internals, store
-from .fingerprint import _density_graphs, fingerprint_graphs
+from .fingerprint import _density_graphs, fingerprint_graphs, structure_key
 
 __all__ = ["CompiledModel", "compile_model"]
 
 _CACHE: dict[str, CompiledModel] = {}
 _CACHE_LOCK = threading.Lock()
+# structure_key(model) → model_fingerprint(model), for models compiled in this process: a
+# second model of the same structure is found without building its log-density graph
+_KEYS: dict[str, str] = {}
 
 
 @dataclass
@@ -77,6 +80,12 @@ def compile_model(model: Any, cache: bool = False) -> CompiledModel:
     (1, ['y'])
     """
     t0 = time.perf_counter()
+    shortcut = structure_key(model) if cache else None
+    if shortcut is not None:
+        with _CACHE_LOCK:
+            hit = _CACHE.get(_KEYS.get(shortcut, ""))
+        if hit is not None:
+            return hit
     value_vars = model.value_vars
     logp, constrained = _density_graphs(model)
     key = None
@@ -88,6 +97,8 @@ def compile_model(model: Any, cache: bool = False) -> CompiledModel:
     if cache and key is not None:
         with _CACHE_LOCK:
             hit = _CACHE.get(key)
+            if hit is not None and shortcut is not None:
+                _KEYS[shortcut] = key
         if hit is not None:
             return hit
 
@@ -133,6 +144,8 @@ def compile_model(model: Any, cache: bool = False) -> CompiledModel:
     if cache and key is not None:
         with _CACHE_LOCK:
             compiled = _CACHE.setdefault(key, compiled)
+            if shortcut is not None:
+                _KEYS[shortcut] = key
     return compiled
 
 

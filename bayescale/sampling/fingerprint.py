@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["model_fingerprint"]
+__all__ = ["model_fingerprint", "structure_key"]
 
 _GRAPH_FORMAT = 2
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 # the modules whose source decides a compiled function or a stored graph
 _SOURCES = ("compile.py", "store.py", "fingerprint.py", "_internals.py")
-_SOURCE_DIGEST: list[str] = []
+_SOURCE_DIGEST: list[Any] = []  # [digest of _SOURCES, library versions]
 
 
 def _density_graphs(model: Any) -> tuple[Any, list[Any]]:
@@ -65,18 +65,21 @@ def fingerprint_graphs(
 ) -> str:
     """:func:`model_fingerprint` of the graphs ``_density_graphs(model)`` already made."""
     import hashlib
-    from importlib.metadata import version
 
-    import pymc
     import pytensor
 
-    from .. import __version__
+    if not _SOURCE_DIGEST:  # once per process: the sources and the libraries' versions
+        from importlib.metadata import version
 
-    if not _SOURCE_DIGEST:
+        import pymc
+
+        from .. import __version__
+
         source = hashlib.sha256()
         for name in _SOURCES:
             source.update((Path(__file__).parent / name).read_bytes())
-        _SOURCE_DIGEST.append(source.hexdigest())
+        versions = (np.__version__, pytensor.__version__, pymc.__version__, version("numba"))
+        _SOURCE_DIGEST[:] = [source.hexdigest(), (*versions, __version__)]
     digest = hashlib.sha256()
 
     def put(*parts: Any) -> None:
@@ -86,11 +89,7 @@ def fingerprint_graphs(
         _GRAPH_FORMAT,
         _SOURCE_DIGEST[0],
         sys.version_info[:3],
-        np.__version__,
-        pytensor.__version__,
-        pymc.__version__,
-        version("numba"),
-        __version__,
+        *_SOURCE_DIGEST[1],
         pytensor.config.floatX,
         pytensor.config.optimizer_excluding,
         pytensor.config.optimizer_including,
@@ -105,6 +104,67 @@ def fingerprint_graphs(
     put("initial values", [(rv.name, _describe(initial.get(rv), inner)) for rv in model.free_RVs])
     put("check_bounds", getattr(model, "check_bounds", None))
     return digest.hexdigest()
+
+
+def structure_key(model: Any) -> str | None:
+    """A digest of what a model's log density and constrained values are derived from — its
+    random variables' graphs (free and observed, with the observations' graphs), potentials,
+    transforms, value variables, initial values and bound checks — without deriving them.
+
+    For this process only (the derivation is PyMC's code, fixed within a process): it lets
+    :func:`~bayescale.sampling.compile_model` find a model it has compiled before without
+    building its log-density graph again. None if something cannot be described.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    inner: dict[int, str] = {}
+    try:
+        rvs = [*model.free_RVs, *model.observed_RVs]
+        observed = [model.rvs_to_values[rv] for rv in model.observed_RVs]
+        outputs = [*rvs, *observed, *model.potentials]
+        _feed(digest, ("graph", _graph_digest(outputs, inner)))
+        _feed(digest, ("rvs", [rv.name for rv in rvs], [rv.name for rv in model.free_RVs]))
+        _feed(digest, ("values", [(v.name, str(v.type)) for v in model.value_vars]))
+        transforms = model.rvs_to_transforms
+        _feed(digest, ("transforms", [_transform(transforms.get(rv), inner) for rv in rvs]))
+        initial = model.rvs_to_initial_values
+        _feed(digest, ("initial", [_describe(initial.get(rv), inner) for rv in model.free_RVs]))
+        _feed(digest, ("check_bounds", getattr(model, "check_bounds", None)))
+        _feed(digest, ("densities", _densities(outputs, inner)))
+    except Exception:  # something that cannot be described: no shortcut
+        return None
+    return digest.hexdigest()
+
+
+def _densities(outputs: list[Any], inner: dict[int, str]) -> list[Any]:
+    """The functions PyMC registered for the log density (and CDFs) of every operation type in
+    the graph, inner graphs included — e.g. a ``CustomDist``'s own ``logp``, which the graph
+    itself does not show."""
+    from pymc.logprob.abstract import _icdf, _logccdf, _logcdf, _logprob
+    from pytensor.graph.traversal import toposort
+
+    kinds: dict[type, None] = {}
+    pending = [list(outputs)]
+    while pending:
+        for node in toposort(pending.pop()):
+            kinds.setdefault(type(node.op))
+            graph = getattr(node.op, "fgraph", None)
+            if graph is not None:
+                pending.append(list(graph.outputs))
+    return [
+        (kind.__module__, kind.__qualname__, [_describe(t.dispatch(kind), inner) for t in tables])
+        for kind in kinds
+        for tables in [(_logprob, _logcdf, _logccdf, _icdf)]
+    ]
+
+
+def _transform(transform: Any, inner: dict[int, str]) -> Any:
+    """A transform by class and attributes (e.g. an interval's bounds function and closure)."""
+    if transform is None:
+        return None
+    attributes = {k: _describe(v, inner) for k, v in sorted(vars(transform).items())}
+    return ("transform", type(transform).__module__, type(transform).__qualname__, attributes)
 
 
 def _feed(digest: Any, parts: Any) -> None:
