@@ -20,6 +20,7 @@ shared machine the times are those of the cores actually available.
 Usage::
 
     python benchmarks/bench_batch.py [--fits 20] [--processes 2] [--workers 2] [--serial]
+        [--sampler nutpie-compiled]
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=None, help="default: bs.fit's")
     parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--sampler", default=None, help="bs.fit's sampler= (default: nutpie)")
     parser.add_argument("--serial", action="store_true", help="also run in this process")
     parser.add_argument("--no-dask", action="store_true")
     parser.add_argument("--no-progress", action="store_true")
@@ -97,6 +99,8 @@ def main() -> None:
     pd.set_option("display.width", 160)
 
     kw = dict(draws=args.draws, tune=args.tune, chains=args.chains, warn=False)
+    if args.sampler:
+        kw["sampler"] = args.sampler
     progress = not args.no_progress
     jobs = make_jobs(args.fits, args.runs)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

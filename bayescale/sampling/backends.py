@@ -133,7 +133,8 @@ _NUTPIE_MODELS_LOCK = threading.Lock()
 class NutpieCompiledBackend:
     """nutpie's compiled PyMC model (numba), one per model structure in this process, its data
     swapped for each fit. ``options`` go to ``nutpie.sample`` (default ``adaptation="low_rank"``,
-    ``target_accept=0.9``, ``cores``: nutpie's threads, default one per chain); chain ``c`` is
+    ``target_accept=0.9``, ``cores`` or ``processes``: nutpie's threads, default one per chain,
+    ``fit_many`` gives 1); chain ``c`` is
     seeded by nutpie from ``(random_seed, c)``."""
 
     name = "nutpie-compiled"
@@ -175,7 +176,10 @@ class NutpieCompiledBackend:
         **options: Any,
     ) -> Any:
         nutpie = _internals.import_nutpie()
-        options = {"adaptation": "low_rank", "target_accept": 0.9, "cores": chains, **options}
+        # processes= (how many chains run at once, as for the default backend) is nutpie's cores
+        processes = options.pop("processes", None)
+        cores = options.pop("cores", None) or processes or chains
+        options = {"adaptation": "low_rank", "target_accept": 0.9, "cores": cores, **options}
         t0 = time.perf_counter()
         raw = nutpie.sample(
             ready.compiled,
