@@ -30,7 +30,7 @@ import numpy as np
 
 from . import _internals
 from .compile import compile_model
-from .fingerprint import model_fingerprint
+from .fingerprint import model_fingerprint, structure_key
 from .nuts import sample_nutpie
 from .trace import trace_to_datatree
 
@@ -127,6 +127,7 @@ class NutpieBackend:
 
 
 _NUTPIE_MODELS: dict[str, Any] = {}
+_NUTPIE_KEYS: dict[str, str] = {}  # structure_key → fingerprint
 _NUTPIE_MODELS_LOCK = threading.Lock()
 
 
@@ -141,6 +142,12 @@ class NutpieCompiledBackend:
 
     def compile(self, model: Any) -> Any:
         _internals.import_nutpie()
+        shortcut = structure_key(model)  # as compile_model: no log-density graph on a hit
+        if shortcut is not None:
+            with _NUTPIE_MODELS_LOCK:
+                hit = _NUTPIE_MODELS.get(_NUTPIE_KEYS.get(shortcut, ""))
+            if hit is not None:
+                return hit
         try:
             key = model_fingerprint(model, extra=self.name)
         except Exception:  # something the fingerprint cannot describe: not cached
@@ -148,6 +155,8 @@ class NutpieCompiledBackend:
         if key is not None:
             with _NUTPIE_MODELS_LOCK:
                 hit = _NUTPIE_MODELS.get(key)
+                if hit is not None and shortcut is not None:
+                    _NUTPIE_KEYS[shortcut] = key
             if hit is not None:
                 return hit
         import nutpie
@@ -157,6 +166,8 @@ class NutpieCompiledBackend:
         if key is not None:
             with _NUTPIE_MODELS_LOCK:
                 compiled = _NUTPIE_MODELS.setdefault(key, compiled)
+                if shortcut is not None:
+                    _NUTPIE_KEYS[shortcut] = key
         return compiled
 
     def set_data(self, compiled: Any, data: Mapping[str, np.ndarray]) -> Ready:
