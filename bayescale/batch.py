@@ -300,10 +300,11 @@ def _n_local(processes: int | None, n_jobs: int) -> int:
 def _structure_key(job: FitJob, common: Mapping[str, Any]) -> str | None:
     """What decides a job's compiled model besides the data (None: nothing to compile here)."""
     kwargs = {**common, **dict(job.kwargs)}
-    if (kwargs.get("sampler") or "nutpie") != "nutpie":
+    if not str(kwargs.get("sampler") or "nutpie").lower().startswith("nutpie"):
         return None
     law = job.law if isinstance(job.law, str) else f"{job.law.key}{job.law.options}"
-    parts = [law] + [repr(kwargs.get(k)) for k in ("likelihood", "priors", "groups", "drift")]
+    keys = ("sampler", "likelihood", "priors", "groups", "drift", "group", "pool")
+    parts = [law] + [repr(kwargs.get(k)) for k in keys]
     return "\x00".join(parts)
 
 

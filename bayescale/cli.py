@@ -826,7 +826,9 @@ def build_parser() -> argparse.ArgumentParser:
         "floor=0.25 (emergence); values are Python literals or plain text (repeatable)",
     )
     p.add_argument("--draws", type=_count, default=1000, help="posterior draws per chain")
-    p.add_argument("--tune", type=_natural, default=1000, help="warm-up iterations per chain")
+    p.add_argument(
+        "--tune", type=_natural, default=None, help="warm-up iterations per chain (default: fit's)"
+    )
     p.add_argument("--chains", type=_count, default=4, help="number of chains")
     _add_random_seed(p, None, "random seed, a whole number >= 0 (reproducible draws)")
     p.add_argument(
@@ -951,7 +953,9 @@ def build_parser() -> argparse.ArgumentParser:
         "keeps its own method)",
     )  # fmt: skip
     p.add_argument("--draws", type=_count, default=1000, help="posterior draws per chain")
-    p.add_argument("--tune", type=_natural, default=1000, help="warm-up iterations per chain")
+    p.add_argument(
+        "--tune", type=_natural, default=None, help="warm-up iterations per chain (default: fit's)"
+    )
     p.add_argument("--chains", type=_count, default=4, help="number of chains")
     _add_random_seed(p, 0, "random seed (default 0)")
     p.add_argument(

@@ -3,8 +3,8 @@
 Each job fits the Chinchilla law to its own simulated 240-run isoFLOP design
 (``bs.testing.chinchilla_design`` + ``bs.testing.simulate`` at Besiroglu et al.'s estimate,
 design, noise and sampler seeded by the job's index) with ``bs.fit``'s defaults (4 chains ×
-1000 draws after 1000 warm-up iterations) unless ``--draws``/``--tune``/``--chains`` say
-otherwise. The batch runs
+1000 draws after the default warm-up, 500 iterations from the mode) unless ``--draws``/
+``--tune``/``--chains`` say otherwise. The batch runs
 
 * on ``--processes`` local processes (``fit_many(processes=...)``),
 * on a ``distributed.LocalCluster`` with ``--workers`` single-threaded worker processes
@@ -20,6 +20,7 @@ shared machine the times are those of the cores actually available.
 Usage::
 
     python benchmarks/bench_batch.py [--fits 20] [--processes 2] [--workers 2] [--serial]
+        [--sampler nutpie-compiled]
 """
 
 from __future__ import annotations
@@ -88,8 +89,9 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--draws", type=int, default=1000)
-    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=None, help="default: bs.fit's")
     parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--sampler", default=None, help="bs.fit's sampler= (default: nutpie)")
     parser.add_argument("--serial", action="store_true", help="also run in this process")
     parser.add_argument("--no-dask", action="store_true")
     parser.add_argument("--no-progress", action="store_true")
@@ -97,13 +99,15 @@ def main() -> None:
     pd.set_option("display.width", 160)
 
     kw = dict(draws=args.draws, tune=args.tune, chains=args.chains, warn=False)
+    if args.sampler:
+        kw["sampler"] = args.sampler
     progress = not args.no_progress
     jobs = make_jobs(args.fits, args.runs)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     load = os.getloadavg() if hasattr(os, "getloadavg") else (np.nan,) * 3
     print(
         f"{args.fits} Chinchilla fits of {args.runs} simulated runs, {args.chains} chains × "
-        f"{args.draws} draws (+{args.tune} warm-up); {cores} cores, load average "
+        f"{args.draws} draws (+{args.tune or 'default'} warm-up); {cores} cores, load average "
         f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
     )
 

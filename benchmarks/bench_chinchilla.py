@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{'div':>5}"
     )
     print(
-        f"\nChinchilla 240-run fit, 4 chains x 1000 draws (+1000 tune); medians of "
+        f"\nChinchilla 240-run fit, 4 chains x 1000 draws (+ bs.fit's default warm-up); medians of "
         f"{args.repeats} runs; seconds"
     )
     print(header)

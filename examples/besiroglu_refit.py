@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         help="output folder (default: results/besiroglu_refit)",
     )
     parser.add_argument("--draws", type=int, default=1000)
-    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=None, help="warm-up (default: bs.fit's)")
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--random-seed", dest="seed", type=int, default=0)
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")

@@ -17,6 +17,9 @@ import pytest
 
 import bayescale as bs
 from bayescale import sampling
+from bayescale.sampling import compile as compiling
+from bayescale.sampling import fingerprint
+from bayescale.sampling import store as graph_store
 
 KW = dict(draws=50, tune=50, random_seed=11, progressbar=False, warn=False)
 
@@ -88,7 +91,7 @@ def test_position_in_a_batch_does_not_change_draws():
     }
 
     def run(order):
-        sampling._CACHE.clear()
+        compiling._CACHE.clear()
         out = {}
         for key in order:
             spec = batch[key]
@@ -118,14 +121,14 @@ def test_in_process_cache_is_keyed_by_content():
         prepared = prepare_data(law, data, None, n_parameters=6, likelihood=lik)
         return build_model(law, prepared, priors, lik, law.compute_reference(prepared.inputs))
 
-    sampling._CACHE.clear()
+    compiling._CACHE.clear()
     first = sampling.compile_model(model(normal), cache=True)
     assert sampling.compile_model(model(normal), cache=True) is first
     new_data = bs.testing.simulate_chinchilla(n=25, random_seed=4)
     assert sampling.compile_model(model(normal, new_data), cache=True) is first
     other = sampling.compile_model(model(_variant(normal, _laplace)), cache=True)
     assert other is not first
-    assert set(sampling._CACHE) == {
+    assert set(compiling._CACHE) == {
         sampling.model_fingerprint(model(normal)),
         sampling.model_fingerprint(model(_variant(normal, _laplace))),
     }
@@ -137,21 +140,21 @@ def test_fingerprint_refuses_objects_it_cannot_describe():
             return "Opaque()"
 
     with pytest.raises(TypeError, match="Opaque"):
-        sampling._describe(Opaque(), {})
+        fingerprint._describe(Opaque(), {})
     # well-defined content is described, not represented
     from pytensor.misc.frozendict import frozendict
 
-    assert sampling._describe(frozendict(a=1), {}) == sampling._describe({"a": 1}, {})
-    assert sampling._describe(ValueError, {}) != sampling._describe(TypeError, {})
+    assert fingerprint._describe(frozendict(a=1), {}) == fingerprint._describe({"a": 1}, {})
+    assert fingerprint._describe(ValueError, {}) != fingerprint._describe(TypeError, {})
 
     def outer(k):
         return lambda x: x * k
 
-    assert sampling._describe(outer(2), {}) != sampling._describe(outer(3), {})
-    assert sampling._describe(np.log, {}) != sampling._describe(np.exp, {})
+    assert fingerprint._describe(outer(2), {}) != fingerprint._describe(outer(3), {})
+    assert fingerprint._describe(np.log, {}) != fingerprint._describe(np.exp, {})
     # functions that differ only in the name of what they call
     f, g = (lambda xp: xp.log(1.0)), (lambda xp: xp.exp(1.0))
-    assert sampling._describe(f, {}) != sampling._describe(g, {})
+    assert fingerprint._describe(f, {}) != fingerprint._describe(g, {})
 
 
 def _subprocess_draws(env: dict[str, str]) -> dict[str, list]:
@@ -204,22 +207,22 @@ def test_graph_store_refuses_entries_others_could_have_written(tmp_path, monkeyp
     """An entry writable by group or others, or owned by another user, is not unpickled: the
     model is compiled afresh and the entry replaced by one only the user can write."""
     store = tmp_path / "bayescale-graphs" / "entry.pkl"
-    monkeypatch.setattr(sampling, "_graph_cache_file", lambda *_: store)
+    monkeypatch.setattr(graph_store, "_graph_cache_file", lambda *_: store)
     model = _chinchilla_model()
     sampling.compile_model(model)
     assert stat.S_IMODE(store.stat().st_mode) & 0o077 == 0
     assert stat.S_IMODE(store.parent.stat().st_mode) == 0o700
-    assert sampling._load_compiled_graph(store) is not None
+    assert graph_store._load_compiled_graph(store) is not None
 
     loads = []
-    real_loads = sampling._unpickle
-    monkeypatch.setattr(sampling, "_unpickle", lambda data: loads.append(1) or real_loads(data))
+    real_loads = graph_store._unpickle
+    monkeypatch.setattr(graph_store, "_unpickle", lambda data: loads.append(1) or real_loads(data))
     for mode in (0o620, 0o602, 0o666):
         store.chmod(mode)
-        assert sampling._load_compiled_graph(store) is None, oct(mode)
+        assert graph_store._load_compiled_graph(store) is None, oct(mode)
     assert loads == []
     store.chmod(0o600)
-    assert sampling._load_compiled_graph(store) is not None and loads == [1]
+    assert graph_store._load_compiled_graph(store) is not None and loads == [1]
 
     # a refused entry is recompiled and rewritten with safe permissions
     store.chmod(0o664)
@@ -227,12 +230,58 @@ def test_graph_store_refuses_entries_others_could_have_written(tmp_path, monkeyp
     assert stat.S_IMODE(store.stat().st_mode) & 0o077 == 0
 
     # an entry owned by someone else
-    monkeypatch.setattr(sampling, "_current_uid", lambda: store.stat().st_uid + 1)
-    assert sampling._load_compiled_graph(store) is None
+    monkeypatch.setattr(graph_store, "_current_uid", lambda: store.stat().st_uid + 1)
+    assert graph_store._load_compiled_graph(store) is None
     # a symbolic link to an entry is not followed
     monkeypatch.undo()
     link = tmp_path / "elsewhere" / store.name
     link.parent.mkdir()
     link.symlink_to(store)
-    assert sampling._load_compiled_graph(store) is not None
-    assert sampling._load_compiled_graph(link) is None
+    assert graph_store._load_compiled_graph(store) is not None
+    assert graph_store._load_compiled_graph(link) is None
+
+
+def test_structure_shortcut_finds_only_the_same_model():
+    """compile_model(cache=True) finds a model compiled before by its structure (no log-density
+    graph built) — the same law, priors and likelihood on new data — and never a model whose
+    density differs in a Python function, a transform's bounds or the bound checks."""
+    import pymc as pm
+    from pymc.distributions.transforms import Interval
+
+    from bayescale.sampling.fingerprint import structure_key
+
+    y = np.array([0.1, -0.3, 0.7])
+
+    def custom(variant, data=y):
+        def normal(value, mu):
+            return pm.logp(pm.Normal.dist(mu, 1.0), value)
+
+        def laplace(value, mu):
+            return pm.logp(pm.Laplace.dist(mu, 1.0), value)
+
+        with pm.Model() as m:
+            obs = pm.Data("y", data)
+            mu = pm.Normal("mu", 0, 1)
+            pm.CustomDist("obs", mu, logp=(normal, laplace)[variant], observed=obs)
+        return m
+
+    def bounds(variant, data=None):
+        with pm.Model() as m:
+            pm.Normal("s", 0.5, 1, transform=Interval(0.0, (1.0, 5.0)[variant]))
+        return m
+
+    def checks(variant, data=y):
+        with pm.Model(check_bounds=bool(variant)) as m:
+            sd = pm.HalfNormal("sd", 1)
+            pm.Normal("obs", 0, sd, observed=pm.Data("y", data))
+        return m
+
+    for build in (custom, bounds, checks):
+        keys = [structure_key(build(v)) for v in (0, 1)]
+        assert None not in keys and keys[0] != keys[1], build.__name__
+        assert structure_key(build(0)) == keys[0], build.__name__
+        compiling._CACHE.clear()
+        first = sampling.compile_model(build(0), cache=True)
+        assert sampling.compile_model(build(1), cache=True) is not first, build.__name__
+        again = sampling.compile_model(build(0, np.array([2.0, 3.0])), cache=True)
+        assert again is first and compiling._KEYS[keys[0]] == sampling.model_fingerprint(build(0))

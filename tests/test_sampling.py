@@ -12,6 +12,9 @@ import numpy as np
 
 import bayescale as bs
 from bayescale import sampling
+from bayescale.sampling import _internals
+from bayescale.sampling import compile as compiling
+from bayescale.sampling import store as graph_store
 
 
 def _toy_model():
@@ -39,7 +42,7 @@ def _toy_model():
 
 def test_trace_conversion_matches_nutpie_own():
     """Our Arrow → DataTree conversion gives the same arrays as nutpie's ArviZ conversion."""
-    nutpie = sampling._import_nutpie()
+    nutpie = _internals.import_nutpie()
     kw = dict(draws=40, tune=30, chains=2, cores=1, seed=5, progress_bar=False, save_warmup=True)
     raw = nutpie.sample(_toy_model(), return_raw_trace=True, **kw)
     ours = sampling.trace_to_datatree(raw, ["mu", "s"], [(2,), ()])
@@ -70,8 +73,8 @@ def _run(code: str, env: dict | None = None) -> dict:
 
 
 def test_fit_and_summary_do_not_import_arviz():
-    """A fit + summary imports neither ArviZ nor scipy.stats; nutpie's own conversion and a
-    later ``import arviz`` still work."""
+    """A fit + summary imports neither ArviZ, Dask nor scipy.stats; nutpie's own conversion and
+    a later ``import arviz`` still work."""
     out = _run(
         """
         import json, sys
@@ -81,7 +84,7 @@ def test_fit_and_summary_do_not_import_arviz():
                      progressbar=False, warn=False, processes=1)
         fit.summary()
         heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("arviz", "arviz_stats",
-                       "arviz_plots", "matplotlib") or m.startswith("scipy.stats"))
+                       "arviz_plots", "matplotlib", "dask") or m.startswith("scipy.stats"))
         nutpie = sys.modules["nutpie"]
         import numpy as np
         from nutpie.compiled_pyfunc import from_pyfunc
@@ -134,17 +137,17 @@ def test_stored_graph_gives_the_same_density(tmp_path, monkeypatch):
     """A graph read back from the store evaluates exactly like a freshly rewritten one; a
     damaged entry is recompiled and replaced; BAYESCALE_GRAPH_CACHE=0 turns the store off."""
     store = tmp_path / "graph.pkl"
-    monkeypatch.setattr(sampling, "_graph_cache_file", lambda *_: store)
+    monkeypatch.setattr(graph_store, "_graph_cache_file", lambda *_: store)
     model = _chinchilla_model()
     fresh = sampling.compile_model(model)
     assert store.is_file()
-    stored, point = sampling._load_compiled_graph(store)
+    stored, point = graph_store._load_compiled_graph(store)
     initial = model.initial_point()
     assert point.keys() == initial.keys()
     for name, value in initial.items():
         np.testing.assert_array_equal(point[name], value)
     names = [v.name for v in stored.maker.fgraph.inputs[1:]]
-    values = {name: np.array(value) for name, value in sampling._model_data(model).items()}
+    values = {name: np.array(value) for name, value in compiling._model_data(model).items()}
     rng = np.random.default_rng(0)
     for _ in range(5):
         x = fresh.x0 + 0.1 * rng.standard_normal(fresh.ndim)
@@ -160,16 +163,16 @@ def test_stored_graph_gives_the_same_density(tmp_path, monkeypatch):
     # an entry filed under another fingerprint is not used
     other = tmp_path / "other.pkl"
     other.write_bytes(store.read_bytes())
-    assert sampling._load_compiled_graph(other) is None
+    assert graph_store._load_compiled_graph(other) is None
 
     store.write_bytes(b"not a pickle")
-    assert sampling._load_compiled_graph(store) is None
+    assert graph_store._load_compiled_graph(store) is None
     again = sampling.compile_model(model)
-    assert again.ndim == fresh.ndim and sampling._load_compiled_graph(store) is not None
+    assert again.ndim == fresh.ndim and graph_store._load_compiled_graph(store) is not None
 
     monkeypatch.undo()
     monkeypatch.setenv(sampling.GRAPH_CACHE_ENV, "0")
-    assert sampling._graph_cache_file("any-fingerprint") is None
+    assert graph_store._graph_cache_file("any-fingerprint") is None
 
 
 def _fingerprints(build) -> set[str]:
@@ -261,7 +264,7 @@ def test_graph_store_keeps_the_most_recently_used(tmp_path):
         entry = tmp_path / f"{i}.pkl"
         entry.write_bytes(b"x")
         os.utime(entry, (1000 + i, 1000 + i))
-    sampling._prune_graph_store(tmp_path, keep=3)
+    graph_store._prune_graph_store(tmp_path, keep=3)
     assert sorted(p.name for p in tmp_path.glob("*.pkl")) == ["2.pkl", "3.pkl", "4.pkl"]
 
 
