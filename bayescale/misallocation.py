@@ -24,6 +24,7 @@ from ._decisions_common import (
 )
 from .analysis import FLOPS_PER_PARAM_TOKEN, _as_1d
 from .fit import Fit
+from .pooling import groupable
 from .stacking import stackable
 
 __all__ = ["misallocation_cost", "rule_of_thumb_check"]
@@ -60,6 +61,7 @@ def _equivalent_compute(fit: Fit, n: np.ndarray, d: np.ndarray) -> dict[str, Any
 
 
 @stackable
+@groupable
 def misallocation_cost(
     fit: Fit,
     *,
@@ -137,6 +139,7 @@ def _recount_within(ds: xr.Dataset) -> xr.Dataset:
 
 
 @stackable(finish=_recount_within)
+@groupable
 def rule_of_thumb_check(
     fit: Fit,
     *,

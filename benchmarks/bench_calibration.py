@@ -392,8 +392,15 @@ def main(argv: list[str] | None = None) -> int:
                 points.append(res[1].assign(split=split["name"], model="classical"))
                 print(_fmt_row(res[0]), flush=True)
     result = pd.DataFrame(rows)
+    # The CRPS on the loss scale is infinite when the predictive has no mean (Student-t noise
+    # with nu <= 1 on log loss, e.g. datablations): the tables print CRPS(log) only; the CSV
+    # keeps both. The last line is the model-selection rule's summary.
+    hidden = ["crps"]
     print()
-    print(result.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    print(result.drop(columns=hidden).to_string(index=False, float_format=lambda x: f"{x:.4f}"))
+    print("\nmean CRPS(log) over the splits:")
+    for model, value in result.groupby("model", sort=False)["crps_log"].mean().items():
+        print(f"  {model:<12} {100 * value:.3f}%")
     pooled = pd.concat(points, ignore_index=True)
     print("\npooled over every held-out prediction:")
     summary = []
@@ -402,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
         summary.append(row)
     print(
         pd.DataFrame(summary)
-        .drop(columns=["seconds"])
+        .drop(columns=["seconds", *hidden])
         .to_string(index=False, float_format=lambda x: f"{x:.3f}")
     )
     if args.out:

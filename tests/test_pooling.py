@@ -445,3 +445,28 @@ def test_a_new_group_takes_random_seed_even_where_the_function_has_none(populati
     # a fit without groups: compute_optimal has no random_seed, and says so
     with pytest.raises(TypeError, match="random_seed"):
         bs.compute_optimal(bs.testing.pinned_fit(random_seed=0), compute=1e22, random_seed=1)
+
+
+def test_misallocation_answers_per_group_and_for_a_new_group():
+    """Per group, the compute-optimal run at C' reaches the plan's loss in that group (the
+    definition of C', checked through compute_optimal and predict_loss of the same group)."""
+    kw = dict(draws=40, tune=40, chains=1, random_seed=2, progressbar=False, warn=False)
+    fit = bs.fit("chinchilla", _two_groups(), group="corpus", **kw)
+    cost = bs.misallocation_cost(fit, N=1e9, D=1e11)
+    assert list(cost["group"].to_numpy()) == ["a", "b", "c"]
+    for label in ("a", "c"):
+        one = bs.misallocation_cost(fit, N=1e9, D=1e11, group=label)
+        np.testing.assert_array_equal(one["C_equivalent"], cost["C_equivalent"].sel(group=label))
+        c_eq = one["C_equivalent"].to_numpy().ravel()
+        plan = bs.predict_loss(fit, N=1e9, D=1e11, kind="mean", group=label).to_numpy().ravel()
+        opt = bs.compute_optimal(fit, compute=c_eq, group=label)  # (chain 1, draw S, compute S)
+        s = np.arange(c_eq.size)  # draw s at its own C'
+        n_opt = opt["N_opt"].to_numpy()[0, s, s]
+        d_opt = opt["D_opt"].to_numpy()[0, s, s]
+        at = bs.predict_loss(fit, N=n_opt, D=d_opt, kind="mean", group=label).to_numpy()
+        np.testing.assert_allclose(at[0, s, s], plan, rtol=1e-6)
+        assert np.ptp(plan) > 1e-4  # the draws differ, so a draw mixed up would fail
+    new = bs.rule_of_thumb_check(fit, compute=[1e22], group=NEW_GROUP, random_seed=1)
+    again = bs.rule_of_thumb_check(fit, compute=[1e22], group=NEW_GROUP, random_seed=1)
+    np.testing.assert_array_equal(new["loss_excess"], again["loss_excess"])
+    assert "group" not in new.dims
