@@ -16,10 +16,10 @@ Llama 3's runs come twice in the dataset, as the paper's plotted values
   coverage of the 95% predictive intervals per held-out experiment;
 * the warm time of the 7-experiment fit, its max R-hat and divergences.
 
-Measured (default settings, seed 0; wall times on a machine shared by many jobs, load 9-20):
-the 7-experiment fit 0 divergences, max R-hat 1.004, min bulk ESS 1654, mean tree depth 4.0,
-25 CPU-seconds warm (so ≈ 13 s on two idle cores: an estimate); non-centred, depth 8.8, R-hat
-1.024 (4 × 500 draws). Leave-one-experiment-out, new-group 95% predictive intervals:
+Measured (default settings, seed 0): the 7-experiment fit 0 divergences, max R-hat 1.004,
+min bulk ESS 1654, mean tree depth 4.0, 14.4 s warm on two cores (16.7 s with the compile;
+`--part main`, load 0.7); non-centred, depth 8.8, R-hat 1.024 (4 × 500 draws).
+Leave-one-experiment-out, new-group 95% predictive intervals:
 
     held out                                      runs  coverage  median log-width  divergences
     epochai_chinchilla__massivetext__chinchilla    123     1.00        1.01              0
