@@ -26,10 +26,10 @@ demo: $(VENV)/.installed
 	$(PY) examples/besiroglu_refit.py --out results/besiroglu_refit
 
 test: $(VENV)/.installed
-	@$(PY) -m pytest -ra; rc=$$?; echo $$rc > .pytest-exit-code; exit $$rc
+	@$(PY) -m pytest -ra -n 2; rc=$$?; echo $$rc > .pytest-exit-code; exit $$rc
 
 test-fast: $(VENV)/.installed
-	$(PY) -m pytest -ra -m "not slow"
+	$(PY) -m pytest -ra -n 2 -m "not slow"
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_chinchilla.py
