@@ -383,13 +383,9 @@ class Approach1Result:
         >>> res.n_opt([1e20, 1e21]).dims
         ('chain', 'draw', 'compute')
         """
-        c = np.atleast_1d(np.asarray(compute, dtype=float))
-        if c.size == 0 or not np.all(np.isfinite(c)) or np.any(c <= 0):
-            raise ValueError("compute must be finite and positive FLOPs")
-        cc = xr.DataArray(c, dims="compute", coords={"compute": c})
-        p = self.posterior
-        out = np.exp(p["mu"] + p["a"] * (np.log(cc) - self.c_bar))
-        return out.transpose("chain", "draw", "compute").rename("n_opt")
+        from .isoflops import trend_n_opt
+
+        return trend_n_opt(self.posterior, self.c_bar, compute)
 
     def d_opt(self, compute: float | Sequence[float]) -> xr.DataArray:
         """D*(C) = C / (6 N*(C)) per draw."""

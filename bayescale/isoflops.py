@@ -230,6 +230,15 @@ def fit_isoflops(
     return IsoflopResult(posterior, df, c_bar=c_bar)
 
 
+def trend_n_opt(posterior: Any, c_bar: float, compute: Any) -> xr.DataArray:
+    """N*(C) = exp(mu + a·(log C − c_bar)) per draw, dims (chain, draw, compute): the power-law
+    trend of Approaches 1 and 2 (``posterior`` holds ``mu`` and ``a``)."""
+    c = check_values("compute", compute)
+    cc = xr.DataArray(c, dims="compute", coords={"compute": c})
+    out = np.exp(posterior["mu"] + posterior["a"] * (np.log(cc) - c_bar))
+    return out.transpose("chain", "draw", "compute").rename("n_opt")
+
+
 class IsoflopResult:
     """Posterior of Approach 2: exponents a, b = 1 − a and N*, D* per isoFLOP budget.
 
@@ -305,11 +314,7 @@ class IsoflopResult:
         >>> bool(abs(ratio - 100 ** float(res.posterior["a"].median())) < 0.05 * ratio)
         True
         """
-        c = check_values("compute", compute)
-        cc = xr.DataArray(c, dims="compute", coords={"compute": c})
-        p = self.posterior
-        out = np.exp(p["mu"] + p["a"] * (np.log(cc) - self.c_bar))
-        return out.transpose("chain", "draw", "compute").rename("n_opt")
+        return trend_n_opt(self.posterior, self.c_bar, compute)
 
     def d_opt(self, compute: float | Sequence[float]) -> xr.DataArray:
         """D*(C) = C / (6 N*(C)) on the fitted power law."""
