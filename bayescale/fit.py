@@ -932,6 +932,19 @@ def fit(
                 f"group={group!r} is the law's output column; group by a label such as the "
                 "experiment or corpus of each run"
             )
+        named = (
+            [groups]
+            if isinstance(groups, str)
+            else groups
+            if isinstance(groups, list | tuple)
+            else []
+        )
+        if group in named:
+            raise ValueError(
+                f"group={group!r} is also in groups=: one column either pools the law's "
+                "parameters (group=) or shares a residual offset (groups=), not both; drop it "
+                "from groups="
+            )
         frame = _group_frame(frame, data, columns, group)
     structure, codes = resolve_structure(
         groups if loss_like else None,

@@ -26,6 +26,7 @@ so the exponent of the power law in 1 − coverage is α.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,7 @@ from ._api import (
     check_seed,
     make_rng,
 )
+from .data import DataWarning
 
 __all__ = [
     "PassAtKResult",
@@ -299,6 +301,13 @@ def fit_pass_at_k(
         )
     sizes = data.groupby(group, sort=False)[size].first().sort_values()
     models = list(sizes.index)
+    if len(models) < 2:
+        warnings.warn(
+            f"fit_pass_at_k: one model ({models[0]!r}) — the trend of the Beta shapes in model "
+            f"size ({size!r}) is its prior alone; give models of several sizes to learn it",
+            DataWarning,
+            stacklevel=2,
+        )
     N = sizes.to_numpy(dtype=float)
     x = np.log(N) - np.log(N).mean()
     idx = data[group].map({m: j for j, m in enumerate(models)}).to_numpy()

@@ -1454,3 +1454,12 @@ def test_python_dash_m_runs_the_command():
     )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith("bayescale: error: ") and "no-such-fit.nc" in proc.stderr
+
+
+def test_one_column_cannot_both_pool_and_share_offsets():
+    runs = bs.testing.simulate_chinchilla(12, random_seed=0)
+    runs["corpus"] = ["a", "b", "c"] * 4
+    with pytest.raises(ValueError, match=r"group='corpus' is also in groups=.*drop it"):
+        bs.fit("chinchilla", runs, group="corpus", groups=["corpus"], draws=10, tune=10)
+    with pytest.raises(ValueError, match=r"group='corpus' is also in groups="):
+        bs.fit("chinchilla", runs, group="corpus", groups="corpus", draws=10, tune=10)

@@ -134,3 +134,9 @@ def test_fit_and_subsample_reject_bad_counts():
         bs.fit_pass_at_k(rows.drop(columns="N"))
     with pytest.raises(ValueError, match="at least n_samples"):
         subsample_counts(rows, n_samples=100)
+
+
+def test_one_model_warns_that_the_size_trend_is_its_prior():
+    rows = pd.DataFrame({"model": "m", "N": 1e9, "n_samples": [10, 10], "n_correct": [3, 5]})
+    with pytest.warns(bs.DataWarning, match=r"one model \('m'\).*prior alone"):
+        bs.fit_pass_at_k(rows, draws=20, tune=20, chains=1)
