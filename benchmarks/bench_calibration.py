@@ -53,6 +53,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bayescale as bs
+from bayescale.io import atomic_write
 from bayescale.validation import _metrics, _predictive_draws, _score
 
 PROBS = (0.5, 0.8, 0.95)
@@ -413,9 +414,9 @@ def main(argv: list[str] | None = None) -> int:
         .to_string(index=False, float_format=lambda x: f"{x:.3f}")
     )
     if args.out:
-        result.to_csv(args.out, index=False)
+        atomic_write(args.out, lambda tmp: result.to_csv(tmp, index=False))
     if args.points:
-        pooled.to_csv(args.points, index=False)
+        atomic_write(args.points, lambda tmp: pooled.to_csv(tmp, index=False))
     return 0
 
 

@@ -21,6 +21,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from bayescale.io import atomic_write
+
 MODELS = {
     "independent": ("before: independent noise", "#c62828"),
     "default": ("after: default (extrapolation drift)", "#1565c0"),
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     ax.set_title("Real held-out runs beyond the fitted compute", fontsize=10)
     fig.legend(loc="outside lower center", fontsize=9, frameon=False)
     ax.tick_params(labelsize=9)
-    fig.savefig(args.out)
+    atomic_write(args.out, fig.savefig)
     print(f"wrote {args.out}")
 
 

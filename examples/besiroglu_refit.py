@@ -29,6 +29,7 @@ import pandas as pd
 import bayescale as bs
 from bayescale.display import count
 from bayescale.export import format_number, to_markdown
+from bayescale.io import atomic_write, atomic_write_text
 
 BUDGET = 5.88e23  # 6 × 70e9 parameters × 1.4e12 tokens: Chinchilla's own run
 PARAMS = ["A", "B", "E", "alpha", "beta", "a"]
@@ -165,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         print("  " + line)
 
     args.out.mkdir(parents=True, exist_ok=True)
-    fits["bayescale, 240 runs"].summary().to_csv(args.out / "summary.csv")
+    summary = fits["bayescale, 240 runs"].summary()
+    atomic_write(args.out / "summary.csv", lambda tmp: summary.to_csv(tmp))
     md = [
         "# Chinchilla Approach 3: bayescale posterior vs published fits",
         "",
@@ -193,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         "![tokens per parameter](tokens_per_param.png)",
         "",
     ]
-    (args.out / "summary.md").write_text("\n".join(md))
+    atomic_write_text(args.out / "summary.md", "\n".join(md))
 
     import matplotlib
 
@@ -203,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     fig, _ = plot_tokens_per_param(
         fits["bayescale, 240 runs"], cards=("hoffmann2022",), label="bayescale (240 runs)"
     )
-    fig.savefig(args.out / "tokens_per_param.png", dpi=150)
+    atomic_write(args.out / "tokens_per_param.png", lambda tmp: fig.savefig(tmp, dpi=150))
     print(
         f"\nWrote {args.out / 'summary.csv'}, {args.out / 'summary.md'}, "
         f"{args.out / 'tokens_per_param.png'}"

@@ -58,7 +58,7 @@ from scipy.special import logsumexp
 import bayescale as bs
 from bayescale.display import flops
 from bayescale.emergence import task_runs, threshold_summary
-from bayescale.io import atomic_write_text
+from bayescale.io import atomic_write, atomic_write_text
 
 #: Task column -> (label, chance-level accuracy).
 TASKS: dict[str, tuple[str, float]] = {
@@ -332,7 +332,7 @@ def plot(
     fig.suptitle(f"Models above the cutoff, predicted from those below: covered by {names}",
                  fontsize=11)  # fmt: skip
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120))
     plt.close(fig)
     return fig, axes
 

@@ -22,6 +22,7 @@ import pandas as pd
 
 import bayescale as bs
 from bayescale import plots, plots_decisions
+from bayescale.io import atomic_write
 
 
 def backtest_table(fit: Any, cutoffs: tuple[float, ...] = (3e19, 3e20)) -> Any:
@@ -108,7 +109,7 @@ def main() -> None:
     for name, draw in figures().items():
         fig, _ = draw()
         path = args.out / f"{name}.png"
-        fig.savefig(path, dpi=args.dpi)
+        atomic_write(path, lambda tmp, fig=fig: fig.savefig(tmp, dpi=args.dpi))
         plt.close(fig)
         print(path)
 

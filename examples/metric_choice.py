@@ -35,6 +35,7 @@ from bayescale.emergence import (
     pinned_emergence_fit,
     threshold_summary,
 )
+from bayescale.io import atomic_write
 
 TRUTH = {"T": 20.5, "k": 0.9, "floor": 0.0, "ceiling": 0.99}
 PROB = 0.8
@@ -184,9 +185,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ax.legend(fontsize=7, loc="upper left")
         fig.tight_layout()
         path = os.path.join(args.out, "metric_choice.png")
-        fig.savefig(path, dpi=120)
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120))
         plt.close(fig)
-        summary.to_csv(os.path.join(args.out, "summary.csv"))
+        atomic_write(os.path.join(args.out, "summary.csv"), summary.to_csv)
         print(f"figure: {path}")
     return {"fits": fits, "thresholds": thresholds, "implied": implied, "summary": summary}
 
