@@ -117,6 +117,9 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[str], Any]) -> str:
     full disk or the file-size limit gives one ``OSError`` naming the path, not a crash). The
     new file gets the old one's permissions (the usual ``0o666 & ~umask`` for a new file).
 
+    A symlink at ``path`` stays a link: the file it points to is what gets replaced (in that
+    file's folder).
+
     Returns the path as a string.
 
     Examples
@@ -136,7 +139,9 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[str], Any]) -> str:
     >>> open(path).read(), os.listdir(folder)
     ('hi', ['a.txt'])
     """
-    target = check_target(path)
+    given = check_target(path)
+    # a symlink keeps pointing where it did: the file it names is replaced, not the link
+    target = check_target(os.path.realpath(given)) if given.is_symlink() else given
     parent = target.parent
     mode = (target.stat().st_mode & 0o7777) if target.exists() else (0o666 & ~_umask())
     try:
@@ -171,7 +176,7 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[str], Any]) -> str:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    return str(target)
+    return str(given)
 
 
 #: errors of a full disk or a size limit, and what they mean for the user

@@ -439,3 +439,21 @@ def test_a_parameter_check_failing_inside_the_sampler_is_a_rejected_step_not_a_p
         f = bs.fit("chinchilla", runs.iloc[:1], random_seed=0, **{**FAST, "draws": 50, "tune": 50})
     assert f.posterior.sizes["draw"] == 50
     assert np.isfinite(f.posterior["alpha"].to_numpy()).all()
+
+
+def test_a_write_through_a_symlink_keeps_the_link(tmp_path):
+    from bayescale.io import atomic_write_text
+
+    real = tmp_path / "store" / "summary.txt"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "summary.txt"
+    link.symlink_to(real)
+    assert atomic_write_text(link, "new") == str(link)
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_text() == "new" and sorted(os.listdir(real.parent)) == ["summary.txt"]
+    dangling = tmp_path / "dangling.txt"
+    dangling.symlink_to(tmp_path / "missing" / "x.txt")
+    with pytest.raises(FileNotFoundError, match="missing"):
+        atomic_write_text(dangling, "new")
+    assert dangling.is_symlink()
