@@ -77,7 +77,7 @@ import xarray as xr
 
 from ._api import check_seed
 from .priors import Prior
-from .structure import Grouping
+from .structure import Grouping, prior_draws
 from .xp import numpy_ns
 
 __all__ = [
@@ -327,12 +327,7 @@ class Pooling:
                 z = rng.standard_normal(shape)
                 out[n] = from_real(to_real(draws[f"{n}_mu"]) + draws[f"{n}_tau"] * z)
             elif mode == "independent":
-                import pymc as pm
-
-                dist = getattr(pm, priors[n].dist).dist(**priors[n].params)
-                seed = int(rng.integers(2**31))
-                flat = pm.draw(dist, draws=int(np.prod(shape)), random_seed=seed)
-                out[n] = np.asarray(flat, dtype=float).reshape(shape)
+                out[n] = prior_draws(priors[n], shape, rng)  # the one prior sampler
             elif n in draws:
                 out[n] = np.asarray(draws[n], dtype=float)
             else:

@@ -230,7 +230,7 @@ def test_backtest_flags_intervals_that_are_too_narrow():
 
 
 def test_prior_only_draws_follow_the_prior_and_the_seed():
-    from bayescale.structure import Structure, _prior_draws
+    from bayescale.structure import Structure, prior_draws
 
     s = Structure(drift=True)
     d = s.prior_only_draws(s.default_priors(), (4, 20000), 7)["drift"]
@@ -239,8 +239,10 @@ def test_prior_only_draws_follow_the_prior_and_the_seed():
     assert np.median(d) == pytest.approx(DRIFT_SCALE, rel=0.02)
     assert np.log(d).std() == pytest.approx(0.5, rel=0.02)
     rng = np.random.default_rng(0)
-    h = _prior_draws(bs.Prior("HalfNormal", sigma=2.0), (200000,), rng)
+    h = prior_draws(bs.Prior("HalfNormal", sigma=2.0), (200000,), rng)
     assert h.min() >= 0 and h.mean() == pytest.approx(2 * np.sqrt(2 / np.pi), rel=0.01)
+    n = prior_draws(bs.Prior("Normal", mu=0.3, sigma=0.1), (200000,), rng)
+    assert n.mean() == pytest.approx(0.3, abs=0.001) and n.std() == pytest.approx(0.1, rel=0.01)
     # other families go through PyMC
-    g = _prior_draws(bs.Prior("Gamma", alpha=2.0, beta=1.0), (50000,), rng)
+    g = prior_draws(bs.Prior("Gamma", alpha=2.0, beta=1.0), (50000,), rng)
     assert g.mean() == pytest.approx(2.0, rel=0.02)
