@@ -15,8 +15,13 @@ one new family move together), independent between new groups.
 The density is that of the reported output ``y`` (an accuracy in [0, 1], a loss): the
 likelihood's density of its observed variable times the Jacobian of the map from ``y`` (the Beta
 likelihood's squeeze, the log of a loss); count likelihoods give the probability of the count.
-Fits with structured terms (drift, group offsets: :mod:`bayescale.structure`) are refused: their
-predictive density has no closed form per draw.
+For a fit with structured terms (:mod:`bayescale.structure`: the extrapolation drift of the
+default model, group offsets) each draw's predictive is the likelihood convolved with a normal
+shift: a fitted group's offset is known per draw, a new group's offset and the drift at the run's
+distance beyond the fitted range are ``Normal(0, sd²)`` per draw. That one-dimensional integral is
+taken by the trapezoid rule on a grid around both the shift's and the noise's centres
+(checked against the closed form for Normal noise and scipy's adaptive quadrature for Student-t
+noise, tails included, in ``tests/test_holdout_structure.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ from .fit import Fit
 from .pooling import NEW_GROUP, group_view
 
 __all__ = ["score_holdout"]
+
+#: Nodes of each of the two grids the normal shift is integrated on (structured fits).
+GRID_NODES = 161
 
 
 def _log_jacobian(likelihood: Any, y: np.ndarray) -> np.ndarray:
@@ -52,6 +60,89 @@ def _view_seed(random_seed: int, k: int) -> int:
     return int(ss.generate_state(1, dtype=np.uint32)[0])
 
 
+def _structure_shift(view: Fit, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sd of the structured terms' normal shift of each run, per draw: ``(S, n)``.
+
+    A fitted group's offset is known per draw (the mean); a new group's offset (sd ``group_sd``)
+    and the drift at the run's distance (sd ``drift · distance ** drift_power``) are the spread.
+    """
+    structure, post = view.structure, view.posterior
+    n = len(rows)
+    mean = np.zeros((view.n_draws, n))
+    var = np.zeros((view.n_draws, n))
+    if structure.groupings:
+        frame = rows.copy()
+        for g in structure.groupings:
+            if g.column not in frame and not (g.column == "C" and {"N", "D"} <= set(frame)):
+                frame[g.column] = "<new group>"
+        codes = structure.new_codes(frame)
+        for g in structure.groupings:
+            sd = post[g.sd_name].transpose("chain", "draw").to_numpy().reshape(-1, 1)
+            z = post[g.z_name].transpose("chain", "draw", ...).to_numpy()
+            z = z.reshape(view.n_draws, -1)
+            code = np.asarray(codes[g.index_name])
+            seen = code >= 0
+            mean[:, seen] += sd * z[:, code[seen]]
+            var[:, ~seen] += sd**2
+    if structure.drift:
+        inputs = {k: rows[k].to_numpy(dtype=float) for k in view.law.inputs}
+        drift = post["drift"].transpose("chain", "draw").to_numpy().reshape(-1, 1)
+        var += (drift * structure.drift_factor(inputs)[None, :]) ** 2
+    return mean, np.sqrt(var)
+
+
+def _shift_grid() -> tuple[np.ndarray, np.ndarray]:
+    """Standardised grids for the shift integral: ±12 sds of the normal, ±200 noise scales
+    (the Student-t's peak and shoulders), both densest at their centre."""
+    normal = 12.0 * np.sinh(np.linspace(-3.0, 3.0, GRID_NODES)) / np.sinh(3.0)
+    noise = 200.0 * np.sinh(np.linspace(-6.0, 6.0, GRID_NODES)) / np.sinh(6.0)
+    return normal, noise
+
+
+def _log_density(
+    lik: Any,
+    obs: np.ndarray,
+    mu: np.ndarray,
+    noise: dict[str, np.ndarray],
+    extra: dict[str, np.ndarray],
+    shift: tuple[np.ndarray, np.ndarray] | None,
+) -> np.ndarray:
+    """``log p(obs_i | draw s)`` per draw and run, ``(S, n)``, the normal shift integrated out.
+
+    ``∫ p(obs | mu + δ) N(δ; mean, sd²) dδ`` by the trapezoid rule in log space on the union of
+    two grids: one around the shift's mean scaled by ``sd``, and, for location-scale noise
+    (Student-t, Normal), one around the noise's own centre ``obs − mu`` scaled by ``sigma``, so
+    that the narrower of the two peaks is resolved and a run in either tail is integrated where
+    its density lies.
+    """
+    if shift is None:
+        return lik.logpdf(obs[None, :], mu, **noise, **{k: v[None, :] for k, v in extra.items()})
+    mean, sd = shift
+    g_normal, g_noise = _shift_grid()
+    located = lik.name in ("normal", "studentt")
+    out = np.empty(mu.shape)
+    for i in range(mu.shape[1]):  # one run at a time: (S, nodes) stays small
+        ex = {k: v[i] for k, v in extra.items()}
+        spread = sd[:, i] > 0
+        if (~spread).any():  # no shift to integrate (a fitted group inside the fitted range)
+            nz = {k: v[~spread, 0] for k, v in noise.items()}
+            out[~spread, i] = lik.logpdf(obs[i], mu[~spread, i] + mean[~spread, i], **nz, **ex)
+        if not spread.any():
+            continue
+        m, s = mean[spread, i, None], sd[spread, i, None]
+        nz = {k: v[spread] for k, v in noise.items()}
+        nodes = [m + s * g_normal[None, :]]
+        if located:
+            nodes.append(obs[i] - mu[spread, i, None] + nz["sigma"] * g_noise[None, :])
+        delta = np.sort(np.concatenate(nodes, axis=1), axis=1)
+        logf = lik.logpdf(obs[i], mu[spread, i, None] + delta, **nz, **ex)
+        logf = logf - 0.5 * ((delta - m) / s) ** 2 - np.log(s) - 0.5 * np.log(2 * np.pi)
+        pair = np.logaddexp(logf[:, 1:], logf[:, :-1]) - np.log(2.0)
+        width = np.log(np.maximum(np.diff(delta, axis=1), 1e-300))
+        out[spread, i] = logsumexp(pair + width, axis=1)
+    return out
+
+
 def _score(view: Fit, rows: pd.DataFrame, ci_prob: float, seed: int) -> dict[str, np.ndarray]:
     law, lik = view.law, view.likelihood
     inputs = {k: rows[k].to_numpy(dtype=float) for k in law.inputs}
@@ -61,9 +152,17 @@ def _score(view: Fit, rows: pd.DataFrame, ci_prob: float, seed: int) -> dict[str
     mu = np.log(mean.to_numpy().reshape(-1, len(rows)))
     noise = {k: v.to_numpy().reshape(-1, 1) for k, v in view.params("noise").items()}
     obs = lik.transform(y, **extra)
-    logp = lik.logpdf(obs[None, :], mu, **noise, **{k: v[None, :] for k, v in extra.items()})
+    shift = None if view.structure.empty else _structure_shift(view, rows)
+    logp = _log_density(lik, obs, mu, noise, extra, shift)
     lpd = logsumexp(logp, axis=0) - np.log(logp.shape[0]) + _log_jacobian(lik, y)
-    draws = predict_loss(view, kind="predictive", random_seed=seed, **inputs, **extra)
+    groups = {
+        g.column: rows[g.column].to_numpy()
+        for g in view.structure.groupings
+        if g.column in rows and g.column not in law.inputs
+    }
+    draws = predict_loss(
+        view, kind="predictive", random_seed=seed, groups=groups or None, **inputs, **extra
+    )
     draws = draws.transpose("chain", "draw", "point").to_numpy().reshape(-1, len(rows))
     if lik.output_domain == "unit":
         draws = np.clip(draws, 0.0, 1.0)
@@ -83,10 +182,11 @@ def score_holdout(
     Parameters
     ----------
     fit : Fit
-        A fit of the law (with or without ``group=``); no structured terms.
+        A fit of the law (with or without ``group=``, with or without structured terms).
     runs : DataFrame
         Held-out runs: the law's inputs, its output column, the likelihood's extra columns
-        (``n_items``) and, for a fit with groups, the group column.
+        (``n_items``) and, for a fit with groups, the group column (a grouping column of
+        structured offsets that is absent makes every run one new group).
     ci_prob : float
         Probability of the central predictive interval (``lo``, ``hi``, ``inside``).
     random_seed : int, optional
@@ -103,7 +203,7 @@ def score_holdout(
     Raises
     ------
     ValueError
-        A missing column, a fit with structured terms, or ``ci_prob`` outside (0, 1).
+        A missing column, or ``ci_prob`` outside (0, 1).
 
     Examples
     --------
@@ -128,11 +228,6 @@ def score_holdout(
     check_seed(random_seed)
     if not isinstance(runs, pd.DataFrame) or runs.empty:
         raise ValueError("runs must be a non-empty DataFrame of held-out runs")
-    if not fit.structure.empty:
-        raise ValueError(
-            "score_holdout: this fit has structured terms (drift or group offsets); their "
-            "predictive density is not available per draw — fit with drift=False, groups=None"
-        )
     law, lik, pooling = fit.law, fit.likelihood, fit.pooling
     needed = [*law.inputs, law.output, *lik.extra_columns]
     if pooling is not None:
