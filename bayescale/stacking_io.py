@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ._api import check_path
-from .stacking import _FORMAT, STACK_FILE
+from ._stacking_common import _FORMAT, STACK_FILE
 
 __all__ = ["read_stack", "save_stack"]
 

@@ -1,0 +1,385 @@
+"""What the ``bayescale`` command's parts share (re-exported by :mod:`bayescale.cli`): the exit code
+and ``UsageError``, the argument parser class and shared options, parsers of option text and
+argument types, reading runs and fits, output checks (``--force``) and writing results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pandas as pd
+
+from ._api import CI_PROB
+
+EXIT_BAD_INPUT = 2
+
+
+FORMATS = ("md", "csv", "json", "tex")
+
+
+class UsageError(Exception):
+    """Bad command-line input; reported as one line with exit code 2."""
+
+
+#: what argparse should read as a (negative) number rather than an option: -3, -1e22, -.5,
+#: -inf, -nan (its own pattern misses exponents, so "--compute -1e22" was an unknown option)
+_NEGATIVE_NUMBER = re.compile(
+    r"^-(\d[\d_]*\.?\d*|\.\d+)([eE][+-]?\d+)?$|^-(inf|infinity|nan)$", re.I
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+class _DeprecatedOption(argparse.Action):
+    """An old option name kept one release: stores into the new name's destination and warns
+    on stderr (``--prob`` → ``--ci-prob``, ``--seed`` → ``--random-seed``)."""
+
+    def __init__(self, *args: Any, new: str = "", **kwargs: Any) -> None:
+        self.new = new
+        super().__init__(*args, **kwargs)
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        print(
+            f"bayescale: warning: {option} is deprecated and will be removed; use {self.new}",
+            file=sys.stderr,
+        )
+        setattr(namespace, self.dest, values)
+
+
+def _add_ci_prob(p: argparse.ArgumentParser, default: float = CI_PROB) -> None:
+    p.add_argument(
+        "--ci-prob",
+        dest="ci_prob",
+        type=_probability,
+        default=default,
+        help=f"probability of the intervals, in (0, 1) (default {default})",
+    )
+    p.add_argument(
+        "--prob", dest="ci_prob", type=_probability, action=_DeprecatedOption,
+        new="--ci-prob", help=argparse.SUPPRESS,
+    )  # fmt: skip
+
+
+def _add_random_seed(p: argparse.ArgumentParser, default: int | None, help: str) -> None:
+    p.add_argument("--random-seed", dest="random_seed", type=_seed, default=default, help=help)
+    p.add_argument(
+        "--seed", dest="random_seed", type=_seed, action=_DeprecatedOption,
+        new="--random-seed", help=argparse.SUPPRESS,
+    )  # fmt: skip
+
+
+def _one_line(err: BaseException) -> str:
+    text = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
+    parts = [p.strip().lstrip("- ").strip() for p in str(text).splitlines()]
+    parts = [p for p in parts if p]
+    if not parts:
+        return type(err).__name__
+    head, rest = parts[0], parts[1:]
+    if rest:
+        head = head.rstrip(":") + ": " + "; ".join(rest)
+    return head
+
+
+def _parse_columns(text: str | None) -> dict[str, str] | None:
+    if not text:
+        return None
+    mapping = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        if key.strip() in mapping:
+            raise UsageError(f"--columns: {key.strip()!r} is mapped twice; map each name once")
+        if not sep or not key.strip() or not value.strip():
+            raise UsageError(
+                f"--columns: cannot read {item!r}; expected CANONICAL=column pairs such as "
+                "N=params,D=tokens,loss=val_loss"
+            )
+        mapping[key.strip()] = value.strip()
+    return mapping
+
+
+def _parse_priors(items: Sequence[str] | None) -> dict | None:
+    from .priors import Prior
+
+    if not items:
+        return None
+    priors = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(
+                f"--prior: cannot read {item!r}; expected NAME=DIST(...), e.g. "
+                "alpha='Normal(mu=0.3, sigma=0.1)' or beta='fixed(0.28)'"
+            )
+        priors[name.strip()] = Prior.parse(text.strip())
+    return priors
+
+
+def _parse_options(items: Sequence[str] | None) -> dict:
+    """``KEY=VALUE`` pairs; values read as Python literals (2, 0.25, None), else kept as text.
+
+    Examples
+    --------
+    >>> _parse_options(["breaks=2", "x=C", "floor=0.25", "ceiling=None"])
+    {'breaks': 2, 'x': 'C', 'floor': 0.25, 'ceiling': None}
+    """
+    options: dict = {}
+    for item in items or ():
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise UsageError(
+                f"--option: cannot read {item!r}; expected KEY=VALUE such as breaks=2, x=C or "
+                "floor=0.25"
+            )
+        text = text.strip()
+        try:
+            options[key] = ast.literal_eval(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            options[key] = text
+    return options
+
+
+def _parse_fixed(items: Sequence[str] | None) -> dict[str, float]:
+    """``KEY=NUMBER`` pairs for inputs held fixed (e.g. unique tokens ``U=25e9``).
+
+    Examples
+    --------
+    >>> _parse_fixed(["U=25e9", "P=16"])
+    {'U': 25000000000.0, 'P': 16.0}
+    """
+    fixed: dict[str, float] = {}
+    for item in items or ():
+        key, sep, text = item.partition("=")
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if not sep or not key.strip().isidentifier() or value is None:
+            raise UsageError(f"--fixed: cannot read {item!r}; expected INPUT=NUMBER such as U=25e9")
+        fixed[key.strip()] = value
+    return fixed
+
+
+def _add_fixed_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fixed",
+        action="append",
+        metavar="INPUT=NUMBER",
+        help="hold a further law input fixed, e.g. U=25e9 for data_constrained (repeatable)",
+    )
+
+
+def _read_csv(path: str) -> pd.DataFrame:
+    if Path(path).is_dir():
+        raise UsageError(f"{path} is a folder, not a CSV file of runs")
+    if not Path(path).is_file():
+        raise UsageError(f"data file not found: {path}")
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            header = [c.strip() for c in next(csv.reader(handle), [])]
+    except (UnicodeDecodeError, csv.Error):
+        header = []
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        raise UsageError(
+            f"{path}: the header names {', '.join(map(repr, twice))} more than once; "
+            "keep one column of each name"
+        )
+    try:
+        return pd.read_csv(path)
+    except UnicodeDecodeError as err:
+        raise UsageError(
+            f"cannot read {path} as a UTF-8 CSV file ({err.reason} at byte {err.start}); "
+            "save it as UTF-8 text"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise UsageError(f"data file {path} is empty") from None
+    except pd.errors.ParserError as err:
+        raise UsageError(f"cannot parse {path} as CSV: {_one_line(err)}") from None
+
+
+def _load_fit(path: str):
+    """A saved fit (a NetCDF file) or a saved stack (a folder with ``stack.json``)."""
+    from .fit import Fit
+    from .stacking import STACK_FILE, load_stack
+
+    if Path(path).is_dir():
+        if (Path(path) / STACK_FILE).is_file():
+            return load_stack(path)
+        raise UsageError(f"{path} is a folder, not a fit file or a saved stack ({STACK_FILE})")
+    if not Path(path).is_file():
+        raise UsageError(f"fit file not found: {path}")
+    try:
+        return Fit.load(path)
+    except (ValueError, KeyError):
+        raise
+    except OSError as err:
+        raise UsageError(f"cannot read {path} as a bayescale fit: {_one_line(err)}") from None
+
+
+def _check_writable(path: str, what: str) -> None:
+    """Fail early when ``path`` cannot be created (e.g. a folder in its place is a file)."""
+    target = Path(path)
+    if target.is_dir() and what == "file":
+        raise UsageError(f"cannot write {path}: it is a directory")
+    if target.exists() and not target.is_dir() and what == "folder":
+        raise UsageError(f"cannot write the report into {path}: it is a file, not a folder")
+    parent = target.parent
+    if what == "file" and not parent.exists():
+        raise UsageError(
+            f"cannot write {path}: the folder {parent} does not exist; create it first "
+            f"(mkdir -p {parent})"
+        )
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"cannot write {path}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write {path}: {parent} is not writable")
+
+
+def _os_error(path: str, err: OSError) -> UsageError:
+    where = f" ({err.filename})" if err.filename and str(err.filename) != str(path) else ""
+    return UsageError(f"cannot write {path}: {err.strerror or _one_line(err)}{where}")
+
+
+def _check_new(
+    path: str | None, force: bool, what: str = "file", inputs: Sequence[str] = ()
+) -> None:
+    """Refuse to replace an existing output unless ``--force``, and an input file even then;
+    fail early when the output cannot be written."""
+    if not path:
+        return
+    _check_writable(path, what)
+    target = Path(path)
+    for source in inputs:
+        if target.resolve() == Path(source).resolve():
+            raise UsageError(f"--out {path} is the input file; choose another output")
+    if what == "folder":
+        from .report import BUNDLE_FILES
+
+        existing = [name for name in BUNDLE_FILES if (target / name).exists()]
+        if existing and not force:
+            raise UsageError(
+                f"{path} already holds a report ({', '.join(existing[:3])}"
+                f"{', ...' if len(existing) > 3 else ''}); pass --force to replace it"
+            )
+    elif target.exists() and not force:
+        raise UsageError(f"{path} already exists; pass --force to replace it")
+
+
+def _resolve_format(args: argparse.Namespace) -> None:
+    """``--format`` from ``--out``'s extension when not given (default md); an extension that
+    contradicts an explicit ``--format`` is an error, not a file of one format under another's
+    name."""
+    if "format" not in args:
+        return
+    suffix = Path(args.out).suffix.lower() if getattr(args, "out", None) else ""
+    implied = {".csv": "csv", ".md": "md", ".markdown": "md", ".tex": "tex", ".json": "json"}
+    if args.format is None:
+        args.format = implied.get(suffix, "md")
+    elif suffix in implied and implied[suffix] != args.format:
+        raise UsageError(
+            f"--out {args.out} ends in {suffix} but --format is {args.format}; drop --format "
+            f"or name the file with .{args.format}"
+        )
+
+
+def _emit(text: str, out: str | None) -> None:
+    from .io import atomic_write_text
+
+    if out:
+        try:
+            atomic_write_text(out, text)
+        except OSError as err:
+            raise _os_error(out, err) from None
+        print(f"wrote {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+
+
+def _print_table(table: pd.DataFrame) -> None:
+    with pd.option_context("display.max_colwidth", 70, "display.width", 200):
+        print(table.to_string(index=False))
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0: {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0: {text!r}")
+    return value
+
+
+def _whole(text: str, low: int, high: int | None = None) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < low or (high is not None and value > high):
+        rule = f"from {low} to {high}" if high is not None else f">= {low}"
+        raise argparse.ArgumentTypeError(f"must be a whole number {rule}: {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    """A whole number >= 1 (draws, chains)."""
+    return _whole(text, 1)
+
+
+def _natural(text: str) -> int:
+    """A whole number >= 0 (tune, seed)."""
+    return _whole(text, 0)
+
+
+def _seed(text: str) -> int:
+    """A seed: a whole number from 0 to 2**64 - 1 (a fit records it as a 64-bit integer)."""
+    return _whole(text, 0, 2**64 - 1)
+
+
+def _dpi(text: str) -> int:
+    """Dots per inch of a figure: 1 to 1200 (beyond, a PNG needs gigabytes of memory)."""
+    return _whole(text, 1, 1200)
+
+
+def _digits(text: str) -> int:
+    """Significant digits, 1 to 17."""
+    return _whole(text, 1, 17)
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1: {text!r}")
+    return value
