@@ -71,6 +71,9 @@ VARIANTS = {
     # issue 10 study: a Student-t ν kept away from very small values (mean 20 as the default
     # Gamma(2, 0.1), 5% quantile 5.5 instead of 3.6)
     "nu_away": {"priors": {"nu": bs.Prior("Gamma", alpha=3.0, beta=0.15)}},
+    # stop 20 study: a Student-t ν with finite variance almost surely (mean 20 as the default
+    # Gamma(2, 0.1); P(ν < 2) 0.0008 instead of 0.018, P(ν < 4) 0.009 instead of 0.062)
+    "nu_finite": {"priors": {"nu": bs.Prior("Gamma", alpha=4.0, beta=0.2)}},
 }
 
 
@@ -154,6 +157,7 @@ def run_bayes(
     drift_powers: list[float] | None = None,
     adaptive: list[str] | None = None,
     cache: str | None = None,
+    drift_shapes: list[str] | None = None,
 ) -> list[tuple[dict, pd.DataFrame]]:
     """Backtest one variant; with drift, also re-score with the drift prior's scale set to each
     of ``drift_scales`` (the drift is not in the likelihood, so its posterior is its prior and
@@ -197,6 +201,8 @@ def run_bayes(
     first = next(iter(bt.fits.values()))
     if not first.structure.drift:
         return out
+    for shape in drift_shapes or []:
+        out.append(_rescore_shape(split, variant, bt, seed, shape))
     prior = first.priors["drift"]
     lognormal = prior.dist == "LogNormal"
     base = np.exp(prior.params["mu"]) if lognormal else prior.params["sigma"]
@@ -227,7 +233,7 @@ def run_bayes(
                 post["drift"] = np.exp(np.log(scale) + spread * z)
             test = data[(col >= cutoff).to_numpy()]
             inputs = {k: test[k].to_numpy(float) for k in law.inputs}
-            draws_ = _predictive_draws(f, inputs, seed + 1000 + i, test)
+            draws_ = _predictive_draws(f, inputs, random_seed=seed + 1000 + i, frame=test)
             flat = draws_.to_numpy().reshape(-1, len(test))
             scored = _score(flat, test[law.output].to_numpy(float), PROBS)
             tables.append(pd.DataFrame(scored).assign(cutoff=cutoff))
@@ -248,6 +254,43 @@ def run_bayes(
             (_rows(split["name"], name, table, 0.0), table.assign(split=split["name"], model=name))
         )
     return out
+
+
+def _rescore_shape(split: dict, variant: str, bt, seed: int, shape: str):
+    """Re-score ``bt``'s fits with each fit's LogNormal drift prior given another log-sd.
+
+    ``shape`` is ``"SD:median"`` (the fit's median kept) or ``"SD:rms"`` (the root mean square
+    E[drift²]^½ kept: the median moves by exp(sd₀² − sd²)). Exact: the drift is prior-only, and
+    the new draws are the old ones' standard normals mapped to the new prior (the same random
+    numbers, so the difference from the fit's own scores is the prior's alone)."""
+    sd_text, keep = shape.split(":")
+    sd = float(sd_text)
+    if keep not in ("median", "rms"):
+        raise ValueError(f"--drift-shapes: {shape!r} must end in ':median' or ':rms'")
+    law = bs.get_law(split["law"])
+    data = split["data"]
+    col = data[split["column"]] if split["column"] in data else 6 * data["N"] * data["D"]
+    tables = []
+    for i, (cutoff, f) in enumerate(bt.fits.items()):
+        prior = f.priors["drift"]
+        if prior.dist != "LogNormal":
+            raise ValueError(f"--drift-shapes needs a LogNormal drift prior, got {prior.dist}")
+        mu0, sd0 = prior.params["mu"], prior.params["sigma"]
+        post = f.idata["posterior"]
+        original = post["drift"].copy()
+        z = (np.log(original) - mu0) / sd0
+        mu = mu0 + (sd0**2 - sd**2 if keep == "rms" else 0.0)
+        post["drift"] = np.exp(mu + sd * z)
+        test = data[(col >= cutoff).to_numpy()]
+        inputs = {k: test[k].to_numpy(float) for k in law.inputs}
+        draws_ = _predictive_draws(f, inputs, random_seed=seed + 1000 + i, frame=test)
+        flat = draws_.to_numpy().reshape(-1, len(test))
+        scored = _score(flat, test[law.output].to_numpy(float), PROBS)
+        tables.append(pd.DataFrame(scored).assign(cutoff=cutoff))
+        post["drift"] = original
+    table = pd.concat(tables, ignore_index=True)
+    name = f"{variant} drift_sd={sd:g},{keep}"
+    return _rows(split["name"], name, table, 0.0), table.assign(split=split["name"], model=name)
 
 
 #: Data-adaptive drift medians (issue 10 study): ``e`` is the in-sample pseudo-forecast error
@@ -357,6 +400,13 @@ def main(argv: list[str] | None = None) -> int:
         help=f"also score data-adaptive drift medians: {list(ADAPTIVE)}",
     )
     parser.add_argument(
+        "--drift-shapes",
+        nargs="*",
+        default=[],
+        help="also score each fit's LogNormal drift prior with another log-sd, keeping its "
+        "median or its root mean square: e.g. 0.25:rms 0.25:median",
+    )
+    parser.add_argument(
         "--cache", default=None, help="folder of pickled backtests (reused when present)"
     )
     parser.add_argument("--only", default=None, help="run the splits whose name contains this")
@@ -381,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.drift_powers,
                 args.drift_adaptive,
                 args.cache,
+                args.drift_shapes,
             )
             for row, table in results:
                 rows.append(row)
