@@ -20,8 +20,7 @@ sample. A :class:`Structure` adds two terms to the law's log output:
   The variance grows linearly with the distance, as for a random walk in log scale: each
   decade of extrapolation adds its own, independent surprise. Inside the data ``d = 0`` and the
   term vanishes, so the runs cannot inform ``drift``: its prior *is* the model.
-  ``drift ~ LogNormal(log 0.02, 0.5)`` was the prior: a median of 2% of the loss at one
-  decade out (its shape changed at stop 20, below).
+  ``drift ~ LogNormal(log 0.02, 0.5)``: a median of 2% of the loss at one decade out.
 
   How the form and the prior were chosen (``benchmarks/bench_calibration.py --models default
   --no-classical --drift-scales 0.01 0.015 0.02 0.03 0.05 --drift-spreads 0.5 1.0
@@ -39,7 +38,7 @@ sample. A :class:`Structure` adds two terms to the law's log output:
   a 6-run fit at 1e19 FLOPs (``examples/small_data.py``) covers 17 of 19 runs 1.5 to 3 decades
   out with its 95% intervals.
 
-  **The scale from the law's own pseudo-forecast** (issue 10). Where a law's error beyond its
+  **The median from the law's own pseudo-forecast** (issue 10). Where a law's error beyond its
   data is systematic (Marin's isoFLOP runs: every held-out error of one sign; datablations: the
   larger models 7% below the law) a 2% median made the middle of the intervals too narrow
   (50% intervals covering 6–16%). So each fit first asks how well the law extrapolates inside
@@ -48,37 +47,20 @@ sample. A :class:`Structure` adds two terms to the law's log output:
   :data:`PSEUDO_MIN_HELD` of them) are predicted by a mode fit of the others (L-BFGS, the mode
   finder of the fit: ≈ 1–2% of a fit's time), and their mean log error ``ē`` at mean
   distance ``d̄`` gives ``e = sqrt(max(ē² − σ²/n, 0) / d̄)`` per √decade; the drift's prior
-  median (now its scale, below) is ``max(0.02, e)``. The drift is still drawn exactly from its
-  prior (now a function of the fitted runs, which it does not enter), so SBC stays exact
-  (``sbc`` moves each simulation's true drift to the prior its fit used). Decided by a rule
-  fixed before the results (``bench_calibration.py --drift-adaptive``): mean CRPS(log) over
-  the 10 splits no worse than 1.662%, every split's 95% coverage ≥ 0.85, pooled 50% coverage
-  toward 0.5. Of four candidates, the two that took the largest pseudo-forecast error over C, N
-  and D widened the well-extrapolating splits (mean CRPS 1.774%, 1.805%); ``max(0.02, e)`` on
-  compute passed: mean CRPS 1.611%, 95% coverage ≥ 0.91 everywhere, pooled 50% coverage 0.25 → 0.30
+  median is ``max(0.02, e)``. The drift is still drawn exactly from its prior (now a function
+  of the fitted runs, which it does not enter), so SBC stays exact (``sbc`` moves each
+  simulation's true drift to the prior its fit used). Decided by a rule fixed before the
+  results (``bench_calibration.py --drift-adaptive``): mean CRPS(log) over the 10 splits no
+  worse than 1.662%, every split's 95% coverage ≥ 0.85, pooled 50% coverage toward 0.5. Of
+  four candidates, the two that took the largest pseudo-forecast error over C, N and D
+  widened the well-extrapolating splits (mean CRPS 1.774%, 1.805%); ``max(0.02, e)`` on compute
+  passed: mean CRPS 1.611%, 95% coverage ≥ 0.91 everywhere, pooled 50% coverage 0.25 → 0.30
   (datablations 0.06 → 0.22, CRPS 8.81% → 8.37%; misfitting's isoFLOP runs 80% coverage
   0.40 → 1.00), unchanged on Chinchilla, Llama 3, Epoch's and ml_scalefit's runs, where the law
   extrapolates its own top budget within the default. The pseudo-forecast does not *rank* the
   out-of-sample errors (Spearman 0.15 over the 17 cutoffs, ``benchmarks/study_pseudo_forecast.py``)
   and Marin's middle stays narrow (50%: 0.16): its law misses its top fitted budget by less than
   it misses the budgets beyond, so the adaptation sets a floor, not a forecast.
-
-  **A less dispersed scale** (stop 20). A LogNormal(log m, 0.5) scale times a standard normal
-  is a peaked, heavy-tailed drift: its 95%/50% half-width ratio is 4.1 against a normal's
-  2.91, and the held-out predictive was too narrow in the middle and right in the tails
-  (pooled 50/80/95% coverage 0.30/0.77/0.96). The prior is now :func:`drift_prior`:
-  LogNormal with log-sd 0.25 (ratio 3.2) and the same root mean square, so the median is
-  m·exp(0.5² − 0.25²) ≈ 1.21·m. Chosen by a rule fixed before the results (commit "Calibration
-  study rule (stop 20)"; ``bench_calibration.py --drift-shapes``): of six candidates (log-sd
-  0.25 or 0.1 with the same root mean square, 0.25 with the same median, ν ~ Gamma(4, 0.2) with
-  and without them, a Normal likelihood), four passed and the smallest change within 0.005
-  points of the best was adopted: mean CRPS(log) over the 10 splits 1.618% → 1.615%, pooled
-  coverage 0.30/0.77/0.96 → 0.36/0.79/0.96, every split's 95% ≥ 0.89. It helps where the
-  middle was narrow (Marin 50%: 0.13–0.16 → 0.18–0.22, CRPS −0.02 points; datablations
-  −0.05) and costs a little where it was not (Llama 3 CRPS 0.556% → 0.598%, its 50% covering
-  all 18): 5 of 10 splits better, a small change. Marin's middle stays narrow because its
-  held-out errors scatter 0.014 around their mean −0.013 while the in-sample noise is 0.005:
-  a per-run misfit beyond the fitted budgets that no prior on one shared drift can carry.
 
 Group offsets are asked for with ``bs.fit(..., groups=...)``; ``groups="auto"`` takes model size
 ``N`` when its values repeat (values within :data:`TOLERANCE_DECADES` of each other in log10 are
@@ -103,7 +85,6 @@ from .pseudo_forecast import PseudoForecast
 
 __all__ = [
     "DRIFT_POWER",
-    "DRIFT_RMS_SPREAD",
     "DRIFT_SCALE",
     "DRIFT_SPREAD",
     "GROUP_SD_SCALE",
@@ -113,7 +94,6 @@ __all__ = [
     "Grouping",
     "Structure",
     "cluster_log_values",
-    "drift_prior",
     "resolve_structure",
 ]
 
@@ -124,17 +104,12 @@ FLOPS_PER_PARAM_TOKEN = 6.0
 TOLERANCE_DECADES = 0.002
 #: Scale of the HalfNormal prior of each grouping's offset sd (relative error on the loss).
 GROUP_SD_SCALE = 0.02
-#: The drift's scale (relative sd of the log output one decade beyond the fitted runs) when the
-#: pseudo-forecast does not ask for more, the power of the distance in the drift's sd, and the
-#: log-sd of the drift's LogNormal prior (chosen by the calibration benchmark; see the module
-#: docstring). The scale was calibrated as the median of a LogNormal with log-sd
-#: :data:`DRIFT_RMS_SPREAD` (0.5); the prior keeps that prior's root mean square E[drift²]^½ =
-#: scale·exp(0.5²) with the smaller log-sd :data:`DRIFT_SPREAD`, so its median is
-#: scale·exp(0.5² − 0.25²) ≈ 1.21·scale (:func:`drift_prior`).
+#: Median of the LogNormal prior of the drift (relative sd of the log output one decade beyond
+#: the fitted runs), the prior's log-scale spread, and the power of the distance in the drift's
+#: sd (chosen by the calibration benchmark; see the module docstring).
 DRIFT_SCALE = 0.02
+DRIFT_SPREAD = 0.5
 DRIFT_POWER = 0.5
-DRIFT_SPREAD = 0.25
-DRIFT_RMS_SPREAD = 0.5
 #: The pseudo-forecast holds out the fitted runs within this many decades of the largest
 #: fitted value of the first scale axis (compute for laws of N and D: the top budget of an
 #: isoFLOP grid) and predicts them from a mode fit of the others (see ``adapt_drift``).
@@ -176,23 +151,6 @@ def cluster_log_values(
     n = int(sorted_codes[-1]) + 1 if len(logs) else 0
     centres = np.array([10 ** sorted_logs[sorted_codes == k].mean() for k in range(n)])
     return codes, centres
-
-
-def drift_prior(scale: float) -> Prior:
-    """The drift's default prior for a scale (:data:`DRIFT_SCALE` or the pseudo-forecast's):
-    LogNormal with log-sd :data:`DRIFT_SPREAD` and the root mean square of
-    LogNormal(log scale, :data:`DRIFT_RMS_SPREAD`), the prior the scale was calibrated with.
-
-    Examples
-    --------
-    >>> p = drift_prior(0.02)
-    >>> round(float(np.exp(p.params["mu"])), 4), p.params["sigma"]  # median, log-sd
-    (0.0241, 0.25)
-    >>> round(float(np.exp(p.params["mu"] + p.params["sigma"] ** 2)), 4)  # E[drift²]^½
-    0.0257
-    """
-    mu = float(np.log(scale)) + DRIFT_RMS_SPREAD**2 - DRIFT_SPREAD**2
-    return Prior("LogNormal", mu=mu, sigma=DRIFT_SPREAD)
 
 
 def _six_nd(n: Any, d: Any) -> Any:
@@ -307,9 +265,8 @@ class Structure:
         The drift's sd grows as ``d ** drift_power`` (0.5: a random walk in log scale; fits
         saved before the power was recorded used 1.0, and keep it when loaded).
     drift_scale : float
-        The drift's scale: :data:`DRIFT_SCALE`, or more where the law's in-sample
-        pseudo-forecast missed by more (:meth:`adapt_drift`); the prior is
-        :func:`drift_prior` of it (median ≈ 1.21·scale, log-sd 0.25).
+        Median of the drift's LogNormal prior: :data:`DRIFT_SCALE`, or more where the law's
+        in-sample pseudo-forecast missed by more (:meth:`adapt_drift`).
     pseudo : PseudoForecast or None
         That pseudo-forecast, when one was made.
     """
@@ -330,7 +287,9 @@ class Structure:
         """Priors of the structure's own parameters, by name."""
         out = {g.sd_name: Prior("HalfNormal", sigma=GROUP_SD_SCALE) for g in self.groupings}
         if self.drift:
-            out["drift"] = drift_prior(self.drift_scale)
+            out["drift"] = Prior(
+                "LogNormal", mu=float(np.log(self.drift_scale)), sigma=DRIFT_SPREAD
+            )
         return out
 
     def parameter_names(self) -> list[str]:
@@ -359,7 +318,7 @@ class Structure:
         mode_fit: Callable[[np.ndarray], tuple[Callable[..., Any], float]],
         n_free: int,
     ) -> Structure:
-        """This structure with the drift's scale set by an in-sample pseudo-forecast.
+        """This structure with the drift's prior median set by an in-sample pseudo-forecast.
 
         The fitted runs within :data:`PSEUDO_SLICE_DECADES` of the largest value of the first
         scale axis (compute 6ND for laws of N and D) are held out; ``mode_fit(mask)`` fits the
@@ -367,11 +326,11 @@ class Structure:
         law's log output as a function of inputs, and the noise scale. The held-out runs' mean
         log error ``ē`` at mean distance ``d̄`` (decades beyond the other runs, as
         :meth:`distance` measures it) gives the law's own error per √decade beyond noise,
-        ``e = sqrt(max(ē² − σ²/n, 0) / d̄)``, and the drift's scale becomes
-        ``max(DRIFT_SCALE, e)`` (the scale of :func:`drift_prior`): a law that already misses
-        the top of its own data by more than the default allows is not trusted to do better
-        beyond it. Nothing changes without a drift, with fewer than :data:`PSEUDO_MIN_HELD`
-        runs in the slice or fewer than ``n_free`` left, or when the fit fails.
+        ``e = sqrt(max(ē² − σ²/n, 0) / d̄)``, and the prior's median becomes
+        ``max(DRIFT_SCALE, e)``: a law that already misses the top of its own data by more than
+        the default allows is not trusted to do better beyond it. Nothing changes without a
+        drift, with fewer than :data:`PSEUDO_MIN_HELD` runs in the slice or fewer than
+        ``n_free`` left, or when the fit fails.
 
         Examples
         --------
@@ -451,7 +410,7 @@ class Structure:
         --------
         >>> s = Structure(drift=True)
         >>> d = s.prior_only_draws(s.default_priors(), (2, 500), 0)["drift"]
-        >>> d.shape, bool(0.022 < float(np.median(d)) < 0.026)  # median 0.02·e^0.1875
+        >>> d.shape, bool(0.015 < float(np.median(d)) < 0.025)
         ((2, 500), True)
         """
         if not self.drift or priors["drift"].is_fixed:
@@ -553,7 +512,7 @@ class Structure:
         parts = [f"{g.column} ({g.size} groups)" for g in self.groupings]
         text = "group offsets by " + ", ".join(parts) if parts else "no group offsets"
         if self.drift and self.drift_scale != DRIFT_SCALE:
-            return text + f"; extrapolation drift (scale {self.drift_scale:.3g} per √decade)"
+            return text + f"; extrapolation drift (median {self.drift_scale:.3g} per √decade)"
         return text + ("; extrapolation drift" if self.drift else "")
 
 

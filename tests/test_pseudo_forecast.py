@@ -10,13 +10,10 @@ import bayescale as bs
 from bayescale.pseudo_forecast import PseudoForecast
 from bayescale.structure import (
     DRIFT_SCALE,
+    DRIFT_SPREAD,
     PSEUDO_MIN_HELD,
     Structure,
 )
-
-#: The drift prior's median over its scale: LogNormal log-sd 0.25 with the root mean square of
-#: LogNormal(log scale, 0.5), so log median = log scale + 0.5² − 0.25² (closed form).
-MEDIAN_OVER_SCALE = float(np.exp(0.5**2 - 0.25**2))
 
 FAST = {"draws": 200, "tune": 200, "chains": 2, "progressbar": False, "warn": False}
 TRUTH = {"E": 1.8, "A": 400.0, "B": 2000.0, "alpha": 0.34, "beta": 0.28}
@@ -65,22 +62,19 @@ def test_a_law_that_misses_its_top_budget_gets_a_wider_drift(missed_fit):
     assert f.structure.pseudo.error == pytest.approx(MISS, abs=0.004)
     expected = MISS / np.sqrt(d_bar)  # ≈ 0.031 per √decade, above the default 0.02
     assert f.structure.drift_scale == pytest.approx(expected, rel=0.1)
-    # the drift's prior is LogNormal(log scale + 0.1875, 0.25) and its draws follow it
-    scale = f.structure.drift_scale
+    # the drift's prior is LogNormal(log scale, 0.5) and its draws follow it
     assert f.priors["drift"] == bs.Prior(
-        "LogNormal", mu=float(np.log(scale * MEDIAN_OVER_SCALE)), sigma=0.25
+        "LogNormal", mu=float(np.log(f.structure.drift_scale)), sigma=DRIFT_SPREAD
     )
     draws = f.posterior["drift"].to_numpy()
-    assert np.median(draws) == pytest.approx(scale * MEDIAN_OVER_SCALE, rel=0.05)
-    # same root mean square as LogNormal(log scale, 0.5), the prior the scale was calibrated with
-    assert np.sqrt(np.mean(draws**2)) == pytest.approx(scale * np.exp(0.25), rel=0.05)
+    assert np.median(draws) == pytest.approx(f.structure.drift_scale, rel=0.1)
 
 
 def test_a_law_that_extrapolates_well_keeps_the_default():
     f = bs.fit("chinchilla", runs_with_a_top_budget(0.0), random_seed=0, **FAST)
     assert abs(f.structure.pseudo.error) < 0.004
     assert f.structure.drift_scale == DRIFT_SCALE
-    assert f.priors["drift"].params["mu"] == pytest.approx(np.log(0.02 * MEDIAN_OVER_SCALE))
+    assert f.priors["drift"].params["mu"] == pytest.approx(np.log(DRIFT_SCALE))
 
 
 def test_a_given_drift_prior_is_kept(missed_fit):
@@ -106,9 +100,7 @@ def test_saved_fits_round_trip_and_old_files_keep_the_default(missed_fit, tmp_pa
     old = {"groupings": [], "axes": ["C"], "ranges": {"C": [18.0, 21.0]}, "drift": True}
     s = Structure.from_dict(old | {"drift_power": 0.5})
     assert s.drift_scale == DRIFT_SCALE and s.pseudo is None
-    assert s.default_priors()["drift"].params["mu"] == pytest.approx(
-        np.log(0.02 * MEDIAN_OVER_SCALE)
-    )
+    assert s.default_priors()["drift"].params["mu"] == pytest.approx(np.log(0.02))
 
 
 def line_mode_fit(c: np.ndarray, log_y: np.ndarray):
