@@ -9,7 +9,11 @@ width (relative to the observed loss), mean CRPS and the KS p-value of the PIT v
 * ``default``: what ``bs.fit(law, runs)`` does today (extrapolation drift; no group offsets);
 * further variants given with ``--variants`` or ``--models`` (see ``VARIANTS``): e.g.
   ``drift_fixed``, the drift prior before the pseudo-forecast (LogNormal(log 0.02, 0.5) for
-  every fit), ``nu_away`` (Student-t ν ~ Gamma(3, 0.15)), ``normal``;
+  every fit), ``nu_away`` (Student-t ν ~ Gamma(3, 0.15)), ``nu_finite`` (ν ~ Gamma(4, 0.2)),
+  ``normal``;
+* ``--drift-shapes SD:median SD:rms``: the same fits re-scored with each fit's LogNormal drift
+  prior given log-sd SD, its median or its root mean square kept (the stop-20 study; see
+  ``diagnose_calibration.py``);
 * ``--drift-adaptive``: the same fits re-scored with a data-adaptive drift median (``ADAPTIVE``,
   the issue-10 study; exact, the drift being prior-only); ``--cache DIR`` keeps the backtests
   so re-scoring does not refit;
