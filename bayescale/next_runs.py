@@ -169,13 +169,19 @@ def _resolve_target(target: str, compute: Any, N: Any, D: Any, target_loss: Any)
     return _Target("compute_for_loss", float(_as_1d("target_loss", target_loss)[0]))
 
 
-def _candidates(candidates: Any) -> pd.DataFrame:
-    """Candidates as a DataFrame with columns N, D (a DataFrame, a mapping or an (n, 2) array)."""
+def _candidates(candidates: Any, group_column: str | None = None) -> pd.DataFrame:
+    """Candidates as a DataFrame with columns N, D (a DataFrame, a mapping or an (n, 2) array),
+    and ``group`` when they have a column ``group`` (or ``group_column``, a pooled fit's)."""
     if isinstance(candidates, pd.DataFrame | Mapping):
         frame = pd.DataFrame(candidates)
         missing = [c for c in ("N", "D") if c not in frame.columns]
         if missing:
             raise ValueError(f"candidates: missing the column(s) {missing} (runs need N and D)")
+        named = [c for c in ("group", group_column) if c is not None and c in frame.columns]
+        if named:
+            out = _candidates(frame[["N", "D"]])
+            out["group"] = frame[named[0]].to_numpy()
+            return out
         frame = frame[["N", "D"]]
     else:
         try:
@@ -403,6 +409,7 @@ def next_runs(
     fit_kwargs: Mapping[str, Any] | None = None,
     processes: int | None = None,
     random_seed: int | None = None,
+    group: Any = None,
 ) -> NextRunsResult:
     """Rank candidate runs by the expected shrinkage of a target's posterior spread per FLOP.
 
@@ -413,6 +420,17 @@ def next_runs(
     ``w_k · p_k(y)``, its predictive density of the outcome (the Bayesian update of a mixture;
     the stacking weights are not re-optimised). Refitted outcomes refit every member with the
     run and mix them with those updated weights.
+
+    A pooled fit (``bs.fit(..., group=...)``) plans per group. A candidate run belongs to a
+    group (its ``group`` column, or the column the fit was grouped by; default the target's
+    group): its loss is simulated from that group's predictive and the joint posterior draws
+    are reweighted by that group's likelihood of it, so a run in one group also moves the
+    population and, through it, the others. The target is ``group``'s (a fitted label or
+    ``bs.NEW_GROUP``, "a corpus we have not trained on yet"; one new group per call, shared by
+    the target and the candidates labelled ``bs.NEW_GROUP``). Without ``group`` every group
+    is planned for with candidates in that group (a :class:`~bayescale.grouped.GroupedResult`).
+    Refits add the run to its group (a new group's run under a fresh label) and refit the
+    pooled model.
 
     Parameters
     ----------
@@ -441,7 +459,9 @@ def next_runs(
     processes : int, optional
         Local processes for the refits (:func:`bayescale.fit_many`).
     random_seed : int, optional
-        Seeds the simulated outcomes and the refits.
+        Seeds the simulated outcomes and the refits (and a new group's draws).
+    group : label, list of labels or bs.NEW_GROUP, optional
+        A pooled fit's group whose target is planned for (see above).
 
     Returns
     -------
@@ -455,6 +475,12 @@ def next_runs(
     ...                    compute=1e23, n_outcomes=4, random_seed=0, refit=False)
     >>> list(res.summary()["rank"])
     [1, 2]
+    >>> pooled = bs.testing.pinned_pooled_fit(random_seed=0)
+    >>> cands = {"N": [1e8, 4e8], "D": [2e9, 8e9], "group": ["a", bs.NEW_GROUP]}
+    >>> res = bs.next_runs(pooled, cands, target="N_opt", compute=1e23, n_outcomes=4,
+    ...                    random_seed=0, refit=False, group=bs.NEW_GROUP)
+    >>> res.summary()["group"].tolist()  # a run in the new corpus tells more about it
+    ['<new group>', 'a']
     """
     if not isinstance(fit, Fit | StackedFit):
         raise TypeError(f"next_runs needs a Fit or a StackedFit, got {type(fit).__name__}")
@@ -466,14 +492,30 @@ def next_runs(
     ci_prob, random_seed = check_ci_prob(ci_prob), check_seed(random_seed)
     n_outcomes, refit = check_count(n_outcomes, "n_outcomes", 2), check_flag(refit, "refit")
     k_threshold = check_number(k_threshold, "k_threshold", low=None, example="0.7")
-    if getattr(fit, "pooling", None) is not None:
-        raise ValueError(
-            "next_runs takes a fit without groups; for a pooled fit (group=...) plan the next "
-            "run of one group with a fit of that group's runs"
-        )
     spec = _resolve_target(target, compute, N, D, target_loss)
-    cands = _candidates(candidates)
-    values = spec(fit)
+    pooling = getattr(fit, "pooling", None)
+    cands = _candidates(candidates, pooling.column if pooling is not None else None)
+    options = dict(
+        target=target, compute=compute, N=N, D=D, target_loss=target_loss, ci_prob=ci_prob,
+        n_outcomes=n_outcomes, refit=refit, k_threshold=k_threshold, fit_kwargs=fit_kwargs,
+        processes=processes, random_seed=random_seed,
+    )  # fmt: skip
+    if pooling is None and (group is not None or "group" in cands):
+        raise ValueError(
+            "next_runs: group= and a candidates' group column need a pooled fit "
+            "(bs.fit(..., group=...)); this fit has no groups"
+        )
+    if pooling is not None:
+        from .next_runs_groups import pooled_parts
+
+        parts = pooled_parts(fit, cands, group, random_seed, options, next_runs)
+        if not isinstance(parts, tuple):
+            return parts  # every group, one result each
+    else:
+        parts = (fit, lambda n, d, seed: predict_loss(fit, N=n, D=d, kind="predictive",
+                 random_seed=seed), lambda n, d, y: new_run_loglik(fit, n, d, y), None)  # fmt: skip
+    target_fit, predictive, loglik, refit_pooled = parts
+    values = spec(target_fit)
     n_draws = values.size
     if n_outcomes > n_draws:
         raise ValueError(f"n_outcomes={n_outcomes} exceeds the fit's {n_draws} draws")
@@ -489,13 +531,13 @@ def next_runs(
     ss = np.random.SeedSequence(random_seed)
     pred_seed, pick_seed, refit_seed = (int(s.generate_state(1)[0]) for s in ss.spawn(3))
     n, d = cands["N"].to_numpy(), cands["D"].to_numpy()
-    pred = predict_loss(fit, N=n, D=d, kind="predictive", random_seed=pred_seed)
+    pred = predictive(n, d, pred_seed)
     pred = np.asarray(pred.transpose("chain", "draw", "point").to_numpy()).reshape(n_draws, -1)
     rng = np.random.default_rng(pick_seed)
     picks = np.stack([rng.choice(n_draws, size=n_outcomes, replace=False) for _ in range(len(n))])
     y = np.take_along_axis(pred.T, picks, axis=1)  # (J, K)
 
-    lw, khat = psis_log_weights(new_run_loglik(fit, n, d, y))  # (J, K, S), (J, K)
+    lw, khat = psis_log_weights(loglik(n, d, y))  # (J, K, S), (J, K)
     width, sd = _spread(values, np.exp(lw), ci_prob)
     refitted = np.zeros(y.shape, dtype=bool)
     high = khat > k_threshold
@@ -509,7 +551,9 @@ def next_runs(
             w, s = _spread(v, np.ones((1, v.size)), ci_prob)
             return float(w[0]), float(s[0])
 
-        if isinstance(fit, StackedFit):
+        if refit_pooled is not None:
+            refits = refit_pooled(where, y, seeds, spec, ci_prob)
+        elif isinstance(fit, StackedFit):
             member_ll = [  # log of each member's mean likelihood of each added run
                 logsumexp(new_run_loglik(m, n, d, y)[where[:, 0], where[:, 1]], axis=-1)
                 - np.log(m.n_draws)
