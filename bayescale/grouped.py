@@ -62,6 +62,13 @@ class GroupedResult(Mapping):
         tables = [part.summary() for part in self._parts.values()]
         return pd.concat(tables, keys=list(self._parts), names=[GROUP_DIM])
 
+    def to_markdown(self) -> str:
+        """Every group's ``to_markdown()`` (a :class:`~bayescale.Plan`'s page), one after the
+        other, each under a "Group" heading."""
+        return "\n\n".join(
+            f"# Group {label}\n\n{part.to_markdown()}" for label, part in self._parts.items()
+        )
+
     def __str__(self) -> str:
         return "\n\n".join(f"group {label}:\n{part}" for label, part in self._parts.items())
 

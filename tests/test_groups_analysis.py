@@ -204,6 +204,7 @@ def test_plan_for_a_group_and_for_a_corpus_not_trained_on(pooled):
     every = bs.plan(pooled, compute=1e24, n_outcomes=4)
     assert list(every) == ["a", "b", "c"]
     assert every["b"].summary().loc["N", "median"] == p.summary().loc["N", "median"]
+    assert every.to_markdown().count("# Plan for") == 3  # what the command line prints
 
 
 def test_report_of_a_pooled_fit(pooled, tmp_path):
@@ -242,6 +243,48 @@ def test_one_set_figures_take_a_group_and_refuse_without_one(pooled):
     plt.close(fig)
     with pytest.raises(ValueError, match="no groups"):
         plots.plot_fit(bs.testing.pinned_fit(random_seed=0), group="a")
+
+
+def test_posterior_predictive_check_predicts_each_run_from_its_own_group(pooled):
+    """log(draw) − the run's own group's law (written out) is the noise alone: centred on 0
+    for every run, with the Student-t's sd; another group's law would leave offsets."""
+    check = bs.posterior_predictive_check(pooled, random_seed=0)
+    assert check.groups["n_runs"].tolist() == [20, 20, 20]
+    const = pooled.idata["constant_data"]
+    n, d = const["N"].to_numpy(), const["D"].to_numpy()
+    groups = check.table["group"].to_numpy()
+    post = pooled.posterior
+    resid = np.empty(check.draws.shape)
+    for g in ("a", "b", "c"):
+        q = {k: post[k].sel(group=g).transpose(*DIMS).to_numpy()[..., None] for k in "ABE"}
+        q |= {
+            k: post[k].sel(group=g).transpose(*DIMS).to_numpy()[..., None]
+            for k in ("alpha", "beta")
+        }
+        mu = np.log(q["E"] + q["A"] / n ** q["alpha"] + q["B"] / d ** q["beta"])
+        resid[..., groups == g] = (np.log(check.draws.to_numpy()) - mu)[..., groups == g]
+        other = "a" if g != "a" else "b"
+        q2 = {
+            k: post[k].sel(group=other).to_numpy()[..., None]
+            for k in ("A", "B", "E", "alpha", "beta")
+        }
+        mu2 = np.log(q2["E"] + q2["A"] / n ** q2["alpha"] + q2["B"] / d ** q2["beta"])
+        wrong = np.median(np.log(check.draws.to_numpy()) - mu2, axis=(0, 1))[groups == g]
+        assert np.max(np.abs(wrong)) > 0.02  # the groups' laws differ by more than the noise
+    assert np.max(np.abs(np.median(resid, axis=(0, 1)))) < 0.003
+    sd = 0.01 * np.sqrt(10 / 8)  # Student-t(nu=10, sigma=0.01)
+    assert resid.std() == pytest.approx(sd, rel=0.1)
+    for g in ("a", "b", "c"):
+        t = check.table[check.table["group"] == g]
+        assert check.groups.loc[g, "frac_inside"] == t["inside"].mean()
+    one = bs.posterior_predictive_check(pooled, random_seed=0, group="b")
+    assert set(one.table["group"]) == {"b"} and len(one.table) == 20
+    new = bs.posterior_predictive_check(pooled, random_seed=0, group=NEW_GROUP)
+    width = (check.table["hi"] - check.table["lo"]).to_numpy()
+    assert np.all((new.table["hi"] - new.table["lo"]).to_numpy() > 2 * width)
+    assert new.groups["frac_inside"].min() >= check.groups["frac_inside"].min()
+    with pytest.raises(ValueError, match="no groups"):
+        bs.posterior_predictive_check(bs.testing.pinned_fit(random_seed=0), group="a")
 
 
 # every public function whose first argument is a fit: per group on a pooled fit (group=),
