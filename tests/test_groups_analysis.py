@@ -190,6 +190,37 @@ def test_next_runs_for_a_new_group_and_every_group(wide):
         bs.next_runs(bs.testing.pinned_fit(random_seed=0, draws=50), cands, group="a", **kw)
 
 
+def test_next_runs_refits_add_the_run_to_its_group(wide, monkeypatch):
+    """The refit path (NUTS replaced by a recorder): each run joins its group — a new group's
+    run under a fresh label — the pooled model is refitted with the fit's group column and
+    modes, and the target is read in the refit's group."""
+    import importlib
+
+    from bayescale.next_runs_groups import NEW_LABEL
+
+    nr = importlib.import_module("bayescale.next_runs")  # the module (bs.next_runs: the function)
+
+    calls = []
+
+    def fake_refit(fit, runs, reduce, *, seeds, fit_kwargs=None, processes=None):
+        calls.append((runs, dict(fit_kwargs)))
+        return [(1.0, 0.5)] * len(runs)
+
+    monkeypatch.setattr(nr, "refit_with_runs", fake_refit)
+    cands = {"N": [3e9, 3e9], "D": [6e10, 6e10], "group": ["b", NEW_GROUP]}
+    res = bs.next_runs(
+        wide, cands, target="N_opt", compute=1e22, n_outcomes=2, random_seed=0,
+        refit=True, k_threshold=-1e9, group=NEW_GROUP,
+    )  # fmt: skip
+    assert res.outcomes["refit"].all() and (res.outcomes["width"] == 1.0).all()
+    added = [r for runs, _ in calls for r in runs]
+    assert sorted(r["corpus"] for r in added) == ["b", "b", NEW_LABEL, NEW_LABEL]
+    for _, kwargs in calls:
+        assert kwargs["group"] == "corpus" and set(kwargs["pool"].values()) == {"partial"}
+    # two batches: the target is the new run's fresh group, or a new group of the refit
+    assert len(calls) == 2
+
+
 def test_plan_for_a_group_and_for_a_corpus_not_trained_on(pooled):
     p = bs.plan(pooled, compute=1e24, n_outcomes=4, group="b")
     opt = bs.compute_optimal(pooled, compute=1e24, group="b")["N_opt"].to_numpy()
