@@ -319,8 +319,16 @@ def _report(
     if pooled:
         from .plots_groups import plot_groups
 
-        fig, _ = plot_groups(fit, ci_prob=ci_prob)
-        drawn.append((fig, "groups", "Runs and fitted curves by group"))
+        # along compute for a law of N and D, along the input of a one-input law
+        x = "compute" if {"N", "D"} <= set(law.inputs) else law.inputs[0]
+        if x == "compute" or len(law.inputs) == 1:
+            fig, _ = plot_groups(fit, x=x, ci_prob=ci_prob)
+            drawn.append((fig, "groups", "Runs and fitted curves by group"))
+        else:
+            notes.append(
+                f"No group figure: plot_groups draws a law of N and D or of one input; "
+                f"{law.name!r} takes {', '.join(law.inputs)}."
+            )
     else:
         fig, _ = plots.plot_fit(fit)
         drawn.append((fig, "fit", "Runs with the posterior mean and bands"))

@@ -258,6 +258,12 @@ def test_report_of_a_pooled_fit(pooled, tmp_path):
         n = bs.compute_optimal(pooled, compute=1e24, group=g)["N_opt"].to_numpy()
         assert optimal.loc[(1e24, g), "N_opt_median"] == pytest.approx(np.median(n), rel=1e-9)
     assert set(optimal.index.get_level_values("group")) == {"a", "b", "c", NEW_GROUP}
+    # an accuracy law of one input: the group figure along it (accuracy on a linear axis)
+    acc = bs.testing.pinned_pooled_fit("emergence", random_seed=0)
+    bs.report(acc, tmp_path / "acc", compute=[1e22])
+    assert {"groups.png", "spread.csv"} <= {p.name for p in (tmp_path / "acc").iterdir()}
+    _fig, ax = bs.plot_groups(acc, x="C")
+    assert ax.get_ylabel() == "accuracy" and ax.get_yscale() == "linear"
 
 
 def test_one_set_figures_take_a_group_and_refuse_without_one(pooled):
