@@ -19,6 +19,7 @@ from .analysis import FLOPS_PER_PARAM_TOKEN, _fixed_inputs, _held_mapping, _opti
 from .cards import Card, load_card
 from .fit import Fit
 from .law import ScalingLaw
+from .pooling import groupable
 from .stacking import StackedFit
 
 __all__ = ["CardComparison", "compare_to_card"]
@@ -115,6 +116,7 @@ def _log_scaled(law: ScalingLaw, name: str) -> bool:
 
 
 @deprecated_args(into="fixed")
+@groupable
 def compare_to_card(
     fit: Fit,
     card: str | Card,
@@ -136,6 +138,11 @@ def compare_to_card(
     A :class:`~bayescale.StackedFit` of one law is compared through its mixed draws (the
     mixture of the members' posteriors, :meth:`StackedFit.params
     <bayescale.StackedFit.params>`).
+
+    A pooled fit (``bs.fit(..., group=...)``) is compared group by group: every group's
+    posterior against the card (a :class:`~bayescale.grouped.GroupedResult`, label →
+    comparison, ``summary()`` on a ``group`` level), ``group="label"`` for one group, or
+    ``group=bs.NEW_GROUP`` for a new group of the population (seeded by ``random_seed=``).
 
     Parameters
     ----------
@@ -167,6 +174,10 @@ def compare_to_card(
     (True, 5)
     >>> bs.compare_to_card(fit, "besiroglu2024").joint_tail_prob > 0.05
     True
+    >>> pooled = bs.testing.pinned_pooled_fit(random_seed=0)
+    >>> new = bs.compare_to_card(pooled, "besiroglu2024", group=bs.NEW_GROUP, random_seed=0)
+    >>> new.df
+    5
     """
     if not (isinstance(ci_prob, int | float) and 0 < float(ci_prob) < 1):
         raise ValueError(f"ci_prob must be a number in (0, 1), got {ci_prob!r}")

@@ -289,6 +289,7 @@ def chain(
     kind: str = "predictive",
     method: str = "propagate",
     random_seed: int | None = None,
+    group: Any = None,
     **inputs: Any,
 ) -> xr.Dataset:
     """Forecast the downstream accuracy of planned runs through their loss.
@@ -315,7 +316,14 @@ def chain(
         fits by its posterior mean (what a point-estimate pipeline reports), keeping the noise
         for ``kind="predictive"``.
     random_seed : int, optional
-        Seed for the pairing and the predictive noise.
+        Seed for the pairing and the predictive noise (and a new group's draws).
+    group : label, list of labels or bs.NEW_GROUP, optional
+        When either fit is pooled (``bs.fit(..., group=...)``): the group(s) to forecast for.
+        Default: every group, on a ``group`` dimension — the groups of the pooled fit, or the
+        labels both fits share when both are pooled (a corpus's loss law feeding the same
+        corpus's downstream law). A label is one group (of every pooled fit);
+        ``bs.NEW_GROUP`` a new group of each pooled fit's population ("a corpus we have not
+        trained on yet"), the second fit's new group drawn independently of the first's.
     **inputs
         The loss law's inputs (``N=..., D=...``: numbers or equal-length sequences; several
         values give a ``point`` dimension), plus ``n_items=`` for a count likelihood.
@@ -335,7 +343,29 @@ def chain(
     ('chain', 'draw')
     >>> bool(0 <= float(fc["accuracy"].median()) <= 1)
     True
+    >>> pooled = bs.testing.pinned_pooled_fit(random_seed=0)
+    >>> bs.chain(pooled, down, N=70e9, D=1.4e12, n_items=500, random_seed=0)["accuracy"].dims
+    ('group', 'chain', 'draw')
+    >>> new = bs.chain(pooled, down, N=70e9, D=1.4e12, n_items=500, random_seed=0,
+    ...                group=bs.NEW_GROUP)
+    >>> new["accuracy"].dims
+    ('chain', 'draw')
     """
+    fits = (loss_fit, downstream_fit)
+    if any(getattr(f, "pooling", None) is not None for f in fits):
+        from .grouped import each_group
+
+        options = dict(kind=kind, method=method, random_seed=random_seed, **inputs)
+        return each_group(
+            lambda loss, down: chain(loss, down, **options),
+            fits,
+            group=group,
+            random_seed=random_seed,
+        )
+    if group is not None:
+        raise ValueError(
+            f"group={group!r}: neither fit has groups (fit with bs.fit(..., group=...))"
+        )
     if kind not in ("mean", "predictive"):
         raise ValueError(f"kind must be 'mean' or 'predictive', got {kind!r}")
     if method not in ("propagate", "plugin"):

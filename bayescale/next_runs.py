@@ -34,6 +34,11 @@ from scipy.special import logsumexp
 from ._api import CI_PROB, check_ci_prob, check_count, check_flag, check_number, check_seed
 from .analysis import FLOPS_PER_PARAM_TOKEN, _as_1d, predict_loss
 from .fit import Fit
+from .next_runs_weights import (  # noqa: F401  (re-exported: bayescale.next_runs.<name>)
+    _spread,
+    psis_log_weights,
+    weighted_quantiles,
+)
 from .stacking import StackedFit, stackable, template_fit
 from .xp import numpy_ns
 
@@ -44,78 +49,6 @@ __all__ = ["NextRunsResult", "next_runs"]
 K_THRESHOLD = 0.7
 
 TARGETS = ("N_opt", "loss", "compute_for_loss")
-
-
-# ------------------------------------------------------------------ the one reliance on arviz_stats
-def psis_log_weights(log_ratios: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pareto-smoothed, normalised log importance weights over the last axis, and Pareto k.
-
-    ``log_ratios`` are log p_new(θ)/p_old(θ) per draw (here: the new run's log-likelihood).
-    ``arviz_stats``' PSIS expects the negated ratios (its LOO convention, weights ∝ 1/p);
-    this is the one place that knows it.
-
-    Examples
-    --------
-    >>> ratios = np.random.default_rng(0).normal(size=(2, 1000))
-    >>> lw, k = psis_log_weights(ratios)
-    >>> bool(np.allclose(np.exp(lw).sum(axis=-1), 1.0)), k.shape
-    (True, (2,))
-    >>> psis_log_weights(np.zeros((1, 4)))[0].round(3).tolist()  # equal ratios: equal weights
-    [[-1.386, -1.386, -1.386, -1.386]]
-    """
-    from arviz_stats.base import array_stats
-
-    ratios = np.asarray(log_ratios, dtype=float)
-    lead, n = ratios.shape[:-1], ratios.shape[-1]
-    flat = ratios.reshape(-1, n)
-    lw = np.full(flat.shape, -np.log(n))
-    k = np.zeros(flat.shape[0])
-    # equal ratios (a run that cannot tell the draws apart): equal weights, no tail to fit
-    varies = np.ptp(flat, axis=1) > 1e-12 * np.maximum(1.0, np.abs(flat).max(axis=1))
-    if varies.any():
-        w, kk = array_stats.psislw(-flat[varies], r_eff=1.0, axis=-1)
-        w = np.asarray(w, dtype=float)
-        lw[varies] = w - np.logaddexp.reduce(w, axis=-1, keepdims=True)
-        k[varies] = np.asarray(kk, dtype=float)
-    return lw.reshape(*lead, n), k.reshape(lead)
-
-
-# ------------------------------------------------------------------ weighted summaries
-def weighted_quantiles(values: np.ndarray, weights: np.ndarray, probs: Any) -> np.ndarray:
-    """Quantiles of ``values`` (1-D) under ``weights`` (``(..., S)``), one row per weight row.
-
-    The CDF sits at the midpoints of the cumulative weights (Hazen's rule), interpolated
-    linearly; with equal weights this is ``np.quantile(..., method="hazen")``.
-
-    Examples
-    --------
-    >>> x = np.arange(10.0)
-    >>> q = float(weighted_quantiles(x, np.ones(10), 0.5)[0])
-    >>> q == float(np.quantile(x, 0.5, method="hazen"))
-    True
-    """
-    v = np.asarray(values, dtype=float)
-    order = np.argsort(v)
-    vs = v[order]
-    lead = np.shape(weights)[:-1]
-    w = np.atleast_2d(np.asarray(weights, dtype=float))
-    w = w.reshape(-1, w.shape[-1])[:, order]
-    w = w / w.sum(axis=1, keepdims=True)
-    cdf = np.cumsum(w, axis=1) - 0.5 * w
-    p = np.atleast_1d(np.asarray(probs, dtype=float))
-    out = np.stack([np.interp(p, row, vs) for row in cdf])
-    return out.reshape(*lead, len(p))
-
-
-def _spread(values: np.ndarray, weights: np.ndarray, ci_prob: float) -> tuple[np.ndarray, ...]:
-    """Width of the central ``ci_prob`` interval and sd of log(values), per weight row."""
-    q = weighted_quantiles(values, weights, [(1 - ci_prob) / 2, (1 + ci_prob) / 2])
-    w = np.asarray(weights, dtype=float)
-    w = w / w.sum(axis=-1, keepdims=True)
-    logv = np.log(values)
-    mean = np.sum(w * logv, axis=-1)
-    sd = np.sqrt(np.maximum(np.sum(w * logv**2, axis=-1) - mean**2, 0.0))
-    return q[..., 1] - q[..., 0], sd
 
 
 # ------------------------------------------------------------------ targets
@@ -169,13 +102,19 @@ def _resolve_target(target: str, compute: Any, N: Any, D: Any, target_loss: Any)
     return _Target("compute_for_loss", float(_as_1d("target_loss", target_loss)[0]))
 
 
-def _candidates(candidates: Any) -> pd.DataFrame:
-    """Candidates as a DataFrame with columns N, D (a DataFrame, a mapping or an (n, 2) array)."""
+def _candidates(candidates: Any, group_column: str | None = None) -> pd.DataFrame:
+    """Candidates as a DataFrame with columns N, D (a DataFrame, a mapping or an (n, 2) array),
+    and ``group`` when they have a column ``group`` (or ``group_column``, a pooled fit's)."""
     if isinstance(candidates, pd.DataFrame | Mapping):
         frame = pd.DataFrame(candidates)
         missing = [c for c in ("N", "D") if c not in frame.columns]
         if missing:
             raise ValueError(f"candidates: missing the column(s) {missing} (runs need N and D)")
+        named = [c for c in ("group", group_column) if c is not None and c in frame.columns]
+        if named:
+            out = _candidates(frame[["N", "D"]])
+            out["group"] = frame[named[0]].to_numpy()
+            return out
         frame = frame[["N", "D"]]
     else:
         try:
@@ -403,6 +342,7 @@ def next_runs(
     fit_kwargs: Mapping[str, Any] | None = None,
     processes: int | None = None,
     random_seed: int | None = None,
+    group: Any = None,
 ) -> NextRunsResult:
     """Rank candidate runs by the expected shrinkage of a target's posterior spread per FLOP.
 
@@ -413,6 +353,17 @@ def next_runs(
     ``w_k · p_k(y)``, its predictive density of the outcome (the Bayesian update of a mixture;
     the stacking weights are not re-optimised). Refitted outcomes refit every member with the
     run and mix them with those updated weights.
+
+    A pooled fit (``bs.fit(..., group=...)``) plans per group. A candidate run belongs to a
+    group (its ``group`` column, or the column the fit was grouped by; default the target's
+    group): its loss is simulated from that group's predictive and the joint posterior draws
+    are reweighted by that group's likelihood of it, so a run in one group also moves the
+    population and, through it, the others. The target is ``group``'s (a fitted label or
+    ``bs.NEW_GROUP``, "a corpus we have not trained on yet"; one new group per call, shared by
+    the target and the candidates labelled ``bs.NEW_GROUP``). Without ``group`` every group
+    is planned for with candidates in that group (a :class:`~bayescale.grouped.GroupedResult`).
+    Refits add the run to its group (a new group's run under a fresh label) and refit the
+    pooled model.
 
     Parameters
     ----------
@@ -441,7 +392,9 @@ def next_runs(
     processes : int, optional
         Local processes for the refits (:func:`bayescale.fit_many`).
     random_seed : int, optional
-        Seeds the simulated outcomes and the refits.
+        Seeds the simulated outcomes and the refits (and a new group's draws).
+    group : label, list of labels or bs.NEW_GROUP, optional
+        A pooled fit's group whose target is planned for (see above).
 
     Returns
     -------
@@ -455,6 +408,12 @@ def next_runs(
     ...                    compute=1e23, n_outcomes=4, random_seed=0, refit=False)
     >>> list(res.summary()["rank"])
     [1, 2]
+    >>> pooled = bs.testing.pinned_pooled_fit(random_seed=0)
+    >>> cands = {"N": [1e8, 4e8], "D": [2e9, 8e9], "group": ["a", bs.NEW_GROUP]}
+    >>> res = bs.next_runs(pooled, cands, target="N_opt", compute=1e23, n_outcomes=4,
+    ...                    random_seed=0, refit=False, group=bs.NEW_GROUP)
+    >>> res.summary()["group"].tolist()  # a run in the new corpus tells more about it
+    ['<new group>', 'a']
     """
     if not isinstance(fit, Fit | StackedFit):
         raise TypeError(f"next_runs needs a Fit or a StackedFit, got {type(fit).__name__}")
@@ -466,14 +425,30 @@ def next_runs(
     ci_prob, random_seed = check_ci_prob(ci_prob), check_seed(random_seed)
     n_outcomes, refit = check_count(n_outcomes, "n_outcomes", 2), check_flag(refit, "refit")
     k_threshold = check_number(k_threshold, "k_threshold", low=None, example="0.7")
-    if getattr(fit, "pooling", None) is not None:
-        raise ValueError(
-            "next_runs takes a fit without groups; for a pooled fit (group=...) plan the next "
-            "run of one group with a fit of that group's runs"
-        )
     spec = _resolve_target(target, compute, N, D, target_loss)
-    cands = _candidates(candidates)
-    values = spec(fit)
+    pooling = getattr(fit, "pooling", None)
+    cands = _candidates(candidates, pooling.column if pooling is not None else None)
+    options = dict(
+        target=target, compute=compute, N=N, D=D, target_loss=target_loss, ci_prob=ci_prob,
+        n_outcomes=n_outcomes, refit=refit, k_threshold=k_threshold, fit_kwargs=fit_kwargs,
+        processes=processes, random_seed=random_seed,
+    )  # fmt: skip
+    if pooling is None and (group is not None or "group" in cands):
+        raise ValueError(
+            "next_runs: group= and a candidates' group column need a pooled fit "
+            "(bs.fit(..., group=...)); this fit has no groups"
+        )
+    if pooling is not None:
+        from .next_runs_groups import pooled_parts
+
+        parts = pooled_parts(fit, cands, group, random_seed, options, next_runs)
+        if not isinstance(parts, tuple):
+            return parts  # every group, one result each
+    else:
+        parts = (fit, lambda n, d, seed: predict_loss(fit, N=n, D=d, kind="predictive",
+                 random_seed=seed), lambda n, d, y: new_run_loglik(fit, n, d, y), None)  # fmt: skip
+    target_fit, predictive, loglik, refit_pooled = parts
+    values = spec(target_fit)
     n_draws = values.size
     if n_outcomes > n_draws:
         raise ValueError(f"n_outcomes={n_outcomes} exceeds the fit's {n_draws} draws")
@@ -489,13 +464,13 @@ def next_runs(
     ss = np.random.SeedSequence(random_seed)
     pred_seed, pick_seed, refit_seed = (int(s.generate_state(1)[0]) for s in ss.spawn(3))
     n, d = cands["N"].to_numpy(), cands["D"].to_numpy()
-    pred = predict_loss(fit, N=n, D=d, kind="predictive", random_seed=pred_seed)
+    pred = predictive(n, d, pred_seed)
     pred = np.asarray(pred.transpose("chain", "draw", "point").to_numpy()).reshape(n_draws, -1)
     rng = np.random.default_rng(pick_seed)
     picks = np.stack([rng.choice(n_draws, size=n_outcomes, replace=False) for _ in range(len(n))])
     y = np.take_along_axis(pred.T, picks, axis=1)  # (J, K)
 
-    lw, khat = psis_log_weights(new_run_loglik(fit, n, d, y))  # (J, K, S), (J, K)
+    lw, khat = psis_log_weights(loglik(n, d, y))  # (J, K, S), (J, K)
     width, sd = _spread(values, np.exp(lw), ci_prob)
     refitted = np.zeros(y.shape, dtype=bool)
     high = khat > k_threshold
@@ -509,7 +484,9 @@ def next_runs(
             w, s = _spread(v, np.ones((1, v.size)), ci_prob)
             return float(w[0]), float(s[0])
 
-        if isinstance(fit, StackedFit):
+        if refit_pooled is not None:
+            refits = refit_pooled(where, y, seeds, spec, ci_prob)
+        elif isinstance(fit, StackedFit):
             member_ll = [  # log of each member's mean likelihood of each added run
                 logsumexp(new_run_loglik(m, n, d, y)[where[:, 0], where[:, 1]], axis=-1)
                 - np.log(m.n_draws)

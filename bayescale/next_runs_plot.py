@@ -72,7 +72,7 @@ def plot_plan(plan: Any, *, ax: Any = None) -> tuple[Any, Any]:
         fig = axes[0].figure
     a = axes[0]
     grid = np.geomspace(plan.compute / 1e3, plan.compute * 10, 40)
-    n = compute_optimal(plan.fit, grid)["N_opt"]
+    n = compute_optimal(plan.analysed, grid)["N_opt"]
     lo, mid, hi = (
         n.quantile(p, ("chain", "draw")).to_numpy()
         for p in ((1 - plan.ci_prob) / 2, 0.5, (1 + plan.ci_prob) / 2)
@@ -80,8 +80,9 @@ def plot_plan(plan: Any, *, ax: Any = None) -> tuple[Any, Any]:
     a.fill_between(grid, lo, hi, color="C0", alpha=0.25, label=f"N*(C), {100 * plan.ci_prob:g}%")
     a.plot(grid, mid, color="C0", label="N*(C), median")
     a.scatter([plan.compute], [plan.N], color="C3", zorder=3, label="recommended run")
-    c_runs = 6 * plan.fit.data["N"] * plan.fit.data["D"]
-    a.scatter(c_runs, plan.fit.data["N"], s=8, color="0.5", label="fitted runs")
+    runs = plan.analysed.data  # a pooled fit's plan: the group's runs (all for a new group)
+    c_runs = 6 * runs["N"] * runs["D"]
+    a.scatter(c_runs, runs["N"], s=8, color="0.5", label="fitted runs")
     a.set_xscale("log")
     a.set_yscale("log")
     human_log_axis(a.xaxis, "flops")

@@ -20,6 +20,7 @@ from ._api import CI_PROB, check_ci_prob, check_number, check_seed, check_values
 from .analysis import FLOPS_PER_PARAM_TOKEN, compute_optimal, predict_loss
 from .fit import Fit
 from .next_runs import NextRunsResult, candidate_grid, next_runs
+from .pooling import NEW_GROUP, group_view
 from .stacking import StackedFit
 
 __all__ = ["Plan", "plan"]
@@ -54,6 +55,15 @@ class Plan:
     inference_tokens: float | None = None
     price_per_flop: float | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
+    #: a pooled fit's group planned for (a label or ``bs.NEW_GROUP``), None without groups
+    group: Any = None
+    #: the fit whose draws the plan read: ``fit`` itself, or its view of ``group``
+    view: Any = None
+
+    @property
+    def analysed(self) -> Fit | StackedFit:
+        """The fit the numbers come from: the group's view for a pooled fit, else ``fit``."""
+        return self.fit if self.view is None else self.view
 
     def summary(self) -> pd.DataFrame:
         """One row per quantity: ``median``, ``lo``, ``hi`` (the ``ci_prob`` interval) and a
@@ -77,6 +87,18 @@ class Plan:
             else "Stack of " + ", ".join(f"`{n}` ({w:.2f})" for n, w in self.fit.weights.items())
         )
         lines = [f"# Plan for {flops(self.compute)}", ""]
+        pooled = ""
+        if isinstance(self.fit, Fit) and self.fit.pooling is not None:
+            pooling = self.fit.pooling
+            which = (
+                "a new group of the population (a corpus we have not trained on yet)"
+                if self.group == NEW_GROUP
+                else f"group {self.group!r} ({len(self.analysed.data)} runs)"
+            )
+            pooled = (
+                f" Pooled over {pooling.grouping.size} groups of {pooling.column!r}; "
+                f"this plan is for {which}."
+            )
         mode = (
             "compute-optimal"
             if self.inference_tokens is None
@@ -84,7 +106,7 @@ class Plan:
             "of inference at the compute-optimal run's loss"
         )
         lines += [
-            f"{fitted} fitted to {len(self.fit.data)} runs; {mode}.",
+            f"{fitted} fitted to {len(self.fit.data)} runs; {mode}.{pooled}",
             "",
             f"**Train N = {human(self.N, 'N')} on D = {human(self.D, 'D')}** "
             f"({self.D / self.N:.3g} tokens per parameter, "
@@ -155,7 +177,11 @@ class Plan:
     def __repr__(self) -> str:
         from .display import flops, human
 
-        return f"<Plan for {flops(self.compute)}: N={human(self.N, 'N')}, D={human(self.D, 'D')}>"
+        which = "" if self.group is None else f" (group {self.group!r})"
+        return (
+            f"<Plan for {flops(self.compute)}{which}: N={human(self.N, 'N')}, "
+            f"D={human(self.D, 'D')}>"
+        )
 
     def plot(self, *, ax: Any = None) -> tuple[Any, Any]:
         """N*(C) around the budget with the recommended run, and the next runs' expected
@@ -177,6 +203,7 @@ def plan(
     n_outcomes: int = 16,
     refit: bool = False,
     random_seed: int = 0,
+    group: Any = None,
 ) -> Plan:
     """The plan for a training budget: what to train, what it will reach, what to run next.
 
@@ -204,7 +231,13 @@ def plan(
     refit : bool
         Refit high-Pareto-k outcomes in ``next_runs`` (NUTS; off by default for speed).
     random_seed : int
-        Seed of the predictive draws and the pilot simulations.
+        Seed of the predictive draws and the pilot simulations (and a new group's draws).
+    group : label, list of labels or bs.NEW_GROUP, optional
+        For a pooled fit (``bs.fit(..., group=...)``): plan for one fitted group, or for
+        ``bs.NEW_GROUP`` — a corpus we have not trained on yet, drawn from the population
+        (one new group for every number of the plan, pilot runs included). Default: every
+        group, a :class:`~bayescale.grouped.GroupedResult` (label → :class:`Plan`). The
+        pilot candidates belong to the planned group (:func:`~bayescale.next_runs`).
 
     Returns
     -------
@@ -216,6 +249,10 @@ def plan(
     >>> fit = bs.testing.pinned_fit(random_seed=0, draws=100)
     >>> p = bs.plan(fit, compute=1e24, n_outcomes=4)
     >>> bool(p.summary().loc["N", "median"] > 1e10)
+    True
+    >>> pooled = bs.testing.pinned_pooled_fit(random_seed=0)
+    >>> new = bs.plan(pooled, compute=1e24, n_outcomes=4, group=bs.NEW_GROUP)
+    >>> "a new group of the population" in new.to_markdown()
     True
     """
     from .decisions import inference_optimal
@@ -229,6 +266,29 @@ def plan(
     ci_prob = check_ci_prob(ci_prob)
     random_seed = check_seed(random_seed)
     check_values("rules", rules)
+    pooled = getattr(fit, "pooling", None) is not None
+    if not pooled and group is not None:
+        raise ValueError(
+            f"group={group!r}: this fit has no groups (fit with bs.fit(..., group=...))"
+        )
+    options = dict(
+        compute=c, inference_tokens=inference_tokens, price_per_flop=price_per_flop,
+        ci_prob=ci_prob, rules=rules, candidates=candidates, n_outcomes=n_outcomes,
+        refit=refit, random_seed=random_seed,
+    )  # fmt: skip
+    if pooled and (group is None or not (isinstance(group, str) or np.ndim(group) == 0)):
+        from .grouped import combine, group_labels
+
+        labels, _ = group_labels(fit, group=group)
+        return combine([plan(fit, **options, group=g) for g in labels], labels)
+    if pooled:
+        from .grouped import group_labels
+        from .next_runs_groups import _new_group_seed
+
+        group_labels(fit, group=group)  # a label of the fit, or NEW_GROUP
+        # the same new group as next_runs' (one new group for the whole plan)
+        view = group_view(fit, group, random_seed=_new_group_seed(random_seed))
+        whole, fit = fit, view
     opt = compute_optimal(fit, c).isel(compute=0)
     n_draws, d_draws = opt["N_opt"].to_numpy(), opt["D_opt"].to_numpy()
     notes = {"N": "compute-optimal N*(C)", "D": "compute-optimal D*(C)"}
@@ -279,7 +339,7 @@ def plan(
         rule_rows.append(row)
     grid = candidate_grid(fit) if candidates is None else candidates
     nr = next_runs(
-        fit,
+        whole if pooled else fit,
         grid,
         target="N_opt",
         compute=c,
@@ -287,9 +347,12 @@ def plan(
         n_outcomes=n_outcomes,
         refit=refit,
         random_seed=random_seed,
+        **({"group": group} if pooled else {}),
     )
     return Plan(
-        fit=fit,
+        group=group,
+        view=fit if pooled else None,
+        fit=whole if pooled else fit,
         compute=c,
         N=n_rec,
         D=d_rec,

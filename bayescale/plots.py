@@ -34,6 +34,7 @@ from ._plotting import (  # noqa: F401 (AXIS_LABELS, _card_optimum, _cards_for, 
 )
 from .analysis import FLOPS_PER_PARAM_TOKEN, predict_loss
 from .fit import Fit
+from .grouped import one_group
 from .plots_checks import plot_backtest, plot_residuals
 from .plots_emergence import plot_emergence
 from .plots_frontier import plot_frontier, plot_tokens_per_param
@@ -53,6 +54,7 @@ __all__ = [
 
 # ---------------------------------------------------------------------------- fit and data
 @deprecated_args(renamed={"prob": "ci_prob"})
+@one_group
 def plot_fit(
     fit: Fit,
     *,
@@ -341,6 +343,7 @@ def _budget_levels(c: np.ndarray, n_curves: int) -> np.ndarray:
     return np.logspace(lo, hi, n_curves)
 
 
+@one_group
 def plot_isoflops(
     fit: Fit,
     *,

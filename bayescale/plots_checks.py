@@ -26,11 +26,13 @@ from ._plotting import (
 )
 from .analysis import noise_draws, predict_loss
 from .fit import Fit
+from .grouped import one_group
 
 __all__ = ["plot_backtest", "plot_residuals"]
 
 
 @deprecated_args(renamed={"prob": "ci_prob"})
+@one_group
 def plot_residuals(
     fit: Fit,
     *,

@@ -29,12 +29,14 @@ from ._plotting import (
 from .analysis import FLOPS_PER_PARAM_TOKEN, compute_optimal
 from .cards import Card
 from .fit import Fit
+from .grouped import one_group
 
 __all__ = ["plot_frontier", "plot_tokens_per_param"]
 
 
 # ---------------------------------------------------------------------------- decisions
 @deprecated_args(renamed={"prob": "ci_prob", "fixed_inputs": "fixed"})
+@one_group
 def plot_frontier(
     fit: Fit,
     *,
@@ -182,6 +184,7 @@ def plot_frontier(
 
 
 @deprecated_args(renamed={"prob": "ci_prob", "fixed_inputs": "fixed"})
+@one_group
 def plot_tokens_per_param(
     fit: Fit,
     *,

@@ -73,17 +73,19 @@ def plot_groups(
     for i, g in enumerate(pooling.labels):
         c = colours(i % 10)
         mask = labels == str(g)
-        ax.scatter(xs[mask], data["loss"].to_numpy()[mask], s=12, color=c, alpha=0.6, label=str(g))
+        y = data[law.output].to_numpy(dtype=float)[mask]
+        ax.scatter(xs[mask], y, s=12, color=c, alpha=0.6, label=str(g))
         draws = curve.sel(group=g).transpose("chain", "draw", ...).to_numpy()
         draws = draws.reshape(-1, draws.shape[-1])
         lo, mid, hi = np.quantile(draws, [lo_q, 0.5, hi_q], axis=0)
         ax.plot(grid, mid, color=c, lw=1.5)
         ax.fill_between(grid, lo, hi, color=c, alpha=0.15, lw=0)
     ax.set_xscale("log")
-    ax.set_yscale("log")
+    if fit.likelihood.output_domain != "unit":  # an accuracy stays on a linear axis
+        ax.set_yscale("log")
     human_log_axis(ax.xaxis, "flops" if x == "compute" else "number")
     ax.set_xlabel("training compute (FLOPs)" if x == "compute" else x, fontsize=10)
-    ax.set_ylabel("loss", fontsize=10)
+    ax.set_ylabel(law.output, fontsize=10)
     ax.set_title(f"{law.name} by {pooling.column}: runs and fitted curves", fontsize=10)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
     ax.tick_params(labelsize=9)

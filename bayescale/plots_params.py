@@ -14,11 +14,13 @@ from ._api import CI_PROB, deprecated_args
 from ._plotting import _CARD_COLORS, _band, _cards_for, _law_names, _panels
 from .cards import Card
 from .fit import Fit
+from .grouped import one_group
 
 __all__ = ["plot_params"]
 
 
 @deprecated_args(renamed={"prob": "ci_prob"})
+@one_group
 def plot_params(
     fit: Fit,
     *,

@@ -619,7 +619,9 @@ def _combine(parts: list[Any], labels: list[Any]) -> Any:
         return xr.concat(parts, dim=index, combine_attrs="override")
     if isinstance(first, pd.DataFrame | pd.Series):
         return pd.concat(parts, keys=labels, names=[GROUP_DIM])
-    return dict(zip(labels, parts, strict=True))
+    from .grouped import GroupedResult  # a result object per group (CardComparison, Plan, ...)
+
+    return GroupedResult(dict(zip(labels, parts, strict=True)))
 
 
 def groupable(func: Callable[..., Any]) -> Callable[..., Any]:

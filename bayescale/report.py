@@ -155,12 +155,16 @@ def report(
 
 
 #: the files a report bundle may write (the command line will not replace them without --force)
-_FIGURES = ("isoflops", "fit", "residuals", "params", "frontier", "tokens_per_param", "backtest")
+_FIGURES = (
+    "isoflops", "fit", "residuals", "params", "frontier", "tokens_per_param", "backtest", "groups",
+)  # fmt: skip
 BUNDLE_FILES = (
     "report.md",
     "report.html",
     "summary.csv",
     "optimal.csv",
+    "population.csv",
+    "spread.csv",
     *(f"{stem}.{ext}" for stem in _FIGURES for ext in ("png", "svg")),
 )
 

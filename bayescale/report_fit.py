@@ -43,6 +43,19 @@ def _parameter_table(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _number_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """A population or spread table for display: "median [lo, hi]" in one cell."""
+    lo, hi = (c for c in table.columns if c.startswith("ci"))
+    out = pd.DataFrame(index=table.index)
+    if "scale" in table:
+        out["scale"] = table["scale"]
+    out[f"median [{lo[2:-3]}% interval]"] = [
+        _cell(r["median"], r[lo], r[hi]) for _, r in table.iterrows()
+    ]
+    out["meaning"] = table["meaning"]
+    return out
+
+
 def _card_table(
     fit: Fit, cards: Sequence[Any], summ: pd.DataFrame | None = None
 ) -> pd.DataFrame | None:
@@ -243,7 +256,13 @@ def _report(
         has_nd = False
     post = fit.posterior
     full = fit.summary(kind="all")  # computed once: the CSV, diagnostics and tables use it
-    summ = full.loc[[n for n in fit._published_names() if n in full.index]]
+    published = fit._published_names()  # a pooled fit's per-group rows are "A[label]"
+    summ = full.loc[
+        sorted(
+            (n for n in full.index if n.split("[")[0] in published),
+            key=lambda n: published.index(n.split("[")[0]),
+        )
+    ]
     summ.attrs = dict(full.attrs)
     diag = fit._diagnostics(full)
     title = title or f"bayescale report: {law.name} fit to {len(fit.data)} runs"
@@ -256,6 +275,25 @@ def _report(
     answer_lines: list[str] = []
     warnings_: list[str] = []
     opt_frame = None
+    pooled = fit.pooling is not None
+    group_blocks: list[tuple] = []
+    if pooled:
+        # a pooled fit: N*(C) per group and for a new group, the population and the spread
+        from .report_groups import group_optimal, population_table, spread_table
+
+        population, spread = population_table(fit, ci_prob), spread_table(fit, ci_prob)
+        tables["population.csv"], tables["spread.csv"] = population, spread
+        group_blocks = [
+            ("h2", "Population and between-group spread"),
+            ("p", f"Groups: {fit.pooling.describe()}."),
+            ("table", _number_cells(population)),
+            ("p", "Between-group spread tau, on the scale each parameter's groups vary on:"),
+            ("table", _number_cells(spread)),
+        ]
+        if has_nd:
+            answer, full = group_optimal(fit, budgets, ci_prob, fixed)
+            tables["optimal.csv"] = full
+        has_nd = False  # the figures and tables below read one set of parameters
     if has_nd:
         opt = compute_optimal(fit, budgets.tolist(), fixed=fixed)
         opt_table = summary_table(opt, ci_prob=ci_prob)
@@ -278,16 +316,30 @@ def _report(
     if has_nd:
         fig, _ = plots.plot_isoflops(fit)
         drawn.append((fig, "isoflops", "Loss against N, each run coloured by its compute budget"))
-    fig, _ = plots.plot_fit(fit)
-    drawn.append((fig, "fit", "Runs with the posterior mean and bands"))
-    fig, _ = plots.plot_residuals(fit)
-    if fit.likelihood.output_domain == "unit":
-        caption = f"Residuals of {law.output} (observed − posterior mean)"
+    if pooled:
+        from .plots_groups import plot_groups
+
+        # along compute for a law of N and D, along the input of a one-input law
+        x = "compute" if {"N", "D"} <= set(law.inputs) else law.inputs[0]
+        if x == "compute" or len(law.inputs) == 1:
+            fig, _ = plot_groups(fit, x=x, ci_prob=ci_prob)
+            drawn.append((fig, "groups", "Runs and fitted curves by group"))
+        else:
+            notes.append(
+                f"No group figure: plot_groups draws a law of N and D or of one input; "
+                f"{law.name!r} takes {', '.join(law.inputs)}."
+            )
     else:
-        caption = "Residuals of log loss"
-    drawn.append((fig, "residuals", caption))
-    fig, _ = plots.plot_params(fit, cards=card_objs)
-    drawn.append((fig, "params", "Posterior of the parameters"))
+        fig, _ = plots.plot_fit(fit)
+        drawn.append((fig, "fit", "Runs with the posterior mean and bands"))
+        fig, _ = plots.plot_residuals(fit)
+        if fit.likelihood.output_domain == "unit":
+            caption = f"Residuals of {law.output} (observed − posterior mean)"
+        else:
+            caption = "Residuals of log loss"
+        drawn.append((fig, "residuals", caption))
+        fig, _ = plots.plot_params(fit, cards=card_objs)
+        drawn.append((fig, "params", "Posterior of the parameters"))
     if has_nd:
         fig, _ = plots.plot_frontier(fit, ci_prob=ci_prob, cards=card_objs, fixed=fixed)
         drawn.append((fig, "frontier", "Compute-optimal N* and D*"))
@@ -324,6 +376,8 @@ def _report(
         ("runs", str(len(fit.data))),
         ("likelihood", fit.likelihood.name),
     ]
+    if pooled:
+        model.append(("groups", fit.pooling.describe()))
     if law.citation:
         model.append(("source", law.citation))
     priors = [prior_text(name, p) for name, p in fit.priors.items()]
@@ -336,7 +390,17 @@ def _report(
     blocks.append(("h2", "Answer"))
     for w in warnings_:
         blocks.append(("warn", w))
-    if answer is not None:
+    if answer is not None and pooled:
+        blocks.append(
+            (
+                "p",
+                f"Compute-optimal allocation under C = 6ND{held} per group, and for a new group "
+                f"of the population (a corpus not trained on yet): posterior median [{pct}% "
+                "interval]; full precision in optimal.csv.",
+            )
+        )
+        blocks.append(("table", answer))
+    elif answer is not None:
         blocks.append(
             (
                 "p",
@@ -352,6 +416,7 @@ def _report(
         blocks.append(("note", note))
     blocks += [("h2", "Diagnostics"), ("facts", diagnostics)]
     blocks += [("h2", "Model"), ("facts", model)]
+    blocks += group_blocks
     blocks += [("h2", "Parameters"), ("table", params)]
     if comparison is not None:
         blocks += [("h2", "Published fits"), ("table", comparison)]
@@ -370,7 +435,7 @@ def _report(
     for _, stem, caption in drawn:
         blocks.append(("fig", stem, caption))
     blocks += [("h2", "Data and provenance"), ("facts", provenance + made)]
-    blocks.append(("p", "Full-precision tables: summary.csv, optimal.csv."))
+    blocks.append(("p", f"Full-precision tables: {', '.join(tables)}."))
 
     markdown = _markdown(blocks)
     page = _html(title, blocks, pngs)

@@ -19,6 +19,7 @@ import pandas as pd
 import xarray as xr
 
 from ._api import CI_PROB, check_ci_prob, check_number, check_values
+from .pooling import groupable
 
 if TYPE_CHECKING:
     from .fit import Fit
@@ -98,6 +99,8 @@ def tradeoff(
     level: float | None = None,
     compute: Any = None,
     ci_prob: float = CI_PROB,
+    group: Any = None,
+    random_seed: int | None = None,
 ) -> Tradeoff:
     """Posterior of how much test-time compute k× the training compute is worth, and the
     iso-performance curve.
@@ -117,6 +120,14 @@ def tradeoff(
     ci_prob : float
         Probability of the central intervals of ``summary()`` and the figure (default
         ``bs.CI_PROB``).
+    group : label, list of labels or bs.NEW_GROUP, optional
+        For a pooled fit (``bs.fit(..., group=...)``): one group, several, or a new group of
+        the population. Default: every group, as a :class:`~bayescale.grouped.GroupedResult`
+        (label → :class:`Tradeoff`). The groups share one ``level`` and one ``compute`` grid
+        (defaults from all runs, the level the median over draws and groups), so their
+        curves compare at the same performance.
+    random_seed : int, optional
+        Seeds a new group's draws (``group=bs.NEW_GROUP``); default the fit's seed.
 
     Returns
     -------
@@ -139,24 +150,44 @@ def tradeoff(
     1.21
     >>> [round(float(v), 1) for v in np.log10(t.draws["C_test"].median(("chain", "draw")))]
     [9.0, 7.8]
+    >>> pooled = bs.testing.pinned_pooled_fit("train_test", random_seed=0)
+    >>> per_group = bs.tradeoff(pooled, level=0.5)
+    >>> list(per_group), per_group.summary().index.names[0]
+    (['a', 'b', 'c'], 'group')
     """
     if getattr(getattr(fit, "law", None), "name", None) != "train_test":
         law = getattr(getattr(fit, "law", None), "key", type(fit).__name__)
         raise ValueError(f"tradeoff needs a fit of the 'train_test' law, got {law!r}")
     ci_prob = _check_ci_prob(ci_prob)
     multiples = _positive_grid("train_multiples", train_multiples)
-    params = fit.params("natural")
-    a, b, c = (params[k].transpose(*_DIMS).to_numpy()[..., None] for k in ("a", "b", "c"))
     log10_c = np.log10(fit.data["C"].to_numpy(dtype=float))
     log10_t = np.log10(fit.data["C_test"].to_numpy(dtype=float))
     if level is None:
+        # the median fitted win rate at the runs' means (over every group of a pooled fit)
+        a, b, c = (fit.posterior[k].to_numpy() for k in ("a", "b", "c"))
         z_mid = a * log10_c.mean() + b * log10_t.mean() + c
         level = float(np.median(1.0 / (1.0 + np.exp(-z_mid))))
     level = check_number(level, "level", high=1.0, example="0.5, a win rate")
     if compute is None:
         compute = np.logspace(log10_c.min(), log10_c.max(), 50)
     grid = _positive_grid("compute", compute)
+    options = {"multiples": multiples, "level": level, "grid": grid, "ci_prob": ci_prob}
+    if getattr(fit, "pooling", None) is None:
+        if group is not None:
+            raise ValueError(
+                f"group={group!r}: this fit has no groups (fit with bs.fit(..., group=...))"
+            )
+        return _tradeoff(fit, **options)
+    return _tradeoff(fit, **options, group=group, random_seed=random_seed)
 
+
+@groupable
+def _tradeoff(
+    fit: Fit, *, multiples: np.ndarray, level: float, grid: np.ndarray, ci_prob: float
+) -> Tradeoff:
+    """:func:`tradeoff` of one fit without groups, on checked options."""
+    params = fit.params("natural")
+    a, b, c = (params[k].transpose(*_DIMS).to_numpy()[..., None] for k in ("a", "b", "c"))
     exchange = a / b
     logit = np.log(level) - np.log1p(-level)
     log10_test = (logit - c - a * np.log10(grid)) / b

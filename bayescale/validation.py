@@ -214,6 +214,9 @@ class PredictiveCheck:
         (predictive draws that are not finite), ``q01``/``median``/``q99`` of all draws.
     params : xarray.Dataset, optional
         Prior draws of the parameters (prior checks only).
+    groups : DataFrame, optional
+        A pooled fit's coverage per group: ``n_runs``, ``frac_inside``, ``n_outside``,
+        ``median_abs_rel_error`` (``table`` then has a ``group`` column).
     """
 
     kind: str
@@ -221,6 +224,7 @@ class PredictiveCheck:
     table: pd.DataFrame
     metrics: pd.Series
     params: xr.Dataset | None = field(default=None, repr=False)
+    groups: pd.DataFrame | None = field(default=None, repr=False)
 
     def summary(self) -> pd.DataFrame:
         """``metrics`` as a one-row table (index: ``kind``); ``str(check)`` is the text report."""
@@ -246,6 +250,8 @@ class PredictiveCheck:
                 f"  PIT uniformity (KS) p = {m['pit_ks_pvalue']:.3g}; median |relative error| "
                 f"of the predictive median {m['median_abs_rel_error']:.2%}"
             )
+        if self.groups is not None:
+            lines += ["  per group:", self.groups.to_string(float_format=lambda v: f"{v:.3g}")]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -300,7 +306,7 @@ def _check(
 
 @deprecated_args(renamed={"prob": "ci_prob"})
 def posterior_predictive_check(
-    fit: Fit, *, ci_prob: float = CI_PROB, random_seed: int | None = None
+    fit: Fit, *, ci_prob: float = CI_PROB, random_seed: int | None = None, group: Any = None
 ) -> PredictiveCheck:
     """Posterior predictive draws at the fitted runs and how the observed runs fall in them.
 
@@ -313,7 +319,13 @@ def posterior_predictive_check(
     ci_prob : float
         Central band used for ``frac_inside`` (default :data:`~bayescale.CI_PROB`).
     random_seed : int, optional
-        Seed of the predictive noise.
+        Seed of the predictive noise (and of new groups' draws).
+    group : label or bs.NEW_GROUP, optional
+        A pooled fit (``bs.fit(..., group=...)``) predicts every run with its own group's
+        parameters and adds ``groups``, the coverage per group. ``group="label"`` checks that
+        group's runs; ``group=bs.NEW_GROUP`` predicts each group's runs as a new group of the
+        population (one independent new group per fitted group): does the between-group
+        spread cover the groups it was fitted to?
 
     Returns
     -------
@@ -330,8 +342,19 @@ def posterior_predictive_check(
     ('chain', 'draw', 'run')
     >>> bool(0.8 < check.metrics["frac_inside"] <= 1.0)
     True
+    >>> pooled = bs.testing.pinned_pooled_fit(random_seed=0)
+    >>> bs.posterior_predictive_check(pooled, random_seed=0).groups["n_runs"].tolist()
+    [20, 20, 20]
     """
     check_ci_prob(ci_prob)
+    if getattr(fit, "pooling", None) is not None:
+        from .validation_groups import pooled_check
+
+        return pooled_check(fit, ci_prob, check_seed(random_seed), group)
+    if group is not None:
+        raise ValueError(
+            f"group={group!r}: this fit has no groups (fit with bs.fit(..., group=...))"
+        )
     ref = template_fit(fit, "posterior_predictive_check")  # a stack: its first member's runs
     inputs = _run_inputs(ref)
     draws = _predictive_draws(fit, inputs, random_seed=random_seed)
