@@ -67,6 +67,21 @@ sample. A :class:`Structure` adds two terms to the law's log output:
   (Llama 3: 50% intervals covering 12 of 12, CRPS worse than the independent model's), so the
   prior stays; the numbers and the diagnosis are in ``benchmarks/diagnose_calibration.py``.
 
+* **Extrapolation scatter** (off by default: ``bs.fit(..., scatter=True)``). The drift is the
+  part of the law's error beyond its data that the runs *share*; the scatter is the part each
+  run has of its own: ``η_i = scatter · d_i^drift_power · ξ_i``, ``ξ_i ~ Normal(0, 1)``
+  independent per run and draw, zero inside the data (prior-only, drawn exactly like the
+  drift, on its own stream). ``scatter ~ LogNormal(log max(0.005, s), 0.5)`` with ``s`` the
+  same pseudo-forecast's spread beyond noise per √decade: ``sqrt(max(r² − σ², 0) / d̄)``,
+  ``r = 1.4826 · median|e − median(e)|`` (robust, the shared bias removed). Measured under a
+  rule fixed before the results (commit "Extrapolation scatter study rule"; ``bench_calibration.py
+  --scatter S1``) and not adopted: mean CRPS(log) 1.616% against 1.618% and pooled 50/80/95%
+  coverage 0.48/0.81/0.97 against 0.30/0.77/0.96, but 4 splits of 10 better, no better without
+  Marin comma (1.671% against 1.670%), and Llama 3 below 3e21 too wide (50% covering 9 of 12).
+  The in-sample spread at the top fitted budget is small where the held-out one is large
+  (Marin: 0.006–0.025 per √decade), so the term widened datablations (50%: 0.23 → 0.64 at the
+  same CRPS) more than it mended Marin (0.13–0.16 → 0.18–0.22).
+
 Group offsets are asked for with ``bs.fit(..., groups=...)``; ``groups="auto"`` takes model size
 ``N`` when its values repeat (values within :data:`TOLERANCE_DECADES` of each other in log10 are
 one value) with on average at least two runs per distinct value. The default is no groups: on

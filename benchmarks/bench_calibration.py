@@ -14,6 +14,9 @@ width (relative to the observed loss), mean CRPS and the KS p-value of the PIT v
 * ``--drift-shapes SD:median SD:rms``: the same fits re-scored with each fit's LogNormal drift
   prior given log-sd SD, its median or its root mean square kept (the stop-20 study; see
   ``diagnose_calibration.py``);
+* ``--scatter S1 S2``: the same fits re-scored with the extrapolation scatter
+  (``structure.py``; ``SCATTER``; the stop-20 second study, not adopted: see
+  ``diagnose_calibration.py``);
 * ``--drift-adaptive``: the same fits re-scored with a data-adaptive drift median (``ADAPTIVE``,
   the issue-10 study; exact, the drift being prior-only); ``--cache DIR`` keeps the backtests
   so re-scoring does not refit;
@@ -370,7 +373,12 @@ def _rescore_scatter(split: dict, variant: str, bt, seed: int, candidate: str):
             warnings.simplefilter("ignore")
             new = _scatter_structure(f, candidate)
         shape = (node.sizes["chain"], node.sizes["draw"])
-        scat = new.prior_only_draws(new.default_priors(), shape, f.random_seed)["scatter"]
+        prior_only = new.prior_only_draws(new.default_priors(), shape, f.random_seed)
+        scat = prior_only["scatter"]
+        if new.drift_scale == own.drift_scale and not np.array_equal(
+            prior_only["drift"], node["drift"].to_numpy()
+        ):  # the fit's own seed and stream: bs.fit(..., scatter=True) would draw these
+            raise RuntimeError("the fit's drift draws are not reproduced from its seed")
         drift = node["drift"] * (new.drift_scale / own.drift_scale)
         f.idata["posterior"] = xr.DataTree(
             node.assign(scatter=(("chain", "draw"), scat), drift=drift)
