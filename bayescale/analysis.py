@@ -331,10 +331,11 @@ def _structure_terms(
     groups: Mapping[str, Any] | None,
     rng: np.random.Generator,
 ) -> np.ndarray | float:
-    """Group offsets and extrapolation drift of new points, per draw: ``(chain, draw, point)``.
+    """Group offsets, extrapolation drift and scatter of new points, per draw:
+    ``(chain, draw, point)``.
 
-    Drawn in a fixed order (group offsets by grouping, then the drift's sign and size) so the
-    same seed gives the same draws.
+    Drawn in a fixed order (group offsets by grouping, then the drift's sign and size, then the
+    scatter's independent normal per point) so the same seed gives the same draws.
     """
     structure = fit.structure
     if structure.empty:
@@ -373,6 +374,10 @@ def _structure_terms(
         drift = draws["drift"]
         sign = rng.standard_normal(drift.shape)
         total = total + (drift * sign)[..., None] * dist
+    if structure.scatter:  # independent per point (after the drift: its draws are unchanged)
+        dist = structure.drift_factor(inputs)
+        scatter = draws["scatter"]
+        total = total + scatter[..., None] * dist * rng.standard_normal((*scatter.shape, n_points))
     return total
 
 

@@ -303,7 +303,7 @@ def _structure_key(job: FitJob, common: Mapping[str, Any]) -> str | None:
     if not str(kwargs.get("sampler") or "nutpie").lower().startswith("nutpie"):
         return None
     law = job.law if isinstance(job.law, str) else f"{job.law.key}{job.law.options}"
-    keys = ("sampler", "likelihood", "priors", "groups", "drift", "group", "pool")
+    keys = ("sampler", "likelihood", "priors", "groups", "drift", "scatter", "group", "pool")
     parts = [law] + [repr(kwargs.get(k)) for k in keys]
     return "\x00".join(parts)
 

@@ -15,6 +15,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -211,6 +212,7 @@ def fit(
     warn: bool = True,
     groups: Any = None,
     drift: bool = True,
+    scatter: bool = False,
     group: str | None = None,
     pool: Mapping[str, str] | str | None = None,
     **sampler_kwargs: Any,
@@ -263,6 +265,11 @@ def fit(
         Add the extrapolation drift term (default True; loss-type outputs only): predictions
         beyond the fitted runs (in compute, size or tokens) widen by ``drift · √d`` at ``d``
         decades out (see :mod:`bayescale.structure`).
+    scatter : bool
+        Add the extrapolation scatter (default False; loss-type outputs only): beyond the
+        fitted runs each predicted run also gets an independent term of sd ``scatter · √d``,
+        prior median from the law's in-sample pseudo-forecast scatter (see
+        :mod:`bayescale.structure`; measured and not made the default in stop 20).
     group : str, optional
         A column (e.g. ``"experiment"``) whose groups get their own values of the law's
         parameters (:mod:`bayescale.pooling`): many families in one hierarchical model.
@@ -306,8 +313,9 @@ def fit(
             or value < (0 if name == "tune" else 1)
         ):
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if not isinstance(drift, bool | np.bool_):
-        raise TypeError(f"drift must be True or False, got {drift!r}")
+    for name, flag in (("drift", drift), ("scatter", scatter)):
+        if not isinstance(flag, bool | np.bool_):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
     check_flag(progressbar, "progressbar")
     check_flag(warn, "warn")
     if not (
@@ -359,6 +367,7 @@ def fit(
         frame,
         law.inputs,
         law.required_positive,
+        scatter=bool(scatter) and loss_like,
     )
     if priors is not None and not isinstance(priors, Mapping):
         merge_priors({}, priors)  # the one error for priors that are not a mapping
@@ -435,12 +444,22 @@ def fit(
     sampled = [*law_sampled, *lik.noise_priors, *structure.parameter_names()]
     post = trace["posterior"].to_dataset()
     post = post[[n for n in sampled if n in post]]
-    if structure.drift and pooling is None and "drift" not in (priors or {}):
-        # the drift's prior median from the law's in-sample pseudo-forecast (structure.py)
+    adapt = [
+        name
+        for name, on in (("drift", structure.drift), ("scatter", structure.scatter))
+        if on and name not in (priors or {})
+    ]
+    if adapt and pooling is None:
+        # the prior medians of drift and scatter from the law's in-sample pseudo-forecast
+        # (structure.py); a prior given by the user stands
         mode_fit = law_mode_fit(law, model, values, reference, all_priors, compiled)
         obs_log = values[f"{observed_name(law, lik)}_data"]
+        given = structure
         structure = structure.adapt_drift(prepared.inputs, obs_log, mode_fit, n_law + 2)
-        all_priors = {**all_priors, "drift": structure.default_priors()["drift"]}
+        if "drift" not in adapt:
+            structure = replace(structure, drift_scale=given.drift_scale)
+        adapted = structure.default_priors()
+        all_priors = {**all_priors, **{name: adapted[name] for name in adapt}}
     post = structure.with_prior_only(post, all_priors, seed)
     stats = clean_sample_stats(trace["sample_stats"].to_dataset())
     attrs = {

@@ -64,7 +64,9 @@ def _structure_shift(view: Fit, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndar
     """Mean and sd of the structured terms' normal shift of each run, per draw: ``(S, n)``.
 
     A fitted group's offset is known per draw (the mean); a new group's offset (sd ``group_sd``)
-    and the drift at the run's distance (sd ``drift · distance ** drift_power``) are the spread.
+    and the drift at the run's distance (sd ``drift · distance ** drift_power``) are the spread,
+    with the scatter's ``scatter · distance ** drift_power`` (independent per run: each run's
+    marginal shift is still one normal).
     """
     structure, post = view.structure, view.posterior
     n = len(rows)
@@ -88,6 +90,10 @@ def _structure_shift(view: Fit, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndar
         inputs = {k: rows[k].to_numpy(dtype=float) for k in view.law.inputs}
         drift = post["drift"].transpose("chain", "draw").to_numpy().reshape(-1, 1)
         var += (drift * structure.drift_factor(inputs)[None, :]) ** 2
+    if structure.scatter:  # independent per run: its variance adds, the marginal stays normal
+        inputs = {k: rows[k].to_numpy(dtype=float) for k in view.law.inputs}
+        scatter = post["scatter"].transpose("chain", "draw").to_numpy().reshape(-1, 1)
+        var += (scatter * structure.drift_factor(inputs)[None, :]) ** 2
     return mean, np.sqrt(var)
 
 

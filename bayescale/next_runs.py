@@ -220,6 +220,7 @@ def _refit_kwargs(fit: Fit, fit_kwargs: Mapping[str, Any] | None) -> dict[str, A
         "priors": dict(fit.priors),
         "likelihood": fit.likelihood.name,
         "drift": bool(fit.structure.drift),
+        "scatter": bool(fit.structure.scatter),
         "draws": int(post.sizes["draw"]),
         "tune": int(post.sizes["draw"]),
         "chains": int(post.sizes["chain"]),

@@ -22,7 +22,9 @@ class PseudoForecast:
 
     Attributes: ``n_held`` runs held out, their mean ``distance`` (decades beyond the runs
     fitted), mean log ``error`` (observed − predicted), the noise scale ``sigma`` of the fit,
-    and ``drift``, the error per √decade beyond noise.
+    ``drift``, the shared error per √decade beyond noise, and ``scatter``, the runs' spread
+    around their median error per √decade beyond noise (NaN for fits saved before it was
+    recorded).
     """
 
     n_held: int
@@ -30,23 +32,38 @@ class PseudoForecast:
     error: float
     sigma: float
     drift: float
+    scatter: float = float("nan")
 
     @classmethod
     def from_errors(cls, errors: Any, distance: float, sigma: float) -> PseudoForecast:
-        """``drift = sqrt(max(ē² − σ²/n, 0) / distance)`` from the held-out runs' errors."""
+        """From the held-out runs' log errors ``e``: ``drift = sqrt(max(ē² − σ²/n, 0) / d̄)``
+        (the shared part) and ``scatter = sqrt(max(r² − σ², 0) / d̄)`` with
+        ``r = 1.4826 · median|e − median(e)|`` (the per-run part: a robust sd, the bias removed).
+
+        Examples
+        --------
+        >>> pf = PseudoForecast.from_errors([0.01, 0.03, 0.05, 0.03], 0.25, 0.01)
+        >>> round(pf.drift, 4), round(pf.scatter, 4)
+        (0.0592, 0.0219)
+        """
         errors = np.asarray(errors, dtype=float)
         ebar = float(errors.mean())
-        noise = float(sigma) ** 2 / errors.size if np.isfinite(sigma) else 0.0
-        drift = float(np.sqrt(max(ebar**2 - noise, 0.0) / distance))
-        return cls(int(errors.size), float(distance), ebar, float(sigma), drift)
+        var = float(sigma) ** 2 if np.isfinite(sigma) else 0.0
+        drift = float(np.sqrt(max(ebar**2 - var / errors.size, 0.0) / distance))
+        r = 1.4826 * float(np.median(np.abs(errors - np.median(errors))))
+        scatter = float(np.sqrt(max(r**2 - var, 0.0) / distance))
+        return cls(int(errors.size), float(distance), ebar, float(sigma), drift, scatter)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("n_held", "distance", "error", "sigma", "drift")}
+        keys = ("n_held", "distance", "error", "sigma", "drift", "scatter")
+        return {k: getattr(self, k) for k in keys}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PseudoForecast:
         return cls(
-            int(data["n_held"]), *(float(data[k]) for k in ("distance", "error", "sigma", "drift"))
+            int(data["n_held"]),
+            *(float(data[k]) for k in ("distance", "error", "sigma", "drift")),
+            float(data.get("scatter", float("nan"))),  # not recorded before stop 20
         )
 
 

@@ -203,7 +203,7 @@ def _true_values(prior: Any, names: list[str], i: int) -> dict[str, np.ndarray]:
 
 
 def _moved_drift(value: np.ndarray, simulated: Prior, fitted: Prior) -> np.ndarray:
-    """The true drift of a simulation under the prior its fit used.
+    """The true drift (or scatter) of a simulation under the prior its fit used.
 
     The drift's prior median depends on the runs (``Structure.adapt_drift``), so the joint
     model draws it after the runs: ``drift | runs ~ LogNormal(log m(runs), s)``. A draw of the
@@ -312,6 +312,7 @@ def sbc(
         int(seeds[-1]),
         groups=fit_kwargs.get("groups"),
         drift=fit_kwargs.get("drift", True),
+        scatter=fit_kwargs.get("scatter", False),
     )
     sampled = [*law.parameter_names, *lik.noise_priors, *structure.parameter_names()]
     free = [n for n in sampled if n not in all_priors or not all_priors[n].is_fixed]
@@ -353,10 +354,11 @@ def sbc(
                     failed.append(f"sim {i}: {type(err).__name__}: {err}")
                 else:
                     truth = _true_values(prior, free, i)
-                    if "drift" in truth:
-                        truth["drift"] = _moved_drift(
-                            truth["drift"], all_priors["drift"], f.priors["drift"]
-                        )
+                    for name in ("drift", "scatter"):  # priors set by the runs
+                        if name in truth:
+                            truth[name] = _moved_drift(
+                                truth[name], all_priors[name], f.priors[name]
+                            )
                     post = f.posterior
                     row: dict[str, int] = {}
                     for name in free:

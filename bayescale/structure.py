@@ -67,6 +67,21 @@ sample. A :class:`Structure` adds two terms to the law's log output:
   (Llama 3: 50% intervals covering 12 of 12, CRPS worse than the independent model's), so the
   prior stays; the numbers and the diagnosis are in ``benchmarks/diagnose_calibration.py``.
 
+* **Extrapolation scatter** (off by default: ``bs.fit(..., scatter=True)``). The drift is the
+  part of the law's error beyond its data that the runs *share*; the scatter is the part each
+  run has of its own: ``η_i = scatter · d_i^drift_power · ξ_i``, ``ξ_i ~ Normal(0, 1)``
+  independent per run and draw, zero inside the data (prior-only, drawn exactly like the
+  drift, on its own stream). ``scatter ~ LogNormal(log max(0.005, s), 0.5)`` with ``s`` the
+  same pseudo-forecast's spread beyond noise per √decade: ``sqrt(max(r² − σ², 0) / d̄)``,
+  ``r = 1.4826 · median|e − median(e)|`` (robust, the shared bias removed). Measured under a
+  rule fixed before the results (commit "Extrapolation scatter study rule"; ``bench_calibration.py
+  --scatter S1``) and not adopted: mean CRPS(log) 1.616% against 1.618% and pooled 50/80/95%
+  coverage 0.48/0.81/0.97 against 0.30/0.77/0.96, but 4 splits of 10 better, no better without
+  Marin comma (1.671% against 1.670%), and Llama 3 below 3e21 too wide (50% covering 9 of 12).
+  The in-sample spread at the top fitted budget is small where the held-out one is large
+  (Marin: 0.006–0.025 per √decade), so the term widened datablations (50%: 0.23 → 0.64 at the
+  same CRPS) more than it mended Marin (0.13–0.16 → 0.18–0.22).
+
 Group offsets are asked for with ``bs.fit(..., groups=...)``; ``groups="auto"`` takes model size
 ``N`` when its values repeat (values within :data:`TOLERANCE_DECADES` of each other in log10 are
 one value) with on average at least two runs per distinct value. The default is no groups: on
@@ -95,6 +110,8 @@ __all__ = [
     "GROUP_SD_SCALE",
     "PSEUDO_MIN_HELD",
     "PSEUDO_SLICE_DECADES",
+    "SCATTER_SCALE",
+    "SCATTER_SPREAD",
     "TOLERANCE_DECADES",
     "Grouping",
     "Structure",
@@ -123,6 +140,13 @@ PSEUDO_SLICE_DECADES = 0.2
 PSEUDO_MIN_HELD = 3
 #: Spawn key of the drift's own random stream (``SeedSequence(random_seed, spawn_key=(key,))``).
 DRIFT_STREAM = 0x64726674
+#: The extrapolation scatter (an independent normal term per predicted run, sd
+#: ``scatter · d ** drift_power``): floor of its LogNormal prior's median (a quarter of the
+#: drift's: without evidence of per-run misfit beyond noise, a negligible term), the prior's
+#: log-scale spread, and its own random stream. See ``Structure.adapt_drift``.
+SCATTER_SCALE = 0.005
+SCATTER_SPREAD = 0.5
+SCATTER_STREAM = 0x73637472
 #: Columns considered by ``groups="auto"``. Compute budgets (``C``) are not among them: with
 #: the 7-10 budgets of an isoFLOP experiment, one free offset per budget is confounded with the
 #: law's own trend in C (on Llama 3 the offsets took a 4.8% sd and pulled α from 0.32 to 0.23,
@@ -274,6 +298,13 @@ class Structure:
         in-sample pseudo-forecast missed by more (:meth:`adapt_drift`).
     pseudo : PseudoForecast or None
         That pseudo-forecast, when one was made.
+    scatter : bool
+        Whether the extrapolation scatter is part of the model: an independent normal term per
+        predicted run with sd ``scatter · d ** drift_power`` (0 inside the fitted range; prior-only
+        like the drift). The drift is the part of the law's error its runs share, the scatter
+        the part each run has of its own.
+    scatter_scale : float
+        Median of the scatter's LogNormal prior: ``max(SCATTER_SCALE, pseudo.scatter)``.
     """
 
     groupings: tuple[Grouping, ...] = ()
@@ -283,10 +314,12 @@ class Structure:
     drift_power: float = DRIFT_POWER
     drift_scale: float = DRIFT_SCALE
     pseudo: PseudoForecast | None = None
+    scatter: bool = False
+    scatter_scale: float = SCATTER_SCALE
 
     @property
     def empty(self) -> bool:
-        return not self.groupings and not self.drift
+        return not self.groupings and not self.drift and not self.scatter
 
     def default_priors(self) -> dict[str, Prior]:
         """Priors of the structure's own parameters, by name."""
@@ -295,6 +328,10 @@ class Structure:
             out["drift"] = Prior(
                 "LogNormal", mu=float(np.log(self.drift_scale)), sigma=DRIFT_SPREAD
             )
+        if self.scatter:
+            out["scatter"] = Prior(
+                "LogNormal", mu=float(np.log(self.scatter_scale)), sigma=SCATTER_SPREAD
+            )
         return out
 
     def parameter_names(self) -> list[str]:
@@ -302,7 +339,7 @@ class Structure:
         names = []
         for g in self.groupings:
             names += [g.sd_name, g.z_name]
-        return names + (["drift"] if self.drift else [])
+        return names + (["drift"] if self.drift else []) + (["scatter"] if self.scatter else [])
 
     # ------------------------------------------------------------------ data
     def codes(self, frame: pd.DataFrame, *, strict: bool = True) -> dict[str, np.ndarray]:
@@ -351,7 +388,7 @@ class Structure:
         >>> a.pseudo.n_held, round(a.pseudo.error, 4), round(a.drift_scale, 4)
         (3, 0.03, 0.0671)
         """
-        if not self.drift or not self.axes:
+        if not (self.drift or self.scatter) or not self.axes:
             return self
         axis = self.axes[0]
         x = _axis_values(inputs, axis)
@@ -372,10 +409,14 @@ class Structure:
         if not np.all(np.isfinite(errors)) or not d.mean() > 0:
             return self
         pseudo = PseudoForecast.from_errors(errors, float(d.mean()), sigma)
-        return replace(self, drift_scale=max(DRIFT_SCALE, pseudo.drift), pseudo=pseudo)
+        scatter = max(SCATTER_SCALE, pseudo.scatter) if self.scatter else self.scatter_scale
+        return replace(
+            self, drift_scale=max(DRIFT_SCALE, pseudo.drift), pseudo=pseudo, scatter_scale=scatter
+        )
 
     def drift_factor(self, inputs: Mapping[str, Any]) -> np.ndarray:
-        """What multiplies ``drift · ζ`` at each point: ``distance ** drift_power``."""
+        """What multiplies ``drift · ζ`` (and ``scatter · ξ``) at each point:
+        ``distance ** drift_power``."""
         return self.distance(inputs) ** self.drift_power
 
     def distance(self, inputs: Mapping[str, Any]) -> np.ndarray:
@@ -407,7 +448,8 @@ class Structure:
     def prior_only_draws(
         self, priors: Mapping[str, Prior], shape: tuple[int, int], random_seed: int
     ) -> dict[str, np.ndarray]:
-        """Draws ``(chain, draw)`` of the parameters no run informs (the drift), from their prior.
+        """Draws ``(chain, draw)`` of the parameters no run informs (drift, scatter), from their
+        prior.
 
         Seeded by ``random_seed`` on a stream of its own, so they depend on the seed only.
 
@@ -418,13 +460,16 @@ class Structure:
         >>> d.shape, bool(0.015 < float(np.median(d)) < 0.025)
         ((2, 500), True)
         """
-        if not self.drift or priors["drift"].is_fixed:
-            return {}  # a fixed drift is a constant (added with the fixed parameters)
-        prior = priors["drift"]
-        rng = np.random.default_rng(
-            np.random.SeedSequence(int(random_seed), spawn_key=(DRIFT_STREAM,))
-        )
-        return {"drift": prior_draws(prior, shape, rng)}
+        out = {}
+        # a fixed value is a constant (added with the fixed parameters); each term its own stream
+        for name, on, stream in (
+            ("drift", self.drift, DRIFT_STREAM),
+            ("scatter", self.scatter, SCATTER_STREAM),
+        ):
+            if on and not priors[name].is_fixed:
+                seq = np.random.SeedSequence(int(random_seed), spawn_key=(stream,))
+                out[name] = prior_draws(priors[name], shape, np.random.default_rng(seq))
+        return out
 
     def with_prior_only(self, dataset: Any, priors: Mapping[str, Prior], random_seed: int) -> Any:
         """``dataset`` (an ``xarray.Dataset`` over chain, draw) with :meth:`prior_only_draws`
@@ -496,6 +541,8 @@ class Structure:
             "drift_power": self.drift_power,
             "drift_scale": self.drift_scale,
             "pseudo": None if self.pseudo is None else self.pseudo.to_dict(),
+            "scatter": self.scatter,
+            "scatter_scale": self.scatter_scale,
         }
 
     @classmethod
@@ -510,6 +557,9 @@ class Structure:
             # fits saved before the pseudo-forecast had the default median
             float(data.get("drift_scale", DRIFT_SCALE)),
             PseudoForecast.from_dict(data["pseudo"]) if data.get("pseudo") else None,
+            # fits saved before the scatter existed have none
+            bool(data.get("scatter", False)),
+            float(data.get("scatter_scale", SCATTER_SCALE)),
         )
 
     def describe(self) -> str:
@@ -517,8 +567,12 @@ class Structure:
         parts = [f"{g.column} ({g.size} groups)" for g in self.groupings]
         text = "group offsets by " + ", ".join(parts) if parts else "no group offsets"
         if self.drift and self.drift_scale != DRIFT_SCALE:
-            return text + f"; extrapolation drift (median {self.drift_scale:.3g} per √decade)"
-        return text + ("; extrapolation drift" if self.drift else "")
+            text += f"; extrapolation drift (median {self.drift_scale:.3g} per √decade)"
+        elif self.drift:
+            text += "; extrapolation drift"
+        if self.scatter:
+            text += f"; extrapolation scatter (median {self.scatter_scale:.3g} per √decade)"
+        return text
 
 
 def _axis_values(inputs: Mapping[str, Any], axis: str) -> np.ndarray:
@@ -570,6 +624,8 @@ def resolve_structure(
     frame: pd.DataFrame,
     inputs: Sequence[str],
     positive: Sequence[str],
+    *,
+    scatter: bool = False,
 ) -> tuple[Structure, dict[str, np.ndarray]]:
     """The :class:`Structure` of a fit and its group codes per run.
 
@@ -600,7 +656,7 @@ def resolve_structure(
         g, c = Grouping.from_frame(frame, column)
         groupings.append(g)
         codes[g.index_name] = c
-    axes = _scale_axes(inputs, positive) if drift else ()
+    axes = _scale_axes(inputs, positive) if drift or scatter else ()
     ranges = {}
     for axis in axes:
         if axis == "C" and "C" not in frame.columns:  # 6ND, as the predictions measure it
@@ -609,4 +665,5 @@ def resolve_structure(
             x = frame[axis].to_numpy(dtype=float)
         lx = np.log10(x)
         ranges[axis] = (float(lx.min()), float(lx.max()))
-    return Structure(tuple(groupings), axes, ranges, bool(drift)), codes
+    structure = Structure(tuple(groupings), axes, ranges, bool(drift), scatter=bool(scatter))
+    return structure, codes

@@ -376,6 +376,7 @@ def _prior_samples(
     *,
     groups: Any = None,
     drift: bool = True,
+    scatter: bool = False,
 ) -> tuple[xr.Dataset, np.ndarray, PreparedData, dict[str, Prior], Structure]:
     """Prior draws of the parameters and of the observed variable at ``frame``'s inputs.
 
@@ -401,6 +402,7 @@ def _prior_samples(
         _group_frame(prepared.frame, frame, None, groups),
         law.inputs,
         law.required_positive,
+        scatter=bool(scatter) and loss_like,
     )
     all_priors = merge_priors(
         {**law.default_priors, **lik.noise_priors, **structure.default_priors()}, priors

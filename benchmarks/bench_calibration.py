@@ -14,6 +14,9 @@ width (relative to the observed loss), mean CRPS and the KS p-value of the PIT v
 * ``--drift-shapes SD:median SD:rms``: the same fits re-scored with each fit's LogNormal drift
   prior given log-sd SD, its median or its root mean square kept (the stop-20 study; see
   ``diagnose_calibration.py``);
+* ``--scatter S1 S2``: the same fits re-scored with the extrapolation scatter
+  (``structure.py``; ``SCATTER``; the stop-20 second study, not adopted: see
+  ``diagnose_calibration.py``);
 * ``--drift-adaptive``: the same fits re-scored with a data-adaptive drift median (``ADAPTIVE``,
   the issue-10 study; exact, the drift being prior-only); ``--cache DIR`` keeps the backtests
   so re-scoring does not refit;
@@ -162,6 +165,7 @@ def run_bayes(
     adaptive: list[str] | None = None,
     cache: str | None = None,
     drift_shapes: list[str] | None = None,
+    scatter: list[str] | None = None,
 ) -> list[tuple[dict, pd.DataFrame]]:
     """Backtest one variant; with drift, also re-score with the drift prior's scale set to each
     of ``drift_scales`` (the drift is not in the likelihood, so its posterior is its prior and
@@ -207,6 +211,8 @@ def run_bayes(
         return out
     for shape in drift_shapes or []:
         out.append(_rescore_shape(split, variant, bt, seed, shape))
+    for candidate in scatter or []:
+        out.append(_rescore_scatter(split, variant, bt, seed, candidate))
     prior = first.priors["drift"]
     lognormal = prior.dist == "LogNormal"
     base = np.exp(prior.params["mu"]) if lognormal else prior.params["sigma"]
@@ -294,6 +300,104 @@ def _rescore_shape(split: dict, variant: str, bt, seed: int, shape: str):
         post["drift"] = original
     table = pd.concat(tables, ignore_index=True)
     name = f"{variant} drift_sd={sd:g},{keep}"
+    return _rows(split["name"], name, table, 0.0), table.assign(split=split["name"], model=name)
+
+
+#: Extrapolation scatter candidates (stop 20, second study; rule in the commit "Extrapolation
+#: scatter study rule"): ``S1`` adds the scatter (structure.py) to the fit's drift as it is;
+#: ``S2`` also sets the drift's median from the pseudo-forecast's median error (robust bias).
+SCATTER = ("S1", "S2")
+
+
+def _scatter_structure(f, candidate: str):
+    """The fit's structure with the scatter, and its drift prior for ``candidate``, from the
+    pseudo-forecast redone exactly as ``bs.fit`` does it (the fit's own mode finder); checked
+    to reproduce the mean error the fit saved."""
+    from bayescale.data import prepare_data
+    from bayescale.model import data_values, observed_name
+    from bayescale.pseudo_forecast import law_mode_fit
+
+    law, lik = f.law, f.likelihood
+    prepared = prepare_data(law, f.data, likelihood=lik)
+    values = data_values(law, prepared, f.reference, lik, f.group_codes())
+    inner = law_mode_fit(law, f.model, values, f.reference, f.priors)
+    seen: dict = {}
+
+    def mode_fit(mask):
+        log_mean, sigma = inner(mask)
+        seen["held"], seen["sigma"] = ~mask, sigma
+
+        def recorded(**inputs):
+            seen["predicted"] = np.asarray(log_mean(**inputs), dtype=float)
+            return seen["predicted"]
+
+        return recorded, sigma
+
+    obs_log = np.asarray(values[f"{observed_name(law, lik)}_data"], dtype=float)
+    n_law = sum(not f.priors[n].is_fixed for n in law.parameter_names) + sum(
+        not f.priors[n].is_fixed for n in lik.noise_priors
+    )
+    own = f.structure
+    base = dataclasses.replace(own, scatter=True, drift_scale=bs.structure.DRIFT_SCALE)
+    new = base.adapt_drift(prepared.inputs, obs_log, mode_fit, n_law + 2)
+    if (new.pseudo is None) != (own.pseudo is None) or (
+        own.pseudo is not None and not np.isclose(new.pseudo.error, own.pseudo.error, atol=1e-6)
+    ):
+        raise RuntimeError(f"pseudo-forecast not reproduced: {new.pseudo} vs {own.pseudo}")
+    if new.drift_scale != own.drift_scale:
+        raise RuntimeError(f"drift median not reproduced: {new.drift_scale} vs {own.drift_scale}")
+    if candidate == "S2" and new.pseudo is not None:
+        errors = obs_log[seen["held"]] - seen["predicted"]
+        sigma = seen["sigma"]
+        var = sigma**2 / errors.size if np.isfinite(sigma) else 0.0
+        e_b = np.sqrt(max(np.median(errors) ** 2 - var, 0.0) / new.pseudo.distance)
+        new = dataclasses.replace(new, drift_scale=max(bs.structure.DRIFT_SCALE, float(e_b)))
+    return new
+
+
+def _rescore_scatter(split: dict, variant: str, bt, seed: int, candidate: str):
+    """Re-score ``bt``'s fits with the extrapolation scatter (``SCATTER``). Exact: scatter and
+    drift are prior-only; the scatter is drawn from its prior on its own stream of the fit's
+    seed (as ``bs.fit`` draws it), an S2 drift is the fit's draws moved to the new median."""
+    import xarray as xr
+
+    if candidate not in SCATTER:
+        raise ValueError(f"--scatter: {candidate!r} is not one of {SCATTER}")
+    law = bs.get_law(split["law"])
+    data = split["data"]
+    col = data[split["column"]] if split["column"] in data else 6 * data["N"] * data["D"]
+    tables = []
+    for i, (cutoff, f) in enumerate(bt.fits.items()):
+        own, node = f.structure, f.idata["posterior"].to_dataset()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            new = _scatter_structure(f, candidate)
+        shape = (node.sizes["chain"], node.sizes["draw"])
+        prior_only = new.prior_only_draws(new.default_priors(), shape, f.random_seed)
+        scat = prior_only["scatter"]
+        if new.drift_scale == own.drift_scale and not np.array_equal(
+            prior_only["drift"], node["drift"].to_numpy()
+        ):  # the fit's own seed and stream: bs.fit(..., scatter=True) would draw these
+            raise RuntimeError("the fit's drift draws are not reproduced from its seed")
+        drift = node["drift"] * (new.drift_scale / own.drift_scale)
+        f.idata["posterior"] = xr.DataTree(
+            node.assign(scatter=(("chain", "draw"), scat), drift=drift)
+        )
+        f.structure = new
+        test = data[(col >= cutoff).to_numpy()]
+        inputs = {k: test[k].to_numpy(float) for k in law.inputs}
+        draws_ = _predictive_draws(f, inputs, random_seed=seed + 1000 + i, frame=test)
+        flat = draws_.to_numpy().reshape(-1, len(test))
+        scored = _score(flat, test[law.output].to_numpy(float), PROBS)
+        tables.append(
+            pd.DataFrame(scored).assign(
+                cutoff=cutoff, scatter_median=new.scatter_scale, drift_median=new.drift_scale
+            )
+        )
+        f.idata["posterior"] = xr.DataTree(node)
+        f.structure = own
+    table = pd.concat(tables, ignore_index=True)
+    name = f"{variant} scatter {candidate}"
     return _rows(split["name"], name, table, 0.0), table.assign(split=split["name"], model=name)
 
 
@@ -411,6 +515,12 @@ def main(argv: list[str] | None = None) -> int:
         "median or its root mean square: e.g. 0.25:rms 0.25:median",
     )
     parser.add_argument(
+        "--scatter",
+        nargs="*",
+        default=[],
+        help=f"also score the fits with the extrapolation scatter: {list(SCATTER)}",
+    )
+    parser.add_argument(
         "--cache", default=None, help="folder of pickled backtests (reused when present)"
     )
     parser.add_argument("--only", default=None, help="run the splits whose name contains this")
@@ -436,6 +546,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.drift_adaptive,
                 args.cache,
                 args.drift_shapes,
+                args.scatter,
             )
             for row, table in results:
                 rows.append(row)
