@@ -26,10 +26,12 @@ noise, tails included, in ``tests/test_holdout_structure.py``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 from scipy.special import logsumexp
 
 from ._api import CI_PROB, check_seed
@@ -37,7 +39,7 @@ from .analysis import predict_loss
 from .fit import Fit
 from .pooling import NEW_GROUP, group_view
 
-__all__ = ["score_holdout"]
+__all__ = ["grouped_predictive_draws", "score_holdout"]
 
 #: Nodes of each of the two grids the normal shift is integrated on (structured fits).
 GRID_NODES = 161
@@ -149,6 +151,79 @@ def _log_density(
     return out
 
 
+def _group_parts(fit: Fit, runs: pd.DataFrame, seed: int) -> tuple[np.ndarray, list, list]:
+    """Each run's group label (text), whether the fit saw it, and per label ``(rows, view,
+    seed of its predictive draws)``: a seen group's :func:`group_view`, an unseen one's new
+    group (its own stream, shared by the label's runs)."""
+    pooling = fit.pooling
+    labels = runs[pooling.column].astype(str).to_numpy()
+    known = {str(v) for v in pooling.labels}
+    by_label = {str(v): v for v in pooling.labels}
+    parts = []
+    for k, label in enumerate(pd.unique(labels)):
+        where = np.flatnonzero(labels == label)
+        if label in known:
+            view = group_view(fit, by_label[label])
+        else:
+            view = group_view(fit, NEW_GROUP, random_seed=_view_seed(seed, k))
+        parts.append((where, view, _view_seed(seed, 1_000_000 + k)))
+    return labels, [v in known for v in labels], parts
+
+
+def grouped_predictive_draws(
+    fit: Fit,
+    runs: pd.DataFrame,
+    inputs: Mapping[str, np.ndarray] | None = None,
+    *,
+    random_seed: int,
+) -> xr.DataArray:
+    """Predictive draws ``(chain, draw, point)`` of ``runs`` under a pooled fit, each run in its
+    own group (its group column): a group the fit has seen with that group's values, an unseen
+    one as a new group of the population — one draw of its values per posterior draw, shared
+    by every run of that group, independent between new groups (as :func:`score_holdout`).
+    ``inputs`` (default: the law's input columns of ``runs``) are the values predicted at; the
+    runs' columns of the fit's structured group offsets (``groups=``) are passed on.
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> runs = bs.testing.simulate_chinchilla(40, random_seed=0)
+    >>> runs["corpus"] = ["a", "b"] * 20
+    >>> fit = bs.fit("chinchilla", runs, group="corpus", draws=60, tune=60, chains=1,
+    ...              random_seed=0, progressbar=False, warn=False)
+    >>> new = runs.iloc[:4].assign(corpus=["a", "a", "z", "z"])
+    >>> grouped_predictive_draws(fit, new, random_seed=0).sizes["point"]
+    4
+    """
+    law = fit.law
+    if fit.pooling is None:
+        raise ValueError("grouped_predictive_draws needs a fit with groups (bs.fit(..., group=))")
+    if fit.pooling.column not in runs.columns:
+        raise ValueError(
+            f"the runs have no group column {fit.pooling.column!r} (the fit's group=); "
+            f"columns: {[str(c) for c in runs.columns]}"
+        )
+    if inputs is None:
+        inputs = {k: runs[k].to_numpy(dtype=float) for k in law.inputs}
+    _, _, parts = _group_parts(fit, runs, int(random_seed))
+    out = None
+    for where, view, s in parts:
+        part_inputs = {k: np.asarray(v)[where] for k, v in inputs.items()}
+        groups = {
+            g.column: runs[g.column].to_numpy()[where]
+            for g in fit.structure.groupings
+            if g.column in runs.columns and g.column not in part_inputs
+        }
+        draws = predict_loss(view, kind="predictive", random_seed=s, groups=groups, **part_inputs)
+        if "point" not in draws.dims:
+            draws = draws.expand_dims(point=1, axis=-1)
+        draws = draws.transpose("chain", "draw", "point")
+        if out is None:
+            out = np.full((draws.sizes["chain"], draws.sizes["draw"], len(runs)), np.nan)
+        out[..., where] = draws.to_numpy()
+    return xr.DataArray(out, dims=("chain", "draw", "point"), name=law.output)
+
+
 def _score(view: Fit, rows: pd.DataFrame, ci_prob: float, seed: int) -> dict[str, np.ndarray]:
     law, lik = view.law, view.likelihood
     inputs = {k: rows[k].to_numpy(dtype=float) for k in law.inputs}
@@ -251,19 +326,9 @@ def score_holdout(
     if pooling is None:
         parts = [(np.arange(len(runs)), fit, seed)]
     else:
-        labels = runs[pooling.column].astype(str).to_numpy()
-        known = {str(v) for v in pooling.labels}
-        by_label = {str(v): v for v in pooling.labels}
+        labels, seen, parts = _group_parts(fit, runs, seed)
         out["group"] = labels
-        out["seen"] = [v in known for v in labels]
-        parts = []
-        for k, label in enumerate(pd.unique(labels)):
-            where = np.flatnonzero(labels == label)
-            if label in known:
-                view = group_view(fit, by_label[label])
-            else:
-                view = group_view(fit, NEW_GROUP, random_seed=_view_seed(seed, k))
-            parts.append((where, view, _view_seed(seed, 1_000_000 + k)))
+        out["seen"] = seen
     for where, view, s in parts:
         scored = _score(view, runs.iloc[where], float(ci_prob), s)
         for c in cols:

@@ -229,6 +229,9 @@ def _refit_kwargs(fit: Fit, fit_kwargs: Mapping[str, Any] | None) -> dict[str, A
     groups = [g.column for g in fit.structure.groupings]
     if groups:
         kwargs["groups"] = groups
+    if fit.pooling is not None:  # a pooled fit refits pooled: its column, modes and forms
+        kwargs["group"] = fit.pooling.column
+        kwargs["pool"] = fit.pooling.spec()
     kwargs.update(fit_kwargs or {})
     return kwargs
 

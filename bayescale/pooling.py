@@ -81,6 +81,7 @@ from .structure import Grouping, prior_draws
 from .xp import numpy_ns
 
 __all__ = [
+    "AUTO_FORM",
     "DEFAULT_TAU_SCALE",
     "NEW_GROUP",
     "PARTIAL_FORMS",
@@ -101,7 +102,11 @@ PARTIAL_FORMS = {
     "partial_centered": True,
     "partial_noncentred": False,
     "partial_noncentered": False,
+    "partial_auto": None,
 }
+#: The form ``"partial_auto"``: each group's form chosen by a Laplace pilot before sampling
+#: (:mod:`bayescale.pooling_auto`).
+AUTO_FORM = "partial_auto"
 #: The label that asks an analysis function for a new group of the population.
 NEW_GROUP = "<new group>"
 #: The HalfNormal scale of a partial parameter's ``tau`` as a fraction of its prior's spread.
@@ -199,11 +204,16 @@ class Pooling:
         Partial parameter → the groups (codes) whose values are sampled centred
         (``u[g] = h(θ[g]) ~ Normal(h(θ_mu), θ_tau)``); the other groups, and parameters not
         named, are non-centred. Fits saved before the choice existed are non-centred.
+    auto : tuple of str
+        Partial parameters whose ``centred`` groups were chosen by the fit's Laplace pilot
+        (``pool="partial_auto"``, :mod:`bayescale.pooling_auto`); a refit (a backtest's
+        cutoff) chooses again on its own runs.
     """
 
     grouping: Grouping
     modes: dict[str, str]
     centred: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    auto: tuple[str, ...] = ()
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Codes of the groups of partial parameter ``name`` sampled centred and non-centred."""
@@ -341,11 +351,42 @@ class Pooling:
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "grouping": self.grouping.to_dict(),
             "modes": dict(self.modes),
             "centred": {n: [int(g) for g in sorted(c)] for n, c in self.centred.items()},
         }
+        if self.auto:
+            out["auto"] = list(self.auto)
+        return out
+
+    def spec(self) -> dict[str, str]:
+        """The ``pool=`` mapping that fits this pooling again (a backtest's refits): each
+        parameter's mode, a partial one with its form — ``"partial_auto"`` when the pilot chose
+        it (chosen again on the new runs), ``"partial_centred"`` when every group was centred,
+        else ``"partial_noncentred"``.
+
+        Examples
+        --------
+        >>> import bayescale as bs, pandas as pd
+        >>> law = bs.get_law("chinchilla")
+        >>> runs = pd.DataFrame({"N": [1e8, 2e8], "D": [1e9] * 2, "corpus": ["a", "b"]})
+        >>> pool = {"alpha": "shared", "beta": "partial_centred", "log_E": "partial_auto"}
+        >>> pooling, _ = resolve_pooling(law, "corpus", pool, runs, law.default_priors)
+        >>> pooling.spec()["beta"], pooling.spec()["log_E"], pooling.spec()["log_A_ref"]
+        ('partial_centred', 'partial_auto', 'partial_noncentred')
+        """
+        out = {}
+        for n, mode in self.modes.items():
+            if mode != "partial":
+                out[n] = mode
+            elif n in self.auto:
+                out[n] = AUTO_FORM
+            elif len(self.centred.get(n, ())) == self.grouping.size:
+                out[n] = "partial_centred"
+            else:
+                out[n] = "partial_noncentred"
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Pooling:
@@ -365,7 +406,11 @@ class Pooling:
         bad = {n: c for n, c in centred.items() if any(not 0 <= g < grouping.size for g in c)}
         if bad:
             raise ValueError(f"centred groups {bad} are not codes of the {grouping.size} groups")
-        return cls(grouping, modes, centred)
+        auto = tuple(str(n) for n in data.get("auto", ()))
+        stray = sorted(set(auto) - {n for n, m in modes.items() if m == "partial"})
+        if stray:
+            raise ValueError(f"auto-centred parameters {stray} are not partially pooled")
+        return cls(grouping, modes, centred, auto)
 
     def describe(self) -> str:
         """One line for people: the group column and each mode's parameters (a partial
@@ -373,7 +418,8 @@ class Pooling:
 
         def mark(n: str) -> str:
             k = len(self.centred.get(n, ()))
-            return f"{n} (centred {k}/{self.grouping.size})" if k else n
+            how = "auto: " if n in self.auto else ""
+            return f"{n} ({how}centred {k}/{self.grouping.size})" if k or how else n
 
         parts = [f"{m}: {', '.join(map(mark, self.names(m)))}" for m in POOL_MODES if self.names(m)]
         return f"{self.grouping.size} groups of {self.column!r} ({'; '.join(parts)})"
@@ -456,8 +502,9 @@ def resolve_pooling(
         )
     grouping, codes = Grouping.from_frame(frame, group)
     every = tuple(range(grouping.size))
-    centred = {n: every for n, m in modes.items() if m == "partial" and forms.get(n, False)}
-    pooling = Pooling(grouping, modes, centred)
+    centred = {n: every for n, m in modes.items() if m == "partial" and forms.get(n) is True}
+    auto = tuple(n for n, m in modes.items() if m == "partial" and n in forms and forms[n] is None)
+    pooling = Pooling(grouping, modes, centred, auto)
     if grouping.size < 2:
         raise ValueError(
             f"group={group!r} has {grouping.size} group; pooling needs at least two groups"
