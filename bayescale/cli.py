@@ -5,6 +5,7 @@
     bayescale fit chinchilla runs.csv --out fit.nc [--columns N=params,D=tokens,loss=val_loss]
               [--prior alpha='Normal(mu=0.3, sigma=0.1)'] [--draws 1000 --tune 1000 --chains 4]
               [--random-seed 0] [--likelihood binomial] [--option breaks=2 --option x=C] [--force]
+              [--group experiment [--pool alpha=shared,beta=partial_centred | --pool MODE]]
     bayescale summary fit.nc [--format md|csv|json|tex] [--out FILE [--force]]
     bayescale optimal fit.nc --compute 1e24 1e25 [--ci-prob 0.95] [--format md|csv|json|tex]
     bayescale report fit.nc --out DIR [--compute 1e23 1e24] [--title TEXT] [--force]
@@ -18,10 +19,17 @@
     bayescale backtest chinchilla,kaplan runs.csv --cutoff 1e21 [--stack pseudo-BMA]  (or STACK/)
     bayescale stack fit1.nc fit2.nc --out STACK/ [--names a b] [--weights 0.7 0.3] [--force]
 
-Every command that reads a fit (summary, optimal, report, predict, plot, plan) also reads a
-saved stack: the folder written by ``bayescale stack`` or :meth:`bayescale.StackedFit.save`.
     bayescale datasets
     bayescale laws
+
+Every command that reads a fit (summary, optimal, report, predict, plot, plan) also reads a
+saved stack: the folder written by ``bayescale stack`` or :meth:`bayescale.StackedFit.save`.
+On a pooled fit (``fit --group COLUMN``) they answer per group: ``--group LABEL`` for a fitted
+group, ``--group new`` for a new group of the population, and without ``--group`` the tables
+hold every group (a ``group`` column); ``report`` and the figures other than ``plot fit`` (every
+group in one figure) describe one group and ask for ``--group`` (:mod:`bayescale.cli_groups`).
+``backtest`` takes ``--group``/``--pool`` too, or a saved fit (``fit.nc``) refitted at each cutoff
+with its own settings.
 
 Results go to stdout (tables, the path of a report or figure); diagnostics, warnings and
 "wrote FILE" lines go to stderr, so ``bayescale optimal ... > table.md`` captures the answer only.
@@ -92,6 +100,23 @@ from .cli_common import (  # noqa: F401  (re-exported)
 __all__ = ["main"]
 
 
+def _add_group_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--group", metavar="LABEL",
+        help="a pooled fit: answer for this fitted group, or 'new' for a new group of the "
+        "population (default: every group)",
+    )  # fmt: skip
+
+
+def _add_pool_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--pool", metavar="SPEC",
+        help="with --group: NAME=MODE pairs (alpha=shared,beta=partial_centred) or one MODE for "
+        "every parameter: shared, partial (non-centred), partial_centred, partial_auto, "
+        "independent",
+    )  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``bayescale`` command.
 
@@ -151,6 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="show the sampler's progress bar (default: when stderr is a terminal)",
     )
+    p.add_argument(
+        "--group", metavar="COLUMN",
+        help="pool the law's parameters over the groups of this column (a hierarchical fit)",
+    )  # fmt: skip
+    _add_pool_option(p)
     p.add_argument("--quiet", action="store_true", help="do not print the fit's summary line")
     p.add_argument("--force", action="store_true", help="replace an existing output")
     p.set_defaults(func=_cmd_fit)
@@ -163,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--digits", type=_digits, default=3, help="significant digits for md/tex")
     p.add_argument("--out", help="write to this file instead of stdout")
     p.add_argument("--force", action="store_true", help="replace an existing output")
+    _add_group_option(p)
     p.set_defaults(func=_cmd_summary)
 
     p = sub.add_parser("optimal", help="compute-optimal N*, D*, D*/N* and loss for budgets")
@@ -178,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write to this file instead of stdout")
     p.add_argument("--force", action="store_true", help="replace an existing output")
     _add_fixed_option(p)
+    _add_group_option(p)
     p.set_defaults(func=_cmd_optimal)
 
     p = sub.add_parser("report", help="write a Markdown/HTML report with figures into a folder")
@@ -191,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--force", action="store_true", help="replace an existing report's files")
     _add_fixed_option(p)
+    _add_group_option(p)
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("predict", help="loss of planned runs: median and interval")
@@ -216,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--digits", type=_digits, default=3, help="significant digits for md/tex")
     p.add_argument("--out", help="write to this file instead of stdout")
     p.add_argument("--force", action="store_true", help="replace an existing output")
+    _add_group_option(p)
     p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser("plot", help="draw one figure of a saved fit (.png, .svg or .pdf)")
@@ -224,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output file: .png, .svg or .pdf")
     p.add_argument("--dpi", type=_dpi, default=150, help="resolution of a PNG (1 to 1200)")
     p.add_argument("--force", action="store_true", help="replace an existing output")
+    _add_group_option(p)
     p.set_defaults(func=_cmd_plot)
 
     p = sub.add_parser("plan", help="the one-page plan for a budget: N, D, loss, rules, next run")
@@ -246,12 +281,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_random_seed(p, 0, "seed of the simulations (default 0)")
     p.add_argument("--out", help="write the Markdown to this file instead of stdout")
     p.add_argument("--force", action="store_true", help="replace an existing output")
+    _add_group_option(p)
     p.set_defaults(func=_cmd_plan)
 
     p = sub.add_parser("backtest", help="fit below cutoffs, score the held-out runs above")
     p.add_argument(
         "law", help="registered law name (see 'bayescale laws'); LAW1,LAW2 or a saved stack "
-        "folder backtests a stack (members refitted and stacked again at each cutoff)",
+        "folder backtests a stack (members refitted and stacked again at each cutoff); a fit file "
+        "(.nc) is refitted at each cutoff with its own settings (a pooled fit: its groups)",
     )  # fmt: skip
     p.add_argument("data", help="CSV file, one row per training run")
     p.add_argument("--split", default="C", help="column the cutoffs apply to (default C = 6ND)")
@@ -278,6 +315,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--digits", type=_digits, default=3, help="significant digits for md/tex")
     p.add_argument("--out", help="write to this file instead of stdout")
     p.add_argument("--force", action="store_true", help="replace an existing output")
+    p.add_argument(
+        "--group", metavar="COLUMN",
+        help="fit every cutoff pooled over the groups of this column; unseen groups are "
+        "predicted as new groups",
+    )  # fmt: skip
+    _add_pool_option(p)
     p.set_defaults(func=_cmd_backtest)
 
     p = sub.add_parser("stack", help="average saved fits of the same runs (a stack folder)")

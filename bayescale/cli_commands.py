@@ -27,6 +27,13 @@ from .cli_common import (
     _print_table,
     _read_csv,
 )
+from .cli_groups import (
+    one_group,
+    parse_pool,
+    pooled_predict_table,
+    predict_table,
+    select_group,
+)
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
@@ -55,6 +62,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             random_seed=args.random_seed,
             progressbar=progress,
             columns=columns,
+            group=args.group,
+            pool=parse_pool(args.pool, args.group),
         )
     for w in caught:
         if issubclass(w.category, bs.DiagnosticWarning):
@@ -76,7 +85,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     from .export import render_table
 
     _check_new(args.out, args.force, inputs=[args.fit])
-    fit = _load_fit(args.fit)
+    fit = select_group(_load_fit(args.fit), args.group)
     _emit(render_table(fit.summary(), args.format, digits=args.digits), args.out)
     return 0
 
@@ -87,7 +96,7 @@ def _cmd_optimal(args: argparse.Namespace) -> int:
 
     _check_new(args.out, args.force, inputs=[args.fit])
     fixed = _parse_fixed(args.fixed)
-    fit = _load_fit(args.fit)
+    fit = select_group(_load_fit(args.fit), args.group)
     table = summary_table(compute_optimal(fit, args.compute, fixed=fixed), ci_prob=args.ci_prob)
     if args.format in ("md", "tex"):
         from .report import optimal_display
@@ -105,7 +114,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     _check_new(args.out, args.force, "folder")
     fixed = _parse_fixed(args.fixed)
-    fit = _load_fit(args.fit)
+    fit = one_group(_load_fit(args.fit), args.group, "report")
     kwargs = {} if args.compute is None else {"compute": args.compute}
     if fixed:
         kwargs["fixed"] = fixed
@@ -145,9 +154,6 @@ def _parse_point(text: str) -> dict[str, float]:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from .analysis import predict_loss
     from .export import render_table
 
     _check_new(args.out, args.force, inputs=[args.fit, *([args.runs] if args.runs else [])])
@@ -175,18 +181,12 @@ def _cmd_predict(args: argparse.Namespace) -> int:
                 + (f"; missing {missing}" if missing else "")
             )
         points = points[inputs]
-    values = {k: points[k].to_numpy(dtype=float) for k in inputs}
-    draws = predict_loss(fit, kind=args.kind, random_seed=args.random_seed, **values)
-    arr = np.asarray(draws.to_numpy(), dtype=float).reshape(-1, len(points))
-    pct = f"{100 * args.ci_prob:g}"
-    lo, mid, hi = np.nanquantile(arr, [(1 - args.ci_prob) / 2, 0.5, (1 + args.ci_prob) / 2], axis=0)
-    out = law.output
-    table = points.reset_index(drop=True).copy()
-    table[f"{out}_median"] = mid
-    table[f"{out}_lo{pct}"] = lo
-    table[f"{out}_hi{pct}"] = hi
-    table.index.name = "point"
-    table.attrs["kind"] = args.kind
+    options = dict(kind=args.kind, ci_prob=args.ci_prob, random_seed=args.random_seed)
+    if args.group is None and getattr(fit, "pooling", None) is not None:
+        table = pooled_predict_table(fit, points, **options)  # every point in every group
+    else:
+        view = select_group(fit, args.group, random_seed=args.random_seed)
+        table = predict_table(view, points, **options)
     _emit(render_table(table, args.format, digits=args.digits), args.out)
     return 0
 
@@ -195,7 +195,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     from .plan import plan
 
     _check_new(args.out, args.force, inputs=[args.fit])
-    fit = _load_fit(args.fit)
+    fit = select_group(_load_fit(args.fit), args.group, random_seed=args.random_seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         result = plan(
@@ -217,6 +217,12 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     from .export import render_table
 
     law = _backtest_law(args.law, _parse_options(args.option))
+    pool = parse_pool(args.pool, args.group)
+    if args.group is not None and not isinstance(law, bs.ScalingLaw):
+        raise UsageError(
+            "--group pools one law's fits; a saved fit keeps its own groups, a stack's members "
+            "their own"
+        )
     if args.stack is not None and isinstance(law, bs.ScalingLaw):
         raise UsageError("--stack weighs several laws: give them as LAW1,LAW2 or a stack folder")
     data = _read_csv(args.data)
@@ -235,6 +241,8 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
             law, data, split={args.split: args.cutoff}, random_seed=args.random_seed,
             draws=args.draws, tune=args.tune, chains=args.chains, warn=False,
             **({} if args.stack is None else {"stack": args.stack}),
+            **({} if args.group is None else {"group": args.group}),
+            **({} if pool is None else {"pool": pool}),
         )  # fmt: skip
     for w in caught:
         if issubclass(w.category, bs.CalibrationWarning | bs.DiagnosticWarning):
@@ -258,13 +266,13 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def _backtest_law(text: str, options: dict) -> Any:
-    """One law, several comma-separated laws (a stack) or a saved stack folder (its members
-    refitted at each cutoff)."""
+    """One law, several comma-separated laws (a stack), a saved stack folder (its members
+    refitted at each cutoff) or a saved fit file (refitted with its own settings)."""
     import bayescale as bs
 
-    if Path(text).is_dir():
+    if Path(text).is_dir() or (Path(text).is_file() and text.endswith(".nc")):
         if options:
-            raise UsageError("--option applies to a law name, not to a saved stack")
+            raise UsageError("--option applies to a law name, not to a saved fit or stack")
         return _load_fit(text)
     names = [t.strip() for t in text.split(",")]
     if len(names) == 1:
@@ -363,7 +371,12 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         )
     _check_new(args.out, args.force, inputs=[args.fit])
     fit = _load_fit(args.fit)
-    fig, _ = getattr(plots, f"plot_{args.kind}")(fit)
+    if args.group is None and args.kind == "fit" and getattr(fit, "pooling", None) is not None:
+        from .plots_groups import plot_groups
+
+        fig, _ = plot_groups(fit)  # every group in one figure
+    else:
+        fig, _ = getattr(plots, f"plot_{args.kind}")(one_group(fit, args.group, "plot"))
     try:
         atomic_write(args.out, lambda tmp: fig.savefig(tmp, format=ext, dpi=args.dpi))
     except OSError as err:

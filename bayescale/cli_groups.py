@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .pooling import NEW_GROUP, PARTIAL_FORMS, POOL_MODES
-
 __all__ = [
     "NEW_WORD",
     "check_group_option",
+    "one_group",
     "parse_pool",
     "pooled_predict_table",
     "predict_table",
@@ -30,7 +29,12 @@ __all__ = [
 
 #: What ``--group`` takes for a new group of the population.
 NEW_WORD = "new"
-_MODES = (*POOL_MODES, *PARTIAL_FORMS)
+
+
+def _modes() -> tuple[str, ...]:
+    from .pooling import PARTIAL_FORMS, POOL_MODES  # not at import: the CLI starts fast
+
+    return (*POOL_MODES, *PARTIAL_FORMS)
 
 
 class GroupUsageError(ValueError):
@@ -60,10 +64,11 @@ def parse_pool(text: str | None, group: str | None) -> str | dict[str, str] | No
             "--pool needs --group COLUMN, the column whose groups the law's parameters vary by"
         )
     text = text.strip()
+    modes = _modes()
     if "=" not in text:
-        if text not in _MODES:
+        if text not in modes:
             raise GroupUsageError(
-                f"--pool: unknown mode {text!r}; give one of {', '.join(_MODES)} or "
+                f"--pool: unknown mode {text!r}; give one of {', '.join(modes)} or "
                 "NAME=MODE pairs such as alpha=shared,beta=partial"
             )
         return text
@@ -77,9 +82,9 @@ def parse_pool(text: str | None, group: str | None) -> str | dict[str, str] | No
             )
         if name in pool:
             raise GroupUsageError(f"--pool: {name!r} is given twice; give each parameter once")
-        if mode not in _MODES:
+        if mode not in modes:
             raise GroupUsageError(
-                f"--pool: unknown mode {mode!r} for {name!r}; choose from {', '.join(_MODES)}"
+                f"--pool: unknown mode {mode!r} for {name!r}; choose from {', '.join(modes)}"
             )
         pool[name] = mode
     return pool
@@ -117,7 +122,7 @@ def select_group(fit: Any, group: str | None, *, random_seed: int | None = None)
     ...
     bayescale.cli_groups.GroupUsageError: --group c: not a group of this fit (a, b); --group new answers for a new group
     """  # noqa: E501
-    from .pooling import group_view
+    from .pooling import NEW_GROUP, group_view
 
     check_group_option(fit, group)
     if group is None:
@@ -132,6 +137,18 @@ def select_group(fit: Any, group: str | None, *, random_seed: int | None = None)
         f"--group {group}: not a group of this fit ({', '.join(labels)}); --group "
         f"{NEW_WORD} answers for a new group"
     )
+
+
+def one_group(fit: Any, group: str | None, command: str) -> Any:
+    """:func:`select_group` for a command that describes one law (``report``, the figures): a
+    pooled fit without ``--group`` is refused, naming its groups."""
+    if group is None and getattr(fit, "pooling", None) is not None:
+        raise GroupUsageError(
+            f"{command} describes one group of this pooled fit: give --group LABEL "
+            f"({', '.join(_labels(fit))}) or --group {NEW_WORD} for a new group"
+            + ("; 'plot fit' draws every group" if command == "plot" else "")
+        )
+    return select_group(fit, group)
 
 
 def pooled_predict_table(

@@ -276,9 +276,10 @@ def fit(
     pool : str or mapping, optional
         With ``group``: per sampled law parameter ``"shared"``, ``"partial"`` (hierarchical,
         non-centred; the default), ``"partial_centred"`` (hierarchical, centred: for groups
-        their data pin down, see ``bayescale.pooling.centring_ratio``) or ``"independent"``;
-        one string applies to all. The priors of the between-group spreads are named
-        ``<parameter>_tau``.
+        their data pin down, see ``bayescale.pooling.centring_ratio``), ``"partial_auto"``
+        (each group's form chosen before sampling by a Laplace pilot,
+        :mod:`bayescale.pooling_auto`) or ``"independent"``; one string applies to all. The
+        priors of the between-group spreads are named ``<parameter>_tau``.
     **sampler_kwargs
         Passed to the sampler: e.g. ``target_accept`` (default 0.9) or ``processes`` (nutpie
         only; chains are split between forked processes, one per core by default; the draws do
@@ -425,6 +426,14 @@ def fit(
             "sampler='pymc' accepts tune=0"
         )
 
+    t_pilot = time.perf_counter()
+    if pooling is not None and pooling.auto:  # pool="partial_auto": the Laplace pilot
+        from .pooling_auto import choose_centring
+
+        pooling, _ = choose_centring(
+            law, prepared, all_priors, lik, reference, codes, structure, pooling
+        )
+    t_pilot = time.perf_counter() - t_pilot
     try:
         trace, timings, values, model, compiled = _build_and_sample(
             law, prepared, all_priors, lik, reference, codes, structure, sampler,
@@ -490,6 +499,8 @@ def fit(
         codes=codes,
         pooling=pooling,
     )
+    if pooling is not None and pooling.auto:
+        timings["pilot"] = t_pilot
     timings["total"] = time.perf_counter() - t_start
     result = Fit(
         law,

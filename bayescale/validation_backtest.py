@@ -131,7 +131,7 @@ def _split_values(frame: pd.DataFrame, column: str) -> pd.Series:
 
 @deprecated_args(renamed={"probs": "ci_probs"})
 def backtest(
-    law: str | ScalingLaw | StackedFit | Sequence[Any] | Mapping[str, Any],
+    law: str | ScalingLaw | Fit | StackedFit | Sequence[Any] | Mapping[str, Any],
     data: pd.DataFrame,
     split: Mapping[str, Any],
     *,
@@ -148,9 +148,18 @@ def backtest(
     refitted with their own settings) or several laws (a list, or a mapping name → law or
     ``(law, fit_kwargs)``); ``fits`` then holds the stack of each cutoff.
 
+    Pooled fits (:mod:`bayescale.pooling`): ``group=`` and ``pool=`` (in ``fit_kwargs``) fit
+    every cutoff pooled, or pass a saved :class:`~bayescale.Fit` to refit it at each cutoff with
+    its own law, likelihood, priors, group column and pool spec (centred or non-centred forms
+    kept; ``"partial_auto"`` chosen again on the cutoff's runs; options given here win). Each
+    held-out run is predicted in its own group: a group fitted below the cutoff with its values,
+    a group unseen there as a new group of the population (one draw of its values per posterior
+    draw, shared by its runs); the table gains ``group`` and ``seen``. A stack's pooled members
+    are refitted pooled.
+
     Parameters
     ----------
-    law : str, ScalingLaw, StackedFit, list or mapping
+    law : str, ScalingLaw, Fit, StackedFit, list or mapping
     data : DataFrame
         The runs, with the law's inputs and output (and the split column).
     split : mapping
@@ -201,6 +210,13 @@ def backtest(
     """
     from .stacking_backtest import fit_stack_cutoffs, stack_members
 
+    if isinstance(law, Fit):  # refitted with its own settings (a pooled fit: its groups, pool)
+        from .next_runs import _refit_kwargs
+
+        if stack is not None:
+            raise ValueError("stack= needs several members: a StackedFit or a list of laws")
+        fit_kwargs = {**_refit_kwargs(law, None), **fit_kwargs}
+        law = law.law
     members = stack_members(law, stack)
     if members is not None:
         first_law, first_kwargs = next(iter(members[0].values()))
@@ -257,6 +273,7 @@ def backtest(
         part = pd.DataFrame(
             {"cutoff": cutoff, "run": test.index, column: values[~train_mask].to_numpy()}
             | {k: test[k].to_numpy() for k in law.inputs if k != column}
+            | _group_columns(f, test)
             | scored
         )
         rows.append(part)
@@ -268,6 +285,18 @@ def backtest(
     result = BacktestResult(column, cutoffs, probs, table, metrics, overall, fits)
     _warn_calibration(result.calibration, law.name if members is None else "the stack")
     return result
+
+
+def _group_columns(fit: Fit | StackedFit, test: pd.DataFrame) -> dict[str, Any]:
+    """``group`` and ``seen`` (the cutoff's fit has the group) of each held-out run, for a
+    pooled fit (or a stack's first pooled member); nothing otherwise."""
+    fits = fit.fits.values() if isinstance(fit, StackedFit) else [fit]
+    pooling = next((f.pooling for f in fits if f.pooling is not None), None)
+    if pooling is None:
+        return {}
+    labels = test[pooling.column].astype(str).to_numpy()
+    known = {str(v) for v in pooling.labels}
+    return {"group": labels, "seen": np.array([v in known for v in labels])}
 
 
 class CalibrationWarning(UserWarning):

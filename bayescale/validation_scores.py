@@ -152,8 +152,16 @@ def _predictive_draws(
     frame: pd.DataFrame | None = None,
 ) -> xr.DataArray:
     """Predictive draws at ``inputs``; ``frame`` holds the runs' other grouping columns (a
-    stack: each member with its own groups and seed)."""
+    stack: each member with its own groups and seed). A pooled fit predicts each run in its own
+    group (``frame``'s group column): a fitted group with its values, an unseen one as a new
+    group (:func:`bayescale.holdout.grouped_predictive_draws`)."""
     seed = random_seed
+    if getattr(fit, "pooling", None) is not None:
+        from .holdout import grouped_predictive_draws
+
+        if frame is None:
+            raise ValueError("a pooled fit's predictive draws need the runs' group column")
+        return grouped_predictive_draws(fit, frame, dict(inputs), random_seed=int(seed or 0))
     groups = {}
     if frame is not None:
         for g in fit.structure.groupings:

@@ -18,6 +18,8 @@ from bayescale.pooling import NEW_GROUP, group_view
 from bayescale.pooling_auto import AUTO_RATIO, _between_spread, choose_centring
 
 KW = dict(draws=60, tune=60, chains=1, progressbar=False, warn=False)
+#: One pool spec for the backtest and command-line fits (one compiled model structure).
+POOL = {"alpha": "shared", "beta": "partial_centred"}
 LAW = bs.get_law("chinchilla")
 
 
@@ -31,13 +33,6 @@ def _corpora(seed: int = 0, offsets: tuple[float, ...] = (0.0, 0.06), n: int = 4
         runs["corpus"] = f"g{k}"
         frames.append(runs)
     return pd.concat(frames, ignore_index=True)
-
-
-@pytest.fixture(scope="module")
-def pooled():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", bs.DataWarning)
-        return bs.fit("chinchilla", _corpora(), group="corpus", random_seed=1, **KW)
 
 
 # ---------------------------------------------------------------------- the pilot
@@ -87,11 +82,11 @@ def test_pilot_centres_groups_their_data_pin_and_not_identical_groups():
 def test_auto_fit_records_its_choice_saves_and_refits_by_spec(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bs.DataWarning)
-        runs = _corpora(offsets=(0.0, 0.25, -0.25), n=30)
+        runs = _corpora(offsets=(0.0, 0.25, -0.25, 0.5), n=40)  # as the pilot's test
         fit = bs.fit("chinchilla", runs, group="corpus", pool={"log_E": "partial_auto"},
                      random_seed=0, **KW)  # fmt: skip
     assert fit.pooling.auto == ("log_E",)
-    assert fit.pooling.centred.get("log_E") == (0, 1, 2)
+    assert fit.pooling.centred.get("log_E") == (0, 1, 2, 3)
     assert "pilot" in fit.timings
     again = bs.Fit.load(fit.save(tmp_path / "auto.nc"))
     assert again.pooling == fit.pooling
@@ -116,13 +111,13 @@ def backtested():
     runs = runs.reset_index(drop=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        bt = bs.backtest("chinchilla", runs, split={"C": cutoff}, group="corpus",
-                         random_seed=2, draws=100, tune=100, chains=2, warn=False)  # fmt: skip
+        bt = bs.backtest("chinchilla", runs, split={"C": cutoff}, group="corpus", pool=POOL,
+                         random_seed=2, draws=80, tune=80, chains=2, warn=False)  # fmt: skip
     return runs, cutoff, bt
 
 
 def test_backtest_predicts_each_run_in_its_group_and_unseen_groups_as_new(backtested):
-    runs, cutoff, bt = backtested
+    _, cutoff, bt = backtested
     fit = bt.fits[cutoff]
     assert fit.pooling is not None and list(fit.pooling.labels) == ["g0", "g1"]
     t = bt.table
@@ -148,23 +143,24 @@ def test_backtest_of_a_pooled_fit_refits_with_its_pool_spec(backtested):
     fit = bt.fits[cutoff]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        again = bs.backtest(fit, runs, split={"C": cutoff}, random_seed=2, draws=100, tune=100,
+        again = bs.backtest(fit, runs, split={"C": cutoff}, random_seed=2, draws=80, tune=80,
                             chains=2, warn=False)  # fmt: skip
     refit = again.fits[cutoff]
     assert refit.pooling.spec() == fit.pooling.spec()
     pd.testing.assert_frame_equal(again.table, bt.table)  # same settings, same seed, same draws
 
 
+@pytest.mark.slow  # two more refits (≈ 10 s on a quiet machine)
 def test_stack_backtest_refits_pooled_members_pooled(backtested):
     runs, cutoff, bt = backtested
     train = runs[6 * runs["N"] * runs["D"] < cutoff]
+    pooled = bt.fits[cutoff]  # fitted to the same runs
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pooled = bs.fit("chinchilla", train, group="corpus", pool={"alpha": "shared"},
-                        random_seed=0, **KW)  # fmt: skip
         plain = bs.fit("chinchilla", train, random_seed=0, **KW)
         stack = bs.stack({"pooled": pooled, "plain": plain}, weights={"pooled": 0.5, "plain": 0.5})
-        out = bs.backtest(stack, runs, split={"C": cutoff}, random_seed=0, warn=False)
+        out = bs.backtest(stack, runs, split={"C": cutoff}, random_seed=0, draws=60, tune=60,
+                          chains=1, warn=False)  # fmt: skip
     members = out.fits[cutoff].fits
     assert members["pooled"].pooling is not None
     assert members["pooled"].pooling.spec() == pooled.pooling.spec()
@@ -204,6 +200,7 @@ def test_cli_fit_keeps_the_pool_spec(cli_files):
     assert fit.pooling.column == "corpus"
     assert fit.pooling.modes["alpha"] == "shared"
     assert fit.pooling.centred == {"beta": (0, 1)}
+    assert fit.pooling.spec() == {**{n: "partial_noncentred" for n in LAW.parameter_names}, **POOL}
 
 
 def test_cli_tables_answer_per_group(cli_files, capsys):
@@ -242,6 +239,7 @@ def test_cli_tables_answer_per_group(cli_files, capsys):
     assert "alpha" in set(rows["parameter"]) and not rows["parameter"].str.contains(r"\[").any()
 
 
+@pytest.mark.slow  # a report's figures (≈ 10 s on a quiet machine)
 def test_cli_figures_and_report_of_a_pooled_fit(cli_files, capsys, tmp_path):
     _, _, path = cli_files
     assert main(["plot", str(path), "fit", "--out", str(tmp_path / "groups.png")]) == 0
@@ -285,10 +283,11 @@ def test_cli_refuses_groups_it_cannot_answer(cli_files, capsys, tmp_path):
     assert "no groups" in err
 
 
-def test_new_group_literal_and_seed_path(pooled):
+def test_new_group_literal_and_seed_path(cli_files):
     """``--group '<new group>'`` is the same as ``new`` (the API's NEW_GROUP)."""
     from bayescale.cli_groups import select_group
 
+    pooled = bs.Fit.load(cli_files[2])
     a = select_group(pooled, "new", random_seed=3).params()["alpha"].to_numpy()
     b = select_group(pooled, NEW_GROUP, random_seed=3).params()["alpha"].to_numpy()
     np.testing.assert_array_equal(a, b)
