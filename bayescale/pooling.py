@@ -42,6 +42,8 @@ warm-up unless said):
   divergences, the four centred 8. A rule on run counts alone therefore cannot choose: how
   many runs pin a group depends on the noise and on ``tau``, which only the fit knows — so
   the default stays non-centred, and :func:`centring_ratio` says when to switch.
+  ``"partial_auto"`` measures the same ratio before sampling with a Laplace pilot and centres
+  the groups where it is small (:mod:`bayescale.pooling_auto`; an option, measured there).
 
 Either way the posterior records ``θ_z`` (for a centred group ``(u − h(θ_mu)) / θ_tau``), so
 analysis, new groups and saved files do not depend on the choice; the choice is saved with the
