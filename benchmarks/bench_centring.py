@@ -54,7 +54,8 @@ def _simulated(sizes: tuple[int, ...]) -> tuple:
 def _emergence() -> tuple:
     from bayescale.emergence import task_runs
 
-    table = bs.load_dataset("obsscaling_ruan2024")
+    table = bs.load_dataset("obsscaling_ruan2024", table="emergent")
+    table = table[table["C"].notna()]
     column = "arithmetic_2da_2_acc"
     runs = task_runs(table, column, x="C")
     runs["family"] = table.loc[runs.index, "family"].astype(str)

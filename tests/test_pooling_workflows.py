@@ -291,3 +291,22 @@ def test_new_group_literal_and_seed_path(cli_files):
     a = select_group(pooled, "new", random_seed=3).params()["alpha"].to_numpy()
     b = select_group(pooled, NEW_GROUP, random_seed=3).params()["alpha"].to_numpy()
     np.testing.assert_array_equal(a, b)
+
+
+def test_cli_backtest_pools_each_cutoff_and_takes_a_saved_fit(cli_files, capsys, tmp_path):
+    _, runs, path = cli_files
+    settings = ["--cutoff", "3e20", "--draws", "40", "--tune", "40", "--chains", "1",
+                "--format", "csv", "--random-seed", "1"]  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        capsys.readouterr()
+        argv = ["backtest", "chinchilla", str(runs), "--group", "corpus", "--pool",
+                "alpha=shared,beta=partial_centred", *settings]  # fmt: skip
+        assert main(argv) == 0
+        by_law = capsys.readouterr().out
+        assert main(["backtest", str(path), str(runs), *settings]) == 0
+        by_fit = capsys.readouterr().out
+    assert "coverage_95" in by_law
+    assert by_fit == by_law  # the saved fit refits with its own group column and pool spec
+    err = _error(capsys, ["backtest", "chinchilla", str(runs), "--pool", "partial", *settings])
+    assert "--group" in err
