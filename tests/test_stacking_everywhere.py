@@ -279,8 +279,10 @@ def test_what_a_stack_cannot_be_says_why(members, st):
         bs.plot_groups(st)
     with pytest.raises(TypeError, match=r"score_holdout scores one fit.*stack\.fits"):
         bs.score_holdout(st, t.data)
-    with pytest.raises(TypeError, match="backtest refits at every cutoff"):
-        bs.backtest(t, t.data, split={"C": 1e21})
+    # a single Fit is backtested by refitting it with its own settings
+    # (tests/test_pooling_workflows.py); a stack with stack= of its own is refused
+    with pytest.raises(ValueError, match="stack= needs several members"):
+        bs.backtest(t, t.data, split={"C": 1e21}, stack="stacking")
 
 
 def test_misallocation_of_a_stack_mixes_and_recounts(members, st):
