@@ -1,4 +1,4 @@
-"""Centred or non-centred, chosen per group before sampling: a Laplace pilot of the pooled model.
+"""Centred or non-centred, chosen before sampling: a Laplace pilot of the pooled model.
 
 A partially pooled parameter (:mod:`bayescale.pooling`) can be sampled non-centred
 (``u[g] = h(θ_mu) + θ_tau · z[g]``) or centred (``u[g] ~ Normal(h(θ_mu), θ_tau)``). Which one
@@ -11,23 +11,45 @@ needs deep trees, while the centred ``u[g]`` is nearly independent of ``θ_tau``
 has the funnel; keep it non-centred. A count of runs cannot stand in for ``r``: how many runs
 pin a group depends on the noise and on ``θ_tau``, which only the fit knows.
 
-``pool="partial_auto"`` measures ``r`` before sampling, on the non-centred model itself:
+``pool="partial_auto"`` estimates ``r`` before sampling with a cheap pilot:
 
-1. the posterior mode of the non-centred model in the unconstrained space (L-BFGS,
-   :func:`bayescale.sampling.find_mode`; non-centred, so the mode is not at ``θ_tau = 0``);
-2. the Laplace approximation there (Hessian by central differences of the gradient,
-   :func:`bayescale.sampling.whitening`), whose covariance gives each ``u[g]``'s sd by the delta
-   method (its gradient in the unconstrained coordinates, also by central differences);
-3. ``r[g]`` = that sd over ``θ_tau`` at the mode; group ``g`` of the parameter is sampled centred
-   when ``r[g] <`` :data:`AUTO_RATIO`, the rest non-centred (the mixed form of
-   :class:`~bayescale.pooling.Pooling`).
+1. the model with the auto parameters *independent* per group (no hierarchy, so no funnel and
+   a well-defined mode — the non-centred model's own mode search was tried first and stopped
+   short on the isoFLOP experiments' curved ridges, gradient 27, Hessian indefinite): its mode
+   by L-BFGS (:func:`bayescale.sampling.find_mode`) and the Laplace covariance there
+   (:func:`bayescale.sampling.whitening`) give each group's estimate ``û[g]`` and its sd
+   ``s[g]`` (delta method, gradient by central differences);
+2. the spread between groups, ``tau``, by DerSimonian & Laird's moment estimate from ``û``,
+   ``s`` (:func:`_between_spread`);
+3. ``r[g] = (1 + tau²/s[g]²)^-½``, the posterior sd of ``u[g]`` given ``tau`` over ``tau``
+   under the normal hierarchy. By default (:data:`AUTO_RULE` ``"parameter"``) a parameter is
+   centred in every group when every ``r[g] <`` :data:`AUTO_RATIO` (0.5), else non-centred;
+   ``"group"`` decides group by group (a mixed form), ``"model"`` centres all or nothing.
 
-The pilot costs one mode search and ``4 × ndim`` gradient evaluations — well under a second for
-the 7 isoFLOP experiments (47 unconstrained coordinates) — and one compilation of the
-non-centred model (cached like any other). If the Hessian is not negative definite the pilot
-cannot tell, and every group stays non-centred (the form that never has the funnel at small
-spreads). The choice is saved with the fit (``Pooling.centred`` and ``Pooling.auto``); a refit
-(a backtest's cutoff) makes its own.
+Measured with ``benchmarks/bench_centring.py`` (seed 0 unless said; load 8-14 on 2 cores, so
+times are inflated and only comparable within a case). r per parameter (min-max over groups):
+
+* the 7 isoFLOP experiments (4 × 1000 + 500): r 0.03-0.38, every group centred — the centred
+  model itself, so the same draws: R-hat 1.004, 0 divergences, min bulk ESS 1654; non-centred
+  (documented in :mod:`bayescale.pooling`, 4 × 500) R-hat 1.061, ESS 76, 28 times the steps;
+* simulated small spreads (``tests/test_pooling.py``'s population, 2 × 500 + 500, seed 1):
+  five groups of 60 — r of ``log_E`` 0.19-0.26 and ``log_A_ref`` 0.21-0.41 centred, the rest
+  (0.64-0.96) not: R-hat 1.07, 1 divergence, min ESS 24 (``beta_tau``), 0.65 ESS/s against
+  non-centred 1.01, 0, 116, 0.94 ESS/s and centred 1.02, 32 divergences; at seed 2 auto 1.04,
+  0, 64, 1.16 ESS/s against non-centred 1.04, 0, 97, 0.84 ESS/s; four of 60 and one of 3, and
+  four of 30 and one of 3: the 3-run group has r ≥ 0.8, nothing is centred — the non-centred
+  model (R-hat 1.01 and 1.03, 0 divergences; centred 13 and 19);
+* Ruan et al.'s 2-digit addition (13 families, ``T_offset`` and ``k`` partial, 4 × 500 + 500):
+  r 0.17-0.96 and 0.37-0.92, nothing centred — the non-centred model (R-hat 1.017, 0
+  divergences, ESS/s 9.3; centred R-hat 1.03, 2 divergences, 4.3 ESS/s). Deciding group by
+  group (``"group"``, centring 8 of 26) gave 18 divergences.
+
+So the rule picks the better pure form everywhere but on the five groups of 60, where its
+mixed choice was worse at one seed and better at another; with the pilot's cost (a compile,
+under a second warm) the default stays ``"partial"`` (non-centred) and ``"partial_auto"`` is an
+option. If the Hessian is not negative definite the pilot cannot tell and every group stays
+non-centred. The choice is saved with the fit (``Pooling.centred`` and ``Pooling.auto``); a
+refit (a backtest's cutoff) makes its own.
 """
 
 from __future__ import annotations
@@ -45,9 +67,11 @@ __all__ = ["AUTO_RATIO", "choose_centring", "laplace_ratios"]
 
 #: Centre a group when the Laplace pilot's sd(u[g]) / tau is below this.
 AUTO_RATIO = 0.5
-#: ``"group"``: each group of a parameter on its own; ``"parameter"``: all groups of a
-#: parameter centred when every one is below the ratio, else none.
-AUTO_RULE = "group"
+#: ``"parameter"`` (default): a parameter's groups all centred when every one's ratio is below
+#: :data:`AUTO_RATIO`, else none; ``"group"``: each group on its own (a mixed form);
+#: ``"model"``: every auto parameter centred when all their groups are below, else none.
+AUTO_RULE = "parameter"
+_RULES = ("parameter", "group", "model")
 
 
 def _unpack(compiled: Any, flat: np.ndarray) -> dict[str, np.ndarray]:
@@ -207,11 +231,14 @@ def choose_centring(
         return replace(pooling, centred=kept), pd.DataFrame()
     threshold = AUTO_RATIO if threshold is None else float(threshold)
     rule = AUTO_RULE if rule is None else rule
+    if rule not in _RULES:
+        raise ValueError(f"rule must be one of {list(_RULES)}, got {rule!r}")
     centred = dict(kept)
+    everywhere = bool(np.all(np.isfinite(ratios.to_numpy()) & (ratios.to_numpy() < threshold)))
     for n in auto:
         r = ratios.loc[n].to_numpy()
         below = np.isfinite(r) & (r < threshold)
-        if rule == "parameter" and not below.all():
+        if (rule == "parameter" and not below.all()) or (rule == "model" and not everywhere):
             below[:] = False
         chosen = tuple(int(g) for g in np.flatnonzero(below))
         if chosen:

@@ -15,6 +15,9 @@ many groups the pilot centred. Cases:
   partial over model families (``examples/emergence.py``'s "family offsets and slopes"; 4 × 500 +
   500).
 
+``--rule`` and ``--threshold`` set :data:`bayescale.pooling_auto.AUTO_RULE` / ``AUTO_RATIO``.
+Results of a run (and what they decided) are in :mod:`bayescale.pooling_auto`'s docstring.
+
 Run:  python benchmarks/bench_centring.py [--cases isoflops sim60 ...] [--forms ...]
 """
 
@@ -110,7 +113,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     ap.add_argument("--forms", nargs="+", default=list(FORMS), choices=list(FORMS))
     ap.add_argument("--random-seed", dest="seed", type=int, default=0)
     ap.add_argument("--threshold", type=float, help="the pilot's ratio (AUTO_RATIO)")
-    ap.add_argument("--rule", choices=("group", "parameter"), help="AUTO_RULE")
+    ap.add_argument("--rule", choices=("parameter", "group", "model"), help="AUTO_RULE")
     args = ap.parse_args(argv)
     from bayescale import pooling_auto
 
