@@ -28,6 +28,7 @@ from .cli_common import (
     _read_csv,
 )
 from .cli_groups import (
+    display_by_group,
     one_group,
     parse_pool,
     pooled_predict_table,
@@ -101,7 +102,7 @@ def _cmd_optimal(args: argparse.Namespace) -> int:
     if args.format in ("md", "tex"):
         from .report import optimal_display
 
-        table = optimal_display(table, ci_prob=args.ci_prob, digits=args.digits)
+        table = display_by_group(table, optimal_display, ci_prob=args.ci_prob, digits=args.digits)
     _emit(render_table(table, args.format, digits=args.digits), args.out)
     return 0
 
@@ -195,7 +196,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     from .plan import plan
 
     _check_new(args.out, args.force, inputs=[args.fit])
-    fit = select_group(_load_fit(args.fit), args.group, random_seed=args.random_seed)
+    fit = one_group(_load_fit(args.fit), args.group, "plan", random_seed=args.random_seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         result = plan(

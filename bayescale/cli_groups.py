@@ -20,6 +20,7 @@ import pandas as pd
 __all__ = [
     "NEW_WORD",
     "check_group_option",
+    "display_by_group",
     "one_group",
     "parse_pool",
     "pooled_predict_table",
@@ -139,16 +140,38 @@ def select_group(fit: Any, group: str | None, *, random_seed: int | None = None)
     )
 
 
-def one_group(fit: Any, group: str | None, command: str) -> Any:
-    """:func:`select_group` for a command that describes one law (``report``, the figures): a
-    pooled fit without ``--group`` is refused, naming its groups."""
+def one_group(fit: Any, group: str | None, command: str, *, random_seed: int | None = None) -> Any:
+    """:func:`select_group` for a command that describes one law (``report``, ``plan``, the
+    figures): a pooled fit without ``--group`` is refused, naming its groups."""
     if group is None and getattr(fit, "pooling", None) is not None:
         raise GroupUsageError(
             f"{command} describes one group of this pooled fit: give --group LABEL "
             f"({', '.join(_labels(fit))}) or --group {NEW_WORD} for a new group"
             + ("; 'plot fit' draws every group" if command == "plot" else "")
         )
-    return select_group(fit, group)
+    return select_group(fit, group, random_seed=random_seed)
+
+
+def display_by_group(table: pd.DataFrame, display: Any, **options: Any) -> pd.DataFrame:
+    """``display(table, **options)`` (a table of one fit for people, e.g.
+    :func:`bayescale.report.optimal_display`) of each group of a table indexed by ``group``
+    first, as rows with a ``group`` column; a table without groups goes through as it is.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"x": [1.0, 2.0]}, index=pd.MultiIndex.from_tuples(
+    ...     [("a", 1e22), ("b", 1e22)], names=["group", "compute"]))
+    >>> display_by_group(t, lambda part: part.assign(y=part["x"] * 2)).to_numpy().tolist()
+    [['a', 1.0, 2.0], ['b', 2.0, 4.0]]
+    """
+    if table.index.nlevels < 2 or table.index.names[0] != "group":
+        return display(table, **options)
+    parts = []
+    for label, part in table.groupby(level="group", sort=False):
+        one = display(part.droplevel("group"), **options)
+        one.insert(0, "group", label)
+        parts.append(one)
+    return pd.concat(parts)
 
 
 def pooled_predict_table(

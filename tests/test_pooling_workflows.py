@@ -310,3 +310,13 @@ def test_cli_backtest_pools_each_cutoff_and_takes_a_saved_fit(cli_files, capsys,
     assert by_fit == by_law  # the saved fit refits with its own group column and pool spec
     err = _error(capsys, ["backtest", "chinchilla", str(runs), "--pool", "partial", *settings])
     assert "--group" in err
+
+
+def test_cli_markdown_tables_and_plan_of_a_pooled_fit(cli_files, capsys):
+    _, _, path = cli_files
+    capsys.readouterr()
+    assert main(["optimal", str(path), "--compute", "1e22", "1e23"]) == 0
+    text = capsys.readouterr().out
+    assert "| group |" in text and text.count("| g0 |") == 2 and text.count("| g1 |") == 2
+    err = _error(capsys, ["plan", str(path), "--budget", "1e22"])
+    assert "--group" in err and "g0, g1" in err
