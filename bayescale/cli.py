@@ -26,8 +26,9 @@ Every command that reads a fit (summary, optimal, report, predict, plot, plan) a
 saved stack: the folder written by ``bayescale stack`` or :meth:`bayescale.StackedFit.save`.
 On a pooled fit (``fit --group COLUMN``) they answer per group: ``--group LABEL`` for a fitted
 group, ``--group new`` for a new group of the population, and without ``--group`` the tables
-hold every group (a ``group`` column); ``report`` and the figures other than ``plot fit`` (every
-group in one figure) describe one group and ask for ``--group`` (:mod:`bayescale.cli_groups`).
+hold every group (a ``group`` column), ``report`` and ``plan`` cover every group, ``plot fit``
+draws every group in one figure, and the other figures ask for ``--group``
+(:mod:`bayescale.cli_groups`).
 ``backtest`` takes ``--group``/``--pool`` too, or a saved fit (``fit.nc``) refitted at each cutoff
 with its own settings.
 

@@ -29,6 +29,8 @@ from .cli_common import (
 )
 from .cli_groups import (
     display_by_group,
+    group_label,
+    group_title,
     one_group,
     parse_pool,
     pooled_predict_table,
@@ -115,14 +117,18 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     _check_new(args.out, args.force, "folder")
     fixed = _parse_fixed(args.fixed)
-    fit = one_group(_load_fit(args.fit), args.group, "report")
+    pooled = _load_fit(args.fit)
+    fit = select_group(pooled, args.group)  # a pooled fit without --group: every group
+    title = args.title
+    if title is None and args.group is not None:
+        title = f"Scaling law {fit.law.name}: {group_title(pooled, args.group)}"
     kwargs = {} if args.compute is None else {"compute": args.compute}
     if fixed:
         kwargs["fixed"] = fixed
     if args.dataset:
         kwargs["dataset"] = args.dataset
     try:
-        path = report(fit, args.out, title=args.title, ci_prob=args.ci_prob, **kwargs)
+        path = report(fit, args.out, title=title, ci_prob=args.ci_prob, **kwargs)
     except OSError as err:
         raise _os_error(args.out, err) from None
     print(path)
@@ -196,7 +202,9 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     from .plan import plan
 
     _check_new(args.out, args.force, inputs=[args.fit])
-    fit = one_group(_load_fit(args.fit), args.group, "plan", random_seed=args.random_seed)
+    fit = _load_fit(args.fit)
+    # a pooled fit: the plan of one group (--group) or of every group
+    label = group_label(fit, args.group)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         result = plan(
@@ -207,6 +215,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             ci_prob=args.ci_prob,
             n_outcomes=args.outcomes,
             random_seed=args.random_seed,
+            **({} if label is None else {"group": label}),
         )
     _emit(result.to_markdown() + "\n", args.out)
     return 0

@@ -6,8 +6,9 @@ fits one hierarchical model over the groups of a column (:mod:`bayescale.pooling
 MODE`` gives every parameter one mode. Commands reading a saved pooled fit answer per group:
 ``--group LABEL`` for a fitted group, ``--group new`` for a new group of the population (a
 fitted group labelled ``new`` wins; ``--group '<new group>'`` always means a new one); without
-``--group`` the tables hold every group (a ``group`` column), ``plot fit`` draws every group in
-one figure, and ``report`` and the other figures, which describe one law, ask for a group.
+``--group`` the tables hold every group (a ``group`` column), ``report`` and ``plan`` cover every
+group, ``plot fit`` draws every group in one figure, and the other figures, which draw one set
+of parameters, ask for a group.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ __all__ = [
     "NEW_WORD",
     "check_group_option",
     "display_by_group",
+    "group_label",
+    "group_title",
     "one_group",
     "parse_pool",
     "pooled_predict_table",
@@ -125,24 +128,51 @@ def select_group(fit: Any, group: str | None, *, random_seed: int | None = None)
     """  # noqa: E501
     from .pooling import NEW_GROUP, group_view
 
+    label = group_label(fit, group)
+    if label is None:
+        return fit
+    return group_view(fit, label, random_seed=random_seed if label == NEW_GROUP else None)
+
+
+def group_label(fit: Any, group: str | None) -> Any:
+    """The group ``--group`` names, as the API takes it (``group=``): a fitted group's label,
+    :data:`~bayescale.NEW_GROUP` for ``new``, None without ``--group``; an unknown label, or
+    ``--group`` on a fit without groups, is a one-line error."""
+    from .pooling import NEW_GROUP
+
     check_group_option(fit, group)
     if group is None:
-        return fit
+        return None
     labels = _labels(fit)
     if group in labels:
-        label = fit.pooling.labels[labels.index(group)]
-        return group_view(fit, label)
+        return fit.pooling.labels[labels.index(group)]
     if group in (NEW_WORD, NEW_GROUP):
-        return group_view(fit, NEW_GROUP, random_seed=random_seed)
+        return NEW_GROUP
     raise GroupUsageError(
         f"--group {group}: not a group of this fit ({', '.join(labels)}); --group "
         f"{NEW_WORD} answers for a new group"
     )
 
 
+def group_title(fit: Any, group: str) -> str:
+    """Words for the group ``--group`` picked (a report's title).
+
+    Examples
+    --------
+    >>> import types
+    >>> fit = types.SimpleNamespace(pooling=types.SimpleNamespace(labels=("a", "b"),
+    ...                                                           column="corpus"))
+    >>> group_title(fit, "a"), group_title(fit, "new")
+    ("group 'a' of 'corpus'", "a new group of 'corpus'")
+    """
+    if group in _labels(fit):
+        return f"group {group!r} of {fit.pooling.column!r}"
+    return f"a new group of {fit.pooling.column!r}"
+
+
 def one_group(fit: Any, group: str | None, command: str, *, random_seed: int | None = None) -> Any:
-    """:func:`select_group` for a command that describes one law (``report``, ``plan``, the
-    figures): a pooled fit without ``--group`` is refused, naming its groups."""
+    """:func:`select_group` for a command that describes one law (the figures other than
+    ``plot fit``): a pooled fit without ``--group`` is refused, naming its groups."""
     if group is None and getattr(fit, "pooling", None) is not None:
         raise GroupUsageError(
             f"{command} describes one group of this pooled fit: give --group LABEL "

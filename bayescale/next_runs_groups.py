@@ -136,11 +136,8 @@ def _refit(
     group (a new group's run under :data:`NEW_LABEL`)."""
     from .next_runs import _spread, refit_with_runs
 
-    column, pooling = fit.pooling.column, fit.pooling
-    pool = {}
-    for name, mode in pooling.modes.items():
-        every = len(pooling.centred.get(name, ())) == pooling.grouping.size
-        pool[name] = "partial_centred" if mode == "partial" and every else mode
+    column = fit.pooling.column
+    pool = fit.pooling.spec()  # modes and forms (partial_auto chosen again on the new runs)
     fit_kwargs = {"group": column, "pool": pool, **dict(options.get("fit_kwargs") or {})}
     runs, targets = [], []
     for j, k in where:
