@@ -216,7 +216,8 @@ def test_next_runs_refits_add_the_run_to_its_group(wide, monkeypatch):
     added = [r for runs, _ in calls for r in runs]
     assert sorted(r["corpus"] for r in added) == ["b", "b", NEW_LABEL, NEW_LABEL]
     for _, kwargs in calls:
-        assert kwargs["group"] == "corpus" and set(kwargs["pool"].values()) == {"partial"}
+        assert kwargs["group"] == "corpus" and kwargs["pool"] == wide.pooling.spec()
+        assert set(kwargs["pool"].values()) == {"partial_noncentred"}  # the fit's form, named
     # two batches: the target is the new run's fresh group, or a new group of the refit
     assert len(calls) == 2
 
