@@ -31,7 +31,7 @@ import textwrap
 import threading
 import types
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ import pandas as pd
 import xarray as xr
 
 from . import __version__
+from ._api import check_path
 from .fit import Fit
 from .law import ScalingLaw, get_law
 from .likelihoods import get_likelihood
@@ -47,7 +48,14 @@ from .pooling import Pooling
 from .priors import Prior
 from .structure import Structure
 
-__all__ = ["atomic_write", "atomic_write_text", "law_fingerprint", "load_fit", "save_fit"]
+__all__ = [
+    "atomic_write",
+    "atomic_write_all",
+    "atomic_write_text",
+    "law_fingerprint",
+    "load_fit",
+    "save_fit",
+]
 
 FORMAT = "bayescale-fit/2"
 #: written before checksums were recorded: loaded, with a warning that they cannot be verified
@@ -92,7 +100,7 @@ def check_target(path: str | os.PathLike) -> Path:
     """
     if not isinstance(path, str | os.PathLike) or (isinstance(path, str) and not path.strip()):
         raise TypeError(f"the output path must be a non-empty str or path-like, got {path!r}")
-    target = Path(path)
+    target = check_path(path, "the output path")  # no NUL, no name beyond 255 bytes
     if target.is_dir():
         raise IsADirectoryError(f"cannot write {target}: it is a directory")
     parent = target.parent
@@ -139,6 +147,49 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[str], Any]) -> str:
     >>> open(path).read(), os.listdir(folder)
     ('hi', ['a.txt'])
     """
+    return atomic_write_all([(path, writer)])[0]
+
+
+def atomic_write_all(files: Sequence[tuple[str | os.PathLike, Callable[[str], Any]]]) -> list[str]:
+    """Write several files as one (a report bundle): each ``(path, writer)`` is written whole
+    to a temporary beside its target first (as :func:`atomic_write`); only when every one is
+    written are they moved into place, one ``os.replace`` after another. A failure or an
+    interrupt while writing (a figure that cannot be drawn, a full disk) leaves every old file
+    as it was and no temporary behind. Returns the paths.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> def text(s):
+    ...     return lambda tmp: open(tmp, "w").write(s)
+    >>> paths = atomic_write_all([(os.path.join(folder, n), text(n)) for n in ("a", "b")])
+    >>> def broken(tmp):
+    ...     raise RuntimeError("disk full")
+    >>> atomic_write_all([(paths[0], text("new")), (paths[1], broken)])
+    Traceback (most recent call last):
+    ...
+    RuntimeError: disk full
+    >>> [open(p).read() for p in paths], sorted(os.listdir(folder))
+    (['a', 'b'], ['a', 'b'])
+    """
+    staged: list[tuple[str, Path, str]] = []
+    try:
+        for path, writer in files:
+            staged.append(_stage(path, writer))
+        for tmp, target, _ in staged:
+            os.replace(tmp, target)
+    except BaseException:
+        for tmp, _, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    return [given for _, _, given in staged]
+
+
+def _stage(path: str | os.PathLike, writer: Callable[[str], Any]) -> tuple[str, Path, str]:
+    """``writer``'s file written whole to a temporary beside the target, not yet in place:
+    (temporary, target, the path as given)."""
     given = check_target(path)
     # a symlink keeps pointing where it did: the file it names is replaced, not the link
     target = check_target(os.path.realpath(given)) if given.is_symlink() else given
@@ -161,22 +212,17 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[str], Any]) -> str:
             with open(tmp, "rb") as handle:
                 os.fsync(handle.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except OSError as err:
+    except BaseException as err:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        if err.errno in _DISK_ERRORS:
+        if isinstance(err, OSError) and err.errno in _DISK_ERRORS:
             raise OSError(
                 err.errno,
                 f"cannot write {target}: {_DISK_ERRORS[err.errno]} ({os.strerror(err.errno)}); "
                 f"nothing was changed{' (the old file is intact)' if target.exists() else ''}",
             ) from None
         raise
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return str(given)
+    return tmp, target, str(given)
 
 
 #: errors of a full disk or a size limit, and what they mean for the user

@@ -176,7 +176,7 @@ def plan(
     candidates: Any = None,
     n_outcomes: int = 16,
     refit: bool = False,
-    random_seed: int = 0,
+    random_seed: int | None = None,
 ) -> Plan:
     """The plan for a training budget: what to train, what it will reach, what to run next.
 
@@ -203,8 +203,8 @@ def plan(
         Simulated outcomes per pilot candidate.
     refit : bool
         Refit high-Pareto-k outcomes in ``next_runs`` (NUTS; off by default for speed).
-    random_seed : int
-        Seed of the predictive draws and the pilot simulations.
+    random_seed : int, optional
+        Seed of the predictive draws and the pilot simulations (None: fresh entropy).
 
     Returns
     -------

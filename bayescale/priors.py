@@ -178,6 +178,9 @@ def _number_error(dist: str, key: str, value: Any, problem: str) -> ValueError:
 def _check_number(dist: str, params: Mapping[str, Any], key: str, positive: bool = False) -> None:
     """``params[key]`` must be a finite number (or list of numbers), > 0 when ``positive``."""
     value = params[key]
+    if np.ma.isMaskedArray(value):
+        shown = np.ma.getdata(value).tolist()
+        raise _number_error(dist, key, shown, "is a masked array; give plain numbers")
     try:
         raw = np.asarray(value)
     except (TypeError, ValueError):  # ragged lists
@@ -207,10 +210,23 @@ def _check_shape(dist: str, key: str, value: Any) -> None:
         raise _number_error(dist, key, value, "must be a whole number >= 0 or a list of them")
 
 
+@functools.cache
+def _is_discrete(dist: str) -> bool:
+    import pymc as pm
+
+    return issubclass(getattr(pm, dist), pm.Discrete)
+
+
 def _check_distribution(dist: str, params: Mapping[str, Any]) -> None:
     """Name, keywords and values of a PyMC prior, checked against ``pymc.<dist>.dist``."""
     if dist not in _pymc_distributions():
         raise ValueError(_unknown_distribution(dist))
+    if _is_discrete(dist):
+        raise ValueError(
+            f"prior {dist}: a discrete distribution; bayescale samples every parameter with "
+            "NUTS, which needs a continuous prior: give e.g. Prior('Normal', mu=..., "
+            "sigma=...), or Prior.fixed(value) to hold the parameter at one value"
+        )
     accepted, required = _signature(dist)
     unknown = [k for k in params if k not in accepted]
     if unknown:
@@ -281,9 +297,19 @@ def _build_problem(dist: str, params_json: str) -> str:
 
 
 def _plain(value: Any) -> Any:
-    """Convert numpy scalars/arrays to JSON-friendly Python numbers and lists."""
+    """Convert numpy scalars/arrays (and array-likes: Series, DataArray) to JSON-friendly
+    Python numbers and lists; masked arrays are left as they are, to be refused."""
+    if np.ma.isMaskedArray(value):
+        return value
     if isinstance(value, np.ndarray):
         return value.tolist()
+    if not isinstance(value, str | bytes) and (
+        hasattr(value, "__array__") or hasattr(value, "to_numpy")
+    ):
+        try:
+            return np.asarray(value).tolist()
+        except (TypeError, ValueError):
+            return value
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, list | tuple):
@@ -461,6 +487,11 @@ class Prior:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Prior:
         """Rebuild a prior from :meth:`to_dict` output."""
+        if not isinstance(data, Mapping):
+            raise TypeError(
+                "Prior.from_dict takes a mapping such as {'dist': 'Normal', 'mu': 0.3, "
+                f"'sigma': 0.1}}, got {type(data).__name__}: {data!r}"
+            )
         data = dict(data)
         try:
             dist = data.pop("dist")
@@ -479,6 +510,11 @@ class Prior:
         """
         import ast
 
+        if not isinstance(text, str):
+            raise TypeError(
+                "Prior.parse takes text such as 'Normal(mu=0.3, sigma=0.1)' or 'fixed(0.34)', "
+                f"got {type(text).__name__}: {text!r}"
+            )
         text = text.strip()
         try:
             node = ast.parse(text, mode="eval").body
