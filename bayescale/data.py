@@ -34,6 +34,9 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 #: Largest mean cross-entropy per token (nats) taken as a plausible loss: a uniform guess over
 #: a 1M-token vocabulary is ln(1e6) ≈ 13.8 nats.
 MAX_PLAUSIBLE_LOSS = 20.0
+#: Smallest plausible loss (nats/token): the lowest in the registered datasets is 0.56; a value
+#: below 1e-3 is usually a scaled value (e.g. × 1e-3) or an underflow to a subnormal number.
+MIN_PLAUSIBLE_LOSS = 1e-3
 
 COUNT_COLUMNS = {
     "N": ("parameters", 1e5, 1e15),
@@ -395,6 +398,14 @@ def data_warnings(
             )
     if law.output == "loss" and "loss" in frame and len(frame):
         losses = frame["loss"].to_numpy(dtype=float)
+        small = losses < MIN_PLAUSIBLE_LOSS
+        if small.any():
+            messages.append(
+                f"{label('loss')} is below {MIN_PLAUSIBLE_LOSS:g} nats/token in "
+                f"{int(small.sum())} row(s): {_labels(frame.index, small)}; a language-model "
+                "loss this small is usually a scaled value or an underflow: give the mean "
+                "cross-entropy per token in nats"
+            )
         if np.nanmax(losses) > MAX_PLAUSIBLE_LOSS:
             big = losses > MAX_PLAUSIBLE_LOSS
             messages.append(

@@ -152,6 +152,13 @@ def test_an_output_with_one_value_warns(runs, value):
         prepare_data(bs.get_law("chinchilla"), runs.assign(loss=value), n_parameters=7)
 
 
+@pytest.mark.parametrize("losses", [lambda y: y * 1e-4, lambda y: np.r_[5e-324, y[1:]]])
+def test_a_loss_too_small_for_nats_per_token_warns(runs, losses):
+    frame = runs.assign(loss=losses(runs["loss"].to_numpy()))
+    with pytest.warns(DataWarning, match=r"column 'loss' is below 0\.001 nats/token"):
+        prepare_data(bs.get_law("chinchilla"), frame, n_parameters=7)
+
+
 # ------------------------------------------------------------ masked arrays, subnormal numbers
 @pytest.mark.parametrize(
     "call",
