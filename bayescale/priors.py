@@ -17,6 +17,7 @@ import functools
 import inspect
 import json
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -196,6 +197,8 @@ def _check_number(dist: str, params: Mapping[str, Any], key: str, positive: bool
     arr = raw.astype(float)
     if not np.all(np.isfinite(arr)):
         raise _number_error(dist, key, value, "is not finite; give a finite number")
+    if np.any((arr != 0) & (np.abs(arr) < np.finfo(float).tiny)):
+        raise _number_error(dist, key, value, "is subnormal (below 2.2e-308): it underflows to 0")
     if positive and not np.all(arr > 0):
         raise _number_error(
             dist, key, value, f"must be > 0 ({key} is a scale or shape parameter of {dist})"
@@ -289,10 +292,13 @@ def _build_problem(dist: str, params_json: str) -> str:
     import pymc as pm
 
     try:
-        getattr(pm, dist).dist(**json.loads(params_json))
+        with warnings.catch_warnings():  # an overflow while building (sigma=1e300) is a problem
+            warnings.simplefilter("error", RuntimeWarning)
+            getattr(pm, dist).dist(**json.loads(params_json))
     except Exception as err:  # PyMC raises ValueError, TypeError, NotImplementedError, ...
         text = str(err).strip()
-        return text.splitlines()[0].rstrip(".") if text else type(err).__name__
+        first = text.splitlines()[0].rstrip(".") if text else type(err).__name__
+        return first + (" (a number too large for PyMC)" if "overflow" in first else "")
     return ""
 
 

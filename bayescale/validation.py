@@ -132,8 +132,6 @@ def compare(
     >>> list(table.columns[:4])
     ['rank', 'elpd', 'se', 'elpd_diff']
     """
-    import arviz_stats as azs
-
     if isinstance(fits, Mapping):
         items = list(fits.values())
     elif isinstance(fits, str | bytes | Fit) or not hasattr(fits, "__iter__"):
@@ -145,6 +143,8 @@ def compare(
             "compare takes fits: a mapping of name to Fit or a list of Fits (bs.fit(...) or "
             f"bs.Fit.load(path)), got {type(fits).__name__}: {fits!r}"[:300]
         )
+    import arviz_stats as azs
+
     if isinstance(fits, Mapping):
         named = dict(fits)
     else:

@@ -226,6 +226,21 @@ def test_discrete_priors_are_refused_nuts_needs_continuous(dist):
     _own(e)
 
 
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        (dict(mu=0.3, sigma=1e300), ["sigma=1e+300", "too large"]),
+        (dict(mu=1e308, sigma=0.1), ["mu=1e+308", "too large"]),
+        (dict(mu=0.3, sigma=1e-320), ["sigma=1e-320", "subnormal"]),
+    ],
+)
+def test_prior_numbers_beyond_what_pymc_holds_are_refused(params, words):
+    with pytest.raises(ValueError) as excinfo:
+        Prior("Normal", **params)
+    assert all(w in str(excinfo.value) for w in words), str(excinfo.value)
+    _own(excinfo)
+
+
 def test_array_like_prior_numbers_are_plain_and_masked_ones_refused():
     for sigma in (xr.DataArray(0.1), np.array(0.1), np.float32(0.1)):
         prior = Prior("Normal", mu=0.3, sigma=sigma)
