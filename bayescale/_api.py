@@ -4,7 +4,12 @@ bayescale speaks one dialect (``tests/test_vocabulary.py`` enforces it on every 
 function, the functions of ``bs.plots``, ``bs.testing`` and ``bs.emergence`` and the methods
 of the result classes):
 
-- ``random_seed`` for every seed;
+- ``random_seed`` for every seed, with one default, ``None``: fresh entropy from the operating
+  system (numpy's, PyMC's and ArviZ's convention), a different result each call; a whole
+  number repeats a result exactly (:func:`resolve_seed` draws the number a function records
+  or hands on, e.g. ``Fit.random_seed``). The one exception is :mod:`bayescale.testing`, whose
+  fixtures (``simulate_chinchilla``, ``pinned_fit``, ...) default to ``0``: they make known
+  data for tests and examples;
 - ``ci_prob`` for the probability of one central interval, ``ci_probs`` for several (ArviZ
   1.x's names), with the one default :data:`CI_PROB`;
 - ``fixed={"U": 25e9}`` (a mapping) for law inputs held fixed while another is optimised;
@@ -142,6 +147,11 @@ def check_number(
         x = float(np.asarray(value).item())
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be {what}, got {value!r}") from None
+    if x != 0 and abs(x) < np.finfo(float).tiny:
+        raise ValueError(
+            f"{name} must be {what}, got the subnormal number {value!r} (below 2.2e-308), "
+            "which underflows to 0 in any product"
+        )
     bad = not np.isfinite(x)
     if low is not None:
         bad |= x <= low if low_open else x < low
@@ -217,6 +227,12 @@ def check_values(
         )
     if _is_text(values):
         raise TypeError(f"{name} must be numbers, got text: {values!r}; give 1e22, not '1e22'")
+    if np.ma.isMaskedArray(values) and np.ma.is_masked(values):
+        hidden = np.flatnonzero(np.ma.getmaskarray(values)).tolist()
+        raise ValueError(
+            f"{name} is a masked array with masked entries at positions {hidden}: numpy would "
+            f"use the hidden values; give only the values meant ({name}.compressed())"
+        )
     raw = np.asarray(values, dtype=object)
     if any(isinstance(v, bool | np.bool_) for v in raw.ravel()):
         raise TypeError(f"{name} must be numbers, got a boolean: {values!r}")
@@ -237,8 +253,12 @@ def check_values(
     if not positive:
         bad, rule = ~np.isfinite(arr), "finite"
     else:
-        bad = ~np.isfinite(arr) | ((arr < 0) if allow_zero else (arr <= 0))
-        rule = f"finite and {'>=' if allow_zero else '>'} 0"
+        # a subnormal value (below 2.2e-308) has lost digits and underflows to 0 in a product
+        subnormal = (arr != 0) & (np.abs(arr) < np.finfo(float).tiny)
+        bad = ~np.isfinite(arr) | (arr < 0) | subnormal | ((arr == 0) & (not allow_zero))
+        rule = f"finite and {'>=' if allow_zero else '>'} 0" + (
+            " (a subnormal value below 2.2e-308 underflows to 0)" if subnormal.any() else ""
+        )
     if bad.any():
         raise ValueError(
             f"{name} must be {rule}; bad values at positions "
@@ -262,8 +282,18 @@ def check_path(path: Any, name: str = "path") -> Any:
 
     if not isinstance(path, str | os.PathLike) or isinstance(os.fspath(path), bytes):
         raise TypeError(f"{name} must be a file name (str or pathlib.Path), got {path!r}")
-    if not os.fspath(path).strip():
+    text = os.fspath(path)
+    if not text.strip():
         raise ValueError(f"{name} is empty; give a file name")
+    if "\0" in text:
+        raise ValueError(f"{name} contains a NUL character (\\0), which no file name may: {path!r}")
+    limit = 255  # bytes in one name, on every common file system (NAME_MAX)
+    long = [part for part in Path(text).parts if len(os.fsencode(part)) > limit]
+    if long:
+        raise ValueError(
+            f"{name}: the name {long[0][:40]!r}... is {len(os.fsencode(long[0]))} bytes long; "
+            f"file systems allow at most {limit} bytes per name"
+        )
     return Path(path)
 
 
@@ -310,6 +340,22 @@ def check_ax(ax: Any) -> Any:
             f"ax must be a matplotlib Axes (e.g. fig, ax = plt.subplots()) or None, got {ax!r}"
         )
     return ax
+
+
+def resolve_seed(random_seed: Any) -> int:
+    """``random_seed`` as the number to record or hand on: a checked whole number as given,
+    or for ``None`` one drawn from the operating system's entropy (:func:`check_seed`).
+
+    Examples
+    --------
+    >>> resolve_seed(7)
+    7
+    >>> 0 <= resolve_seed(None) < 2**32
+    True
+    """
+    if random_seed is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])  # 32 bits: room for seed + i
+    return check_seed(random_seed)  # type: ignore[return-value]
 
 
 def make_rng(random_seed: Any) -> np.random.Generator:

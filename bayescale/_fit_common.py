@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._api import check_seed
+from ._api import resolve_seed
 
 RHAT_MAX = 1.01
 
@@ -76,6 +76,5 @@ def _flat(values: np.ndarray) -> np.ndarray:
 
 
 def _resolve_seed(random_seed: int | None) -> int:
-    if random_seed is None:
-        return int(np.random.SeedSequence().generate_state(1)[0])
-    return check_seed(random_seed)
+    """:func:`bayescale._api.resolve_seed` (kept under this name for the modules using it)."""
+    return resolve_seed(random_seed)

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._api import CI_PROB, check_ci_prob, make_rng, result_html
+from ._api import CI_PROB, check_ci_prob, check_values, make_rng, result_html
 
 __all__ = [
     "Approach1Result",
@@ -144,9 +144,7 @@ def training_envelope(
         lo, hi = df["compute"].min(), df["compute"].max()
         grid = np.geomspace(lo, hi, n_grid)
     else:
-        grid = np.sort(np.atleast_1d(np.asarray(compute, dtype=float)))
-        if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid <= 0):
-            raise ValueError("compute must be finite and positive FLOPs")
+        grid = np.sort(check_values("compute", compute))
     log_l, sizes = _on_grid(df, grid)
     covered = np.isfinite(log_l).any(axis=0)
     filled = np.where(np.isfinite(log_l), log_l, np.inf)
@@ -190,9 +188,7 @@ def isoflop_slices(
     ([1e+18, 1e+19], True)
     """
     df, _ = _curves(runs, curve)
-    grid = np.sort(np.atleast_1d(np.asarray(compute, dtype=float)))
-    if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid <= 0):
-        raise ValueError("compute must be finite and positive FLOPs")
+    grid = np.sort(check_values("compute", compute))
     log_l, sizes = _on_grid(df, grid)
     rows = []
     for g, c in enumerate(grid):

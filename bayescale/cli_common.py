@@ -190,11 +190,26 @@ def _read_csv(path: str) -> pd.DataFrame:
         raise UsageError(f"data file not found: {path}")
     import csv
 
+    from .data import SEPARATORS
+
+    kind = _binary_kind(path)
+    if kind:
+        raise UsageError(f"cannot read {path} as a CSV file of runs: it is {kind}")
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             header = [c.strip() for c in next(csv.reader(handle), [])]
     except (UnicodeDecodeError, csv.Error):
         header = []
+    for sep, shown in SEPARATORS.items():
+        if len(header) == 1 and len(header[0].split(sep)) > 1:
+            raise UsageError(
+                f"{path} separates its fields by {shown} (its header is {header[0]!r}), but "
+                "bayescale reads comma-separated files: save it with commas, e.g. python -c "
+                f"\"import pandas as pd; pd.read_csv('{Path(path).name}', sep={sep!r}"
+                + (", decimal=','" if sep == ";" else "")
+                + ").to_csv('runs.csv', index=False)\""
+                + (" (decimal=',' reads decimal commas)" if sep == ";" else "")
+            )
     twice = sorted({c for c in header if header.count(c) > 1})
     if twice:
         raise UsageError(
@@ -212,6 +227,30 @@ def _read_csv(path: str) -> pd.DataFrame:
         raise UsageError(f"data file {path} is empty") from None
     except pd.errors.ParserError as err:
         raise UsageError(f"cannot parse {path} as CSV: {_one_line(err)}") from None
+
+
+#: the first bytes of files that are often given a .csv name by mistake, and what they are
+_MAGIC = (
+    (b"\x1f\x8b", "gzip-compressed: name it .csv.gz (read as such) or decompress it (gunzip)"),
+    (b"PK\x03\x04", "a ZIP archive (an Excel workbook?): export the sheet as CSV"),
+    (b"\x89HDF", "an HDF5/NetCDF file (a saved fit?), not text"),
+    (b"CDF\x01", "a NetCDF file (a saved fit?), not text"),
+    (b"\xff\xfe", "UTF-16 text: save it as UTF-8"),
+    (b"\xfe\xff", "UTF-16 text: save it as UTF-8"),
+    (b"BZh", "bzip2-compressed: name it .csv.bz2 or decompress it"),
+    (b"\xfd7zXZ", "xz-compressed: name it .csv.xz or decompress it"),
+    (b"PAR1", "a Parquet file: read it with pandas.read_parquet and save it as CSV"),
+)
+
+
+def _binary_kind(path: str) -> str:
+    """What the file is when its first bytes say it is not CSV text ('' otherwise); a name
+    ending in .gz, .zip, .bz2 or .xz is read (decompressed) by pandas."""
+    if Path(path).suffix.lower() in (".gz", ".zip", ".bz2", ".xz", ".zst"):
+        return ""
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    return next((what for magic, what in _MAGIC if head.startswith(magic)), "")
 
 
 def _load_fit(path: str):

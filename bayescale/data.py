@@ -11,6 +11,7 @@ duplicate rows, a single-valued input) are reported as warnings (:class:`DataWar
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import warnings
 from collections.abc import Mapping
@@ -33,6 +34,9 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 #: Largest mean cross-entropy per token (nats) taken as a plausible loss: a uniform guess over
 #: a 1M-token vocabulary is ln(1e6) ≈ 13.8 nats.
 MAX_PLAUSIBLE_LOSS = 20.0
+#: Smallest plausible loss (nats/token): the lowest in the registered datasets is 0.56; a value
+#: below 1e-3 is usually a scaled value (e.g. × 1e-3) or an underflow to a subnormal number.
+MIN_PLAUSIBLE_LOSS = 1e-3
 
 COUNT_COLUMNS = {
     "N": ("parameters", 1e5, 1e15),
@@ -62,11 +66,18 @@ class PreparedData:
         return len(self.y)
 
 
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:18]}...{text[-8:]} ({len(text)} characters)"
+
+
 def _rows(index: pd.Index, values: pd.Series, mask: np.ndarray) -> str:
     labels = [lab.item() if isinstance(lab, np.generic) else lab for lab in index[mask]]
     raw = values.to_numpy()[mask]
     raw = [v.item() if isinstance(v, np.generic) else v for v in raw]
-    shown = ", ".join(f"{lab!r} ({v!r})" for lab, v in zip(labels[:_MAX_SHOWN], raw, strict=False))
+    shown = ", ".join(
+        f"{lab!r} ({_short(v)})" for lab, v in zip(labels[:_MAX_SHOWN], raw, strict=False)
+    )
     more = f" and {len(labels) - _MAX_SHOWN} more" if len(labels) > _MAX_SHOWN else ""
     return f"{len(labels)} row(s): {shown}{more}"
 
@@ -178,6 +189,9 @@ def prepare_data(
         names = [n for n, c in source.items() if c == col]
         problems.append(f"columns= maps {names} to the same column {col!r}; give each its own")
     available = [str(c) for c in frame.columns]
+    glued = _glued_header(available, list(source.values()))
+    if glued:
+        raise ValueError(f"invalid data for law {law.name!r}: {glued}")
     for name, col in source.items():
         if col not in frame.columns:
             close = difflib.get_close_matches(col, available, n=1, cutoff=0.6)
@@ -202,7 +216,7 @@ def prepare_data(
             problems.append(f"column {col!r} appears more than once")
             continue
         label = col if col == name else f"{col}' (as '{name}"
-        if raw.dtype == bool or str(raw.dtype) == "boolean":
+        if pd.api.types.is_bool_dtype(raw.dtype):  # numpy, nullable and pyarrow booleans
             problems.append(f"column '{label}' is boolean, expected numbers")
             continue
         kind = getattr(raw.dtype, "kind", "O")
@@ -217,7 +231,10 @@ def prepare_data(
                 + _rows(frame.index, raw, bad)
             )
             continue
-        numeric = pd.to_numeric(raw, errors="coerce")
+        try:
+            numeric = pd.to_numeric(raw, errors="coerce")
+        except OverflowError:  # whole numbers beyond a float (10**400): inf, reported below
+            numeric = pd.Series([_as_float(v) for v in raw], index=raw.index, dtype=float)
         bad = numeric.isna().to_numpy() & raw.notna().to_numpy()
         if bad.any():
             problems.append(
@@ -290,6 +307,38 @@ def prepare_data(
     )
 
 
+#: field separators other than the comma that a CSV file may use (what pandas reads by default)
+SEPARATORS = {";": "semicolons (';')", "\t": "tabs ('\\t')", "|": "bars ('|')"}
+
+
+def _glued_header(available: list[str], needed: list[str]) -> str:
+    """The reason, when a column's name is several needed names joined by another separator
+    (``'N;D;loss'``): the file was read as comma-separated but uses ``;``, tab or ``|``."""
+    for col in available:
+        for sep, shown in SEPARATORS.items():
+            names = [part.strip().strip('"') for part in col.split(sep)]
+            if len(names) > 1 and set(needed) & set(names) and not set(needed) <= set(available):
+                literal = repr(sep)
+                return (
+                    f"the column {col!r} looks like a whole header line: the file was read "
+                    f"as comma-separated but its fields are separated by {shown}; read it "
+                    f"with pd.read_csv(path, sep={literal})"
+                    + (" (and decimal=',' if its numbers use decimal commas)" if sep == ";" else "")
+                    + ", or save it with commas"
+                )
+    return ""
+
+
+def _as_float(value: Any) -> float:
+    """One cell as a float: NaN for what is not a number, ±inf for numbers beyond a float."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+    except (TypeError, ValueError):
+        return math.nan
+
+
 def _labels(index: pd.Index, mask: np.ndarray) -> str:
     labels = [lab.item() if isinstance(lab, np.generic) else lab for lab in index[mask]]
     shown = ", ".join(repr(lab) for lab in labels[:_MAX_SHOWN])
@@ -349,6 +398,14 @@ def data_warnings(
             )
     if law.output == "loss" and "loss" in frame and len(frame):
         losses = frame["loss"].to_numpy(dtype=float)
+        small = losses < MIN_PLAUSIBLE_LOSS
+        if small.any():
+            messages.append(
+                f"{label('loss')} is below {MIN_PLAUSIBLE_LOSS:g} nats/token in "
+                f"{int(small.sum())} row(s): {_labels(frame.index, small)}; a language-model "
+                "loss this small is usually a scaled value or an underflow: give the mean "
+                "cross-entropy per token in nats"
+            )
         if np.nanmax(losses) > MAX_PLAUSIBLE_LOSS:
             big = losses > MAX_PLAUSIBLE_LOSS
             messages.append(
@@ -366,6 +423,13 @@ def data_warnings(
                     f"identified; add runs at other values of {name} or fix those parameters "
                     "with Prior.fixed"
                 )
+        output = law.output
+        if output in frame and frame[output].nunique(dropna=True) == 1:
+            messages.append(
+                f"{label(output)} has the same value ({frame[output].iloc[0]:g}) in all "
+                f"{len(frame)} runs: there is nothing for the law to fit; check the column "
+                "mapping (columns=) and that the runs' results were read"
+            )
         dup = frame.duplicated(keep=False).to_numpy()
         if dup.any():
             groups = frame[dup].groupby(list(frame.columns), sort=False).groups

@@ -196,6 +196,42 @@ def _sampling_failure(
     )
 
 
+def _start_problem(
+    law: ScalingLaw,
+    prepared: Any,
+    all_priors: Mapping[str, Prior],
+    lik: Any,
+    reference: Mapping[str, float],
+    codes: Any,
+    structure: Any,
+    pooling: Any,
+    given: Mapping[str, Any] | None,
+) -> str:
+    """After a failed fit: the terms of the log density that are not finite at the model's
+    starting point (e.g. the runs' likelihood under a fixed value no run can come from),
+    named with the priors given, or "" when every term is finite (or the model cannot be
+    built again)."""
+    try:
+        values = data_values(law, prepared, reference, lik, codes)
+        model = build_model(
+            law, prepared, all_priors, lik, reference, values, structure, pooling=pooling
+        )
+        with np.errstate(all="ignore"):
+            terms = model.point_logps()
+    except Exception:  # a diagnosis only; the failure is reported either way
+        return ""
+    bad = sorted(name for name, value in terms.items() if not np.isfinite(value))
+    if not bad:
+        return ""
+    mine = {k: all_priors[k] for k in (given or {}) if k in all_priors}
+    return (
+        f"at the starting point the log density of {bad} is not finite"
+        + (f" under the priors given ({', '.join(f'{k}={v!r}' for k, v in mine.items())})"
+           if mine else "")
+        + ": a fixed value or a prior outside what the runs allow makes every start fail"
+    )  # fmt: skip
+
+
 def fit(
     law: str | ScalingLaw,
     data: pd.DataFrame | Mapping[str, Any],
@@ -381,13 +417,20 @@ def fit(
         defaults.update(pooling.default_priors(law_priors))
         codes = {**codes, **pool_codes}
     all_priors = merge_priors(defaults, priors)
-    for par in law.parameters:
-        sizes = {k: np.size(v) for k, v in all_priors[par.name].params.items()}
-        if not par.shape and any(n > 1 for n in sizes.values()):
+    vector = {par.name for par in law.parameters if par.shape}
+    for name in priors or {}:  # every scalar parameter given a prior: no vector, no shape
+        if name in vector or name not in all_priors or "shape" in defaults[name].params:
+            continue
+        params = all_priors[name].params
+        sizes = {k: np.size(v) for k, v in params.items() if k not in ("shape", "size")}
+        shaped = {k: params[k] for k in ("shape", "size") if k in params and params[k] != []}
+        if any(n > 1 for n in sizes.values()) or shaped:
+            what = f"vector arguments {sizes}" if not shaped else f"{shaped}"
             raise ValueError(
-                f"the prior of {par.name!r} has vector arguments {sizes} but {par.name!r} is a "
-                "scalar parameter: give numbers, e.g. Prior('Normal', mu=0.3, sigma=0.1)"
+                f"the prior of {name!r} has {what} but {name!r} is a scalar parameter: give "
+                "numbers and no shape/size, e.g. Prior('Normal', mu=0.3, sigma=0.1)"
             )
+    for par in law.parameters:
         if par.shape and all_priors[par.name].is_fixed:
             raise ValueError(
                 f"cannot fix the vector parameter {par.name!r} (shape {par.shape}) with "
@@ -446,6 +489,11 @@ def fit(
         failure = _sampling_failure(err, law, prepared, columns)
         if failure is err:
             raise
+        start = _start_problem(
+            law, prepared, all_priors, lik, reference, codes, structure, pooling, priors
+        )
+        if start:
+            failure = ValueError(f"{failure}; {start}")
         raise failure from err
     law_sampled = (
         pooling.sampled_names(law.parameter_names) if pooling else list(law.parameter_names)

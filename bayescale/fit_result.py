@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._api import CI_PROB, deprecated_args
+from ._api import CI_PROB, check_ci_prob, deprecated_args
 from ._fit_common import (
     ESS_MIN,
     RHAT_MAX,
@@ -213,15 +213,15 @@ class Fit:
         """
         from . import convergence
 
-        if not (isinstance(ci_prob, int | float) and 0 < float(ci_prob) < 1):
-            raise ValueError(f"ci_prob must be a number in (0, 1), got {ci_prob!r}")
+        ci_prob = check_ci_prob(ci_prob)
         if kind not in ("published", "all"):
             raise ValueError(f"kind must be 'published' or 'all', got {kind!r}")
         post = self.posterior
         if var_names is None:
             names = self._published_names()
             if kind == "all":
-                names += [n for n in self.law.parameter_names if n not in names]
+                # a parameter held fixed (Prior.fixed) has no draws
+                names += [n for n in self.law.parameter_names if n not in names and n in post]
                 names += [n for n in post.data_vars if n not in names]
                 names = list(dict.fromkeys(names))
         else:

@@ -528,9 +528,7 @@ def compare_approaches(
         raise TypeError(f"approach3 must be a fit (bs.fit) of a law of N and D, got {approach3!r}")
     if approach2 is not None and not isinstance(approach2, IsoflopResult):
         raise TypeError(f"approach2 must be an IsoflopResult (bs.fit_isoflops), got {approach2!r}")
-    c = np.atleast_1d(np.asarray(compute, dtype=float))
-    if c.size == 0 or not np.all(np.isfinite(c)) or np.any(c <= 0):
-        raise ValueError("compute must be finite and positive FLOPs")
+    c = check_values("compute", compute)
     given = [x for x in (approach1, approach2, approach3) if x is not None]
     if runs is None and len(given) < 2:
         raise ValueError(

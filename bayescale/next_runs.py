@@ -132,8 +132,8 @@ def _candidates(candidates: Any, group_column: str | None = None) -> pd.DataFram
         frame = pd.DataFrame(arr, columns=["N", "D"])
     if len(frame) == 0:
         raise ValueError("candidates: no runs given")
-    n = _as_1d("candidates['N']", frame["N"].to_numpy(dtype=float))
-    d = _as_1d("candidates['D']", frame["D"].to_numpy(dtype=float))
+    n = _as_1d("candidates['N']", frame["N"])  # text such as '1e9' is refused, not read
+    d = _as_1d("candidates['D']", frame["D"])
     return pd.DataFrame({"N": n, "D": d})
 
 

@@ -202,7 +202,7 @@ def plan(
     candidates: Any = None,
     n_outcomes: int = 16,
     refit: bool = False,
-    random_seed: int = 0,
+    random_seed: int | None = None,
     group: Any = None,
 ) -> Plan:
     """The plan for a training budget: what to train, what it will reach, what to run next.
@@ -230,8 +230,9 @@ def plan(
         Simulated outcomes per pilot candidate.
     refit : bool
         Refit high-Pareto-k outcomes in ``next_runs`` (NUTS; off by default for speed).
-    random_seed : int
-        Seed of the predictive draws and the pilot simulations (and a new group's draws).
+    random_seed : int, optional
+        Seed of the predictive draws and the pilot simulations (and a new group's draws; None:
+        fresh entropy).
     group : label, list of labels or bs.NEW_GROUP, optional
         For a pooled fit (``bs.fit(..., group=...)``): plan for one fitted group, or for
         ``bs.NEW_GROUP`` — a corpus we have not trained on yet, drawn from the population

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._api import CI_PROB, deprecated_args
+from ._api import CI_PROB, check_values, deprecated_args
 from ._plotting import (  # noqa: F401 (AXIS_LABELS, _card_optimum, _cards_for, _panels re-exported)
     AXIS_LABELS,
     _axes,
@@ -66,7 +66,7 @@ def plot_fit(
     predictive: bool = True,
     holdout: pd.DataFrame | None = None,
     n_grid: int = 60,
-    random_seed: int = 0,
+    random_seed: int | None = None,
     ax: Any = None,
 ) -> tuple[Any, Any]:
     """The runs on log-log axes with the law's posterior mean curve and its bands.
@@ -102,8 +102,8 @@ def plot_fit(
         Held-out runs (the law's input columns and output), drawn as open diamonds.
     n_grid : int
         Points along each curve.
-    random_seed : int
-        Seed of the predictive noise.
+    random_seed : int, optional
+        Seed of the predictive noise (None: fresh entropy).
     ax : matplotlib Axes, optional
 
     Returns
@@ -405,7 +405,9 @@ def plot_isoflops(
         )
     runs = fit.data
     c_runs = _runs_compute(fit)
-    levels = _budget_levels(c_runs, n_curves) if compute is None else np.asarray(compute, float)
+    levels = (
+        _budget_levels(c_runs, n_curves) if compute is None else check_values("compute", compute)
+    )
     if levels.ndim != 1 or not levels.size or not np.all(np.isfinite(levels) & (levels > 0)):
         raise ValueError(f"compute must be FLOP counts > 0, got {compute!r}")
     others = {

@@ -38,7 +38,7 @@ def plot_residuals(
     *,
     x: str | None = None,
     ci_prob: float = CI_PROB,
-    random_seed: int = 0,
+    random_seed: int | None = None,
     ax: Any = None,
 ) -> tuple[Any, Any]:
     """Residuals of log loss (observed − posterior mean of the law) against each input.
@@ -60,8 +60,8 @@ def plot_residuals(
         input.
     ci_prob : float
         Probability mass of the noise band.
-    random_seed : int
-        Seed of the noise draws behind the band.
+    random_seed : int, optional
+        Seed of the noise draws behind the band (None: fresh entropy).
     ax : matplotlib Axes or sequence of Axes, optional
         One axes per panel.
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ._api import CI_PROB, check_ci_prob, deprecated_args
+from ._api import CI_PROB, check_ci_prob, check_values, deprecated_args
 from ._plotting import (
     _CARD_COLORS,
     _CARD_STYLES,
@@ -100,7 +100,7 @@ def plot_frontier(
     import matplotlib.pyplot as plt
 
     ci_prob = check_ci_prob(ci_prob)
-    C = np.logspace(18, 27, 46) if compute is None else np.asarray(compute, dtype=float)
+    C = np.logspace(18, 27, 46) if compute is None else check_values("compute", compute)
     opt = compute_optimal(fit, C, fixed=fixed)
     n_axes = 4 if relative else 2
     if ax is None:
@@ -248,7 +248,7 @@ def plot_tokens_per_param(
     from .display import human
 
     fig, ax = _axes(ax)
-    C = np.logspace(18, 28, 61) if compute is None else np.asarray(compute, dtype=float)
+    C = np.logspace(18, 28, 61) if compute is None else check_values("compute", compute)
     ratio = compute_optimal(fit, C, fixed=fixed)["tokens_per_param"]
     lo, mid, hi = _band(_draws(ratio.transpose("chain", "draw", "compute"), len(C)), ci_prob)
     card_points = [

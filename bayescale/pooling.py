@@ -79,7 +79,7 @@ import xarray as xr
 
 from ._api import check_seed
 from .priors import Prior
-from .structure import Grouping, prior_draws
+from .structure import Grouping, prior_draws, warn_groups
 from .xp import numpy_ns
 
 __all__ = [
@@ -503,6 +503,8 @@ def resolve_pooling(
             f"group: column {group!r} is not in the data (columns: {list(frame.columns)})"
         )
     grouping, codes = Grouping.from_frame(frame, group)
+    if grouping.size >= 2:
+        warn_groups(grouping, codes, f"group={group!r}")
     every = tuple(range(grouping.size))
     centred = {n: every for n, m in modes.items() if m == "partial" and forms.get(n) is True}
     auto = tuple(n for n, m in modes.items() if m == "partial" and n in forms and forms[n] is None)

@@ -17,6 +17,7 @@ import functools
 import inspect
 import json
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -178,6 +179,9 @@ def _number_error(dist: str, key: str, value: Any, problem: str) -> ValueError:
 def _check_number(dist: str, params: Mapping[str, Any], key: str, positive: bool = False) -> None:
     """``params[key]`` must be a finite number (or list of numbers), > 0 when ``positive``."""
     value = params[key]
+    if np.ma.isMaskedArray(value):
+        shown = np.ma.getdata(value).tolist()
+        raise _number_error(dist, key, shown, "is a masked array; give plain numbers")
     try:
         raw = np.asarray(value)
     except (TypeError, ValueError):  # ragged lists
@@ -193,6 +197,8 @@ def _check_number(dist: str, params: Mapping[str, Any], key: str, positive: bool
     arr = raw.astype(float)
     if not np.all(np.isfinite(arr)):
         raise _number_error(dist, key, value, "is not finite; give a finite number")
+    if np.any((arr != 0) & (np.abs(arr) < np.finfo(float).tiny)):
+        raise _number_error(dist, key, value, "is subnormal (below 2.2e-308): it underflows to 0")
     if positive and not np.all(arr > 0):
         raise _number_error(
             dist, key, value, f"must be > 0 ({key} is a scale or shape parameter of {dist})"
@@ -207,10 +213,23 @@ def _check_shape(dist: str, key: str, value: Any) -> None:
         raise _number_error(dist, key, value, "must be a whole number >= 0 or a list of them")
 
 
+@functools.cache
+def _is_discrete(dist: str) -> bool:
+    import pymc as pm
+
+    return issubclass(getattr(pm, dist), pm.Discrete)
+
+
 def _check_distribution(dist: str, params: Mapping[str, Any]) -> None:
     """Name, keywords and values of a PyMC prior, checked against ``pymc.<dist>.dist``."""
     if dist not in _pymc_distributions():
         raise ValueError(_unknown_distribution(dist))
+    if _is_discrete(dist):
+        raise ValueError(
+            f"prior {dist}: a discrete distribution; bayescale samples every parameter with "
+            "NUTS, which needs a continuous prior: give e.g. Prior('Normal', mu=..., "
+            "sigma=...), or Prior.fixed(value) to hold the parameter at one value"
+        )
     accepted, required = _signature(dist)
     unknown = [k for k in params if k not in accepted]
     if unknown:
@@ -273,17 +292,30 @@ def _build_problem(dist: str, params_json: str) -> str:
     import pymc as pm
 
     try:
-        getattr(pm, dist).dist(**json.loads(params_json))
+        with warnings.catch_warnings():  # an overflow while building (sigma=1e300) is a problem
+            warnings.simplefilter("error", RuntimeWarning)
+            getattr(pm, dist).dist(**json.loads(params_json))
     except Exception as err:  # PyMC raises ValueError, TypeError, NotImplementedError, ...
         text = str(err).strip()
-        return text.splitlines()[0].rstrip(".") if text else type(err).__name__
+        first = text.splitlines()[0].rstrip(".") if text else type(err).__name__
+        return first + (" (a number too large for PyMC)" if "overflow" in first else "")
     return ""
 
 
 def _plain(value: Any) -> Any:
-    """Convert numpy scalars/arrays to JSON-friendly Python numbers and lists."""
+    """Convert numpy scalars/arrays (and array-likes: Series, DataArray) to JSON-friendly
+    Python numbers and lists; masked arrays are left as they are, to be refused."""
+    if np.ma.isMaskedArray(value):
+        return value
     if isinstance(value, np.ndarray):
         return value.tolist()
+    if not isinstance(value, str | bytes) and (
+        hasattr(value, "__array__") or hasattr(value, "to_numpy")
+    ):
+        try:
+            return np.asarray(value).tolist()
+        except (TypeError, ValueError):
+            return value
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, list | tuple):
@@ -461,6 +493,11 @@ class Prior:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Prior:
         """Rebuild a prior from :meth:`to_dict` output."""
+        if not isinstance(data, Mapping):
+            raise TypeError(
+                "Prior.from_dict takes a mapping such as {'dist': 'Normal', 'mu': 0.3, "
+                f"'sigma': 0.1}}, got {type(data).__name__}: {data!r}"
+            )
         data = dict(data)
         try:
             dist = data.pop("dist")
@@ -479,6 +516,11 @@ class Prior:
         """
         import ast
 
+        if not isinstance(text, str):
+            raise TypeError(
+                "Prior.parse takes text such as 'Normal(mu=0.3, sigma=0.1)' or 'fixed(0.34)', "
+                f"got {type(text).__name__}: {text!r}"
+            )
         text = text.strip()
         try:
             node = ast.parse(text, mode="eval").body

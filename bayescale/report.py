@@ -203,6 +203,8 @@ def _check_arguments(
         raise ValueError(
             f"compute must be budgets in FLOPs as numbers (1e22, not '1e22'), got {compute!r}"
         )
+    if np.ma.isMaskedArray(compute):
+        _as_1d("compute", compute)  # masked entries are refused, not unmasked
     try:
         budgets = np.atleast_1d(np.asarray(compute, dtype=float))
     except (TypeError, ValueError):

@@ -240,7 +240,7 @@ def _report(
     import io
 
     from . import plots
-    from .io import atomic_write, atomic_write_text
+    from .io import atomic_write_all
 
     law = fit.law
     others = [k for k in law.inputs if k not in ("N", "D")]
@@ -440,16 +440,27 @@ def _report(
     markdown = _markdown(blocks)
     page = _html(title, blocks, pngs)
 
-    # one file at a time, each written whole (atomic_write); the pages last
+    # the bundle written as one (atomic_write_all): every file whole beside its target first,
+    # then all moved into place, so a failure never leaves a bundle that mixes two fits
     out.mkdir(parents=True, exist_ok=True)
-    for name, table in tables.items():
-        export_summary(table, out / name)
+    files: list[tuple[Path, Any]] = [
+        (out / name, lambda tmp, t=table: export_summary(t, tmp)) for name, table in tables.items()
+    ]
     for fig, stem, _ in drawn:
-        atomic_write(out / f"{stem}.png", lambda tmp, b=pngs[stem]: Path(tmp).write_bytes(b))
-        atomic_write(out / f"{stem}.svg", lambda tmp, fig=fig: fig.savefig(tmp, format="svg"))
-    atomic_write_text(out / "report.md", markdown)
-    atomic_write_text(out / "report.html", page)
+        files.append((out / f"{stem}.png", lambda tmp, b=pngs[stem]: Path(tmp).write_bytes(b)))
+        files.append((out / f"{stem}.svg", lambda tmp, f=fig: f.savefig(tmp, format="svg")))
+    files.append((out / "report.md", _text_writer(markdown)))
+    files.append((out / "report.html", _text_writer(page)))
+    atomic_write_all(files)
     return str(out / "report.md")
+
+
+def _text_writer(text: str) -> Any:
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+
+    return write
 
 
 def _markdown(blocks: list[tuple]) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 from ._report_common import _CSS, optimal_display
 from .analysis import compute_optimal
 from .export import export_summary, format_number, summary_table, to_html_table, to_markdown
-from .report_fit import _calibration, _provenance
+from .report_fit import _calibration, _provenance, _text_writer
 from .stacking import StackedFit
 
 
@@ -31,7 +31,7 @@ def _stack_report(
 ) -> str:
     """:func:`report` of a :class:`StackedFit` on checked arguments."""
     from . import plots
-    from .io import atomic_write, atomic_write_text
+    from .io import atomic_write_all
 
     members = list(stack.fits.items())
     laws = [m.law for _, m in members]
@@ -167,11 +167,13 @@ def _stack_report(
         + "\n</body></html>\n"
     )
 
-    out.mkdir(parents=True, exist_ok=True)
-    for name, table in tables.items():
-        export_summary(table, out / name)
+    out.mkdir(parents=True, exist_ok=True)  # the bundle written as one (atomic_write_all)
+    files: list[tuple[Path, Any]] = [
+        (out / name, lambda tmp, t=table: export_summary(t, tmp)) for name, table in tables.items()
+    ]
     for fig, name, _ in drawn:
-        atomic_write(out / name, lambda tmp, fig=fig: fig.savefig(tmp, dpi=120, format="png"))
-    atomic_write_text(out / "report.md", markdown)
-    atomic_write_text(out / "report.html", page)
+        files.append((out / name, lambda tmp, f=fig: f.savefig(tmp, dpi=120, format="png")))
+    files.append((out / "report.md", _text_writer(markdown)))
+    files.append((out / "report.html", _text_writer(page)))
+    atomic_write_all(files)
     return str(out / "report.md")

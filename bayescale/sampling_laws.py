@@ -43,6 +43,7 @@ from ._api import (
     check_number,
     check_seed,
     make_rng,
+    resolve_seed,
 )
 from .data import DataWarning
 
@@ -103,7 +104,7 @@ def subsample_counts(
     data: pd.DataFrame,
     *,
     n_samples: int = 100,
-    random_seed: int = 0,
+    random_seed: int | None = None,
     total: str = "n_samples",
     correct: str = "n_correct",
 ) -> pd.DataFrame:
@@ -170,7 +171,7 @@ class PassAtKResult:
         return pd.DataFrame(rows, columns=["model", "N", "k", "median", "lower", "upper"])
 
     def predict_coverage(
-        self, *, k: Any, n_total: int, random_seed: int = 0, ci_prob: float = CI_PROB
+        self, *, k: Any, n_total: int, random_seed: int | None = None, ci_prob: float = CI_PROB
     ) -> pd.DataFrame:
         """Posterior predictive of the observed coverage of the same problems at ``k`` attempts.
 
@@ -238,7 +239,7 @@ def _rows(mask: pd.Series) -> list:
 def fit_pass_at_k(
     data: pd.DataFrame,
     *,
-    random_seed: int = 0,
+    random_seed: int | None = None,
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 2,
@@ -439,7 +440,7 @@ def extrapolation_check(
     *,
     n_seen: int = 100,
     k: Sequence[float] = (1000, 10000),
-    random_seed: int = 0,
+    random_seed: int | None = None,
     ci_prob: float = CI_PROB,
     result: PassAtKResult | None = None,
     group: str = "model",
@@ -469,6 +470,7 @@ def extrapolation_check(
     (14, 14)
     """
     cols = {"group": group, "total": total, "correct": correct}
+    random_seed = resolve_seed(random_seed)  # one number for the subsample, fit and prediction
     seen = subsample_counts(
         data, n_samples=n_seen, random_seed=random_seed, total=total, correct=correct
     )

@@ -29,32 +29,61 @@ def save_stack(stack: Any, path: str | os.PathLike) -> str:
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"cannot save a stack to {folder}: it is not a folder")
     folder.mkdir(parents=True, exist_ok=True)
-    members = []
-    for i, (name, member) in enumerate(stack.fits.items()):
-        file = f"member_{i}.nc"
-        member.save(str(folder / file))
-        members.append(
-            {
-                "name": name,
-                "file": file,
-                "sha256": _sha256(folder / file),
-                "weight": float(stack.weights[name]),
-                "law": member.law.key,
-                "likelihood": member.likelihood.name,
-            }
-        )
-    meta = {
-        "format": _FORMAT,
-        "bayescale_version": __version__,
-        "method": stack.method,
-        "members": members,
-    }
-    atomic_write_text(folder / STACK_FILE, json.dumps(meta, indent=2) + "\n")
+    # Each member goes to a new file named by its content (member_<i>_<sha256[:16]>.nc), so the
+    # files of a stack saved here before are not touched until stack.json names the new ones:
+    # an error or an interrupt anywhere before that leaves the old stack whole.
+    members, written = [], []
+    try:
+        for i, (name, member) in enumerate(stack.fits.items()):
+            partial = folder / f"member_{i}.partial.nc"
+            member.save(str(partial))
+            written.append(partial)
+            digest = _sha256(partial)
+            file = f"member_{i}_{digest[:16]}.nc"
+            os.replace(partial, folder / file)
+            written[-1] = folder / file
+            members.append(
+                {
+                    "name": name,
+                    "file": file,
+                    "sha256": digest,
+                    "weight": float(stack.weights[name]),
+                    "law": member.law.key,
+                    "likelihood": member.likelihood.name,
+                }
+            )
+        meta = {
+            "format": _FORMAT,
+            "bayescale_version": __version__,
+            "method": stack.method,
+            "members": members,
+        }
+        before = _listed(folder)
+        atomic_write_text(folder / STACK_FILE, json.dumps(meta, indent=2) + "\n")
+    except BaseException:
+        for new in written:  # the old stack.json does not name them
+            if new.name not in _listed(folder):
+                new.unlink(missing_ok=True)
+        raise
     listed = {m["file"] for m in members}
-    for stale in folder.glob("member_*.nc"):  # members of a larger stack saved here before
-        if stale.name not in listed:
-            stale.unlink()
+    for stale in folder.glob("member_*.nc"):  # the members of the stack saved here before
+        if stale.name not in listed and (stale.name in before or _member_name(stale.name)):
+            stale.unlink(missing_ok=True)
     return str(folder)
+
+
+def _member_name(name: str) -> bool:
+    """A file name this module writes for a member (old form member_<i>.nc included)."""
+    return re.fullmatch(r"member_\d+(_[0-9a-f]{16}|\.partial)?\.nc", name) is not None
+
+
+def _listed(folder: Path) -> set[str]:
+    """The member files the folder's stack.json names (none when it is missing or bad)."""
+    try:
+        meta = json.loads((folder / STACK_FILE).read_text(encoding="utf-8"))
+        return {str(m["file"]) for m in meta["members"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
 
 
 def read_stack(cls: Any, path: str | os.PathLike) -> Any:
@@ -92,7 +121,10 @@ def read_stack(cls: Any, path: str | os.PathLike) -> Any:
         except ValueError as err:
             raise ValueError(f"{folder}: member {name!r} cannot be loaded: {err}") from err
         weights[name] = weight
-    return cls(fits, weights, method=method)
+    try:
+        return cls(fits, weights, method=method)
+    except (ValueError, TypeError) as err:  # e.g. a weight edited to NaN or text
+        raise type(err)(f"{meta_path}: not a valid stack description ({err})") from err
 
 
 def _sha256(path: Path) -> str:

@@ -182,6 +182,18 @@ def cluster_log_values(
     return codes, centres
 
 
+#: what a group label may be (text, numbers, booleans, dates)
+_LABEL_TYPES = (str, bytes, int, float, bool, np.generic, pd.Timestamp, pd.Timedelta,
+                pd.Period, __import__("datetime").date)  # fmt: skip
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or array: not one missing value
+        return False
+
+
 def _six_nd(n: Any, d: Any) -> Any:
     """Training compute C = 6ND, the one place this module computes it."""
     return FLOPS_PER_PARAM_TOKEN * n * d
@@ -229,7 +241,7 @@ class Grouping:
     def from_frame(cls, frame: pd.DataFrame, column: str) -> tuple[Grouping, np.ndarray]:
         """The grouping of ``frame`` by ``column`` and each run's group code."""
         raw = _column_values(frame, column)
-        numeric = pd.api.types.is_numeric_dtype(raw)
+        numeric = pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw)
         if numeric:
             values = raw.to_numpy(dtype=float)
             bad = ~np.isfinite(values) | (values <= 0)
@@ -241,10 +253,27 @@ class Grouping:
                 )
             codes, centres = cluster_log_values(values)
             return cls(column, tuple(float(c) for c in centres), True), codes
-        labels = raw.astype(str)
-        if raw.isna().any():
-            rows = list(frame.index[raw.isna().to_numpy()][:5])
+        missing = raw.map(_missing).to_numpy(dtype=bool)
+        if missing.any():
+            rows = list(frame.index[missing][:5])
             raise ValueError(f"grouping column {column!r} has missing values in rows {rows}")
+        odd = raw.map(lambda v: not isinstance(v, _LABEL_TYPES)).to_numpy(dtype=bool)
+        if odd.any():
+            i = int(np.flatnonzero(odd)[0])
+            raise TypeError(
+                f"grouping column {column!r} holds {type(raw.iloc[i]).__name__} values "
+                f"(row {frame.index[i]!r}: {raw.iloc[i]!r}); a group label is text, a number, "
+                "a boolean or a date"
+            )
+        labels = raw.astype(str)
+        kinds = pd.DataFrame({"label": labels, "value": raw.map(repr)}).drop_duplicates()
+        clash = kinds[kinds["label"].duplicated(keep=False)]
+        if len(clash):
+            shown = ", ".join(clash["value"].head(4))
+            raise ValueError(
+                f"grouping column {column!r} mixes labels that read the same ({shown}): they "
+                "would be one group; give the column one type (e.g. all text)"
+            )
         uniq = tuple(sorted(labels.unique()))
         lookup = {v: i for i, v in enumerate(uniq)}
         return cls(column, uniq, False), labels.map(lookup).to_numpy(dtype=np.int64)
@@ -391,14 +420,13 @@ class Structure:
         if not (self.drift or self.scatter) or not self.axes:
             return self
         axis = self.axes[0]
-        x = _axis_values(inputs, axis)
-        lx = np.log10(x)
+        lx = _log10_axis(inputs, axis)
         held = lx >= lx.max() - PSEUDO_SLICE_DECADES
         if held.sum() < PSEUDO_MIN_HELD or (~held).sum() < n_free:
             return self
         rest_inputs = {k: np.asarray(v)[~held] for k, v in inputs.items()}
         held_inputs = {k: np.asarray(v)[held] for k, v in inputs.items()}
-        ranges = {a: _log_range(_axis_values(rest_inputs, a)) for a in self.axes}
+        ranges = {a: _log_range(_log10_axis(rest_inputs, a)) for a in self.axes}
         d = replace(self, ranges=ranges).distance(held_inputs)
         try:
             log_mean, sigma = mode_fit(~held)
@@ -423,7 +451,7 @@ class Structure:
         """Decades beyond the fitted runs along the scale axes (0 inside), per point."""
         dist = None
         for axis in self.axes:
-            lx = np.log10(_axis_values(inputs, axis))
+            lx = _log10_axis(inputs, axis)
             lo, hi = self.ranges[axis]
             d = np.maximum(lx - hi, 0.0) + np.maximum(lo - lx, 0.0)
             dist = d if dist is None else np.maximum(dist, d)
@@ -575,15 +603,17 @@ class Structure:
         return text
 
 
-def _axis_values(inputs: Mapping[str, Any], axis: str) -> np.ndarray:
-    """Values of a scale axis at ``inputs`` (compute as 6ND when not given)."""
+def _log10_axis(inputs: Mapping[str, Any], axis: str) -> np.ndarray:
+    """log10 of a scale axis at ``inputs``; compute, when not given, as log10 6 + log10 N +
+    log10 D, which stays finite where 6ND itself would overflow (N·D > 3e307)."""
     if axis == "C" and "C" not in inputs:
-        return _six_nd(np.asarray(inputs["N"], float), np.asarray(inputs["D"], float))
-    return np.asarray(inputs[axis], dtype=float)
+        n, d = (np.asarray(inputs[k], dtype=float) for k in ("N", "D"))
+        return np.log10(FLOPS_PER_PARAM_TOKEN) + np.log10(n) + np.log10(d)
+    return np.log10(np.asarray(inputs[axis], dtype=float))
 
 
-def _log_range(x: Any) -> tuple[float, float]:
-    lx = np.log10(np.asarray(x, dtype=float))
+def _log_range(lx: Any) -> tuple[float, float]:
+    lx = np.asarray(lx, dtype=float)
     return float(lx.min()), float(lx.max())
 
 
@@ -616,6 +646,34 @@ def _auto_columns(frame: pd.DataFrame, inputs: Sequence[str]) -> list[str]:
         if 2 <= len(centres) <= len(frame) / 2:
             out.append(column)
     return out
+
+
+def warn_groups(grouping: Grouping, codes: np.ndarray, how: str) -> None:
+    """A :class:`~bayescale.data.DataWarning` when the groups cannot be told apart from the
+    rest of the model: a single group (its offset is the law's own level) or one run in every
+    group (each group's part is that run's noise)."""
+    import os
+    import warnings
+
+    from .data import DataWarning
+
+    n_runs = len(codes)
+    if grouping.size == 1 and n_runs > 1:
+        message = (
+            f"{how}: column {grouping.column!r} has a single group ({grouping.labels[0]!r}) "
+            "in all runs, so its group offset cannot be told from the law's own level; "
+            "drop the grouping or add runs of other groups"
+        )
+    elif grouping.size == n_runs and n_runs > 1:
+        message = (
+            f"{how}: every one of the {n_runs} groups of column {grouping.column!r} has a "
+            "single run, so what a group shares cannot be told from the run's noise; group "
+            "by a coarser label (experiment, corpus) or drop the grouping"
+        )
+    else:
+        return
+    here = os.path.dirname(os.path.abspath(__file__))
+    warnings.warn(message, DataWarning, skip_file_prefixes=(here,))
 
 
 def resolve_structure(
@@ -654,16 +712,12 @@ def resolve_structure(
     groupings, codes = [], {}
     for column in columns:
         g, c = Grouping.from_frame(frame, column)
+        warn_groups(g, c, f"groups={column!r}")
         groupings.append(g)
         codes[g.index_name] = c
     axes = _scale_axes(inputs, positive) if drift or scatter else ()
     ranges = {}
-    for axis in axes:
-        if axis == "C" and "C" not in frame.columns:  # 6ND, as the predictions measure it
-            x = _six_nd(frame["N"].to_numpy(dtype=float), frame["D"].to_numpy(dtype=float))
-        else:
-            x = frame[axis].to_numpy(dtype=float)
-        lx = np.log10(x)
-        ranges[axis] = (float(lx.min()), float(lx.max()))
+    for axis in axes:  # C as 6ND when not a column, as the predictions measure it
+        ranges[axis] = _log_range(_log10_axis(frame, axis))
     structure = Structure(tuple(groupings), axes, ranges, bool(drift), scatter=bool(scatter))
     return structure, codes

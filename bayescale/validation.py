@@ -132,6 +132,17 @@ def compare(
     >>> list(table.columns[:4])
     ['rank', 'elpd', 'se', 'elpd_diff']
     """
+    if isinstance(fits, Mapping):
+        items = list(fits.values())
+    elif isinstance(fits, str | bytes | Fit) or not hasattr(fits, "__iter__"):
+        items = None
+    else:
+        fits = items = list(fits)
+    if items is None or any(not isinstance(f, Fit | StackedFit) for f in items):
+        raise TypeError(
+            "compare takes fits: a mapping of name to Fit or a list of Fits (bs.fit(...) or "
+            f"bs.Fit.load(path)), got {type(fits).__name__}: {fits!r}"[:300]
+        )
     import arviz_stats as azs
 
     if isinstance(fits, Mapping):

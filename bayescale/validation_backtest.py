@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._api import check_ci_prob, deprecated_args, result_html
+from ._api import check_ci_prob, deprecated_args, resolve_seed, result_html
 from .data import prepare_data
 from .fit import Fit
 from .fit import fit as fit_law
@@ -120,7 +120,15 @@ class BacktestResult:
 
 def _split_values(frame: pd.DataFrame, column: str) -> pd.Series:
     if column in frame.columns:
-        return pd.to_numeric(frame[column], errors="raise")
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = values.isna().to_numpy()
+        if bad.any():
+            rows = [(lab, frame[column].iloc[i]) for i, lab in enumerate(frame.index) if bad[i]]
+            raise ValueError(
+                f"split column {column!r} must hold numbers; {int(bad.sum())} row(s) do not: "
+                + ", ".join(f"{lab!r} ({v!r})" for lab, v in rows[:8])
+            )
+        return values
     if column == "C" and {"N", "D"} <= set(frame.columns):
         return 6.0 * frame["N"] * frame["D"]
     raise ValueError(
@@ -136,7 +144,7 @@ def backtest(
     split: Mapping[str, Any],
     *,
     ci_probs: Sequence[float] = DEFAULT_CI_PROBS,
-    random_seed: int = 0,
+    random_seed: int | None = None,
     client: Any = None,
     stack: str | Mapping[str, float] | None = None,
     **fit_kwargs: Any,
@@ -169,9 +177,9 @@ def backtest(
         one fit per cutoff, each predicting every run at or above it.
     ci_probs : sequence of float
         Central predictive intervals scored (default 50%, 80% and :data:`~bayescale.CI_PROB`).
-    random_seed : int
+    random_seed : int, optional
         Seed of the fits (cutoff ``i`` is fitted with ``random_seed + i``) and of the predictive
-        draws.
+        draws; None draws one from fresh entropy.
     client : distributed.Client, optional
         Fit the cutoffs of a rolling backtest as tasks of this Dask cluster. Without it several
         cutoffs are fitted in parallel local processes (:func:`bayescale.fit_many`; its
@@ -233,16 +241,21 @@ def backtest(
     if isinstance(ci_probs, str | int | float) or not len(ci_probs):
         raise TypeError(f"ci_probs must be a non-empty list of probabilities, got {ci_probs!r}")
     probs = tuple(check_ci_prob(p, "ci_probs") for p in ci_probs)
+    # one number for every cutoff's fit (seed + i) and predictions (seed + 1000 + i)
+    random_seed = resolve_seed(random_seed)
     column, raw = next(iter(split.items()))
     cutoffs = sorted(float(c) for c in np.atleast_1d(np.asarray(raw, dtype=float)))
     frame = data.copy()
     columns = fit_kwargs.pop("columns", None)
     if columns:
         frame = frame.rename(columns={v: k for k, v in columns.items()})
-    values = _split_values(frame, column)
     fit_kwargs.setdefault("progressbar", False)
     choice = fit_kwargs.get("likelihood", fit_kwargs_first.get("likelihood"))
     likelihood = get_likelihood(choice if choice is not None else law.default_likelihood)
+    # every run's inputs checked before the split (C = 6ND of a text N would break); the
+    # output is checked per part below, naming the held-out runs
+    prepare_data(law, frame, require_output=False, likelihood=likelihood)
+    values = _split_values(frame, column)
     splits = []
     for cutoff in cutoffs:
         train_mask = (values < cutoff).to_numpy()

@@ -214,11 +214,16 @@ def test_save_load_round_trip(members, tmp_path):
     )
     # saving again over the folder works and leaves no temporary files
     st.save(folder)
-    assert sorted(os.listdir(folder)) == ["member_0.nc", "member_1.nc", "stack.json"]
+    assert sorted(_kinds(folder)) == ["member_0", "member_1", "stack.json"]
     # a smaller stack saved over it leaves no stale member file
     bs.stack({"a": a}, weights={"a": 1.0}).save(folder)
-    assert sorted(os.listdir(folder)) == ["member_0.nc", "stack.json"]
+    assert sorted(_kinds(folder)) == ["member_0", "stack.json"]
     assert bs.load_stack(folder).names == ["a"]
+
+
+def _kinds(folder):
+    """The folder's files, member files without their content suffix (member_0_<sha>.nc)."""
+    return [name.rsplit("_", 1)[0] for name in os.listdir(folder)]
 
 
 def test_load_refuses_missing_or_replaced_members(members, tmp_path):
@@ -226,11 +231,12 @@ def test_load_refuses_missing_or_replaced_members(members, tmp_path):
     st = bs.stack({"a": a, "b": b}, weights={"a": 0.5, "b": 0.5})
     folder = tmp_path / "s"
     st.save(folder)
-    a.save(str(folder / "member_1.nc"))  # b's file replaced by another fit
+    b_file = json.loads((folder / "stack.json").read_text())["members"][1]["file"]
+    a.save(str(folder / b_file))  # b's file replaced by another fit
     with pytest.raises(ValueError, match=r"member 'b'.*SHA-256"):
         bs.load_stack(folder)
-    os.remove(folder / "member_1.nc")
-    with pytest.raises(ValueError, match=r"member_1.nc of member 'b' is missing"):
+    os.remove(folder / b_file)
+    with pytest.raises(ValueError, match=rf"{b_file} of member 'b' is missing"):
         bs.load_stack(folder)
     with pytest.raises(ValueError, match=r"stack.json is missing"):
         bs.load_stack(tmp_path / "nowhere")

@@ -28,6 +28,7 @@ import pandas as pd
 import pytest
 
 import bayescale as bs
+import bayescale._api
 from bayescale._api import deprecated_args
 
 #: Old names and what replaced them.
@@ -206,6 +207,28 @@ def test_one_interval_name_and_one_default():
             if p.name == "ci_probs":
                 assert bs.CI_PROB in p.default, f"{qualname}: ci_probs={p.default!r}"
     assert seen >= 12
+
+
+def test_one_seed_default():
+    """``random_seed`` defaults to None (fresh entropy) everywhere, except the fixtures of
+    ``bs.testing`` (and ``emergence.pinned_emergence_fit``), which make known data with 0
+    (the rule is written in ``bayescale/_api.py``)."""
+    seen, wrong = 0, []
+    for qualname, func in API.items():
+        for p in _params(qualname, func):
+            if p.name != "random_seed":
+                continue
+            seen += 1
+            # fit_from_draws draws nothing: it records the seed it is given on the Fit
+            fixture = qualname != "testing.fit_from_draws" and (
+                qualname.startswith("testing.") or qualname.split(".")[-1].startswith("pinned_")
+            )
+            expected = 0 if fixture else None
+            if p.default is not expected and p.default != expected:
+                wrong.append(f"{qualname}: random_seed={p.default!r} (expected {expected!r})")
+    assert not wrong, "; ".join(wrong)
+    assert seen >= 30
+    assert "random_seed" in bayescale._api.__doc__ and "None" in bayescale._api.__doc__
 
 
 @pytest.mark.parametrize("qualname", sorted(q for q in API if "_deprecated" not in q))
