@@ -62,6 +62,9 @@ def _check_fits(fits: Mapping[str, Fit] | Sequence[Fit]) -> dict[str, Fit]:
             _same_runs(named)
         except ValueError as err:
             raise ValueError(f"stack: {err}".replace("compare needs", "stack needs")) from err
+    from .stacking_groups import stack_pooling
+
+    stack_pooling(named)  # pooled members: one group column, the same groups
     return named
 
 
@@ -158,6 +161,15 @@ class StackedFit:
     def n_draws(self) -> int:
         """Draws of every mixed result: the first member's chains × draws."""
         return next(iter(self.fits.values())).n_draws
+
+    @property
+    def pooling(self) -> Any:
+        """The groups of the stack's pooled members (their :class:`~bayescale.pooling.Pooling`;
+        None when no member is pooled): a pooled stack answers per group, each group the
+        mixture of the members' answers for it (:mod:`bayescale.stacking_groups`)."""
+        from .stacking_groups import stack_pooling
+
+        return stack_pooling(self.fits)
 
     @property
     def law_names(self) -> list[str]:

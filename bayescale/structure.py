@@ -202,10 +202,25 @@ class Grouping:
         return len(self.labels)
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, column: str) -> tuple[Grouping, np.ndarray]:
-        """The grouping of ``frame`` by ``column`` and each run's group code."""
+    def from_frame(
+        cls, frame: pd.DataFrame, column: str, *, categorical: bool = False
+    ) -> tuple[Grouping, np.ndarray]:
+        """The grouping of ``frame`` by ``column`` and each run's group code.
+
+        ``categorical`` groups equal values even in a numeric column (a pooled fit's families:
+        years, seeds, ids), labelled by their text and ordered by value; otherwise a numeric
+        column is clustered in log10."""
         raw = _column_values(frame, column)
-        numeric = pd.api.types.is_numeric_dtype(raw)
+        numeric = pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw)
+        if categorical:
+            if raw.isna().any():
+                rows = list(frame.index[raw.isna().to_numpy()][:5])
+                raise ValueError(f"group column {column!r} has missing values in rows {rows}")
+            first = raw.groupby(raw.astype(str), sort=False).first()
+            order = first.sort_values(kind="stable").index if numeric else sorted(first.index)
+            uniq = tuple(str(v) for v in order)
+            lookup = {v: i for i, v in enumerate(uniq)}
+            return cls(column, uniq, False), raw.astype(str).map(lookup).to_numpy(dtype=np.int64)
         if numeric:
             values = raw.to_numpy(dtype=float)
             bad = ~np.isfinite(values) | (values <= 0)
