@@ -449,6 +449,10 @@ def _report(
         atomic_write(out / f"{stem}.svg", lambda tmp, fig=fig: fig.savefig(tmp, format="svg"))
     atomic_write_text(out / "report.md", markdown)
     atomic_write_text(out / "report.html", page)
+    from ._report_common import remove_stale
+
+    written = [*tables, "report.md", "report.html"]
+    remove_stale(out, written + [f"{stem}.{ext}" for _, stem, _ in drawn for ext in ("png", "svg")])
     return str(out / "report.md")
 
 

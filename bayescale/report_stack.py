@@ -174,4 +174,7 @@ def _stack_report(
         atomic_write(out / name, lambda tmp, fig=fig: fig.savefig(tmp, dpi=120, format="png"))
     atomic_write_text(out / "report.md", markdown)
     atomic_write_text(out / "report.html", page)
+    from ._report_common import remove_stale
+
+    remove_stale(out, [*tables, *(name for _, name, _ in drawn), "report.md", "report.html"])
     return str(out / "report.md")

@@ -265,3 +265,25 @@ def test_score_holdout_integrates_the_drift_of_a_nuts_fit():
         brute = np.log(dens.mean()) - obs
         # measured: within 1.7e-4 (161 grid nodes; 1.1e-5 with 641)
         assert scored["log_density"].iloc[i] == pytest.approx(brute, abs=5e-4)
+
+
+def test_a_report_folder_holds_one_report(pooled, tmp_path):
+    """A pooled fit's report written over an unpooled fit's leaves none of the other's
+    figures behind (a pooled report has no frontier.png); files that are not bundle files
+    stay."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    stale = ["frontier.png", "frontier.svg", "params.png", "fit.svg", "isoflops.png"]
+    for name in [*stale, "notes.txt", "frontier.pdf"]:
+        (tmp_path / name).write_text("an earlier report's file")
+    bs.report(pooled, tmp_path, compute=[1e22])
+    files = {p.name for p in tmp_path.iterdir()}
+    assert {"groups.png", "population.csv", "notes.txt", "frontier.pdf"} <= files
+    assert not files & set(stale)
+
+
+def test_score_holdout_refuses_a_run_without_its_group(pooled):
+    runs = pooled.data.iloc[:3].assign(corpus=["a", None, "b"])
+    with pytest.raises(ValueError, match=r"'corpus' is missing in rows \[1\]"):
+        bs.score_holdout(pooled, runs)
