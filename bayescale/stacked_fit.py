@@ -226,6 +226,7 @@ class StackedFit:
         """
         if kind in ("natural", "sampled"):
             self.law  # noqa: B018 - one law, or a clear error
+            self._one_layout()
         elif kind == "noise":
             self.likelihood  # noqa: B018
         mixed = self.mix(_params_dataset, args=(kind,))
@@ -236,9 +237,20 @@ class StackedFit:
         """The mixture's posterior: the variables every member's posterior has, mixed by weight
         (one chain of :attr:`n_draws` draws); the members must share one law."""
         self.law  # noqa: B018
+        self._one_layout()
         posts = [f.posterior for f in self.fits.values()]
         common = [v for v in posts[0].data_vars if all(v in p.data_vars for p in posts[1:])]
         return self.mix(_posterior_of, args=(common,))
+
+    def _one_layout(self) -> None:
+        """Pooled and unpooled members have no one posterior layout: say how to get one."""
+        pooled = [n for n, f in self.fits.items() if getattr(f, "pooling", None) is not None]
+        if pooled and len(pooled) < len(self.fits):
+            raise ValueError(
+                f"the stack mixes pooled members {pooled} with unpooled ones: their parameters "
+                "have no one layout; take one group's mixture, "
+                "bayescale.pooling.group_view(stack, label).posterior (or bs.NEW_GROUP)"
+            )
 
     def draw_counts(self) -> pd.Series:
         """Draws each member contributes to a mixed result (largest-remainder rounding)."""

@@ -33,7 +33,10 @@ outcome's likelihood under each draw's own member, which updates the members' dr
 weights together (member ``k``'s weight becomes ∝ ``w_k · p_k(y)``, its predictive density of
 the outcome — the Bayesian update of a mixture; stacking weights are not re-optimised).
 ``backtest`` takes a stack or several laws and refits every member at each cutoff, then stacks
-again (:mod:`bayescale.stacking_backtest`). Saved stacks are folders (:meth:`StackedFit.save`);
+again (:mod:`bayescale.stacking_backtest`). A stack of pooled fits (one group column) answers per
+group like a pooled fit: each group the mixture of the members' answers for that group, an
+unpooled member's one answer standing for every group (:mod:`bayescale.stacking_groups`).
+Saved stacks are folders (:meth:`StackedFit.save`);
 the CLI reads them wherever it reads a fit, and ``bayescale stack`` makes one from fit files.
 """
 

@@ -15,7 +15,7 @@ from scipy import integrate, stats
 
 import bayescale as bs
 from bayescale._stacking_common import draw_indices, member_seed
-from bayescale.pooling import NEW_GROUP, resolve_pooling
+from bayescale.pooling import NEW_GROUP, group_view, resolve_pooling
 
 DIMS = ("chain", "draw")
 LAW = bs.get_law("chinchilla")
@@ -287,3 +287,17 @@ def test_score_holdout_refuses_a_run_without_its_group(pooled):
     runs = pooled.data.iloc[:3].assign(corpus=["a", None, "b"])
     with pytest.raises(ValueError, match=r"'corpus' is missing in rows \[1\]"):
         bs.score_holdout(pooled, runs)
+
+
+def test_a_mixed_stacks_parameters_are_read_one_group_at_a_time(members):
+    a, _, plain = members
+    st = bs.stack({"pooled": a, "plain": plain}, weights={"pooled": 0.5, "plain": 0.5})
+    with pytest.raises(ValueError, match=r"group_view\(stack, label\)\.posterior"):
+        st.posterior  # noqa: B018
+    alpha = group_view(st, "b").posterior["alpha"].to_numpy().ravel()
+    want = _mixture(
+        [a.posterior["alpha"].sel(group="b").to_numpy(), plain.posterior["alpha"].to_numpy()],
+        [0.5, 0.5],
+        a.n_draws,
+    )
+    np.testing.assert_array_equal(alpha, want)
