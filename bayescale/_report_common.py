@@ -4,6 +4,8 @@ the budget the figures mark, and the display form of a compute-optimal table.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from ._api import CI_PROB, deprecated_args
@@ -57,3 +59,18 @@ def optimal_display(
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "compute C (FLOPs)"
     return frame
+
+
+def remove_stale(out: Any, written: Any) -> None:
+    """Remove the bundle files (``report.BUNDLE_FILES``) in ``out`` that this report did not
+    write: a folder that held another kind of report (an unpooled fit's figures, a pooled
+    fit's ``groups.png``) then holds one report, not a mixture of two."""
+    from pathlib import Path
+
+    from .report import BUNDLE_FILES
+
+    keep = {Path(w).name for w in written}
+    for name in BUNDLE_FILES:
+        path = Path(out) / name
+        if name not in keep and path.is_file():
+            path.unlink()

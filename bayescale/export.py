@@ -350,10 +350,12 @@ def check_digits(digits: Any) -> int:
 
 def _is_result(obj: Any) -> bool:
     from .decisions import CardComparison
+    from .grouped import GroupedResult
     from .sbc import SBCResult
     from .validation import BacktestResult, PredictiveCheck
 
-    return isinstance(obj, BacktestResult | CardComparison | PredictiveCheck | SBCResult)
+    kinds = BacktestResult | CardComparison | PredictiveCheck | SBCResult | GroupedResult
+    return isinstance(obj, kinds)
 
 
 @deprecated_args(renamed={"prob": "ci_prob"})

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .pooling import GROUP_DIM, NEW_GROUP, _combine, group_view
+from .pooling import GROUP_DIM, _combine, group_view, match_label
 
 __all__ = ["GroupedResult", "each_group", "group_labels", "view_seed"]
 
@@ -44,6 +44,11 @@ class GroupedResult(Mapping):
         self._parts = dict(parts)
 
     def __getitem__(self, label: Any) -> Any:
+        if label in self._parts:
+            return self._parts[label]
+        same = [k for k in self._parts if str(k) == str(label)]  # 3 for the label "3"
+        if len(same) == 1:
+            return self._parts[same[0]]
         try:
             return self._parts[label]
         except KeyError:
@@ -63,11 +68,30 @@ class GroupedResult(Mapping):
         return pd.concat(tables, keys=list(self._parts), names=[GROUP_DIM])
 
     def to_markdown(self) -> str:
-        """Every group's ``to_markdown()`` (a :class:`~bayescale.Plan`'s page), one after the
-        other, each under a "Group" heading."""
+        """Every group's ``to_markdown()`` (a :class:`~bayescale.Plan`'s page; for a result
+        without one, its ``summary()`` as a Markdown table), one after the other, each under a
+        "Group" heading."""
+        from .export import to_markdown
+
+        def page(part: Any) -> str:
+            if hasattr(part, "to_markdown"):
+                return part.to_markdown()
+            return to_markdown(part.summary())
+
         return "\n\n".join(
-            f"# Group {label}\n\n{part.to_markdown()}" for label, part in self._parts.items()
+            f"# Group {label}\n\n{page(part)}" for label, part in self._parts.items()
         )
+
+    def __getattr__(self, name: str) -> Any:
+        # a method of the per-group results (plot, draws, ...): say how to reach it
+        parts = self.__dict__.get("_parts", {})
+        if not name.startswith("_") and parts and hasattr(next(iter(parts.values())), name):
+            first = next(iter(parts))
+            raise AttributeError(
+                f"GroupedResult holds one result per group ({list(parts)}); {name!r} is an "
+                f"attribute of each: result[{first!r}].{name}"
+            )
+        raise AttributeError(f"'GroupedResult' object has no attribute {name!r}")
 
     def __str__(self) -> str:
         return "\n\n".join(f"group {label}:\n{part}" for label, part in self._parts.items())
@@ -111,11 +135,13 @@ def group_labels(*fits: Any, group: Any = None) -> tuple[list[Any], bool]:
         raise ValueError(f"group={group!r}: give a label, a list of labels or bs.NEW_GROUP")
     for label in labels:
         for f in pooled:
-            if label != NEW_GROUP and label not in f.pooling.labels:
+            try:
+                match_label(f.pooling, label)
+            except ValueError:
                 raise ValueError(
                     f"group={label!r} is not a group of the {f.law.name!r} fit "
                     f"({list(f.pooling.labels)}); use group=bs.NEW_GROUP for a new group"
-                )
+                ) from None
     return labels, single
 
 

@@ -318,6 +318,12 @@ def score_holdout(
         raise ValueError(
             f"runs has no column(s) {missing}; available: {[str(c) for c in runs.columns]}"
         )
+    if pooling is not None and runs[pooling.column].isna().any():
+        rows = list(runs.index[runs[pooling.column].isna().to_numpy()][:5])
+        raise ValueError(
+            f"runs: the group column {pooling.column!r} is missing in rows {rows}; give each "
+            "run its group (a label the fit has not seen is scored as a new group)"
+        )
     seed = int(random_seed if random_seed is not None else (fit.random_seed or 0))
     out = runs[list(law.inputs)].copy()
     out["observed"] = runs[law.output].to_numpy(dtype=float)

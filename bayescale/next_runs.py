@@ -111,6 +111,13 @@ def _candidates(candidates: Any, group_column: str | None = None) -> pd.DataFram
         if missing:
             raise ValueError(f"candidates: missing the column(s) {missing} (runs need N and D)")
         named = [c for c in ("group", group_column) if c is not None and c in frame.columns]
+        if len(set(named)) == 2:
+            a, b = frame[named[0]].astype(str), frame[named[1]].astype(str)
+            if not a.equals(b):
+                raise ValueError(
+                    f"candidates: the columns {named[0]!r} and {named[1]!r} both name groups "
+                    "and disagree; keep one"
+                )
         if named:
             out = _candidates(frame[["N", "D"]])
             out["group"] = frame[named[0]].to_numpy()

@@ -25,7 +25,7 @@ import pandas as pd
 import xarray as xr
 
 from .analysis import predict_loss
-from .pooling import NEW_GROUP, group_view
+from .pooling import NEW_GROUP, group_view, match_label
 
 __all__ = ["NEW_LABEL", "pooled_parts"]
 
@@ -43,14 +43,13 @@ def _new_group_seed(random_seed: int | None) -> int | None:
 
 
 def _check_label(fit: Any, label: Any, where: str) -> Any:
-    if label == NEW_GROUP or label in fit.pooling.labels:
-        return label
-    if str(label) in fit.pooling.labels:
-        return str(label)
-    raise ValueError(
-        f"{where}={label!r} is not a group of this fit ({list(fit.pooling.labels)}); "
-        "use bs.NEW_GROUP for a new group"
-    )
+    try:
+        return match_label(fit.pooling, label)
+    except ValueError:
+        raise ValueError(
+            f"{where}={label!r} is not a group of this fit ({list(fit.pooling.labels)}); "
+            "use bs.NEW_GROUP for a new group"
+        ) from None
 
 
 def pooled_parts(
@@ -136,6 +135,12 @@ def _refit(
     group (a new group's run under :data:`NEW_LABEL`)."""
     from .next_runs import _spread, refit_with_runs
 
+    if hasattr(fit, "fits"):  # a StackedFit of pooled fits
+        raise ValueError(
+            "next_runs on a stack of pooled fits: some outcomes need a refit (Pareto k above "
+            "k_threshold), and refitting a pooled stack's members is not supported; pass "
+            "refit=False (importance weights only) or plan with each member (stack.fits[name])"
+        )
     column = fit.pooling.column
     pool = fit.pooling.spec()  # modes and forms (partial_auto chosen again on the new runs)
     fit_kwargs = {"group": column, "pool": pool, **dict(options.get("fit_kwargs") or {})}

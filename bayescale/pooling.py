@@ -502,7 +502,12 @@ def resolve_pooling(
         raise ValueError(
             f"group: column {group!r} is not in the data (columns: {list(frame.columns)})"
         )
-    grouping, codes = Grouping.from_frame(frame, group)
+    grouping, codes = Grouping.from_frame(frame, group, categorical=True)
+    if NEW_GROUP in grouping.labels:
+        raise ValueError(
+            f"group={group!r}: the label {NEW_GROUP!r} is what bs.NEW_GROUP asks for (a new "
+            "group of the population); rename that group in the data"
+        )
     if grouping.size >= 2:
         warn_groups(grouping, codes, f"group={group!r}")
     every = tuple(range(grouping.size))
@@ -592,6 +597,38 @@ def pooled_posterior(
 
 
 # ---------------------------------------------------------------------- views for analysis
+def _as_float(x: Any) -> float | None:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return None
+
+
+def match_label(pooling: Pooling, group: Any) -> Any:
+    """The fit's own label for ``group``: itself, the label with its text (``3`` for ``"3"``
+    and back) or its number (``1`` for ``"1.0"``); :data:`NEW_GROUP` as it is. An unknown
+    label is a ``ValueError`` listing the fit's labels."""
+    labels = list(pooling.labels)
+    if isinstance(group, str) and group == NEW_GROUP:
+        return group
+    if not (isinstance(group, str) or np.ndim(group) == 0) or isinstance(group, Mapping):
+        raise ValueError(f"group={group!r}: give a label, a list of labels or bs.NEW_GROUP")
+    for label in labels:
+        if type(label) is type(group) and label == group:
+            return label
+    text = [x for x in labels if str(x) == str(group)]
+    if len(text) == 1:
+        return text[0]
+    value = _as_float(group)
+    same = [x for x in labels if value is not None and _as_float(x) == value]
+    if len(same) == 1:
+        return same[0]
+    raise ValueError(
+        f"group={group!r} is not a group of this fit ({labels}); "
+        f"use group=bs.NEW_GROUP for a new group of the population"
+    )
+
+
 def _group_seed(fit: Any, random_seed: int | None) -> np.random.Generator:
     seed = check_seed(random_seed) if random_seed is not None else (fit.random_seed or 0)
     return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(_NEW_GROUP_STREAM,)))
@@ -616,11 +653,15 @@ def group_view(fit: Any, group: Any, *, random_seed: int | None = None) -> Any:
     """
     from .fit import Fit
 
+    if hasattr(fit, "fits") and hasattr(fit, "weights"):  # a StackedFit: its members' views
+        from .stacking_groups import stack_group_view
+
+        return stack_group_view(fit, group, random_seed=random_seed)
     pooling: Pooling = fit.pooling
     post = fit.posterior
     pool_vars = [v for v in pooling.population_names() if v in post]
     pool_vars += [f"{n}_z" for n in pooling.names("partial") if f"{n}_z" in post]
-    if group == NEW_GROUP:
+    if isinstance(group, str) and group == NEW_GROUP:
         rng = _group_seed(fit, random_seed)
         draws = {n: post[n].transpose("chain", "draw", ...).to_numpy() for n in post.data_vars}
         p = pooling.new_group_values(draws, fit.priors, fit.law.parameter_names, rng)
@@ -635,11 +676,7 @@ def group_view(fit: Any, group: Any, *, random_seed: int | None = None) -> Any:
                 ds[name] = (dims, np.array(value))
         data = fit.data
     else:
-        if group not in pooling.labels:
-            raise ValueError(
-                f"group={group!r} is not a group of this fit ({list(pooling.labels)}); "
-                f"use group=bs.NEW_GROUP for a new group of the population"
-            )
+        group = match_label(pooling, group)
         ds = post.sel({GROUP_DIM: group}, drop=True).drop_vars(pool_vars)
         data = fit.data[fit.data[pooling.column].astype(str) == str(group)]
     tree = {"posterior": ds}
@@ -695,26 +732,7 @@ def groupable(func: Callable[..., Any]) -> Callable[..., Any]:
                     f"group={group!r}: this fit has no groups (fit with bs.fit(..., group=...))"
                 )
             return func(*args, **kwargs)
-        single = group is not None and (isinstance(group, str) or np.ndim(group) == 0)
-        if group is None:
-            labels = list(pooling.labels)
-        elif single:
-            labels = [group]
-        else:
-            labels = list(group) if isinstance(group, list | tuple | np.ndarray | pd.Index) else []
-            if not labels:
-                raise ValueError(f"group={group!r}: give a label, a list of labels or bs.NEW_GROUP")
-        # a function without a seed of its own (compute_optimal) still takes random_seed for
-        # a new group's draws; for a fit without groups it stays the function's error
-        seed = kwargs.get("random_seed") if has_seed else kwargs.pop("random_seed", None)
-        parts = []
-        for label in labels:
-            view = group_view(target, label, random_seed=seed)
-            if args:
-                parts.append(func(view, *args[1:], **kwargs))
-            else:
-                parts.append(func(**{**kwargs, "fit": view}))
-        return parts[0] if single else _combine(parts, labels)
+        return per_group(func, target, args, kwargs, group, has_seed=has_seed)
 
     params = list(sig.parameters.values())
     extra = inspect.Parameter("group", inspect.Parameter.KEYWORD_ONLY, default=None)
@@ -722,4 +740,43 @@ def groupable(func: Callable[..., Any]) -> Callable[..., Any]:
         (i for i, p in enumerate(params) if p.kind is inspect.Parameter.VAR_KEYWORD), len(params)
     )
     wrapper.__signature__ = sig.replace(parameters=[*params[:where], extra, *params[where:]])
+    wrapper.__groupable__ = True
     return wrapper
+
+
+def per_group(
+    func: Callable[..., Any],
+    target: Any,
+    args: tuple,
+    kwargs: dict[str, Any],
+    group: Any,
+    *,
+    has_seed: bool,
+    first: str = "fit",
+) -> Any:
+    """``func`` on the view of each group asked for (see :func:`groupable`) of ``target``, a
+    pooled fit or stack (``args[0]``, else ``kwargs[first]``), combined on a ``group``
+    dimension (one label: its answer alone)."""
+    pooling = target.pooling
+    kwargs = dict(kwargs)
+    single = group is not None and (isinstance(group, str) or np.ndim(group) == 0)
+    if group is None:
+        labels = list(pooling.labels)
+    elif single:
+        labels = [match_label(pooling, group)]
+    else:
+        labels = list(group) if isinstance(group, list | tuple | np.ndarray | pd.Index) else []
+        if not labels:
+            raise ValueError(f"group={group!r}: give a label, a list of labels or bs.NEW_GROUP")
+        labels = [match_label(pooling, g) for g in labels]
+    # a function without a seed of its own (compute_optimal) still takes random_seed for
+    # a new group's draws; for a fit without groups it stays the function's error
+    seed = kwargs.get("random_seed") if has_seed else kwargs.pop("random_seed", None)
+    parts = []
+    for label in labels:
+        view = group_view(target, label, random_seed=seed)
+        if args:
+            parts.append(func(view, *args[1:], **kwargs))
+        else:
+            parts.append(func(**{**kwargs, first: view}))
+    return parts[0] if single else _combine(parts, labels)

@@ -184,6 +184,12 @@ def _check_arguments(
 
     if not isinstance(fit, Fit | StackedFit):
         raise TypeError(f"report takes a bayescale.Fit or StackedFit, got {type(fit).__name__}")
+    if isinstance(fit, StackedFit) and fit.pooling is not None:
+        raise ValueError(
+            "report of a stack of pooled fits is not supported: report each member "
+            "(bs.report(stack.fits[name], ...)) or one group's mixture "
+            "(bs.report(bayescale.pooling.group_view(stack, label), ...))"
+        )
     laws = [fit.law] if isinstance(fit, Fit) else [m.law for m in fit.fits.values()]
     if not isinstance(out_dir, str | os.PathLike) or not str(out_dir):
         raise TypeError(f"out_dir must be a folder path, got {out_dir!r}")

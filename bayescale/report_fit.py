@@ -452,6 +452,10 @@ def _report(
     files.append((out / "report.md", _text_writer(markdown)))
     files.append((out / "report.html", _text_writer(page)))
     atomic_write_all(files)
+    from ._report_common import remove_stale
+
+    written = [*tables, "report.md", "report.html"]
+    remove_stale(out, written + [f"{stem}.{ext}" for _, stem, _ in drawn for ext in ("png", "svg")])
     return str(out / "report.md")
 
 

@@ -176,4 +176,7 @@ def _stack_report(
     files.append((out / "report.md", _text_writer(markdown)))
     files.append((out / "report.html", _text_writer(page)))
     atomic_write_all(files)
+    from ._report_common import remove_stale
+
+    remove_stale(out, [*tables, *(name for _, name, _ in drawn), "report.md", "report.html"])
     return str(out / "report.md")

@@ -62,6 +62,9 @@ def _check_fits(fits: Mapping[str, Fit] | Sequence[Fit]) -> dict[str, Fit]:
             _same_runs(named)
         except ValueError as err:
             raise ValueError(f"stack: {err}".replace("compare needs", "stack needs")) from err
+    from .stacking_groups import stack_pooling
+
+    stack_pooling(named)  # pooled members: one group column, the same groups
     return named
 
 
@@ -160,6 +163,15 @@ class StackedFit:
         return next(iter(self.fits.values())).n_draws
 
     @property
+    def pooling(self) -> Any:
+        """The groups of the stack's pooled members (their :class:`~bayescale.pooling.Pooling`;
+        None when no member is pooled): a pooled stack answers per group, each group the
+        mixture of the members' answers for it (:mod:`bayescale.stacking_groups`)."""
+        from .stacking_groups import stack_pooling
+
+        return stack_pooling(self.fits)
+
+    @property
     def law_names(self) -> list[str]:
         """The distinct law names of the members, in order."""
         return list(dict.fromkeys(f.law.name for f in self.fits.values()))
@@ -214,6 +226,7 @@ class StackedFit:
         """
         if kind in ("natural", "sampled"):
             self.law  # noqa: B018 - one law, or a clear error
+            self._one_layout()
         elif kind == "noise":
             self.likelihood  # noqa: B018
         mixed = self.mix(_params_dataset, args=(kind,))
@@ -224,9 +237,20 @@ class StackedFit:
         """The mixture's posterior: the variables every member's posterior has, mixed by weight
         (one chain of :attr:`n_draws` draws); the members must share one law."""
         self.law  # noqa: B018
+        self._one_layout()
         posts = [f.posterior for f in self.fits.values()]
         common = [v for v in posts[0].data_vars if all(v in p.data_vars for p in posts[1:])]
         return self.mix(_posterior_of, args=(common,))
+
+    def _one_layout(self) -> None:
+        """Pooled and unpooled members have no one posterior layout: say how to get one."""
+        pooled = [n for n, f in self.fits.items() if getattr(f, "pooling", None) is not None]
+        if pooled and len(pooled) < len(self.fits):
+            raise ValueError(
+                f"the stack mixes pooled members {pooled} with unpooled ones: their parameters "
+                "have no one layout; take one group's mixture, "
+                "bayescale.pooling.group_view(stack, label).posterior (or bs.NEW_GROUP)"
+            )
 
     def draw_counts(self) -> pd.Series:
         """Draws each member contributes to a mixed result (largest-remainder rounding)."""

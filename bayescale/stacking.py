@@ -33,7 +33,10 @@ outcome's likelihood under each draw's own member, which updates the members' dr
 weights together (member ``k``'s weight becomes ∝ ``w_k · p_k(y)``, its predictive density of
 the outcome — the Bayesian update of a mixture; stacking weights are not re-optimised).
 ``backtest`` takes a stack or several laws and refits every member at each cutoff, then stacks
-again (:mod:`bayescale.stacking_backtest`). Saved stacks are folders (:meth:`StackedFit.save`);
+again (:mod:`bayescale.stacking_backtest`). A stack of pooled fits (one group column) answers per
+group like a pooled fit: each group the mixture of the members' answers for that group, an
+unpooled member's one answer standing for every group (:mod:`bayescale.stacking_groups`).
+Saved stacks are folders (:meth:`StackedFit.save`);
 the CLI reads them wherever it reads a fit, and ``bayescale stack`` makes one from fit files.
 """
 
@@ -118,6 +121,11 @@ def stackable(
 
     def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
         first = next(iter(inspect.signature(f).parameters))  # "fit", "loss_fit", ...
+        by_group = getattr(f, "__groupable__", False)
+        params = inspect.signature(f).parameters
+        has_seed = "random_seed" in params
+        # a function that reads groups itself (chain): a pooled stack goes to it whole
+        own_groups = "group" in params and not by_group
 
         @functools.wraps(f)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -127,6 +135,16 @@ def stackable(
                     f"{f.__name__} takes a fit (bs.fit, bs.Fit.load or bs.stack) as its first "
                     f"argument, got {type(target).__name__}"
                 )
+            if by_group and isinstance(target, StackedFit) and target.pooling is not None:
+                # a pooled stack: per group, the mixture of the members' views of that group
+                from .pooling import per_group
+
+                group = kwargs.pop("group", None)
+                return per_group(
+                    wrapper, target, args, kwargs, group, has_seed=has_seed, first=first
+                )
+            if own_groups and isinstance(target, StackedFit) and target.pooling is not None:
+                return f(*args, **kwargs)
             if isinstance(target, StackedFit):
                 if args:
                     out = target.mix(f, args=args[1:], kwargs=kwargs)

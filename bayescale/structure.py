@@ -238,11 +238,17 @@ class Grouping:
         return len(self.labels)
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, column: str) -> tuple[Grouping, np.ndarray]:
-        """The grouping of ``frame`` by ``column`` and each run's group code."""
+    def from_frame(
+        cls, frame: pd.DataFrame, column: str, *, categorical: bool = False
+    ) -> tuple[Grouping, np.ndarray]:
+        """The grouping of ``frame`` by ``column`` and each run's group code.
+
+        ``categorical`` groups equal values even in a numeric column (a pooled fit's families:
+        years, seeds, ids), labelled by their text and ordered by value; otherwise a numeric
+        column is clustered in log10."""
         raw = _column_values(frame, column)
         numeric = pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw)
-        if numeric:
+        if numeric and not categorical:
             values = raw.to_numpy(dtype=float)
             bad = ~np.isfinite(values) | (values <= 0)
             if bad.any():
@@ -274,7 +280,11 @@ class Grouping:
                 f"grouping column {column!r} mixes labels that read the same ({shown}): they "
                 "would be one group; give the column one type (e.g. all text)"
             )
-        uniq = tuple(sorted(labels.unique()))
+        if categorical and numeric:  # labelled by their text, ordered by value
+            first = raw.groupby(labels, sort=False).first()
+            uniq = tuple(str(v) for v in first.sort_values(kind="stable").index)
+        else:
+            uniq = tuple(sorted(labels.unique()))
         lookup = {v: i for i, v in enumerate(uniq)}
         return cls(column, uniq, False), labels.map(lookup).to_numpy(dtype=np.int64)
 

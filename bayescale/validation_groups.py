@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .pooling import NEW_GROUP, group_view
+from .pooling import NEW_GROUP, group_view, match_label
 
 __all__ = ["pooled_check"]
 
@@ -30,27 +30,29 @@ def pooled_check(fit: Any, ci_prob: float, random_seed: int | None, group: Any) 
     from .validation_scores import _predictive_draws, _run_inputs
 
     pooling = fit.pooling
-    const = fit.idata["constant_data"].to_dataset()
-    inputs = _run_inputs(fit)
+    # a stack of pooled fits: the runs and their groups from its first pooled member (stacked
+    # fits are fits to the same runs); each group's draws are the mixture of the members' views
+    ref = (
+        fit
+        if not hasattr(fit, "fits")
+        else next(f for f in fit.fits.values() if getattr(f, "pooling", None) is not None)
+    )
+    const = ref.idata["constant_data"].to_dataset()
+    inputs = _run_inputs(ref)
     runs = const["run"].to_numpy()
-    codes = fit.group_codes()[pooling.index_name]
-    observed = const[fit.law.output].to_numpy()
+    codes = ref.group_codes()[ref.pooling.index_name]
+    observed = const[ref.law.output].to_numpy()
     labels = list(pooling.labels)
     if group is None or group == NEW_GROUP:
         chosen = list(range(len(labels)))
     elif isinstance(group, str) or np.ndim(group) == 0:
-        if group not in labels:
-            raise ValueError(
-                f"group={group!r} is not a group of this fit ({labels}); use "
-                "group=bs.NEW_GROUP for a new group of the population"
-            )
-        chosen = [labels.index(group)]
+        chosen = [labels.index(match_label(pooling, group))]
     else:
         raise ValueError(f"group={group!r}: give one label or bs.NEW_GROUP")
     ss = np.random.SeedSequence(random_seed)
     seeds = ss.generate_state(2 * len(labels), dtype=np.uint64).reshape(len(labels), 2)
     parts, where = [], []
-    frame = fit.data.loc[runs] if set(runs) <= set(fit.data.index) else None
+    frame = ref.data.loc[runs] if set(runs) <= set(ref.data.index) else None
     for c in chosen:
         idx = np.flatnonzero(codes == c)
         if idx.size == 0:
@@ -72,7 +74,7 @@ def pooled_check(fit: Any, ci_prob: float, random_seed: int | None, group: Any) 
     idx = idx[order]
     draws = draws.rename(point="run").drop_vars(list(inputs), errors="ignore")
     draws = draws.assign_coords(run=runs[idx])
-    law_inputs = {k: v[idx] for k, v in inputs.items() if k in fit.law.inputs}
+    law_inputs = {k: v[idx] for k, v in inputs.items() if k in ref.law.inputs}
     check = _check("posterior", draws, law_inputs, observed[idx], ci_prob)
     check.table["group"] = [labels[c] for c in codes[idx]]
     check.groups = _group_table(check.table, labels)
