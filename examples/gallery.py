@@ -63,18 +63,18 @@ def figures() -> dict[str, Callable[[], tuple[Any, Any]]]:
     train_test = bs.testing.pinned_law_fit("train_test", random_seed=0)
     return {
         "isoflops": lambda: plots.plot_isoflops(fit),
-        "fit": lambda: plots.plot_fit(fit, holdout=holdout),
-        "fit_by_N": lambda: plots.plot_fit(fit, x="D", by="N", groups=4),
-        "residuals": lambda: plots.plot_residuals(fit),
+        "fit": lambda: plots.plot_fit(fit, holdout=holdout, random_seed=0),
+        "fit_by_N": lambda: plots.plot_fit(fit, x="D", by="N", groups=4, random_seed=0),
+        "residuals": lambda: plots.plot_residuals(fit, random_seed=0),
         "params": lambda: plots.plot_params(fit),
         "frontier": lambda: plots.plot_frontier(fit),
         "tokens_per_param": lambda: plots.plot_tokens_per_param(fit),
         "emergence": emergence,
-        "accuracy_fit": lambda: plots.plot_fit(acc_fit),
+        "accuracy_fit": lambda: plots.plot_fit(acc_fit, random_seed=0),
         "backtest": lambda: plots.plot_backtest(bt, x="C"),
         "backtest_identity": lambda: plots.plot_backtest(bt),
         "tradeoff": lambda: bs.tradeoff(train_test).plot(),
-        "fit_isoflop_view": lambda: plots.plot_fit(fit, by="C"),
+        "fit_isoflop_view": lambda: plots.plot_fit(fit, by="C", random_seed=0),
         "compute_for_loss": lambda: plots_decisions.plot_compute_for_loss(
             bs.compute_for_loss(fit, target_loss=np.linspace(1.85, 2.4, 12))
         ),

@@ -120,7 +120,9 @@ def test_a_saved_and_loaded_pooled_fit_answers_the_same(pooled, tmp_path):
         "card": lambda f: bs.compare_to_card(f, "besiroglu2024").summary().to_numpy(),
         "check": lambda f: bs.posterior_predictive_check(f, random_seed=0).table.to_numpy(),
         "holdout": lambda f: bs.score_holdout(f, runs, random_seed=0).to_numpy(),
-        "plan": lambda f: bs.plan(f, compute=1e22, group="a", n_outcomes=2).summary().to_numpy(),
+        "plan": lambda f: (
+            bs.plan(f, compute=1e22, group="a", n_outcomes=2, random_seed=0).summary().to_numpy()
+        ),
     }
     for name, answer in answers.items():
         a, b = np.ravel(answer(pooled)), np.ravel(answer(loaded))
