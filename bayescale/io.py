@@ -32,7 +32,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import __version__
 from .fit import Fit
 from .io_atomic import (  # noqa: F401  (re-exported: the one way bayescale writes a file)
     _DISK_ERRORS,
@@ -212,7 +211,7 @@ def save_fit(fit: Fit, path: str | os.PathLike) -> str:
     tree.attrs.update(
         {
             "bayescale_format": FORMAT,
-            "bayescale_version": __version__,
+            "bayescale_version": _package_version(),
             "bayescale_law": fit.law.name,
             "bayescale_law_version": fit.law.version,
             "bayescale_law_options": json.dumps(fit.law.options, sort_keys=True),
@@ -456,3 +455,10 @@ def _fit_from_tree(tree: xr.DataTree, path: Path, verify_law: bool) -> Fit:
         structure=structure,
         pooling=pooling,
     )
+
+
+def _package_version() -> str:
+    """bayescale's version (read when a fit is saved, not when this module is imported)."""
+    from . import __version__
+
+    return __version__

@@ -23,8 +23,9 @@ Each bayescale scenario is a default ``bs.fit`` (diagnostics computed) followed 
 Columns: wall time split into import, build + compile, mode finding (init), tune and draws (the
 sampling time split in proportion to the leapfrog steps of each phase); leapfrog steps per draw
 after warm-up; minimum bulk and tail ESS over A, B, E, α, β; and ESS per second of the
-scenario's whole wall time. For the classical procedure the 4000 bootstrap refits play the role of
-draws (independent, so ESS = 4000).
+scenario's whole wall time; 'cpu': CPU seconds of the process and its chains' processes (on a
+shared machine a steadier measure of a change than wall time). For the classical procedure
+the 4000 bootstrap refits play the role of draws (independent, so ESS = 4000).
 
 Usage::
 
@@ -50,6 +51,7 @@ FIVE = ["A", "B", "E", "alpha", "beta"]
 def worker(second: bool) -> None:
     """Run inside a fresh process: import, fit (and optionally fit again), print JSON."""
     t0 = time.perf_counter()
+    c0 = _cpu()
     import numpy as np
 
     import bayescale as bs
@@ -62,18 +64,25 @@ def worker(second: bool) -> None:
     options = json.loads(os.environ.get("BENCH_FIT_OPTIONS", "{}"))
     fit = bs.fit("chinchilla", runs, random_seed=0, progressbar=False, **options)
     summary = fit.summary()
-    results.append(_row(fit, summary, t_import, time.perf_counter() - t0))
+    results.append(_row(fit, summary, t_import, time.perf_counter() - t0, _cpu() - c0))
     if second:
         rng = np.random.default_rng(1)
         resample = runs.iloc[rng.integers(0, len(runs), len(runs))].reset_index(drop=True)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), _cpu()
         fit2 = bs.fit("chinchilla", resample, random_seed=1, progressbar=False, **options)
         summary2 = fit2.summary()
-        results.append(_row(fit2, summary2, 0.0, time.perf_counter() - t1))
+        results.append(_row(fit2, summary2, 0.0, time.perf_counter() - t1, _cpu() - c1))
     print("BENCH-JSON " + json.dumps(results))
 
 
-def _row(fit, summary, t_import: float, wall: float) -> dict:
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (the chains' processes): less
+    sensitive than wall time to other work on a shared machine."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def _row(fit, summary, t_import: float, wall: float, cpu: float) -> dict:
     s = summary.loc[FIVE]
     stats = fit.idata["sample_stats"]
     n_draws = int(stats["n_steps"].size)
@@ -84,6 +93,7 @@ def _row(fit, summary, t_import: float, wall: float) -> dict:
         "tune": fit.timings["tune"],
         "draws": fit.timings["draws"],
         "wall": wall,
+        "cpu": cpu,
         "steps_per_draw": float(stats["n_steps"].sum()) / n_draws,
         "ess_bulk": float(s["ess_bulk"].min()),
         "ess_tail": float(s["ess_tail"].min()),
@@ -201,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
 
     header = (
         f"{'scenario':<14}{'import':>8}{'compile':>9}{'init':>7}{'tune':>7}{'draws':>7}"
-        f"{'wall':>8}{'steps/draw':>11}{'ESS bulk':>9}{'ESS tail':>9}{'ESS/s':>8}"
+        f"{'wall':>8}{'cpu':>7}{'steps/draw':>11}{'ESS bulk':>9}{'ESS tail':>9}{'ESS/s':>8}"
         f"{'div':>5}"
     )
     print(
@@ -222,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         m = median_row(rows)
         print(
             f"{name:<14}{m['import']:>8.2f}{m['compile']:>9.2f}{m['init']:>7.2f}{m['tune']:>7.2f}"
-            f"{m['draws']:>7.2f}{m['wall']:>8.2f}{m['steps_per_draw']:>11.2f}"
+            f"{m['draws']:>7.2f}{m['wall']:>8.2f}{m['cpu']:>7.2f}{m['steps_per_draw']:>11.2f}"
             f"{m['ess_bulk']:>9.0f}{m['ess_tail']:>9.0f}{m['ess_bulk'] / m['wall']:>8.0f}"
             f"{m['divergences']:>5.0f}"
         )
@@ -230,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         c = median_row(rows)
         print(
             f"{name:<14}{c['import']:>8.2f}{c['grid']:>9.2f}{'':>7}{'':>7}"
-            f"{c['bootstrap']:>7.2f}{c['wall']:>8.2f}{'-':>11}{4000:>9}{4000:>9}"
+            f"{c['bootstrap']:>7.2f}{c['wall']:>8.2f}{'':>7}{'-':>11}{4000:>9}{4000:>9}"
             f"{4000 / c['wall']:>8.0f}{'-':>5}"
         )
     print(
@@ -248,6 +258,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"this tree / baseline: warm {w / median_row(base_warm)['wall']:.2f}x, second fit "
             f"{s2 / median_row(base_second)['wall']:.2f}x (wall time; < 1 is faster)"
+        )
+        cw, cs = (median_row(r)["cpu"] for r in (warm, second))
+        print(
+            f"this tree / baseline, CPU time: warm {cw / median_row(base_warm)['cpu']:.2f}x, "
+            f"second fit {cs / median_row(base_second)['cpu']:.2f}x"
         )
     print(
         f"default (with drift) / model before the calibration work, warm process: "

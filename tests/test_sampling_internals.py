@@ -144,6 +144,29 @@ def test_nutpie_compiled_pymc_layout():
     assert arrays["posterior"]["mu"].shape == (30, 2) and arrays["posterior"]["sd"].shape == (30,)
 
 
+def test_nutpie_model_from_our_callbacks():
+    """``CompiledPyMCModel`` built from bayescale's C callbacks (``_internals.native_model``:
+    its fields, ``shape_info``, ``initial_point_func``) samples, and its raw trace holds the
+    constrained draws under our names and shapes."""
+    from bayescale.sampling import compile_model
+    from bayescale.sampling.native import native_model
+
+    nutpie = _internals.import_nutpie()
+    compiled = compile_model(_toy_pymc_model())
+    args = compiled.data_args({"y": np.array([0.1, -0.3, 0.7])}, compiled.data_names)
+    native = native_model(compiled, args, np.zeros(compiled.ndim), np.eye(compiled.ndim))
+    names, shapes = compiled.rv_names, compiled.rv_shapes
+    model = _internals.native_model(native, names, shapes, lambda _: np.zeros(compiled.ndim))
+    raw = nutpie.sample(
+        model, draws=30, tune=30, chains=1, cores=1, seed=1, progress_bar=False,
+        return_raw_trace=True,
+    )  # fmt: skip
+    draws, stats = (b[0] for b in _internals.raw_trace_batches(raw))
+    arrays = _internals.chain_arrays(draws, stats, names, shapes)
+    assert arrays["posterior"]["mu"].shape == (30, 2)
+    assert np.all(arrays["posterior"]["sd"] > 0)  # constrained (the sampler works on log sd)
+
+
 @pytest.mark.skipif(
     __import__("importlib").util.find_spec("dask") is None, reason="Dask not installed"
 )

@@ -36,7 +36,9 @@ def grouped_fit():
         "chinchilla",
         runs,
         groups="auto",
-        random_seed=1,  # 2 chains x 300 draws of a funnel: seeds 0-3 gave 1, 0, 1, 2 divergences
+        # 2 chains x 300 draws of a funnel: seeds 0-5 gave 1, 1, 0, 1, 0, 0 divergences (max
+        # R-hat 1.02-1.15); with the earlier Python callbacks seeds 0-3 gave 1, 0, 1, 2
+        random_seed=2,
         likelihood="normal",
         **FAST,
     )

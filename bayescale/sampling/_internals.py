@@ -8,7 +8,9 @@ dependency fails there, loudly, naming what moved — not in the middle of a fit
   inputs (``function.maker.fgraph.inputs``, the first being the flat parameter vector); the
   numba linker and the ``numba__fastmath`` flag; compiling an already rewritten graph with
   ``Mode(linker=NumbaLinker(), optimizer=None)``.
-* nutpie: ``nutpie.compiled_pyfunc.from_pyfunc`` with ``make_initial_point_fn``; the layout of
+* nutpie: ``nutpie.compiled_pyfunc.from_pyfunc`` with ``make_initial_point_fn``;
+  ``nutpie.compile_pymc.CompiledPyMCModel`` built from our own C callbacks and address table
+  (:func:`native_model`); the layout of
   a raw trace (``return_raw_trace=True``: ``get_arrow_trace()`` → one Arrow record batch of draws
   and one of statistics per chain — arro3 objects, read through ``pyarrow.array`` — the
   statistics holding a boolean ``tuning`` column); the
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import itertools
 import sys
 import threading
 import types
@@ -151,6 +154,35 @@ def pyfunc_model(
         shapes,
         names,
         make_initial_point_fn=initial,
+    )
+
+
+def native_model(native: Any, names: list[str], shapes: list[tuple[int, ...]], initial: Any) -> Any:
+    """A nutpie model whose log density and draws are C callbacks (numba ``cfunc``s, see
+    :mod:`bayescale.sampling.native`): nutpie's ``CompiledPyMCModel`` built from our callbacks
+    and address table instead of ``compile_pymc_model``'s (its fields, ``shape_info`` as
+    ``(names, slices, shapes)`` and ``initial_point_func(seed)``)."""
+    import_nutpie()
+    from nutpie.compile_pymc import CompiledPyMCModel
+
+    sizes = [int(np.prod(s)) for s in shapes]
+    ends = np.cumsum([0, *sizes])
+    slices = [slice(int(a), int(b)) for a, b in itertools.pairwise(ends)]
+    return CompiledPyMCModel(
+        dims={},
+        _coords={},
+        _n_dim=native.n_dim,
+        _shapes={n: tuple(s) for n, s in zip(names, shapes, strict=True)},
+        compiled_logp_func=native.logp,
+        compiled_expand_func=native.expand,
+        initial_point_func=initial,
+        shared_data={},
+        shared_var_keys={},
+        user_data=native.user_data,
+        n_expanded=native.n_expanded,
+        shape_info=(list(names), slices, [tuple(s) for s in shapes]),
+        logp_func=None,
+        expand_func=None,
     )
 
 

@@ -47,6 +47,10 @@ class CompiledModel:
     x0: np.ndarray
     data_dtypes: dict[str, str] = field(default_factory=dict)
     x_names: list[str] = field(default_factory=list)
+    #: number of dimensions of each data argument (``data_names``)
+    data_ndims: list[int] = field(default_factory=list)
+    #: the model's fingerprint (None when it has none: then nothing is kept on disk)
+    key: str | None = None
 
     def data_args(self, data: Mapping[str, np.ndarray], names: list[str]) -> list[np.ndarray]:
         missing = [n for n in names if n not in data]
@@ -102,6 +106,20 @@ def compile_model(model: Any, cache: bool = False) -> CompiledModel:
         if hit is not None:
             return hit
 
+    if key is not None:
+        # the model's C callbacks in numba's cache: no PyTensor function to build (native.py)
+        from . import native
+
+        loaded = native.load_compiled(key, model)
+        if loaded is not None:
+            loaded.compile_seconds = time.perf_counter() - t0
+            if cache:
+                with _CACHE_LOCK:
+                    loaded = _CACHE.setdefault(key, loaded)
+                    if shortcut is not None:
+                        _KEYS[shortcut] = key
+            return loaded
+
     cache_file = store._graph_cache_file(key) if key is not None else None
     stored = store._load_compiled_graph(cache_file) if cache_file is not None else None
     if stored is None:
@@ -115,7 +133,7 @@ def compile_model(model: Any, cache: bool = False) -> CompiledModel:
         joint_f, point = stored
     x0 = np.concatenate([np.atleast_1d(point[v.name]).ravel() for v in value_vars])
     try:
-        joint_jit, data_names, dtypes = _first_call(joint_f, model, x0)
+        joint_jit, data_names, dtypes, ndims = _first_call(joint_f, model, x0)
     except Exception:
         if stored is None:
             raise
@@ -123,7 +141,7 @@ def compile_model(model: Any, cache: bool = False) -> CompiledModel:
         cache_file.unlink(missing_ok=True)
         point = model.initial_point()
         joint_f = _compile_joint(point, value_vars, logp, constrained)
-        joint_jit, data_names, dtypes = _first_call(joint_f, model, x0)
+        joint_jit, data_names, dtypes, ndims = _first_call(joint_f, model, x0)
 
     x_names = []
     for v in value_vars:
@@ -140,6 +158,8 @@ def compile_model(model: Any, cache: bool = False) -> CompiledModel:
         x0=x0,
         data_dtypes=dtypes,
         x_names=x_names,
+        data_ndims=ndims,
+        key=key,
     )
     if cache and key is not None:
         with _CACHE_LOCK:
@@ -170,9 +190,10 @@ def _compile_joint(
         return pytensor.function([x], [logp_j, grad_j, constrained_j], mode=_internals.numba_mode())
 
 
-def _first_call(joint_f: Any, model: Any, x0: np.ndarray) -> tuple[Any, list[str], dict]:
+def _first_call(joint_f: Any, model: Any, x0: np.ndarray) -> tuple[Any, list[str], dict, list[int]]:
     """Call the compiled function once with the model's own data, so numba compiles it (or
-    loads it from its cache) now; returns the jitted function, its data names and dtypes.
+    loads it from its cache) now; returns the jitted function, its data names, dtypes and
+    numbers of dimensions.
 
     The data are passed as :meth:`CompiledModel.data_args` passes them in every later call
     (fresh, writeable, C-ordered arrays of the graph's dtype and dimensionality): numba compiles
@@ -187,7 +208,7 @@ def _first_call(joint_f: Any, model: Any, x0: np.ndarray) -> tuple[Any, list[str
     args = [np.array(v, dtype=dtypes[n], order="C") for n, v in zip(names, values, strict=True)]
     with _internals.exact_float_flags():
         jitted(x0, *args)
-    return jitted, names, dtypes
+    return jitted, names, dtypes, [int(v.type.ndim) for v in inputs]
 
 
 def _model_data(model: Any) -> dict[str, Any]:

@@ -21,7 +21,15 @@ __all__ = ["model_fingerprint", "structure_key"]
 _GRAPH_FORMAT = 2
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 # the modules whose source decides a compiled function or a stored graph
-_SOURCES = ("compile.py", "store.py", "fingerprint.py", "_internals.py")
+_SOURCES = (
+    "compile.py",
+    "store.py",
+    "fingerprint.py",
+    "_internals.py",
+    "native.py",
+    "native_support.py",
+    "native_callbacks.py",
+)
 _SOURCE_DIGEST: list[Any] = []  # [digest of _SOURCES, library versions]
 
 
@@ -69,8 +77,7 @@ def fingerprint_graphs(
     import pytensor
 
     if not _SOURCE_DIGEST:  # once per process: the sources and the libraries' versions
-        from importlib.metadata import version
-
+        import numba
         import pymc
 
         from .. import __version__
@@ -78,7 +85,7 @@ def fingerprint_graphs(
         source = hashlib.sha256()
         for name in _SOURCES:
             source.update((Path(__file__).parent / name).read_bytes())
-        versions = (np.__version__, pytensor.__version__, pymc.__version__, version("numba"))
+        versions = (np.__version__, pytensor.__version__, pymc.__version__, numba.__version__)
         _SOURCE_DIGEST[:] = [source.hexdigest(), (*versions, __version__)]
     digest = hashlib.sha256()
 

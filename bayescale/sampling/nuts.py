@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import _internals
+from . import native as _native
 from .compile import CompiledModel
 from .processes import _n_processes, _sample_in_processes
 from .trace import _datatree_from_chains
@@ -278,11 +279,14 @@ def sample_nutpie(
                     return z
             return np.zeros_like(x_mode)
 
-        pyfunc = _internals.pyfunc_model(
-            compiled.ndim, make_logp, make_expand, names, shapes, initial_point
-        )
+        if native is not None:
+            model = _internals.native_model(native, names, shapes, initial_point)
+        else:
+            model = _internals.pyfunc_model(
+                compiled.ndim, make_logp, make_expand, names, shapes, initial_point
+            )
         raw = nutpie.sample(
-            pyfunc,
+            model,
             draws=draws,
             tune=tune,
             chains=1,
@@ -302,6 +306,10 @@ def sample_nutpie(
             report(chain, tune + draws, int(np.sum(arrays["sample_stats"].get("diverging", 0))))
         # numpy arrays of what is kept: small and fast to send from a worker process
         return arrays
+
+    native = None
+    if _native.enabled():
+        native = _native.native_model(compiled, logp_args, x_mode, L)
 
     def run(chain_ids: list[int], report: Any) -> list[dict[str, dict[str, np.ndarray]]]:
         return [run_chain(c, report) for c in chain_ids]

@@ -157,11 +157,44 @@ def _save_compiled_graph(path: Any, joint_f: Any, point: Mapping[str, Any]) -> b
             var.set_value(value, borrow=True)
 
 
-def _prune_graph_store(folder: Any, keep: int | None = None) -> None:
+def _native_folder() -> Any:
+    """The private folder of the generated native callbacks (:mod:`.native`), next to the
+    stored graphs; None if the store is off or the folder is not ours."""
+    from pathlib import Path
+
+    if not graph_store_on():
+        return None
+    try:
+        import pytensor
+
+        folder = Path(pytensor.config.compiledir) / "bayescale-native"
+        return folder if _private_folder(folder) else None
+    except Exception:  # pragma: no cover - no compile directory
+        return None
+
+
+def _write_private(path: Any, payload: bytes) -> bool:
+    """Write ``payload`` to ``path`` atomically (mode 0o600); False on error."""
+    import tempfile
+
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        return False
+
+
+def _prune_graph_store(folder: Any, keep: int | None = None, pattern: str = "*.pkl") -> None:
     """Keep the ``keep`` most recently used entries (default ``_GRAPH_STORE_KEEP``)."""
     keep = _GRAPH_STORE_KEEP if keep is None else keep
     try:
-        entries = sorted(folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+        entries = sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in entries[keep:]:
             old.unlink(missing_ok=True)
     except OSError:  # pragma: no cover - another process pruned at the same time
