@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ._api import deprecated_args, result_html
+from .data import DataWarning
 from .fit import RHAT_MAX
 from .fit import fit as fit_law
 from .law import ScalingLaw, get_law
@@ -339,17 +341,19 @@ def sbc(
                 rejected.append(f"sim {i}: refused by accept()")
             else:
                 try:
-                    f = fit_law(
-                        law,
-                        data,
-                        priors=priors,
-                        likelihood=lik,
-                        draws=draws,
-                        tune=tune,
-                        chains=chains,
-                        random_seed=int(seeds[i] % (2**31)),
-                        **fit_kwargs,
-                    )
+                    with warnings.catch_warnings():  # prior draws may be implausible by design
+                        warnings.simplefilter("ignore", DataWarning)
+                        f = fit_law(
+                            law,
+                            data,
+                            priors=priors,
+                            likelihood=lik,
+                            draws=draws,
+                            tune=tune,
+                            chains=chains,
+                            random_seed=int(seeds[i] % (2**31)),
+                            **fit_kwargs,
+                        )
                 except Exception as err:  # a failed fit is counted, not fatal
                     failed.append(f"sim {i}: {type(err).__name__}: {err}")
                 else:
