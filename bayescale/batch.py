@@ -21,7 +21,12 @@ Where the jobs run:
 * ``client=`` a ``distributed.Client``: every job is a Dask task (``client.submit``), on a
   ``LocalCluster`` or a cluster reached through its scheduler's address.
 
-A job that fails is reported with its error in the result and does not stop the others.
+Per-job cost: with the default sampler a big batch runs its fits on the native log-density
+callback (:mod:`bayescale.sampling.native`, built once per worker and structure, the same draws
+as the Python callback ``bs.fit`` uses), which halves a Chinchilla fit's CPU time.
+
+A job that fails is reported with its error in the result and does not stop the others; an
+option given to every job that every fit would refuse is one error before any job runs.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from typing import Any
 
 import pandas as pd
 
+from .batch_options import check_shared_options, native_jobs
 from .fit import Fit
 from .fit import fit as fit_law
 from .law import ScalingLaw
@@ -99,6 +105,9 @@ class JobResult:
         Warnings the fit emitted in the worker (re-emitted by :func:`fit_many`).
     seconds : float
         Wall-clock time of the job in its worker.
+    cpu_seconds : float
+        CPU time of the worker process (all its threads) while it ran the job: the job's cost
+        in core-seconds, whatever else the machine was doing.
     worker : str
         ``host:pid`` of the process that ran the job.
     """
@@ -112,6 +121,7 @@ class JobResult:
     warnings: list[tuple[type[Warning], str]] = field(default_factory=list)
     seconds: float = 0.0
     worker: str = ""
+    cpu_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -182,8 +192,9 @@ class BatchResult:
         raise first.error
 
     def summary(self) -> pd.DataFrame:
-        """One row per job: ``label``, ``ok``, ``seconds``, ``worker`` and ``error``
-        (``ErrorType: message``, empty on success); ``str(result)`` is the text report."""
+        """One row per job: ``label``, ``ok``, ``seconds``, ``cpu_seconds``, ``worker`` and
+        ``error`` (``ErrorType: message``, empty on success); ``str(result)`` is the text
+        report."""
         import pandas as pd
 
         return pd.DataFrame(
@@ -191,6 +202,7 @@ class BatchResult:
                 "label": [r.job.label(r.index) for r in self.results],
                 "ok": [r.ok for r in self.results],
                 "seconds": [r.seconds for r in self.results],
+                "cpu_seconds": [r.cpu_seconds for r in self.results],
                 "worker": [r.worker for r in self.results],
                 "error": [r.message for r in self.results],
             }
@@ -228,16 +240,23 @@ def _portable_error(err: BaseException) -> BaseException:
 
 
 def _run_job(
-    index: int, job: FitJob, common: Mapping[str, Any], reduce: Callable[[Fit], Any] | None
+    index: int,
+    job: FitJob,
+    common: Mapping[str, Any],
+    reduce: Callable[[Fit], Any] | None,
+    native: bool = False,
 ) -> JobResult:
-    """Run one job here and now; every error is caught and returned in the result."""
-    start = time.perf_counter()
+    """Run one job here and now; every error is caught and returned in the result.
+    ``native``: the fit's log density is the native callback (the same draws)."""
+    start, cpu = time.perf_counter(), time.process_time()
     out = JobResult(index, job, worker=f"{socket.gethostname()}:{os.getpid()}")
     # the worker's own filters decide what is recorded, as they would for bs.fit
     with warnings.catch_warnings(record=True) as caught:
         try:
             kwargs = {**common, **dict(job.kwargs)}
             kwargs.update(progressbar=False, processes=1)
+            if native:
+                kwargs["native"] = True
             fit = fit_law(job.law, job.data, **kwargs)
             fit._model = None  # the PyMC model does not pickle; Fit.model rebuilds it
             if reduce is None:
@@ -249,11 +268,12 @@ def _run_job(
             out.traceback = traceback.format_exc()
     out.warnings = [(w.category, str(w.message)) for w in caught]
     out.seconds = time.perf_counter() - start
+    out.cpu_seconds = time.process_time() - cpu
     return out
 
 
 def _run_pickled(index: int, payload: bytes) -> bytes:
-    """:func:`_run_job` on a cloudpickled ``(job, common, reduce)``; the result comes back
+    """:func:`_run_job` on a cloudpickled ``(job, common, reduce, native)``; the result comes back
     cloudpickled too (laws and likelihoods may hold lambdas, which the standard pickle
     refuses)."""
     import cloudpickle
@@ -308,18 +328,21 @@ def _structure_key(job: FitJob, common: Mapping[str, Any]) -> str | None:
     return "\x00".join(parts)
 
 
-def _warm_up(jobs: list[FitJob], common: Mapping[str, Any]) -> None:
+def _warm_up(jobs: list[FitJob], common: Mapping[str, Any], native: set[int]) -> None:
     """Compile each model structure of the batch once in this process (a one-draw fit of its
-    first job), so forked workers inherit the compiled functions and the disk caches are warm.
-    A job that fails here is left to fail (and be reported) in its worker."""
-    seen: set[str] = set()
-    for job in jobs:
+    first job; with the native callback for the jobs in ``native``), so forked workers inherit
+    the compiled functions and the disk caches are warm. A job that fails here is left to fail
+    (and be reported) in its worker."""
+    seen: set[tuple[str, bool]] = set()
+    for i, job in enumerate(jobs):
         key = _structure_key(job, common)
-        if key is None or key in seen:
+        if key is None or (key, i in native) in seen:
             continue
-        seen.add(key)
+        seen.add((key, i in native))
         kwargs = {**common, **dict(job.kwargs)}
         kwargs.update(draws=1, tune=1, chains=1, processes=1, progressbar=False, warn=False)
+        if i in native:
+            kwargs["native"] = True
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
@@ -372,7 +395,12 @@ def fit_many(
     **fit_kwargs
         Keyword arguments of :func:`bayescale.fit` given to every job; a job's own ``kwargs``
         take precedence. Each fit runs its chains in its own process (``processes=1``), and
-        its sampler shows no progress bar.
+        its sampler shows no progress bar. An option here that every fit would refuse (an
+        unknown name, a bad value) is one error before any job runs
+        (:func:`bayescale.batch_options.check_shared_options`). ``native=True``/``False``
+        forces the native log-density callback on or off; by default the ``"nutpie"``
+        fits use it when a worker runs enough iterations of one model structure to repay its
+        compilation (:func:`bayescale.batch_options.native_jobs`) — the draws are the same.
 
     Returns
     -------
@@ -405,6 +433,8 @@ def fit_many(
                 "runs its chains in one process; fit_many(processes=...) sets how many jobs run "
                 "at once"
             )
+    # an option given to every job that every fit would refuse: one error, before any job runs
+    check_shared_options(fit_kwargs)
     start = time.perf_counter()
     results: list[JobResult | None] = [None] * len(jobs)
     bar = _Progress(len(jobs), "fit_many", progressbar)
@@ -416,16 +446,19 @@ def fit_many(
 
     try:
         if client is not None:
-            where = f"Dask cluster ({len(client.scheduler_info().get('workers', {}))} workers)"
-            _run_dask(client, jobs, fit_kwargs, reduce, done)
+            n_workers = len(client.scheduler_info().get("workers", {}))
+            where = f"Dask cluster ({n_workers} workers)"
+            native = native_jobs(jobs, fit_kwargs, n_workers)
+            _run_dask(client, jobs, fit_kwargs, reduce, native, done)
         else:
             n_proc = _n_local(processes, len(jobs))
             where = f"{n_proc} local process{'es' if n_proc > 1 else ''}"
+            native = native_jobs(jobs, fit_kwargs, n_proc)
             if n_proc == 1:
                 for i, job in enumerate(jobs):
-                    done(_run_job(i, job, fit_kwargs, reduce))
+                    done(_run_job(i, job, fit_kwargs, reduce, i in native))
             else:
-                _run_local(jobs, fit_kwargs, reduce, n_proc, done)
+                _run_local(jobs, fit_kwargs, reduce, native, n_proc, done)
     finally:
         bar.close()
     final = [r for r in results if r is not None]
@@ -450,7 +483,12 @@ _LIMITS: list[Any] = []
 
 
 def _run_local(
-    jobs: list[FitJob], common: Mapping[str, Any], reduce: Any, n_proc: int, done: Any
+    jobs: list[FitJob],
+    common: Mapping[str, Any],
+    reduce: Any,
+    native: set[int],
+    n_proc: int,
+    done: Any,
 ) -> None:
     """Jobs on a pool of ``n_proc`` local processes (forked after the warm-up when possible)."""
     import multiprocessing as mp
@@ -465,8 +503,16 @@ def _run_local(
     if ctx is None:  # pragma: no cover - spawned workers compile (or load) themselves
         ctx = mp.get_context("spawn")
     else:
-        _warm_up(jobs, common)
+        _warm_up(jobs, common, native)
     pool = ProcessPoolExecutor(max_workers=n_proc, mp_context=ctx, initializer=_one_thread)
+    # Garbage of the warm-up (a sampler whose Rust threads exist in this process only) must not
+    # be collected in a forked worker, where dropping it waits for those threads for ever:
+    # collect it here, and freeze what is left for the workers' lifetime (they never collect
+    # what they inherit; the freeze is lifted here once they are forked).
+    import gc
+
+    gc.collect()
+    gc.freeze()
     try:
         with warnings.catch_warnings():
             # the workers are forked at the first submit; the parent may hold idle BLAS or
@@ -475,9 +521,12 @@ def _run_local(
                 "ignore", message=".*use of fork\\(\\) may lead", category=DeprecationWarning
             )
             futures = {
-                pool.submit(_run_pickled, i, cloudpickle.dumps((job, common, reduce))): i
+                pool.submit(
+                    _run_pickled, i, cloudpickle.dumps((job, common, reduce, i in native))
+                ): i
                 for i, job in enumerate(jobs)
             }
+        gc.unfreeze()
         for future in as_completed(futures):
             i = futures[future]
             try:
@@ -486,6 +535,7 @@ def _run_local(
                 result = _lost(i, jobs[i], err)
             done(result)
     except BaseException:  # interrupted: drop the jobs not started, stop the workers
+        gc.unfreeze()
         workers = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
         for proc in workers:
@@ -495,7 +545,12 @@ def _run_local(
 
 
 def _run_dask(
-    client: Any, jobs: list[FitJob], common: Mapping[str, Any], reduce: Any, done: Any
+    client: Any,
+    jobs: list[FitJob],
+    common: Mapping[str, Any],
+    reduce: Any,
+    native: set[int],
+    done: Any,
 ) -> None:
     """Jobs as tasks of a Dask cluster, one task per job."""
     import uuid
@@ -509,7 +564,7 @@ def _run_dask(
         future = client.submit(
             _run_pickled,
             i,
-            cloudpickle.dumps((job, common, reduce)),
+            cloudpickle.dumps((job, common, reduce, i in native)),
             key=f"bayescale-fit-{batch}-{i}",
             pure=False,
         )

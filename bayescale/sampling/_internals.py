@@ -232,6 +232,172 @@ def pymc_compiled_layout(compiled: Any) -> tuple[list[str], list[tuple[int, ...]
     return list(names), [tuple(int(n) for n in s) for s in shapes]
 
 
+def check_nutpie_settings(options: dict[str, Any]) -> tuple[str, str] | None:
+    """``None`` if nutpie's NUTS settings (``_lib.PyNutsSettings.LowRank``, as ``nutpie.sample``
+    makes them) take every one of ``options`` (keyword options of ``nutpie.sample`` that become
+    settings, e.g. ``target_accept``, ``maxdepth``), else ``(name, reason)`` of the first they
+    refuse: reason ``"unknown"`` for a name that is no setting, else the refusal's message."""
+    import_nutpie()
+    from nutpie import _lib
+
+    settings = _lib.PyNutsSettings.LowRank(0)
+    for name, value in options.items():
+        try:
+            settings.update({name: value})
+        except AttributeError as err:
+            if "Unknown settings attribute" in str(err):
+                return name, "unknown"
+            return name, str(err)
+        except (TypeError, ValueError, OverflowError) as err:
+            return name, str(err)
+    return None
+
+
+def nutpie_setting_names() -> list[str]:
+    """Names of nutpie's NUTS settings, at every level (for suggesting a misspelt one)."""
+    import_nutpie()
+    from nutpie import _lib
+
+    names: list[str] = []
+
+    def walk(tree: Any) -> None:
+        for key, value in tree.items():
+            names.append(key)
+            if isinstance(value, dict):
+                walk(value)
+
+    walk(_lib.PyNutsSettings.LowRank(0).as_dict().get("settings", {}))
+    return names
+
+
+def native_signatures() -> tuple[Any, Any]:
+    """The C signatures nutpie calls a compiled model's functions with (as
+    ``nutpie.compile_pymc`` declares them): ``logp(dim, x*, grad*, logp*, user_data*) -> int64``
+    and ``expand(dim, n_expanded, x*, values*, user_data*) -> int64``; 0 is success."""
+    from numba import types
+
+    ptr = types.CPointer(types.double)
+    logp = types.int64(types.uint64, ptr, ptr, ptr, types.voidptr)
+    expand = types.int64(types.uint64, types.uint64, ptr, ptr, types.voidptr)
+    return logp, expand
+
+
+def as_pointer() -> Any:
+    """A numba intrinsic turning an integer address into a ``void*`` (for ``numba.carray``)."""
+    global _AS_POINTER
+    if _AS_POINTER is None:
+        from numba import types
+        from numba.extending import intrinsic
+
+        @intrinsic
+        def address_to_pointer(typingctx: Any, address: Any) -> Any:
+            def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+                return builder.inttoptr(args[0], context.get_value_type(types.voidptr))
+
+            return types.voidptr(address), codegen
+
+        _AS_POINTER = address_to_pointer
+    return _AS_POINTER
+
+
+_AS_POINTER: Any = None
+
+
+def native_model(
+    ndim: int,
+    logp_cfunc: Any,
+    expand_cfunc: Any,
+    user_data: int,
+    keep_alive: Any,
+    names: list[str],
+    shapes: list[tuple[int, ...]],
+    initial: Any,
+) -> Any:
+    """A nutpie model whose log density and stored values are C callbacks (numba ``cfunc``s
+    with :func:`native_signatures`), called with the address ``user_data``; nutpie's own
+    compiled-PyMC model type (``_lib.PyMcModel`` with ``_lib.LogpFunc``/``_lib.ExpandFunc``,
+    sampled through ``_lib.PySampler.from_pymc``), built as ``nutpie.compile_pymc`` builds it.
+    ``initial(seed)`` gives a chain's starting point; ``keep_alive`` is held by the model."""
+    return _native_model_class()(
+        dims={},
+        ndim=ndim,
+        logp_address=int(logp_cfunc.address),
+        expand_address=int(expand_cfunc.address),
+        user_data=user_data,
+        keep_alive=(keep_alive, logp_cfunc, expand_cfunc),
+        names=tuple(names),
+        var_shapes=tuple(tuple(int(n) for n in s) for s in shapes),
+        initial=initial,
+    )
+
+
+_NATIVE_MODEL_CLASS: Any = None
+
+
+def _native_model_class() -> type:
+    """nutpie's ``CompiledModel`` interface over C callbacks (one class, made on first use)."""
+    global _NATIVE_MODEL_CLASS
+    if _NATIVE_MODEL_CLASS is not None:
+        return _NATIVE_MODEL_CLASS
+    import_nutpie()
+    from dataclasses import dataclass
+
+    from nutpie import _lib
+    from nutpie.sample import CompiledModel
+
+    @dataclass(frozen=True)
+    class NativeModel(CompiledModel):
+        ndim: int = 0
+        logp_address: int = 0
+        expand_address: int = 0
+        user_data: int = 0
+        keep_alive: Any = None
+        names: tuple = ()
+        var_shapes: tuple = ()
+        initial: Any = None
+
+        @property
+        def n_dim(self) -> int:
+            return self.ndim
+
+        @property
+        def shapes(self) -> dict[str, tuple[int, ...]]:
+            return dict(zip(self.names, self.var_shapes, strict=True))
+
+        @property
+        def coords(self) -> dict:
+            return {}
+
+        def _make_model(self, init_mean: Any) -> Any:
+            n_values = int(sum(int(np.prod(s)) for s in self.var_shapes))
+            expand = _lib.ExpandFunc(
+                self.ndim, n_values, self.expand_address, self.user_data, self.keep_alive
+            )
+            logp = _lib.LogpFunc(self.logp_address, self.user_data, self.keep_alive)
+            # every axis of a non-scalar variable gets its own named dimension, as nutpie's
+            # Python-callback models name them
+            dims = {
+                n: [f"{n}_dim_{i}" for i in range(len(shape))]
+                for n, shape in zip(self.names, self.var_shapes, strict=True)
+                if shape
+            }
+            sizes = {
+                f"{n}_dim_{i}": int(k)
+                for n, shape in zip(self.names, self.var_shapes, strict=True)
+                for i, k in enumerate(shape)
+            }
+            variables = _lib.PyVariable.new_variables(
+                list(self.names), ["float64"] * len(self.names), list(self.var_shapes), sizes, dims
+            )
+            return _lib.PyMcModel(logp, expand, variables, self.ndim, sizes, {}, self.initial, None)
+
+        def _make_sampler(self, settings: Any, init_mean: Any, cores: Any, *rest: Any) -> Any:
+            return _lib.PySampler.from_pymc(settings, cores, self._make_model(init_mean), *rest)
+
+    _NATIVE_MODEL_CLASS = NativeModel
+    return NativeModel
+
+
 # -------------------------------------------------------------------------------------- xarray
 
 
