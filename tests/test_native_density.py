@@ -73,9 +73,9 @@ def test_a_bad_shared_option_is_one_error_up_front(runs):
         bs.fit_many(jobs, processes=1, progressbar=False, max_treedepth=5)
     with pytest.raises(ValueError, match=r"target_accept='high'"):
         bs.fit_many(jobs, progressbar=False, target_accept="high")
-    with pytest.raises(ValueError, match="every job.*draws must be a whole number"):
+    with pytest.raises(ValueError, match=r"every job.*draws must be a whole number"):
         bs.fit_many(jobs, progressbar=False, draws=0)
-    with pytest.raises(ValueError, match="every job.*unknown likelihood 'studnet'"):
+    with pytest.raises(ValueError, match=r"every job.*unknown likelihood 'studnet'"):
         bs.fit_many(jobs, progressbar=False, likelihood="studnet")
     with pytest.raises(ValueError, match=r"sampler=.*'nutpy'"):
         bs.fit_many(jobs, progressbar=False, sampler="nutpy")

@@ -182,3 +182,55 @@ def test_xarray_without_dask_import():
     assert not out["1"]["imported"]
     for shim in ("0", "1"):
         assert out[shim]["chunked"] and out[shim]["collection"] == [True, False, False]
+
+
+def test_nutpie_settings_and_native_model():
+    """nutpie's NUTS settings take known options and name unknown ones; its compiled-PyMC model
+    type samples a numba C callback (a standard normal, draws stored by the expand callback);
+    an integer address becomes a pointer for numba."""
+    import numba
+
+    assert _internals.check_nutpie_settings({"maxdepth": 6, "target_accept": 0.95}) is None
+    assert _internals.check_nutpie_settings({"max_treedepth": 6}) == ("max_treedepth", "unknown")
+    name, reason = _internals.check_nutpie_settings({"target_accept": "high"})
+    assert name == "target_accept" and reason != "unknown"
+    assert {"maxdepth", "target_accept"} <= set(_internals.nutpie_setting_names())
+
+    sig_logp, sig_expand = _internals.native_signatures()
+
+    @numba.cfunc(sig_logp)
+    def logp(dim, x_, grad_, logp_, user_data_):
+        x = numba.carray(x_, (2,))
+        grad = numba.carray(grad_, (2,))
+        out = numba.carray(logp_, (1,))
+        scale = numba.carray(user_data_, (1,), np.float64)[0]
+        out[0] = -0.5 * (x[0] ** 2 + x[1] ** 2) / scale
+        grad[0], grad[1] = -x[0] / scale, -x[1] / scale
+        return 0
+
+    @numba.cfunc(sig_expand)
+    def expand(dim, n, x_, values_, user_data_):
+        x = numba.carray(x_, (2,))
+        values = numba.carray(values_, (2,))
+        values[0], values[1] = x[0], x[1]
+        return 0
+
+    as_pointer = _internals.as_pointer()
+
+    @numba.njit
+    def read(address):
+        return numba.carray(as_pointer(address), (1,), np.float64)[0]
+
+    scale = np.array([1.0])
+    assert read(scale.ctypes.data) == 1.0
+    model = _internals.native_model(
+        2, logp, expand, scale.ctypes.data, scale, ["v"], [(2,)], lambda seed: np.ones(2)
+    )
+    nutpie = _internals.import_nutpie()
+    raw = nutpie.sample(
+        model, draws=200, tune=100, chains=1, seed=1, progress_bar=False, return_raw_trace=True
+    )
+    (draws,), (stats,) = _internals.raw_trace_batches(raw)
+    arrays = _internals.chain_arrays(draws, stats, ["v"], [(2,)])
+    v = arrays["posterior"]["v"]
+    assert v.shape == (200, 2) and 0.5 < v.std() < 1.5
