@@ -4,17 +4,20 @@ The default path (:func:`bayescale.sampling.sample_nutpie`) hands nutpie a Pytho
 chain, which maps the whitened position ``z`` to ``x = x_mode + L z``, calls the compiled log
 density (:class:`~bayescale.sampling.CompiledModel`) and returns ``Lᵀ ∇`` — ≈ 20 µs of Python,
 numpy and nutpie's GIL round trip around each ≈ 20 µs evaluation of a 240-run Chinchilla fit.
-Here the same three steps are one numba C callback (``numba.cfunc``) that nutpie calls directly:
-the compiled log density is inlined, the data, ``x_mode`` and ``L`` are read through pointers
-held in a small integer array (``user_data``), so one callback serves every fit of a model
-structure and a new fit only fills in new pointers.
+Here the same three steps are one numba C callback (``numba.cfunc``) that nutpie calls
+directly: it calls the compiled log density's machine code, and reads the data, ``x_mode`` and
+``L`` through pointers held in a small integer array (``user_data``), so one callback serves
+every fit of a model structure and a new fit only fills in new pointers.
 
 The callback computes exactly what the Python path computes — the same compiled function on the
-same arguments, ``L z`` and ``Lᵀ ∇`` by the same BLAS routine (``dgemv``, which numpy and numba
-both call for a matrix-vector product), a failed parameter check as log density −∞ with a zero
-gradient — so the draws are the same bits as the Python path's (``tests/test_batch.py`` holds
-them equal). Draws are stored from a ring of the last :data:`RING` evaluated positions (their
+same arguments, ``L z`` and ``Lᵀ ∇`` by BLAS's ``dgemv`` (which numpy and numba both call for a
+matrix-vector product), a failed parameter check as log density −∞ with a zero gradient — so
+the draws and sampler statistics are the same bits as the Python path's
+(``tests/test_native_density.py`` holds them equal, ``tests/test_batch.py`` a batch's draws to
+``bs.fit``'s). Draws are stored from a ring of the last :data:`RING` evaluated positions (their
 constrained values), as the Python path's store; a position not found is evaluated again.
+Building the callbacks costs ≈ 4 s of numba compilation per process and model structure, so
+:func:`bayescale.fit_many` uses them for big batches only.
 
 What the callback relies on in nutpie (its ``PyMcModel``/``LogpFunc``/``ExpandFunc`` and the
 C signatures of their functions) is in :mod:`bayescale.sampling._internals`.
@@ -89,7 +92,7 @@ _NATIVE: dict[tuple[int, tuple], NativeDensity] = {}
 
 def native_density(compiled: CompiledModel, args: list[np.ndarray]) -> NativeDensity:
     """The native callbacks of ``compiled`` for data arguments of ``args``' ranks and dtypes,
-    built once per compiled model and layout in this process (≈ 1 s of numba compilation)."""
+    built once per compiled model and layout in this process (≈ 4 s of numba compilation)."""
     layout = tuple((int(np.ndim(a)), np.asarray(a).dtype.str) for a in args)
     key = (id(compiled), layout)
     with _LOCK:
