@@ -83,3 +83,19 @@ def test_a_bad_shared_option_is_one_error_up_front(runs):
     batch_options.check_shared_options(
         {"maxdepth": 8, "target_accept": 0.95, "native": False, "draws": 10, "groups": "N"}
     )
+
+
+def test_batch_fits_reuse_the_compiled_model_without_building_theirs():
+    """Native (batch) fits of one structure find its compiled model by definition, without
+    building their PyMC model; new data, a new prior or a new likelihood are still theirs."""
+    runs = bs.testing.simulate_chinchilla(n=44, random_seed=6)  # a shape no other test fits
+    other = bs.testing.simulate_chinchilla(n=44, random_seed=5)  # same shape, other values
+    first = bs.fit("chinchilla", runs, random_seed=1, native=True, **KW)
+    second = bs.fit("chinchilla", other, random_seed=1, native=True, **KW)
+    assert first._model is not None and second._model is None
+    _same(second, bs.fit("chinchilla", other, random_seed=1, **KW))
+    prior = {"alpha": bs.Prior("Normal", mu=0.3, sigma=0.05)}
+    for extra in ({"priors": prior}, {"likelihood": "normal"}):
+        native_fit = bs.fit("chinchilla", other, random_seed=1, native=True, **extra, **KW)
+        _same(native_fit, bs.fit("chinchilla", other, random_seed=1, **extra, **KW))
+    assert second.model is not None  # rebuilt on demand
