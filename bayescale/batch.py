@@ -21,7 +21,12 @@ Where the jobs run:
 * ``client=`` a ``distributed.Client``: every job is a Dask task (``client.submit``), on a
   ``LocalCluster`` or a cluster reached through its scheduler's address.
 
-A job that fails is reported with its error in the result and does not stop the others.
+Per-job cost: each fit runs as ``bs.fit`` runs it, on the native log-density callbacks
+(:mod:`bayescale.sampling.native`), and a worker finds a structure it has compiled by its
+definition without building the job's PyMC model (``sampling.backends.definition_key``).
+
+A job that fails is reported with its error in the result and does not stop the others; an
+option given to every job that every fit would refuse is one error before any job runs.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from typing import Any
 
 import pandas as pd
 
+from .batch_options import check_shared_options
 from .fit import Fit
 from .fit import fit as fit_law
 from .law import ScalingLaw
@@ -99,6 +105,9 @@ class JobResult:
         Warnings the fit emitted in the worker (re-emitted by :func:`fit_many`).
     seconds : float
         Wall-clock time of the job in its worker.
+    cpu_seconds : float
+        CPU time of the worker process (all its threads) while it ran the job: the job's cost
+        in core-seconds, whatever else the machine was doing.
     worker : str
         ``host:pid`` of the process that ran the job.
     """
@@ -112,6 +121,7 @@ class JobResult:
     warnings: list[tuple[type[Warning], str]] = field(default_factory=list)
     seconds: float = 0.0
     worker: str = ""
+    cpu_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -182,8 +192,9 @@ class BatchResult:
         raise first.error
 
     def summary(self) -> pd.DataFrame:
-        """One row per job: ``label``, ``ok``, ``seconds``, ``worker`` and ``error``
-        (``ErrorType: message``, empty on success); ``str(result)`` is the text report."""
+        """One row per job: ``label``, ``ok``, ``seconds``, ``cpu_seconds``, ``worker`` and
+        ``error`` (``ErrorType: message``, empty on success); ``str(result)`` is the text
+        report."""
         import pandas as pd
 
         return pd.DataFrame(
@@ -191,6 +202,7 @@ class BatchResult:
                 "label": [r.job.label(r.index) for r in self.results],
                 "ok": [r.ok for r in self.results],
                 "seconds": [r.seconds for r in self.results],
+                "cpu_seconds": [r.cpu_seconds for r in self.results],
                 "worker": [r.worker for r in self.results],
                 "error": [r.message for r in self.results],
             }
@@ -228,10 +240,13 @@ def _portable_error(err: BaseException) -> BaseException:
 
 
 def _run_job(
-    index: int, job: FitJob, common: Mapping[str, Any], reduce: Callable[[Fit], Any] | None
+    index: int,
+    job: FitJob,
+    common: Mapping[str, Any],
+    reduce: Callable[[Fit], Any] | None,
 ) -> JobResult:
     """Run one job here and now; every error is caught and returned in the result."""
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     out = JobResult(index, job, worker=f"{socket.gethostname()}:{os.getpid()}")
     # the worker's own filters decide what is recorded, as they would for bs.fit
     with warnings.catch_warnings(record=True) as caught:
@@ -249,6 +264,7 @@ def _run_job(
             out.traceback = traceback.format_exc()
     out.warnings = [(w.category, str(w.message)) for w in caught]
     out.seconds = time.perf_counter() - start
+    out.cpu_seconds = time.process_time() - cpu
     return out
 
 
@@ -372,7 +388,9 @@ def fit_many(
     **fit_kwargs
         Keyword arguments of :func:`bayescale.fit` given to every job; a job's own ``kwargs``
         take precedence. Each fit runs its chains in its own process (``processes=1``), and
-        its sampler shows no progress bar.
+        its sampler shows no progress bar. An option here that every fit would refuse (an
+        unknown name, a bad value) is one error before any job runs
+        (:func:`bayescale.batch_options.check_shared_options`).
 
     Returns
     -------
@@ -405,6 +423,8 @@ def fit_many(
                 "runs its chains in one process; fit_many(processes=...) sets how many jobs run "
                 "at once"
             )
+    # an option given to every job that every fit would refuse: one error, before any job runs
+    check_shared_options(fit_kwargs)
     start = time.perf_counter()
     results: list[JobResult | None] = [None] * len(jobs)
     bar = _Progress(len(jobs), "fit_many", progressbar)
@@ -416,7 +436,8 @@ def fit_many(
 
     try:
         if client is not None:
-            where = f"Dask cluster ({len(client.scheduler_info().get('workers', {}))} workers)"
+            n_workers = len(client.scheduler_info().get("workers", {}))
+            where = f"Dask cluster ({n_workers} workers)"
             _run_dask(client, jobs, fit_kwargs, reduce, done)
         else:
             n_proc = _n_local(processes, len(jobs))
@@ -450,7 +471,11 @@ _LIMITS: list[Any] = []
 
 
 def _run_local(
-    jobs: list[FitJob], common: Mapping[str, Any], reduce: Any, n_proc: int, done: Any
+    jobs: list[FitJob],
+    common: Mapping[str, Any],
+    reduce: Any,
+    n_proc: int,
+    done: Any,
 ) -> None:
     """Jobs on a pool of ``n_proc`` local processes (forked after the warm-up when possible)."""
     import multiprocessing as mp
@@ -467,6 +492,14 @@ def _run_local(
     else:
         _warm_up(jobs, common)
     pool = ProcessPoolExecutor(max_workers=n_proc, mp_context=ctx, initializer=_one_thread)
+    # Garbage of the warm-up (a sampler whose Rust threads exist in this process only) must not
+    # be collected in a forked worker, where dropping it waits for those threads for ever:
+    # collect it here, and freeze what is left for the workers' lifetime (they never collect
+    # what they inherit; the freeze is lifted here once they are forked).
+    import gc
+
+    gc.collect()
+    gc.freeze()
     try:
         with warnings.catch_warnings():
             # the workers are forked at the first submit; the parent may hold idle BLAS or
@@ -478,6 +511,7 @@ def _run_local(
                 pool.submit(_run_pickled, i, cloudpickle.dumps((job, common, reduce))): i
                 for i, job in enumerate(jobs)
             }
+        gc.unfreeze()
         for future in as_completed(futures):
             i = futures[future]
             try:
@@ -486,6 +520,7 @@ def _run_local(
                 result = _lost(i, jobs[i], err)
             done(result)
     except BaseException:  # interrupted: drop the jobs not started, stop the workers
+        gc.unfreeze()
         workers = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
         for proc in workers:
@@ -495,7 +530,11 @@ def _run_local(
 
 
 def _run_dask(
-    client: Any, jobs: list[FitJob], common: Mapping[str, Any], reduce: Any, done: Any
+    client: Any,
+    jobs: list[FitJob],
+    common: Mapping[str, Any],
+    reduce: Any,
+    done: Any,
 ) -> None:
     """Jobs as tasks of a Dask cluster, one task per job."""
     import uuid

@@ -64,16 +64,30 @@ def _build_and_sample(
 ) -> tuple[Any, dict[str, float], Any, Any, Any]:
     """The PyMC model and its draws (the part of :func:`fit` that runs inside PyMC, PyTensor
     and nutpie)."""
+    from .sampling import backends, get_backend
+
     values = data_values(law, prepared, reference, lik, codes)
-    model = build_model(
-        law, prepared, all_priors, lik, reference, values, structure, pooling=pooling
-    )
+    # A structure compiled before in this process (a second fit, a batch's jobs) is found by
+    # its definition, without building this fit's PyMC model (rebuilt on demand by
+    # Fit.model); a law with a multi-start search needs the model for its starting points.
+    from .sampling import native
+
+    key = None
+    if sampler == "nutpie" and native.enabled() and not law.multistart.n_starts:
+        key = backends.definition_key(law, lik, all_priors, structure, pooling, values)
+    compiled = backends.compiled_for_definition(key, law, lik)
+    backend = get_backend(sampler)
+    model = None
     t_build = time.perf_counter()
     timings: dict[str, float] = {"build": t_build - t_start}
-    from .sampling import get_backend
-
-    backend = get_backend(sampler)
-    compiled = backend.compile(model)
+    if compiled is None:
+        model = build_model(
+            law, prepared, all_priors, lik, reference, values, structure, pooling=pooling
+        )
+        t_build = time.perf_counter()
+        timings["build"] = t_build - t_start
+        compiled = backend.compile(model)
+        backends.remember_definition(key, law, lik, compiled)
     timings["compile"] = time.perf_counter() - t_build
     options = dict(sampler_kwargs)
     if backend.name == "nutpie":

@@ -11,11 +11,18 @@ design, noise and sampler seeded by the job's index) with ``bs.fit``'s defaults 
   (``fit_many(client=...)``; skipped when dask.distributed is not installed),
 * and, with ``--serial``, in this process one fit after another,
 
-checks that every job's draws are identical in every mode, and prints one row per mode: wall time
-(cluster start-up excluded, shown apart), seconds per fit, the time 1,000 fits would take at that
-rate, the compile time summed over the fits (the structure is compiled once, then only the data
-are swapped) and the median sampling time of a fit. The load average is printed first: on a
-shared machine the times are those of the cores actually available.
+checks that every job's draws are identical in every mode (a SHA-256 of each fit's draws and
+sampler statistics, computed in the worker with the fit's diagnostics — R-hat, ESS,
+divergences — by ``fit_many(reduce=...)``), and prints one row per mode: wall time (cluster
+start-up excluded, shown apart), fits per minute, core-seconds per fit (wall time × workers /
+fits: what the target of 1.2 core-s, 1,000 fits in 10 minutes on 2 cores, is about), the CPU
+time the workers spent per fit (``JobResult.cpu_seconds``: the fit's cost whatever else the
+machine runs), the time 1,000 fits would take at that rate, the compile time summed over the
+fits, the median sampling time and the worst diagnostics. The load average is printed first and
+last: on a shared machine the wall times are those of the cores actually available.
+
+With the default sampler a batch this size runs its fits on the native log-density callback
+(``bayescale.sampling.native``; the same draws as ``bs.fit``): see ``fit_many``.
 
 Usage::
 
@@ -26,6 +33,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import os
 import time
@@ -46,39 +54,47 @@ def make_jobs(n: int, runs: int) -> list[bs.FitJob]:
     return jobs
 
 
-def draws_of(result: bs.BatchResult) -> list[dict[str, np.ndarray] | None]:
-    return [
-        None if f is None else {k: v.to_numpy() for k, v in f.posterior.data_vars.items()}
-        for f in result.fits
-    ]
+def digest(fit: bs.Fit) -> dict:
+    """What a worker sends back for one fit (``fit_many(reduce=...)``; a whole fit holds ≈ 8 MB of
+    pointwise log-likelihood): a SHA-256 of its draws and sampler statistics, its diagnostics
+    (R-hat, ESS, divergences: computed here, as ``bs.fit(warn=True)`` would) and its timings."""
+    sha = hashlib.sha256()
+    for group in ("posterior", "sample_stats"):
+        ds = fit.idata[group]
+        for name in sorted(ds.data_vars):
+            sha.update(name.encode())
+            sha.update(np.ascontiguousarray(ds[name].to_numpy()).tobytes())
+    diag = fit.diagnostics()
+    return {"sha": sha.hexdigest(), "diagnostics": diag, "timings": dict(fit.timings)}
 
 
-def same(a: list, b: list) -> bool:
-    for x, y in zip(a, b, strict=True):
-        if (x is None) != (y is None):
-            return False
-        if x is not None and (
-            x.keys() != y.keys() or not all(np.array_equal(x[k], y[k]) for k in x)
-        ):
-            return False
-    return True
+def digests_of(result: bs.BatchResult) -> list[str | None]:
+    return [None if v is None else v["sha"] for v in result.values]
 
 
 def row(mode: str, workers: int, result: bs.BatchResult, startup: float = 0.0) -> dict:
-    fits = [f for f in result.fits if f is not None]
-    per_fit = result.seconds / len(result)
+    done = [r for r in result if r.ok]
+    values = [r.value for r in done]
+    n = len(result)
+    per_fit = result.seconds / n
+    timings = [v["timings"] for v in values]
+    diags = [v["diagnostics"] for v in values]
     return {
         "mode": mode,
         "workers": workers,
-        "fits": len(fits),
+        "fits": len(done),
         "failed": len(result.failures),
         "wall_s": result.seconds,
         "startup_s": startup,
-        "s_per_fit": per_fit,
+        "fits_per_min": 60 * n / result.seconds,
+        "core_s_per_fit": per_fit * workers,
+        "cpu_s_per_fit": float(np.mean([r.cpu_seconds for r in done])) if done else np.nan,
         "1000_fits_min": per_fit * 1000 / 60,
-        "compile_s_sum": sum(f.timings.get("compile", 0.0) for f in fits),
-        "sampling_s_median": float(np.median([f.timings["sampling"] for f in fits])),
-        "divergent_fits": sum(f.divergences > 0 for f in fits),
+        "compile_s_sum": sum(t.get("compile", 0.0) for t in timings),
+        "sampling_s_median": float(np.median([t["sampling"] for t in timings])),
+        "max_r_hat": max(d["max_r_hat"] for d in diags),
+        "min_ess_bulk": min(d["min_ess_bulk"] for d in diags),
+        "divergent_fits": sum(d["divergences"] > 0 for d in diags),
     }
 
 
@@ -98,7 +114,7 @@ def main() -> None:
     args = parser.parse_args()
     pd.set_option("display.width", 160)
 
-    kw = dict(draws=args.draws, tune=args.tune, chains=args.chains, warn=False)
+    kw = dict(draws=args.draws, tune=args.tune, chains=args.chains, warn=False, reduce=digest)
     if args.sampler:
         kw["sampler"] = args.sampler
     progress = not args.no_progress
@@ -115,14 +131,14 @@ def main() -> None:
     if args.serial:
         serial = bs.fit_many(jobs, processes=1, progressbar=progress, **kw)
         rows.append(row("in-process", 1, serial))
-        reference = draws_of(serial)
+        reference = digests_of(serial)
 
     local = bs.fit_many(jobs, processes=args.processes, progressbar=progress, **kw)
     rows.append(row("local processes", args.processes, local))
     if reference is None:
-        reference = draws_of(local)
+        reference = digests_of(local)
     else:
-        checks.append(("local processes vs in-process", same(draws_of(local), reference)))
+        checks.append(("local processes vs in-process", digests_of(local) == reference))
 
     if not args.no_dask:
         try:
@@ -146,7 +162,7 @@ def main() -> None:
                 startup = time.perf_counter() - t0
                 dask = bs.fit_many(jobs, client=client, progressbar=progress, **kw)
             rows.append(row("Dask LocalCluster", args.workers, dask, startup))
-            checks.append(("Dask vs local processes", same(draws_of(dask), reference)))
+            checks.append(("Dask vs local processes", digests_of(dask) == reference))
 
     table = pd.DataFrame(rows).set_index("mode")
     print()
@@ -157,6 +173,8 @@ def main() -> None:
     for result in (local,):
         for failure in result.failures:
             print(f"{failure.job.label(failure.index)} failed: {failure.message}")
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (np.nan,) * 3
+    print(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     if not all(ok for _, ok in checks):
         raise SystemExit("draws differ between modes")
 

@@ -205,3 +205,13 @@ def test_xarray_without_dask_import():
     assert not out["1"]["imported"]
     for shim in ("0", "1"):
         assert out[shim]["chunked"] and out[shim]["collection"] == [True, False, False]
+
+
+def test_nutpie_settings():
+    """nutpie's NUTS settings take known options and name unknown ones (fit_many's check of a
+    shared option, batch_options.check_shared_options)."""
+    assert _internals.check_nutpie_settings({"maxdepth": 6, "target_accept": 0.95}) is None
+    assert _internals.check_nutpie_settings({"max_treedepth": 6}) == ("max_treedepth", "unknown")
+    name, reason = _internals.check_nutpie_settings({"target_accept": "high"})
+    assert name == "target_accept" and reason != "unknown"
+    assert {"maxdepth", "target_accept"} <= set(_internals.nutpie_setting_names())

@@ -264,6 +264,44 @@ def pymc_compiled_layout(compiled: Any) -> tuple[list[str], list[tuple[int, ...]
     return list(names), [tuple(int(n) for n in s) for s in shapes]
 
 
+def check_nutpie_settings(options: dict[str, Any]) -> tuple[str, str] | None:
+    """``None`` if nutpie's NUTS settings (``_lib.PyNutsSettings.LowRank``, as ``nutpie.sample``
+    makes them) take every one of ``options`` (keyword options of ``nutpie.sample`` that become
+    settings, e.g. ``target_accept``, ``maxdepth``), else ``(name, reason)`` of the first they
+    refuse: reason ``"unknown"`` for a name that is no setting, else the refusal's message."""
+    import_nutpie()
+    from nutpie import _lib
+
+    settings = _lib.PyNutsSettings.LowRank(0)
+    for name, value in options.items():
+        try:
+            settings.update({name: value})
+        except AttributeError as err:
+            if "Unknown settings attribute" in str(err):
+                return name, "unknown"
+            return name, str(err)
+        except (TypeError, ValueError, OverflowError) as err:
+            return name, str(err)
+    return None
+
+
+def nutpie_setting_names() -> list[str]:
+    """Names of nutpie's NUTS settings, at every level (for suggesting a misspelt one)."""
+    import_nutpie()
+    from nutpie import _lib
+
+    names: list[str] = []
+
+    def walk(tree: Any) -> None:
+        for key, value in tree.items():
+            names.append(key)
+            if isinstance(value, dict):
+                walk(value)
+
+    walk(_lib.PyNutsSettings.LowRank(0).as_dict().get("settings", {}))
+    return names
+
+
 # -------------------------------------------------------------------------------------- xarray
 
 

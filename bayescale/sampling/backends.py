@@ -126,6 +126,79 @@ class NutpieBackend:
         return trace
 
 
+_BY_DEFINITION: dict[str, tuple[Any, Any, Any]] = {}  # key → (law, likelihood, compiled)
+_BY_DEFINITION_LOCK = threading.Lock()
+
+
+def definition_key(
+    law: Any,
+    likelihood: Any,
+    priors: Mapping[str, Any],
+    structure: Any,
+    pooling: Any,
+    values: Mapping[str, np.ndarray],
+) -> str | None:
+    """What a fit's PyMC model is built from, apart from the data's values — the law and
+    likelihood *objects* (by identity: a compiled model is only reused for the same objects,
+    held alive by the cache), the priors, the residual structure's groups (labels included) and
+    parameters, the pooling and the names, dtypes and shapes of the data — as a digest; None if
+    something cannot be written down.
+
+    The batch path (:func:`bayescale.fit_many`'s native fits) finds the compiled model of a
+    job's structure by this key without building its PyMC model (≈ 50 ms a fit); a miss
+    builds and compiles as usual (:func:`remember_definition`).
+    """
+    import hashlib
+    import json
+
+    try:
+        parts = {
+            "law": [id(law), law.name, str(law.version)],
+            "likelihood": [id(likelihood), likelihood.name],
+            "priors": {k: p.to_dict() for k, p in sorted(priors.items())},
+            # what the model reads of the structure (its groups, which parameters it adds),
+            # not the fitted ranges behind the prior-only drift, which change with the data
+            "structure": None
+            if structure is None
+            else [[g.to_dict() for g in structure.groupings], structure.parameter_names()],
+            "pooling": None if pooling is None else pooling.to_dict(),
+            "values": {
+                k: [np.asarray(v).dtype.str, list(np.shape(v))] for k, v in sorted(values.items())
+            },
+        }
+        text = json.dumps(parts, sort_keys=True, allow_nan=True, default=_plain)
+    except Exception:  # something without a plain description: no shortcut
+        return None
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """numpy arrays and scalars (e.g. a vector prior's parameters) for :func:`definition_key`;
+    anything else is refused (no key)."""
+    if isinstance(value, np.ndarray | np.generic):
+        return [np.asarray(value).dtype.str, list(np.shape(value)), np.asarray(value).tolist()]
+    raise TypeError(f"no plain description of {type(value).__name__}")
+
+
+def compiled_for_definition(key: str | None, law: Any, likelihood: Any) -> Any:
+    """The compiled model remembered under ``key`` for these very law and likelihood objects,
+    or None."""
+    if key is None:
+        return None
+    with _BY_DEFINITION_LOCK:
+        hit = _BY_DEFINITION.get(key)
+    if hit is None or hit[0] is not law or hit[1] is not likelihood:
+        return None
+    return hit[2]
+
+
+def remember_definition(key: str | None, law: Any, likelihood: Any, compiled: Any) -> None:
+    """Remember ``compiled`` under ``key`` (:func:`definition_key`)."""
+    if key is not None:
+        with _BY_DEFINITION_LOCK:
+            _BY_DEFINITION[key] = (law, likelihood, compiled)
+
+
 _NUTPIE_MODELS: dict[str, Any] = {}
 _NUTPIE_KEYS: dict[str, str] = {}  # structure_key → fingerprint
 _NUTPIE_MODELS_LOCK = threading.Lock()

@@ -1,0 +1,117 @@
+"""What :func:`bayescale.fit_many` checks before any job runs: the options given to every job.
+
+* :func:`check_shared_options`: an option given to ``fit_many`` for every job (``draws=``,
+  ``target_accept=``, ...) that is misspelt or has a bad value would fail every job with the
+  same error; it is refused here, once, with an error naming it, before a job is dispatched.
+  Names are checked against :func:`bayescale.fit`'s parameters and the chosen sampler's options
+  (for nutpie: :func:`bayescale.sampling.sample_nutpie`'s, ``nutpie.sample``'s and nutpie's
+  settings, :func:`bayescale.sampling._internals.check_nutpie_settings`); values of the options
+  every fit checks the same way (counts, seed, sampler, likelihood, flags) are checked as
+  ``fit`` checks them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["check_shared_options"]
+
+# options fit_many sets itself for every job (a batch shows one bar; a fit runs in one process)
+_SET_BY_BATCH = ("progressbar", "processes")
+
+
+def _fit_parameters() -> set[str]:
+    from .fit import fit
+
+    params = inspect.signature(fit).parameters.values()
+    return {p.name for p in params if p.kind == p.KEYWORD_ONLY}
+
+
+def _sampler_parameters(sampler: str) -> set[str]:
+    """Keyword options the sampler takes besides nutpie's settings."""
+    names: set[str] = set()
+    if sampler == "nutpie":
+        from .sampling import sample_nutpie
+
+        names |= set(inspect.signature(sample_nutpie).parameters)
+        names -= {"compiled", "data", "x0", "kwargs"}
+    if sampler.startswith("nutpie"):
+        from .sampling import _internals
+
+        nutpie = _internals.import_nutpie()
+        names |= set(inspect.signature(nutpie.sample).parameters) - {"compiled_model", "kwargs"}
+        names.add("processes")
+    return names
+
+
+def check_shared_options(options: Mapping[str, Any]) -> None:
+    """Refuse, naming it, an option of :func:`bayescale.fit_many` (given to every job) that
+    every fit would refuse: an unknown name (with the closest known one) or a bad value.
+
+    Examples
+    --------
+    >>> check_shared_options({"draws": 100, "target_accept": 0.95})
+    >>> try:
+    ...     check_shared_options({"drawz": 100})
+    ... except TypeError as err:
+    ...     print(str(err).split(";")[-1])
+     did you mean 'draws'?
+    """
+    from ._api import check_count, check_flag, check_seed
+    from .likelihoods import get_likelihood
+    from .sampling import BACKENDS
+
+    sampler = options.get("sampler")
+    if sampler is not None and (not isinstance(sampler, str) or sampler.lower() not in BACKENDS):
+        names = ", ".join(repr(n) for n in BACKENDS)
+        raise ValueError(f"fit_many(sampler=...) must be one of {names}, got {sampler!r}")
+    sampler = (sampler or "nutpie").lower()
+    known = _fit_parameters()
+    extra = {k: v for k, v in options.items() if k not in known}
+    if sampler.startswith("nutpie"):
+        own = _sampler_parameters(sampler)
+        settings = {k: v for k, v in extra.items() if k not in own}
+        if "target_accept" in options:  # an option of ours that nutpie's settings take
+            settings["target_accept"] = options["target_accept"]
+        if settings:
+            from .sampling import _internals
+
+            bad = _internals.check_nutpie_settings(settings)
+            if bad is not None:
+                name, reason = bad
+                if reason == "unknown":
+                    candidates = sorted(known | own | set(_internals.nutpie_setting_names()))
+                    close = difflib.get_close_matches(name, candidates, n=1)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    raise TypeError(
+                        f"fit_many({name}=...): not an option of bs.fit or of the {sampler!r} "
+                        f"sampler (given to every job){hint}"
+                    )
+                raise ValueError(
+                    f"fit_many({name}={settings[name]!r}): the {sampler!r} sampler refuses this "
+                    f"value (given to every job): {reason}"
+                )
+    try:
+        for name in ("draws", "chains"):
+            if name in options:
+                check_count(options[name], name)
+        if options.get("tune") is not None:
+            check_count(options["tune"], "tune", 1 if sampler.startswith("nutpie") else 0)
+        if "random_seed" in options:
+            check_seed(options["random_seed"])
+        if options.get("likelihood") is not None:
+            get_likelihood(options["likelihood"])
+        for name in ("warn", "drift"):
+            if name in options:
+                check_flag(options[name], name)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"fit_many (an option given to every job): {err}") from None
+    priors = options.get("priors")
+    if priors is not None and not isinstance(priors, Mapping):
+        raise TypeError(
+            "fit_many(priors=...) must map parameter names to bs.Prior, "
+            f"got {type(priors).__name__}"
+        )
