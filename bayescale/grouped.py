@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .pooling import GROUP_DIM, _combine, group_view, match_label
+from .pooling_views import fit_pooling, with_group_keyword
 
 __all__ = ["GroupedResult", "each_group", "group_labels", "view_seed"]
 
@@ -215,12 +216,8 @@ def one_group(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, group: Any = None, **kwargs: Any) -> Any:
         target = args[0] if args else kwargs.get("fit")
-        pooling = getattr(target, "pooling", None)
+        pooling = fit_pooling(target, group)
         if pooling is None:
-            if group is not None and hasattr(target, "posterior"):
-                raise ValueError(
-                    f"group={group!r}: this fit has no groups (fit with bs.fit(..., group=...))"
-                )
             return func(*args, **kwargs)
         if group is None or not (isinstance(group, str) or np.ndim(group) == 0):
             raise ValueError(
@@ -236,10 +233,5 @@ def one_group(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(view, *args[1:], **kwargs)
         return func(**{**kwargs, "fit": view})
 
-    params = list(sig.parameters.values())
-    extra = inspect.Parameter("group", inspect.Parameter.KEYWORD_ONLY, default=None)
-    where = next(
-        (i for i, p in enumerate(params) if p.kind is inspect.Parameter.VAR_KEYWORD), len(params)
-    )
-    wrapper.__signature__ = sig.replace(parameters=[*params[:where], extra, *params[where:]])
+    with_group_keyword(wrapper, sig)
     return wrapper

@@ -198,23 +198,35 @@ def groupable(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, group: Any = None, **kwargs: Any) -> Any:
         target = args[0] if args else kwargs.get("fit")
-        pooling = getattr(target, "pooling", None)
-        if pooling is None:
-            if group is not None and hasattr(target, "posterior"):
-                raise ValueError(
-                    f"group={group!r}: this fit has no groups (fit with bs.fit(..., group=...))"
-                )
+        if fit_pooling(target, group) is None:
             return func(*args, **kwargs)
         return per_group(func, target, args, kwargs, group, has_seed=has_seed)
 
+    with_group_keyword(wrapper, sig)
+    wrapper.__groupable__ = True
+    return wrapper
+
+
+def fit_pooling(target: Any, group: Any) -> Any:
+    """The pooling of a function's first argument, or None; ``group=`` given for a fit without
+    groups is refused."""
+    pooling = getattr(target, "pooling", None)
+    if pooling is None and group is not None and hasattr(target, "posterior"):
+        raise ValueError(
+            f"group={group!r}: this fit has no groups (fit with bs.fit(..., group=...))"
+        )
+    return pooling
+
+
+def with_group_keyword(wrapper: Any, sig: inspect.Signature) -> None:
+    """Give ``wrapper`` the signature ``sig`` with a keyword-only ``group=None`` added (before
+    any ``**kwargs``)."""
     params = list(sig.parameters.values())
     extra = inspect.Parameter("group", inspect.Parameter.KEYWORD_ONLY, default=None)
     where = next(
         (i for i, p in enumerate(params) if p.kind is inspect.Parameter.VAR_KEYWORD), len(params)
     )
     wrapper.__signature__ = sig.replace(parameters=[*params[:where], extra, *params[where:]])
-    wrapper.__groupable__ = True
-    return wrapper
 
 
 def per_group(

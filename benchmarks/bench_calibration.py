@@ -527,6 +527,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="CSV of the per-split table")
     parser.add_argument("--points", default=None, help="CSV of every held-out prediction")
     args = parser.parse_args(argv)
+    if args.cache:
+        Path(args.cache).mkdir(parents=True, exist_ok=True)
     variants = ["independent", "default", *[v for v in args.variants if v not in ("default",)]]
     if args.models:
         variants = list(args.models)
