@@ -112,3 +112,69 @@ def law_mode_fit(
         return (lambda **inputs: law.log_mean(q, **inputs)), sigma
 
     return mode_fit
+
+
+def pseudo_variance(pseudo: PseudoForecast) -> float:
+    """Variance ``v`` of the pseudo-forecast's mean error beyond the drift: the held-out runs'
+    own spread over their number, ``max(σ², r²) / n`` with ``r`` their robust spread
+    (``r² = scatter² · d̄ + σ²`` when ``scatter`` was recorded)."""
+    sigma2 = pseudo.sigma**2 if np.isfinite(pseudo.sigma) else 0.0
+    r2 = sigma2 + (pseudo.scatter**2 * pseudo.distance if np.isfinite(pseudo.scatter) else 0.0)
+    return max(sigma2, r2) / pseudo.n_held
+
+
+def conditional_drift(
+    pseudo: PseudoForecast, drift: Any, distance: Any, rho2: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sd of the extrapolation drift ``δ(d)`` given the pseudo-forecast.
+
+    The drift read as ``δ(d) = s·√d·(ρ·ζ_p + √(1 − ρ²)·ζ_f)``: ``ζ_p`` a direction the law's
+    miss keeps beyond its data, which its own pseudo-forecast shares (mean error
+    ``ē = s·√d̄·(ρ·ζ_p + √(1 − ρ²)·ζ'_f) + ε``, ``var ε = v``, :func:`pseudo_variance`), ``ζ_f``,
+    ``ζ'_f`` fresh. Given a drift draw ``s``, ``δ(d) | ē`` is normal with mean
+    ``s²ρ²√(d·d̄) / (s²d̄ + v) · ē`` and sd ``s√d · sqrt(1 − ρ⁴s²d̄ / (s²d̄ + v))``.
+    ``drift`` and ``distance`` broadcast (e.g. ``(draws, 1)`` and ``(points,)``).
+
+    Examples
+    --------
+    >>> pf = PseudoForecast(n_held=10, distance=0.25, error=-0.01, sigma=0.0, drift=0.02)
+    >>> mean, sd = conditional_drift(pf, 0.02, 1.0, rho2=1.0)  # no noise, full persistence
+    >>> round(float(mean), 4), round(float(sd), 4)  # the miss carried on: −0.01·√(1/0.25)
+    (-0.02, 0.0)
+    >>> mean, sd = conditional_drift(pf, 0.02, 1.0, rho2=0.0)  # no persistence: the prior
+    >>> abs(float(mean)), round(float(sd), 4)
+    (0.0, 0.02)
+    """
+    s2 = np.asarray(drift, dtype=float) ** 2
+    d = np.asarray(distance, dtype=float)
+    dbar, v = pseudo.distance, pseudo_variance(pseudo)
+    total = s2 * dbar + v
+    safe = np.where(total > 0, total, 1.0)  # s = 0 and v = 0: no drift, nothing to carry
+    gain = s2 * dbar / safe
+    mean = rho2 * s2 * np.sqrt(d * dbar) * pseudo.error / safe
+    sd = np.sqrt(s2 * d * np.maximum(1.0 - rho2**2 * gain, 0.0))
+    return mean, sd
+
+
+def drift_scale_posterior(
+    pseudo: PseudoForecast, mu: float, sigma: float, u: Any, n_grid: int = 4001
+) -> np.ndarray:
+    """Quantiles ``u`` of the drift scale ``s`` given the pseudo-forecast: the prior
+    LogNormal(``mu``, ``sigma``) times the likelihood of its mean error,
+    ``ē ~ Normal(0, s²d̄ + v)``; exact on a grid of ``log s`` (±10 prior sds).
+
+    Examples
+    --------
+    >>> pf = PseudoForecast(n_held=10, distance=0.25, error=0.0, sigma=1e-3, drift=0.0)
+    >>> q = drift_scale_posterior(pf, np.log(0.02), 0.5, [0.5])
+    >>> bool(q[0] < 0.02)  # a law that hit its own top runs: a smaller drift
+    True
+    """
+    grid = mu + sigma * np.linspace(-10.0, 10.0, n_grid)
+    s2 = np.exp(2.0 * grid)
+    var = s2 * pseudo.distance + pseudo_variance(pseudo)
+    log_post = -0.5 * ((grid - mu) / sigma) ** 2 - 0.5 * np.log(var) - 0.5 * pseudo.error**2 / var
+    w = np.exp(log_post - log_post.max())
+    cdf = np.cumsum(w)
+    cdf = (cdf - cdf[0]) / (cdf[-1] - cdf[0])
+    return np.exp(np.interp(np.asarray(u, dtype=float), cdf, grid))

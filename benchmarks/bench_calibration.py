@@ -166,6 +166,7 @@ def run_bayes(
     cache: str | None = None,
     drift_shapes: list[str] | None = None,
     scatter: list[str] | None = None,
+    signed: list[str] | None = None,
 ) -> list[tuple[dict, pd.DataFrame]]:
     """Backtest one variant; with drift, also re-score with the drift prior's scale set to each
     of ``drift_scales`` (the drift is not in the likelihood, so its posterior is its prior and
@@ -213,6 +214,8 @@ def run_bayes(
         out.append(_rescore_shape(split, variant, bt, seed, shape))
     for candidate in scatter or []:
         out.append(_rescore_scatter(split, variant, bt, seed, candidate))
+    for candidate in signed or []:
+        out.append(_rescore_signed(split, variant, bt, seed, candidate))
     prior = first.priors["drift"]
     lognormal = prior.dist == "LogNormal"
     base = np.exp(prior.params["mu"]) if lognormal else prior.params["sigma"]
@@ -401,6 +404,120 @@ def _rescore_scatter(split: dict, variant: str, bt, seed: int, candidate: str):
     return _rows(split["name"], name, table, 0.0), table.assign(split=split["name"], model=name)
 
 
+#: Signed-drift candidates (stop 21; rule in docs/calibration_rule_stop21.md, committed before
+#: any result): (ρ², drift scale from its fixed prior updated by the pseudo-forecast). ``C0`` is
+#: today's default through the same re-scoring path (a check of the path: mean 0, sd s·√d).
+SIGNED = {"C0": (0.0, False), "C1": (0.7, False), "C2": (0.5, False), "C3": (0.7, True)}
+#: Spawn key of the signed re-scoring's own stream of ζ.
+SIGNED_STREAM = 0x7369676E
+
+
+def _signed_draws(f, test, law, candidate: str, pred_seed: int) -> np.ndarray:
+    """Predictive draws ``(draws, runs)`` of ``f`` at ``test`` with the drift conditioned on the
+    fit's pseudo-forecast (``SIGNED``). Exact: the drift is prior-only; the law, noise and group
+    terms are the fit's own predictive with the drift set to 0, the drift added on the log
+    scale from the fit's drift draws and one ζ per draw."""
+    from scipy.stats import norm
+
+    from bayescale.pseudo_forecast import conditional_drift, drift_scale_posterior
+    from bayescale.structure import DRIFT_SCALE, DRIFT_SPREAD
+
+    rho2, bayes = SIGNED[candidate]
+    if f.structure.drift_power != 0.5:
+        raise ValueError("the signed drift is derived for sd ∝ √d")
+    post = f.idata["posterior"]
+    original = post["drift"].copy()
+    s = original.transpose("chain", "draw").to_numpy().reshape(-1)
+    pseudo = f.structure.pseudo
+    if bayes and pseudo is not None:
+        prior = f.priors["drift"]
+        u = norm.cdf((np.log(s) - prior.params["mu"]) / prior.params["sigma"])
+        s = drift_scale_posterior(pseudo, float(np.log(DRIFT_SCALE)), DRIFT_SPREAD, u)
+    post["drift"] = original * 0.0
+    try:
+        inputs = {k: test[k].to_numpy(float) for k in law.inputs}
+        draws_ = _predictive_draws(f, inputs, random_seed=pred_seed, frame=test)
+    finally:
+        post["drift"] = original
+    flat = draws_.transpose("chain", "draw", "point").to_numpy().reshape(-1, len(test))
+    d = f.structure.distance(inputs)
+    if pseudo is None or rho2 == 0.0:
+        mean, sd = np.zeros((1, len(test))), s[:, None] * np.sqrt(d)[None, :]
+    else:
+        mean, sd = conditional_drift(pseudo, s[:, None], d[None, :], rho2)
+    rng = np.random.default_rng(np.random.SeedSequence(pred_seed, spawn_key=(SIGNED_STREAM,)))
+    zeta = rng.standard_normal(s.size)[:, None]
+    return flat * np.exp(mean + sd * zeta)
+
+
+def _rescore_signed(split: dict, variant: str, bt, seed: int, candidate: str, offset: int = 0):
+    """Re-score ``bt``'s fits with the signed drift ``candidate`` (``SIGNED``)."""
+    if candidate not in SIGNED:
+        raise ValueError(f"--signed: {candidate!r} is not one of {sorted(SIGNED)}")
+    law = bs.get_law(split["law"])
+    data = split["data"]
+    col = data[split["column"]] if split["column"] in data else 6 * data["N"] * data["D"]
+    tables = []
+    for i, (cutoff, f) in enumerate(bt.fits.items()):
+        test = data[(col >= cutoff).to_numpy()]
+        flat = _signed_draws(f, test, law, candidate, seed + 1000 + i + offset)
+        scored = _score(flat, test[law.output].to_numpy(float), PROBS)
+        tables.append(pd.DataFrame(scored).assign(cutoff=cutoff))
+    table = pd.concat(tables, ignore_index=True)
+    name = f"{variant} signed {candidate}"
+    return _rows(split["name"], name, table, 0.0), table.assign(split=split["name"], model=name)
+
+
+def llama_seeds(cache: str, draws: int, seed: int, candidates: list[str], n_seeds: int) -> None:
+    """Issue 10's split (Llama 3 raw loss, fit budgets < 3e21): 50% coverage and CRPS(log)
+    averaged over ``n_seeds`` predictive seeds, for the cached independent and default fits
+    and the signed candidates (rule (g) of docs/calibration_rule_stop21.md)."""
+    split = next(s for s in splits() if s["name"] == "isoflops llama_3__raw_loss")
+    law = bs.get_law(split["law"])
+    data = split["data"]
+    test = data[(data["C"] >= 3e21).to_numpy()]
+    observed = test[law.output].to_numpy(float)
+    inputs = {k: test[k].to_numpy(float) for k in law.inputs}
+    rows = []
+    for model, cand in [
+        ("independent", None),
+        ("default", None),
+        *[("default", c) for c in candidates],
+    ]:
+        with open(_cache_path(cache, split, model, draws, seed), "rb") as handle:
+            bt, _ = pickle.load(handle)
+        f = bt.fits[3e21]
+        for k in range(n_seeds):
+            pred_seed = seed + 1000 + 100 * k  # k = 0: the bench's own seed for this fit
+            if cand is None:
+                flat = _predictive_draws(f, inputs, random_seed=pred_seed, frame=test)
+                flat = flat.to_numpy().reshape(-1, len(test))
+            else:
+                flat = _signed_draws(f, test, law, cand, pred_seed)
+            m = _metrics(pd.DataFrame(_score(flat, observed, PROBS)), PROBS)
+            rows.append(
+                {
+                    "model": model + (f" signed {cand}" if cand else ""),
+                    "seed": k,
+                    "cov50": m["coverage_50"],
+                    "crps_log": m["mean_crps_log"],
+                }
+            )
+    table = pd.DataFrame(rows)
+    print("\nLlama 3 raw, budget < 3e21 (12 runs), over predictive seeds:")
+    print(
+        table.pivot(index="model", columns="seed", values="cov50")
+        .assign(mean=lambda t: t.mean(axis=1))
+        .to_string(float_format=lambda x: f"{x:.3f}")
+    )
+    crps = table.pivot(index="model", columns="seed", values="crps_log")
+    print(
+        (100 * crps)
+        .assign(mean=lambda t: t.mean(axis=1))
+        .to_string(float_format=lambda x: f"{x:.3f}")
+    )
+
+
 #: Data-adaptive drift medians (issue 10 study): ``e`` is the in-sample pseudo-forecast error
 #: per √decade beyond noise (``_pseudo.pseudo_forecast``: MAP fit below the top slice of an
 #: axis, predict the slice), over every scale axis (``max``/``rms``) or compute only (``C``).
@@ -521,6 +638,18 @@ def main(argv: list[str] | None = None) -> int:
         help=f"also score the fits with the extrapolation scatter: {list(SCATTER)}",
     )
     parser.add_argument(
+        "--signed",
+        nargs="*",
+        default=[],
+        help=f"also score the fits with the signed drift: {sorted(SIGNED)}",
+    )
+    parser.add_argument(
+        "--llama-seeds",
+        type=int,
+        default=0,
+        help="with --cache: issue 10's Llama 3 split over this many predictive seeds",
+    )
+    parser.add_argument(
         "--cache", default=None, help="folder of pickled backtests (reused when present)"
     )
     parser.add_argument("--only", default=None, help="run the splits whose name contains this")
@@ -549,6 +678,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.cache,
                 args.drift_shapes,
                 args.scatter,
+                args.signed,
             )
             for row, table in results:
                 rows.append(row)
@@ -581,6 +711,8 @@ def main(argv: list[str] | None = None) -> int:
         .drop(columns=["seconds", *hidden])
         .to_string(index=False, float_format=lambda x: f"{x:.3f}")
     )
+    if args.llama_seeds and args.cache:
+        llama_seeds(args.cache, args.draws, args.seed, args.signed, args.llama_seeds)
     if args.out:
         atomic_write(args.out, lambda tmp: result.to_csv(tmp, index=False))
     if args.points:
