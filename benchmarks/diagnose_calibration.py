@@ -157,7 +157,11 @@ def main(argv: list[str] | None = None) -> int:
                 "n": len(t),
                 "pit_hist": " ".join(f"{h:3d}" for h in np.histogram(t["pit"], BINS)[0]),
                 "mean_pit": t["pit"].mean(),
+                "median_pit": t["pit"].median(),
+                "below": float((e < 0).mean()),
+                "mean_z": float((e / sd50).mean()),
                 "bias": e.mean(),
+                "median_e": e.median(),
                 "scatter": e.std(ddof=1),
                 "rms": float(np.sqrt(np.mean(e**2))),
                 "pred_sd": sd50.mean(),
@@ -174,8 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     pd.set_option("display.width", 250)
     pd.set_option("display.max_columns", 40)
     fmt = {"float_format": lambda x: f"{x:.4f}", "index": False}
-    print("per split: PIT histogram, shared bias and scatter of the log errors, their root mean")
-    print("square against the predictive sd (50% half-width / 0.674)")
+    print("per split: PIT histogram, signed bias (median PIT, share of runs below the predictive")
+    print("median, mean log error over the predictive sd, mean and median log error), scatter of")
+    print("the log errors, their root mean square against the predictive sd (50% half-width / 0.674)")
     print(pd.DataFrame(per_split).to_string(**fmt))
     print(f"\npooled PIT histogram: {np.histogram(points['pit'], BINS)[0]}")
     print("\nper fit: noise posterior, drift median, parts of the predictive (mean half-widths)")
