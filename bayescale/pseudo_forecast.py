@@ -117,7 +117,14 @@ def law_mode_fit(
 def pseudo_variance(pseudo: PseudoForecast) -> float:
     """Variance ``v`` of the pseudo-forecast's mean error beyond the drift: the held-out runs'
     own spread over their number, ``max(σ², r²) / n`` with ``r`` their robust spread
-    (``r² = scatter² · d̄ + σ²`` when ``scatter`` was recorded)."""
+    (``r² = scatter² · d̄ + σ²`` when ``scatter`` was recorded).
+
+    Examples
+    --------
+    >>> pf = PseudoForecast(4, 0.25, -0.01, 0.002, 0.0, scatter=0.04)
+    >>> pseudo_variance(pf)  # (0.002² + 0.04² · 0.25) / 4
+    0.000101
+    """
     sigma2 = pseudo.sigma**2 if np.isfinite(pseudo.sigma) else 0.0
     r2 = sigma2 + (pseudo.scatter**2 * pseudo.distance if np.isfinite(pseudo.scatter) else 0.0)
     return max(sigma2, r2) / pseudo.n_held
