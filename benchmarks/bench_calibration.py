@@ -408,6 +408,9 @@ def _rescore_scatter(split: dict, variant: str, bt, seed: int, candidate: str):
 #: any result): (ρ², drift scale from its fixed prior updated by the pseudo-forecast). ``C0`` is
 #: today's default through the same re-scoring path (a check of the path: mean 0, sd s·√d).
 SIGNED = {"C0": (0.0, False), "C1": (0.7, False), "C2": (0.5, False), "C3": (0.7, True)}
+#: Stop-21b candidate (docs/calibration_rule_stop21b.md): the signed drift of ``SIGNED[...]``
+#: plus the extrapolation scatter as ``bs.fit(scatter=True)`` draws it.
+SIGNED_SCATTER = {"CS": "C2"}
 #: Spawn key of the signed re-scoring's own stream of ζ.
 SIGNED_STREAM = 0x7369676E
 
@@ -450,17 +453,49 @@ def _signed_draws(f, test, law, candidate: str, pred_seed: int) -> np.ndarray:
     return flat * np.exp(mean + sd * zeta)
 
 
+def _candidate_draws(f, test, law, candidate: str, pred_seed: int) -> np.ndarray:
+    """``_signed_draws`` for a ``SIGNED`` candidate; for a ``SIGNED_SCATTER`` one, the same with
+    the fit's structure given the extrapolation scatter first (``_scatter_structure`` "S1": the
+    pseudo-forecast redone and checked, the drift's median unchanged; the scatter drawn from its
+    prior on its own stream of the fit's seed, as ``bs.fit(scatter=True)`` draws it). Exact."""
+    import xarray as xr
+
+    if candidate in SIGNED:
+        return _signed_draws(f, test, law, candidate, pred_seed)
+    own, node = f.structure, f.idata["posterior"].to_dataset()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        new = _scatter_structure(f, "S1")
+    if new.drift_scale != own.drift_scale:
+        raise RuntimeError("the drift's median moved")
+    shape = (node.sizes["chain"], node.sizes["draw"])
+    prior_only = new.prior_only_draws(new.default_priors(), shape, f.random_seed)
+    if not np.array_equal(prior_only["drift"], node["drift"].to_numpy()):
+        raise RuntimeError("the fit's drift draws are not reproduced from its seed")
+    f.idata["posterior"] = xr.DataTree(
+        node.assign(scatter=(("chain", "draw"), prior_only["scatter"]))
+    )
+    f.structure = new
+    try:
+        return _signed_draws(f, test, law, SIGNED_SCATTER[candidate], pred_seed)
+    finally:
+        f.idata["posterior"] = xr.DataTree(node)
+        f.structure = own
+
+
 def _rescore_signed(split: dict, variant: str, bt, seed: int, candidate: str, offset: int = 0):
-    """Re-score ``bt``'s fits with the signed drift ``candidate`` (``SIGNED``)."""
-    if candidate not in SIGNED:
-        raise ValueError(f"--signed: {candidate!r} is not one of {sorted(SIGNED)}")
+    """Re-score ``bt``'s fits with the signed drift ``candidate`` (``SIGNED``,
+    ``SIGNED_SCATTER``)."""
+    if candidate not in SIGNED and candidate not in SIGNED_SCATTER:
+        known = sorted([*SIGNED, *SIGNED_SCATTER])
+        raise ValueError(f"--signed: {candidate!r} is not one of {known}")
     law = bs.get_law(split["law"])
     data = split["data"]
     col = data[split["column"]] if split["column"] in data else 6 * data["N"] * data["D"]
     tables = []
     for i, (cutoff, f) in enumerate(bt.fits.items()):
         test = data[(col >= cutoff).to_numpy()]
-        flat = _signed_draws(f, test, law, candidate, seed + 1000 + i + offset)
+        flat = _candidate_draws(f, test, law, candidate, seed + 1000 + i + offset)
         scored = _score(flat, test[law.output].to_numpy(float), PROBS)
         tables.append(pd.DataFrame(scored).assign(cutoff=cutoff))
     table = pd.concat(tables, ignore_index=True)
@@ -493,7 +528,7 @@ def llama_seeds(cache: str, draws: int, seed: int, candidates: list[str], n_seed
                 flat = _predictive_draws(f, inputs, random_seed=pred_seed, frame=test)
                 flat = flat.to_numpy().reshape(-1, len(test))
             else:
-                flat = _signed_draws(f, test, law, cand, pred_seed)
+                flat = _candidate_draws(f, test, law, cand, pred_seed)
             m = _metrics(pd.DataFrame(_score(flat, observed, PROBS)), PROBS)
             rows.append(
                 {
@@ -641,7 +676,7 @@ def main(argv: list[str] | None = None) -> int:
         "--signed",
         nargs="*",
         default=[],
-        help=f"also score the fits with the signed drift: {sorted(SIGNED)}",
+        help=f"also score the fits with the signed drift: {sorted([*SIGNED, *SIGNED_SCATTER])}",
     )
     parser.add_argument(
         "--llama-seeds",
