@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PseudoForecast", "law_mode_fit"]
+__all__ = ["PseudoForecast", "law_mode_fit", "refined_mode"]
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,8 @@ def law_mode_fit(
     the posterior mode on a subset of the runs by the fit's own mode finder (L-BFGS on the
     compiled log density, data as arguments, so nothing is recompiled), returned as the law's
     log output at the mode and the noise scale ``sigma``. Parameters held by ``Prior.fixed`` in
-    ``priors`` keep their values. Deterministic given the runs."""
+    ``priors`` keep their values. The mode is :func:`refined_mode`'s (restarted until a restart
+    gains nothing). Deterministic given the runs."""
     from .sampling import compile_model, find_mode
 
     if compiled is None:  # the fit's own compiled model when given
@@ -97,7 +98,7 @@ def law_mode_fit(
             from .multistart import law_starts
 
             starts = law_starts(law, model, compiled, 0)
-        x, _ = find_mode(compiled, sub, compiled.x0, starts)
+        x, _ = refined_mode(compiled, sub, *find_mode(compiled, sub, compiled.x0, starts))
         flat = np.asarray(compiled.logp_fn(x, *compiled.data_args(sub, compiled.data_names))[2])
         sizes = [int(np.prod(shape)) for shape in compiled.rv_shapes]
         parts = np.split(flat, np.cumsum(sizes)[:-1])
@@ -112,6 +113,60 @@ def law_mode_fit(
         return (lambda **inputs: law.log_mean(q, **inputs)), sigma
 
     return mode_fit
+
+
+#: A restart of the mode search is kept only if it raises the log density by more than this
+#: (nats): a converged mode is returned unchanged, bit for bit.
+MODE_GAIN = 0.01
+
+
+def refined_mode(
+    compiled: Any,
+    data: Mapping[str, Any],
+    x: np.ndarray,
+    scale: np.ndarray,
+    max_restarts: int = 5,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The mode search restarted from its own end point ``x`` (fresh L-BFGS memory) until a
+    restart gains less than :data:`MODE_GAIN` nats; returns ``(x, scale)`` as
+    :func:`~bayescale.sampling.find_mode` does.
+
+    A guard against L-BFGS-B's false convergence: its test on the relative reduction of the
+    objective stops after a tiny step far from the mode. On Llama 3's isoFLOP runs below 3e21
+    FLOPs the search from the model's initial point stopped after 9 iterations at log density
+    277.4 (E = 0.38, gradient norm 3.6e3) and reported success; one restart reaches the mode,
+    484.75 (E = 0.61), where NUTS's draws are (``benchmarks/study_mode_finder.py``).
+
+    Examples
+    --------
+    >>> import numpy as np, pymc as pm
+    >>> from bayescale.sampling import compile_model, find_mode
+    >>> with pm.Model() as m:
+    ...     mu = pm.Normal("mu", 3.0, 0.1)
+    >>> c = compile_model(m)
+    >>> x, scale = refined_mode(c, {}, *find_mode(c, {}, c.x0))
+    >>> round(float(x[0]), 6)
+    3.0
+    """
+    from .sampling import find_mode
+
+    args = compiled.data_args(data, compiled.data_names)
+
+    def logp(point: np.ndarray) -> float:
+        try:
+            value = float(compiled.logp_fn(point, *args)[0])
+        except Exception:  # outside the support
+            return -np.inf
+        return value if np.isfinite(value) else -np.inf
+
+    best = logp(x)
+    for _ in range(max_restarts):
+        x_new, scale_new = find_mode(compiled, data, x)
+        gained = logp(x_new)
+        if not gained > best + MODE_GAIN:
+            break
+        x, scale, best = x_new, scale_new, gained
+    return x, scale
 
 
 def pseudo_variance(pseudo: PseudoForecast) -> float:
