@@ -418,3 +418,34 @@ def test_bnsl_example_converges_from_a_fresh_cache(tmp_path):
     found = _subprocess_draws(code, env)
     for seed, (r_hat, ess) in found.items():
         assert r_hat <= 1.01 and ess >= 400, (seed, r_hat, ess)
+
+
+@pytest.mark.slow
+def test_a_kernel_shows_batch_progress_and_its_log_stays_clean(tmp_path, capfd):
+    """A real Jupyter kernel: a fit with two processes, a batch on two local processes and an
+    SBC each show one progress display; no output is a warning and the kernel log (its
+    stderr) gets nothing from bayescale (no "send message from fork")."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    cells = [
+        "import bayescale as bs\nruns = bs.testing.simulate_chinchilla(n=30, random_seed=6)",
+        "f = bs.fit('chinchilla', runs, draws=60, tune=60, chains=4, processes=2, "
+        "random_seed=1, warn=False)",
+        "jobs = [bs.FitJob('chinchilla', runs, {'random_seed': s}) for s in (1, 2, 3)]\n"
+        "out = bs.fit_many(jobs, processes=2, draws=40, tune=40, chains=2, warn=False)",
+        "s = bs.testing.sbc('chinchilla', bs.testing.chinchilla_design(30, random_seed=0), "
+        "n_sims=2, draws=30, tune=30, n_thin=10)",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    client = nbclient.NotebookClient(
+        nb, kernel_name="python3", timeout=600, resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute(env={**os.environ, "MPLBACKEND": "Agg"})
+    for cell in nb.cells[1:]:
+        kinds = [o.output_type for o in cell.outputs]
+        assert kinds == ["display_data"], (cell.source, cell.outputs)
+        html = cell.outputs[0]["data"]["text/html"]
+        assert "<progress" in html and "Warning" not in html, html
+    _, err = capfd.readouterr()
+    log = [line for line in err.splitlines() if "without encryption" not in line]
+    assert not [line for line in log if line.strip()], log
