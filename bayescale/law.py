@@ -377,7 +377,7 @@ class ScalingLaw:
             design,
             noise=noise,
             likelihood=self.default_likelihood,
-            random_seed=random_seed + 1,
+            random_seed=(random_seed + 1) % 2**64,  # every seed below 2**64 is valid
         )
 
     def log_mean(self, q: Mapping[str, Any], xp: ArrayNamespace = numpy_ns, **inputs: Any) -> Any:

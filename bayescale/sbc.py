@@ -8,7 +8,6 @@ parameter (law and noise) for uniformity. It is exposed as ``bayescale.testing.s
 
 from __future__ import annotations
 
-import sys
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -25,6 +24,7 @@ from .fit import fit as fit_law
 from .law import ScalingLaw, get_law
 from .likelihoods import Likelihood, get_likelihood
 from .priors import Prior
+from .progress import JobProgress
 
 __all__ = ["SBCResult", "rank_uniformity", "sbc"]
 
@@ -149,55 +149,8 @@ def rank_uniformity(ranks: np.ndarray, n_thin: int, bins: int | None = None, see
     }
 
 
-class _Progress:
-    """A progress bar on stderr (rich when available, else a counter line)."""
-
-    def __init__(self, total: int, label: str, enabled: bool) -> None:
-        self.total, self.label, self.enabled = total, label, enabled
-        self.done = 0
-        self._rich = None
-        self._start = time.perf_counter()
-        if not enabled:
-            return
-        try:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self._rich = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[note]}"),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-            )
-            self._task = self._rich.add_task(label, total=total, note="")
-            self._rich.start()
-        except ImportError:  # pragma: no cover - rich comes with PyMC
-            self._rich = None
-
-    def advance(self, note: str) -> None:
-        self.done += 1
-        if not self.enabled:
-            return
-        if self._rich is not None:
-            self._rich.update(self._task, advance=1, note=note)
-        else:  # pragma: no cover
-            elapsed = time.perf_counter() - self._start
-            sys.stderr.write(f"\r{self.label}: {self.done}/{self.total} {note} {elapsed:.0f}s")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled and self._rich is not None:
-            self._rich.stop()
-        elif self.enabled:  # pragma: no cover
-            sys.stderr.write("\n")
+# one bar over the jobs (also fit_many's): HTML in a kernel, stderr in a terminal
+_Progress = JobProgress
 
 
 def _true_values(prior: Any, names: list[str], i: int) -> dict[str, np.ndarray]:

@@ -146,7 +146,7 @@ def fit_stack_cutoffs(
     jobs, keys = [], []
     for i, (cutoff, _, train, _, _) in enumerate(splits):
         for name, (law, own) in members.items():
-            job_kwargs = {**own, **kwargs, "random_seed": random_seed + i}
+            job_kwargs = {**own, **kwargs, "random_seed": (random_seed + i) % 2**64}
             jobs.append(FitJob(law, train, job_kwargs, f"{name}: {column} < {cutoff:g}"))
             keys.append((i, name))
     batch = fit_many(jobs, client=client, processes=processes, progressbar=progressbar)

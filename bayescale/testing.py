@@ -337,7 +337,11 @@ def pinned_pooled_fit(
     lik = get_likelihood(law.default_likelihood)
     labels = [str(g) for g in groups]
     rng = make_rng(random_seed)
-    designs = [law.example_design(runs_per_group, random_seed + 10 + i) for i in range(len(labels))]
+    # offsets wrap below 2**64, so every valid seed is accepted
+    designs = [
+        law.example_design(runs_per_group, (random_seed + 10 + i) % 2**64)
+        for i in range(len(labels))
+    ]
     inputs = {k: np.concatenate([d[k].to_numpy(dtype=float) for d in designs]) for k in law.inputs}
     ref = law.compute_reference(inputs)
     centre = law.sampled_params(dict(law.example_truth), ref)
@@ -354,7 +358,12 @@ def pinned_pooled_fit(
         q = law.natural(numpy_ns, p, ref)
         natural[label] = {k: float(np.asarray(v)) for k, v in q.items() if np.ndim(v) == 0}
         runs = simulate(
-            law, q, design, noise=noise, likelihood=lik.name, random_seed=random_seed + 20 + i
+            law,
+            q,
+            design,
+            noise=noise,
+            likelihood=lik.name,
+            random_seed=(random_seed + 20 + i) % 2**64,
         )
         runs[column] = label
         frames.append(runs)
