@@ -203,6 +203,12 @@ def _check_arguments(
                     f"cannot write the report into {out}: {parent} is not a folder"
                 )
             break
+    from .io_atomic import check_folder, check_target
+
+    check_folder(out, "the report folder")  # read-only: refused before anything is made
+    for name in BUNDLE_FILES:  # an old bundle's read-only file is refused before, not during
+        if (out / name).exists():
+            check_target(out / name)
     if isinstance(compute, str | bytes) or any(
         isinstance(c, str | bytes) for c in np.atleast_1d(np.asarray(compute, dtype=object))
     ):
