@@ -15,6 +15,7 @@ before sampling runs with the sampler replaced by a stub that fails the test if 
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import importlib
 import json
@@ -533,3 +534,57 @@ def test_a_misspelt_keyword_names_the_closest_one(pinned, tmp_path, monkeypatch,
         call(pinned)
     assert repr(closest) in str(excinfo.value), str(excinfo.value)
     assert os.listdir(tmp_path) == []
+
+
+# ------------------------------------------------------------ dates, durations, huge whole numbers
+NOT_NUMBERS = {
+    "datetime64": (np.array(["2020-01-01", "2021-01-01"], dtype="datetime64[D]"), "dates"),
+    "timezone-aware": (pd.date_range("2020", periods=2, tz="UTC"), "dates"),
+    "timedeltas": (pd.to_timedelta([1, 2], unit="D"), "durations"),
+    "python-dates": ([datetime.date(2020, 1, 1)], "dates"),
+    "beyond-a-float": ([1e22, 10**400], "beyond a float"),
+}
+VALUE_CALLS = {
+    "compute_optimal": lambda f, p, v: bs.compute_optimal(f, compute=v),
+    "predict_loss-N": lambda f, p, v: bs.predict_loss(f, N=v, D=2e10),
+    "rule_of_thumb_check": lambda f, p, v: bs.rule_of_thumb_check(f, compute=v),
+    "pooled-group": lambda f, p, v: bs.compute_optimal(p, compute=v, group="a"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NOT_NUMBERS))
+@pytest.mark.parametrize("call", sorted(VALUE_CALLS))
+def test_dates_durations_and_huge_numbers_are_not_budgets(pinned, pooled, call, kind):
+    value, words = NOT_NUMBERS[kind]
+    name = "N" if call == "predict_loss-N" else "compute"
+    with pytest.raises((TypeError, ValueError)) as excinfo:
+        VALUE_CALLS[call](pinned, pooled, value)
+    message = str(excinfo.value)
+    assert message.startswith(f"{name} must be") and words in message, message
+    assert len(message) < 400  # a 400-digit number is shortened
+    _own(excinfo)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda f: bs.plan(f, compute=10**400),
+        lambda f: bs.misallocation_cost(f, N=1e9, D=2e10, price_per_flop=10**400),
+        lambda f: bs.plan(f, compute=np.datetime64("2020-01-01")),
+    ],
+    ids=["plan", "price_per_flop", "plan-date"],
+)
+def test_one_number_options_refuse_dates_and_huge_numbers(pinned, call):
+    with pytest.raises((TypeError, ValueError)) as excinfo:
+        call(pinned)
+    assert "must be" in str(excinfo.value) and len(str(excinfo.value)) < 400
+    _own(excinfo)
+
+
+def test_pass_at_k_counts_given_as_text_are_compared_as_numbers():
+    runs = bs.load_dataset("monkeys_pythia_math_brown2024")
+    runs = runs[runs["problem"].isin(runs["problem"].unique()[:3])]
+    text = runs.assign(n_correct=(runs["n_samples"] + 1).astype(int).astype(str))
+    with pytest.raises(ValueError, match="column 'n_correct' exceeds 'n_samples'") as excinfo:
+        bs.fit_pass_at_k(text, draws=20, tune=20, chains=1, random_seed=0)
+    _own(excinfo)
