@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._api import CI_PROB, check_path, deprecated_args
+from ._api import CI_PROB, check_ci_prob, check_path, deprecated_args
 from .display import DIGITS, cell, number
 
 __all__ = [
@@ -404,6 +404,11 @@ def export_summary(
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"export_summary: path must be a str or path-like, got {path!r}")
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"cannot write {path}: it is a folder; give a file name in it, e.g. "
+            f"{path / 'summary.csv'}"
+        )
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ValueError(
@@ -413,12 +418,7 @@ def export_summary(
     from .io import atomic_write_text, check_target
 
     check_digits(digits)
-    if (
-        isinstance(ci_prob, bool)
-        or not isinstance(ci_prob, int | float | np.number)
-        or not 0 < ci_prob < 1
-    ):
-        raise ValueError(f"ci_prob must be between 0 and 1, got {ci_prob!r}")
+    ci_prob = check_ci_prob(ci_prob)  # the one check of every ci_prob
     check_target(path)
     text = render_table(summary_table(obj, ci_prob=ci_prob), fmt, digits=digits)
     return atomic_write_text(path, text)

@@ -320,6 +320,25 @@ def test_cli_refuses_a_read_only_output(fit_file, runs, read_only, tmp_path, cap
     assert str(named) in line and "read-only" in line, line
 
 
+# ------------------------------------------------------------ group labels
+@pytest.mark.parametrize(
+    ("labels", "words"),
+    [
+        ([np.inf, 0.2, 0.3] * 10, "infinite values in rows [0, 3, 6"),
+        ([-np.inf, "a", "b"] * 10, "infinite values in rows [0, 3, 6"),
+        ([np.nan, "a", "b"] * 10, "missing values in rows [0, 3, 6"),
+        ([None, 1, 2] * 10, "missing values in rows [0, 3, 6"),
+        ([bs.NEW_GROUP, "a", "b"] * 10, "bs.NEW_GROUP"),
+    ],
+    ids=["inf", "minus-inf-text", "nan", "none", "new-group-label"],
+)
+def test_pooled_group_labels_that_are_not_labels_are_refused(runs, no_sampler, labels, words):
+    with pytest.raises(ValueError) as excinfo:
+        bs.fit("chinchilla", runs.assign(exp=labels), group="exp", **FAST)
+    assert "'exp'" in str(excinfo.value) and words in str(excinfo.value), str(excinfo.value)
+    _own(excinfo)
+
+
 # ------------------------------------------------------------ held-out runs and ci_prob
 BAD_CELLS = {
     "nan": (np.nan, "missing"),
@@ -371,13 +390,16 @@ CI_CALLS = {
     "posterior_predictive_check": lambda f, p, c: bs.posterior_predictive_check(f, ci_prob=c),
     "ppc-pooled": lambda f, p, c: bs.posterior_predictive_check(p, ci_prob=c, random_seed=0),
     "summary": lambda f, p, c: f.summary(ci_prob=c),
+    "export_summary": lambda f, p, c: bs.export_summary(f, "never-written.csv", ci_prob=c),
     "plan": lambda f, p, c: bs.plan(f, compute=1e22, ci_prob=c),
 }
 
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE_CI))
 @pytest.mark.parametrize("call", sorted(CI_CALLS))
-def test_every_ci_prob_refuses_every_kind_of_bad_value(pinned, pooled, call, kind):
+def test_every_ci_prob_refuses_every_kind_of_bad_value(pinned, pooled, tmp_path, monkeypatch,
+                                                       call, kind):  # fmt: skip
+    monkeypatch.chdir(tmp_path)
     value, error = HOSTILE_CI[kind]
     with pytest.raises(error, match="ci_prob") as excinfo:
         CI_CALLS[call](pinned, pooled, value)
@@ -385,8 +407,22 @@ def test_every_ci_prob_refuses_every_kind_of_bad_value(pinned, pooled, call, kin
 
 
 @pytest.mark.parametrize("call", sorted(CI_CALLS))
-def test_a_numpy_float_ci_prob_is_a_number(pinned, pooled, call):
+def test_a_numpy_float_ci_prob_is_a_number(pinned, pooled, tmp_path, monkeypatch, call):
+    monkeypatch.chdir(tmp_path)
     CI_CALLS[call](pinned, pooled, np.float32(0.9))  # not refused
+
+
+@pytest.mark.parametrize(
+    "result",
+    [lambda f, p: f, lambda f, p: bs.compare_to_card(p, "besiroglu2024", compute=1e22)],
+    ids=["fit", "grouped-result"],
+)
+def test_exporting_to_a_folder_names_it(pinned, pooled, tmp_path, result):
+    before = _digest(tmp_path)
+    with pytest.raises(IsADirectoryError, match="it is a folder; give a file name") as excinfo:
+        bs.export_summary(result(pinned, pooled), tmp_path)
+    _own(excinfo)
+    assert _digest(tmp_path) == before
 
 
 # ------------------------------------------------------------ CSV files that are not UTF-8 text
