@@ -346,9 +346,10 @@ def merge_priors(
         except ValueError as err:
             raise ValueError(f"prior for {name!r}: {err}") from None
         if not isinstance(prior, Prior):
+            hint = f"; text is read by Prior.parse({prior!r})" if isinstance(prior, str) else ""
             raise TypeError(
                 f"prior for {name!r} must be a bayescale.Prior, got {type(prior).__name__} "
-                f"{prior!r}"
+                f"{prior!r}{hint}"
             )
         default = defaults[name]
         if prior.is_fixed and not default.is_fixed and not default.allows(prior.params["value"]):

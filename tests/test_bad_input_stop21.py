@@ -624,3 +624,35 @@ def test_pass_at_k_counts_given_as_text_are_compared_as_numbers():
     with pytest.raises(ValueError, match="column 'n_correct' exceeds 'n_samples'") as excinfo:
         bs.fit_pass_at_k(text, draws=20, tune=20, chains=1, random_seed=0)
     _own(excinfo)
+
+
+# ------------------------------------------------------------ tables read back, damaged
+DAMAGE = {
+    "cut-in-a-line": (lambda b: b[: len(b) // 2], "cells in row"),
+    "cut-mid-cell": (lambda b: b[: b.index(b"\n", len(b) // 3) + 5], "cells in row"),
+    "nul-byte": (lambda b: b.replace(b"\n", b"\x00\n", 1), "NUL byte"),
+    "binary": (lambda b: bytes(range(256)), "NUL byte"),
+    "empty": (lambda b: b"", "not a table written by export_summary"),
+    "latin-1": (lambda b: b + "é".encode("latin-1"), "not a table written by export_summary"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+@pytest.mark.parametrize("ext", ["csv", "json"])
+def test_a_damaged_table_is_refused_naming_the_path(pinned, tmp_path, ext, damage):
+    path = Path(bs.export_summary(pinned, tmp_path / f"summary.{ext}"))
+    change, words = DAMAGE[damage]
+    path.write_bytes(change(path.read_bytes()))
+    with pytest.raises(ValueError, match="summary") as excinfo:
+        bs.read_summary(path)
+    message = str(excinfo.value)
+    assert str(path) in message, message
+    if ext == "csv":
+        assert words in message, message
+    _own(excinfo)
+
+
+def test_a_prior_given_as_text_points_to_prior_parse(runs):
+    with pytest.raises(TypeError, match=r"Prior\.parse\('Normal\(0\.3, 0\.1\)'\)") as excinfo:
+        bs.fit("chinchilla", runs, priors={"alpha": "Normal(0.3, 0.1)"}, **FAST)
+    _own(excinfo)
