@@ -404,11 +404,6 @@ def export_summary(
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"export_summary: path must be a str or path-like, got {path!r}")
     path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(
-            f"cannot write {path}: it is a folder; give a file name in it, e.g. "
-            f"{path / 'summary.csv'}"
-        )
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ValueError(

@@ -412,19 +412,6 @@ def test_a_numpy_float_ci_prob_is_a_number(pinned, pooled, tmp_path, monkeypatch
     CI_CALLS[call](pinned, pooled, np.float32(0.9))  # not refused
 
 
-@pytest.mark.parametrize(
-    "result",
-    [lambda f, p: f, lambda f, p: bs.compare_to_card(p, "besiroglu2024", compute=1e22)],
-    ids=["fit", "grouped-result"],
-)
-def test_exporting_to_a_folder_names_it(pinned, pooled, tmp_path, result):
-    before = _digest(tmp_path)
-    with pytest.raises(IsADirectoryError, match="it is a folder; give a file name") as excinfo:
-        bs.export_summary(result(pinned, pooled), tmp_path)
-    _own(excinfo)
-    assert _digest(tmp_path) == before
-
-
 # ------------------------------------------------------------ CSV files that are not UTF-8 text
 def _csv_bytes(runs: pd.DataFrame, kind: str) -> tuple[bytes, list[str]]:
     text = runs[["N", "D", "loss"]].to_csv(index=False)
