@@ -643,3 +643,14 @@ def test_a_prior_given_as_text_points_to_prior_parse(runs):
     with pytest.raises(TypeError, match=r"Prior\.parse\('Normal\(0\.3, 0\.1\)'\)") as excinfo:
         bs.fit("chinchilla", runs, priors={"alpha": "Normal(0.3, 0.1)"}, **FAST)
     _own(excinfo)
+
+
+@pytest.mark.parametrize("dist", ["Flat", "HalfFlat"])
+@pytest.mark.parametrize("name", ["alpha", "log_E", "sigma"])
+def test_prior_draws_refuse_an_improper_prior_naming_it(runs, name, dist):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ImproperPriorWarning)
+        with pytest.raises(ValueError, match=rf"improper priors \({name}=Prior\('{dist}'\)") as e:
+            bs.prior_predictive("chinchilla", runs, priors={name: Prior(dist)}, random_seed=0)
+    assert "give each a proper one" in str(e.value)
+    _own(e)
