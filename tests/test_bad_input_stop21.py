@@ -391,6 +391,7 @@ CI_CALLS = {
     "ppc-pooled": lambda f, p, c: bs.posterior_predictive_check(p, ci_prob=c, random_seed=0),
     "summary": lambda f, p, c: f.summary(ci_prob=c),
     "export_summary": lambda f, p, c: bs.export_summary(f, "never-written.csv", ci_prob=c),
+    "report": lambda f, p, c: bs.report(f, "never-written", compute=[1e22], ci_prob=c),
     "plan": lambda f, p, c: bs.plan(f, compute=1e22, ci_prob=c),
 }
 
@@ -404,6 +405,7 @@ def test_every_ci_prob_refuses_every_kind_of_bad_value(pinned, pooled, tmp_path,
     with pytest.raises(error, match="ci_prob") as excinfo:
         CI_CALLS[call](pinned, pooled, value)
     _own(excinfo)
+    assert os.listdir(tmp_path) == []
 
 
 @pytest.mark.parametrize("call", sorted(CI_CALLS))
@@ -572,20 +574,25 @@ VALUE_CALLS = {
     "predict_loss-N": lambda f, p, v: bs.predict_loss(f, N=v, D=2e10),
     "rule_of_thumb_check": lambda f, p, v: bs.rule_of_thumb_check(f, compute=v),
     "pooled-group": lambda f, p, v: bs.compute_optimal(p, compute=v, group="a"),
+    "report": lambda f, p, v: bs.report(f, "never-written", compute=v),
 }
 
 
 @pytest.mark.parametrize("kind", sorted(NOT_NUMBERS))
 @pytest.mark.parametrize("call", sorted(VALUE_CALLS))
-def test_dates_durations_and_huge_numbers_are_not_budgets(pinned, pooled, call, kind):
+def test_dates_durations_and_huge_numbers_are_not_budgets(pinned, pooled, tmp_path, monkeypatch,
+                                                           call, kind):  # fmt: skip
+    monkeypatch.chdir(tmp_path)
     value, words = NOT_NUMBERS[kind]
     name = "N" if call == "predict_loss-N" else "compute"
     with pytest.raises((TypeError, ValueError)) as excinfo:
         VALUE_CALLS[call](pinned, pooled, value)
     message = str(excinfo.value)
-    assert message.startswith(f"{name} must be") and words in message, message
+    assert message.startswith(f"{name} must be"), message
+    assert words in message or "budgets in FLOPs (numbers > 0)" in message, message
     assert len(message) < 400  # a 400-digit number is shortened
     _own(excinfo)
+    assert os.listdir(tmp_path) == []
 
 
 @pytest.mark.parametrize(
