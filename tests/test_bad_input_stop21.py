@@ -32,6 +32,7 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 import bayescale as bs
 from bayescale.cli import main
@@ -137,14 +138,23 @@ def test_prior_readers_refuse_dimension_keywords_too(how, keyword):
     _own(excinfo)
 
 
-def test_a_saved_prior_with_a_shape_still_loads(pinned, tmp_path):
-    """Files written before shapes were refused keep loading (the law gives the shape)."""
+def test_a_file_saved_with_a_shaped_prior_still_loads(pinned, tmp_path):
+    """A file written when a prior could carry a shape (its checksum covering it) loads: the
+    shape is dropped, the law gives it."""
+    from bayescale.io import _definition_checksum
+
     path = tmp_path / "fit.nc"
     pinned.save(path)
-    with h5py.File(path, "r") as handle:
+    with h5py.File(path, "r+") as handle:
         priors = json.loads(handle.attrs["bayescale_priors"])
-    assert all("shape" not in p for p in priors.values())
-    assert bs.Fit.load(path).priors == pinned.priors
+        priors["alpha"]["shape"] = []
+        handle.attrs["bayescale_priors"] = json.dumps(priors)
+    with xr.open_datatree(path, engine="h5netcdf") as tree:  # the attributes as load reads them
+        sums = json.loads(tree.attrs["bayescale_checksums"])
+        sums["definition"] = _definition_checksum(tree.attrs)
+    with h5py.File(path, "r+") as handle:
+        handle.attrs["bayescale_checksums"] = json.dumps(sums, sort_keys=True)
+    assert bs.Fit.load(path).priors["alpha"] == pinned.priors["alpha"]
 
 
 # ------------------------------------------------------------ improper priors
