@@ -671,3 +671,12 @@ def test_prior_draws_refuse_an_improper_prior_naming_it(runs, name, dist):
             bs.prior_predictive("chinchilla", runs, priors={name: Prior(dist)}, random_seed=0)
     assert "give each a proper one" in str(e.value)
     _own(e)
+
+
+@pytest.mark.parametrize("label", ["", " ", "A", "a "], ids=["empty", "space", "case", "trailing"])
+@pytest.mark.parametrize("command", [["summary"], ["optimal", "--compute", "1e22"]])
+def test_cli_names_a_group_label_the_fit_does_not_have(pooled_file, tmp_path, capsys, command,
+                                                       label):  # fmt: skip
+    line = _cli([command[0], pooled_file, *command[1:], "--group", label], capsys, tmp_path)
+    shown = label if label and label.strip() == label else repr(label)
+    assert f"group {shown}: not a group of this fit (a, b, c)" in line, line
