@@ -418,7 +418,7 @@ def test_every_ci_prob_refuses_every_kind_of_bad_value(pinned, pooled, tmp_path,
     assert os.listdir(tmp_path) == []
 
 
-@pytest.mark.parametrize("call", sorted(CI_CALLS))
+@pytest.mark.parametrize("call", sorted(set(CI_CALLS) - {"report"}))  # a whole report: 5 s
 def test_a_numpy_float_ci_prob_is_a_number(pinned, pooled, tmp_path, monkeypatch, call):
     monkeypatch.chdir(tmp_path)
     CI_CALLS[call](pinned, pooled, np.float32(0.9))  # not refused
