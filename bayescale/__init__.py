@@ -49,7 +49,7 @@ from .next_runs import NextRunsResult, next_runs
 from .plan import Plan, plan
 from .plots_groups import plot_groups
 from .pooling import NEW_GROUP
-from .priors import Prior
+from .priors import ImproperPriorWarning, Prior
 from .report import report
 from .sampling_laws import PassAtKResult, fit_pass_at_k, samples_for_coverage
 from .stacking import StackedFit, load_stack, stack
@@ -79,6 +79,7 @@ __all__ = [
     "Fit",
     "FitJob",
     "IdentifiabilityWarning",
+    "ImproperPriorWarning",
     "IsoflopQualityWarning",
     "IsoflopResult",
     "JobResult",

@@ -24,6 +24,7 @@ Old names stay one release as aliases that warn (:class:`FutureWarning`), declar
 
 from __future__ import annotations
 
+import datetime
 import functools
 import inspect
 import warnings
@@ -147,6 +148,8 @@ def check_number(
         x = float(np.asarray(value).item())
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be {what}, got {value!r}") from None
+    except OverflowError:  # a whole number beyond a float (10**400)
+        raise ValueError(f"{name} must be {what}, got {_short(value)}, beyond a float") from None
     if x != 0 and abs(x) < np.finfo(float).tiny:
         raise ValueError(
             f"{name} must be {what}, got the subnormal number {value!r} (below 2.2e-308), "
@@ -197,6 +200,16 @@ def check_flag(value: Any, name: str) -> bool:
     return bool(value)
 
 
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters (a 400-digit number stays readable)."""
+    text = repr(value)
+    return (
+        text
+        if len(text) <= limit
+        else f"{text[: limit // 2]}...{text[-10:]} ({len(text)} characters)"
+    )
+
+
 def check_values(
     name: str, values: Any, *, allow_zero: bool = False, positive: bool = True
 ) -> np.ndarray:
@@ -240,11 +253,21 @@ def check_values(
         raise TypeError(f"{name} must be numbers, got text: {values!r}; give 1e22, not '1e22'")
     if any(isinstance(v, complex | np.complexfloating) for v in raw.ravel()):
         raise TypeError(f"{name} must be real numbers, got a complex number: {values!r}")
+    kind = getattr(getattr(values, "dtype", None), "kind", "")
+    if kind in ("m", "M") or any(
+        isinstance(v, datetime.date | datetime.timedelta | np.datetime64 | np.timedelta64)
+        for v in raw.ravel()
+    ):  # numpy would read dates and durations as counts of days or microseconds
+        raise TypeError(f"{name} must be numbers, got dates or durations: {_short(values)}")
     try:
         arr = np.atleast_1d(np.asarray(values, dtype=float))
     except (TypeError, ValueError):
         raise TypeError(
             f"{name} must be a number or a 1-D sequence of numbers, got {values!r}"
+        ) from None
+    except OverflowError:  # a whole number beyond a float (10**400)
+        raise ValueError(
+            f"{name} must be finite numbers, got {_short(values)}: a value beyond a float (1.8e308)"
         ) from None
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a number or a 1-D sequence, got shape {arr.shape}")

@@ -166,13 +166,13 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     _check_new(args.out, args.force, inputs=[args.fit, *([args.runs] if args.runs else [])])
     if bool(args.at) == bool(args.runs):
         raise UsageError("give the planned runs with --at N=...,D=... (repeatable) or --runs CSV")
+    frame = _read_csv(args.runs) if args.runs else None  # the cheap checks first
     fit = _load_fit(args.fit)
     from .stacking import template_fit
 
     law = template_fit(fit, "predict").law
     inputs = list(law.inputs)
-    if args.runs:
-        frame = _read_csv(args.runs)
+    if frame is not None:
         missing = [k for k in inputs if k not in frame.columns]
         if missing:
             raise UsageError(f"--runs {args.runs}: missing the law's input columns {missing}")

@@ -195,6 +195,7 @@ def _read_csv(path: str) -> pd.DataFrame:
     kind = _binary_kind(path)
     if kind:
         raise UsageError(f"cannot read {path} as a CSV file of runs: it is {kind}")
+    _check_text(path)
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             header = [c.strip() for c in next(csv.reader(handle), [])]
@@ -217,7 +218,13 @@ def _read_csv(path: str) -> pd.DataFrame:
             "keep one column of each name"
         )
     try:
-        return pd.read_csv(path)
+        frame = pd.read_csv(path)
+        if frame.empty:
+            raise UsageError(
+                f"{path} has a header ({', '.join(map(str, frame.columns[:6]))}) but no runs "
+                "(0 rows): give one row per run"
+            )
+        return frame
     except UnicodeDecodeError as err:
         raise UsageError(
             f"cannot read {path} as a UTF-8 CSV file ({err.reason} at byte {err.start}); "
@@ -227,6 +234,33 @@ def _read_csv(path: str) -> pd.DataFrame:
         raise UsageError(f"data file {path} is empty") from None
     except pd.errors.ParserError as err:
         raise UsageError(f"cannot parse {path} as CSV: {_one_line(err)}") from None
+
+
+def _check_text(path: str) -> None:
+    """A CSV file of runs is UTF-8 text without NUL bytes: the first bad byte is named by its
+    line, with how to convert a Latin-1 / Windows-1252 file (compressed files are read by
+    pandas, which reports their problems)."""
+    if Path(path).suffix.lower() in (".gz", ".bz2", ".xz", ".zip", ".zst", ".tar"):
+        return
+    raw = Path(path).read_bytes()
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        raise UsageError(
+            f"cannot read {path} as a CSV file of runs: it holds a NUL byte (line "
+            f"{raw.count(b'\n', 0, nul) + 1}, byte {nul}), so it is not plain text (a binary "
+            "file, or text in UTF-16/32?); save it as UTF-8 CSV"
+        )
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise UsageError(
+            f"cannot read {path} as a UTF-8 CSV file: byte 0x{raw[err.start]:02x} on line "
+            f"{line} (byte {err.start}) is not UTF-8 ({err.reason}); if the file is Latin-1 or "
+            'Windows-1252, convert it: python -c "import pandas as pd; '
+            f"pd.read_csv('{Path(path).name}', encoding='latin-1').to_csv('runs.csv', "
+            'index=False)"'
+        ) from None
 
 
 #: the first bytes of files that are often given a .csv name by mistake, and what they are
@@ -291,6 +325,15 @@ def _check_writable(path: str, what: str) -> None:
         raise UsageError(f"cannot write {path}: {parent} is not a directory")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise UsageError(f"cannot write {path}: {parent} is not writable")
+    from .io_atomic import check_folder, check_target
+
+    try:  # read-only files and folders (by their bits for root), as every write checks them
+        if what == "file":
+            check_target(path)
+        else:
+            check_folder(path, "the output folder")
+    except OSError as err:
+        raise UsageError(str(err)) from None
 
 
 def _os_error(path: str, err: OSError) -> UsageError:

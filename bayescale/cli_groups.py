@@ -148,8 +148,9 @@ def group_label(fit: Any, group: str | None) -> Any:
         return fit.pooling.labels[labels.index(group)]
     if group in (NEW_WORD, NEW_GROUP):
         return NEW_GROUP
+    shown = group if group and group.strip() == group else repr(group)  # '' or ' a' visible
     raise GroupUsageError(
-        f"--group {group}: not a group of this fit ({', '.join(labels)}); --group "
+        f"--group {shown}: not a group of this fit ({', '.join(labels)}); --group "
         f"{NEW_WORD} answers for a new group"
     )
 

@@ -164,6 +164,15 @@ def prepare_data(
         raise TypeError(
             f"data must be a pandas DataFrame or a mapping of columns, got {type(data)}"
         )
+    if isinstance(frame.columns, pd.MultiIndex):
+        first = list(frame.columns[:3])
+        raise ValueError(
+            f"invalid data for law {law.name!r}: the columns are a MultiIndex of "
+            f"{frame.columns.nlevels} levels ({', '.join(map(repr, first))}, ...), not one name "
+            "per column; flatten them first, e.g. frame.columns = frame.columns.get_level_values"
+            "(0), or frame.columns = ['_'.join(map(str, c)) for c in frame.columns] and "
+            "columns={'N': ..., 'D': ..., 'loss': ...}"
+        )
     if len(frame) == 0:
         raise ValueError(
             f"invalid data for law {law.name!r}: no runs (the data has 0 rows); give at least "

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._api import CI_PROB, check_path, deprecated_args
+from ._api import CI_PROB, check_ci_prob, check_path, deprecated_args
 from .display import DIGITS, cell, number
 
 __all__ = [
@@ -413,15 +413,34 @@ def export_summary(
     from .io import atomic_write_text, check_target
 
     check_digits(digits)
-    if (
-        isinstance(ci_prob, bool)
-        or not isinstance(ci_prob, int | float | np.number)
-        or not 0 < ci_prob < 1
-    ):
-        raise ValueError(f"ci_prob must be between 0 and 1, got {ci_prob!r}")
+    ci_prob = check_ci_prob(ci_prob)  # the one check of every ci_prob
     check_target(path)
     text = render_table(summary_table(obj, ci_prob=ci_prob), fmt, digits=digits)
     return atomic_write_text(path, text)
+
+
+def _check_whole_csv(path: Path) -> None:
+    """A table export_summary wrote has no NUL byte and as many cells in each line as in its
+    header: a file cut short or damaged would otherwise read as a table that lost cells."""
+    import csv
+    import io
+
+    raw = path.read_bytes()
+    problem = "holds a NUL byte" if b"\x00" in raw else ""
+    if not problem:
+        try:
+            rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
+        except (UnicodeDecodeError, csv.Error):
+            return  # pandas names it
+        short = [i + 1 for i, row in enumerate(rows) if row and len(row) != len(rows[0])]
+        if short:
+            problem = f"has {len(rows[short[0] - 1])} cells in row {short[0]} against "
+            problem += f"{len(rows[0])} in its header"
+    if problem:
+        raise ValueError(
+            f"read_summary: {path} {problem}: it is truncated or damaged, not a whole table "
+            "written by export_summary; write it again"
+        )
 
 
 def read_summary(path: str | os.PathLike) -> pd.DataFrame:
@@ -445,6 +464,8 @@ def read_summary(path: str | os.PathLike) -> pd.DataFrame:
     if not path.is_file():
         what = "is a folder" if path.is_dir() else "does not exist"
         raise FileNotFoundError(f"read_summary: {path} {what}; give a table from export_summary")
+    if suffix == ".csv":
+        _check_whole_csv(path)
     try:
         if suffix == ".csv":
             frame = pd.read_csv(path, index_col=0, keep_default_na=False, na_values=["NaN"])

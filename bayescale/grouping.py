@@ -69,6 +69,10 @@ def _missing(value: Any) -> bool:
         return False
 
 
+def _infinite(value: Any) -> bool:
+    return isinstance(value, float | np.floating) and bool(np.isinf(value))
+
+
 def _six_nd(n: Any, d: Any) -> Any:
     """Training compute C = 6ND, the one place this module computes it."""
     return FLOPS_PER_PARAM_TOKEN * n * d
@@ -138,6 +142,13 @@ class Grouping:
         if missing.any():
             rows = list(frame.index[missing][:5])
             raise ValueError(f"grouping column {column!r} has missing values in rows {rows}")
+        infinite = raw.map(_infinite).to_numpy(dtype=bool)
+        if infinite.any():
+            rows = list(frame.index[infinite][:5])
+            raise ValueError(
+                f"grouping column {column!r} has infinite values in rows {rows}: a group label "
+                "is a name or a finite number; give those runs their group"
+            )
         odd = raw.map(lambda v: not isinstance(v, _LABEL_TYPES)).to_numpy(dtype=bool)
         if odd.any():
             i = int(np.flatnonzero(odd)[0])

@@ -34,8 +34,9 @@ import pandas as pd
 import xarray as xr
 from scipy.special import logsumexp
 
-from ._api import CI_PROB, check_seed
+from ._api import CI_PROB, check_ci_prob, check_seed
 from .analysis import predict_loss
+from .data import prepare_data
 from .fit import Fit
 from .pooling import NEW_GROUP, group_view
 
@@ -304,8 +305,7 @@ def score_holdout(
         )
     if not isinstance(fit, Fit):
         raise TypeError(f"score_holdout needs a bayescale.Fit, got {type(fit).__name__}")
-    if isinstance(ci_prob, bool) or not isinstance(ci_prob, int | float) or not 0 < ci_prob < 1:
-        raise ValueError(f"ci_prob must lie in (0, 1), got {ci_prob!r}")
+    ci_prob = check_ci_prob(ci_prob)  # the one check: type, range, NaN, numpy scalars
     check_seed(random_seed)
     if not isinstance(runs, pd.DataFrame) or runs.empty:
         raise ValueError("runs must be a non-empty DataFrame of held-out runs")
@@ -324,6 +324,9 @@ def score_holdout(
             f"runs: the group column {pooling.column!r} is missing in rows {rows}; give each "
             "run its group (a label the fit has not seen is scored as a new group)"
         )
+    # the runs pass the checks a fit's runs pass (names the column and rows: a missing, text,
+    # boolean, infinite or out-of-domain input or output), before anything is predicted
+    prepare_data(law, runs[needed], likelihood=lik, warn=False)
     seed = int(random_seed if random_seed is not None else (fit.random_seed or 0))
     out = runs[list(law.inputs)].copy()
     out["observed"] = runs[law.output].to_numpy(dtype=float)

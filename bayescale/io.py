@@ -41,6 +41,7 @@ from .io_atomic import (  # noqa: F401  (re-exported: the one way bayescale writ
     atomic_write,
     atomic_write_all,
     atomic_write_text,
+    check_folder,
     check_target,
 )
 from .law import ScalingLaw, get_law
@@ -389,7 +390,10 @@ def _fit_from_tree(tree: xr.DataTree, path: Path, verify_law: bool) -> Fit:
     except ValueError as err:
         raise ValueError(f"cannot load {path}: {err}") from None
     try:
-        priors = {k: Prior.from_dict(v) for k, v in json.loads(attrs["bayescale_priors"]).items()}
+        priors = {  # a shape saved by an older version: the law gives it now
+            k: Prior.from_dict({a: b for a, b in v.items() if a not in ("shape", "size")})
+            for k, v in json.loads(attrs["bayescale_priors"]).items()
+        }
     except ValueError as err:
         raise ValueError(f"cannot load {path}: its priors are not valid: {err}") from None
     try:

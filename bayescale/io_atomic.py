@@ -21,7 +21,13 @@ from typing import Any
 
 from ._api import check_path
 
-__all__ = ["atomic_write", "atomic_write_all", "atomic_write_text", "check_target"]
+__all__ = [
+    "atomic_write",
+    "atomic_write_all",
+    "atomic_write_text",
+    "check_folder",
+    "check_target",
+]
 
 
 @functools.cache
@@ -56,7 +62,73 @@ def check_target(path: str | os.PathLike) -> Path:
             f"cannot write {target}: the folder {parent} does not exist; create it first "
             f"(mkdir -p {parent})"
         )
+    if not _writable(parent):
+        raise PermissionError(
+            f"cannot write {target}: the folder {parent} is read-only ({_mode(parent)}); "
+            f"make it writable (chmod u+w {parent}) or choose another folder"
+        )
+    if target.exists() and not _writable(target):
+        raise PermissionError(
+            f"cannot write {target}: the file is read-only ({_mode(target)}), so it is left as "
+            f"it is; make it writable (chmod u+w {target}) or choose another name"
+        )
     return target
+
+
+def check_folder(path: str | os.PathLike, what: str = "the output folder") -> Path:
+    """A folder bayescale may write files into (a report bundle, a stack): ``path`` is not a
+    file, and the folder — or, when it does not exist yet, the nearest folder above it that
+    does, where it would be created — is writable. Read-only means the permission bits for
+    root (who may write anywhere: the bits are what the owner asked for), access otherwise.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> os.chmod(folder, 0o555)
+    >>> check_folder(os.path.join(folder, "report"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    PermissionError: cannot write the output folder .../report: the folder ... is read-only ...
+    >>> os.chmod(folder, 0o755)
+    """
+    if not isinstance(path, str | os.PathLike) or not str(path).strip():
+        raise TypeError(f"{what} must be a folder path, got {path!r}")
+    folder = check_path(path, what)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"cannot write {what} {folder}: it is a file, not a folder")
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NotADirectoryError(f"cannot write {what} {folder}: {existing} is not a folder")
+    if not _writable(existing):
+        raise PermissionError(
+            f"cannot write {what} {folder}: the folder {existing} is read-only "
+            f"({_mode(existing)}); make it writable (chmod u+w {existing}) or choose another "
+            "folder"
+        )
+    return folder
+
+
+def _writable(path: Path) -> bool:
+    """Whether ``path`` (a file or a folder) may be written: for root, whom the system lets
+    write anywhere, its permission bits (a file or folder made read-only is meant to stay as
+    it is); for anyone else, :func:`os.access`."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return True  # gone or unreadable: the write itself reports it
+    if getattr(os, "geteuid", lambda: -1)() == 0:
+        return bool(mode & 0o222)
+    return os.access(path, os.W_OK | (os.X_OK if path.is_dir() else 0))
+
+
+def _mode(path: Path) -> str:
+    try:
+        return f"mode {path.stat().st_mode & 0o777:o}"
+    except OSError:
+        return "mode unknown"
 
 
 def atomic_write(path: str | os.PathLike, writer: Callable[[str], Any]) -> str:

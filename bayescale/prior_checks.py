@@ -18,13 +18,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["accepted_keywords"]
+__all__ = ["accepted_keywords", "check_prior_mass"]
 
 
 _FIXED = "Fixed"
 _ABSTRACT = ("Distribution", "Continuous", "Discrete")
-#: keywords of ``Distribution.dist`` itself that a prior may carry besides the parameters
-_SHAPE_KEYWORDS = ("shape", "size")
+#: keywords that give a PyMC variable its dimensions: a prior carries numbers only, since
+#: bayescale gives every parameter its shape (a vector parameter from its law, a pooled one a
+#: value per group); refused when a prior is made, with that reason
+_SHAPE_KEYWORDS = ("shape", "size", "dims")
 #: arguments of ``Distribution.dist`` that are not distribution parameters
 _NOT_PARAMETERS = ("cls", "dist_params", "return_next_rng", "rng", "dtype")
 #: names that are a scale in every PyMC distribution that has them
@@ -140,19 +142,20 @@ def _signature(dist: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     params = inspect.signature(getattr(pm, dist).dist).parameters
     names = [n for n, p in params.items() if p.kind in kinds and n not in _NOT_PARAMETERS]
     required = [n for n in names if params[n].default is inspect.Parameter.empty]
-    return tuple(dict.fromkeys([*names, *_SHAPE_KEYWORDS])), tuple(required)
+    return tuple(dict.fromkeys(names)), tuple(required)
 
 
 def accepted_keywords(dist: str) -> tuple[str, ...]:
     """Keyword names a :class:`Prior` of PyMC distribution ``dist`` accepts.
 
     Read once from the signature of ``pymc.<dist>.dist`` (aliases PyMC takes, such as ``tau``
-    for ``Normal``, included), followed by ``shape`` and ``size``.
+    for ``Normal``, included); not ``shape``, ``size`` or ``dims``: bayescale gives each
+    parameter its shape.
 
     Examples
     --------
     >>> accepted_keywords("Normal")
-    ('mu', 'sigma', 'tau', 'shape', 'size')
+    ('mu', 'sigma', 'tau')
     """
     if dist not in _pymc_distributions():
         raise ValueError(_unknown_distribution(dist))
@@ -226,6 +229,17 @@ def _check_distribution(dist: str, params: Mapping[str, Any]) -> None:
             "sigma=...), or Prior.fixed(value) to hold the parameter at one value"
         )
     accepted, required = _signature(dist)
+    shaped = [k for k in params if k in _SHAPE_KEYWORDS]
+    if shaped:
+        given = ", ".join(f"{k}={params[k]!r}" for k in shaped)
+        numbers = ", ".join(f"{k}={v!r}" for k, v in params.items() if k not in _SHAPE_KEYWORDS)
+        raise ValueError(
+            f"prior {dist}: {given}: a prior takes the distribution's numbers only, not "
+            f"{'/'.join(_SHAPE_KEYWORDS)}: bayescale gives each parameter its shape (a vector "
+            "parameter such as bnsl's 'c' one value per break, a pooled parameter one per "
+            f"group); drop {', '.join(repr(k) for k in shaped)}: Prior({dist!r}"
+            + (f", {numbers})" if numbers else ")")
+        )
     unknown = [k for k in params if k not in accepted]
     if unknown:
         hints = []
@@ -266,11 +280,8 @@ def _check_distribution(dist: str, params: Mapping[str, Any]) -> None:
     positive = set(_POSITIVE_BY_DIST.get(dist, ()))
     if dist not in _MATRIX_PARAMETERS:
         positive |= _POSITIVE_ALWAYS
-    for key, value in params.items():
-        if key in _SHAPE_KEYWORDS:
-            _check_shape(dist, key, value)
-        else:
-            _check_number(dist, params, key, positive=key in positive)
+    for key in params:
+        _check_number(dist, params, key, positive=key in positive)
     # what the signature cannot tell, e.g. Gamma given alpha without beta
     reason = _build_problem(dist, json.dumps(params, sort_keys=True))
     if reason:
@@ -316,3 +327,161 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+# ---------------------------------------------------------------- prior mass against the runs
+#: evenly spaced quantiles of each prior (deterministic: no seed), shuffled per parameter by a
+#: fixed permutation so that parameters are not drawn in lockstep
+_MASS_DRAWS = 199
+#: share of the priors' draws at which the law cannot be evaluated that makes it an error
+_MASS_BROKEN = 0.5
+
+
+def _scipy_dist(prior: Any) -> Any:
+    """The frozen scipy distribution of a scalar prior, or None (another distribution, vector
+    numbers, or a parameterisation not mapped here)."""
+    from scipy import stats
+
+    p = prior.params
+    if any(isinstance(v, list) for v in p.values()):
+        return None
+
+    def sd(scale: str = "sigma", precision: str = "tau") -> float | None:
+        if scale in p:
+            return float(p[scale])
+        return float(p[precision]) ** -0.5 if precision in p else None
+
+    dist = prior.dist
+    if dist == "Normal":
+        return stats.norm(p.get("mu", 0.0), sd())
+    if dist in ("LogNormal", "Lognormal"):
+        return stats.lognorm(s=sd(), scale=np.exp(p.get("mu", 0.0)))
+    if dist == "HalfNormal":
+        return stats.halfnorm(scale=sd())
+    if dist == "TruncatedNormal":
+        mu, s = float(p.get("mu", 0.0)), sd()
+        lo, hi = float(p.get("lower", -np.inf)), float(p.get("upper", np.inf))
+        return stats.truncnorm((lo - mu) / s, (hi - mu) / s, loc=mu, scale=s)
+    if dist == "Uniform":
+        lo, hi = float(p.get("lower", 0.0)), float(p.get("upper", 1.0))
+        return stats.uniform(lo, hi - lo)
+    if dist == "Gamma" and {"alpha", "beta"} <= set(p):
+        return stats.gamma(p["alpha"], scale=1.0 / p["beta"])
+    if dist == "Beta" and {"alpha", "beta"} <= set(p):
+        return stats.beta(p["alpha"], p["beta"])
+    if dist == "Exponential" and "lam" in p:
+        return stats.expon(scale=1.0 / p["lam"])
+    if dist == "StudentT":
+        return stats.t(p["nu"], p.get("mu", 0.0), sd("sigma", "lam"))
+    if dist == "Cauchy":
+        return stats.cauchy(p.get("alpha", 0.0), p.get("beta", 1.0))
+    if dist == "HalfCauchy":
+        return stats.halfcauchy(scale=p.get("beta", 1.0))
+    return None
+
+
+def _prior_draws(prior: Any, k: int) -> np.ndarray | None:
+    """``_MASS_DRAWS`` values spread over ``prior`` (its quantiles), or None if not mapped."""
+    if prior.is_fixed:
+        return np.full(_MASS_DRAWS, float(prior.params["value"]))
+    frozen = _scipy_dist(prior)
+    if frozen is None:
+        return None
+    q = (np.arange(_MASS_DRAWS) + 0.5) / _MASS_DRAWS
+    with np.errstate(all="ignore"):
+        values = np.asarray(frozen.ppf(q), dtype=float)
+    return values[np.random.default_rng(k).permutation(_MASS_DRAWS)]
+
+
+def _unevaluable(law: Any, inputs: Mapping[str, np.ndarray], ref: Mapping[str, float],
+                 draws: Mapping[str, np.ndarray]) -> tuple[float, str]:  # fmt: skip
+    """Share of the draws at which the law's natural parameters or its log output at the runs
+    are not finite, and the first natural parameter (or 'the law's output') that is not."""
+    from .xp import numpy_ns
+
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p = {n: v[:, None] for n, v in draws.items()}
+        q = law.natural_params(p, ref, numpy_ns)
+        bad = np.zeros(_MASS_DRAWS, dtype=bool)
+        first = ""
+        for name, value in q.items():
+            arr = np.broadcast_to(np.asarray(value, dtype=float), (_MASS_DRAWS, 1))
+            off = ~np.isfinite(arr).all(axis=1)
+            if off.any() and not first:
+                first = f"the natural parameter {name!r}"
+            bad |= off
+        x = {k: np.asarray(v, dtype=float)[None, :] for k, v in inputs.items()}
+        out = np.asarray(law.log_mean(q, numpy_ns, **x), dtype=float)
+        off = ~np.isfinite(np.broadcast_to(out, (_MASS_DRAWS, out.shape[-1]))).all(axis=1)
+        if off.any() and not first:
+            first = "the law's output"
+        bad |= off
+    return float(bad.mean()), first
+
+
+def check_prior_mass(law: Any, inputs: Mapping[str, np.ndarray], priors: Mapping[str, Any]) -> None:
+    """Refuse priors of a law's parameters that put most of their mass where the law cannot be
+    evaluated at these runs (a natural parameter or the predicted output overflows: an exponent
+    given a prior around 50, an intercept in the wrong units), naming the parameter, its
+    prior's range against the default's, and what to do — before anything is sampled, instead
+    of overflow warnings from numpy and a posterior of infinities after it.
+
+    Only priors that differ from the law's defaults are checked (the defaults are the law's
+    author's), by their quantiles (no random numbers); laws with vector parameters and
+    distributions without a closed-form quantile function here are passed.
+
+    Examples
+    --------
+    >>> import bayescale as bs
+    >>> law = bs.get_law("chinchilla")
+    >>> runs = bs.testing.simulate_chinchilla(20, random_seed=0)
+    >>> inputs = {k: runs[k].to_numpy() for k in law.inputs}
+    >>> far = {**law.default_priors, "alpha": bs.Prior("Normal", mu=80.0, sigma=1.0)}
+    >>> check_prior_mass(law, inputs, far)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: prior for 'alpha': Prior('Normal', mu=80.0, sigma=1.0) puts 100% of its mass ...
+    """
+    defaults = law.default_priors
+    changed = [
+        n for n in law.parameter_names
+        if n in priors and priors[n] != defaults[n] and not priors[n].is_fixed
+    ]  # fmt: skip
+    if not changed or any(getattr(par, "shape", ()) for par in law.parameters):
+        return
+    given = {n: _prior_draws(priors.get(n, defaults[n]), k) for k, n in
+             enumerate(law.parameter_names)}  # fmt: skip
+    default = {n: _prior_draws(defaults[n], k) for k, n in enumerate(law.parameter_names)}
+    if any(v is None for v in (*given.values(), *default.values())):
+        return
+    try:
+        ref = law.compute_reference(inputs)
+        share, first = _unevaluable(law, inputs, ref, given)
+        if share <= _MASS_BROKEN or _unevaluable(law, inputs, ref, default)[0] > _MASS_BROKEN:
+            return
+        alone = [
+            n for n in changed
+            if _unevaluable(law, inputs, ref, {**default, n: given[n]})[0] > _MASS_BROKEN
+        ]  # fmt: skip
+    except Exception:  # a law whose numpy form cannot take these arrays: nothing to say here
+        return
+    culprits = alone or changed
+
+    def span(draws: np.ndarray) -> str:
+        lo, hi = np.quantile(draws, [0.01, 0.99])
+        return f"[{lo:.3g}, {hi:.3g}]"
+
+    which = "; ".join(f"prior for {n!r}: {priors[n]!r}" for n in culprits)
+    ranges = "; ".join(
+        f"the central 98% of {n!r} is {span(given[n])}, against {span(default[n])} under "
+        f"the default prior {defaults[n]!r}"
+        for n in culprits
+    )
+    raise ValueError(
+        f"{which} puts {share:.0%} of its mass where {law.name!r} cannot be evaluated at these "
+        f"runs ({first or 'a value'} overflows or is not a number): no posterior can be "
+        f"computed there. {ranges}. Check the parameter's meaning and scale (sampled "
+        "parameters are at the runs' reference scales: law.describe()), give a prior near the "
+        "default, or look at what a prior implies with bs.prior_predictive"
+    )

@@ -46,7 +46,16 @@ from .prior_checks import (  # noqa: F401  (moved; old import paths kept)
     accepted_keywords,
 )
 
-__all__ = ["Prior", "accepted_keywords", "merge_priors"]
+__all__ = ["ImproperPriorWarning", "Prior", "accepted_keywords", "merge_priors"]
+
+#: improper priors (density 1 on the whole line or half-line)
+_IMPROPER = frozenset({"Flat", "HalfFlat"})
+
+
+class ImproperPriorWarning(UserWarning):
+    """A parameter was given an improper prior (``Flat``, ``HalfFlat``): its posterior is proper
+    only if the runs pin the parameter, which a scaling law's exponents and scales often are
+    not (a flat exponent with a free floor lets the posterior run off to infinity)."""
 
 
 @dataclass(frozen=True)
@@ -337,9 +346,10 @@ def merge_priors(
         except ValueError as err:
             raise ValueError(f"prior for {name!r}: {err}") from None
         if not isinstance(prior, Prior):
+            hint = f"; text is read by Prior.parse({prior!r})" if isinstance(prior, str) else ""
             raise TypeError(
                 f"prior for {name!r} must be a bayescale.Prior, got {type(prior).__name__} "
-                f"{prior!r}"
+                f"{prior!r}{hint}"
             )
         default = defaults[name]
         if prior.is_fixed and not default.is_fixed and not default.allows(prior.params["value"]):
@@ -348,6 +358,17 @@ def merge_priors(
                 f"prior for {name!r}: fixed value {prior.params['value']!r} is outside the "
                 f"parameter's support {interval} (its default prior is {default!r}); "
                 f"give a value in {interval}"
+            )
+        if prior.dist in _IMPROPER and default.dist not in _IMPROPER:
+            import warnings
+
+            warnings.warn(
+                f"prior for {name!r}: {prior!r} is improper (no finite total mass), so the "
+                f"posterior of {name!r} is proper only if the runs alone pin it, and "
+                "bs.prior_predictive and SBC cannot draw from it; give a proper prior, e.g. the "
+                f"default {default!r} widened, or bs.load_card(...).as_priors()",
+                ImproperPriorWarning,
+                stacklevel=3,
             )
         merged[name] = prior
     return merged

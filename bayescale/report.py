@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._api import CI_PROB, deprecated_args
+from ._api import CI_PROB, check_ci_prob, check_values, deprecated_args
 from ._report_common import MARK, optimal_display  # noqa: F401 (optimal_display re-exported)
 from .fit import Fit
 from .report_fit import _report
@@ -203,6 +203,12 @@ def _check_arguments(
                     f"cannot write the report into {out}: {parent} is not a folder"
                 )
             break
+    from .io_atomic import check_folder, check_target
+
+    check_folder(out, "the report folder")  # read-only: refused before anything is made
+    for name in BUNDLE_FILES:  # an old bundle's read-only file is refused before, not during
+        if (out / name).exists():
+            check_target(out / name)
     if isinstance(compute, str | bytes) or any(
         isinstance(c, str | bytes) for c in np.atleast_1d(np.asarray(compute, dtype=object))
     ):
@@ -217,15 +223,14 @@ def _check_arguments(
         raise ValueError(
             f"compute must be budgets in FLOPs (numbers > 0), got {compute!r}"
         ) from None
+    except OverflowError:  # a whole number beyond a float (10**400)
+        check_values("compute", compute)  # the shared error, naming it shortened
+        raise
     if budgets.ndim != 1 or budgets.size == 0:
         raise ValueError(f"compute must be one or more budgets in FLOPs, got {compute!r}")
     _as_1d("compute", budgets)
-    if (
-        isinstance(ci_prob, bool)
-        or not isinstance(ci_prob, int | float | np.number)
-        or not 0 < ci_prob < 1
-    ):
-        raise ValueError(f"ci_prob must be between 0 and 1, got {ci_prob!r}")
+    check_values("compute", compute)  # dates and durations are not budgets
+    check_ci_prob(ci_prob)
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be text, got {type(title).__name__} {title!r}")
     if isinstance(cards, str):

@@ -290,10 +290,11 @@ def fit_pass_at_k(
             raise ValueError(
                 f"column {col!r} must be {rule}; rows {_rows(pd.Series(bad, data.index))}"
             )
-    if correct != total and (data[correct] > data[total]).any():
-        raise ValueError(
-            f"column {correct!r} exceeds {total!r} in rows {_rows(data[correct] > data[total])}"
-        )
+    over = pd.to_numeric(data[correct], errors="coerce") > pd.to_numeric(
+        data[total], errors="coerce"
+    )
+    if correct != total and over.any():  # numbers given as text compared as numbers
+        raise ValueError(f"column {correct!r} exceeds {total!r} in rows {_rows(over)}")
     varies = data.groupby(group, sort=False)[size].nunique()
     if (varies > 1).any():
         raise ValueError(

@@ -24,10 +24,14 @@ def save_stack(stack: Any, path: str | os.PathLike) -> str:
     ``path`` and return it."""
     from . import __version__
     from .io import atomic_write_text
+    from .io_atomic import check_folder, check_target
 
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"cannot save a stack to {folder}: it is not a folder")
+    check_folder(folder, "the stack folder")  # read-only: refused before any member is written
+    if (folder / STACK_FILE).exists():
+        check_target(folder / STACK_FILE)
     folder.mkdir(parents=True, exist_ok=True)
     # Each member goes to a new file named by its content (member_<i>_<sha256[:16]>.nc), so the
     # files of a stack saved here before are not touched until stack.json names the new ones:

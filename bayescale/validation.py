@@ -418,6 +418,14 @@ def _prior_samples(
     all_priors = merge_priors(
         {**law.default_priors, **lik.noise_priors, **structure.default_priors()}, priors
     )
+    improper = [n for n, p in all_priors.items() if p.dist in ("Flat", "HalfFlat")]
+    if improper:  # nothing can be drawn from them (PyMC would fail deep inside)
+        dists = ", ".join(f"{n}={all_priors[n]!r}" for n in improper)
+        usual = {**law.default_priors, **lik.noise_priors}.get(improper[0])
+        raise ValueError(
+            f"improper priors ({dists}): prior draws, and so prior predictive checks and SBC, "
+            f"need proper priors; give each a proper one, e.g. {improper[0]}={usual!r}"
+        )
     reference = law.compute_reference(prepared.inputs)
     model = build_model(law, prepared, all_priors, lik, reference, structure=structure, codes=codes)
     logger = logging.getLogger("pymc")
