@@ -237,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{m['divergences']:>5.0f}"
         )
     for name, rows in (("classical", classical), ("classical x2", classical2)):
+        if not rows:  # --classical-repeats 0
+            continue
         c = median_row(rows)
         print(
             f"{name:<14}{c['import']:>8.2f}{c['grid']:>9.2f}{'':>7}{'':>7}"
@@ -249,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     cold_w, w, s2 = (median_row(r)["wall"] for r in (cold, warm, second))
     for name, rows in (("1-process", classical), ("2-process", classical2)):
+        if not rows:
+            continue
         cl = median_row(rows)["wall"]
         print(
             f"speed-up over the {name} classical procedure: cold {cl / cold_w:.1f}x, "

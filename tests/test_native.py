@@ -53,8 +53,18 @@ def _call_expand(nat, z):
 def test_callbacks_match_the_compiled_function():
     """logp in whitened coordinates (x = mode + L z, gradient Lᵀ∇) against numpy on the jitted
     PyTensor function; expand from the slot table and from a fresh evaluation; the joint
-    callback bit for bit equal to the jitted function."""
-    compiled = compile_model(_toy())
+    callback (which ``compile_model`` returns as ``logp_fn``) bit for bit equal to the jitted
+    function."""
+    from bayescale.sampling import _internals
+    from bayescale.sampling.compile import _compile_joint
+    from bayescale.sampling.fingerprint import _density_graphs
+
+    model = _toy()
+    compiled = compile_model(model)
+    logp, constrained = _density_graphs(model)
+    reference = _internals.jitted(
+        _compile_joint(model.initial_point(), model.value_vars, logp, constrained)
+    )
     args = compiled.data_args({"y": np.array([0.1, -0.3, 0.7, 1.2])}, compiled.data_names)
     rng = np.random.default_rng(0)
     n = compiled.ndim
@@ -64,18 +74,20 @@ def test_callbacks_match_the_compiled_function():
     for _ in range(5):
         z = rng.normal(size=n)
         x = x_mode + L @ z
-        lp_ref, g_ref, c_ref = compiled.logp_fn(x, *args)
+        lp_ref, g_ref, c_ref = reference(x, *args)
         lp, grad = _call_logp(nat, z)
         np.testing.assert_allclose(lp, float(lp_ref), rtol=1e-12)
         np.testing.assert_allclose(grad, L.T @ g_ref, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(_call_expand(nat, z), c_ref, rtol=1e-12)  # from the slot
         unseen = rng.normal(size=n)
-        c_new = compiled.logp_fn(x_mode + L @ unseen, *args)[2]
+        c_new = reference(x_mode + L @ unseen, *args)[2]
         np.testing.assert_allclose(_call_expand(nat, unseen), c_new, rtol=1e-12)  # evaluated
         joint = native.NativeJoint(
             native._callbacks(compiled, compiled.key), n, nat.n_expanded, native._layout(compiled)
         )
         for a, b in zip(joint(x, *args), (lp_ref, g_ref, c_ref), strict=True):
+            np.testing.assert_array_equal(a, b)
+        for a, b in zip(compiled.logp_fn(x, *args), (lp_ref, g_ref, c_ref), strict=True):
             np.testing.assert_array_equal(a, b)
 
 
@@ -87,7 +99,7 @@ def _warm_run(env: dict[str, str]) -> dict:
         runs = bs.testing.simulate_chinchilla(n=40, random_seed=4)
         fit = bs.fit("chinchilla", runs, draws=40, tune=40, chains=2, random_seed=5,
                      progressbar=False, warn=False)
-        kinds = sorted({type(c.logp_fn).__name__ for c in C._CACHE.values()})
+        kinds = sorted({(type(c.logp_fn).__name__, c.from_cache) for c in C._CACHE.values()})
         print(json.dumps({"kinds": kinds, "alpha": fit.posterior["alpha"].to_numpy().tolist()}))
         """
     )
@@ -104,20 +116,24 @@ def _warm_run(env: dict[str, str]) -> dict:
 
 def test_warm_process_loads_the_callbacks_and_draws_the_same(tmp_path):
     """A second process finds the callbacks in numba's cache and builds no PyTensor function;
-    its draws equal the first process's bit for bit. A callbacks file others could have written
-    is not imported (the stored graph is compiled instead), and the draws stay the same."""
+    its draws equal the first process's bit for bit (the first, cold, process runs the model
+    through the same callback, compiled, while a child compiles the model-independent ones).
+    A callbacks file others could have written is not imported (the stored graph is compiled
+    instead), and the draws stay the same."""
     env = {
         "PYTENSOR_FLAGS": f"base_compiledir={tmp_path / 'pt'}",
         "NUMBA_CACHE_DIR": str(tmp_path / "numba"),
     }
     first = _warm_run(env)
     second = _warm_run(env)
-    assert first["kinds"] == ["CPUDispatcher"] and second["kinds"] == ["NativeJoint"]
+    # both run the model through its C callback; only the second loaded it from the cache
+    assert first["kinds"] == [["NativeJoint", False]]
+    assert second["kinds"] == [["NativeJoint", True]]
     assert second["alpha"] == first["alpha"]
     files = list((tmp_path / "pt").rglob("bayescale-native/native_*.py"))
     assert len(files) == 1
     files[0].chmod(0o664)  # writable by the group: not ours alone
     third = _warm_run(env)
-    assert third["kinds"] == ["CPUDispatcher"] and third["alpha"] == first["alpha"]
+    assert third["kinds"] == [["NativeJoint", False]] and third["alpha"] == first["alpha"]
     # the refused file was replaced by a private one with the same source
     assert files[0].stat().st_mode & 0o077 == 0 and store._read_private(files[0]) is not None

@@ -4,7 +4,8 @@ Each function here uses something its library does not promise to keep; ``tests/
 test_sampling_internals.py`` checks each of them against the installed versions, so a changed
 dependency fails there, loudly, naming what moved — not in the middle of a fit.
 
-* PyTensor: a compiled function's numba-jitted callable (``function.vm.jit_fn``) and its graph's
+* PyTensor: a compiled function's numba-jitted callable (``function.vm.jit_fn``), the graph's
+  own dispatcher it calls (its ``py_func``'s global ``jitable_func``), and its graph's
   inputs (``function.maker.fgraph.inputs``, the first being the flat parameter vector); the
   numba linker and the ``numba__fastmath`` flag; compiling an already rewritten graph with
   ``Mode(linker=NumbaLinker(), optimizer=None)``.
@@ -72,6 +73,19 @@ def jitted(function: Any) -> Any:
     """The numba-jitted callable behind a PyTensor function compiled in numba mode; it takes
     the parameter vector and then every data input (:func:`data_inputs`) as arrays."""
     return function.vm.jit_fn
+
+
+def inner_jitted(function: Any) -> Any:
+    """The numba dispatcher of a numba-mode function's graph itself, without the Python-callable
+    wrapper PyTensor puts around it (``vm.jit_fn``, whose ``py_func`` calls the graph's
+    dispatcher through its global ``jitable_func`` when PyTensor caches the graph), or the
+    wrapper when there is none. Only numba code calls it (the generated C callbacks of
+    :mod:`bayescale.sampling.native`): the wrapper and its on-disk copy are then not compiled."""
+    from numba.core.registry import CPUDispatcher
+
+    outer = function.vm.jit_fn
+    inner = getattr(getattr(outer, "py_func", None), "__globals__", {}).get("jitable_func")
+    return inner if isinstance(inner, CPUDispatcher) else outer
 
 
 def compile_rewritten(fgraph: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _internals, store
+from . import _internals, native, store
 from .fingerprint import _density_graphs, fingerprint_graphs, structure_key
 
 __all__ = ["CompiledModel", "compile_model"]
@@ -51,6 +51,8 @@ class CompiledModel:
     data_ndims: list[int] = field(default_factory=list)
     #: the model's fingerprint (None when it has none: then nothing is kept on disk)
     key: str | None = None
+    #: True when loaded from numba's on-disk cache without building a PyTensor function
+    from_cache: bool = False
 
     def data_args(self, data: Mapping[str, np.ndarray], names: list[str]) -> list[np.ndarray]:
         missing = [n for n in names if n not in data]
@@ -108,8 +110,6 @@ def compile_model(model: Any, cache: bool = False) -> CompiledModel:
 
     if key is not None:
         # the model's C callbacks in numba's cache: no PyTensor function to build (native.py)
-        from . import native
-
         loaded = native.load_compiled(key, model)
         if loaded is not None:
             loaded.compile_seconds = time.perf_counter() - t0
@@ -119,48 +119,35 @@ def compile_model(model: Any, cache: bool = False) -> CompiledModel:
                     if shortcut is not None:
                         _KEYS[shortcut] = key
             return loaded
+    # a cold process: the model-independent callbacks compile in a child meanwhile
+    native.warm_callbacks()
 
     cache_file = store._graph_cache_file(key) if key is not None else None
     stored = store._load_compiled_graph(cache_file) if cache_file is not None else None
     if stored is None:
-        point = model.initial_point()
-        joint_f = _compile_joint(point, value_vars, logp, constrained)
-        if cache_file is not None and store._save_compiled_graph(cache_file, joint_f, point):
-            # Use the graph as read back: later processes compile exactly this function, so the
-            # machine code numba caches at the first call below serves them too.
+        point = _initial_point(model)
+        joint_f = _compile_joint(point, value_vars, logp, constrained, _check_bounds(model))
+        saved = cache_file is not None and store._save_compiled_graph(cache_file, joint_f, point)
+        if saved and not native.enabled():
+            # Without the C callbacks a later process compiles the stored graph: use the graph
+            # as read back, so the machine code numba caches at the first call below serves it
+            # too. With them (the default) a later process loads the callbacks, and the graph
+            # is read only if they are missing: no second compile of the graph here.
             stored = store._load_compiled_graph(cache_file)
     if stored is not None:
         joint_f, point = stored
     x0 = np.concatenate([np.atleast_1d(point[v.name]).ravel() for v in value_vars])
     try:
-        joint_jit, data_names, dtypes, ndims = _first_call(joint_f, model, x0)
+        compiled = _first_call(joint_f, model, point, x0, key)
     except Exception:
         if stored is None:
             raise
         # a stored graph that does not run here: drop it and compile afresh
         cache_file.unlink(missing_ok=True)
-        point = model.initial_point()
-        joint_f = _compile_joint(point, value_vars, logp, constrained)
-        joint_jit, data_names, dtypes, ndims = _first_call(joint_f, model, x0)
-
-    x_names = []
-    for v in value_vars:
-        size = int(np.size(point[v.name]))
-        x_names += [v.name] if size == 1 else [f"{v.name}[{i}]" for i in range(size)]
-    compiled = CompiledModel(
-        ndim=int(x0.size),
-        value_names=[v.name for v in value_vars],
-        rv_names=[rv.name for rv in model.free_RVs],
-        rv_shapes=[tuple(np.shape(point[model.rvs_to_values[rv].name])) for rv in model.free_RVs],
-        data_names=data_names,
-        logp_fn=joint_jit,
-        compile_seconds=time.perf_counter() - t0,
-        x0=x0,
-        data_dtypes=dtypes,
-        x_names=x_names,
-        data_ndims=ndims,
-        key=key,
-    )
+        point = _initial_point(model)
+        joint_f = _compile_joint(point, value_vars, logp, constrained, _check_bounds(model))
+        compiled = _first_call(joint_f, model, point, x0, key)
+    compiled.compile_seconds = time.perf_counter() - t0
     if cache and key is not None:
         with _CACHE_LOCK:
             compiled = _CACHE.setdefault(key, compiled)
@@ -169,10 +156,56 @@ def compile_model(model: Any, cache: bool = False) -> CompiledModel:
     return compiled
 
 
+def _initial_point(model: Any) -> dict[str, np.ndarray]:
+    """``model.initial_point()``, evaluated by PyTensor's Python linker.
+
+    PyMC compiles the initial point in its ``FAST_COMPILE`` mode, whose virtual machine imports
+    PyTensor's C loop, compiled with g++ on first use in a compile directory (≈ 0.6 s of a cold
+    process). This compiles the same expression with the same rewrites (PyMC's ``compile`` with
+    ``FAST_COMPILE``'s rewrites) and the same Python implementations of the operations — only
+    the loop that calls them differs — so the values are the same, bit for bit. A model whose
+    initial point is random (``jitter``, ``initval="prior"``) is left to PyMC."""
+    from pymc.initial_point import make_initial_point_expression
+    from pymc.pytensorf import compile as pymc_compile
+    from pymc.pytensorf import find_rng_nodes
+    from pytensor.compile.mode import FAST_COMPILE, Mode
+    from pytensor.link.basic import PerformLinker
+
+    values = make_initial_point_expression(
+        free_rvs=model.free_RVs,
+        rvs_to_transforms=model.rvs_to_transforms,
+        initval_strategies=dict(model.rvs_to_initial_values),
+        jitter_rvs=None,
+        default_strategy="support_point",
+        return_transformed=True,
+    )
+    if find_rng_nodes(values):
+        return model.initial_point()
+    mode = Mode(linker=PerformLinker(), optimizer=FAST_COMPILE.provided_optimizer)
+    evaluated = pymc_compile(inputs=[], outputs=values, mode=mode)()
+    names = [model.rvs_to_values[rv].name for rv in model.free_RVs]  # transformed names
+    return {n: np.asarray(v) for n, v in zip(names, evaluated, strict=True)}
+
+
+def _check_bounds(model: Any) -> bool:
+    """Whether the model's parameter checks stay in its compiled log density (PyMC's
+    ``Model(check_bounds=...)``, True unless the model says otherwise)."""
+    return getattr(model, "check_bounds", True) is not False
+
+
 def _compile_joint(
-    point: Mapping[str, Any], value_vars: list[Any], logp: Any, constrained: list[Any]
+    point: Mapping[str, Any],
+    value_vars: list[Any],
+    logp: Any,
+    constrained: list[Any],
+    check_bounds: bool = True,
 ) -> Any:
-    """Build and compile (rewrite + numba) the joint log density / gradient / values function."""
+    """Build and compile (rewrite + numba) the joint log density / gradient / values function.
+
+    With ``check_bounds=False`` (a model built with ``pm.Model(check_bounds=False)``) the
+    distributions' parameter checks (``CheckParameterValue``) are removed, as PyMC's own
+    ``compile`` does for such a model: the same values wherever the checks hold, which they do
+    at every point of a model whose free variables are all transformed to their support."""
     import pytensor
     import pytensor.tensor as pt
     from pymc.pytensorf import join_nonshared_inputs
@@ -186,14 +219,25 @@ def _compile_joint(
     )
     # One function returns the log density, its gradient and the constrained values of the free
     # variables: one graph to rewrite and compile, used both for NUTS and for storing draws.
+    mode = _internals.numba_mode()
+    if not check_bounds:
+        from pytensor.compile.mode import get_mode
+
+        mode = get_mode(mode).including("local_remove_check_parameter")
     with _internals.exact_float_flags():
-        return pytensor.function([x], [logp_j, grad_j, constrained_j], mode=_internals.numba_mode())
+        return pytensor.function([x], [logp_j, grad_j, constrained_j], mode=mode)
 
 
-def _first_call(joint_f: Any, model: Any, x0: np.ndarray) -> tuple[Any, list[str], dict, list[int]]:
-    """Call the compiled function once with the model's own data, so numba compiles it (or
-    loads it from its cache) now; returns the jitted function, its data names, dtypes and
-    numbers of dimensions.
+def _first_call(
+    joint_f: Any, model: Any, point: Mapping[str, Any], x0: np.ndarray, key: str | None
+) -> CompiledModel:
+    """Compile the joint function now (or load it from numba's cache) and call it once with the
+    model's own data; returns the :class:`CompiledModel`.
+
+    With the C callbacks on (the default, :func:`native.enabled`) the model's numba code is
+    compiled once, inside its ``joint_c`` callback, and ``logp_fn`` calls that callback — as a
+    warm process does (:func:`native.load_compiled`): PyTensor's Python-callable wrapper of the
+    graph is never compiled. Otherwise ``logp_fn`` is PyTensor's jitted function.
 
     The data are passed as :meth:`CompiledModel.data_args` passes them in every later call
     (fresh, writeable, C-ordered arrays of the graph's dtype and dimensionality): numba compiles
@@ -202,13 +246,36 @@ def _first_call(joint_f: Any, model: Any, x0: np.ndarray) -> tuple[Any, list[str
     inputs = _internals.data_inputs(joint_f)
     names = [v.name for v in inputs]
     dtypes = {v.name: v.dtype for v in inputs}
+    value_vars = model.value_vars
+    x_names = []
+    for v in value_vars:
+        size = int(np.size(point[v.name]))
+        x_names += [v.name] if size == 1 else [f"{v.name}[{i}]" for i in range(size)]
+    rv_shapes = [tuple(np.shape(point[model.rvs_to_values[rv].name])) for rv in model.free_RVs]
+    compiled = CompiledModel(
+        ndim=int(x0.size),
+        value_names=[v.name for v in value_vars],
+        rv_names=[rv.name for rv in model.free_RVs],
+        rv_shapes=rv_shapes,
+        data_names=names,
+        logp_fn=None,
+        compile_seconds=0.0,
+        x0=x0,
+        data_dtypes=dtypes,
+        x_names=x_names,
+        data_ndims=[int(v.type.ndim) for v in inputs],
+        key=key,
+    )
     own = _model_data(model)
     values = [own[v.name] if v.name in own else v.get_value() for v in inputs]
-    jitted = _internals.jitted(joint_f)
     args = [np.array(v, dtype=dtypes[n], order="C") for n, v in zip(names, values, strict=True)]
     with _internals.exact_float_flags():
-        jitted(x0, *args)
-    return jitted, names, dtypes, [int(v.type.ndim) for v in inputs]
+        if native.enabled():
+            compiled.logp_fn = native.compile_joint(compiled, _internals.inner_jitted(joint_f))
+        else:
+            compiled.logp_fn = _internals.jitted(joint_f)
+        compiled.logp_fn(x0, *args)
+    return compiled
 
 
 def _model_data(model: Any) -> dict[str, Any]:

@@ -84,7 +84,7 @@ def _layout(compiled: Any) -> tuple[tuple[str, int], ...]:
 
 
 def _source(key: str, n: int, m: int, layout: tuple[tuple[str, int], ...], meta: str = "{}") -> str:
-    from .native_callbacks import HEADER
+    from .native_support import HEADER
 
     lines, args, word = [], [], HEADER
     for k, (dtype, ndim) in enumerate(layout):
@@ -129,9 +129,10 @@ def _load_module(path: Any, joint: Any) -> Any:
     return module
 
 
-def _callbacks(compiled: Any, key: str | None) -> tuple[Any, Any]:
-    """The ``joint_c`` cfunc of ``compiled``; cached in-process and, when ``key`` (the
-    model's fingerprint) is given and the graph store is on, on disk."""
+def _callbacks(compiled: Any, key: str | None, jitted: Any = None) -> Any:
+    """The ``joint_c`` cfunc of ``compiled`` calling ``jitted`` (by default ``compiled``'s own
+    ``logp_fn``); cached in-process and, when ``key`` (the model's fingerprint) is given and the
+    graph store is on, on disk."""
     layout = _layout(compiled)
     n, m = compiled.ndim, int(sum(int(np.prod(s)) for s in compiled.rv_shapes))
     ident = (key or f"id{id(compiled)}", layout, n, m)
@@ -153,10 +154,11 @@ def _callbacks(compiled: Any, key: str | None) -> tuple[Any, Any]:
                 # only a file that is ours, private and exactly this source is imported
                 if store._read_private(path) != source.encode():
                     path = None
+            joint = compiled.logp_fn if jitted is None else jitted
             if path is not None:
-                module = _load_module(path, compiled.logp_fn)
+                module = _load_module(path, joint)
             else:
-                module = _exec_module(source, compiled.logp_fn)
+                module = _exec_module(source, joint)
         hit = module.joint_c
         _NATIVE[ident] = hit
         return hit
@@ -231,6 +233,16 @@ class NativeJoint:
         return np.array(out[0]), out[1 : 1 + self.n], out[1 + self.n :]
 
 
+def compile_joint(compiled: Any, jitted: Any) -> NativeJoint:
+    """Compile ``compiled``'s ``joint_c`` callback around ``jitted`` (the model's numba
+    dispatcher, compiled here as part of the callback) and return it as a :class:`NativeJoint`:
+    a cold process then runs the same machine code as a warm one (:func:`load_compiled`)."""
+    layout = _layout(compiled)
+    m = int(sum(int(np.prod(s)) for s in compiled.rv_shapes))
+    joint_c = _callbacks(compiled, getattr(compiled, "key", None), jitted)
+    return NativeJoint(joint_c, compiled.ndim, m, layout)
+
+
 def load_compiled(key: str | None, model: Any) -> Any:
     """A :class:`~bayescale.sampling.compile.CompiledModel` of ``model`` (fingerprint ``key``)
     from its generated callbacks alone, loaded from numba's on-disk cache — no PyTensor
@@ -288,6 +300,7 @@ def load_compiled(key: str | None, model: Any) -> Any:
         x_names=meta["x_names"],
         data_ndims=list(meta["data_ndims"]),
         key=key,
+        from_cache=True,
     )
     with _LOCK:
         _NATIVE[(key, layout, n, m)] = module.joint_c
@@ -321,9 +334,8 @@ def native_model(
     compiled: Any, data_args: list[np.ndarray], x_mode: np.ndarray, L: np.ndarray
 ) -> NativeModel:
     """The C callbacks of ``compiled`` with this fit's data, mode and whitening matrix."""
-    from . import native_callbacks
-
     joint_c = _callbacks(compiled, getattr(compiled, "key", None))
+    native_callbacks = _import_callbacks()
     logp, expand = native_callbacks.logp, native_callbacks.expand
     m = int(sum(int(np.prod(s)) for s in compiled.rv_shapes))
     k = _slots(compiled.ndim, m)
@@ -340,6 +352,72 @@ def native_model(
         words += [arr.ctypes.data, *arr.shape]
     user = np.array(words, dtype=np.int64)
     return NativeModel(logp, expand, user, keep, compiled.ndim, m)
+
+
+# A child process compiling the model-independent callbacks (``native_callbacks``: ≈ 1.1 s of
+# numba work) into numba's on-disk cache while this process compiles the model; this process
+# then loads them (≈ 0.2 s) instead of compiling them after the model. The machine code is the
+# one this process would have compiled (no fast-math: the same bits compiled or loaded).
+_WARMING: list[Any] = []
+_CALLBACKS = "bayescale.sampling.native_callbacks"
+_CHILD = """\
+import os, sys, types
+root = sys.argv[1]
+# the two packages as bare namespaces: the callbacks need numba only, not bayescale's imports
+for name, folder in (("bayescale", root), ("bayescale.sampling", os.path.join(root, "sampling"))):
+    module = types.ModuleType(name)
+    module.__path__ = [folder]
+    sys.modules[name] = module
+import bayescale.sampling.native_callbacks
+"""
+
+
+def warm_callbacks() -> None:
+    """Start compiling the model-independent callbacks into numba's on-disk cache in a child
+    process, unless this process has them already (or the C-callback path is off).
+
+    Called when a model is about to be compiled from scratch (a cold process): the child uses
+    the other core while this one compiles the model, and :func:`native_model` waits for it
+    before importing the callbacks, which are then loaded from the cache. If the child fails or
+    cannot start, this process compiles them itself, as before."""
+    if not enabled() or _CALLBACKS in sys.modules or _WARMING or not sys.executable:
+        return
+    import subprocess
+    from pathlib import Path
+
+    import numba
+
+    env = dict(os.environ)
+    if numba.config.CACHE_DIR:  # the same cache as this process, however it was set
+        env["NUMBA_CACHE_DIR"] = numba.config.CACHE_DIR
+    root = Path(__file__).resolve().parents[1]
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-c", _CHILD, str(root)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    except OSError:  # pragma: no cover - no process to spare: compile them here later
+        return
+    _WARMING.append(child)
+
+
+def _import_callbacks() -> Any:
+    """The ``native_callbacks`` module, after any child compiling it has finished."""
+    import subprocess
+
+    while _WARMING:
+        child = _WARMING.pop()
+        try:
+            child.wait(timeout=300)
+        except subprocess.TimeoutExpired:  # pragma: no cover - stuck: compile them here
+            child.kill()
+            child.wait()
+    from . import native_callbacks
+
+    return native_callbacks
 
 
 def enabled() -> bool:

@@ -16,9 +16,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .native_support import as_pointer, call_joint
+from .native_support import HEADER, as_pointer, call_joint
 
-HEADER = 8  # words before the data arguments
+__all__ = ["HEADER", "expand", "logp"]
 
 
 @numba.njit(inline="always", cache=True)

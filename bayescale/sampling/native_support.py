@@ -8,7 +8,9 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["as_pointer", "call_joint"]
+__all__ = ["HEADER", "as_pointer", "call_joint"]
+
+HEADER = 8  # words of the address table before the data arguments (see native_callbacks)
 
 
 @intrinsic
