@@ -337,7 +337,7 @@ def fit(
         :mod:`bayescale.pooling_auto`) or ``"independent"``; one string applies to all. The
         priors of the between-group spreads are named ``<parameter>_tau``.
     **sampler_kwargs
-        Passed to the sampler: e.g. ``target_accept`` (default 0.95 with ``"nutpie"``, 0.9 with
+        Passed to the sampler: e.g. ``target_accept`` (default 0.95 with ``"nutpie"`` and
         ``"nutpie-compiled"``) or ``processes`` (nutpie only; chains are split between forked
         processes, one per core by default; the draws do not depend on it).
 

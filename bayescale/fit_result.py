@@ -327,7 +327,9 @@ class Fit:
         lo_q, hi_q = (1 - ci_prob) / 2, 1 - (1 - ci_prob) / 2
         labels, parts = [], []
         for name in names:
-            da = post[name].transpose("chain", "draw", ...)
+            da = post[name]
+            if da.dims[:2] != ("chain", "draw"):
+                da = da.transpose("chain", "draw", ...)
             extra = da.dims[2:]
             arr = da.to_numpy()
             idx_iter = np.ndindex(*arr.shape[2:]) if extra else [()]
@@ -339,32 +341,37 @@ class Fit:
         flat = xs.reshape(len(parts), -1)
         conv = self._convergence(labels, xs)
         n = flat.shape[1]
-        columns = {} if not labels else {
-            "mean": flat.mean(axis=1),
-            "sd": flat.std(axis=1, ddof=1) if n > 1 else np.full(len(parts), np.nan),
-            "median": np.median(flat, axis=1),
-            "ci95_lo": np.quantile(flat, lo_q, axis=1),
-            "ci95_hi": np.quantile(flat, hi_q, axis=1),
-            "ess_bulk": conv[:, 0],
-            "ess_tail": conv[:, 1],
-            "r_hat": conv[:, 2],
-        }
-        rows = {
-            label: {c: float(v[i]) for c, v in columns.items()} for i, label in enumerate(labels)
-        }
-        table = pd.DataFrame.from_dict(rows, orient="index", columns=SUMMARY_COLUMNS)
+        columns = (
+            {}
+            if not labels
+            else {
+                "mean": flat.mean(axis=1),
+                "sd": flat.std(axis=1, ddof=1) if n > 1 else np.full(len(parts), np.nan),
+                "median": np.median(flat, axis=1),
+                "ci95_lo": np.quantile(flat, lo_q, axis=1),
+                "ci95_hi": np.quantile(flat, hi_q, axis=1),
+                "ess_bulk": conv[:, 0],
+                "ess_tail": conv[:, 1],
+                "r_hat": conv[:, 2],
+            }
+        )
+        if labels:
+            table = pd.DataFrame(
+                {c: np.asarray(columns[c], dtype=float) for c in SUMMARY_COLUMNS}, index=labels
+            )
+        else:
+            table = pd.DataFrame.from_dict({}, orient="index", columns=SUMMARY_COLUMNS)
         if ci_prob != 0.95:
             pct = f"{100 * ci_prob:g}"
             table = table.rename(columns={"ci95_lo": f"ci{pct}_lo", "ci95_hi": f"ci{pct}_hi"})
-        flags = []
-        for _, row in table.iterrows():
-            issues = []
-            if np.isfinite(row["r_hat"]) and row["r_hat"] > RHAT_MAX:
-                issues.append(f"r_hat>{RHAT_MAX}")
-            if np.isfinite(row["ess_bulk"]) and row["ess_bulk"] < ESS_MIN:
-                issues.append(f"ess_bulk<{ESS_MIN}")
-            flags.append(", ".join(issues))
-        table["flag"] = flags
+        r_hat = table["r_hat"].to_numpy(dtype=float)
+        ess_bulk = table["ess_bulk"].to_numpy(dtype=float)
+        high = np.isfinite(r_hat) & (r_hat > RHAT_MAX)
+        low = np.isfinite(ess_bulk) & (ess_bulk < ESS_MIN)
+        table["flag"] = [
+            ", ".join([f"r_hat>{RHAT_MAX}"] * bool(h) + [f"ess_bulk<{ESS_MIN}"] * bool(lo))
+            for h, lo in zip(high, low, strict=True)
+        ]
         table.index.name = "parameter"
         table.attrs["divergences"] = self.divergences
         table.attrs["law"] = self.law.key
@@ -409,7 +416,8 @@ class Fit:
         problems = []
         if divergences:
             problems.append(f"{divergences} divergent transition(s) after warm-up")
-        for name, row in table.iterrows():
+        flagged = table[table["flag"].astype(bool)] if len(table) else table
+        for name, row in flagged.iterrows():
             if row["flag"]:
                 problems.append(
                     f"{name}: {row['flag']} (r_hat={row['r_hat']:.3f}, "
