@@ -19,8 +19,9 @@ fits: what the target of 1.2 core-s, 1,000 fits in 10 minutes on 2 cores, is abo
 time the workers spent per fit (``JobResult.cpu_seconds``: the fit's cost whatever else the
 machine runs), the time 1,000 fits would take at that rate, the compile time summed over the
 fits, the median sampling time, the worst diagnostics and the CPU time of this (the parent)
-process during the local batch (``parent_cpu_s``: warm-up compile, dispatch, results). The load average is printed first and
-last: on a shared machine the wall times are those of the cores actually available.
+process during the local batch (``parent_cpu_s``: warm-up compile, dispatch, results). The
+load average is printed first and last: on a shared machine the wall times are those of the
+cores actually available.
 
 With the default sampler a batch this size runs its fits on the native log-density callback
 (``bayescale.sampling.native``; the same draws as ``bs.fit``): see ``fit_many``.
