@@ -338,7 +338,7 @@ class Fit:
                 labels.append(name if not idx else f"{name}[{','.join(_labels(da, idx))}]")
         # every row at once: (row, chain, draw), and (row, draw) for the moments and quantiles
         xs = np.stack(parts) if parts else np.empty((0, 0, 0))
-        flat = xs.reshape(len(parts), -1)
+        flat = xs.reshape(len(parts), -1) if parts else np.empty((0, 0))
         conv = self._convergence(labels, xs)
         n = flat.shape[1]
         columns = (
