@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.special import ndtri
 
-__all__ = ["ess", "rhat"]
+__all__ = ["diagnose", "ess", "rhat"]
 
 _MIN_DRAWS = 4
 _BLOM_OFFSET = 3 / 8
@@ -119,6 +119,143 @@ def ess(
         # Python's min(ess_lo, ess_hi), as in arviz_stats.
         return float(ess_hi if ess_hi < ess_lo else ess_lo)
     raise ValueError(f"method must be 'bulk' or 'tail', got {method!r}")
+
+
+def diagnose(
+    x: np.ndarray, prob: Sequence[float] = (0.05, 0.95)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bulk ESS, tail ESS and R-hat of many scalar quantities at once.
+
+    The same estimators as :func:`ess` (``method="bulk"`` and ``"tail"`` with ``prob``) and
+    :func:`rhat`, computed for every row of ``x`` in one pass: the split chains' normal scores
+    are computed once and shared by bulk ESS and bulk R-hat, and the ranks, FFTs and moments of
+    all rows are single NumPy calls. Agrees with the one-row functions (and ``arviz_stats``)
+    to rounding error. Measured in stop 21 on a Chinchilla fit's 13 summary rows of
+    4 × 1000 draws: 0.42 ms per row against 1.9 ms per row for the three one-row calls.
+
+    Parameters
+    ----------
+    x : array_like, shape (quantity, chain, draw)
+    prob : (float, float)
+        Tail probabilities of the tail ESS.
+
+    Returns
+    -------
+    (ess_bulk, ess_tail, r_hat) : three float arrays of shape (quantity,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(2, 4, 500))
+    >>> bulk, tail, r_hat = diagnose(x)
+    >>> bool(np.isclose(bulk[1], ess(x[1]), rtol=1e-12, atol=0))
+    True
+    """
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 3:
+        raise ValueError(f"expected an array shaped (quantity, chain, draw), got shape {x.shape}")
+    n_q, n_chain, n_draw = x.shape
+    ess_bulk = np.full(n_q, np.nan)
+    ess_tail = np.full(n_q, np.nan)
+    r_hat = np.full(n_q, np.nan)
+    if n_q == 0 or n_chain < 1 or n_draw < _MIN_DRAWS:
+        return ess_bulk, ess_tail, r_hat
+    ok = ~np.isnan(x).any(axis=(1, 2))
+    if not ok.any():
+        return ess_bulk, ess_tail, r_hat
+    y = x[ok]
+    lo, hi = prob
+    with np.errstate(invalid="ignore", divide="ignore"):
+        halves = _split_rows(y)
+        z = _normal_scores_rows(halves)
+        ess_bulk[ok] = _ess_split_rows(z)
+        flat = y.reshape(len(y), -1)
+        ess_lo = _ess_split_rows(_split_rows(y <= np.quantile(flat, lo, axis=1)[:, None, None]))
+        ess_hi = _ess_split_rows(_split_rows(y <= np.quantile(flat, hi, axis=1)[:, None, None]))
+        # Python's min(ess_lo, ess_hi), as in arviz_stats
+        ess_tail[ok] = np.where(ess_hi < ess_lo, ess_hi, ess_lo)
+        if n_chain >= 2:
+            bulk = _classical_rhat_rows(z)
+            med = np.median(halves.reshape(len(y), -1), axis=1)
+            folded = _classical_rhat_rows(_normal_scores_rows(np.abs(halves - med[:, None, None])))
+            # Python's max(bulk, folded): NaN in the bulk wins, NaN in the fold loses
+            r_hat[ok] = np.where(folded > bulk, folded, bulk)
+    return ess_bulk, ess_tail, r_hat
+
+
+def _split_rows(x: np.ndarray) -> np.ndarray:
+    """:func:`_split_chains` of every row of ``(quantity, chain, draw)``."""
+    half = x.shape[2] // 2
+    return np.concatenate((x[:, :, :half], x[:, :, x.shape[2] - half :]), axis=1)
+
+
+def _normal_scores_rows(x: np.ndarray) -> np.ndarray:
+    """:func:`_normal_scores` of every row of ``(quantity, chain, draw)`` (ranks pooled within
+    a row; ties share the mean of their 1-based positions)."""
+    n_q = x.shape[0]
+    flat = x.reshape(n_q, -1)
+    size = flat.shape[1]
+    order = np.argsort(flat, axis=1)
+    ordered = np.take_along_axis(flat, order, axis=1)
+    new_value = np.ones(flat.shape, dtype=bool)
+    new_value[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    scores = np.empty(flat.shape)
+    if new_value.all():  # no ties (continuous draws): the scores of positions 1..size, placed
+        by_position = ndtri((np.arange(1, size + 1) - _BLOM_OFFSET) / (size - 2 * _BLOM_OFFSET + 1))
+        np.put_along_axis(scores, order, np.broadcast_to(by_position, flat.shape), axis=1)
+        return scores.reshape(x.shape)
+    position = np.broadcast_to(np.arange(size), flat.shape)
+    start = np.maximum.accumulate(np.where(new_value, position, 0), axis=1)
+    last = np.ones(flat.shape, dtype=bool)  # the last position of each run of equal values
+    last[:, :-1] = new_value[:, 1:]
+    end = np.minimum.accumulate(np.where(last, position + 1, size)[:, ::-1], axis=1)[:, ::-1]
+    ranks = np.empty(flat.shape)
+    np.put_along_axis(ranks, order, (start + end + 1) / 2, axis=1)
+    return ndtri((ranks - _BLOM_OFFSET) / (size - 2 * _BLOM_OFFSET + 1)).reshape(x.shape)
+
+
+def _classical_rhat_rows(z: np.ndarray) -> np.ndarray:
+    n_draw = z.shape[2]
+    between = n_draw * np.var(z.mean(axis=2), axis=1, ddof=1)
+    within = np.mean(np.var(z, axis=2, ddof=1), axis=1)
+    return np.sqrt((between / within + n_draw - 1) / n_draw)
+
+
+def _ess_split_rows(x: np.ndarray) -> np.ndarray:
+    """:func:`_ess_split` of every row of ``(quantity, split chain, draw)``: the
+    autocovariances by one FFT call, Geyer's truncation row by row."""
+    x = np.asarray(x, dtype=float)
+    n_q, n_chain, n_draw = x.shape
+    total = n_chain * n_draw
+    acov = _autocov(x.reshape(n_q * n_chain, n_draw)).reshape(x.shape).mean(axis=1)
+    w = acov[:, 0] * n_draw / (n_draw - 1.0)
+    between = np.var(x.mean(axis=2), axis=1, ddof=1) if n_chain > 1 else 0.0
+    var_plus = acov[:, 0] + between
+    rho = 1.0 - (w[:, None] - acov) / var_plus[:, None]
+    rho[:, 0] = 1.0
+    constant = np.max(x, axis=(1, 2)) - np.min(x, axis=(1, 2)) < np.finfo(float).resolution
+    return np.array(
+        [float(total) if constant[i] else _geyer(rho[i], n_draw, total) for i in range(n_q)]
+    )
+
+
+def _geyer(rho: np.ndarray, n_draw: int, total: int) -> float:
+    """ESS from the chain-averaged autocorrelations ``rho`` (Geyer's initial monotone
+    sequence, as in :func:`_ess_split`)."""
+    n_pairs = max((n_draw - 3) // 2, 0)
+    gamma = rho[0 : 2 * n_pairs + 2 : 2] + rho[1 : 2 * n_pairs + 2 : 2]
+    positive = gamma[:n_pairs] > 0
+    k_stop = int(np.argmin(positive)) if not positive.all() else n_pairs
+    if np.isnan(rho[1]):
+        return np.nan
+    kept = np.minimum.accumulate(gamma[:k_stop])
+    last = rho[2 * k_stop]
+    if not (last > 0 or (k_stop > 0 and gamma[k_stop] >= 0)):
+        last = 0.0
+    tau = -1.0 + 2.0 * kept.sum() + last
+    tau = max(tau, 1.0 / np.log10(total))
+    return float(total / tau)
 
 
 # ---------------------------------------------------------------------------- helpers

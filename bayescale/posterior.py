@@ -23,7 +23,12 @@ from .priors import Prior
 from .structure import Structure
 from .xp import numpy_ns
 
-__all__ = ["assemble_datatree", "clean_sample_stats", "pointwise_loglik"]
+__all__ = [
+    "assemble_datatree",
+    "clean_sample_stats",
+    "log_likelihood_group",
+    "pointwise_loglik",
+]
 
 _STAT_NAMES = {
     "depth": "tree_depth",
@@ -94,6 +99,29 @@ def pointwise_loglik(
     return likelihood.logpdf(observed[None, None, :], mu, **noise, **ext)
 
 
+def log_likelihood_group(
+    law: ScalingLaw,
+    likelihood: Likelihood,
+    post: xr.Dataset,
+    inputs: Mapping[str, np.ndarray],
+    observed: np.ndarray,
+    extra: Mapping[str, np.ndarray] | None,
+    structure: Structure | None,
+    codes: Mapping[str, np.ndarray] | None,
+    pooling: Pooling | None,
+    run: np.ndarray,
+) -> xr.Dataset:
+    """The ``log_likelihood`` group: :func:`pointwise_loglik` over ``(chain, draw, run)``, named
+    after the observed variable."""
+    loglik = pointwise_loglik(
+        law, likelihood, post, inputs, observed, extra, structure, codes, pooling
+    )
+    return xr.Dataset(
+        {observed_name(law, likelihood): (("chain", "draw", "run"), loglik)},
+        coords={"chain": post["chain"], "draw": post["draw"], "run": run},
+    )
+
+
 def _expand_param(values: np.ndarray) -> np.ndarray:
     """Insert a run axis after (chain, draw): scalars broadcast over runs, vectors keep their
     trailing dimensions (laws index them explicitly)."""
@@ -113,11 +141,14 @@ def assemble_datatree(
     structure: Structure | None = None,
     codes: Mapping[str, np.ndarray] | None = None,
     pooling: Pooling | None = None,
+    log_likelihood: bool = True,
 ) -> xr.DataTree:
     """Put posterior, stats, log-likelihood and data into one ArviZ DataTree.
 
     ``observed`` is the output on the likelihood's observed scale if already computed
-    (``likelihood.transform`` of ``prepared.y``; computed here otherwise).
+    (``likelihood.transform`` of ``prepared.y``; computed here otherwise). With
+    ``log_likelihood=False`` the tree has no ``log_likelihood`` group (``bs.fit`` adds it on
+    first access, :func:`log_likelihood_group`: the same numbers).
     """
     if pooling is not None:
         post = pooled_posterior(law, pooling, priors, reference, posterior)
@@ -130,15 +161,13 @@ def assemble_datatree(
     if observed is None:
         observed = likelihood.transform(prepared.y, **prepared.extra)
     observed = np.asarray(observed, dtype=float)
-    loglik = pointwise_loglik(
-        law, likelihood, post, prepared.inputs, observed, prepared.extra, structure, codes, pooling
-    )
-    groups: dict[str, xr.Dataset] = {
-        "posterior": post,
-        "log_likelihood": xr.Dataset(
-            {obs: (("chain", "draw", "run"), loglik)},
-            coords={"chain": post["chain"], "draw": post["draw"], "run": run},
-        ),
+    groups: dict[str, xr.Dataset] = {"posterior": post}
+    if log_likelihood:
+        groups["log_likelihood"] = log_likelihood_group(
+            law, likelihood, post, prepared.inputs, observed, prepared.extra, structure, codes,
+            pooling, run,
+        )  # fmt: skip
+    groups |= {
         "observed_data": xr.Dataset({obs: ("run", observed)}, coords={"run": run}),
         "constant_data": xr.Dataset(
             {k: ("run", np.asarray(v)) for k, v in prepared.inputs.items()}

@@ -122,3 +122,26 @@ def test_no_arviz_or_scipy_stats_import():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_diagnose_equals_the_one_row_functions_and_arviz_stats():
+    """``diagnose`` (every row in one pass, as ``Fit.summary`` uses it) gives the one-row
+    functions' numbers to the bit, rows of one shape stacked together or alone, and so
+    arviz_stats' to 1e-10."""
+    by_shape: dict[tuple, list[str]] = {}
+    for case, x in CASES.items():
+        by_shape.setdefault(x.shape, []).append(case)
+    for cases in by_shape.values():
+        stacked = np.stack([CASES[c] for c in cases])
+        for rows, names in ((stacked, cases), *((stacked[[i]], [c]) for i, c in enumerate(cases))):
+            bulk, tail, r_hat = convergence.diagnose(rows)
+            for i, case in enumerate(names):
+                for kind, got in (("bulk", bulk[i]), ("tail", tail[i]), ("rhat", r_hat[i])):
+                    one, ref = _ours(CASES[case], kind), _arviz(CASES[case], kind)
+                    assert np.array_equal(got, one, equal_nan=True), (case, kind, got, one)
+                    if np.isnan(ref):
+                        assert np.isnan(got), (case, kind)
+                    else:
+                        np.testing.assert_allclose(got, ref, rtol=1e-10, err_msg=f"{case} {kind}")
+    with pytest.raises(ValueError, match="quantity, chain, draw"):
+        convergence.diagnose(np.zeros((4, 10)))

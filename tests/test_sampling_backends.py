@@ -91,3 +91,40 @@ def test_fit_with_the_compiled_nutpie_backend_matches_the_default_backend():
         assert ess_a >= 100 and ess_b >= 100, name
         mcse = b.loc[name, "sd"] * np.sqrt(1 / ess_a + 1 / ess_b)
         assert abs(a.loc[name, "mean"] - b.loc[name, "mean"]) <= 3 * mcse, name
+
+
+def test_nutpie_compiled_uses_the_default_paths_target_accept(monkeypatch):
+    """``"nutpie-compiled"`` asks nutpie for ``TARGET_ACCEPT`` (0.95, as the default path) unless
+    told otherwise; it starts from nutpie's own initial points (documented on the class), with
+    the longer default warm-up that ``default_tune`` gives every path not started at the mode."""
+    import nutpie
+
+    from bayescale.sampling.nuts import TARGET_ACCEPT
+
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_sample(compiled, **kwargs):
+        seen.append(kwargs)
+        raise Stop
+
+    backend = sampling.get_backend("nutpie-compiled")
+    ready = backend.set_data(backend.compile(_model([1.0, 2.0])), {"y": np.array([1.0, 2.0])})
+    monkeypatch.setattr(nutpie, "sample", fake_sample)
+    kw = dict(draws=10, tune=10, chains=2, random_seed=1, progressbar=False)
+    for options in ({}, {"target_accept": 0.8}):
+        with pytest.raises(Stop):
+            backend.sample(ready, **kw, **options)
+    assert TARGET_ACCEPT == 0.95
+    assert [s["target_accept"] for s in seen] == [TARGET_ACCEPT, 0.8]
+    assert seen[0]["adaptation"] == "low_rank" and "init_mean" not in seen[0]
+    law = bs.get_law("chinchilla")
+    assert sampling_default_tune(law) == (500, 1000)
+
+
+def sampling_default_tune(law):
+    from bayescale.fit import default_tune
+
+    return default_tune(law, "nutpie"), default_tune(law, "nutpie-compiled")

@@ -207,9 +207,17 @@ _NUTPIE_MODELS_LOCK = threading.Lock()
 class NutpieCompiledBackend:
     """nutpie's compiled PyMC model (numba), one per model structure in this process, its data
     swapped for each fit. ``options`` go to ``nutpie.sample`` (default ``adaptation="low_rank"``,
-    ``target_accept=0.9``, ``cores`` or ``processes``: nutpie's threads, default one per chain,
-    ``fit_many`` gives 1); chain ``c`` is
-    seeded by nutpie from ``(random_seed, c)``."""
+    ``target_accept`` = :data:`~bayescale.sampling.nuts.TARGET_ACCEPT` as on the default path,
+    ``cores`` or ``processes``: nutpie's threads, default one per chain, ``fit_many`` gives 1);
+    chain ``c`` is seeded by nutpie from ``(random_seed, c)``.
+
+    Unlike the default backend it does not start from the posterior mode with a Laplace metric:
+    it is nutpie's own path end to end (its initial points, jittered around the model's initial
+    point, and its own mass-matrix adaptation from the identity), which is what makes it a
+    useful cross-check of the default path (``tests/test_sampling_backends.py`` compares the
+    two posteriors); a mode search would need bayescale's compiled log density as well, the
+    compile this backend exists to do without. ``fit`` gives it 1000 warm-up iterations
+    (``default_tune``) instead of 500 for this reason."""
 
     name = "nutpie-compiled"
 
@@ -263,7 +271,14 @@ class NutpieCompiledBackend:
         # processes= (how many chains run at once, as for the default backend) is nutpie's cores
         processes = options.pop("processes", None)
         cores = options.pop("cores", None) or processes or chains
-        options = {"adaptation": "low_rank", "target_accept": 0.9, "cores": cores, **options}
+        from .nuts import TARGET_ACCEPT
+
+        options = {
+            "adaptation": "low_rank",
+            "target_accept": TARGET_ACCEPT,
+            "cores": cores,
+            **options,
+        }
         t0 = time.perf_counter()
         raw = nutpie.sample(
             ready.compiled,
