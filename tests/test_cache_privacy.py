@@ -169,3 +169,24 @@ def test_draws_are_the_same_with_shared_cache_folders(tmp_path):
     hostile = run(env)
     assert not any(numba_dir.rglob("*.nbi")) and not any(pytensor_numba.rglob("*.nbi"))
     assert hostile == run({})
+
+
+def test_numba_user_wide_folder_is_checked_when_the_package_folder_is_read_only(
+    tmp_path, monkeypatch
+):
+    """A package folder numba cannot write in (a read-only install) sends numba's cache to its
+    user-wide folder (``$XDG_CACHE_HOME/numba``): that one is checked instead."""
+    import numba
+
+    os.chmod(tmp_path, 0o700)
+    home = _folder(tmp_path / "cache-home", 0o777)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+    monkeypatch.setattr(store, "_SECURED", [])
+    monkeypatch.setattr(store, "_writable", lambda folder: False)
+    with pytest.warns(UserWarning, match=str(home / "numba")):
+        store.secure_caches()
+    assert store._SECURED[0] == home / "numba"
+    assert numba.config.CACHE_DIR and store.private_dir_ok(numba.config.CACHE_DIR)
+    assert os.environ["NUMBA_CACHE_DIR"] == numba.config.CACHE_DIR

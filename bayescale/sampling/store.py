@@ -214,9 +214,9 @@ def _prune_graph_store(folder: Any, keep: int | None = None, pattern: str = "*.p
 def private_dir_ok(path: Any) -> bool:
     """Whether only this user can change what is in folder ``path``: the folder (or, while it
     does not exist, the nearest existing folder above it, where it will be created) is owned by
-    this user and writable by no one else, and every folder above it is owned by this user or
-    root and writable by no one else unless it is sticky (as ``/tmp`` is: others cannot replace
-    what is ours there). Always True where the platform has no user ids (Windows).
+    this user (or root) and writable by no one else, and every folder above it is owned by this
+    user or root and writable by no one else unless it is sticky (as ``/tmp`` is: others cannot
+    replace what is ours there). Always True where the platform has no user ids (Windows).
 
     >>> import tempfile, os
     >>> folder = tempfile.mkdtemp()
@@ -225,6 +225,7 @@ def private_dir_ok(path: Any) -> bool:
     >>> os.chmod(folder, 0o777)
     >>> private_dir_ok(folder)
     False
+    >>> os.rmdir(folder)
     """
     from pathlib import Path
 
@@ -240,7 +241,7 @@ def private_dir_ok(path: Any) -> bool:
         info = os.stat(real)
         if not stat.S_ISDIR(info.st_mode):
             return False
-        if exists and (info.st_uid != uid or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
+        if exists and (info.st_uid not in (uid, 0) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
             return False
         for folder in (real, *real.parents) if not exists else real.parents:
             info = os.stat(folder)
@@ -275,6 +276,9 @@ def secure_caches() -> None:
     numba = sys.modules.get("numba")
     configured = numba.config.CACHE_DIR if numba is not None else os.environ.get(_NUMBA_ENV)
     folder = Path(configured) if configured else Path(__file__).parent / "__pycache__"
+    if not configured and not _writable(folder):  # numba then caches in its user-wide folder
+        cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+        folder = Path(cache_home) / "numba"
     _SECURED.append(folder)
     if not private_dir_ok(folder):
         private = _private_numba_folder()
@@ -308,6 +312,14 @@ def secure_caches() -> None:
 
 
 _NUMBA_ENV = "NUMBA_CACHE_DIR"
+
+
+def _writable(folder: Any) -> bool:
+    """Whether this process can write in ``folder`` (or create it in the nearest existing
+    folder above it), as numba checks for a ``__pycache__`` beside the source."""
+    while not os.path.lexists(folder) and folder != folder.parent:
+        folder = folder.parent
+    return os.access(folder, os.W_OK)
 
 
 def _private_numba_folder() -> Any:
