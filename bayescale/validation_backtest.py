@@ -178,8 +178,8 @@ def backtest(
     ci_probs : sequence of float
         Central predictive intervals scored (default 50%, 80% and :data:`~bayescale.CI_PROB`).
     random_seed : int, optional
-        Seed of the fits (cutoff ``i`` is fitted with ``random_seed + i``) and of the predictive
-        draws; None draws one from fresh entropy.
+        Seed of the fits (cutoff ``i`` is fitted with ``(random_seed + i) % 2**64``) and of the
+        predictive draws; None draws one from fresh entropy.
     client : distributed.Client, optional
         Fit the cutoffs of a rolling backtest as tasks of this Dask cluster. Without it several
         cutoffs are fitted in parallel local processes (:func:`bayescale.fit_many`; its
@@ -279,7 +279,9 @@ def backtest(
     for i, (cutoff, train_mask, train, test, held_out) in enumerate(splits):
         f = fits[cutoff] = fitted[i]
         inputs = {**held_out.inputs, **held_out.extra}
-        draws = _predictive_draws(f, inputs, random_seed=random_seed + 1000 + i, frame=test)
+        draws = _predictive_draws(
+            f, inputs, random_seed=(random_seed + 1000 + i) % 2**64, frame=test
+        )
         flat = draws.to_numpy().reshape(-1, len(test))
         observed = held_out.y
         scored = _score(flat, observed, probs)
@@ -392,7 +394,12 @@ def _fit_cutoffs(
     progressbar = bool(kwargs.pop("progressbar", False))
     processes = kwargs.pop("processes", None)
     jobs = [
-        FitJob(law, train, {**kwargs, "random_seed": random_seed + i}, f"{column} < {cutoff:g}")
+        FitJob(
+            law,
+            train,
+            {**kwargs, "random_seed": (random_seed + i) % 2**64},
+            f"{column} < {cutoff:g}",
+        )
         for i, (cutoff, _, train, _, _) in enumerate(splits)
     ]
     batch = fit_many(jobs, client=client, processes=processes, progressbar=progressbar)

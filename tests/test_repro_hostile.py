@@ -145,13 +145,6 @@ def test_the_largest_seed_is_usable_where_seeds_are_offset():
     assert pooled.pooling.labels == ("a", "b", "c")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="validation_backtest.py (hostile-input helper): cutoff i is fitted with "
-    "random_seed + i (line ~395) and predicted with random_seed + 1000 + i (line ~282), both "
-    "beyond 2**64 - 1 for a valid seed; use (random_seed + i) % 2**64 and "
-    "(random_seed + 1000 + i) % 2**64 (same numbers for every seed below 2**64 - 1000)",
-)
 def test_backtest_accepts_the_largest_seed():
     runs = bs.testing.simulate_chinchilla(n=40, random_seed=4)
     bt = bs.backtest("chinchilla", runs, split={"C": [1e20, 1e21]}, random_seed=LARGEST_SEED, **KW)
@@ -257,26 +250,11 @@ class _Weight(float):
         return "_Weight()"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fingerprint.py (cold-start helper): _describe returns instances of subclasses of "
-    "bool/int/float/complex/str/bytes as they are and _feed hashes their repr, so S('a') and "
-    "S('b') collide when S overrides __repr__; fix: return plain values only for exact types "
-    "(type(obj) in (...)) and describe a subclass as ('instance', _describe(type(obj)), "
-    "base(obj), _describe(vars(obj)) if it has a __dict__)",
-)
 def test_fingerprint_does_not_stand_on_the_repr_of_a_value_subclass():
     assert _digest(_Label("a")) != _digest(_Label("b"))
     assert _digest(_Weight(1.0)) != _digest(_Weight(2.0))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fingerprint.py (cold-start helper): _feed strips ' at 0x…' from the repr of the "
-    "whole description, user text included, so names or constants 'x at 0x1' and 'x at 0x2' "
-    "collide; descriptions hold no addresses (_describe never uses a repr), so drop the "
-    "substitution in _feed (or apply it only to the op descriptions it was written for)",
-)
 def test_fingerprint_keeps_text_that_looks_like_an_address():
     assert _digest("loss at 0x1") != _digest("loss at 0x2")
 
@@ -299,15 +277,6 @@ def _custom_model():
     return model
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fingerprint.py (cold-start helper): a Python function is described by its code, "
-    "the *names* of the globals it reads and its closure, not by those globals' values, so "
-    "structure_key (the compile_model(cache=True) shortcut) returns the model compiled before "
-    "a global read by a CustomDist logp changed; fix: in _describe of a function, add "
-    "(name, _describe(obj.__globals__[name])) for each co_names entry found in __globals__ "
-    "(modules by name; memoise by id(obj) in `inner` against recursion)",
-)
 def test_structure_shortcut_sees_the_globals_a_density_reads(monkeypatch):
     x = np.array([0.2])
     compiling._CACHE.clear()

@@ -7,7 +7,6 @@ that cannot be described is an error (:func:`_describe`), never its ``repr``.
 
 from __future__ import annotations
 
-import re
 import sys
 import types
 from collections.abc import Mapping
@@ -19,7 +18,10 @@ import numpy as np
 __all__ = ["model_fingerprint", "structure_key"]
 
 _GRAPH_FORMAT = 2
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+# libraries whose versions the fingerprint holds: their functions' globals are not followed
+# (module-level machinery such as PyTensor's config or rewrite databases cannot be described)
+_VERSIONED = frozenset({"numpy", "pytensor", "pymc", "numba"})
+_PLAIN = (bool, int, float, complex, str, bytes)  # described as themselves (exact types only)
 # the modules whose source decides a compiled function or a stored graph
 _SOURCES = (
     "compile.py",
@@ -103,7 +105,7 @@ def fingerprint_graphs(
         pytensor.config.optimizer_requiring,
         extra,
     )
-    inner: dict[int, str] = {}
+    inner: dict[Any, Any] = {}
     put("graph", _graph_digest([logp, *constrained, *model.free_RVs], inner))
     put("free", [rv.name for rv in model.free_RVs], [v.name for v in model.value_vars])
     put("values", [(v.name, str(v.type)) for v in model.value_vars])
@@ -125,7 +127,7 @@ def structure_key(model: Any) -> str | None:
     import hashlib
 
     digest = hashlib.sha256()
-    inner: dict[int, str] = {}
+    inner: dict[Any, Any] = {}
     try:
         rvs = [*model.free_RVs, *model.observed_RVs]
         observed = [model.rvs_to_values[rv] for rv in model.observed_RVs]
@@ -144,7 +146,7 @@ def structure_key(model: Any) -> str | None:
     return digest.hexdigest()
 
 
-def _densities(outputs: list[Any], inner: dict[int, str]) -> list[Any]:
+def _densities(outputs: list[Any], inner: dict[Any, Any]) -> list[Any]:
     """The functions PyMC registered for the log density (and CDFs) of every operation type in
     the graph, inner graphs included — e.g. a ``CustomDist``'s own ``logp``, which the graph
     itself does not show."""
@@ -166,7 +168,7 @@ def _densities(outputs: list[Any], inner: dict[int, str]) -> list[Any]:
     ]
 
 
-def _transform(transform: Any, inner: dict[int, str]) -> Any:
+def _transform(transform: Any, inner: dict[Any, Any]) -> Any:
     """A transform by class and attributes (e.g. an interval's bounds function and closure)."""
     if transform is None:
         return None
@@ -175,12 +177,13 @@ def _transform(transform: Any, inner: dict[int, str]) -> Any:
 
 
 def _feed(digest: Any, parts: Any) -> None:
-    """Add ``parts`` to a hash as text, memory addresses removed, with a separator."""
-    digest.update(_ADDRESS.sub("", repr(parts)).encode())
+    """Add ``parts`` (descriptions: plain values, never an object's own ``repr``) to a hash as
+    text, with a separator."""
+    digest.update(repr(parts).encode())
     digest.update(b"\x00")
 
 
-def _graph_digest(outputs: list[Any], inner: dict[int, str]) -> str:
+def _graph_digest(outputs: list[Any], inner: dict[Any, Any]) -> str:
     """SHA-256 of a graph: its operations in topological order, their inputs, outputs, types."""
     import hashlib
 
@@ -212,15 +215,43 @@ def _graph_digest(outputs: list[Any], inner: dict[int, str]) -> str:
     return digest.hexdigest()
 
 
-def _describe(obj: Any, inner: dict[int, str]) -> Any:
+def _names_read(code: types.CodeType) -> list[str]:
+    """The names a code object and the code nested in it use (globals among them), in order."""
+    names = dict.fromkeys(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names.update(dict.fromkeys(_names_read(const)))
+    return list(names)
+
+
+def _globals_read(function: Any, code: types.CodeType, inner: dict[Any, Any]) -> list[Any]:
+    """The module globals a function may read, each by name and description (a module by its
+    name): a function reads their values when it runs, so a changed value is another function.
+    Not followed for the functions of Python and of the libraries in ``_VERSIONED``."""
+    module = getattr(function, "__module__", None) or ""
+    if (
+        module.partition(".")[0] in _VERSIONED
+        or module.partition(".")[0] in sys.stdlib_module_names
+    ):
+        return []  # a library's function: its version (in the fingerprint) fixes what it reads
+    namespace = getattr(function, "__globals__", None) or {}
+    return [
+        (name, _describe(namespace[name], inner)) for name in _names_read(code) if name in namespace
+    ]
+
+
+def _describe(obj: Any, inner: dict[Any, Any]) -> Any:
     """A process-independent description of an operation, a constant or an operation parameter.
 
     Operations are described by class, parameters and inner graph (memoised in ``inner``; an
     operation without declared parameters by its public attributes); other objects with declared
     parameters (PyTensor types) by class and parameters; arrays by dtype, shape and a hash of
     their bytes; functions by module, name, code (instructions, the names they use, constants and
-    nested code), defaults and closure; symbolic variables by their graph; classes, modules and
-    NumPy functions by name; containers element by element. Anything else raises ``TypeError``:
+    nested code), defaults, closure and the module globals they read (:func:`_globals_read`,
+    memoised in ``inner``); symbolic variables by their graph; classes, modules and NumPy
+    functions by name; ``bool``/``int``/``float``/``complex``/``str``/``bytes`` as themselves,
+    a subclass of one by class, plain value and attributes; containers element by element.
+    Anything else raises ``TypeError``:
     a representation may hide what an object computes, so it never stands in for the object.
     """
     import enum
@@ -235,7 +266,7 @@ def _describe(obj: Any, inner: dict[int, str]) -> Any:
 
     if obj is None or obj is Ellipsis:
         return obj
-    if isinstance(obj, bool | int | float | complex | str | bytes):
+    if type(obj) in _PLAIN:  # exact types only: a subclass may redefine its repr
         return obj
     if isinstance(obj, Op):
         key = id(obj)
@@ -254,7 +285,7 @@ def _describe(obj: Any, inner: dict[int, str]) -> Any:
             graph = getattr(obj, "fgraph", None)
             if graph is not None and hasattr(graph, "outputs"):
                 described.append(_graph_digest(list(graph.outputs), inner))
-            inner[key] = hashlib.sha256(_ADDRESS.sub("", repr(described)).encode()).hexdigest()
+            inner[key] = hashlib.sha256(repr(described).encode()).hexdigest()
         return inner[key]
     if isinstance(obj, np.ndarray | np.generic):
         array = np.asarray(obj)
@@ -270,6 +301,11 @@ def _describe(obj: Any, inner: dict[int, str]) -> Any:
         return ("module", obj.__name__)
     if isinstance(obj, enum.Enum):
         return ("enum", type(obj).__module__, type(obj).__qualname__, obj.name)
+    if isinstance(obj, _PLAIN):  # a subclass of str, int, float, ...: its value, class, state
+        base = next(kind for kind in _PLAIN if isinstance(obj, kind))
+        value = base.__getnewargs__(obj)  # the base type's own method: the plain value(s)
+        state = _describe(vars(obj), inner) if hasattr(obj, "__dict__") else None
+        return ("instance", _describe(type(obj), inner), value, state)
     if isinstance(obj, np.dtype):
         return ("dtype", obj.str, _describe(obj.descr, inner) if obj.fields else None)
     if isinstance(obj, list | tuple):
@@ -298,21 +334,30 @@ def _describe(obj: Any, inner: dict[int, str]) -> Any:
         )
     code = getattr(obj, "__code__", None)
     if isinstance(code, types.CodeType):
-        cells = []
-        for cell in getattr(obj, "__closure__", None) or ():
-            try:
-                cells.append(cell.cell_contents)
-            except ValueError:  # an empty cell
-                cells.append(None)
-        return (
-            "function",
-            getattr(obj, "__module__", None),
-            getattr(obj, "__qualname__", None),
-            _describe(code, inner),
-            _describe(getattr(obj, "__defaults__", None), inner),
-            _describe(getattr(obj, "__kwdefaults__", None), inner),
-            each(cells),
-        )
+        key = ("function", id(obj))  # memoised: functions that read each other, or themselves
+        if key not in inner:
+            inner[key] = (
+                "function",
+                getattr(obj, "__module__", None),
+                getattr(obj, "__qualname__", None),
+            )
+            cells = []
+            for cell in getattr(obj, "__closure__", None) or ():
+                try:
+                    cells.append(cell.cell_contents)
+                except ValueError:  # an empty cell
+                    cells.append(None)
+            inner[key] = (
+                "function",
+                getattr(obj, "__module__", None),
+                getattr(obj, "__qualname__", None),
+                _describe(code, inner),
+                _describe(getattr(obj, "__defaults__", None), inner),
+                _describe(getattr(obj, "__kwdefaults__", None), inner),
+                each(cells),
+                _globals_read(obj, code, inner),
+            )
+        return inner[key]
     if isinstance(obj, np.ufunc | types.BuiltinFunctionType):
         return ("builtin", getattr(obj, "__module__", None), obj.__name__)
     if isinstance(obj, types.MethodType):

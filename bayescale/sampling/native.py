@@ -380,6 +380,9 @@ def warm_callbacks() -> None:
     the other core while this one compiles the model, and :func:`native_model` waits for it
     before importing the callbacks, which are then loaded from the cache. If the child fails or
     cannot start, this process compiles them itself, as before."""
+    from .store import secure_caches
+
+    secure_caches()  # numba's and PyTensor's caches only from private folders (store.py)
     if not enabled() or _CALLBACKS in sys.modules or _WARMING or not sys.executable:
         return
     import subprocess
@@ -408,6 +411,9 @@ def _import_callbacks() -> Any:
     """The ``native_callbacks`` module, after any child compiling it has finished."""
     import subprocess
 
+    from .store import secure_caches
+
+    secure_caches()  # numba's cache only from a private folder (store.py)
     while _WARMING:
         child = _WARMING.pop()
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +13,7 @@ import numpy as np
 from . import _internals
 from .fingerprint import _GRAPH_FORMAT
 
-__all__ = ["GRAPH_CACHE_ENV", "graph_store_on"]
+__all__ = ["GRAPH_CACHE_ENV", "graph_store_on", "private_dir_ok", "secure_caches"]
 
 # PyTensor rewrites the log-density graph anew in every process (≈ 1 s here, longer than the
 # numba step, whose machine code numba already caches on disk). The rewritten graph is stored in
@@ -30,6 +31,13 @@ __all__ = ["GRAPH_CACHE_ENV", "graph_store_on"]
 # link) owned by the user and writable by no one else; any other entry is ignored, compiled afresh
 # and replaced.
 
+# numba's own cache files (index and data pickles of our C callbacks, in numba's cache folder or
+# the ``__pycache__`` beside this package) and PyTensor's numba cache (``<base_compiledir>/numba``)
+# are loaded by numba without an ownership check, so before either is used (``secure_caches``)
+# its folder must be private (``private_dir_ok``); otherwise this process warns once and keeps
+# numba's cache in a private folder of its own, and PyTensor's numba cache off. Machine code is
+# the same bits either way (no fast-math), so the draws do not change.
+
 GRAPH_CACHE_ENV = "BAYESCALE_GRAPH_CACHE"
 _GRAPH_STORE_KEEP = 200  # entries of ≈ 1 MB; the least recently used beyond this are deleted
 
@@ -42,6 +50,7 @@ def _graph_cache_file(key: str) -> Any:
     """Where the rewritten graph with fingerprint ``key`` is stored, or None if the store is off."""
     from pathlib import Path
 
+    secure_caches()
     if not graph_store_on():
         return None
     try:
@@ -162,6 +171,7 @@ def _native_folder() -> Any:
     stored graphs; None if the store is off or the folder is not ours."""
     from pathlib import Path
 
+    secure_caches()
     if not graph_store_on():
         return None
     try:
@@ -199,3 +209,130 @@ def _prune_graph_store(folder: Any, keep: int | None = None, pattern: str = "*.p
             old.unlink(missing_ok=True)
     except OSError:  # pragma: no cover - another process pruned at the same time
         pass
+
+
+def private_dir_ok(path: Any) -> bool:
+    """Whether only this user can change what is in folder ``path``: the folder (or, while it
+    does not exist, the nearest existing folder above it, where it will be created) is owned by
+    this user (or root) and writable by no one else, and every folder above it is owned by this
+    user or root and writable by no one else unless it is sticky (as ``/tmp`` is: others cannot
+    replace what is ours there). Always True where the platform has no user ids (Windows).
+
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> private_dir_ok(folder)
+    True
+    >>> os.chmod(folder, 0o777)
+    >>> private_dir_ok(folder)
+    False
+    >>> os.rmdir(folder)
+    """
+    from pathlib import Path
+
+    uid = _current_uid()
+    if uid is None:  # pragma: no cover - no owners to check
+        return True
+    try:
+        target = Path(os.path.abspath(os.fspath(path)))
+        exists = os.path.lexists(target)
+        while not os.path.lexists(target):
+            target = target.parent
+        real = Path(os.path.realpath(target))
+        info = os.stat(real)
+        if not stat.S_ISDIR(info.st_mode):
+            return False
+        if exists and (info.st_uid not in (uid, 0) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
+            return False
+        for folder in (real, *real.parents) if not exists else real.parents:
+            info = os.stat(folder)
+            if info.st_uid not in (uid, 0):
+                return False
+            shared = info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+            if shared and not info.st_mode & stat.S_ISVTX:
+                return False
+        return True
+    except OSError:
+        return False
+
+
+_SECURED: list[Any] = []  # the folders checked by secure_caches, once per process
+
+
+def secure_caches() -> None:
+    """Use numba's and PyTensor's on-disk numba caches only from private folders
+    (:func:`private_dir_ok`), checked once per process before they are first used.
+
+    numba's cache folder (``NUMBA_CACHE_DIR``, else the ``__pycache__`` beside this package,
+    where our callbacks' cache files go) that is not private is replaced, for this process and
+    the processes it starts, by a private folder of ours (mode 0o700); PyTensor's numba cache
+    (``<base_compiledir>/numba``) that is not private is turned off. Each refusal is one
+    ``UserWarning`` naming the folder and the way out.
+    """
+    if _SECURED:
+        return
+    import warnings
+    from pathlib import Path
+
+    numba = sys.modules.get("numba")
+    configured = numba.config.CACHE_DIR if numba is not None else os.environ.get(_NUMBA_ENV)
+    folder = Path(configured) if configured else Path(__file__).parent / "__pycache__"
+    if not configured and not _writable(folder):  # numba then caches in its user-wide folder
+        cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+        folder = Path(cache_home) / "numba"
+    _SECURED.append(folder)
+    if not private_dir_ok(folder):
+        private = _private_numba_folder()
+        os.environ[_NUMBA_ENV] = str(private)  # numba, when imported later, and child processes
+        if numba is not None:
+            numba.config.CACHE_DIR = str(private)
+        warnings.warn(
+            f"numba's cache folder {folder} is not private (owned by another user, or writable "
+            f"by others, or below such a folder), so its files, which numba loads as pickles, "
+            f"are not used: bayescale keeps numba's cache in {private} instead. Make the folder "
+            f"yours and writable only by you (chmod go-w), or set {_NUMBA_ENV} to such a folder.",
+            UserWarning,
+            stacklevel=2,
+        )
+    try:
+        import pytensor
+    except ImportError:  # pragma: no cover - no PyTensor, no cache of it
+        return
+    folder = Path(pytensor.config.base_compiledir) / "numba"
+    _SECURED.append(folder)
+    if pytensor.config.numba__cache and not private_dir_ok(folder):
+        pytensor.config.numba__cache = False
+        warnings.warn(
+            f"PyTensor's numba cache folder {folder} is not private (owned by another user, or "
+            "writable by others, or below such a folder), so PyTensor's numba cache is off in "
+            "this process: models compile without it. Make the folder yours and writable only by "
+            "you (chmod go-w), or set PYTENSOR_FLAGS=base_compiledir=<a private folder>.",
+            UserWarning,
+            stacklevel=2,
+        )
+
+
+_NUMBA_ENV = "NUMBA_CACHE_DIR"
+
+
+def _writable(folder: Any) -> bool:
+    """Whether this process can write in ``folder`` (or create it in the nearest existing
+    folder above it), as numba checks for a ``__pycache__`` beside the source."""
+    while not os.path.lexists(folder) and folder != folder.parent:
+        folder = folder.parent
+    return os.access(folder, os.W_OK)
+
+
+def _private_numba_folder() -> Any:
+    """A numba cache folder private to this user: ``bayescale-numba-<uid>`` in the temporary
+    folder if it is ours and private, else a fresh one from ``mkdtemp`` (mode 0o700)."""
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.gettempdir()) / f"bayescale-numba-{_current_uid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        if private_dir_ok(folder):
+            return folder
+    except OSError:
+        pass
+    return Path(tempfile.mkdtemp(prefix="bayescale-numba-"))
