@@ -396,6 +396,42 @@ def _warn(message: str) -> None:
     )
 
 
+#: Keywords of the public vocabulary (a misspelling of one is named even where the function
+#: called does not take it)
+VOCABULARY = ("ci_prob", "ci_probs", "random_seed", "compute", "fixed", "group")
+
+
+def keyword_hint(names: Sequence[str], known: Sequence[str], where: str = "") -> str:
+    """A hint for each of ``names`` (taken for held inputs) close to a keyword: one of
+    ``known`` (the function's own: ``"did you mean ci_prob="``) or of :data:`VOCABULARY` that
+    ``where`` (the function) does not take; ``""`` when none is close.
+
+    Examples
+    --------
+    >>> keyword_hint(["ci_prb", "U"], ["compute", "ci_prob", "fixed"])
+    '; did you mean ci_prob= (for ci_prb=)?'
+    >>> keyword_hint(["ci_prb"], ["compute", "fixed"], "compute_optimal()")
+    '; ci_prb= looks like ci_prob=, which compute_optimal() does not take'
+    """
+    import difflib
+
+    own = [str(k) for k in known]
+    other = [k for k in VOCABULARY if k not in own]
+    pairs, others = [], []
+    for name in names:
+        close = difflib.get_close_matches(str(name), own, n=1, cutoff=0.75)
+        if close:
+            pairs.append(f"{close[0]}= (for {name}=)")
+            continue
+        close = difflib.get_close_matches(str(name), other, n=1, cutoff=0.75)
+        if close:
+            others.append(f"{name}= looks like {close[0]}=")
+    hint = f"; did you mean {', '.join(pairs)}?" if pairs else ""
+    if others:
+        hint += f"; {', '.join(others)}, which {where or 'this function'} does not take"
+    return hint
+
+
 def deprecated_args(
     *,
     renamed: Mapping[str, str] | None = None,
@@ -483,6 +519,7 @@ def deprecated_args(
                     _warn(
                         f"{name}(): passing held inputs as keywords ({', '.join(unknown)}) is "
                         f"deprecated; write {into}={{{', '.join(f'{k!r}: ...' for k in unknown)}}}"
+                        + keyword_hint(unknown, [k for k in params if k != into], f"{name}()")
                     )
             return func(*args, **kwargs)
 

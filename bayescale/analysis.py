@@ -7,13 +7,13 @@ probability of a statement) is one reduction away.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from ._api import check_seed, check_values, deprecated_args, make_rng
+from ._api import check_seed, check_values, deprecated_args, keyword_hint, make_rng
 from .fit import Fit
 from .law import ScalingLaw
 from .pooling import groupable
@@ -192,8 +192,12 @@ def _held_mapping(where: str, fixed: Any) -> dict[str, Any]:
     return dict(fixed)
 
 
-def _fixed_inputs(law: ScalingLaw, n_budgets: int, fixed: Mapping[str, Any]) -> dict:
-    """Validate the inputs held fixed along the compute frontier (all law inputs but N, D)."""
+def _fixed_inputs(
+    law: ScalingLaw, n_budgets: int, fixed: Mapping[str, Any], keywords: Sequence[str] = ()
+) -> dict:
+    """Validate the inputs held fixed along the compute frontier (all law inputs but N, D);
+    an unknown one close to one of the caller's ``keywords`` (``ci_prb`` given as a held
+    input) is named with the keyword."""
     needed = [k for k in law.inputs if k not in ("N", "D")]
     unknown = sorted(set(fixed) - set(needed))
     missing = [k for k in needed if k not in fixed]
@@ -201,7 +205,7 @@ def _fixed_inputs(law: ScalingLaw, n_budgets: int, fixed: Mapping[str, Any]) -> 
         raise ValueError(
             f"law {law.name!r} has inputs {list(law.inputs)}: compute_optimal needs every input "
             f"other than N and D in fixed={{...}} (held fixed along C = 6ND); missing {missing}, "
-            f"unknown {unknown}"
+            f"unknown {unknown}" + keyword_hint(unknown, keywords, "compute_optimal()")
         )
     out = {}
     for k in needed:
@@ -282,7 +286,9 @@ def compute_optimal(
     if isinstance(k, bool) or not isinstance(k, int | float) or not (np.isfinite(k) and k > 0):
         raise ValueError(f"flops_per_param_token must be a finite number > 0, got {k!r}")
     C = _as_1d("compute", compute)
-    extra = _fixed_inputs(law, len(C), _held_mapping("compute_optimal", fixed))
+    extra = _fixed_inputs(
+        law, len(C), _held_mapping("compute_optimal", fixed), _COMPUTE_OPTIMAL_KEYWORDS
+    )
     q, dims, coords = _natural_draws(fit)
     if len(dims) != 2:
         raise ValueError("compute_optimal expects scalar parameters over (chain, draw)")
@@ -323,6 +329,10 @@ def compute_optimal(
     ds["loss_opt"].attrs = {"long_name": "expected loss at the optimum", "units": "nats/token"}
     ds["compute"].attrs = {"long_name": "training compute", "units": "FLOPs"}
     return ds
+
+
+# the keywords of compute_optimal (a misspelt one reaches fixed= as an unknown held input)
+_COMPUTE_OPTIMAL_KEYWORDS = ("compute", "method", "flops_per_param_token", "fixed", "group")
 
 
 def _structure_terms(

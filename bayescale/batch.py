@@ -414,6 +414,16 @@ def fit_many(
     """
     from .sbc import _Progress
 
+    if client is not None and not (
+        callable(getattr(client, "submit", None))
+        and callable(getattr(client, "scheduler_info", None))
+    ):
+        raise TypeError(
+            f"fit_many(client=...) must be a distributed.Client (or None for local processes), "
+            f"got {type(client).__name__} {str(client)[:60]!r}; to use a running scheduler, "
+            "connect first: from distributed import Client; fit_many(jobs, "
+            "client=Client('tcp://host:8786'))"
+        )
     jobs = [_as_job(item, i) for i, item in enumerate(jobs)]
     if reduce is not None and not callable(reduce):
         raise TypeError(f"reduce must be a function of a Fit (or None), got {reduce!r}")
@@ -426,6 +436,11 @@ def fit_many(
             )
     # an option given to every job that every fit would refuse: one error, before any job runs
     check_shared_options(fit_kwargs)
+    for i, job in enumerate(jobs):  # and a job's own misspelt or bad option, naming the job
+        own = dict(job.kwargs)
+        if "sampler" not in own and "sampler" in fit_kwargs:
+            own["sampler"] = fit_kwargs["sampler"]
+        check_shared_options(own, caller=f"fit_many jobs[{i}]", scope=f"jobs[{i}]'s own option")
     start = time.perf_counter()
     results: list[JobResult | None] = [None] * len(jobs)
     bar = _Progress(len(jobs), "fit_many", progressbar)

@@ -47,9 +47,13 @@ def _sampler_parameters(sampler: str) -> set[str]:
     return names
 
 
-def check_shared_options(options: Mapping[str, Any]) -> None:
+def check_shared_options(
+    options: Mapping[str, Any], *, caller: str = "fit_many", scope: str = "given to every job"
+) -> None:
     """Refuse, naming it, an option of :func:`bayescale.fit_many` (given to every job) that
     every fit would refuse: an unknown name (with the closest known one) or a bad value.
+    ``caller`` and ``scope`` name the function and the options in the message (``bs.fit``
+    checks its sampler keywords here too, ``fit_many`` each job's own).
 
     Examples
     --------
@@ -63,11 +67,13 @@ def check_shared_options(options: Mapping[str, Any]) -> None:
     from ._api import check_count, check_flag, check_seed
     from .likelihoods import get_likelihood
     from .sampling import BACKENDS
+    from .sampling.nuts import check_target_accept
 
+    tail = f" ({scope})" if scope else ""
     sampler = options.get("sampler")
     if sampler is not None and (not isinstance(sampler, str) or sampler.lower() not in BACKENDS):
         names = ", ".join(repr(n) for n in BACKENDS)
-        raise ValueError(f"fit_many(sampler=...) must be one of {names}, got {sampler!r}")
+        raise ValueError(f"{caller}(sampler=...) must be one of {names}, got {sampler!r}")
     sampler = (sampler or "nutpie").lower()
     known = _fit_parameters()
     extra = {k: v for k, v in options.items() if k not in known}
@@ -87,14 +93,16 @@ def check_shared_options(options: Mapping[str, Any]) -> None:
                     close = difflib.get_close_matches(name, candidates, n=1)
                     hint = f"; did you mean {close[0]!r}?" if close else ""
                     raise TypeError(
-                        f"fit_many({name}=...): not an option of bs.fit or of the {sampler!r} "
-                        f"sampler (given to every job){hint}"
+                        f"{caller}({name}=...): not an option of bs.fit or of the {sampler!r} "
+                        f"sampler{tail}{hint}"
                     )
                 raise ValueError(
-                    f"fit_many({name}={settings[name]!r}): the {sampler!r} sampler refuses this "
-                    f"value (given to every job): {reason}"
+                    f"{caller}({name}={settings[name]!r}): the {sampler!r} sampler refuses this "
+                    f"value{tail}: {reason}"
                 )
     try:
+        if "target_accept" in options:
+            check_target_accept(options["target_accept"])
         for name in ("draws", "chains"):
             if name in options:
                 check_count(options[name], name)
@@ -108,10 +116,10 @@ def check_shared_options(options: Mapping[str, Any]) -> None:
             if name in options:
                 check_flag(options[name], name)
     except (TypeError, ValueError) as err:
-        raise type(err)(f"fit_many (an option given to every job): {err}") from None
+        raise type(err)(f"{caller}{tail}: {err}") from None
     priors = options.get("priors")
     if priors is not None and not isinstance(priors, Mapping):
         raise TypeError(
-            "fit_many(priors=...) must map parameter names to bs.Prior, "
+            f"{caller}(priors=...) must map parameter names to bs.Prior, "
             f"got {type(priors).__name__}"
         )

@@ -34,6 +34,7 @@ from ._fit_common import (  # noqa: F401  (re-exported)
     _labels,
     _resolve_seed,
 )
+from .batch_options import check_shared_options
 from .data import data_warnings, prepare_data
 from .fit_result import Fit
 from .law import IdentifiabilityWarning, ScalingLaw, get_law
@@ -41,6 +42,7 @@ from .likelihoods import Likelihood, get_likelihood
 from .model import build_model, data_values, observed_name
 from .pooling import resolve_pooling
 from .posterior import assemble_datatree, clean_sample_stats
+from .prior_checks import check_prior_mass
 from .priors import Prior, merge_priors
 from .pseudo_forecast import law_mode_fit
 from .structure import resolve_structure
@@ -178,6 +180,26 @@ def default_tune(
         and (n_runs is None or n_runs >= RUNS_PER_PARAMETER_FROM_MODE * len(law.parameter_names))
     )
     return TUNE_FROM_MODE if from_mode else TUNE_OTHERWISE
+
+
+def recordable_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The sampler options a fit records for its refits: plain numbers, flags and text;
+    ``processes``/``cores`` (the draws do not depend on them) and arrays (``starts``) are not.
+
+    Examples
+    --------
+    >>> recordable_options({"target_accept": 0.99, "processes": 2, "init": "point"})
+    {'target_accept': 0.99, 'init': 'point'}
+    """
+    out: dict[str, Any] = {}
+    for key, value in options.items():
+        if key in ("processes", "cores", "progressbar"):
+            continue
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, bool | int | float | str):
+            out[key] = value
+    return out
 
 
 def _sampling_failure(
@@ -355,6 +377,10 @@ def fit(
     (4, 200)
     """
     t_start = time.perf_counter()
+    if sampler_kwargs or not (sampler is None or isinstance(sampler, str)):
+        # a misspelt keyword (draw=, random_sed=, grup=) or a bad sampler option is refused
+        # here, naming the closest known one, not after the sampler's worker fails
+        check_shared_options({"sampler": sampler, **sampler_kwargs}, caller="fit", scope="")
     law = get_law(law)
     lik = get_likelihood(likelihood if likelihood is not None else law.default_likelihood)
     if law.likelihoods and lik.name not in law.likelihoods:
@@ -394,6 +420,11 @@ def fit(
             f"groups={groups!r}: group offsets act on a positive (loss-type) output; the "
             f"{lik.name!r} likelihood observes proportions or counts"
         )
+    if not loss_like and scatter:
+        raise ValueError(
+            "scatter=True: the extrapolation scatter acts on a positive (loss-type) output; the "
+            f"{lik.name!r} likelihood observes proportions or counts; drop scatter="
+        )
     prepared = prepare_data(law, data, columns, likelihood=lik, warn=True)
     frame = _group_frame(prepared.frame, data, columns, groups)
     if group is not None:
@@ -417,7 +448,7 @@ def fit(
                 "parameters (group=) or shares a residual offset (groups=), not both; drop it "
                 "from groups="
             )
-        frame = _group_frame(frame, data, columns, group)
+        frame = _group_frame(frame, data, columns, group, "group")
     structure, codes = resolve_structure(
         groups if loss_like else None,
         bool(drift) and loss_like,
@@ -431,6 +462,9 @@ def fit(
     law_priors = merge_priors(
         law.default_priors, {k: v for k, v in (priors or {}).items() if k in law.parameter_names}
     )
+    # priors whose mass lies where the law overflows at these runs are refused before the
+    # model is built (prior_checks.check_prior_mass), once per fit, pooled or not
+    check_prior_mass(law, prepared.inputs, law_priors)
     pooling, pool_codes = resolve_pooling(law, group, pool, frame, law_priors)
     defaults = {**law.default_priors, **lik.noise_priors, **structure.default_priors()}
     if pooling is not None:
@@ -438,24 +472,21 @@ def fit(
         codes = {**codes, **pool_codes}
     all_priors = merge_priors(defaults, priors)
     vector = {par.name for par in law.parameters if par.shape}
-    for name in priors or {}:  # every scalar parameter given a prior: no vector, no shape
-        if name in vector or name not in all_priors or "shape" in defaults[name].params:
+    for name in priors or {}:  # every scalar parameter given a prior: numbers, no vectors
+        if name in vector or name not in all_priors:
             continue
-        params = all_priors[name].params
-        sizes = {k: np.size(v) for k, v in params.items() if k not in ("shape", "size")}
-        shaped = {k: params[k] for k in ("shape", "size") if k in params and params[k] != []}
-        if any(n > 1 for n in sizes.values()) or shaped:
-            what = f"vector arguments {sizes}" if not shaped else f"{shaped}"
+        sizes = {k: np.size(v) for k, v in all_priors[name].params.items()}
+        if any(n > 1 for n in sizes.values()):
             raise ValueError(
-                f"the prior of {name!r} has {what} but {name!r} is a scalar parameter: give "
-                "numbers and no shape/size, e.g. Prior('Normal', mu=0.3, sigma=0.1)"
+                f"the prior of {name!r} has vector arguments {sizes} but {name!r} is a scalar "
+                "parameter: give numbers, e.g. Prior('Normal', mu=0.3, sigma=0.1)"
             )
     for par in law.parameters:
         if par.shape and all_priors[par.name].is_fixed:
             raise ValueError(
                 f"cannot fix the vector parameter {par.name!r} (shape {par.shape}) with "
                 "Prior.fixed; give it a narrow prior instead, e.g. "
-                f"Prior('Normal', mu=..., sigma=1e-3, shape={par.shape})"
+                "Prior('Normal', mu=..., sigma=1e-3) (the law gives it its shape)"
             )
     n_law = sum(not all_priors[n].is_fixed for n in law.parameter_names) + sum(
         not all_priors[n].is_fixed for n in lik.noise_priors
@@ -547,6 +578,11 @@ def fit(
         "bayescale_sampler": sampler,
         "bayescale_random_seed": seed,
         "bayescale_structure": json.dumps(structure.to_dict()),
+        # what a refit (backtest, next_runs, a stack's members) repeats: warm-up and the
+        # sampler's options given (target_accept, maxdepth, init, ...), not processes
+        "bayescale_sampler_options": json.dumps(
+            {"tune": int(tune), **recordable_options(sampler_kwargs)}, sort_keys=True
+        ),
     }
     if pooling is not None:
         attrs["bayescale_pooling"] = json.dumps(pooling.to_dict())

@@ -21,6 +21,11 @@ from ._fit_common import (
     DiagnosticWarning,
     _labels,
     _resolve_seed,
+    convergence_rows,
+    defer_log_likelihood,
+    fill_log_likelihood,
+    fit_html,
+    table_text,
 )
 from .data import prepare_data
 from .law import ScalingLaw
@@ -111,65 +116,14 @@ class Fit:
         self._idata = tree
         self._loglik_pending = None
 
-    def _defer_log_likelihood(
-        self,
-        inputs: Mapping[str, np.ndarray],
-        observed: np.ndarray,
-        extra: Mapping[str, np.ndarray],
-        codes: Mapping[str, np.ndarray] | None,
-        run: np.ndarray,
-    ) -> None:
-        """Leave the ``log_likelihood`` group of a tree assembled without it to the first access
-        of :attr:`idata` (``fit`` sets this; ≈ 0.05 s and 8 MB for 240 runs × 4000 draws that a
-        batch job reduced to a summary never needs)."""
-        self._loglik_pending = (dict(inputs), observed, dict(extra), codes, run)
+    def _defer_log_likelihood(self, *args: Any) -> None:
+        defer_log_likelihood(self, *args)
 
     def _fill_log_likelihood(self) -> None:
-        from .posterior import log_likelihood_group
-
-        inputs, observed, extra, codes, run = self._loglik_pending
-        tree = self._idata
-        group = log_likelihood_group(
-            self.law, self.likelihood, tree["posterior"].to_dataset(), inputs, observed, extra,
-            self.structure, codes, self.pooling, run,
-        )  # fmt: skip
-        # the groups in the order an eagerly built tree has them (posterior, log_likelihood, ...)
-        groups = {"posterior": tree["posterior"].to_dataset(inherit=False)}
-        groups["log_likelihood"] = group
-        for name, node in tree.children.items():
-            if name not in groups:
-                groups[name] = node.to_dataset(inherit=False)
-        filled = xr.DataTree.from_dict(groups)
-        filled.attrs.update(tree.attrs)
-        self._idata = filled
-        self._loglik_pending = None
+        fill_log_likelihood(self)
 
     def _convergence(self, labels: list[str], xs: np.ndarray) -> np.ndarray:
-        """Bulk ESS, tail ESS and R-hat of the rows ``labels`` with draws ``xs`` (row, chain,
-        draw), shape (row, 3): computed together (:func:`bayescale.convergence.diagnose`) and
-        kept per row with its draws, reused while they are the same (fit's diagnostics, then
-        ``summary()``)."""
-        from . import convergence
-
-        cache = self.__dict__.setdefault("_convergence_cache", {})
-        out = np.empty((len(labels), 3))
-        todo = []
-        for i, label in enumerate(labels):
-            hit = cache.get(label)
-            if (
-                hit is not None
-                and hit[0].shape == xs[i].shape
-                and np.array_equal(hit[0], xs[i], True)
-            ):
-                out[i] = hit[1]
-            else:
-                todo.append(i)
-        if todo:
-            found = np.stack(convergence.diagnose(xs[todo], prob=(0.05, 0.95)), axis=1)
-            for i, row in zip(todo, found, strict=True):
-                out[i] = row
-                cache[labels[i]] = (xs[i], tuple(float(v) for v in row))  # xs is our own stack
-        return out
+        return convergence_rows(self, labels, xs)
 
     # ------------------------------------------------------------------ access
     @property
@@ -632,51 +586,7 @@ class Fit:
     @staticmethod
     def _table_text(table: pd.DataFrame, width: int | None = None) -> str:
         """A summary table as text for reading, wrapped to ``width`` (default: the terminal's)."""
-        import shutil
-
-        from .display import cell
-
-        shown = table.drop(columns=["flag"]) if not table["flag"].any() else table
-        text = pd.DataFrame(
-            {c: [cell(v, c) for v in shown[c]] for c in shown.columns}, index=shown.index
-        )
-        width = width or shutil.get_terminal_size((100, 24)).columns
-        with pd.option_context(
-            "display.max_rows", None, "display.max_columns", None, "display.width", width
-        ):
-            return text.to_string(line_width=width)
+        return table_text(table, width)
 
     def _repr_html_(self) -> str:
-        import html
-
-        from .display import cell
-        from .export import to_html_table
-
-        table, diag = self._tables()
-        post = self.posterior
-        ok = not diag["problems"]
-        badge = (
-            '<span style="background:#2e7d32;color:white;padding:1px 6px;border-radius:3px">'
-            "converged</span>"
-            if ok
-            else '<span style="background:#c62828;color:white;padding:1px 6px;'
-            f'border-radius:3px">{len(diag["problems"])} problem(s)</span>'
-        )
-        rows = "".join(
-            f"<tr><td><code>{html.escape(n)}</code></td><td>{html.escape(v)}</td></tr>"
-            for n, v in self._headline(table)
-        )
-        problems = "".join(f"<li>{html.escape(p)}</li>" for p in diag["problems"])
-        details = to_html_table(table.drop(columns=["flag"]))
-        return (
-            f"<div><b>bayescale.Fit</b> <code>{self.law.key}</code> {badge}<br>"
-            f"{len(self.data)} runs · {self.likelihood.name} likelihood · "
-            f"{post.sizes['chain']}×{post.sizes['draw']} draws · "
-            f"max R-hat {cell(diag['max_r_hat'], 'r_hat')} · "
-            f"min ESS {cell(diag['min_ess_bulk'], 'ess_bulk')} · "
-            f"{diag['divergences']} divergences"
-            f"<table><tr><th>parameter</th><th>median [95% interval]</th></tr>{rows}</table>"
-            + (f"<ul>{problems}</ul>" if problems else "")
-            + f"<details><summary>all published parameters</summary>{details}</details>"
-            + "</div>"
-        )
+        return fit_html(self)

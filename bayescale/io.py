@@ -442,6 +442,7 @@ def _fit_from_tree(tree: xr.DataTree, path: Path, verify_law: bool) -> Fit:
             "bayescale_sampler",
             "bayescale_random_seed",
             "bayescale_tune_steps",
+            "bayescale_sampler_options",
             "bayescale_structure",
             "bayescale_pooling",
         ):

@@ -227,8 +227,12 @@ def get_likelihood(name: str | Likelihood) -> Likelihood:
         return name
     key = str(name).lower().replace("-", "").replace("_", "")
     if key not in _LIKELIHOODS:
+        import difflib
+
+        close = difflib.get_close_matches(key, sorted(_LIKELIHOODS), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         raise ValueError(
-            f"unknown likelihood {name!r}; choose one of {', '.join(sorted(_LIKELIHOODS))}"
+            f"unknown likelihood {name!r}; {hint}choose one of {', '.join(sorted(_LIKELIHOODS))}"
         )
     return _LIKELIHOODS[key]
 

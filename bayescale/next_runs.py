@@ -222,16 +222,25 @@ def _refit_stack(
 
 
 def _refit_kwargs(fit: Fit, fit_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``bs.fit``'s keywords that refit ``fit`` on other runs (a backtest's cutoffs, a stack's
+    members, next_runs' refits): its priors, likelihood, structure, pooling, draws, chains,
+    sampler and the sampler settings it recorded (warm-up, ``target_accept``, ...; a fit saved
+    before they were recorded gets ``bs.fit``'s default warm-up); ``fit_kwargs`` override."""
+    import json
+
     post = fit.posterior
+    recorded = fit._idata.attrs.get("bayescale_sampler_options")  # not idata: no log-lik
+    options = json.loads(recorded) if recorded else {}
     kwargs: dict[str, Any] = {
         "priors": dict(fit.priors),
         "likelihood": fit.likelihood.name,
         "drift": bool(fit.structure.drift),
         "scatter": bool(fit.structure.scatter),
         "draws": int(post.sizes["draw"]),
-        "tune": int(post.sizes["draw"]),
         "chains": int(post.sizes["chain"]),
+        "sampler": fit.sampler,
         "warn": False,
+        **options,
     }
     groups = [g.column for g in fit.structure.groupings]
     if groups:

@@ -456,13 +456,6 @@ def resolve_pooling(
     >>> codes["pool_corpus"].tolist()
     [0, 1, 0]
     """
-    if all(k in frame.columns for k in law.inputs):
-        # the one step of fit that sees both the runs and the law's merged priors: priors
-        # whose mass lies where the law overflows at these runs are refused here, before the
-        # model is built (prior_checks.check_prior_mass)
-        from .prior_checks import check_prior_mass
-
-        check_prior_mass(law, {k: frame[k].to_numpy(dtype=float) for k in law.inputs}, priors)
     if group is None:
         if pool is not None:
             raise ValueError("pool= needs group=, the column whose groups the parameters vary by")

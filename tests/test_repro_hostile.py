@@ -152,14 +152,6 @@ def test_backtest_accepts_the_largest_seed():
     assert seeds[0] == LARGEST_SEED and seeds[1] != seeds[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sampling/nuts.py and batch_options.py (batch helper): nutpie takes any "
-    "target_accept; at 1.5 the step size adapts to ~1e-30 with every draw 'accepted', a fit "
-    "that is silently worthless. Fix: in sample_nutpie (and check_shared_options) refuse a "
-    "target_accept that is not a finite number strictly between 0 and 1 with a ValueError "
-    "naming target_accept",
-)
 @pytest.mark.parametrize("bad", [1.5, 1.0, 0.0, float("nan")])
 def test_target_accept_outside_0_1_is_refused(bad):
     runs = bs.testing.simulate_chinchilla(n=30, random_seed=6)

@@ -72,7 +72,7 @@ def test_explicit_groups_column_and_errors():
     assert codes["group_corpus"].tolist() == [0, 1, 2] * 4
     with pytest.raises(ValueError, match="'experiment'"):
         resolve_structure("experiment", False, runs, ("N", "D"), ("N", "D"))
-    with pytest.raises(ValueError, match="groups: column 'experiment' is not in the data"):
+    with pytest.raises(ValueError, match="column 'experiment' is not in the data"):
         bs.fit("chinchilla", runs, groups="experiment", **FAST)
     with pytest.raises(ValueError, match="twice"):
         resolve_structure(["corpus", "corpus"], False, runs, ("N", "D"), ("N", "D"))
