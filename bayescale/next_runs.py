@@ -238,10 +238,13 @@ def _refit_kwargs(fit: Fit, fit_kwargs: Mapping[str, Any] | None) -> dict[str, A
         "scatter": bool(fit.structure.scatter),
         "draws": int(post.sizes["draw"]),
         "chains": int(post.sizes["chain"]),
-        "sampler": fit.sampler,
         "warn": False,
         **options,
     }
+    from .sampling import BACKENDS
+
+    if fit.sampler in BACKENDS:  # a pinned or otherwise built fit refits with the default
+        kwargs["sampler"] = fit.sampler
     groups = [g.column for g in fit.structure.groupings]
     if groups:
         kwargs["groups"] = groups

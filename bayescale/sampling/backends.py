@@ -29,7 +29,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from . import _internals
-from .compile import compile_model
+from .compile import _model_data, compile_model
 from .fingerprint import model_fingerprint, structure_key
 from .nuts import sample_nutpie
 from .trace import trace_to_datatree
@@ -399,7 +399,11 @@ def sample_model(
         kwargs = {"processes": 1}  # as before: chains in this process; kwargs not passed on
     else:
         backend = get_backend(sampler)
-    ready = backend.set_data(backend.compile(model), {})
+    compiled = backend.compile(model)
+    # the model's own data containers and dimension lengths: a graph compiled here takes them
+    # as arguments (the nutpie-compiled and PyMC backends read them from the model itself)
+    own = _model_data(model) if sampler == "nutpie" else {}
+    ready = backend.set_data(compiled, own)
     return backend.sample(
         ready,
         draws=draws,
