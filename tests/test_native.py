@@ -137,3 +137,38 @@ def test_warm_process_loads_the_callbacks_and_draws_the_same(tmp_path):
     assert third["kinds"] == [["NativeJoint", False]] and third["alpha"] == first["alpha"]
     # the refused file was replaced by a private one with the same source
     assert files[0].stat().st_mode & 0o077 == 0 and store._read_private(files[0]) is not None
+
+
+def test_a_model_without_fingerprint_keeps_its_own_callback(monkeypatch):
+    """With the graph store off a compiled model has no fingerprint: its ``joint_c`` is kept on
+    the model itself, not in the module's cache under ``id(compiled)`` — an id Python may give
+    to a later model once this one is freed, which would then be handed this model's density.
+    Two models of the same layout (ids forced equal) each get their own callback, and the
+    module's cache does not grow by one entry per model."""
+    import pymc as pm
+
+    monkeypatch.setenv(store.GRAPH_CACHE_ENV, "0")
+    monkeypatch.setattr(native, "id", lambda obj: 1, raising=False)  # an id reused
+    y = np.array([0.1, -0.3, 0.7, 1.2])
+    before = len(native._NATIVE)
+    models = []
+    for scale in (1.0, 3.0):  # same variables and data: the same layout, another density
+        with pm.Model() as model:
+            pm.Data("y", y)
+            mu = pm.Normal("mu", 0.0, scale)
+            pm.Normal("obs", mu=mu, sigma=1.0, observed=model["y"])
+        compiled = compile_model(model)
+        assert compiled.key is None
+        args = compiled.data_args({"y": y}, compiled.data_names)
+        nat = native.native_model(compiled, args, np.zeros(1), np.eye(1))
+        lp, _ = _call_logp(nat, np.array([0.5]))
+        expected = (
+            -0.5 * (0.5 / scale) ** 2 - np.log(scale) - 0.5 * ((y - 0.5) ** 2).sum()
+            - 2.5 * np.log(2 * np.pi)
+        )  # fmt: skip
+        # PyMC's log-density constants are rounded (≈ 3e-9 relative); the two models differ by 1.1
+        np.testing.assert_allclose(lp, expected, rtol=1e-7)
+        models.append(compiled)
+    assert len(native._NATIVE) == before
+    assert models[0].native is not None and models[1].native is not None
+    assert models[0].native is not models[1].native

@@ -53,6 +53,9 @@ class CompiledModel:
     key: str | None = None
     #: True when loaded from numba's on-disk cache without building a PyTensor function
     from_cache: bool = False
+    #: the model's C callback ``joint_c`` once made, for a model without a fingerprint
+    #: (``native._callbacks``; with one, it is kept in-process by the fingerprint)
+    native: Any = field(default=None, repr=False, compare=False)
 
     def data_args(self, data: Mapping[str, np.ndarray], names: list[str]) -> list[np.ndarray]:
         missing = [n for n in names if n not in data]

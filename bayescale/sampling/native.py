@@ -32,7 +32,9 @@ from . import _internals
 __all__ = ["NativeModel", "native_model"]
 
 _LOCK = threading.Lock()
-_NATIVE: dict[tuple, Any] = {}  # (fingerprint or id, layout) → (logp cfunc, expand cfunc)
+# (fingerprint, layout, n, m) → the model's ``joint_c``; a model without a fingerprint keeps its
+# own on the compiled model (``CompiledModel.native``), never here: an ``id`` may be reused
+_NATIVE: dict[tuple, Any] = {}
 _FORMAT = 4  # bump when the generated source changes meaning
 
 _SOURCE = """\
@@ -131,13 +133,14 @@ def _load_module(path: Any, joint: Any) -> Any:
 
 def _callbacks(compiled: Any, key: str | None, jitted: Any = None) -> Any:
     """The ``joint_c`` cfunc of ``compiled`` calling ``jitted`` (by default ``compiled``'s own
-    ``logp_fn``); cached in-process and, when ``key`` (the model's fingerprint) is given and the
-    graph store is on, on disk."""
+    ``logp_fn``); cached in-process — by fingerprint, or for a model without one (``key`` None)
+    on ``compiled`` itself, so it lives and dies with that model — and, when ``key`` is given
+    and the graph store is on, on disk."""
     layout = _layout(compiled)
     n, m = compiled.ndim, int(sum(int(np.prod(s)) for s in compiled.rv_shapes))
-    ident = (key or f"id{id(compiled)}", layout, n, m)
+    ident = (key, layout, n, m)
     with _LOCK:
-        hit = _NATIVE.get(ident)
+        hit = _NATIVE.get(ident) if key is not None else getattr(compiled, "native", None)
         if hit is not None:
             return hit
         from . import store
@@ -160,7 +163,10 @@ def _callbacks(compiled: Any, key: str | None, jitted: Any = None) -> Any:
             else:
                 module = _exec_module(source, joint)
         hit = module.joint_c
-        _NATIVE[ident] = hit
+        if key is not None:
+            _NATIVE[ident] = hit
+        else:
+            compiled.native = hit
         return hit
 
 
