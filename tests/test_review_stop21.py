@@ -20,6 +20,7 @@ import os
 import stat
 import warnings
 
+import pandas as pd
 import pytest
 
 import bayescale as bs
@@ -131,3 +132,19 @@ def test_a_folder_writable_by_a_shared_group_is_still_refused(tmp_path):
     os.chmod(shared, 0o775)
     os.chown(shared, -1, 65534)  # "nogroup": not root's own group
     assert not store.private_dir_ok(shared)
+
+
+def test_a_pooled_fits_group_view_leaves_its_log_likelihood_uncomputed():
+    from bayescale.pooling import group_view
+
+    frames = []
+    for k in range(2):
+        part = bs.testing.simulate_chinchilla(20, random_seed=k)
+        part["corpus"] = f"g{k}"
+        frames.append(part)
+    runs = pd.concat(frames, ignore_index=True)
+    f = bs.fit("chinchilla", runs, group="corpus", tune=20, **{**FAST, "draws": 10})
+    view = group_view(f, "g1")
+    assert f._loglik_pending is not None  # the view read draws and statistics only
+    assert view.sample_stats["diverging"].shape == (1, 10)
+    assert dict(view.idata.attrs) == dict(f.idata.attrs)
