@@ -238,10 +238,13 @@ def _refit_kwargs(fit: Fit, fit_kwargs: Mapping[str, Any] | None) -> dict[str, A
         "scatter": bool(fit.structure.scatter),
         "draws": int(post.sizes["draw"]),
         "chains": int(post.sizes["chain"]),
-        "sampler": fit.sampler,
         "warn": False,
         **options,
     }
+    from .sampling import BACKENDS
+
+    if isinstance(fit.sampler, str) and fit.sampler.lower() in BACKENDS:
+        kwargs["sampler"] = fit.sampler  # not "pinned" (bs.testing's fits from given draws)
     groups = [g.column for g in fit.structure.groupings]
     if groups:
         kwargs["groups"] = groups

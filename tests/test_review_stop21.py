@@ -148,3 +148,16 @@ def test_a_pooled_fits_group_view_leaves_its_log_likelihood_uncomputed():
     assert f._loglik_pending is not None  # the view read draws and statistics only
     assert view.sample_stats["diverging"].shape == (1, 10)
     assert dict(view.idata.attrs) == dict(f.idata.attrs)
+
+
+# ------------------------------------------- 5. a fit made from given draws refits with NUTS
+
+
+def test_a_fit_from_given_draws_refits_with_the_default_sampler(runs):
+    pinned = bs.testing.pinned_fit(random_seed=0, data=runs, chains=1, draws=20)
+    assert pinned.sampler == "pinned"  # no sampler of bs.fit: a backtest refused to refit it
+    kwargs = _refit_kwargs(pinned, None)
+    assert "sampler" not in kwargs
+    check_shared_options(kwargs, caller="fit")  # what bs.fit checks of its keywords
+    f = bs.fit("chinchilla", runs, sampler="nutpie-compiled", tune=20, **{**FAST, "draws": 5})
+    assert _refit_kwargs(f, None)["sampler"] == "nutpie-compiled"
