@@ -112,7 +112,10 @@ def fill_log_likelihood(fit: Any) -> None:
     """Compute the deferred ``log_likelihood`` group of ``fit`` and put it in its tree."""
     from .posterior import log_likelihood_group
 
-    inputs, observed, extra, codes, run = fit._loglik_pending
+    pending = fit.__dict__.get("_loglik_pending")
+    if pending is None:  # another thread filled it since this one looked (idata's check)
+        return
+    inputs, observed, extra, codes, run = pending
     tree = fit._idata
     group = log_likelihood_group(
         fit.law, fit.likelihood, tree["posterior"].to_dataset(), inputs, observed, extra,

@@ -22,6 +22,45 @@ __all__ = ["check_shared_options"]
 # options fit_many sets itself for every job (a batch shows one bar; a fit runs in one process)
 _SET_BY_BATCH = ("progressbar", "processes")
 
+# keywords nutpie.sample takes out of its **kwargs itself (older spellings of adaptation=)
+_NUTPIE_OLD_KEYWORDS = (
+    "low_rank_modified_mass_matrix",
+    "transform_adapt",
+    "use_grad_based_mass_matrix",
+)
+
+# nutpie's settings object for each adaptation= (as nutpie.sample makes it)
+_SETTINGS_KIND = {"low_rank": "LowRank", "diag": "Diag", "draw_diag": "Diag", "flow": "Flow"}
+
+
+def _check_settings(settings: Mapping[str, Any], adaptation: Any) -> tuple[str, str] | None:
+    """``None`` if nutpie's settings for ``adaptation`` take every one of ``settings``, else
+    ``(name, reason)`` of the first refused (reason ``"unknown"`` for no such setting), as
+    :func:`bayescale.sampling._internals.check_nutpie_settings` for the other adaptations too:
+    ``use_grad_based_mass_matrix`` is a setting of ``"diag"``, not of ``"low_rank"``."""
+    from .sampling import _internals
+
+    kind = _SETTINGS_KIND.get(adaptation) if isinstance(adaptation, str) else None
+    if kind is None:
+        return None  # nutpie names an unknown adaptation itself
+    _internals.import_nutpie()
+    from nutpie import _lib
+
+    made = getattr(_lib.PyNutsSettings, kind, None)
+    if made is None:  # pragma: no cover - an older nutpie without this adaptation
+        return None
+    made = made(0)
+    for name, value in settings.items():
+        try:
+            made.update({name: value})
+        except AttributeError as err:
+            return (
+                (name, "unknown") if "Unknown settings attribute" in str(err) else (name, str(err))
+            )
+        except (TypeError, ValueError, OverflowError) as err:
+            return name, str(err)
+    return None
+
 
 def _fit_parameters() -> set[str]:
     from .fit import fit
@@ -44,6 +83,7 @@ def _sampler_parameters(sampler: str) -> set[str]:
         nutpie = _internals.import_nutpie()
         names |= set(inspect.signature(nutpie.sample).parameters) - {"compiled_model", "kwargs"}
         names.add("processes")
+        names.update(_NUTPIE_OLD_KEYWORDS)
     return names
 
 
@@ -85,13 +125,18 @@ def check_shared_options(
         if settings:
             from .sampling import _internals
 
-            bad = _internals.check_nutpie_settings(settings)
+            bad = _check_settings(settings, options.get("adaptation", "low_rank"))
             if bad is not None:
                 name, reason = bad
                 if reason == "unknown":
                     candidates = sorted(known | own | set(_internals.nutpie_setting_names()))
                     close = difflib.get_close_matches(name, candidates, n=1)
                     hint = f"; did you mean {close[0]!r}?" if close else ""
+                    if close == [name]:  # a nested field (gamma) is no keyword of nutpie.sample
+                        adaptation = options.get("adaptation", "low_rank")
+                        hint = f"; not a keyword nutpie takes with adaptation={adaptation!r}"
+                    if sampler != "nutpie" and name in _sampler_parameters("nutpie"):
+                        hint = "; an option of sampler='nutpie' only"  # init, jitter, starts
                     raise TypeError(
                         f"{caller}({name}=...): not an option of bs.fit or of the {sampler!r} "
                         f"sampler{tail}{hint}"

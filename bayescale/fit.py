@@ -512,6 +512,7 @@ def fit(
     sampler = (sampler or "nutpie").lower()
     if sampler not in ("nutpie", "nutpie-compiled", "pymc"):
         raise ValueError(f"sampler must be 'nutpie', 'nutpie-compiled' or 'pymc', got {sampler!r}")
+    tune_given = {"tune": int(tune)} if tune is not None else {}  # a default is re-chosen per refit
     if tune is None:
         tune = default_tune(law, sampler, pooling, sampler_kwargs, n_runs=prepared.n)
     if sampler.startswith("nutpie") and tune == 0:
@@ -578,10 +579,12 @@ def fit(
         "bayescale_sampler": sampler,
         "bayescale_random_seed": seed,
         "bayescale_structure": json.dumps(structure.to_dict()),
-        # what a refit (backtest, next_runs, a stack's members) repeats: warm-up and the
-        # sampler's options given (target_accept, maxdepth, init, ...), not processes
+        # what a refit (backtest, next_runs, a stack's members) repeats: the warm-up and the
+        # sampler's options given (target_accept, maxdepth, init, ...), not processes; a
+        # default warm-up is not recorded: default_tune depends on the runs (fewer than 10 per
+        # parameter: 1000), so a backtest's early cutoff chooses its own
         "bayescale_sampler_options": json.dumps(
-            {"tune": int(tune), **recordable_options(sampler_kwargs)}, sort_keys=True
+            {**tune_given, **recordable_options(sampler_kwargs)}, sort_keys=True
         ),
     }
     if pooling is not None:

@@ -243,8 +243,8 @@ def _refit_kwargs(fit: Fit, fit_kwargs: Mapping[str, Any] | None) -> dict[str, A
     }
     from .sampling import BACKENDS
 
-    if fit.sampler in BACKENDS:  # a pinned or otherwise built fit refits with the default
-        kwargs["sampler"] = fit.sampler
+    if isinstance(fit.sampler, str) and fit.sampler.lower() in BACKENDS:
+        kwargs["sampler"] = fit.sampler  # not "pinned" (bs.testing's fits from given draws)
     groups = [g.column for g in fit.structure.groupings]
     if groups:
         kwargs["groups"] = groups

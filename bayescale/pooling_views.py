@@ -153,10 +153,11 @@ def group_view(fit: Any, group: Any, *, random_seed: int | None = None) -> Any:
         ds = post.sel({GROUP_DIM: group}, drop=True).drop_vars(pool_vars)
         data = fit.data[fit.data[pooling.column].astype(str) == str(group)]
     tree = {"posterior": ds}
-    if "sample_stats" in fit.idata.children:
-        tree["sample_stats"] = fit.idata["sample_stats"].to_dataset()
+    stats = fit.sample_stats  # not fit.idata: a view needs no pointwise log-likelihood
+    if stats is not None:
+        tree["sample_stats"] = stats
     idata = xr.DataTree.from_dict(tree)
-    idata.attrs.update(fit.idata.attrs)
+    idata.attrs.update(fit._idata.attrs)
     priors = {
         k: v for k, v in fit.priors.items() if not k.endswith("_tau") or k[:-4] not in pooling.modes
     }

@@ -211,12 +211,38 @@ def _prune_graph_store(folder: Any, keep: int | None = None, pattern: str = "*.p
         pass
 
 
+def _private_group(gid: int, uid: int) -> bool:
+    """Whether group ``gid`` is user ``uid``'s own: named as the user, the user's primary group
+    and with no other listed member (Debian and Ubuntu give each user such a group, and their
+    umask 002 makes every folder the user creates writable by it)."""
+    try:
+        import grp
+        import pwd
+
+        group, user = grp.getgrgid(gid), pwd.getpwuid(uid)
+    except (ImportError, KeyError):  # pragma: no cover - no such records
+        return False
+    return (
+        group.gr_name == user.pw_name and user.pw_gid == gid and set(group.gr_mem) <= {user.pw_name}
+    )
+
+
+def _shared_write(info: os.stat_result) -> bool:
+    """Whether someone besides the owner of a file or folder may write in it: others, or its
+    group unless that group is the owner's own (:func:`_private_group`)."""
+    if info.st_mode & stat.S_IWOTH:
+        return True
+    return bool(info.st_mode & stat.S_IWGRP) and not _private_group(info.st_gid, info.st_uid)
+
+
 def private_dir_ok(path: Any) -> bool:
     """Whether only this user can change what is in folder ``path``: the folder (or, while it
     does not exist, the nearest existing folder above it, where it will be created) is owned by
-    this user (or root) and writable by no one else, and every folder above it is owned by this
-    user or root and writable by no one else unless it is sticky (as ``/tmp`` is: others cannot
-    replace what is ours there). Always True where the platform has no user ids (Windows).
+    this user (or root) and writable by no one else (its group may write if the group is the
+    owner's own, as umask 002 leaves folders on Debian and Ubuntu), and every folder above it is
+    owned by this user or root and writable by no one else unless it is sticky (as ``/tmp`` is:
+    others cannot replace what is ours there). Always True where the platform has no user ids
+    (Windows).
 
     >>> import tempfile, os
     >>> folder = tempfile.mkdtemp()
@@ -241,14 +267,13 @@ def private_dir_ok(path: Any) -> bool:
         info = os.stat(real)
         if not stat.S_ISDIR(info.st_mode):
             return False
-        if exists and (info.st_uid not in (uid, 0) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
+        if exists and (info.st_uid not in (uid, 0) or _shared_write(info)):
             return False
         for folder in (real, *real.parents) if not exists else real.parents:
             info = os.stat(folder)
             if info.st_uid not in (uid, 0):
                 return False
-            shared = info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-            if shared and not info.st_mode & stat.S_ISVTX:
+            if _shared_write(info) and not info.st_mode & stat.S_ISVTX:
                 return False
         return True
     except OSError:
