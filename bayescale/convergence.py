@@ -242,14 +242,18 @@ def _ess_split_rows(x: np.ndarray) -> np.ndarray:
 
 def _geyer(rho: np.ndarray, n_draw: int, total: int) -> float:
     """ESS from the chain-averaged autocorrelations ``rho`` (Geyer's initial monotone
-    sequence, as in :func:`_ess_split`)."""
+    sequence; :func:`_ess_split` and the one-pass diagnostics share it)."""
+    # Pair sums Γ_k = ρ_2k + ρ_2k+1. Pairs are accumulated while they stay positive, looking at
+    # no pair that starts beyond lag n_draw - 3.
     n_pairs = max((n_draw - 3) // 2, 0)
     gamma = rho[0 : 2 * n_pairs + 2 : 2] + rho[1 : 2 * n_pairs + 2 : 2]
     positive = gamma[:n_pairs] > 0
     k_stop = int(np.argmin(positive)) if not positive.all() else n_pairs
-    if np.isnan(rho[1]):
+    if np.isnan(rho[1]):  # only when var_plus is not a usable number
         return np.nan
+    # initial monotone sequence: running minimum of the accepted pair sums
     kept = np.minimum.accumulate(gamma[:k_stop])
+    # the next even lag counts once if it is positive or its pair was non-negative
     last = rho[2 * k_stop]
     if not (last > 0 or (k_stop > 0 and gamma[k_stop] >= 0)):
         last = 0.0
@@ -343,20 +347,4 @@ def _ess_split(x: np.ndarray) -> float:
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = 1.0 - (w - acov) / var_plus
     rho[0] = 1.0
-    # Pair sums Γ_k = ρ_2k + ρ_2k+1. Pairs are accumulated while they stay positive, looking at
-    # no pair that starts beyond lag n_draw - 3.
-    n_pairs = max((n_draw - 3) // 2, 0)
-    gamma = rho[0 : 2 * n_pairs + 2 : 2] + rho[1 : 2 * n_pairs + 2 : 2]
-    positive = gamma[:n_pairs] > 0
-    k_stop = int(np.argmin(positive)) if not positive.all() else n_pairs
-    if np.isnan(rho[1]):  # only when var_plus is not a usable number
-        return np.nan
-    # initial monotone sequence: running minimum of the accepted pair sums
-    kept = np.minimum.accumulate(gamma[:k_stop])
-    # the next even lag counts once if it is positive or its pair was non-negative
-    last = rho[2 * k_stop]
-    if not (last > 0 or (k_stop > 0 and gamma[k_stop] >= 0)):
-        last = 0.0
-    tau = -1.0 + 2.0 * kept.sum() + last
-    tau = max(tau, 1.0 / np.log10(total))
-    return float(total / tau)
+    return _geyer(rho, n_draw, total)
