@@ -36,12 +36,42 @@ _NEGATIVE_NUMBER = re.compile(
 
 
 class _Parser(argparse.ArgumentParser):
+    """argparse with our errors, negative numbers as values, and no abbreviated options: a
+    prefix such as ``--draw`` is refused with the option it may mean (``--draws``), so a typo
+    never silently sets another option."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
         self._negative_number_matcher = _NEGATIVE_NUMBER
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see '{self.prog} --help')")
+        hint = ""
+        if message.startswith("unrecognized arguments:"):
+            import difflib
+
+            known = self._option_names()
+            for word in message.split(":", 1)[1].split():
+                if word.startswith("--"):
+                    close = difflib.get_close_matches(word.split("=", 1)[0], known, n=1)
+                    if close:
+                        hint = f"; did you mean {close[0]}?"
+                        break
+        raise UsageError(f"{message}{hint} (see '{self.prog} --help')")
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        self._argv = [str(a) for a in (sys.argv[1:] if args is None else args)]
+        return super().parse_args(args, namespace)
+
+    def _option_names(self) -> list[str]:
+        """This parser's options, and those of the command named in the arguments."""
+        names = [o for a in self._actions for o in a.option_strings]
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                command = next((w for w in getattr(self, "_argv", []) if w in action.choices), None)
+                if command is not None:
+                    names += action.choices[command]._option_names()
+        return names
 
 
 class _DeprecatedOption(argparse.Action):
