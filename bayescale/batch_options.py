@@ -35,31 +35,16 @@ _SETTINGS_KIND = {"low_rank": "LowRank", "diag": "Diag", "draw_diag": "Diag", "f
 
 def _check_settings(settings: Mapping[str, Any], adaptation: Any) -> tuple[str, str] | None:
     """``None`` if nutpie's settings for ``adaptation`` take every one of ``settings``, else
-    ``(name, reason)`` of the first refused (reason ``"unknown"`` for no such setting), as
-    :func:`bayescale.sampling._internals.check_nutpie_settings` for the other adaptations too:
-    ``use_grad_based_mass_matrix`` is a setting of ``"diag"``, not of ``"low_rank"``."""
+    ``(name, reason)`` of the first refused (reason ``"unknown"`` for no such setting), through
+    :func:`bayescale.sampling._internals.check_nutpie_settings` with the settings object of that
+    adaptation: ``use_grad_based_mass_matrix`` is a setting of ``"diag"``, not of
+    ``"low_rank"``."""
     from .sampling import _internals
 
     kind = _SETTINGS_KIND.get(adaptation) if isinstance(adaptation, str) else None
     if kind is None:
         return None  # nutpie names an unknown adaptation itself
-    _internals.import_nutpie()
-    from nutpie import _lib
-
-    made = getattr(_lib.PyNutsSettings, kind, None)
-    if made is None:  # pragma: no cover - an older nutpie without this adaptation
-        return None
-    made = made(0)
-    for name, value in settings.items():
-        try:
-            made.update({name: value})
-        except AttributeError as err:
-            return (
-                (name, "unknown") if "Unknown settings attribute" in str(err) else (name, str(err))
-            )
-        except (TypeError, ValueError, OverflowError) as err:
-            return name, str(err)
-    return None
+    return _internals.check_nutpie_settings(dict(settings), kind=kind)
 
 
 def _fit_parameters() -> set[str]:

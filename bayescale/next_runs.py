@@ -231,6 +231,8 @@ def _refit_kwargs(fit: Fit, fit_kwargs: Mapping[str, Any] | None) -> dict[str, A
     post = fit.posterior
     recorded = fit._idata.attrs.get("bayescale_sampler_options")  # not idata: no log-lik
     options = json.loads(recorded) if recorded else {}
+    if "sampler" in (fit_kwargs or {}) and fit_kwargs["sampler"] != fit.sampler:
+        options = {}  # another sampler: the recorded options were this sampler's
     kwargs: dict[str, Any] = {
         "priors": dict(fit.priors),
         "likelihood": fit.likelihood.name,

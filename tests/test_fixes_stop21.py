@@ -280,6 +280,9 @@ def test_refits_carry_the_fits_sampler_settings(runs, tmp_path):
     path = f.save(str(tmp_path / "fit.nc"))
     loaded = _refit_kwargs(bs.Fit.load(path), {"tune": 40})
     assert loaded["tune"] == 40 and loaded["target_accept"] == 0.9
+    # refitted with another sampler: the recorded options were nutpie's, none carried over
+    other = _refit_kwargs(f, {"sampler": "pymc"})
+    assert other["sampler"] == "pymc" and "target_accept" not in other and "tune" not in other
     # a fit saved before the settings were recorded: bs.fit's default warm-up, not its draws
     tree = f._idata
     tree.attrs = {k: v for k, v in tree.attrs.items() if k != "bayescale_sampler_options"}

@@ -215,3 +215,13 @@ def test_nutpie_settings():
     name, reason = _internals.check_nutpie_settings({"target_accept": "high"})
     assert name == "target_accept" and reason != "unknown"
     assert {"maxdepth", "target_accept"} <= set(_internals.nutpie_setting_names())
+
+
+def test_nutpie_settings_of_each_adaptation():
+    """Each adaptation's settings object (nutpie.sample's adaptation=) is reachable by kind: the
+    gradient-based mass matrix is a setting of the diagonal adaptation only."""
+    grad_based = {"use_grad_based_mass_matrix": False}
+    assert _internals.check_nutpie_settings(grad_based, kind="Diag") is None
+    name, reason = _internals.check_nutpie_settings(grad_based, kind="LowRank")
+    assert name == "use_grad_based_mass_matrix" and "low-rank" in reason
+    assert _internals.check_nutpie_settings({"maxdepth": 6}, kind="Flow") is None

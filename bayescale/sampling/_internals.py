@@ -278,15 +278,22 @@ def pymc_compiled_layout(compiled: Any) -> tuple[list[str], list[tuple[int, ...]
     return list(names), [tuple(int(n) for n in s) for s in shapes]
 
 
-def check_nutpie_settings(options: dict[str, Any]) -> tuple[str, str] | None:
-    """``None`` if nutpie's NUTS settings (``_lib.PyNutsSettings.LowRank``, as ``nutpie.sample``
-    makes them) take every one of ``options`` (keyword options of ``nutpie.sample`` that become
-    settings, e.g. ``target_accept``, ``maxdepth``), else ``(name, reason)`` of the first they
-    refuse: reason ``"unknown"`` for a name that is no setting, else the refusal's message."""
+def check_nutpie_settings(
+    options: dict[str, Any], *, kind: str = "LowRank"
+) -> tuple[str, str] | None:
+    """``None`` if nutpie's NUTS settings (``_lib.PyNutsSettings.<kind>``, as ``nutpie.sample``
+    makes them for an adaptation: ``LowRank``, ``Diag``, ``Flow``) take every one of ``options``
+    (keyword options of ``nutpie.sample`` that become settings, e.g. ``target_accept``,
+    ``maxdepth``), else ``(name, reason)`` of the first they refuse: reason ``"unknown"`` for a
+    name that is no setting, else the refusal's message. ``None`` too when this nutpie has no
+    such settings object (nutpie then names the adaptation itself)."""
     import_nutpie()
     from nutpie import _lib
 
-    settings = _lib.PyNutsSettings.LowRank(0)
+    made = getattr(_lib.PyNutsSettings, kind, None)
+    if made is None:
+        return None
+    settings = made(0)
     for name, value in options.items():
         try:
             settings.update({name: value})
