@@ -79,8 +79,8 @@ def law_mode_fit(
     the posterior mode on a subset of the runs by the fit's own mode finder (L-BFGS on the
     compiled log density, data as arguments, so nothing is recompiled), returned as the law's
     log output at the mode and the noise scale ``sigma``. Parameters held by ``Prior.fixed`` in
-    ``priors`` keep their values. The mode is :func:`refined_mode`'s (restarted until a restart
-    gains nothing). Deterministic given the runs."""
+    ``priors`` keep their values. ``find_mode`` restarts L-BFGS past a false optimum (see
+    :func:`refined_mode`). Deterministic given the runs."""
     from .sampling import compile_model, find_mode
 
     if compiled is None:  # the fit's own compiled model when given
@@ -98,7 +98,7 @@ def law_mode_fit(
             from .multistart import law_starts
 
             starts = law_starts(law, model, compiled, 0)
-        x, _ = refined_mode(compiled, sub, *find_mode(compiled, sub, compiled.x0, starts))
+        x, _ = find_mode(compiled, sub, compiled.x0, starts)  # restarts past a false optimum
         flat = np.asarray(compiled.logp_fn(x, *compiled.data_args(sub, compiled.data_names))[2])
         sizes = [int(np.prod(shape)) for shape in compiled.rv_shapes]
         parts = np.split(flat, np.cumsum(sizes)[:-1])
@@ -116,8 +116,8 @@ def law_mode_fit(
 
 
 #: A restart of the mode search is kept only if it raises the log density by more than this
-#: (nats): a converged mode is returned unchanged, bit for bit.
-MODE_GAIN = 0.01
+#: (nats): a converged mode is returned unchanged, bit for bit. The sampler's own threshold.
+from .sampling.nuts import MODE_GAIN  # noqa: E402
 
 
 def refined_mode(
@@ -129,7 +129,8 @@ def refined_mode(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The mode search restarted from its own end point ``x`` (fresh L-BFGS memory) until a
     restart gains less than :data:`MODE_GAIN` nats; returns ``(x, scale)`` as
-    :func:`~bayescale.sampling.find_mode` does.
+    :func:`~bayescale.sampling.find_mode` does. ``find_mode`` itself now restarts the same way,
+    so this is for an end point found otherwise (``benchmarks/study_mode_finder.py``).
 
     A guard against L-BFGS-B's false convergence: its test on the relative reduction of the
     objective stops after a tiny step far from the mode. On Llama 3's isoFLOP runs below 3e21
